@@ -1,0 +1,109 @@
+package dev.parley.codec.resample;
+
+import be.tarsos.dsp.resample.Resampler;
+import java.util.Arrays;
+
+/**
+ * Converts a live mono stream from one sample rate to another, chunk by chunk, with the filter
+ * state carried across chunks: feeding a signal in pieces of any size yields exactly the samples
+ * one call on the whole signal yields, so chunk edges cause no clicks or gaps.
+ *
+ * <p>Built on TarsosDSP's windowed-sinc {@link Resampler} (a port of libresample), in its
+ * high-quality mode. Output lags input by half the filter length until {@link #finish()} drains
+ * it. Equal rates pass samples through untouched.
+ *
+ * <p>TarsosDSP is GPL-3.0; this class lives in the server's dependency tree only (see README).
+ * Not thread-safe: one resampler per stream.
+ */
+public final class StreamingResampler {
+  private final int fromRate;
+  private final int toRate;
+  private final double factor;
+  private final Resampler resampler;
+  private float[] out = new float[0];
+  private boolean finished;
+
+  public StreamingResampler(int fromRate, int toRate) {
+    if (fromRate <= 0 || toRate <= 0) {
+      throw new IllegalArgumentException("sample rates must be positive, got " + fromRate + " -> " + toRate);
+    }
+    double f = toRate / (double) fromRate;
+    if (f < 1 / 256.0 || f > 256.0) {
+      throw new IllegalArgumentException("resampling ratio " + fromRate + " -> " + toRate + " is out of range");
+    }
+    this.fromRate = fromRate;
+    this.toRate = toRate;
+    this.factor = f;
+    this.resampler = fromRate == toRate ? null : new Resampler(true, f, f);
+  }
+
+  public int fromRate() {
+    return fromRate;
+  }
+
+  public int toRate() {
+    return toRate;
+  }
+
+  public float[] process(float[] in) {
+    return process(in, 0, in.length);
+  }
+
+  /** Resamples the next {@code length} input samples; returns what is ready (possibly nothing). */
+  public float[] process(float[] in, int offset, int length) {
+    if (finished) {
+      throw new IllegalStateException("resampler already finished");
+    }
+    return run(in, offset, length, false);
+  }
+
+  /** Ends the stream and returns the samples still held in the filter. */
+  public float[] finish() {
+    if (finished) {
+      return new float[0];
+    }
+    finished = true;
+    return run(new float[0], 0, 0, true);
+  }
+
+  /** Resamples a whole signal in one call. */
+  public static float[] resample(float[] in, int fromRate, int toRate) {
+    StreamingResampler r = new StreamingResampler(fromRate, toRate);
+    float[] head = r.process(in);
+    float[] tail = r.finish();
+    float[] all = Arrays.copyOf(head, head.length + tail.length);
+    System.arraycopy(tail, 0, all, head.length, tail.length);
+    return all;
+  }
+
+  private float[] run(float[] in, int offset, int length, boolean last) {
+    if (resampler == null) {
+      return Arrays.copyOfRange(in, offset, offset + length);
+    }
+    int capacity = (int) Math.ceil(length * factor) + resampler.getFilterWidth() + 16;
+    if (out.length < capacity) {
+      out = new float[capacity];
+    }
+    int produced = 0;
+    int consumed = 0;
+    // Tarsos stops when its output window is full or its input is used up; loop until both
+    // the input is consumed and, on the last batch, nothing more comes out.
+    while (true) {
+      if (out.length - produced < 64) {
+        out = Arrays.copyOf(out, out.length * 2);
+      }
+      Resampler.Result r = resampler.process(
+          factor, in, offset + consumed, length - consumed, last, out, produced, out.length - produced);
+      consumed += r.inputSamplesConsumed;
+      produced += r.outputSamplesGenerated;
+      boolean outputFull = out.length - produced == 0;
+      if (consumed >= length && !outputFull && (!last || r.outputSamplesGenerated == 0)) {
+        break;
+      }
+      if (r.inputSamplesConsumed == 0 && r.outputSamplesGenerated == 0 && !outputFull) {
+        break;
+      }
+    }
+    return Arrays.copyOf(out, produced);
+  }
+}

@@ -1,0 +1,58 @@
+package dev.parley.codec.torch;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one way into DJL's PyTorch engine. It switches DJL to offline mode before the engine loads,
+ * so libtorch comes from the {@code pytorch-native-*} jar on the classpath (extracted to DJL's
+ * cache) and nothing is ever downloaded. Users need not set {@code ai.djl.offline} or
+ * {@code PYTORCH_VERSION} themselves; values they do set win.
+ */
+public final class TorchRuntime {
+  private static final Logger LOG = LoggerFactory.getLogger(TorchRuntime.class);
+  /** libtorch version of the pytorch-jni / pytorch-native artifacts this build pins. */
+  public static final String PYTORCH_VERSION = "2.7.1";
+
+  private static volatile Engine engine;
+
+  private TorchRuntime() {}
+
+  /** Loads (once) and returns the PyTorch engine, offline. */
+  public static Engine engine() {
+    Engine e = engine;
+    if (e == null) {
+      synchronized (TorchRuntime.class) {
+        e = engine;
+        if (e == null) {
+          configureOffline();
+          e = Engine.getEngine("PyTorch");
+          LOG.info("PyTorch engine {} loaded offline; default device {}", e.getVersion(), e.defaultDevice());
+          engine = e;
+        }
+      }
+    }
+    return e;
+  }
+
+  /** A new root manager on the engine's default device; the caller owns and closes it. */
+  public static NDManager newManager() {
+    return engine().newBaseManager();
+  }
+
+  /** Sets the properties DJL reads before it loads natives, unless the user already chose. */
+  static void configureOffline() {
+    setIfAbsent("ai.djl.offline", "DJL_OFFLINE", "true");
+    setIfAbsent("PYTORCH_VERSION", "PYTORCH_VERSION", PYTORCH_VERSION);
+    // DJL otherwise probes for other engines' providers it may find on the classpath.
+    setIfAbsent("ai.djl.default_engine", "DJL_DEFAULT_ENGINE", "PyTorch");
+  }
+
+  private static void setIfAbsent(String property, String env, String value) {
+    if (System.getProperty(property) == null && System.getenv(env) == null) {
+      System.setProperty(property, value);
+    }
+  }
+}

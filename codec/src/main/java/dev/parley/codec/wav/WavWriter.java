@@ -1,0 +1,83 @@
+package dev.parley.codec.wav;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Writes RIFF WAVE files in any {@link WavEncoding}. Float encodings keep every bit of the input. */
+public final class WavWriter {
+  private WavWriter() {}
+
+  public static void writeMono(Path path, float[] samples, int sampleRate, WavEncoding encoding) throws IOException {
+    try (OutputStream out = Files.newOutputStream(path)) {
+      write(out, samples, 1, sampleRate, encoding);
+    }
+  }
+
+  /**
+   * @param interleaved samples with channels interleaved, {@code channels} per frame
+   */
+  public static void write(OutputStream out, float[] interleaved, int channels, int sampleRate, WavEncoding encoding)
+      throws IOException {
+    if (channels <= 0 || interleaved.length % channels != 0) {
+      throw new IllegalArgumentException(interleaved.length + " samples are not whole frames of " + channels + " channels");
+    }
+    int bytes = encoding.bytesPerSample();
+    long dataBytes = (long) interleaved.length * bytes;
+    if (dataBytes > 0xFFFFFFFFL - 36) {
+      throw new IllegalArgumentException("WAV files hold at most 4 GiB of samples");
+    }
+    ByteBuffer head = ByteBuffer.allocate(44).order(ByteOrder.LITTLE_ENDIAN);
+    head.put(new byte[] {'R', 'I', 'F', 'F'}).putInt((int) (36 + dataBytes));
+    head.put(new byte[] {'W', 'A', 'V', 'E', 'f', 'm', 't', ' '}).putInt(16);
+    head.putShort((short) encoding.formatTag).putShort((short) channels).putInt(sampleRate);
+    head.putInt(sampleRate * channels * bytes).putShort((short) (channels * bytes)).putShort((short) encoding.bitsPerSample);
+    head.put(new byte[] {'d', 'a', 't', 'a'}).putInt((int) dataBytes);
+    out.write(head.array());
+    ByteBuffer data = ByteBuffer.allocate(8192 * bytes).order(ByteOrder.LITTLE_ENDIAN);
+    for (float x : interleaved) {
+      put(data, x, encoding);
+      if (!data.hasRemaining()) {
+        out.write(data.array(), 0, data.position());
+        data.clear();
+      }
+    }
+    out.write(data.array(), 0, data.position());
+    if ((dataBytes & 1) != 0) {
+      out.write(0); // RIFF pads chunks to an even size
+    }
+  }
+
+  private static void put(ByteBuffer b, float x, WavEncoding encoding) {
+    switch (encoding) {
+      case PCM_U8:
+        b.put((byte) (clamp(Math.round(x * 128.0), -128, 127) + 128));
+        break;
+      case PCM_S16:
+        b.putShort((short) clamp(Math.round(x * 32768.0), -32768, 32767));
+        break;
+      case PCM_S24:
+        int v = (int) clamp(Math.round(x * 8388608.0), -8388608, 8388607);
+        b.put((byte) v).put((byte) (v >> 8)).put((byte) (v >> 16));
+        break;
+      case PCM_S32:
+        b.putInt((int) clamp(Math.round(x * 2147483648.0), Integer.MIN_VALUE, Integer.MAX_VALUE));
+        break;
+      case FLOAT32:
+        b.putFloat(x);
+        break;
+      case FLOAT64:
+        b.putDouble(x);
+        break;
+      default:
+        throw new AssertionError(encoding);
+    }
+  }
+
+  private static long clamp(long v, long lo, long hi) {
+    return Math.max(lo, Math.min(hi, v));
+  }
+}
