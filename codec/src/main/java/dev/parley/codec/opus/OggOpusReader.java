@@ -1,6 +1,7 @@
 package dev.parley.codec.opus;
 
 import dev.parley.codec.audio.AudioFormatException;
+import dev.parley.codec.audio.IntegerDecimator;
 import dev.parley.codec.audio.PcmConsumer;
 import dev.parley.codec.ogg.OggPacket;
 import dev.parley.codec.ogg.OggPacketReader;
@@ -12,6 +13,10 @@ import java.util.Arrays;
 /**
  * Decodes a live Ogg Opus stream (RFC 7845) to mono float PCM at a chosen rate (24 kHz for Mimi).
  * Bytes may be split anywhere; PCM comes out as soon as each packet's page has arrived.
+ *
+ * <p>Packets are decoded at 48 kHz and decimated to the output rate: Concentus decodes hybrid-mode
+ * packets to silence at lower rates. The decimator holds back 16 output samples until more
+ * audio or {@link #finish()} arrives.
  *
  * <p>Accepts every Opus frame size (2.5 to 120 ms per packet, single- and multi-frame packets),
  * several packets per page, streams encoded at any input rate (Opus decodes straight to the
@@ -25,6 +30,7 @@ public final class OggOpusReader {
 
   private final int outputRate;
   private final PcmConsumer sink;
+  private final IntegerDecimator decimator;
   private final OggPacketReader ogg;
   private final short[] decoded;
   private final float[] floats;
@@ -34,6 +40,7 @@ public final class OggOpusReader {
   private long packets;
   private long skipRemaining;
   private long samplesOut;
+  private long samples48;
   private int lastPacketSamples;
   private float[] eosTail = new float[0];
   private int eosTailLength;
@@ -48,10 +55,10 @@ public final class OggOpusReader {
     }
     this.outputRate = outputRate;
     this.sink = sink;
+    this.decimator = new IntegerDecimator(48000 / outputRate);
     this.ogg = new OggPacketReader();
-    int maxSamples = MAX_PACKET_SAMPLES_48K * outputRate / 48000;
-    this.decoded = new short[maxSamples];
-    this.floats = new float[maxSamples];
+    this.decoded = new short[MAX_PACKET_SAMPLES_48K];
+    this.floats = new float[MAX_PACKET_SAMPLES_48K];
   }
 
   public void feed(byte[] data) throws AudioFormatException {
@@ -71,6 +78,7 @@ public final class OggOpusReader {
     if (tags == null) {
       throw new OpusStreamException("the stream ended before its OpusTags header");
     }
+    decimator.finish(this::output);
   }
 
   /** The identification header, or null before it has arrived. */
@@ -101,11 +109,11 @@ public final class OggOpusReader {
     long index = packets++;
     if (index == 0) {
       head = OpusHead.parse(packet.data());
-      skipRemaining = Math.round(head.preSkip() * (double) outputRate / 48000);
+      skipRemaining = head.preSkip();
       try {
-        decoder = new OpusDecoder(outputRate, 1);
+        decoder = new OpusDecoder(48000, 1);
       } catch (OpusException e) {
-        throw new IllegalStateException("Concentus refused a decoder at " + outputRate + " Hz", e);
+        throw new IllegalStateException("Concentus refused a 48 kHz decoder", e);
       }
       decoder.setGain(head.outputGainQ8());
       return;
@@ -156,13 +164,19 @@ public final class OggOpusReader {
     return samples;
   }
 
+  /** Drops pre-skip, then decimates to the output rate; all counts here are 48 kHz samples. */
   private void emit(float[] pcm, int offset, int length) {
     int skip = (int) Math.min(skipRemaining, length);
     skipRemaining -= skip;
     if (length > skip) {
-      sink.accept(pcm, offset + skip, length - skip);
-      samplesOut += length - skip;
+      samples48 += length - skip;
+      decimator.process(pcm, offset + skip, length - skip, this::output);
     }
+  }
+
+  private void output(float[] pcm, int offset, int length) {
+    samplesOut += length;
+    sink.accept(pcm, offset, length);
   }
 
   private void holdForEndTrim(int n) {
@@ -177,9 +191,9 @@ public final class OggOpusReader {
   private void emitTrimmedTail(long granule) {
     long keep = eosTailLength;
     if (granule >= 0) {
-      long total = Math.round((granule - head.preSkip()) * (double) outputRate / 48000);
+      long total = granule - head.preSkip();
       // emit() still drops skipRemaining samples first, so they are kept here and skipped there.
-      keep = Math.max(0, Math.min(eosTailLength, total - samplesOut + skipRemaining));
+      keep = Math.max(0, Math.min(eosTailLength, total - samples48 + skipRemaining));
     }
     emit(eosTail, 0, (int) keep);
     eosTailLength = 0;
