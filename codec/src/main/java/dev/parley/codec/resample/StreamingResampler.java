@@ -9,8 +9,11 @@ import java.util.Arrays;
  * one call on the whole signal yields, so chunk edges cause no clicks or gaps.
  *
  * <p>Built on TarsosDSP's windowed-sinc {@link Resampler} (a port of libresample), in its
- * high-quality mode. Output lags input by half the filter length until {@link #finish()} drains
- * it. Equal rates pass samples through untouched.
+ * high-quality mode. Tarsos's output depends slightly on how its input is cut into calls, so
+ * input is staged and handed over in fixed 10 ms blocks: the call sequence, and so every output
+ * sample, is then the same however the caller chunks the stream. Output lags input by up to one
+ * block plus half the filter length until {@link #finish()} drains it. Equal rates pass samples
+ * through untouched.
  *
  * <p>TarsosDSP is GPL-3.0; this class lives in the server's dependency tree only (see README).
  * Not thread-safe: one resampler per stream.
@@ -20,6 +23,8 @@ public final class StreamingResampler {
   private final int toRate;
   private final double factor;
   private final Resampler resampler;
+  private final float[] block;
+  private int staged;
   private float[] out = new float[0];
   private boolean finished;
 
@@ -35,6 +40,7 @@ public final class StreamingResampler {
     this.toRate = toRate;
     this.factor = f;
     this.resampler = fromRate == toRate ? null : new Resampler(true, f, f);
+    this.block = new float[Math.max(1, fromRate / 100)];
   }
 
   public int fromRate() {
@@ -54,7 +60,32 @@ public final class StreamingResampler {
     if (finished) {
       throw new IllegalStateException("resampler already finished");
     }
-    return run(in, offset, length, false);
+    if (resampler == null) {
+      return Arrays.copyOfRange(in, offset, offset + length);
+    }
+    float[] result = new float[0];
+    int pos = offset;
+    int end = offset + length;
+    while (pos < end) {
+      int n = Math.min(block.length - staged, end - pos);
+      System.arraycopy(in, pos, block, staged, n);
+      staged += n;
+      pos += n;
+      if (staged == block.length) {
+        result = append(result, run(block, 0, block.length, false));
+        staged = 0;
+      }
+    }
+    return result;
+  }
+
+  private static float[] append(float[] a, float[] b) {
+    if (a.length == 0) {
+      return b;
+    }
+    float[] all = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
   }
 
   /** Ends the stream and returns the samples still held in the filter. */
@@ -63,7 +94,10 @@ public final class StreamingResampler {
       return new float[0];
     }
     finished = true;
-    return run(new float[0], 0, 0, true);
+    if (resampler == null) {
+      return new float[0];
+    }
+    return run(block, 0, staged, true);
   }
 
   /** Resamples a whole signal in one call. */
@@ -77,9 +111,6 @@ public final class StreamingResampler {
   }
 
   private float[] run(float[] in, int offset, int length, boolean last) {
-    if (resampler == null) {
-      return Arrays.copyOfRange(in, offset, offset + length);
-    }
     int capacity = (int) Math.ceil(length * factor) + resampler.getFilterWidth() + 16;
     if (out.length < capacity) {
       out = new float[capacity];

@@ -94,8 +94,9 @@ public final class WavReader {
     float[] mono = new float[frames];
     int pos = offset;
     for (int f = 0; f < frames; f++) {
-      float sum = 0;
-      for (int c = 0; c < channels; c++) {
+      float sum = sample(b, pos, encoding); // no 0 + x: that would turn -0.0 into +0.0
+      pos += encoding.bytesPerSample();
+      for (int c = 1; c < channels; c++) {
         sum += sample(b, pos, encoding);
         pos += encoding.bytesPerSample();
       }
