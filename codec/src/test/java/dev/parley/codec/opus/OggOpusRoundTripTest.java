@@ -47,12 +47,10 @@ class OggOpusRoundTripTest {
   @Test
   void pagesCarryAtMostEightyMillisecondsAndHeadersStandAlone() throws Exception {
     List<byte[]> pages = encodePages(TONES, OggOpusWriter.Options.speech24k(), 1920);
+    // Feed page by page and record which packets each page completed.
     List<List<OggPacket>> perPage = new ArrayList<>();
-    for (byte[] page : pages) {
-      OggPacketReader one = new OggPacketReader();
-      List<OggPacket> packets = new ArrayList<>();
-      // Each page must parse on its own as the continuation of the stream, so read cumulatively.
-      perPage.add(packets);
+    for (int i = 0; i < pages.size(); i++) {
+      perPage.add(new ArrayList<>());
     }
     OggPacketReader reader = new OggPacketReader();
     for (int i = 0; i < pages.size(); i++) {

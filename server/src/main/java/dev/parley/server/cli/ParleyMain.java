@@ -1,0 +1,48 @@
+package dev.parley.server.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code parley-server.jar} entry point. With no subcommand it runs {@link InfoCommand}:
+ * the dialogue server itself is not built yet, and this says so rather than pretending.
+ */
+@Command(
+    name = "parley-server",
+    mixinStandardHelpOptions = true,
+    versionProvider = ParleyMain.Version.class,
+    description = "Parley: real-time full-duplex spoken dialogue, transcription and speech synthesis.",
+    subcommands = {InfoCommand.class, AudioCommand.class, CommandLine.HelpCommand.class})
+public final class ParleyMain implements Runnable {
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
+    return new CommandLine(new ParleyMain())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        // Bad input files are the user's problem to fix, not a crash: one line, exit code 2.
+        .setExecutionExceptionHandler((e, cmd, parsed) -> {
+          cmd.getErr().println("error: " + e.getMessage());
+          return 2;
+        });
+  }
+
+  @Override
+  public void run() {
+    new InfoCommand().call();
+  }
+
+  static String version() {
+    String v = ParleyMain.class.getPackage().getImplementationVersion();
+    return v == null ? "development build" : v;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"Parley " + version()};
+    }
+  }
+}
