@@ -37,7 +37,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * sits below 4 kHz where Opus keeps phase well: a faithful decode correlates above 0.9 with the
  * input, while a decode that is misaligned by a pre-skip error, at the wrong rate, or silent
  * correlates near 0. Two decoders of the same packets (ours and libopus) must agree far more
- * closely, above 0.99.
+ * closely: above 0.999 (measured: 0.99999+ against libopus 1.3.1).
  */
 class OpusInteropTest {
   private static final String TEXT =
@@ -69,6 +69,7 @@ class OpusInteropTest {
     // End trimming makes the length exact, well inside the one-packet tolerance.
     assertThat(decoded.length).isEqualTo(speech.length);
     double[] lag = Signals.bestLag(speech, decoded, 4);
+    System.out.printf("parley %d ms -> opusdec: correlation with input %.4f at lag %.0f%n", packetMs, lag[1], lag[0]);
     assertThat(lag[1]).as("correlation at lag %s", lag[0]).isGreaterThan(0.9);
   }
 
@@ -83,8 +84,12 @@ class OpusInteropTest {
     float[] reference = opusdec(opus);
     assertThat(Math.abs(ours.length - reference.length)).as("sample counts").isLessThanOrEqualTo(1440 / 2);
     assertThat(ours.length).isEqualTo(speech.length);
-    assertThat(Signals.bestLag(reference, ours, 4)[1]).as("agreement with libopus").isGreaterThan(0.99);
-    assertThat(Signals.bestLag(speech, ours, 4)[1]).as("fidelity to the input").isGreaterThan(0.9);
+    double agreement = Signals.bestLag(reference, ours, 4)[1];
+    double fidelity = Signals.bestLag(speech, ours, 4)[1];
+    System.out.printf("opusenc %s ms, max-delay %s -> parley: vs libopus %.5f, vs input %.4f%n",
+        frameMs, maxDelay, agreement, fidelity);
+    assertThat(agreement).as("agreement with libopus").isGreaterThan(0.999);
+    assertThat(fidelity).as("fidelity to the input").isGreaterThan(0.97);
   }
 
   /**
