@@ -126,12 +126,7 @@ class OggOpusBadInputTest {
       pages += countPages(s);
       try {
         OggOpusReader reader = new OggOpusReader(24000, (x, o, n) -> {});
-        int pos = 0;
-        while (pos < s.length) {
-          int n = Math.min(s.length - pos, 1 + r.nextInt(4096));
-          reader.feed(s, pos, n);
-          pos += n;
-        }
+        OggOpusTestSupport.feedInPieces(reader, s, r, 4096);
         reader.finish();
       } catch (AudioFormatException expected) {
         assertThat(expected.getMessage()).isNotBlank();

@@ -29,15 +29,19 @@ final class OggOpusTestSupport {
   static float[] decode(byte[] stream, int rate, long seed) throws AudioFormatException {
     FloatCollector out = new FloatCollector();
     OggOpusReader reader = new OggOpusReader(rate, out);
-    Random r = new Random(seed);
+    feedInPieces(reader, stream, new Random(seed), 500);
+    reader.finish();
+    return out.toArray();
+  }
+
+  /** Feeds a stream in random pieces of 1 to {@code maxPiece} bytes. */
+  static void feedInPieces(OggOpusReader reader, byte[] stream, Random r, int maxPiece) throws AudioFormatException {
     int pos = 0;
     while (pos < stream.length) {
-      int n = Math.min(stream.length - pos, 1 + r.nextInt(500));
+      int n = Math.min(stream.length - pos, 1 + r.nextInt(maxPiece));
       reader.feed(stream, pos, n);
       pos += n;
     }
-    reader.finish();
-    return out.toArray();
   }
 
   static final class FloatCollector implements dev.parley.codec.audio.PcmConsumer {
