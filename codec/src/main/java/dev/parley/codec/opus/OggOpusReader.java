@@ -19,8 +19,8 @@ import java.util.Arrays;
  * audio or {@link #finish()} arrives.
  *
  * <p>Accepts every Opus frame size (2.5 to 120 ms per packet, single- and multi-frame packets),
- * several packets per page, streams encoded at any input rate (Opus decodes straight to the
- * output rate), stereo streams (mixed to mono by the decoder) and the header output gain.
+ * several packets per page, streams encoded at any input rate (the OpusHead input rate is
+ * informational only), stereo streams (mixed to mono by the decoder) and the header output gain.
  * Pre-skip is dropped from the start and the end-of-stream granule trims the tail.
  *
  * <p>Not thread-safe: one reader per stream.

@@ -25,7 +25,8 @@ public final class StreamingResampler {
   private final Resampler resampler;
   private final float[] block;
   private int staged;
-  private float[] out = new float[0];
+  private float[] out = new float[0]; // output of the current process()/finish() call
+  private int produced;
   private boolean finished;
 
   public StreamingResampler(int fromRate, int toRate) {
@@ -63,7 +64,7 @@ public final class StreamingResampler {
     if (resampler == null) {
       return Arrays.copyOfRange(in, offset, offset + length);
     }
-    float[] result = new float[0];
+    produced = 0;
     int pos = offset;
     int end = offset + length;
     while (pos < end) {
@@ -72,20 +73,11 @@ public final class StreamingResampler {
       staged += n;
       pos += n;
       if (staged == block.length) {
-        result = append(result, run(block, 0, block.length, false));
+        run(block.length, false);
         staged = 0;
       }
     }
-    return result;
-  }
-
-  private static float[] append(float[] a, float[] b) {
-    if (a.length == 0) {
-      return b;
-    }
-    float[] all = Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, all, a.length, b.length);
-    return all;
+    return Arrays.copyOf(out, produced);
   }
 
   /** Ends the stream and returns the samples still held in the filter. */
@@ -97,7 +89,9 @@ public final class StreamingResampler {
     if (resampler == null) {
       return new float[0];
     }
-    return run(block, 0, staged, true);
+    produced = 0;
+    run(staged, true);
+    return Arrays.copyOf(out, produced);
   }
 
   /** Resamples a whole signal in one call. */
@@ -110,12 +104,12 @@ public final class StreamingResampler {
     return all;
   }
 
-  private float[] run(float[] in, int offset, int length, boolean last) {
-    int capacity = (int) Math.ceil(length * factor) + resampler.getFilterWidth() + 16;
+  /** Resamples the first {@code length} staged samples, appending to {@code out} at {@code produced}. */
+  private void run(int length, boolean last) {
+    int capacity = produced + (int) Math.ceil(length * factor) + resampler.getFilterWidth() + 16;
     if (out.length < capacity) {
-      out = new float[capacity];
+      out = Arrays.copyOf(out, Math.max(capacity, 2 * out.length));
     }
-    int produced = 0;
     int consumed = 0;
     // Tarsos stops when its output window is full or its input is used up; loop until both
     // the input is consumed and, on the last batch, nothing more comes out.
@@ -124,7 +118,7 @@ public final class StreamingResampler {
         out = Arrays.copyOf(out, out.length * 2);
       }
       Resampler.Result r = resampler.process(
-          factor, in, offset + consumed, length - consumed, last, out, produced, out.length - produced);
+          factor, block, consumed, length - consumed, last, out, produced, out.length - produced);
       consumed += r.inputSamplesConsumed;
       produced += r.outputSamplesGenerated;
       boolean outputFull = out.length - produced == 0;
@@ -135,6 +129,5 @@ public final class StreamingResampler {
         break;
       }
     }
-    return Arrays.copyOf(out, produced);
   }
 }
