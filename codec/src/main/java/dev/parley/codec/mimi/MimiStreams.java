@@ -1,0 +1,66 @@
+package dev.parley.codec.mimi;
+
+import ai.djl.ndarray.NDManager;
+import dev.parley.codec.nn.SlotState;
+import dev.parley.codec.nn.Transformer;
+
+/**
+ * Streaming state of B independent Mimi streams (the server batches sessions): every conv's
+ * carried samples, every transposed conv's pending overlap, both transformers' KV rings and
+ * positions. Owned by one caller; close it to free its native memory.
+ */
+public final class MimiStreams implements AutoCloseable {
+  private final NDManager manager;
+  private final int batch;
+  final SlotState encoder;
+  final Transformer.State encoderTransformer;
+  final SlotState downsample;
+  final SlotState upsample;
+  final Transformer.State decoderTransformer;
+  final SlotState decoder;
+
+  MimiStreams(NDManager manager, int batch, SlotState encoder, Transformer.State encoderTransformer,
+      SlotState downsample, SlotState upsample, Transformer.State decoderTransformer, SlotState decoder) {
+    this.manager = manager;
+    this.batch = batch;
+    this.encoder = encoder;
+    this.encoderTransformer = encoderTransformer;
+    this.downsample = downsample;
+    this.upsample = upsample;
+    this.decoderTransformer = decoderTransformer;
+    this.decoder = decoder;
+  }
+
+  public int batch() {
+    return batch;
+  }
+
+  NDManager manager() {
+    return manager;
+  }
+
+  /** Slot {@code slot} starts a new encoder stream (zero history, position 0). */
+  public void resetEncoder(int slot) {
+    encoder.reset(slot);
+    encoderTransformer.reset(slot);
+    downsample.reset(slot);
+  }
+
+  /** Slot {@code slot} starts a new decoder stream. */
+  public void resetDecoder(int slot) {
+    upsample.reset(slot);
+    decoderTransformer.reset(slot);
+    decoder.reset(slot);
+  }
+
+  /** The reference's {@code reset_streaming} for one slot: encoder and decoder both. */
+  public void reset(int slot) {
+    resetEncoder(slot);
+    resetDecoder(slot);
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

@@ -1,0 +1,110 @@
+package dev.parley.codec.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * What every attention layer of one transformer call shares: the query positions of each slot,
+ * the RoPE tables, the additive mask over the keys, and where new keys go in the ring. Built once
+ * per call, in the call's scope.
+ *
+ * <p>Streaming follows the reference's {@code RingKVCache.complete}: all T new keys are written
+ * first, then every query attends over the whole ring, whose slot j holds position
+ * {@code L + (j - L mod C)} (or that minus C), L being the last position written. Once the ring
+ * has wrapped, the first queries of a multi-step call therefore see fewer than C keys — exactly as
+ * the reference does.
+ */
+public final class AttentionStep {
+  final int steps;
+  final NDArray ropeCos;
+  final NDArray ropeSin;
+  final NDArray mask; // additive, [B or 1, 1, T, keys]; null = attend to everything
+  final long[] writeStart; // null when not streaming
+  final ExecMask exec;
+  final int weightOffset;
+
+  private AttentionStep(int steps, NDArray[] rope, NDArray mask, long[] writeStart, ExecMask exec, int weightOffset) {
+    this.steps = steps;
+    this.ropeCos = rope == null ? null : rope[0];
+    this.ropeSin = rope == null ? null : rope[1];
+    this.mask = mask;
+    this.writeStart = writeStart;
+    this.exec = exec;
+    this.weightOffset = weightOffset;
+  }
+
+  /** A whole sequence of T steps at positions 0..T-1, causal within {@code context} (0 = unlimited). */
+  public static AttentionStep wholeSequence(NDManager m, int steps, boolean causal, int context, RotaryEmbedding rope) {
+    NDArray mask = null;
+    if (causal) {
+      float[] bias = new float[steps * steps];
+      for (int q = 0; q < steps; q++) {
+        for (int k = 0; k < steps; k++) {
+          int d = q - k;
+          boolean ok = d >= 0 && (context <= 0 || d < context);
+          bias[q * steps + k] = ok ? 0f : Float.NEGATIVE_INFINITY;
+        }
+      }
+      mask = m.create(bias, new Shape(1, 1, steps, steps));
+    }
+    NDArray[] tables = null;
+    if (rope != null) {
+      long[][] pos = new long[1][steps];
+      for (int i = 0; i < steps; i++) {
+        pos[0][i] = i;
+      }
+      tables = rope.tables(m, pos);
+    }
+    return new AttentionStep(steps, tables, mask, null, ExecMask.all(1), 0);
+  }
+
+  /**
+   * A streaming call of T steps for every slot, slot b starting at position {@code offsets[b]},
+   * against rings of {@code capacity}; {@code context} limits the span (0 = capacity only).
+   */
+  public static AttentionStep streaming(NDManager m, int steps, long[] offsets, int capacity, boolean causal,
+      int context, RotaryEmbedding rope, ExecMask exec, int weightOffset) {
+    if (steps > capacity) {
+      throw new IllegalArgumentException(steps + " steps in one call exceed the KV cache capacity " + capacity);
+    }
+    int b = offsets.length;
+    float[] bias = new float[b * steps * capacity];
+    for (int s = 0; s < b; s++) {
+      if (!exec.isActive(s)) {
+        continue; // an idle slot's output is discarded; leave it unmasked so it stays finite
+      }
+      long e = offsets[s];
+      long last = e + steps - 1;
+      long lastSlot = last % capacity;
+      for (int j = 0; j < capacity; j++) {
+        long delta = j - lastSlot;
+        long pos = delta <= 0 ? last + delta : last + delta - capacity;
+        if (j >= e + steps) {
+          pos = -1;
+        }
+        for (int i = 0; i < steps; i++) {
+          long d = e + i - pos;
+          boolean ok = pos >= 0 && (!causal || (d >= 0 && (context <= 0 || d < context)));
+          bias[(s * steps + i) * capacity + j] = ok ? 0f : Float.NEGATIVE_INFINITY;
+        }
+      }
+    }
+    NDArray mask = m.create(bias, new Shape(b, 1, steps, capacity));
+    NDArray[] tables = null;
+    if (rope != null) {
+      long[][] pos = new long[b][steps];
+      for (int s = 0; s < b; s++) {
+        for (int i = 0; i < steps; i++) {
+          pos[s][i] = offsets[s] + i;
+        }
+      }
+      tables = rope.tables(m, pos);
+    }
+    return new AttentionStep(steps, tables, mask, offsets.clone(), exec, weightOffset);
+  }
+
+  public int steps() {
+    return steps;
+  }
+}

@@ -1,0 +1,132 @@
+package dev.parley.codec.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Causal 1-d convolution (Moshi's StreamingConv1d). The left context of
+ * {@code (kernel-1)·dilation + 1 - stride} samples is zeros (or, with replicate padding, copies of
+ * the first sample) at the start of a stream and the tail of the previous call afterwards, so a
+ * whole-sequence call and any split into stride-multiple chunks give the same result.
+ */
+public final class StreamingConv1d implements StreamingModule {
+  private final NDArray weight;
+  private final NDArray bias;
+  private final int stride;
+  private final int dilation;
+  private final int groups;
+  private final int context;
+  private final boolean replicatePad;
+  private final long inChannels;
+
+  /**
+   * @param prefix name prefix up to the inner conv, e.g. {@code encoder.model.0.conv.conv.}
+   */
+  public StreamingConv1d(Parameters p, String prefix, long in, long out, int kernel, int stride, int dilation,
+      int groups, boolean bias, boolean replicatePad) {
+    this.weight = p.get(prefix + "weight", out, in / groups, kernel);
+    this.bias = bias ? p.get(prefix + "bias", out) : null;
+    this.stride = stride;
+    this.dilation = dilation;
+    this.groups = groups;
+    this.context = (kernel - 1) * dilation + 1 - stride;
+    this.replicatePad = replicatePad;
+    this.inChannels = in;
+    if (context < 0) {
+      throw new IllegalArgumentException("kernel smaller than stride is not causal-streamable");
+    }
+  }
+
+  /** Samples of left context kept between calls. */
+  public int context() {
+    return context;
+  }
+
+  public int stride() {
+    return stride;
+  }
+
+  /** Whole sequence [B, Cin, T] → [B, Cout, T/stride] (T a multiple of the stride). */
+  @Override
+  public NDArray forward(NDArray x) {
+    checkLength(x);
+    if (context == 0) {
+      return Ops.conv1d(x, weight, bias, stride, dilation, groups);
+    }
+    NDArray pad = leftPad(x);
+    return Ops.conv1d(pad.concat(x, 2), weight, bias, stride, dilation, groups);
+  }
+
+  private NDArray leftPad(NDArray x) {
+    Shape s = x.getShape();
+    if (replicatePad) {
+      return x.get(new NDIndex(":, :, :1")).repeat(2, context);
+    }
+    return x.getManager().zeros(new Shape(s.get(0), s.get(1), context), x.getDataType());
+  }
+
+  private void checkLength(NDArray x) {
+    long t = x.getShape().get(2);
+    if (t <= 0 || t % stride != 0) {
+      throw new IllegalArgumentException("conv input length " + t + " is not a positive multiple of stride " + stride);
+    }
+  }
+
+  /** Streaming call: the new samples of every slot in, the same number of output steps out. */
+  @Override
+  public NDArray step(NDArray x, SlotState slotState, ExecMask mask) {
+    checkLength(x);
+    if (context == 0) {
+      return Ops.conv1d(x, weight, bias, stride, dilation, groups);
+    }
+    State state = (State) slotState;
+    NDManager scope = x.getManager();
+    if (replicatePad) {
+      state.fillFirst(x, mask, context);
+    }
+    NDArray full = state.previous.concat(x, 2);
+    NDArray y = Ops.conv1d(full, weight, bias, stride, dilation, groups);
+    long len = full.getShape().get(2);
+    NDArray tail = full.get(new NDIndex(":, :, {}:", len - context));
+    state.previous.intern(mask.select(scope, tail, state.previous).duplicate());
+    return y;
+  }
+
+  @Override
+  public SlotState newState(NDManager manager, int batch) {
+    if (context == 0) {
+      return SlotState.NONE;
+    }
+    return new State(manager, batch, inChannels, context, weight.getDataType());
+  }
+
+  /** Per-slot carried input samples. */
+  public static final class State implements SlotState {
+    private final NDArray previous;
+    private final boolean[] first;
+
+    State(NDManager manager, int batch, long channels, int context, ai.djl.ndarray.types.DataType type) {
+      previous = manager.zeros(new Shape(batch, channels, context), type);
+      first = new boolean[batch];
+      java.util.Arrays.fill(first, true);
+    }
+
+    /** Replicate padding: a slot's first call fills its history with its first sample. */
+    void fillFirst(NDArray x, ExecMask mask, int context) {
+      for (int b = 0; b < first.length; b++) {
+        if (first[b] && mask.isActive(b)) {
+          previous.set(new NDIndex("{}", b), x.get(new NDIndex("{}, :, :1", b)).repeat(1, context));
+          first[b] = false;
+        }
+      }
+    }
+
+    @Override
+    public void reset(int slot) {
+      previous.set(new NDIndex("{}", slot), 0f);
+      first[slot] = true;
+    }
+  }
+}

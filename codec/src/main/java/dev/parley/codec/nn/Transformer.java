@@ -1,0 +1,125 @@
+package dev.parley.codec.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Moshi's StreamingTransformer over [B, T, D] inputs: optional sinusoidal embedding, then the
+ * layers. Streaming state ({@link State}) is owned by the caller, one per batch of streams.
+ */
+public final class Transformer {
+  private final TransformerConfig cfg;
+  private final TransformerLayer[] layers;
+  private final RotaryEmbedding rope;
+
+  /** {@code prefix} up to the layer list, e.g. {@code encoder_transformer.transformer.} */
+  public Transformer(Parameters p, String prefix, TransformerConfig cfg) {
+    this.cfg = cfg;
+    this.layers = new TransformerLayer[cfg.numLayers()];
+    for (int i = 0; i < layers.length; i++) {
+      layers[i] = new TransformerLayer(p, prefix + "layers." + i + ".", cfg);
+    }
+    this.rope = cfg.usesRope() ? new RotaryEmbedding(cfg.headDim(), cfg.maxPeriod()) : null;
+  }
+
+  public TransformerConfig config() {
+    return cfg;
+  }
+
+  /** Whole sequence at positions 0..T-1 (the reference's non-streaming call). */
+  public NDArray forward(NDArray x) {
+    int t = Math.toIntExact(x.getShape().get(1));
+    AttentionStep step = AttentionStep.wholeSequence(x.getManager(), t, cfg.causal(), cfg.context(), rope);
+    if (cfg.usesSin()) {
+      x = x.add(sinEmbedding(x.getManager(), new long[] {0}, t));
+    }
+    for (TransformerLayer layer : layers) {
+      x = layer.forward(x, step, null);
+    }
+    return x;
+  }
+
+  /** One streaming call of T steps for every slot of {@code state}. */
+  public NDArray step(NDArray x, State state, ExecMask mask) {
+    int t = Math.toIntExact(x.getShape().get(1));
+    NDManager m = x.getManager();
+    AttentionStep step = AttentionStep.streaming(m, t, state.offsets, state.capacity, cfg.causal(), cfg.context(),
+        rope, mask, state.offsetCpu);
+    if (cfg.usesSin()) {
+      x = x.add(sinEmbedding(m, state.offsets, t));
+    }
+    for (int i = 0; i < layers.length; i++) {
+      x = layers[i].forward(x, step, state.caches[i]);
+    }
+    for (int b = 0; b < state.offsets.length; b++) {
+      if (mask.isActive(b)) {
+        state.offsets[b] += t;
+      }
+    }
+    state.offsetCpu += t;
+    return x;
+  }
+
+  /** {@code create_sin_embedding}: cos half then sin half, phase = pos / max_period^(i/(half-1)). */
+  private NDArray sinEmbedding(NDManager m, long[] offsets, int t) {
+    int dim = cfg.dModel();
+    int half = dim / 2;
+    float[] v = new float[offsets.length * t * dim];
+    float maxPeriod = (float) cfg.maxPeriod();
+    for (int b = 0; b < offsets.length; b++) {
+      for (int i = 0; i < t; i++) {
+        float pos = (float) (offsets[b] + i);
+        int o = (b * t + i) * dim;
+        for (int j = 0; j < half; j++) {
+          float phase = pos / (float) Math.pow(maxPeriod, (float) j / (half - 1));
+          v[o + j] = (float) Math.cos(phase);
+          v[o + half + j] = (float) Math.sin(phase);
+        }
+      }
+    }
+    return m.create(v, new Shape(offsets.length, t, dim));
+  }
+
+  public State newState(NDManager manager, int batch) {
+    return newState(manager, batch, ai.djl.ndarray.types.DataType.FLOAT32);
+  }
+
+  /** State whose KV caches hold {@code type} (the compute type of the weights). */
+  public State newState(NDManager manager, int batch, ai.djl.ndarray.types.DataType type) {
+    return new State(manager, batch, type);
+  }
+
+  /** Per-slot positions and one KV ring per layer. */
+  public final class State implements SlotState {
+    final long[] offsets;
+    final KvCache[] caches;
+    final int capacity;
+    int offsetCpu;
+
+    State(NDManager manager, int batch, ai.djl.ndarray.types.DataType type) {
+      this.capacity = cfg.cacheCapacity();
+      this.offsets = new long[batch];
+      this.caches = new KvCache[layers.length];
+      for (int i = 0; i < caches.length; i++) {
+        caches[i] = new KvCache(manager, batch, cfg.numHeads(), capacity, cfg.headDim(), type);
+      }
+    }
+
+    /** A slot starts over at position 0; its old keys become unreachable through their positions. */
+    @Override
+    public void reset(int slot) {
+      offsets[slot] = 0;
+    }
+
+    /** Whole-state reset (also the per-position weight counter, as the reference's reset). */
+    public void resetAll() {
+      java.util.Arrays.fill(offsets, 0);
+      offsetCpu = 0;
+    }
+
+    public long offset(int slot) {
+      return offsets[slot];
+    }
+  }
+}
