@@ -87,7 +87,12 @@ public final class Transformer {
 
   /** State whose KV caches hold {@code type} (the compute type of the weights). */
   public State newState(NDManager manager, int batch, ai.djl.ndarray.types.DataType type) {
-    return new State(manager, batch, type);
+    return new State(manager, batch, type, cfg.cacheCapacity());
+  }
+
+  /** State with an explicit KV capacity (the depformer's cache spans one frame's positions). */
+  public State newState(NDManager manager, int batch, ai.djl.ndarray.types.DataType type, int capacity) {
+    return new State(manager, batch, type, capacity);
   }
 
   /** Per-slot positions and one KV ring per layer. */
@@ -97,8 +102,8 @@ public final class Transformer {
     final int capacity;
     int offsetCpu;
 
-    State(NDManager manager, int batch, ai.djl.ndarray.types.DataType type) {
-      this.capacity = cfg.cacheCapacity();
+    State(NDManager manager, int batch, ai.djl.ndarray.types.DataType type, int capacity) {
+      this.capacity = capacity;
       this.offsets = new long[batch];
       this.caches = new KvCache[layers.length];
       for (int i = 0; i < caches.length; i++) {

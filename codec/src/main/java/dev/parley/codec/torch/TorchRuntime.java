@@ -42,6 +42,21 @@ public final class TorchRuntime {
     return engine().newBaseManager();
   }
 
+  /**
+   * Intra-op threads of libtorch (process-wide). Parley steps one batch at a time per device, so
+   * inter-op parallelism is left at 1.
+   */
+  public static void setThreads(int threads) {
+    engine();
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+  }
+
+  /** The intra-op thread count libtorch currently uses. */
+  public static int threads() {
+    engine();
+    return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+  }
+
   /** Sets the properties DJL reads before it loads natives, unless the user already chose. */
   static void configureOffline() {
     setIfAbsent("ai.djl.offline", "DJL_OFFLINE", "true");

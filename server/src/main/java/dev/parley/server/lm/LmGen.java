@@ -1,0 +1,188 @@
+package dev.parley.server.lm;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.parley.codec.nn.ExecMask;
+import dev.parley.codec.nn.Transformer;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Streaming generation for B independent slots (the reference's {@code LMGen} with exec and reset
+ * masks): each step takes the input audio codes of every active slot, runs the temporal
+ * transformer once for the batch, samples the text token, then each audio codebook through the
+ * depth transformer, and returns each slot's frame realigned across the stream delays.
+ *
+ * <p>The delayed-token cache is kept in Java ({@code max_delay + 2} columns per stream, −2 =
+ * not generated): tokens are tiny and every one of them is needed on the host anyway.
+ */
+public final class LmGen implements AutoCloseable {
+  /** Marks a position that holds no token yet (reference {@code ungenerated_token_id}). */
+  public static final long UNGENERATED = -2;
+
+  private final LmModel model;
+  private final LmConfig cfg;
+  private final int batch;
+  private final NDManager manager;
+  private final Transformer.State mainState;
+  private final Transformer.State depState;
+  private final long[][][] cache; // [B][K][CT]
+  private final long[] offsets;
+  private final SamplingParams[] textParams;
+  private final SamplingParams[] audioParams;
+  private final SplittableRandom[] random;
+
+  public LmGen(LmModel model, int batch, NDManager parent) {
+    this.model = model;
+    this.cfg = model.config();
+    this.batch = batch;
+    this.manager = parent.newSubManager();
+    this.mainState = model.transformer().newState(manager, batch, model.dataType());
+    this.depState = cfg.depQ() > 0
+        ? model.depformer().newState(manager, batch, model.dataType(), cfg.depQ()) : null;
+    this.cache = new long[batch][cfg.numCodebooks()][cfg.maxDelay() + 2];
+    this.offsets = new long[batch];
+    this.textParams = new SamplingParams[batch];
+    this.audioParams = new SamplingParams[batch];
+    this.random = new SplittableRandom[batch];
+    for (int b = 0; b < batch; b++) {
+      configure(b, SamplingParams.GREEDY, SamplingParams.GREEDY, b);
+    }
+  }
+
+  public int batch() {
+    return batch;
+  }
+
+  public LmModel model() {
+    return model;
+  }
+
+  /** Starts slot {@code slot} afresh with its own sampling settings and seed. */
+  public void configure(int slot, SamplingParams text, SamplingParams audio, long seed) {
+    textParams[slot] = text;
+    audioParams[slot] = audio;
+    random[slot] = new SplittableRandom(seed);
+    reset(slot);
+  }
+
+  /** The slot forgets its stream: position 0, empty token cache, transformer positions reset. */
+  public void reset(int slot) {
+    offsets[slot] = 0;
+    for (long[] row : cache[slot]) {
+      Arrays.fill(row, UNGENERATED);
+    }
+    mainState.reset(slot);
+  }
+
+  /** Steps taken by the slot since its last reset. */
+  public long offset(int slot) {
+    return offsets[slot];
+  }
+
+  /** What one step produced. Arrays are per slot; inactive slots and slots still filling their delays hold −2. */
+  public record Step(
+      long[][] frame,
+      boolean[] produced,
+      long[] textToken,
+      long[][] audioTokens,
+      float[] textLogits,
+      float[][] audioLogits,
+      float[] extraHeads) {}
+
+  /**
+   * One step. {@code inputCodes[b]} holds at least {@code n_q − dep_q} codes for an active slot
+   * (extra entries are ignored, as the reference does) and may be null for an inactive one.
+   */
+  public Step step(long[][] inputCodes, boolean[] active) {
+    if (inputCodes.length != batch || active.length != batch) {
+      throw new IllegalArgumentException("expected " + batch + " slots");
+    }
+    int kk = cfg.numCodebooks();
+    int depQ = cfg.depQ();
+    int ct = cfg.maxDelay() + 2;
+    int[] delays = cfg.delays();
+    long[][][] input = new long[batch][kk][1];
+    for (int b = 0; b < batch; b++) {
+      if (active[b]) {
+        long[] codes = inputCodes[b];
+        if (codes == null || codes.length < cfg.inputStreams()) {
+          throw new IllegalArgumentException("slot " + b + ": expected " + cfg.inputStreams() + " input codes");
+        }
+        for (int s = depQ + 1; s < kk; s++) {
+          long code = codes[s - depQ - 1];
+          if (code < ScaledEmbedding.ZERO_TOKEN || code >= cfg.card()) {
+            throw new IllegalArgumentException("slot " + b + ": audio code " + code + " out of range");
+          }
+          cache[b][s][(int) ((offsets[b] + delays[s]) % ct)] = code;
+        }
+      }
+      for (int k = 0; k < kk; k++) {
+        boolean init = !active[b] || offsets[b] <= delays[k];
+        long tok = init ? model.initialToken(k) : cache[b][k][(int) (offsets[b] % ct)];
+        if (tok == UNGENERATED) {
+          throw new IllegalStateException("slot " + b + " stream " + k + ": no token at step " + offsets[b]);
+        }
+        input[b][k][0] = tok;
+      }
+    }
+    ExecMask mask = ExecMask.of(active);
+    long[] textToken = new long[batch];
+    long[][] audio = new long[batch][depQ];
+    float[] textLogits;
+    float[][] audioLogits = new float[depQ][];
+    float[] heads = null;
+    try (NDManager scope = manager.newSubManager()) {
+      NDArray out = model.transformerStep(model.embed(scope, input), mainState, mask);
+      textLogits = model.textLogits(out).toType(DataType.FLOAT32, false).toFloatArray();
+      int vocab = cfg.textCardOut();
+      for (int b = 0; b < batch; b++) {
+        textToken[b] = TokenSampler.sample(textLogits, b * vocab, vocab, textParams[b], random[b]);
+      }
+      if (depQ > 0) {
+        depState.resetAll();
+        long[] prev = textToken;
+        for (int k = 0; k < depQ; k++) {
+          NDArray in = model.depformerInput(scope, k, out, prev, batch, 1);
+          NDArray logits = model.audioLogits(k, model.depformerStep(in, depState));
+          audioLogits[k] = logits.toType(DataType.FLOAT32, false).toFloatArray();
+          long[] next = new long[batch];
+          for (int b = 0; b < batch; b++) {
+            next[b] = TokenSampler.sample(audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]);
+            audio[b][k] = next[b];
+          }
+          prev = next;
+        }
+      }
+      if (cfg.extraHeadsNumHeads() > 0) {
+        heads = model.extraHeads(out).toType(DataType.FLOAT32, false).toFloatArray();
+      }
+    }
+    long[][] frame = new long[batch][depQ + 1];
+    boolean[] produced = new boolean[batch];
+    int maxDelay = cfg.maxDelay();
+    for (int b = 0; b < batch; b++) {
+      if (!active[b]) {
+        Arrays.fill(frame[b], UNGENERATED);
+        continue;
+      }
+      offsets[b]++;
+      int col = (int) (offsets[b] % ct);
+      cache[b][0][col] = textToken[b];
+      for (int k = 0; k < depQ; k++) {
+        cache[b][1 + k][col] = audio[b][k];
+      }
+      produced[b] = offsets[b] > maxDelay;
+      for (int k = 0; k <= depQ; k++) {
+        frame[b][k] = produced[b] ? cache[b][k][(int) ((offsets[b] - maxDelay + delays[k]) % ct)] : UNGENERATED;
+      }
+    }
+    return new Step(frame, produced, textToken, audio, textLogits, audioLogits, heads);
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}
