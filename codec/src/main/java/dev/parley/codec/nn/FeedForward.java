@@ -37,15 +37,11 @@ public interface FeedForward {
   record Gated(NDArray linearIn, NDArray linearOut, String activation, int hidden) implements FeedForward {
     @Override
     public NDArray apply(NDArray x) {
+      // h viewed as [..., 2, hidden]: the first half is the gate.
       NDArray h = Ops.linear(x, linearIn);
-      long[] s = h.getShape().getShape();
-      long[] split = java.util.Arrays.copyOf(s, s.length + 1);
-      split[s.length - 1] = 2;
-      split[s.length] = hidden;
-      NDArray hv = h.reshape(split);
-      String idx = "..., {}, :";
-      NDArray gate = hv.get(new ai.djl.ndarray.index.NDIndex(idx, 0));
-      NDArray up = hv.get(new ai.djl.ndarray.index.NDIndex(idx, 1));
+      ai.djl.ndarray.NDList halves = h.split(new long[] {hidden}, h.getShape().dimension() - 1);
+      NDArray gate = halves.get(0);
+      NDArray up = halves.get(1);
       return Ops.linear(activate(gate).mul(up), linearOut);
     }
 

@@ -42,6 +42,12 @@ public final class KvCache {
 
   private void writeRange(NDArray k, NDArray v, String dst, String src, int slot, int t) {
     int first = Math.min(t, capacity - slot);
+    if (first == t && dst.equals(":")) {
+      // The common case (all slots in step, no wrap): one copy per tensor, no slicing of the input.
+      keys.set(new NDIndex(":, :, {}:{}", slot, slot + t), k);
+      values.set(new NDIndex(":, :, {}:{}", slot, slot + t), v);
+      return;
+    }
     keys.set(new NDIndex(dst + ", :, {}:{}", slot, slot + first), k.get(new NDIndex(src + ", :, :{}", first)));
     values.set(new NDIndex(dst + ", :, {}:{}", slot, slot + first), v.get(new NDIndex(src + ", :, :{}", first)));
     if (first < t) {

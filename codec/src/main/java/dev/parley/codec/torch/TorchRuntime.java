@@ -57,6 +57,34 @@ public final class TorchRuntime {
     return ai.djl.pytorch.jni.JniUtils.getNumThreads();
   }
 
+  /**
+   * Parses a device name: {@code cpu}, {@code cuda} or {@code cuda:N} (also DJL's {@code gpu:N}).
+   * A CUDA device fails clearly when the loaded libtorch has no GPU.
+   */
+  public static ai.djl.Device device(String name) {
+    String n = name.trim().toLowerCase(java.util.Locale.ROOT);
+    if (n.equals("cpu")) {
+      return ai.djl.Device.cpu();
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(cuda|gpu)(?::(\\d+))?").matcher(n);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("unknown device '" + name + "' (use cpu, cuda or cuda:N)");
+    }
+    int index = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
+    int gpus = engine().getGpuCount();
+    if (index >= gpus) {
+      throw new IllegalArgumentException("device " + name + " requested but " + (gpus == 0
+          ? "this libtorch sees no CUDA GPU (the CPU build from Maven Central has none; see deploy/README.md)"
+          : "only " + gpus + " GPU(s) are visible"));
+    }
+    return ai.djl.Device.gpu(index);
+  }
+
+  /** A new root manager on {@code device}. */
+  public static NDManager newManager(ai.djl.Device device) {
+    return engine().newBaseManager(device);
+  }
+
   /** Sets the properties DJL reads before it loads natives, unless the user already chose. */
   static void configureOffline() {
     setIfAbsent("ai.djl.offline", "DJL_OFFLINE", "true");

@@ -112,6 +112,19 @@ public record LmConfig(
          "delays": [0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]}"""));
   }
 
+  /** The golden tests' tiny Moshi-style configuration (dim 32, 2 layers, n_q 8, dep_q 4, card 64). */
+  public static LmConfig tiny() {
+    return fromJson(json("""
+        {"dim": 32, "text_card": 64, "existing_text_padding_id": 3, "n_q": 8, "dep_q": 4, "card": 64,
+         "num_heads": 2, "num_layers": 2, "hidden_scale": 4.125, "causal": true, "layer_scale": null,
+         "context": 12, "max_period": 10000, "gating": "silu", "norm": "rms_norm_f32",
+         "positional_embedding": "rope", "depformer_dim": 16, "depformer_dim_feedforward": 66,
+         "depformer_num_heads": 2, "depformer_num_layers": 2, "depformer_layer_scale": null,
+         "depformer_multi_linear": true, "depformer_max_period": 10000, "depformer_gating": "silu",
+         "depformer_pos_emb": "none", "depformer_weights_per_step": true,
+         "delays": [0, 0, 1, 1, 1, 0, 1, 1, 1]}"""));
+  }
+
   /**
    * The benchmark's "small" configuration: dim 1024, 16 heads, 8 layers; depformer 512, 8 heads,
    * 4 layers; n_q 16, dep_q 8, card 2048, text_card 32000, context 3000; otherwise Moshi 7B.
