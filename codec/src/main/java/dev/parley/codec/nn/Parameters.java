@@ -22,6 +22,14 @@ public interface Parameters {
     return true;
   }
 
+  /**
+   * Whether returned arrays hold real values worth deriving from (false for {@link ShapeRecorder},
+   * whose arrays are zero-stride views: models skip derived tables then).
+   */
+  default boolean materialized() {
+    return true;
+  }
+
   /** A view that prepends {@code prefix} to every name. */
   default Parameters prefixed(String prefix) {
     Parameters outer = this;
@@ -39,6 +47,11 @@ public interface Parameters {
       @Override
       public boolean has(String name) {
         return outer.has(prefix + name);
+      }
+
+      @Override
+      public boolean materialized() {
+        return outer.materialized();
       }
 
       @Override

@@ -31,6 +31,11 @@ public final class ShapeRecorder implements Parameters {
   }
 
   @Override
+  public boolean materialized() {
+    return false;
+  }
+
+  @Override
   public NDManager manager() {
     return manager;
   }

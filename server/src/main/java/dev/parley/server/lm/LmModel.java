@@ -28,6 +28,7 @@ public final class LmModel {
   private final LmConfig cfg;
   private final DataType dataType;
   private final ScaledEmbedding[] emb;
+  private final NDArray audioTable; // all audio embedding tables stacked, or null
   private final ScaledEmbedding textEmb;
   private final Transformer transformer;
   private final Norm outNorm;
@@ -48,6 +49,7 @@ public final class LmModel {
     for (int i = 0; i < emb.length; i++) {
       emb[i] = new ScaledEmbedding(p, "emb." + i + ".", cfg.card() + 1L, dim, null, false);
     }
+    audioTable = p.materialized() && emb.length > 0 ? ScaledEmbedding.stack(emb) : null;
     textEmb = new ScaledEmbedding(p, "text_emb.", cfg.textCard() + 1L, dim, null, cfg.demuxSecondTextStream());
     transformer = new Transformer(p, "transformer.", cfg.transformer());
     outNorm = Norm.create(cfg.transformer().norm(), p, "out_norm.", dim);
@@ -125,13 +127,46 @@ public final class LmModel {
   NDArray embed(NDManager m, long[][][] tokens) {
     int b = tokens.length;
     int t = tokens[0][0].length;
-    NDArray sum = null;
-    for (int k = 0; k < cfg.nQ(); k++) {
-      NDArray e = emb[k].lookup(m, row(tokens, k + 1), b, t);
-      sum = sum == null ? e : sum.add(e);
-    }
     NDArray text = textEmb.lookup(m, row(tokens, 0), b, t);
-    return sum == null ? text : sum.add(text);
+    int nq = cfg.nQ();
+    if (nq == 0) {
+      return text;
+    }
+    if (audioTable == null) {
+      NDArray sum = text;
+      for (int k = 0; k < nq; k++) {
+        sum = sum.add(emb[k].lookup(m, row(tokens, k + 1), b, t));
+      }
+      return sum;
+    }
+    // One lookup in the stacked table: ids offset by each stream's first row, [B, T, n_q] → sum over n_q.
+    long rows = cfg.card() + 1L;
+    long[] ids = new long[b * t * nq];
+    float[] keep = null;
+    for (int i = 0; i < b; i++) {
+      for (int s = 0; s < t; s++) {
+        for (int k = 0; k < nq; k++) {
+          long id = tokens[i][k + 1][s];
+          int o = (i * t + s) * nq + k;
+          if (id == ScaledEmbedding.ZERO_TOKEN) {
+            if (keep == null) {
+              keep = new float[ids.length];
+              java.util.Arrays.fill(keep, 1f);
+            }
+            keep[o] = 0f;
+            id = 0;
+          } else if (id < 0 || id >= rows) {
+            throw new IllegalArgumentException("audio token " + id + " outside 0.." + (rows - 1));
+          }
+          ids[o] = k * rows + id;
+        }
+      }
+    }
+    NDArray e = Ops.embedding(m.create(ids, new Shape(b, t, nq)), audioTable);
+    if (keep != null) {
+      e = e.mul(m.create(keep, new Shape(b, t, nq, 1)).toType(e.getDataType(), false));
+    }
+    return e.sum(new int[] {2}).add(text);
   }
 
   private static long[] row(long[][][] tokens, int k) {

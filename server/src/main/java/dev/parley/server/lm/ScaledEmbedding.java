@@ -1,7 +1,10 @@
 package dev.parley.server.lm;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.parley.codec.nn.Ops;
 import dev.parley.codec.nn.Parameters;
@@ -15,7 +18,7 @@ import dev.parley.codec.nn.Parameters;
 final class ScaledEmbedding {
   static final long ZERO_TOKEN = -1;
 
-  private final NDArray table; // [N, width]
+  private NDArray table; // [N, width]
   private final NDArray lowRank; // [dim, rank] or null
   private final NDArray out1;
   private final NDArray out2;
@@ -34,6 +37,31 @@ final class ScaledEmbedding {
       out1 = null;
       out2 = null;
     }
+  }
+
+  /** A plain table (no low rank, no demux) can join a stacked table. */
+  boolean plain() {
+    return lowRank == null && out1 == null;
+  }
+
+  /**
+   * Concatenates plain tables into one [sum N, dim] table and makes each embedding a view of its
+   * rows, so that summing several streams' embeddings is one lookup without duplicating weights.
+   */
+  static NDArray stack(ScaledEmbedding[] embeddings) {
+    NDList tables = new NDList();
+    for (ScaledEmbedding e : embeddings) {
+      tables.add(e.table);
+    }
+    NDArray stacked = NDArrays.concat(tables, 0);
+    long row = 0;
+    for (ScaledEmbedding e : embeddings) {
+      NDArray old = e.table;
+      e.table = stacked.get(new NDIndex("{}:{}", row, row + e.rows));
+      row += e.rows;
+      old.close();
+    }
+    return stacked;
   }
 
   /** Embeds {@code ids} (row-major, of {@code shape}) → shape + [dim], in {@code m}. */
