@@ -1,0 +1,76 @@
+package dev.parley.server.model;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Kyutai model with every file it needs on this machine: its {@link KyutaiModelConfig} and the
+ * paths of the LM weights, Mimi weights, text tokenizer and optional Mimi config and LoRA weights.
+ * This is what the Moshi, STT and TTS commands load from.
+ */
+public record KyutaiCheckpoint(KyutaiModelConfig config, Optional<Path> configFile, ResolvedModel files) {
+  private static final Logger LOG = LoggerFactory.getLogger(KyutaiCheckpoint.class);
+
+  /**
+   * Reads the model's config.json (when it has one) and resolves the files it names. A model that
+   * has no config.json gets the Moshi 7B defaults, as in the reference. Offline, when the cache
+   * cannot tell whether config.json exists, the defaults are tried too; if their files are missing,
+   * config.json is reported missing with them.
+   */
+  public static KyutaiCheckpoint resolve(ModelResolver resolver, ModelReference model) throws IOException {
+    if (model instanceof ModelReference.Demo) {
+      throw new IllegalArgumentException("the demo model is built in memory and has no checkpoint files");
+    }
+    Optional<Path> configFile;
+    MissingModelFilesException configUnknown = null;
+    try {
+      configFile = resolver.resolveOptional(model, KyutaiModelConfig.CONFIG_FILE);
+    } catch (MissingModelFilesException e) {
+      configFile = Optional.empty();
+      configUnknown = e;
+    }
+    KyutaiModelConfig config = configFile.isPresent()
+        ? KyutaiModelConfig.read(configFile.get())
+        : KyutaiModelConfig.defaults();
+    ResolvedModel files;
+    try {
+      files = resolver.resolve(model, config.requiredFiles());
+    } catch (MissingModelFilesException e) {
+      if (configUnknown == null) {
+        throw e;
+      }
+      throw e.with(configUnknown.files(), "config.json could not be looked up either, so the Moshi 7B file "
+          + "names were assumed; the model's config.json may name other files");
+    }
+    if (configUnknown != null) {
+      LOG.warn("{}: config.json is not in the cache and cannot be looked up ({}); assuming the Moshi 7B "
+          + "architecture, whose files are all here", model, configUnknown.reason());
+    } else if (configFile.isEmpty()) {
+      LOG.warn("{} has no config.json: assuming the Moshi 7B architecture and file names", model);
+    }
+    return new KyutaiCheckpoint(config, configFile, files);
+  }
+
+  public Path moshiWeights() {
+    return files.file(config.moshiName());
+  }
+
+  public Path mimiWeights() {
+    return files.file(config.mimiName());
+  }
+
+  public Path tokenizer() {
+    return files.file(config.tokenizerName());
+  }
+
+  public Optional<Path> mimiConfig() {
+    return config.mimiConfigName().map(files::file);
+  }
+
+  public Optional<Path> loraWeights() {
+    return config.loraName().map(files::file);
+  }
+}
