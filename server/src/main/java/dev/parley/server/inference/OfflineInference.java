@@ -1,0 +1,82 @@
+package dev.parley.server.inference;
+
+import dev.parley.codec.mimi.MimiModel;
+import dev.parley.codec.mimi.MimiStreams;
+import dev.parley.codec.nn.ExecMask;
+import dev.parley.server.lm.LmConfig;
+import dev.parley.server.lm.LmGen;
+import dev.parley.server.lm.SamplingParams;
+import dev.parley.server.model.SpeechModel;
+import dev.parley.server.text.TextTokenizer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A whole file through the model, as Kyutai's {@code run_inference.py} does it: 1920-sample
+ * chunks → streaming Mimi encode → LM step (the first chunk is stepped twice, so that the step
+ * that only fills the delays consumes it) → streaming Mimi decode of every produced frame. For a
+ * transcription model ({@code model_type} stt) the input is padded with the configured silence
+ * before and the audio delay plus one second after, and only text comes out.
+ */
+public final class OfflineInference {
+  private OfflineInference() {}
+
+  /** Output audio (empty for text-only models), the printed text and every text token. */
+  public record Result(float[] pcm, String text, List<Long> textTokens, int steps) {}
+
+  public static Result run(SpeechModel model, float[] pcm24k, SamplingParams text, SamplingParams audio, long seed) {
+    MimiModel mimi = model.mimi();
+    LmConfig cfg = model.lm().config();
+    TextTokenizer tok = model.tokenizer();
+    int n = mimi.frameSize();
+    float[] input = pcm24k;
+    if (model.modelType().equals("stt")) {
+      double before = model.config().sttConfig().path("audio_silence_prefix_seconds").asDouble(0);
+      double after = model.config().sttConfig().path("audio_delay_seconds").asDouble(0) + 1.0;
+      int left = (int) (before * 24000);
+      int right = (int) (after * 24000);
+      input = new float[left + pcm24k.length + right];
+      System.arraycopy(pcm24k, 0, input, left, pcm24k.length);
+    }
+    int chunks = input.length / n; // a trailing partial chunk is dropped, as the reference does
+    StringBuilder printed = new StringBuilder();
+    List<Long> tokens = new ArrayList<>();
+    float[] out = new float[cfg.depQ() > 0 ? chunks * n : 0];
+    int outFrames = 0;
+    int steps = 0;
+    ExecMask one = ExecMask.all(1);
+    boolean[] active = {true};
+    try (MimiStreams codec = mimi.newStreams(model.manager(), 1); LmGen gen = new LmGen(model.lm(), 1,
+        model.manager())) {
+      gen.configure(0, text, audio, seed);
+      for (int c = 0; c < chunks; c++) {
+        float[] chunk = new float[n];
+        System.arraycopy(input, c * n, chunk, 0, n);
+        long[] codes = mimi.encodeFrame(new float[][] {chunk}, codec, one)[0];
+        if (c == 0) {
+          gen.step(new long[][] {codes}, active);
+          steps++;
+        }
+        LmGen.Step step = gen.step(new long[][] {codes}, active);
+        steps++;
+        if (!step.produced()[0]) {
+          continue;
+        }
+        long[] frame = step.frame()[0];
+        long textToken = frame[0];
+        tokens.add(textToken);
+        if (tok.isPrintedInDialogue((int) textToken) && textToken < tok.vocabSize()) {
+          printed.append(tok.textOf((int) textToken));
+        }
+        if (cfg.depQ() > 0) {
+          long[] audioCodes = java.util.Arrays.copyOfRange(frame, 1, 1 + mimi.numCodebooks());
+          float[] pcm = mimi.decodeFrame(new long[][] {audioCodes}, codec, one)[0];
+          System.arraycopy(pcm, 0, out, outFrames * n, n);
+          outFrames++;
+        }
+      }
+    }
+    float[] pcm = java.util.Arrays.copyOf(out, outFrames * n);
+    return new Result(pcm, printed.toString(), tokens, steps);
+  }
+}

@@ -1,0 +1,87 @@
+package dev.parley.server.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.codec.mimi.MimiConfig;
+import dev.parley.codec.mimi.MimiModel;
+import dev.parley.codec.torch.TorchRuntime;
+import dev.parley.server.lm.LmConfig;
+import dev.parley.server.lm.LmModel;
+import dev.parley.server.text.TextTokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * The offline demo: a small model of the real architecture family (a Mimi with the released
+ * structure at reduced width, a Moshi-style LM with 16 streams, delays and a depth transformer,
+ * and a 64-piece SentencePiece tokenizer), seeded random weights, built in memory from no files.
+ * Every pipeline runs with it; its audio is not speech.
+ */
+public final class DemoModel {
+  public static final long SEED = 20251122L;
+
+  private DemoModel() {}
+
+  static final String MIMI = """
+      {"sample_rate": 24000, "frame_rate": 12.5,
+       "seanet": {"dimension": 32, "n_filters": 4, "ratios": [8, 6, 5, 4], "kernel_size": 7,
+                  "residual_kernel_size": 3, "last_kernel_size": 3, "n_residual_layers": 1,
+                  "dilation_base": 2, "compress": 2},
+       "transformer": {"d_model": 32, "num_heads": 2, "num_layers": 2, "dim_feedforward": 64, "context": 250,
+                       "layer_scale": 0.01, "norm": "layer_norm", "gating": "none",
+                       "positional_embedding": "rope", "max_period": 10000},
+       "quantizer": {"dimension": 16, "n_q": 8, "bins": 64},
+       "num_codebooks": 8}""";
+
+  static final String LM = """
+      {"dim": 64, "text_card": 64, "existing_text_padding_id": 3, "n_q": 16, "dep_q": 8, "card": 64,
+       "num_heads": 4, "num_layers": 2, "hidden_scale": 4.125, "causal": true, "layer_scale": null,
+       "context": 250, "max_period": 10000, "gating": "silu", "norm": "rms_norm_f32",
+       "positional_embedding": "rope", "depformer_dim": 32, "depformer_dim_feedforward": 132,
+       "depformer_num_heads": 2, "depformer_num_layers": 2, "depformer_layer_scale": null,
+       "depformer_multi_linear": true, "depformer_max_period": 10000, "depformer_gating": "silu",
+       "depformer_pos_emb": "none", "depformer_weights_per_step": true,
+       "delays": [0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]}""";
+
+  public static MimiConfig mimiConfig() {
+    return MimiConfig.fromJson(json(MIMI));
+  }
+
+  public static LmConfig lmConfig() {
+    return LmConfig.fromJson(json(LM));
+  }
+
+  public static SpeechModel build(Device device) {
+    NDManager m = TorchRuntime.newManager(device);
+    try {
+      MimiModel mimi = MimiModel.random(mimiConfig(), m, SEED);
+      LmModel lm = LmModel.random(lmConfig(), m, SEED + 1, DataType.FLOAT32);
+      return new SpeechModel("demo", KyutaiModelConfig.defaults(), mimi, lm, tokenizer(), m);
+    } catch (RuntimeException e) {
+      m.close();
+      throw e;
+    }
+  }
+
+  static TextTokenizer tokenizer() {
+    try (InputStream in = DemoModel.class.getResourceAsStream("demo-tokenizer.model")) {
+      if (in == null) {
+        throw new IllegalStateException("demo-tokenizer.model missing from the jar");
+      }
+      return TextTokenizer.fromBytes(in.readAllBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode json(String s) {
+    try {
+      return new ObjectMapper().readTree(s);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
