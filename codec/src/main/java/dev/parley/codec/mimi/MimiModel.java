@@ -2,6 +2,7 @@ package dev.parley.codec.mimi;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.parley.codec.nn.CheckpointParameters;
@@ -21,7 +22,9 @@ import java.util.Map;
 /**
  * The Mimi neural audio codec ({@code models/compression.py} MimiModel): 24 kHz PCM ↔ K codes
  * per 80 ms frame. Weights are immutable and may be shared by any number of {@link MimiStreams};
- * all tensors a call creates belong to the manager of its input, so callers scope memory per step.
+ * callers of the tensor-level methods scope memory per step with an {@link NDScope} (DJL puts an
+ * operation's result in its first operand's manager, which may be a weight's); the host-array
+ * methods do so themselves.
  */
 public final class MimiModel {
   /** Legacy codebook buffer names accepted by the reference's load hook. */
@@ -195,7 +198,8 @@ public final class MimiModel {
         System.arraycopy(pcm[i], 0, flat, i * n, n);
       }
     }
-    try (NDManager scope = s.manager().newSubManager()) {
+    // NDScope also frees what an operation on a weight or state tensor left in that tensor's manager.
+    try (NDScope ignored = new NDScope(); NDManager scope = s.manager().newSubManager()) {
       NDArray codes = encodeStep(scope.create(flat, new Shape(b, 1, n)), s, mask);
       long[] c = codes.toType(DataType.INT64, false).toLongArray();
       int k = numCodebooks();
@@ -226,7 +230,7 @@ public final class MimiModel {
         }
       }
     }
-    try (NDManager scope = s.manager().newSubManager()) {
+    try (NDScope ignored = new NDScope(); NDManager scope = s.manager().newSubManager()) {
       NDArray pcm = decodeStep(scope.create(flat, new Shape(b, k, 1)), s, mask);
       float[] p = pcm.toType(DataType.FLOAT32, false).toFloatArray();
       int n = frameSize();

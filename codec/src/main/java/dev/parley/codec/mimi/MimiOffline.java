@@ -2,6 +2,7 @@ package dev.parley.codec.mimi;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.parley.codec.nn.ExecMask;
@@ -20,7 +21,7 @@ public final class MimiOffline {
     int k = mimi.numCodebooks();
     long[][] codes = new long[k][frames];
     if (!streaming) {
-      try (NDManager scope = parent.newSubManager()) {
+      try (NDScope ignored = new NDScope(); NDManager scope = parent.newSubManager()) {
         long[] c = mimi.encode(scope.create(pcm, new Shape(1, 1, pcm.length))).toType(DataType.INT64, false)
             .toLongArray();
         for (int i = 0; i < k; i++) {
@@ -67,7 +68,7 @@ public final class MimiOffline {
       for (int i = 0; i < k; i++) {
         System.arraycopy(codes[i], 0, flat, i * frames, frames);
       }
-      try (NDManager scope = parent.newSubManager()) {
+      try (NDScope ignored = new NDScope(); NDManager scope = parent.newSubManager()) {
         NDArray pcm = mimi.decode(scope.create(flat, new Shape(1, k, frames)));
         return pcm.toType(DataType.FLOAT32, false).toFloatArray();
       }

@@ -2,6 +2,7 @@ package dev.parley.server.lm;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import dev.parley.codec.nn.ExecMask;
 import dev.parley.codec.nn.Transformer;
@@ -133,7 +134,8 @@ public final class LmGen implements AutoCloseable {
     float[] textLogits;
     float[][] audioLogits = new float[depQ][];
     float[] heads = null;
-    try (NDManager scope = manager.newSubManager()) {
+    // NDScope frees every tensor the step creates, whichever manager an operation put it in.
+    try (NDScope ignored = new NDScope(); NDManager scope = manager.newSubManager()) {
       NDArray out = model.transformerStep(model.embed(scope, input), mainState, mask);
       textLogits = model.textLogits(out).toType(DataType.FLOAT32, false).toFloatArray();
       int vocab = cfg.textCardOut();
