@@ -23,9 +23,13 @@ public final class InfoCommand implements Callable<Integer> {
     System.out.println();
     System.out.println("Ready in this build:");
     System.out.println("  audio  WAV read/write, resampling, streaming Ogg Opus encode/decode");
-    System.out.println("         try: java -jar server/target/parley-server.jar audio --help");
+    System.out.println("  codec  the Mimi neural codec: codec encode / codec decode");
+    System.out.println("  lm     the Moshi speech-text LM: lm forward / lm generate");
+    System.out.println("  infer  offline dialogue or transcription over a file (--model demo|DIR|REPO)");
+    System.out.println("  bench  bench mimi / bench lm");
+    System.out.println("         try: java -jar server/target/parley-server.jar infer --help");
     System.out.println("Not yet in this build (see the project's issues):");
-    System.out.println("  the Mimi codec, the Moshi LM, the dialogue server (serve), gRPC, transcription, speech synthesis");
+    System.out.println("  the dialogue server (serve), gRPC, streaming transcription and speech synthesis services");
     return sum == 10f ? 0 : 1;
   }
 }

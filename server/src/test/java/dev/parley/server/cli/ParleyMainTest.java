@@ -31,7 +31,7 @@ class ParleyMainTest {
     }
     assertThat(code).isZero();
     assertThat(captured.toString())
-        .contains("PyTorch 2.7.1 engine loaded offline", "1+2+3+4 = 10", "Not yet in this build");
+        .contains("PyTorch 2.7.1 engine loaded offline", "1+2+3+4 = 10", "codec  the Mimi neural codec", "Not yet in this build");
   }
 
   @Test
