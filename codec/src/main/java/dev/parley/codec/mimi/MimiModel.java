@@ -74,7 +74,12 @@ public final class MimiModel {
 
   /** Seeded random weights of the given architecture (benchmarks, demo, memory tests). */
   public static MimiModel random(MimiConfig config, NDManager manager, long seed) {
-    return new MimiModel(config, new RandomParameters(manager, seed), DataType.FLOAT32);
+    return random(config, manager, seed, DataType.FLOAT32);
+  }
+
+  /** Seeded random weights in {@code dataType} (FLOAT32, or FLOAT16 to halve weight traffic). */
+  public static MimiModel random(MimiConfig config, NDManager manager, long seed, DataType dataType) {
+    return new MimiModel(config, new RandomParameters(manager, seed, dataType), dataType);
   }
 
   public MimiConfig config() {

@@ -104,6 +104,15 @@ public final class AttentionStep {
     return new AttentionStep(steps, tables, mask, offsets.clone(), exec, weightOffset);
   }
 
+  /** The same step with its additive mask in {@code type} (the scores' type, e.g. float16). */
+  AttentionStep withMaskType(ai.djl.ndarray.types.DataType type) {
+    if (mask == null || mask.getDataType() == type) {
+      return this;
+    }
+    return new AttentionStep(steps, ropeCos == null ? null : new NDArray[] {ropeCos, ropeSin}, mask.toType(type, false),
+        writeStart, exec, weightOffset);
+  }
+
   public int steps() {
     return steps;
   }

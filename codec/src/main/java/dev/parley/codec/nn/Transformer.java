@@ -30,7 +30,8 @@ public final class Transformer {
   /** Whole sequence at positions 0..T-1 (the reference's non-streaming call). */
   public NDArray forward(NDArray x) {
     int t = Math.toIntExact(x.getShape().get(1));
-    AttentionStep step = AttentionStep.wholeSequence(x.getManager(), t, cfg.causal(), cfg.context(), rope);
+    AttentionStep step = AttentionStep.wholeSequence(x.getManager(), t, cfg.causal(), cfg.context(), rope)
+        .withMaskType(x.getDataType());
     if (cfg.usesSin()) {
       x = x.add(sinEmbedding(x.getManager(), new long[] {0}, t));
     }
@@ -45,7 +46,7 @@ public final class Transformer {
     int t = Math.toIntExact(x.getShape().get(1));
     NDManager m = x.getManager();
     AttentionStep step = AttentionStep.streaming(m, t, state.offsets, state.capacity, cfg.causal(), cfg.context(),
-        rope, mask, state.offsetCpu);
+        rope, mask, state.offsetCpu).withMaskType(x.getDataType());
     if (cfg.usesSin()) {
       x = x.add(sinEmbedding(m, state.offsets, t));
     }

@@ -34,13 +34,16 @@ public final class BenchCommand {
     @Option(names = "--codebooks", description = "Codebooks (default: the config's, 8 for Kyutai's Mimi).")
     Integer codebooks;
 
+    @Option(names = "--half", description = "float16 weights and compute instead of float32.")
+    boolean half;
+
     @Override
     public Integer call() throws Exception {
       MimiConfig c = config == null ? MimiConfig.kyutai() : MimiConfig.fromJson(config);
       if (codebooks != null) {
         c = c.withCodebooks(codebooks);
       }
-      MimiBench.Result r = MimiBench.run(c, batch, frames, warmup, threads, System.err);
+      MimiBench.Result r = MimiBench.run(c, batch, frames, warmup, threads, half, System.err);
       System.out.println(r.line());
       return 0;
     }
