@@ -23,8 +23,11 @@ public final class AttentionStep {
   final long[] writeStart; // null when not streaming
   final ExecMask exec;
   final int weightOffset;
+  final int keyLength; // ring slots that can hold a valid key this call; 0 = not streaming
 
-  private AttentionStep(int steps, NDArray[] rope, NDArray mask, long[] writeStart, ExecMask exec, int weightOffset) {
+  private AttentionStep(int steps, NDArray[] rope, NDArray mask, long[] writeStart, ExecMask exec, int weightOffset,
+      int keyLength) {
+    this.keyLength = keyLength;
     this.steps = steps;
     this.ropeCos = rope == null ? null : rope[0];
     this.ropeSin = rope == null ? null : rope[1];
@@ -56,7 +59,7 @@ public final class AttentionStep {
       }
       tables = rope.tables(m, pos);
     }
-    return new AttentionStep(steps, tables, mask, null, ExecMask.all(1), 0);
+    return new AttentionStep(steps, tables, mask, null, ExecMask.all(1), 0, 0);
   }
 
   /**
@@ -69,7 +72,16 @@ public final class AttentionStep {
       throw new IllegalArgumentException(steps + " steps in one call exceed the KV cache capacity " + capacity);
     }
     int b = offsets.length;
-    float[] bias = new float[b * steps * capacity];
+    // Until a ring wraps, only its first e+T slots were ever written: attend over those alone
+    // (the widest active slot decides), so a fresh 3000-step cache is not read in full every step.
+    long widest = steps;
+    for (int s = 0; s < b; s++) {
+      if (exec.isActive(s)) {
+        widest = Math.max(widest, offsets[s] + steps);
+      }
+    }
+    int keys = (int) Math.min(capacity, widest);
+    float[] bias = new float[b * steps * keys];
     for (int s = 0; s < b; s++) {
       if (!exec.isActive(s)) {
         continue; // an idle slot's output is discarded; leave it unmasked so it stays finite
@@ -77,7 +89,7 @@ public final class AttentionStep {
       long e = offsets[s];
       long last = e + steps - 1;
       long lastSlot = last % capacity;
-      for (int j = 0; j < capacity; j++) {
+      for (int j = 0; j < keys; j++) {
         long delta = j - lastSlot;
         long pos = delta <= 0 ? last + delta : last + delta - capacity;
         if (j >= e + steps) {
@@ -86,11 +98,11 @@ public final class AttentionStep {
         for (int i = 0; i < steps; i++) {
           long d = e + i - pos;
           boolean ok = pos >= 0 && (!causal || (d >= 0 && (context <= 0 || d < context)));
-          bias[(s * steps + i) * capacity + j] = ok ? 0f : Float.NEGATIVE_INFINITY;
+          bias[(s * steps + i) * keys + j] = ok ? 0f : Float.NEGATIVE_INFINITY;
         }
       }
     }
-    NDArray mask = m.create(bias, new Shape(b, 1, steps, capacity));
+    NDArray mask = m.create(bias, new Shape(b, 1, steps, keys));
     NDArray[] tables = null;
     if (rope != null) {
       long[][] pos = new long[b][steps];
@@ -101,7 +113,7 @@ public final class AttentionStep {
       }
       tables = rope.tables(m, pos);
     }
-    return new AttentionStep(steps, tables, mask, offsets.clone(), exec, weightOffset);
+    return new AttentionStep(steps, tables, mask, offsets.clone(), exec, weightOffset, keys);
   }
 
   /** The same step with its additive mask in {@code type} (the scores' type, e.g. float16). */
@@ -110,7 +122,7 @@ public final class AttentionStep {
       return this;
     }
     return new AttentionStep(steps, ropeCos == null ? null : new NDArray[] {ropeCos, ropeSin}, mask.toType(type, false),
-        writeStart, exec, weightOffset);
+        writeStart, exec, weightOffset, keyLength);
   }
 
   public int steps() {

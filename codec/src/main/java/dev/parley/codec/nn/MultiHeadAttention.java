@@ -58,8 +58,8 @@ public final class MultiHeadAttention {
     v = v.transpose(0, 2, 1, 3);
     if (cache != null) {
       cache.write(k, v, step.writeStart, step.exec);
-      k = cache.keys;
-      v = cache.values;
+      k = step.keyLength < cache.capacity ? cache.keys.get(new NDIndex(":, :, :{}", step.keyLength)) : cache.keys;
+      v = step.keyLength < cache.capacity ? cache.values.get(new NDIndex(":, :, :{}", step.keyLength)) : cache.values;
     }
     NDArray scores = q.matMul(k.transpose(0, 1, 3, 2));
     if (step.mask != null) {

@@ -31,6 +31,9 @@ public final class TokenSampler {
     if (p.greedy()) {
       return argmax(logits, offset, length);
     }
+    if (p.topP() <= 0 && p.topK() > 0 && p.topK() < length) {
+      return sampleTopK(logits, offset, length, p, random);
+    }
     double max = Double.NEGATIVE_INFINITY;
     for (int i = 0; i < length; i++) {
       max = Math.max(max, logits[offset + i] / p.temperature());
@@ -44,8 +47,8 @@ public final class TokenSampler {
     for (int i = 0; i < length; i++) {
       prob[i] /= sum;
     }
-    int[] order;
-    int keep;
+    int[] order = null;
+    int keep = length;
     if (p.topP() > 0) {
       order = sortedDescending(prob, length);
       // Keep the smallest prefix whose mass before each kept token is ≤ p (the reference's rule).
@@ -58,27 +61,103 @@ public final class TokenSampler {
         cum += prob[order[keep]];
         keep++;
       }
-    } else if (p.topK() > 0 && p.topK() < length) {
-      order = topK(prob, p.topK());
-      keep = order.length;
-    } else {
-      order = null;
-      keep = length;
     }
+    return draw(prob, order, keep, random);
+  }
+
+  /**
+   * Top-k without a softmax over the whole vocabulary: the k largest logits are the k largest
+   * probabilities, and the normalisation cancels in the draw — 32 000 text logits cost one pass.
+   */
+  private static int sampleTopK(float[] logits, int offset, int length, SamplingParams p, SplittableRandom random) {
+    int[] top = topKLogits(logits, offset, length, p.topK());
+    double max = logits[offset + top[0]] / p.temperature();
+    double[] weight = new double[top.length];
+    for (int i = 0; i < top.length; i++) {
+      weight[i] = Math.exp(logits[offset + top[i]] / p.temperature() - max);
+    }
+    int pick = draw(weight, null, top.length, random);
+    return top[pick];
+  }
+
+  private static int draw(double[] weight, int[] order, int keep, SplittableRandom random) {
     double mass = 0;
     for (int i = 0; i < keep; i++) {
-      mass += prob[order == null ? i : order[i]];
+      mass += weight[order == null ? i : order[i]];
     }
     double u = random.nextDouble() * mass;
     double acc = 0;
     for (int i = 0; i < keep; i++) {
       int idx = order == null ? i : order[i];
-      acc += prob[idx];
+      acc += weight[idx];
       if (u < acc) {
         return idx;
       }
     }
     return order == null ? keep - 1 : order[keep - 1];
+  }
+
+  /**
+   * Indices of the k largest logits, largest first (ties to the lower index), with a primitive
+   * binary min-heap: no boxing, one pass over the row.
+   */
+  static int[] topKLogits(float[] logits, int offset, int length, int k) {
+    int[] heap = new int[k];
+    int size = 0;
+    for (int i = 0; i < length; i++) {
+      if (size < k) {
+        heap[size] = i;
+        siftUp(heap, size++, logits, offset);
+      } else if (less(heap[0], i, logits, offset)) {
+        heap[0] = i;
+        siftDown(heap, size, logits, offset);
+      }
+    }
+    int[] out = new int[size];
+    for (int n = size - 1; n >= 0; n--) {
+      out[n] = heap[0];
+      heap[0] = heap[--size];
+      siftDown(heap, size, logits, offset);
+    }
+    return out;
+  }
+
+  /** Heap order: a is "smaller" than b (lower logit, or equal logit and higher index). */
+  private static boolean less(int a, int b, float[] v, int off) {
+    float x = v[off + a];
+    float y = v[off + b];
+    return x < y || (x == y && a > b);
+  }
+
+  private static void siftUp(int[] h, int i, float[] v, int off) {
+    while (i > 0) {
+      int parent = (i - 1) >>> 1;
+      if (!less(h[i], h[parent], v, off)) {
+        return;
+      }
+      int t = h[i];
+      h[i] = h[parent];
+      h[parent] = t;
+      i = parent;
+    }
+  }
+
+  private static void siftDown(int[] h, int size, float[] v, int off) {
+    int i = 0;
+    while (true) {
+      int l = 2 * i + 1;
+      if (l >= size) {
+        return;
+      }
+      int c = l + 1 < size && less(h[l + 1], h[l], v, off) ? l + 1 : l;
+      if (!less(h[c], h[i], v, off)) {
+        return;
+      }
+      int t = h[i];
+      h[i] = h[c];
+      h[c] = t;
+      i = c;
+    }
   }
 
   private static int[] sortedDescending(double[] prob, int length) {
@@ -90,26 +169,6 @@ public final class TokenSampler {
     int[] out = new int[length];
     for (int i = 0; i < length; i++) {
       out[i] = idx[i];
-    }
-    return out;
-  }
-
-  /** Indices of the k largest probabilities (ties to the lower index), in descending order. */
-  static int[] topK(double[] prob, int k) {
-    // A bounded min-heap keeps this O(n log k) for 32000-entry text vocabularies.
-    java.util.PriorityQueue<Integer> heap = new java.util.PriorityQueue<>(k + 1, (a, b) -> {
-      int c = Double.compare(prob[a], prob[b]);
-      return c != 0 ? c : Integer.compare(b, a);
-    });
-    for (int i = 0; i < prob.length; i++) {
-      heap.add(i);
-      if (heap.size() > k) {
-        heap.poll();
-      }
-    }
-    int[] out = new int[heap.size()];
-    for (int i = out.length - 1; i >= 0; i--) {
-      out[i] = heap.poll();
     }
     return out;
   }
