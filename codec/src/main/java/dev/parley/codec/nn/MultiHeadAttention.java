@@ -61,7 +61,11 @@ public final class MultiHeadAttention {
       k = cache.keys;
       v = cache.values;
     }
-    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2));
+    NDArray keysT = k.transpose(0, 1, 3, 2);
+    if (cache != null) {
+      keysT.attach(x.getManager()); // a view of the cache would otherwise join the state's manager every call
+    }
+    NDArray scores = q.matMul(keysT);
     if (step.mask != null) {
       scores = scores.add(step.mask);
     }

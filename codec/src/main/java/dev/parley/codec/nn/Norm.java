@@ -39,7 +39,7 @@ public interface Norm {
       NDArray xf = inFloat32 && in != DataType.FLOAT32 ? x.toType(DataType.FLOAT32, false) : x;
       NDArray var = xf.square().mean(new int[] {-1}, true).add(eps);
       NDArray a = alpha.getDataType() == xf.getDataType() ? alpha : alpha.toType(xf.getDataType(), false);
-      NDArray y = xf.mul(a.mul(var.sqrt().getNDArrayInternal().rdiv(1f)));
+      NDArray y = xf.mul(var.sqrt().getNDArrayInternal().rdiv(1f).mul(a)); // not a.mul(): that result would join the weights' manager
       return y.getDataType() == in ? y : y.toType(in, false);
     }
   }
