@@ -3,7 +3,6 @@ package dev.parley.codec.mimi;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.index.NDIndex;
 import dev.parley.codec.nn.Ops;
 import dev.parley.codec.nn.Parameters;
 
@@ -52,6 +51,7 @@ final class ResidualVectorQuantizer {
     NDList codes = new NDList();
     for (int i = 0; i < n; i++) {
       NDArray score = halfNorms[i].sub(Ops.linear(r, centroids[i]));
+      score.attach(r.getManager()); // sub() puts its result in the weights' manager, which would grow every call
       NDArray idx = score.argMin(-1);
       codes.add(idx.expandDims(-1));
       if (i + 1 < n) {
@@ -69,8 +69,8 @@ final class ResidualVectorQuantizer {
       offsets[i] = (long) i * bins;
     }
     NDArray ids = codes.add(codes.getManager().create(offsets));
-    NDArray table = n == centroids.length ? stacked : stacked.get(new NDIndex(":{}", n * bins));
-    NDArray summed = Ops.embedding(ids, table).sum(new int[] {2});
+    // ids < n·bins only reach the first n levels' rows; a slice of the table would be a new array in the weights' manager.
+    NDArray summed = Ops.embedding(ids, stacked).sum(new int[] {2});
     return Ops.linear(summed, outputProj);
   }
 }

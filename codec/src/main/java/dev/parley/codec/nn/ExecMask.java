@@ -59,7 +59,8 @@ public final class ExecMask {
     long[] s = new long[updated.getShape().dimension()];
     java.util.Arrays.fill(s, 1);
     s[0] = active.length;
-    return NDArrays.where(device.reshape(new Shape(s)), updated, previous);
+    // PyTorch's where in DJL does not broadcast the condition: expand it to the full shape.
+    return NDArrays.where(device.reshape(new Shape(s)).broadcast(updated.getShape()), updated, previous);
   }
 
   private static final class NDArrays {

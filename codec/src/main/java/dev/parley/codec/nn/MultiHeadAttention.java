@@ -58,10 +58,22 @@ public final class MultiHeadAttention {
     v = v.transpose(0, 2, 1, 3);
     if (cache != null) {
       cache.write(k, v, step.writeStart, step.exec);
-      k = step.keyLength < cache.capacity ? cache.keys.get(new NDIndex(":, :, :{}", step.keyLength)) : cache.keys;
-      v = step.keyLength < cache.capacity ? cache.values.get(new NDIndex(":, :, :{}", step.keyLength)) : cache.values;
+      if (step.keyLength < cache.capacity) {
+        // Views of the cache belong to the state's manager; keep them in this call's scope.
+        k = cache.keys.get(new NDIndex(":, :, :{}", step.keyLength));
+        v = cache.values.get(new NDIndex(":, :, :{}", step.keyLength));
+        k.attach(x.getManager());
+        v.attach(x.getManager());
+      } else {
+        k = cache.keys;
+        v = cache.values;
+      }
     }
-    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2));
+    NDArray keysT = k.transpose(0, 1, 3, 2);
+    if (cache != null) {
+      keysT.attach(x.getManager()); // a view of the cache would otherwise join the state's manager every call
+    }
+    NDArray scores = q.matMul(keysT);
     if (step.mask != null) {
       scores = scores.add(step.mask);
     }

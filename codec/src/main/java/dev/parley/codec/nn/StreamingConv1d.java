@@ -120,6 +120,7 @@ public final class StreamingConv1d implements StreamingModule {
       state.fillFirst(x, mask, context);
     }
     NDArray full = state.previous.concat(x, 2);
+    full.attach(scope); // concat belongs to the state's manager; this call's tensors must stay in the call's scope
     NDArray y = conv(full);
     long len = full.getShape().get(2);
     NDArray tail = full.get(new NDIndex(":, :, {}:", len - context));

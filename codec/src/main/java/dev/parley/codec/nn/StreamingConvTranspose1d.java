@@ -15,7 +15,7 @@ import ai.djl.ndarray.types.Shape;
  */
 public final class StreamingConvTranspose1d implements StreamingModule {
   private final NDArray weightMatrix; // dense: [Cin, Cout*Kp]; depthwise: [C, Kp, 1]
-  private final NDArray bias;
+  private final NDArray bias; // [1, Cout, 1], shaped once so that calls create nothing in the weights' manager
   private final long in;
   private final long out;
   private final int kernel;
@@ -46,7 +46,7 @@ public final class StreamingConvTranspose1d implements StreamingModule {
       w = w.concat(p.manager().zeros(new Shape(in, out / groups, padded - kernel), w.getDataType()), 2);
     }
     this.weightMatrix = depthwise ? w.reshape(in, padded, 1) : w.reshape(in, out * padded);
-    this.bias = bias ? p.get(prefix + "bias", out) : null;
+    this.bias = bias ? p.get(prefix + "bias", out).reshape(1, out, 1) : null;
   }
 
   /** Transposed conv of the whole input: [B, Cin, T] → [B, Cout, (T-1)·S + K], bias included. */
@@ -83,7 +83,7 @@ public final class StreamingConvTranspose1d implements StreamingModule {
       y = y.get(new NDIndex(":, :, :{}", fullLen));
     }
     if (bias != null) {
-      y = y.add(bias.reshape(1, out, 1));
+      y = y.add(bias);
     }
     return y;
   }
@@ -108,7 +108,7 @@ public final class StreamingConvTranspose1d implements StreamingModule {
     NDArray outNow = summed.get(new NDIndex(":, :, :{}", n));
     NDArray tail = summed.get(new NDIndex(":, :, {}:", n));
     if (bias != null) {
-      tail = tail.sub(bias.reshape(1, out, 1));
+      tail = tail.sub(bias);
     }
     state.partial.intern(mask.select(x.getManager(), tail, state.partial).duplicate());
     return outNow;

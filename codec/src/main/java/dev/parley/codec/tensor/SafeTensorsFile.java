@@ -100,18 +100,28 @@ public final class SafeTensorsFile implements Closeable {
       if (shape[i] < 0) {
         throw new SafeTensorsException(path + ": negative dimension in " + name);
       }
-      count *= shape[i];
+      count = product(path, name, count, shape[i]);
     }
     long begin = off.get(0).asLong();
     long end = off.get(1).asLong();
     if (begin < 0 || end < begin || end > dataLen) {
       throw new SafeTensorsException(path + ": data_offsets of " + name + " out of range");
     }
-    if (end - begin != count * dtype.bytes()) {
+    long bytes = product(path, name, count, dtype.bytes());
+    if (end - begin != bytes) {
       throw new SafeTensorsException(path + ": " + name + " has " + (end - begin) + " bytes, shape "
-          + java.util.Arrays.toString(shape) + " of " + dtype + " needs " + count * dtype.bytes());
+          + java.util.Arrays.toString(shape) + " of " + dtype + " needs " + bytes);
     }
     return new TensorInfo(name, dtype, shape, begin, end);
+  }
+
+  /** a·b, or an error for a shape whose size overflows 64 bits (it would otherwise wrap to a small size). */
+  private static long product(Path path, String name, long a, long b) throws SafeTensorsException {
+    try {
+      return Math.multiplyExact(a, b);
+    } catch (ArithmeticException e) {
+      throw new SafeTensorsException(path + ": shape of " + name + " is too large");
+    }
   }
 
   private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
