@@ -32,11 +32,13 @@ class MimiNativeMemoryTest {
    * development machine one real-Mimi frame (encode + decode, B = 1, CPU) took 48.6 ms with the
    * machine otherwise idle and 72-83 ms under load, so 10000 frames take 8-14 minutes (a full
    * 10000-frame run: 72.5 ms/frame, RSS 1153 MB → 888 MB, 579 → 579 arrays). The default
-   * 2000 (+500 warm-up) keeps this test at 2-3.5 minutes and catches any leak above about
-   * 18 KiB per frame (see {@link #allowedGrowthKb}); run {@code -Dparley.mimi.memoryFrames=10000}
-   * for the full soak (then about 5 KiB per frame).
+   * CI ({@code CI=true}) runs the full 10000 the issue asks for (about 8 minutes at the current
+   * 46 ms/frame); a local run defaults to 2000 (+500 warm-up, 2-3.5 minutes), which still catches
+   * any leak above about 18 KiB per frame (see {@link #allowedGrowthKb}). Override with
+   * {@code -Dparley.mimi.memoryFrames=N}.
    */
-  static final int FRAMES = Integer.getInteger("parley.mimi.memoryFrames", 2000);
+  static final int FRAMES = Integer.getInteger("parley.mimi.memoryFrames",
+      "true".equalsIgnoreCase(System.getenv("CI")) ? 10000 : 2000);
   /**
    * Frames before the first measurement: the KV rings fill after 125 frames, and glibc's arenas
    * and mmap threshold settle (measured: RSS grows for about 400 frames, then stays flat).
