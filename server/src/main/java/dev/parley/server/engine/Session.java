@@ -1,0 +1,96 @@
+package dev.parley.server.engine;
+
+import dev.parley.codec.audio.FrameAssembler;
+import java.util.ArrayDeque;
+
+/**
+ * One dialogue session as transports see it: 24 kHz audio in, {@link OutputFrame}s out. Audio may
+ * arrive in pieces of any length; complete 1920-sample frames wait in a bounded queue until the
+ * engine's next batched step takes one. A client that sends faster than real time fills the queue
+ * and is closed with an error instead of being buffered without limit.
+ */
+public final class Session {
+  private final DialogueEngine engine;
+  final int slot;
+  final SessionListener listener;
+  final SessionOptions options;
+  private final ArrayDeque<float[]> frames = new ArrayDeque<>();
+  private final ArrayDeque<Long> frameTimes = new ArrayDeque<>();
+  private final int maxQueuedFrames;
+  private final FrameAssembler assembler;
+  long inputFrames;
+  long outputFrames;
+  long deadlineMisses;
+  volatile boolean closed;
+  boolean initialized; // engine thread only
+
+  Session(DialogueEngine engine, int slot, SessionOptions options, SessionListener listener, int maxQueuedFrames) {
+    this.engine = engine;
+    this.slot = slot;
+    this.options = options;
+    this.listener = listener;
+    this.maxQueuedFrames = maxQueuedFrames;
+    this.assembler = new FrameAssembler(FrameAssembler.MIMI_FRAME_SAMPLES, this::frameComplete);
+  }
+
+  /**
+   * Feeds 24 kHz mono samples. Returns false (and closes the session with an error) when more
+   * than the queue's worth of frames is waiting — the client is sending faster than real time.
+   */
+  public boolean offerAudio(float[] pcm, int offset, int length) {
+    if (closed) {
+      return false;
+    }
+    synchronized (this) {
+      assembler.push(pcm, offset, length);
+    }
+    if (overflowed) {
+      engine.closeSession(this, "input overflow: audio is arriving faster than real time (more than "
+          + maxQueuedFrames + " frames waiting)");
+      return false;
+    }
+    engine.wakeUp();
+    return true;
+  }
+
+  private boolean overflowed;
+
+  private void frameComplete(float[] frame) {
+    if (frames.size() >= maxQueuedFrames) {
+      overflowed = true;
+      return;
+    }
+    frames.add(frame);
+    frameTimes.add(System.nanoTime());
+  }
+
+  /** The next complete frame and the time it completed, or null. */
+  synchronized float[] pollFrame(long[] completedAt) {
+    float[] f = frames.poll();
+    if (f != null) {
+      completedAt[0] = frameTimes.poll();
+    }
+    return f;
+  }
+
+  synchronized boolean hasFrame() {
+    return !frames.isEmpty();
+  }
+
+  /** Ends the session (the client left); its slot is freed before the next step. */
+  public void close() {
+    engine.closeSession(this, null);
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  public long deadlineMisses() {
+    return deadlineMisses;
+  }
+
+  public int slot() {
+    return slot;
+  }
+}
