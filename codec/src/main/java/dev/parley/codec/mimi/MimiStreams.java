@@ -1,6 +1,7 @@
 package dev.parley.codec.mimi;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import dev.parley.codec.nn.SlotState;
 import dev.parley.codec.nn.Transformer;
 
@@ -41,16 +42,21 @@ public final class MimiStreams implements AutoCloseable {
 
   /** Slot {@code slot} starts a new encoder stream (zero history, position 0). */
   public void resetEncoder(int slot) {
-    encoder.reset(slot);
-    encoderTransformer.reset(slot);
-    downsample.reset(slot);
+    // Zeroing a slot in place makes DJL create a scalar tensor in the state's manager: scope it.
+    try (NDScope ignored = new NDScope()) {
+      encoder.reset(slot);
+      encoderTransformer.reset(slot);
+      downsample.reset(slot);
+    }
   }
 
   /** Slot {@code slot} starts a new decoder stream. */
   public void resetDecoder(int slot) {
-    upsample.reset(slot);
-    decoderTransformer.reset(slot);
-    decoder.reset(slot);
+    try (NDScope ignored = new NDScope()) {
+      upsample.reset(slot);
+      decoderTransformer.reset(slot);
+      decoder.reset(slot);
+    }
   }
 
   /** The reference's {@code reset_streaming} for one slot: encoder and decoder both. */

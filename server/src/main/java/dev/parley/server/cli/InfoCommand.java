@@ -22,6 +22,7 @@ public final class InfoCommand implements Callable<Integer> {
         engine.getVersion(), engine.defaultDevice(), sum);
     System.out.println();
     System.out.println("Ready in this build:");
+    System.out.println("  serve  the dialogue server: Kyutai's /api/chat WebSocket, /metrics, /healthz (default: demo model)");
     System.out.println("  audio  WAV read/write, resampling, streaming Ogg Opus encode/decode");
     System.out.println("  codec  the Mimi neural codec: codec encode / codec decode");
     System.out.println("  lm     the Moshi speech-text LM: lm forward / lm generate");
@@ -29,7 +30,7 @@ public final class InfoCommand implements Callable<Integer> {
     System.out.println("  bench  bench mimi / bench lm");
     System.out.println("         try: java -jar server/target/parley-server.jar infer --help");
     System.out.println("Not yet in this build (see the project's issues):");
-    System.out.println("  the dialogue server (serve), gRPC, streaming transcription and speech synthesis services");
+    System.out.println("  gRPC, the Java SDK, streaming transcription and speech synthesis services");
     return sum == 10f ? 0 : 1;
   }
 }

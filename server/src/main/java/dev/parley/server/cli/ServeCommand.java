@@ -1,0 +1,113 @@
+package dev.parley.server.cli;
+
+import ai.djl.ndarray.types.DataType;
+import dev.parley.codec.torch.TorchRuntime;
+import dev.parley.server.http.ApiKeys;
+import dev.parley.server.http.ParleyServer;
+import dev.parley.server.http.ServerConfig;
+import dev.parley.server.lm.SamplingParams;
+import dev.parley.server.model.ModelReference;
+import dev.parley.server.model.SpeechModel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Starts the dialogue server (Kyutai-compatible {@code /api/chat} WebSocket plus HTTP endpoints). */
+@Command(name = "serve", description = "Start the dialogue server (default: the offline demo model on port 8998).")
+public final class ServeCommand implements Callable<Integer> {
+  @Option(names = "--model", defaultValue = "demo",
+      description = "demo, a local directory, or a Hugging Face repo id[@revision] (default ${DEFAULT-VALUE}).")
+  String model;
+
+  @Option(names = "--host", defaultValue = "localhost", description = "Address to bind (default ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--port", defaultValue = "8998", description = "Port (default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--max-sessions", defaultValue = "16", description = "Concurrent sessions (default ${DEFAULT-VALUE}).")
+  int maxSessions;
+
+  @Option(names = "--half", description = "Compute the LM in float16.")
+  boolean half;
+
+  @Option(names = "--tls-cert", description = "PEM certificate chain: serve https/wss.")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", description = "PEM private key (PKCS#8) for --tls-cert.")
+  Path tlsKey;
+
+  @Option(names = "--static", description = "Serve this directory's files at / (e.g. a built web client).")
+  Path staticDir;
+
+  @Option(names = "--api-keys", description = "File with one accepted API key per line; keys may also come "
+      + "from the PARLEY_API_KEYS environment variable (comma-separated). None: the server is open.")
+  Path apiKeys;
+
+  @Option(names = "--text-temperature", defaultValue = "0.7", description = "Default text temperature (${DEFAULT-VALUE}).")
+  double textTemperature;
+
+  @Option(names = "--text-topk", defaultValue = "25", description = "Default text top-k (${DEFAULT-VALUE}).")
+  int textTopK;
+
+  @Option(names = "--audio-temperature", defaultValue = "0.8", description = "Default audio temperature (${DEFAULT-VALUE}).")
+  double audioTemperature;
+
+  @Option(names = "--audio-topk", defaultValue = "250", description = "Default audio top-k (${DEFAULT-VALUE}).")
+  int audioTopK;
+
+  @Option(names = "--max-message-bytes", defaultValue = "1048576",
+      description = "Largest WebSocket message accepted (default ${DEFAULT-VALUE}).")
+  int maxMessageBytes;
+
+  @Option(names = "--idle-timeout", defaultValue = "30", description = "Seconds without a client message before "
+      + "the session is closed (default ${DEFAULT-VALUE}).")
+  int idleSeconds;
+
+  @Mixin
+  DeviceOptions device;
+
+  @Override
+  public Integer call() throws Exception {
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new IllegalArgumentException("--tls-cert and --tls-key go together");
+    }
+    if (device.threads != null) {
+      TorchRuntime.setThreads(device.threads);
+    }
+    ApiKeys keys = ApiKeys.load(apiKeys, System.getenv("PARLEY_API_KEYS"));
+    ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withMaxSessions(maxSessions)
+        .withSampling(new SamplingParams(textTemperature, textTopK, 0), new SamplingParams(audioTemperature, audioTopK, 0))
+        .withStatic(staticDir).withTls(tlsCert, tlsKey).withApiKeys(keys)
+        .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds));
+    SpeechModel m = SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(),
+        TorchRuntime.device(device.device), half ? DataType.FLOAT16 : DataType.FLOAT32);
+    ParleyServer server = new ParleyServer(m, config).start();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.err.println("shutting down: no new sessions; running ones get " + config.shutdownGrace().toSeconds()
+          + " s");
+      server.shutdown();
+      m.close();
+    }, "parley-shutdown"));
+    String scheme = tlsCert != null ? "https" : "http";
+    String ws = tlsCert != null ? "wss" : "ws";
+    System.out.println("Parley " + ParleyMain.version() + " serving " + m.name() + " (" + m.modelType() + ")");
+    System.out.printf("  chat:    %s://%s:%d/api/chat   (Kyutai's /api/chat protocol)%n", ws, host, server.port());
+    System.out.printf("  http:    %s://%s:%d/  /healthz /readyz /metrics /api/info%n", scheme, host, server.port());
+    System.out.printf("  limits:  %d sessions, %d-byte messages, %d s idle timeout%n", maxSessions, maxMessageBytes,
+        idleSeconds);
+    System.out.println("  auth:    " + (keys.isOpen() ? "OPEN: no API key configured (--api-keys or PARLEY_API_KEYS)"
+        : keys.size() + " API key(s)"));
+    if (m.isDemo()) {
+      System.out.println("  NOTE: the demo model has random weights: its audio and text are not speech.");
+      System.out.println("        For real weights: java -jar server/target/parley-server.jar serve "
+          + "--model kyutai/moshiko-pytorch-bf16");
+    }
+    System.out.flush();
+    server.awaitClose();
+    return 0;
+  }
+}

@@ -1,0 +1,163 @@
+package dev.parley.server.http;
+
+import dev.parley.server.engine.DialogueEngine;
+import dev.parley.server.engine.OutputFrame;
+import dev.parley.server.engine.Session;
+import dev.parley.server.engine.SessionListener;
+import dev.parley.server.engine.SessionOptions;
+import dev.parley.server.metrics.EngineMetrics;
+import dev.parley.server.model.SpeechModel;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The dialogue server: one Netty port for WebSocket and HTTP, one batched engine behind it. */
+public final class ParleyServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ParleyServer.class);
+
+  private final ServerConfig config;
+  private final SpeechModel model;
+  private final EngineMetrics metrics = new EngineMetrics();
+  private final DialogueEngine engine;
+  private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+  private Channel serverChannel;
+  private volatile boolean ready;
+  private volatile boolean accepting = true;
+
+  public ParleyServer(SpeechModel model, ServerConfig config) {
+    this.model = model;
+    this.config = config;
+    this.engine = new DialogueEngine(model, config.maxSessions(), config.maxQueuedFrames(), metrics);
+  }
+
+  /** Binds the port, then warms the engine up (readyz turns true afterwards). */
+  public ParleyServer start() throws Exception {
+    SslContext ssl = config.tlsCert() == null ? null
+        : SslContextBuilder.forServer(config.tlsCert().toFile(), config.tlsKey().toFile()).build();
+    Map<String, Object> info = info();
+    ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        // Output for a slow reader is bounded: the socket stops being writable past 1 MiB.
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            if (ssl != null) {
+              ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+            }
+            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 << 10),
+                new HttpRouter(engine, config, metrics, () -> ready, () -> accepting, info));
+          }
+        });
+    serverChannel = b.bind(new InetSocketAddress(config.host(), config.port())).sync().channel();
+    warmUp();
+    ready = true;
+    return this;
+  }
+
+  /** The bound port (useful with port 0). */
+  public int port() {
+    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  public EngineMetrics metrics() {
+    return metrics;
+  }
+
+  public DialogueEngine engine() {
+    return engine;
+  }
+
+  public boolean isReady() {
+    return ready;
+  }
+
+  private Map<String, Object> info() {
+    Map<String, Object> info = new LinkedHashMap<>();
+    String version = ParleyServer.class.getPackage().getImplementationVersion();
+    info.put("server", "parley/" + (version == null ? "dev" : version));
+    info.put("model", model.name());
+    info.put("model_type", model.modelType());
+    info.put("demo", model.isDemo());
+    info.put("sample_rate", 24000);
+    info.put("frame_rate", 12.5);
+    info.put("codebooks", model.mimi().numCodebooks());
+    info.put("max_sessions", config.maxSessions());
+    info.put("max_message_bytes", config.maxMessageBytes());
+    info.put("auth", config.apiKeys().isOpen() ? "open" : "api-key");
+    return info;
+  }
+
+  /** A few frames of silence through a throwaway session: first-call costs are paid before clients come. */
+  private void warmUp() throws Exception {
+    CountDownLatch frames = new CountDownLatch(3);
+    Session s = engine.open(SessionOptions.greedy(), new SessionListener() {
+      @Override
+      public void onFrame(OutputFrame frame) {
+        frames.countDown();
+      }
+
+      @Override
+      public void onClosed(String reason) {}
+    });
+    float[] silence = new float[4 * 1920];
+    s.offerAudio(silence, 0, silence.length);
+    if (!frames.await(60, TimeUnit.SECONDS)) {
+      LOG.warn("warm-up did not finish in 60 s");
+    }
+    s.close();
+  }
+
+  /**
+   * Graceful stop: no new sessions, running ones may continue for the grace period, then every
+   * session still open is closed with a message.
+   */
+  public void shutdown() {
+    accepting = false;
+    ready = false;
+    long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
+    while (engine.activeSessions() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    engine.shutdown("server shutting down");
+    if (serverChannel != null) {
+      serverChannel.close().syncUninterruptibly();
+    }
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+
+  @Override
+  public void close() {
+    shutdown();
+  }
+
+  /** Blocks until the server channel closes. */
+  public void awaitClose() throws InterruptedException {
+    serverChannel.closeFuture().sync();
+  }
+}

@@ -1,0 +1,136 @@
+package dev.parley.server.metrics;
+
+import dev.parley.server.engine.DialogueEngine;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The server's Prometheus metrics: sessions, per-stage step latencies, batch sizes, deadline misses, bytes. */
+public final class EngineMetrics implements DialogueEngine.EngineObserver {
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final AtomicInteger active = new AtomicInteger();
+  private final Counter started;
+  private final Counter rejected;
+  private final Counter closedWithError;
+  private final Timer encode;
+  private final Timer lm;
+  private final Timer decode;
+  private final Timer step;
+  private final Timer frameLatency;
+  private final DistributionSummary batch;
+  private final Counter deadlineMisses;
+  private final Counter bytesIn;
+  private final Counter bytesOut;
+
+  public EngineMetrics() {
+    Gauge.builder("parley_sessions_active", active, AtomicInteger::get).description("open sessions")
+        .register(registry);
+    started = Counter.builder("parley_sessions_started").description("sessions opened").register(registry);
+    rejected = Counter.builder("parley_sessions_rejected").description("sessions refused (full, auth)")
+        .register(registry);
+    closedWithError = Counter.builder("parley_sessions_failed").description("sessions closed with an error")
+        .register(registry);
+    encode = stage("mimi_encode");
+    lm = stage("lm");
+    decode = stage("mimi_decode");
+    step = stage("step");
+    frameLatency = Timer.builder("parley_frame_latency").description("input frame complete to output frame ready")
+        .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
+    batch = DistributionSummary.builder("parley_batch_size").description("sessions per engine step")
+        .publishPercentileHistogram().maximumExpectedValue(256.0).register(registry);
+    deadlineMisses = Counter.builder("parley_deadline_misses")
+        .description("session-steps that took longer than 80 ms").register(registry);
+    bytesIn = Counter.builder("parley_bytes_in").baseUnit("bytes").register(registry);
+    bytesOut = Counter.builder("parley_bytes_out").baseUnit("bytes").register(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    Gauge.builder("parley_process_resident_bytes", NativeMemory::residentBytes)
+        .description("resident set of the process, native memory included").register(registry);
+  }
+
+  private Timer stage(String name) {
+    return Timer.builder("parley_stage_" + name).description("engine step stage time")
+        .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
+  }
+
+  @Override
+  public void stepTimed(int size, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
+    encode.record(encodeNanos, TimeUnit.NANOSECONDS);
+    lm.record(lmNanos, TimeUnit.NANOSECONDS);
+    decode.record(decodeNanos, TimeUnit.NANOSECONDS);
+    step.record(totalNanos, TimeUnit.NANOSECONDS);
+    batch.record(size);
+    if (totalNanos > DialogueEngine.FRAME_NANOS) {
+      deadlineMisses.increment(size);
+    }
+  }
+
+  @Override
+  public void sessionOpened() {
+    active.incrementAndGet();
+    started.increment();
+  }
+
+  @Override
+  public void sessionClosed(String reason) {
+    active.decrementAndGet();
+    if (reason != null) {
+      closedWithError.increment();
+    }
+  }
+
+  public void rejected() {
+    rejected.increment();
+  }
+
+  public void frameLatency(long nanos) {
+    frameLatency.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void bytesIn(long n) {
+    bytesIn.increment(n);
+  }
+
+  public void bytesOut(long n) {
+    bytesOut.increment(n);
+  }
+
+  public int activeSessions() {
+    return active.get();
+  }
+
+  /** The Prometheus text exposition. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /** Resident set size from /proc (Linux), or -1. */
+  static final class NativeMemory {
+    private NativeMemory() {}
+
+    static double residentBytes() {
+      try {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+          if (line.startsWith("VmRSS:")) {
+            return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024.0;
+          }
+        }
+      } catch (java.io.IOException | RuntimeException e) {
+        return -1;
+      }
+      return -1;
+    }
+  }
+}
