@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /** Speed measurements with random weights; the last line of each is a stable key=value record. */
 @Command(name = "bench", description = "Measure codec and model speed (random weights).",
-    subcommands = {BenchCommand.Mimi.class, BenchCommand.Lm.class})
+    subcommands = {BenchCommand.Mimi.class, BenchCommand.Lm.class, BenchCommand.Chat.class})
 public final class BenchCommand {
 
   @Command(name = "mimi", description = "Streaming Mimi encode/decode time per 80 ms frame.")
@@ -76,6 +76,35 @@ public final class BenchCommand {
       };
       String name = config.endsWith(".json") ? Path.of(config).getFileName().toString() : config;
       System.out.println(LmBench.run(name, c, batch, steps, warmup, threads).line());
+      return 0;
+    }
+  }
+
+  @Command(name = "chat", description = "N real-time /api/chat sessions against an in-process server on loopback.")
+  static final class Chat implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "demo", description = "Model (default ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--sessions", defaultValue = "16", description = "Concurrent sessions (default ${DEFAULT-VALUE}).")
+    int sessions;
+
+    @Option(names = "--seconds", defaultValue = "20", description = "Audio per session (default ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Option(names = "--threads", description = "libtorch intra-op threads (default: libtorch's choice).")
+    Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+      if (threads != null) {
+        dev.parley.codec.torch.TorchRuntime.setThreads(threads);
+      }
+      try (var m = dev.parley.server.model.SpeechModel.load(dev.parley.server.model.ModelReference.parse(model),
+              ModelFiles.resolver(), ai.djl.Device.cpu(), ai.djl.ndarray.types.DataType.FLOAT32);
+          var server = new dev.parley.server.http.ParleyServer(m, dev.parley.server.http.ServerConfig.defaults()
+              .withHost("127.0.0.1").withPort(0).withMaxSessions(sessions)).start()) {
+        System.out.println(dev.parley.server.bench.ChatLoadBench.run(server, sessions, seconds).line());
+      }
       return 0;
     }
   }

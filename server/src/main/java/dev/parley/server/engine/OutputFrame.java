@@ -5,6 +5,9 @@ package dev.parley.server.engine;
  * empty for padding), its audio codes, and their decoded 24 kHz audio.
  *
  * @param index 0-based output frame index within the session
- * @param latencyNanos time from the matching input frame being complete to this frame being ready
+ * @param inputCompletedNanos {@link System#nanoTime()} when the input frame of the step that
+ *     produced this frame was complete (the start of the server's latency)
+ * @param latencyNanos time from then to this frame being ready (model compute and queueing)
  */
-public record OutputFrame(long index, long textToken, String text, long[] audioCodes, float[] pcm, long latencyNanos) {}
+public record OutputFrame(long index, long textToken, String text, long[] audioCodes, float[] pcm,
+    long inputCompletedNanos, long latencyNanos) {}

@@ -143,7 +143,8 @@ final class ChatSocket extends SimpleChannelInboundHandler<WebSocketFrame> imple
       if (!frame.text().isEmpty()) {
         send(ChatProtocol.TEXT, frame.text().getBytes(StandardCharsets.UTF_8));
       }
-      metrics.frameLatency(frame.latencyNanos());
+      // Server latency: input frame complete → output frame encoded and handed to the socket.
+      metrics.frameLatency(System.nanoTime() - frame.inputCompletedNanos());
     });
   }
 

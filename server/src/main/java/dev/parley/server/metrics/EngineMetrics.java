@@ -97,6 +97,29 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
 
   public void frameLatency(long nanos) {
     frameLatency.record(nanos, TimeUnit.NANOSECONDS);
+    java.util.Queue<Long> q = latencies;
+    if (q != null) {
+      q.add(nanos);
+    }
+  }
+
+  /** Raw latencies are kept only while a benchmark asks for them (a server would grow forever). */
+  private volatile java.util.Queue<Long> latencies;
+
+  public void captureFrameLatencies(boolean on) {
+    latencies = on ? new java.util.concurrent.ConcurrentLinkedQueue<>() : null;
+  }
+
+  /** Every frame latency recorded since the last call (for the load benchmark), then forgets them. */
+  public long[] drainFrameLatencies() {
+    if (latencies == null) {
+      return new long[0];
+    }
+    java.util.List<Long> out = new java.util.ArrayList<>();
+    for (Long v; (v = latencies.poll()) != null; ) {
+      out.add(v);
+    }
+    return out.stream().mapToLong(Long::longValue).toArray();
   }
 
   public void bytesIn(long n) {

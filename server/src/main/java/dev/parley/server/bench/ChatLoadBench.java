@@ -1,0 +1,99 @@
+package dev.parley.server.bench;
+
+import com.sun.management.OperatingSystemMXBean;
+import dev.parley.codec.opus.OggOpusWriter;
+import dev.parley.server.http.ParleyServer;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * N concurrent real-time chat clients against a server on loopback: each streams Ogg Opus pages
+ * (80 ms of audio each) on an 80 ms clock, as a microphone does. Reports the server's per-frame
+ * latency (input frame complete → output frame handed to the socket), deadline misses, steps and
+ * process CPU.
+ */
+public final class ChatLoadBench {
+  private ChatLoadBench() {}
+
+  public record Result(int sessions, double seconds, long frames, LatencyStats latency, long deadlineMisses,
+      long steps, double cpuCores, long received) {
+    public String line() {
+      return String.format(java.util.Locale.ROOT,
+          "bench=chat sessions=%d seconds=%.0f frames=%d latency_p50_ms=%.2f latency_p99_ms=%.2f "
+              + "deadline_misses=%d steps=%d mean_batch=%.2f cpu_cores=%.2f",
+          sessions, seconds, frames, latency.p50(), latency.p99(), deadlineMisses, steps,
+          steps == 0 ? 0.0 : frames / (double) steps, cpuCores);
+    }
+  }
+
+  public static Result run(ParleyServer server, int sessions, double seconds) throws Exception {
+    // One minute of a voiced tone with a syllable envelope, cut into 80 ms Ogg pages.
+    float[] pcm = new float[(int) (seconds * 24000)];
+    for (int i = 0; i < pcm.length; i++) {
+      double env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 4 * i / 24000.0);
+      pcm[i] = (float) (0.3 * env * Math.sin(2 * Math.PI * 160 * i / 24000.0));
+    }
+    List<byte[]> pages = new ArrayList<>();
+    try (OggOpusWriter w = new OggOpusWriter(OggOpusWriter.Options.speech24k(), pages::add)) {
+      w.write(pcm);
+    }
+    HttpClient http = HttpClient.newHttpClient();
+    AtomicLong received = new AtomicLong();
+    List<WebSocket> sockets = new ArrayList<>();
+    for (int s = 0; s < sessions; s++) {
+      sockets.add(http.newWebSocketBuilder()
+          .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat"), new WebSocket.Listener() {
+            @Override
+            public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+              received.addAndGet(data.remaining());
+              ws.request(1);
+              return null;
+            }
+          }).join());
+    }
+    server.metrics().captureFrameLatencies(true);
+    server.metrics().drainFrameLatencies();
+    long steps0 = server.engine().steps();
+    long misses0 = server.engine().deadlineMisses();
+    OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long cpu0 = os.getProcessCpuTime();
+    long t0 = System.nanoTime();
+    ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor();
+    int[] next = {0};
+    var tick = clock.scheduleAtFixedRate(() -> {
+      int p = next[0]++;
+      if (p >= pages.size()) {
+        return;
+      }
+      byte[] page = pages.get(p);
+      byte[] msg = new byte[page.length + 1];
+      msg[0] = 1;
+      System.arraycopy(page, 0, msg, 1, page.length);
+      for (WebSocket ws : sockets) {
+        ws.sendBinary(ByteBuffer.wrap(msg), true);
+      }
+    }, 0, 80, TimeUnit.MILLISECONDS);
+    Thread.sleep((long) (seconds * 1000) + 1000);
+    tick.cancel(false);
+    clock.shutdownNow();
+    long wall = System.nanoTime() - t0;
+    double cpuCores = (os.getProcessCpuTime() - cpu0) / (double) wall;
+    long[] lat = server.metrics().drainFrameLatencies();
+    server.metrics().captureFrameLatencies(false);
+    for (WebSocket ws : sockets) {
+      ws.sendClose(WebSocket.NORMAL_CLOSURE, "done");
+    }
+    return new Result(sessions, seconds, lat.length, new LatencyStats(lat),
+        server.engine().deadlineMisses() - misses0, server.engine().steps() - steps0, cpuCores, received.get());
+  }
+}
