@@ -67,6 +67,11 @@ public record ServerConfig(
         textSampling, audioSampling, staticDir, cert, key, apiKeys);
   }
 
+  public ServerConfig withShutdownGrace(Duration grace) {
+    return new ServerConfig(host, port, maxSessions, maxMessageBytes, maxQueuedFrames, idleTimeout, grace,
+        textSampling, audioSampling, staticDir, tlsCert, tlsKey, apiKeys);
+  }
+
   public ServerConfig withLimits(int messageBytes, int queuedFrames, Duration idle) {
     return new ServerConfig(host, port, maxSessions, messageBytes, queuedFrames, idle, shutdownGrace, textSampling,
         audioSampling, staticDir, tlsCert, tlsKey, apiKeys);

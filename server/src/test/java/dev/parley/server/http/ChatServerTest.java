@@ -155,6 +155,46 @@ class ChatServerTest {
     assertThat(server.engine().activeSessions()).isZero();
   }
 
+  @Test
+  void espeakSpeechInRealTimeComesBackAsAnOggStreamOpusdecDecodes(@org.junit.jupiter.api.io.TempDir
+      java.nio.file.Path dir) throws Exception {
+    dev.parley.codec.testing.ExternalTools.require("opusdec", "opus-tools");
+    java.nio.file.Path wav = dev.parley.codec.testing.ExternalTools.speechWav(dir,
+        "Hello Parley, this is a real time test of the chat server.", 24000);
+    float[] speech = dev.parley.codec.wav.WavReader.read(wav).samples();
+    Client c = connect("");
+    waitFor(() -> c.messages.size() >= 2, 5000);
+    List<byte[]> pages = new ArrayList<>();
+    try (OggOpusWriter w = new OggOpusWriter(OggOpusWriter.Options.speech24k(), pages::add)) {
+      w.write(speech);
+    }
+    long t0 = System.nanoTime();
+    for (int i = 0; i < pages.size(); i++) {
+      c.sendKind(ChatProtocol.AUDIO, pages.get(i));
+      long wait = t0 + (long) (i * 80e6) - System.nanoTime();
+      if (wait > 0) {
+        Thread.sleep(wait / 1_000_000);
+      }
+    }
+    int frames = speech.length / 1920;
+    waitFor(() -> decodedSamples(c) >= (frames - 3) * 1920, 10_000);
+    c.socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
+    java.io.ByteArrayOutputStream ogg = new java.io.ByteArrayOutputStream();
+    for (byte[] m : c.ofKind(ChatProtocol.AUDIO)) {
+      ogg.write(m, 1, m.length - 1);
+    }
+    java.nio.file.Path opus = dir.resolve("reply.opus");
+    java.nio.file.Files.write(opus, ogg.toByteArray());
+    java.nio.file.Path back = dir.resolve("reply.wav");
+    dev.parley.codec.testing.ExternalTools.run("opusdec", "--rate", "24000", "--float", opus.toString(),
+        back.toString());
+    double seconds = dev.parley.codec.wav.WavReader.read(back).durationSeconds();
+    double input = speech.length / 24000.0;
+    // One frame of acoustic delay, the partial last input frame, and the live stream's last page.
+    assertThat(seconds).isBetween(input - 0.4, input);
+    assertThat(c.ofKind(ChatProtocol.ERROR)).isEmpty();
+  }
+
   /** Decodes every audio message received so far as one Ogg Opus stream. */
   static int decodedSamples(Client c) {
     int[] n = {0};
