@@ -28,6 +28,11 @@ public final class DialogueEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DialogueEngine.class);
   /** A step is due every 80 ms; one that takes longer is a deadline miss for each session in it. */
   public static final long FRAME_NANOS = 80_000_000L;
+  /**
+   * Clients on the same clock complete their frames within a few ms of each other: waiting this
+   * long after the first ready frame for the others turns several small steps into one batch.
+   */
+  static final long GATHER_NANOS = 5_000_000L;
 
   private final SpeechModel model;
   private final MimiModel mimi;
@@ -162,6 +167,7 @@ public final class DialogueEngine implements AutoCloseable {
       boolean any = false;
       lock.lock();
       try {
+        gather();
         for (int s = 0; s < slots.length; s++) {
           Session session = slots[s];
           if (session != null && !session.initialized) {
@@ -200,6 +206,35 @@ public final class DialogueEngine implements AutoCloseable {
             closeSession(s, "internal error: " + e.getMessage());
           }
         }
+      }
+    }
+  }
+
+  /** Under the lock: if some but not all sessions have a frame, wait up to the gather window. */
+  private void gather() {
+    while (running) {
+      long oldest = Long.MAX_VALUE;
+      boolean allReady = true;
+      for (Session session : slots) {
+        if (session == null || session.closed) {
+          continue;
+        }
+        long t = session.oldestFrameTime();
+        if (t < 0) {
+          allReady = false;
+        } else {
+          oldest = Math.min(oldest, t);
+        }
+      }
+      long wait = GATHER_NANOS - (System.nanoTime() - oldest);
+      if (oldest == Long.MAX_VALUE || allReady || wait <= 0) {
+        return;
+      }
+      try {
+        work.awaitNanos(wait); // woken by each arriving frame; re-check
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
       }
     }
   }

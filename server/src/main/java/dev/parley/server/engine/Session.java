@@ -77,6 +77,12 @@ public final class Session {
     return !frames.isEmpty();
   }
 
+  /** When the oldest waiting frame completed ({@link System#nanoTime()}), or -1 if none waits. */
+  synchronized long oldestFrameTime() {
+    Long t = frameTimes.peek();
+    return t == null ? -1 : t;
+  }
+
   /** Ends the session (the client left); its slot is freed before the next step. */
   public void close() {
     engine.closeSession(this, null);
