@@ -18,6 +18,8 @@ public final class Session {
   private final ArrayDeque<Long> frameTimes = new ArrayDeque<>();
   private final int maxQueuedFrames;
   private final FrameAssembler assembler;
+  private final long openedNanos = System.nanoTime();
+  private long samplesReceived;
   long inputFrames;
   long outputFrames;
   long deadlineMisses;
@@ -42,11 +44,11 @@ public final class Session {
       return false;
     }
     synchronized (this) {
+      samplesReceived += length;
       assembler.push(pcm, offset, length);
     }
     if (overflowed) {
-      engine.closeSession(this, "input overflow: audio is arriving faster than real time (more than "
-          + maxQueuedFrames + " frames waiting)");
+      engine.closeSession(this, overflowReason());
       return false;
     }
     engine.wakeUp();
@@ -54,6 +56,22 @@ public final class Session {
   }
 
   private boolean overflowed;
+
+  /**
+   * Who is too fast: a client that sent more than a second beyond real time, or else a server
+   * that fell behind real time (the queue filled although the client kept pace).
+   */
+  private String overflowReason() {
+    double sentSeconds = samplesReceived / 24000.0;
+    double elapsedSeconds = (System.nanoTime() - openedNanos) / 1e9;
+    String waiting = maxQueuedFrames + " frames (" + maxQueuedFrames * 80 + " ms) waiting";
+    if (sentSeconds > elapsedSeconds + 1.0) {
+      return String.format(java.util.Locale.ROOT,
+          "input overflow: audio is arriving faster than real time (%.1f s sent in %.1f s; %s)", sentSeconds,
+          elapsedSeconds, waiting);
+    }
+    return "server overloaded: it fell behind real time on this session (" + waiting + ")";
+  }
 
   private void frameComplete(float[] frame) {
     if (frames.size() >= maxQueuedFrames) {
