@@ -60,12 +60,6 @@ public final class ExecMask {
     java.util.Arrays.fill(s, 1);
     s[0] = active.length;
     // PyTorch's where in DJL does not broadcast the condition: expand it to the full shape.
-    return NDArrays.where(device.reshape(new Shape(s)).broadcast(updated.getShape()), updated, previous);
-  }
-
-  private static final class NDArrays {
-    static NDArray where(NDArray cond, NDArray a, NDArray b) {
-      return ai.djl.ndarray.NDArrays.where(cond, a, b);
-    }
+    return ai.djl.ndarray.NDArrays.where(device.reshape(new Shape(s)).broadcast(updated.getShape()), updated, previous);
   }
 }

@@ -6,7 +6,6 @@ import dev.parley.codec.mimi.MimiModel;
 import dev.parley.codec.mimi.MimiStreams;
 import dev.parley.codec.nn.ExecMask;
 import dev.parley.codec.torch.TorchRuntime;
-import java.io.PrintStream;
 import java.util.SplittableRandom;
 
 /**
@@ -25,8 +24,7 @@ public final class MimiBench {
     }
   }
 
-  public static Result run(MimiConfig config, int batch, int frames, int warmup, int threads, boolean half,
-      PrintStream log) {
+  public static Result run(MimiConfig config, int batch, int frames, int warmup, int threads, boolean half) {
     TorchRuntime.setThreads(threads);
     try (NDManager weights = TorchRuntime.newManager()) {
       MimiModel mimi = MimiModel.random(config, weights, 1234,

@@ -43,7 +43,7 @@ public final class BenchCommand {
       if (codebooks != null) {
         c = c.withCodebooks(codebooks);
       }
-      MimiBench.Result r = MimiBench.run(c, batch, frames, warmup, threads, half, System.err);
+      MimiBench.Result r = MimiBench.run(c, batch, frames, warmup, threads, half);
       System.out.println(r.line());
       return 0;
     }
