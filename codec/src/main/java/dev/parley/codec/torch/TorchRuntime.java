@@ -51,6 +51,16 @@ public final class TorchRuntime {
     ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
   }
 
+  /**
+   * The intra-op thread count for a server computing on the CPU: every core but one, at least one.
+   * The spare core runs the network threads (Ogg Opus in and out for every session); measured with
+   * {@code bench chat} on 2 cores, 16 sessions: 1 libtorch thread gave p99 46 ms and no deadline
+   * misses, libtorch's default of 2 gave p99 112 ms and misses (docs/PERFORMANCE.md).
+   */
+  public static int serverCpuThreads() {
+    return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+  }
+
   /** The intra-op thread count libtorch currently uses. */
   public static int threads() {
     engine();

@@ -26,19 +26,31 @@ public final class ChatLoadBench {
   private ChatLoadBench() {}
 
   public record Result(int sessions, double seconds, long frames, LatencyStats latency, long deadlineMisses,
-      long steps, double cpuCores, long received) {
+      long steps, double cpuCores, long received, LatencyStats[] stages, LatencyStats overhead, LatencyStats transport) {
     public String line() {
       return String.format(java.util.Locale.ROOT,
           "bench=chat sessions=%d seconds=%.0f frames=%d latency_p50_ms=%.2f latency_p99_ms=%.2f "
-              + "deadline_misses=%d steps=%d mean_batch=%.2f cpu_cores=%.2f",
+              + "deadline_misses=%d steps=%d mean_batch=%.2f cpu_cores=%.2f "
+              + "overhead_p50_ms=%.2f overhead_p99_ms=%.2f transport_p50_ms=%.2f transport_p99_ms=%.2f "
+              + "encode_p50_ms=%.2f lm_p50_ms=%.2f decode_p50_ms=%.2f step_p50_ms=%.2f step_p99_ms=%.2f",
           sessions, seconds, frames, latency.p50(), latency.p99(), deadlineMisses, steps,
-          steps == 0 ? 0.0 : frames / (double) steps, cpuCores);
+          steps == 0 ? 0.0 : frames / (double) steps, cpuCores, overhead.p50(), overhead.p99(), transport.p50(), transport.p99(), stages[0].p50(), stages[1].p50(), stages[2].p50(),
+          stages[3].p50(), stages[3].p99());
     }
   }
 
   public static Result run(ParleyServer server, int sessions, double seconds) throws Exception {
+    return run(server, sessions, seconds, 0);
+  }
+
+  /**
+   * Sessions stream for {@code warmUpSeconds} before measuring starts (the measured window is
+   * {@code seconds}), so start-up transients — sessions joining, the JIT — are left out.
+   */
+  public static Result run(ParleyServer server, int sessions, double seconds, double warmUpSeconds)
+      throws Exception {
     // One minute of a voiced tone with a syllable envelope, cut into 80 ms Ogg pages.
-    float[] pcm = new float[(int) (seconds * 24000)];
+    float[] pcm = new float[(int) ((seconds + warmUpSeconds + 1) * 24000)];
     for (int i = 0; i < pcm.length; i++) {
       double env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 4 * i / 24000.0);
       pcm[i] = (float) (0.3 * env * Math.sin(2 * Math.PI * 160 * i / 24000.0));
@@ -61,13 +73,6 @@ public final class ChatLoadBench {
             }
           }).join());
     }
-    server.metrics().captureFrameLatencies(true);
-    server.metrics().drainFrameLatencies();
-    long steps0 = server.engine().steps();
-    long misses0 = server.engine().deadlineMisses();
-    OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    long cpu0 = os.getProcessCpuTime();
-    long t0 = System.nanoTime();
     ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor();
     int[] next = {0};
     var tick = clock.scheduleAtFixedRate(() -> {
@@ -83,17 +88,34 @@ public final class ChatLoadBench {
         ws.sendBinary(ByteBuffer.wrap(msg), true);
       }
     }, 0, 80, TimeUnit.MILLISECONDS);
-    Thread.sleep((long) (seconds * 1000) + 1000);
-    tick.cancel(false);
-    clock.shutdownNow();
+    Thread.sleep((long) (warmUpSeconds * 1000));
+    server.metrics().captureFrameLatencies(true);
+    long steps0 = server.engine().steps();
+    long misses0 = server.engine().deadlineMisses();
+    OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long cpu0 = os.getProcessCpuTime();
+    long t0 = System.nanoTime();
+    Thread.sleep((long) (seconds * 1000));
+    long[] over = server.metrics().drainFrameOverheads();
+    long[] transport = server.metrics().drainFrameTransportTimes();
+    long[] lat = server.metrics().drainFrameLatencies();
+    long[][] stepTimes = server.metrics().drainStepTimes();
     long wall = System.nanoTime() - t0;
     double cpuCores = (os.getProcessCpuTime() - cpu0) / (double) wall;
-    long[] lat = server.metrics().drainFrameLatencies();
+    long steps = server.engine().steps() - steps0;
+    long misses = server.engine().deadlineMisses() - misses0;
+    tick.cancel(false);
+    clock.shutdownNow();
+    LatencyStats[] stages = new LatencyStats[4];
+    for (int c = 0; c < 4; c++) {
+      stages[c] = new LatencyStats(stepTimes[c]);
+    }
     server.metrics().captureFrameLatencies(false);
     for (WebSocket ws : sockets) {
       ws.sendClose(WebSocket.NORMAL_CLOSURE, "done");
     }
     return new Result(sessions, seconds, lat.length, new LatencyStats(lat),
-        server.engine().deadlineMisses() - misses0, server.engine().steps() - steps0, cpuCores, received.get());
+        misses, steps, cpuCores, received.get(), stages, new LatencyStats(over),
+        new LatencyStats(transport));
   }
 }

@@ -91,19 +91,22 @@ public final class BenchCommand {
     @Option(names = "--seconds", defaultValue = "20", description = "Audio per session (default ${DEFAULT-VALUE}).")
     double seconds;
 
-    @Option(names = "--threads", description = "libtorch intra-op threads (default: libtorch's choice).")
+    @Option(names = "--warmup-seconds", defaultValue = "5",
+        description = "Seconds the sessions stream before measuring starts (default ${DEFAULT-VALUE}).")
+    double warmUpSeconds;
+
+    @Option(names = "--threads", description = "libtorch intra-op threads (default: as serve, every core but one).")
     Integer threads;
 
     @Override
     public Integer call() throws Exception {
-      if (threads != null) {
-        dev.parley.codec.torch.TorchRuntime.setThreads(threads);
-      }
+      dev.parley.codec.torch.TorchRuntime.setThreads(
+          threads != null ? threads : dev.parley.codec.torch.TorchRuntime.serverCpuThreads());
       try (var m = dev.parley.server.model.SpeechModel.load(dev.parley.server.model.ModelReference.parse(model),
               ModelFiles.resolver(), ai.djl.Device.cpu(), ai.djl.ndarray.types.DataType.FLOAT32);
           var server = new dev.parley.server.http.ParleyServer(m, dev.parley.server.http.ServerConfig.defaults()
               .withHost("127.0.0.1").withPort(0).withMaxSessions(sessions)).start()) {
-        System.out.println(dev.parley.server.bench.ChatLoadBench.run(server, sessions, seconds).line());
+        System.out.println(dev.parley.server.bench.ChatLoadBench.run(server, sessions, seconds, warmUpSeconds).line());
       }
       return 0;
     }

@@ -9,7 +9,7 @@ final class DeviceOptions {
   @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--threads", description = "libtorch intra-op threads (default: libtorch's choice).")
+  @Option(names = "--threads", description = "libtorch intra-op threads (default: libtorch's choice; serve: every core but one).")
   Integer threads;
 
   NDManager manager() {

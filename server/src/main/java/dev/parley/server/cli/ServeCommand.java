@@ -1,5 +1,7 @@
 package dev.parley.server.cli;
 
+import ai.djl.Device;
+
 import ai.djl.ndarray.types.DataType;
 import dev.parley.codec.torch.TorchRuntime;
 import dev.parley.server.http.ApiKeys;
@@ -75,8 +77,11 @@ public final class ServeCommand implements Callable<Integer> {
     if ((tlsCert == null) != (tlsKey == null)) {
       throw new IllegalArgumentException("--tls-cert and --tls-key go together");
     }
+    Device target = TorchRuntime.device(device.device);
     if (device.threads != null) {
       TorchRuntime.setThreads(device.threads);
+    } else if ("cpu".equals(target.getDeviceType())) {
+      TorchRuntime.setThreads(TorchRuntime.serverCpuThreads());
     }
     ApiKeys keys = ApiKeys.load(apiKeys, System.getenv("PARLEY_API_KEYS"));
     ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withMaxSessions(maxSessions)
@@ -84,7 +89,7 @@ public final class ServeCommand implements Callable<Integer> {
         .withStatic(staticDir).withTls(tlsCert, tlsKey).withApiKeys(keys)
         .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds));
     SpeechModel m = SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(),
-        TorchRuntime.device(device.device), half ? DataType.FLOAT16 : DataType.FLOAT32);
+        target, half ? DataType.FLOAT16 : DataType.FLOAT32);
     ParleyServer server = new ParleyServer(m, config).start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.err.println("shutting down: no new sessions; running ones get " + config.shutdownGrace().toSeconds()

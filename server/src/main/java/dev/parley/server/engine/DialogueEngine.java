@@ -283,7 +283,7 @@ public final class DialogueEngine implements AutoCloseable {
         String text = token >= 0 && token < tokenizer.vocabSize() && tokenizer.isPrintedInDialogue((int) token)
             ? tokenizer.textOf((int) token) : "";
         session.listener.onFrame(new OutputFrame(session.outputFrames++, token, text, audio[s], decoded[s],
-            frameTime[s], t3 - frameTime[s]));
+            frameTime[s], t3 - frameTime[s], total));
       }
     }
     steps.incrementAndGet();

@@ -8,6 +8,8 @@ package dev.parley.server.engine;
  * @param inputCompletedNanos {@link System#nanoTime()} when the input frame of the step that
  *     produced this frame was complete (the start of the server's latency)
  * @param latencyNanos time from then to this frame being ready (model compute and queueing)
+ * @param stepNanos how long the engine step that produced it ran (the batch's model compute); the
+ *     rest of the latency is waiting for a step and the transport's own work
  */
 public record OutputFrame(long index, long textToken, String text, long[] audioCodes, float[] pcm,
-    long inputCompletedNanos, long latencyNanos) {}
+    long inputCompletedNanos, long latencyNanos, long stepNanos) {}

@@ -144,7 +144,7 @@ final class ChatSocket extends SimpleChannelInboundHandler<WebSocketFrame> imple
         send(ChatProtocol.TEXT, frame.text().getBytes(StandardCharsets.UTF_8));
       }
       // Server latency: input frame complete → output frame encoded and handed to the socket.
-      metrics.frameLatency(System.nanoTime() - frame.inputCompletedNanos());
+      metrics.frameLatency(System.nanoTime() - frame.inputCompletedNanos(), frame.stepNanos(), frame.latencyNanos());
     });
   }
 

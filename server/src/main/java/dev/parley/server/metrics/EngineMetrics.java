@@ -27,6 +27,7 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
   private final Timer decode;
   private final Timer step;
   private final Timer frameLatency;
+  private final Timer frameOverhead;
   private final DistributionSummary batch;
   private final Counter deadlineMisses;
   private final Counter bytesIn;
@@ -45,6 +46,9 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
     decode = stage("mimi_decode");
     step = stage("step");
     frameLatency = Timer.builder("parley_frame_latency").description("input frame complete to output frame ready")
+        .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
+    frameOverhead = Timer.builder("parley_frame_overhead")
+        .description("frame latency beyond the model compute of its step: waiting for a step, transport work")
         .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
     batch = DistributionSummary.builder("parley_batch_size").description("sessions per engine step")
         .publishPercentileHistogram().maximumExpectedValue(256.0).register(registry);
@@ -72,6 +76,10 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
     decode.record(decodeNanos, TimeUnit.NANOSECONDS);
     step.record(totalNanos, TimeUnit.NANOSECONDS);
     batch.record(size);
+    java.util.Queue<long[]> q = stepSamples;
+    if (q != null) {
+      q.add(new long[] {encodeNanos, lmNanos, decodeNanos, totalNanos});
+    }
     if (totalNanos > DialogueEngine.FRAME_NANOS) {
       deadlineMisses.increment(size);
     }
@@ -95,28 +103,76 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
     rejected.increment();
   }
 
-  public void frameLatency(long nanos) {
+  /**
+   * One output frame handed to its transport {@code nanos} after its input frame was complete;
+   * {@code stepNanos} of that was the engine step's model compute, and the frame was ready (step
+   * done) {@code readyNanos} after its input.
+   */
+  public void frameLatency(long nanos, long stepNanos, long readyNanos) {
     frameLatency.record(nanos, TimeUnit.NANOSECONDS);
+    frameOverhead.record(Math.max(0, nanos - stepNanos), TimeUnit.NANOSECONDS);
     java.util.Queue<Long> q = latencies;
     if (q != null) {
       q.add(nanos);
+      overheads.add(Math.max(0, nanos - stepNanos));
+      transports.add(Math.max(0, nanos - readyNanos));
     }
   }
 
   /** Raw latencies are kept only while a benchmark asks for them (a server would grow forever). */
   private volatile java.util.Queue<Long> latencies;
 
+  private volatile java.util.Queue<long[]> stepSamples;
+  private volatile java.util.Queue<Long> overheads = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private volatile java.util.Queue<Long> transports = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
   public void captureFrameLatencies(boolean on) {
+    overheads = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    transports = new java.util.concurrent.ConcurrentLinkedQueue<>();
     latencies = on ? new java.util.concurrent.ConcurrentLinkedQueue<>() : null;
+    stepSamples = on ? new java.util.concurrent.ConcurrentLinkedQueue<>() : null;
+  }
+
+  /**
+   * Stage times of every step since the last call, as columns: Mimi encode, LM, Mimi decode, whole
+   * step (nanoseconds). Kept only while a benchmark captures.
+   */
+  public long[][] drainStepTimes() {
+    java.util.Queue<long[]> q = stepSamples;
+    java.util.List<long[]> rows = new java.util.ArrayList<>();
+    for (long[] r; q != null && (r = q.poll()) != null; ) {
+      rows.add(r);
+    }
+    long[][] cols = new long[4][rows.size()];
+    for (int i = 0; i < rows.size(); i++) {
+      for (int c = 0; c < 4; c++) {
+        cols[c][i] = rows.get(i)[c];
+      }
+    }
+    return cols;
   }
 
   /** Every frame latency recorded since the last call (for the load benchmark), then forgets them. */
   public long[] drainFrameLatencies() {
-    if (latencies == null) {
+    return drain(latencies);
+  }
+
+  /** Each captured frame's latency beyond its step's model compute (queueing, transport). */
+  public long[] drainFrameOverheads() {
+    return drain(latencies == null ? null : overheads);
+  }
+
+  /** Each captured frame's time from its step's end to the transport handing it to the socket. */
+  public long[] drainFrameTransportTimes() {
+    return drain(latencies == null ? null : transports);
+  }
+
+  private static long[] drain(java.util.Queue<Long> q) {
+    if (q == null) {
       return new long[0];
     }
     java.util.List<Long> out = new java.util.ArrayList<>();
-    for (Long v; (v = latencies.poll()) != null; ) {
+    for (Long v; (v = q.poll()) != null; ) {
       out.add(v);
     }
     return out.stream().mapToLong(Long::longValue).toArray();

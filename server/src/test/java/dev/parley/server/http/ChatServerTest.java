@@ -119,8 +119,20 @@ class ChatServerTest {
     return pcm;
   }
 
+  /** A counter's value from the server's Prometheus exposition. */
+  static double metric(String name) throws Exception {
+    for (String line : get("http://127.0.0.1:" + server.port() + "/metrics").body().split("\n")) {
+      if (line.startsWith(name + " ")) {
+        return Double.parseDouble(line.substring(name.length() + 1).trim());
+      }
+    }
+    throw new AssertionError(name + " not in /metrics");
+  }
+
   @Test
   void aRealTimeClientGetsHandshakeMetadataAndAnOggOpusStreamBack() throws Exception {
+    double bytesIn0 = metric("parley_bytes_in_bytes_total");
+    double bytesOut0 = metric("parley_bytes_out_bytes_total");
     Client c = connect("?text_temperature=0.7&text_topk=25&audio_temperature=0.8&audio_topk=250&pad_mult=0"
         + "&text_seed=4&audio_seed=5&repetition_penalty=1&repetition_penalty_context=64");
     waitFor(() -> c.messages.size() >= 2, 5000);
@@ -153,6 +165,12 @@ class ChatServerTest {
     assertThat(c.ofKind(ChatProtocol.ERROR)).isEmpty();
     waitFor(() -> server.engine().activeSessions() == 0, 15_000);
     assertThat(server.engine().activeSessions()).isZero();
+    // The byte counters count whole WebSocket payloads (kind byte included), both ways.
+    long sent = pages.stream().mapToLong(p -> p.length + 1).sum();
+    long received = c.messages.stream().mapToLong(m -> m.length).sum();
+    assertThat(metric("parley_bytes_in_bytes_total") - bytesIn0).isEqualTo(sent);
+    assertThat(metric("parley_bytes_out_bytes_total") - bytesOut0).isGreaterThanOrEqualTo(received)
+        .isLessThan(received + 4096); // at most what was still in flight at close
   }
 
   @Test
