@@ -36,7 +36,7 @@ class ChatServerTest {
   @BeforeAll
   static void start() throws Exception {
     model = DemoModel.build(Device.cpu());
-    server = new ParleyServer(model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0).withMaxSessions(2)
+    server = new ParleyServer(model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0).withGrpcPort(0).withMaxSessions(2)
         .withApiKeys(new ApiKeys(Set.of("secret-key")))).start();
   }
 

@@ -81,7 +81,7 @@ class ConcurrentChatTest {
   @Test
   void eightConcurrentSessionsEachGetWhatTheyGetAlone() throws Exception {
     try (SpeechModel model = DemoModel.build(Device.cpu());
-        ParleyServer server = new ParleyServer(model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
+        ParleyServer server = new ParleyServer(model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0).withGrpcPort(0)
             .withMaxSessions(8)).start()) {
       int[] all = {0, 1, 2, 3, 4, 5, 6, 7};
       List<String> together = run(server, all);

@@ -18,7 +18,7 @@ class GracefulShutdownTest {
   @Test
   void runningSessionsGetTheGraceThenAMessage() throws Exception {
     try (SpeechModel model = DemoModel.build(Device.cpu())) {
-      ParleyServer server = new ParleyServer(model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
+      ParleyServer server = new ParleyServer(model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0).withGrpcPort(0)
           .withShutdownGrace(Duration.ofMillis(800))).start();
       ChatServerTest.Client c = new ChatServerTest.Client();
       c.socket = HttpClient.newHttpClient().newWebSocketBuilder()

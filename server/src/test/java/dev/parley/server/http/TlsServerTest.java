@@ -42,7 +42,7 @@ class TlsServerTest {
     ssl.init(null, tmf.getTrustManagers(), null);
     HttpClient client = HttpClient.newBuilder().sslContext(ssl).build();
     try (SpeechModel model = DemoModel.build(Device.cpu());
-        ParleyServer server = new ParleyServer(model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
+        ParleyServer server = new ParleyServer(model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0).withGrpcPort(0)
             .withTls(cert, key)).start()) {
       HttpResponse<String> health = client.send(
           HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + "/healthz")).build(),
