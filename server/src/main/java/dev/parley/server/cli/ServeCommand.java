@@ -27,8 +27,12 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--host", defaultValue = "localhost", description = "Address to bind (default ${DEFAULT-VALUE}).")
   String host;
 
-  @Option(names = "--port", defaultValue = "8998", description = "Port (default ${DEFAULT-VALUE}).")
+  @Option(names = "--port", defaultValue = "8998", description = "HTTP and WebSocket port (default ${DEFAULT-VALUE}).")
   int port;
+
+  @Option(names = "--grpc-port", defaultValue = "9998",
+      description = "gRPC port (default ${DEFAULT-VALUE}; -1 turns gRPC off).")
+  int grpcPort;
 
   @Option(names = "--max-sessions", defaultValue = "16", description = "Concurrent sessions (default ${DEFAULT-VALUE}).")
   int maxSessions;
@@ -84,7 +88,7 @@ public final class ServeCommand implements Callable<Integer> {
       TorchRuntime.setThreads(TorchRuntime.serverCpuThreads());
     }
     ApiKeys keys = ApiKeys.load(apiKeys, System.getenv("PARLEY_API_KEYS"));
-    ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withMaxSessions(maxSessions)
+    ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withGrpcPort(grpcPort).withMaxSessions(maxSessions)
         .withSampling(new SamplingParams(textTemperature, textTopK, 0), new SamplingParams(audioTemperature, audioTopK, 0))
         .withStatic(staticDir).withTls(tlsCert, tlsKey).withApiKeys(keys)
         .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds));
@@ -102,6 +106,10 @@ public final class ServeCommand implements Callable<Integer> {
     System.out.println("Parley " + ParleyMain.version() + " serving " + m.name() + " (" + m.modelType() + ")");
     System.out.printf("  chat:    %s://%s:%d/api/chat   (Kyutai's /api/chat protocol)%n", ws, host, server.port());
     System.out.printf("  http:    %s://%s:%d/  /healthz /readyz /metrics /api/info%n", scheme, host, server.port());
+    if (server.grpcPort() >= 0) {
+      System.out.printf("  grpc:    %s:%d   (parley.v1 Dialogue, Models; health, reflection%s)%n", host,
+          server.grpcPort(), tlsCert != null ? "; TLS" : "");
+    }
     System.out.printf("  limits:  %d sessions, %d-byte messages, %d s idle timeout%n", maxSessions, maxMessageBytes,
         idleSeconds);
     System.out.println("  auth:    " + (keys.isOpen() ? "OPEN: no API key configured (--api-keys or PARLEY_API_KEYS)"

@@ -285,6 +285,9 @@ public final class DialogueEngine implements AutoCloseable {
         session.listener.onFrame(new OutputFrame(session.outputFrames++, token, text, audio[s], decoded[s],
             frameTime[s], t3 - frameTime[s], total));
       }
+      if (!session.closed) {
+        session.listener.onInputConsumed(session.inputFrames); // after its output: a transport may end here
+      }
     }
     steps.incrementAndGet();
     observer.stepTimed(size, t1 - t0, t2 - t1, t3 - t2, total);

@@ -20,7 +20,8 @@ public final class Session {
   private final FrameAssembler assembler;
   private final long openedNanos = System.nanoTime();
   private long samplesReceived;
-  long inputFrames;
+  volatile long inputFrames;
+  private long framesReceived;
   long outputFrames;
   long deadlineMisses;
   volatile boolean closed;
@@ -80,6 +81,42 @@ public final class Session {
     }
     frames.add(frame);
     frameTimes.add(System.nanoTime());
+    framesReceived++;
+  }
+
+  /** Complete frames waiting for a step. */
+  public synchronized int queuedFrames() {
+    return frames.size();
+  }
+
+  /** Input frames completed so far (queued or consumed). */
+  public synchronized long framesReceived() {
+    return framesReceived;
+  }
+
+  /** Input frames the engine has stepped so far. */
+  public long framesConsumed() {
+    return inputFrames;
+  }
+
+  /** The most frames this session may have waiting. */
+  public int maxQueuedFrames() {
+    return maxQueuedFrames;
+  }
+
+  /**
+   * End of input: a partial last frame is completed with silence so the engine steps it too.
+   * Returns the silent samples added (0 when no partial frame was waiting).
+   */
+  public int flushWithSilence() {
+    int added;
+    synchronized (this) {
+      added = assembler.flushWithSilence();
+    }
+    if (added > 0) {
+      engine.wakeUp();
+    }
+    return added;
   }
 
   /** The next complete frame and the time it completed, or null. */

@@ -7,6 +7,12 @@ package dev.parley.server.engine;
 public interface SessionListener {
   void onFrame(OutputFrame frame);
 
+  /**
+   * A step consumed one more of the session's input frames ({@code consumed} in all so far),
+   * whether or not it produced output yet. Transports that meter their input use it.
+   */
+  default void onInputConsumed(long consumed) {}
+
   /** The session ended; {@code reason} is null for a normal close by the client. */
   void onClosed(String reason);
 }

@@ -56,6 +56,11 @@ public final class ApiKeys {
     return keys.size();
   }
 
+  /** Whether {@code candidate} (null when the client sent none) opens the door. */
+  public boolean allowsKey(String candidate) {
+    return keys.isEmpty() || (candidate != null && matches(candidate.strip()));
+  }
+
   public boolean allows(HttpHeaders headers, QueryStringDecoder query) {
     if (keys.isEmpty()) {
       return true;

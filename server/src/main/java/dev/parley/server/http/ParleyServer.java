@@ -42,6 +42,7 @@ public final class ParleyServer implements AutoCloseable {
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private Channel serverChannel;
+  private dev.parley.server.grpc.GrpcServer grpc; // null when gRPC is off
   private volatile boolean ready;
   private volatile boolean accepting = true;
 
@@ -71,9 +72,20 @@ public final class ParleyServer implements AutoCloseable {
           }
         });
     serverChannel = b.bind(new InetSocketAddress(config.host(), config.port())).sync().channel();
+    if (config.grpcPort() >= 0) {
+      grpc = new dev.parley.server.grpc.GrpcServer(engine, config, metrics, (String) info.get("server")).start();
+    }
     warmUp();
     ready = true;
+    if (grpc != null) {
+      grpc.serving();
+    }
     return this;
+  }
+
+  /** The bound gRPC port, or -1 when gRPC is off. */
+  public int grpcPort() {
+    return grpc == null ? -1 : grpc.port();
   }
 
   /** The bound port (useful with port 0). */
@@ -154,6 +166,9 @@ public final class ParleyServer implements AutoCloseable {
   public void shutdown() {
     accepting = false;
     ready = false;
+    if (grpc != null) {
+      grpc.stopAccepting();
+    }
     long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
     while (engine.activeSessions() > 0 && System.nanoTime() < deadline) {
       try {
@@ -164,6 +179,9 @@ public final class ParleyServer implements AutoCloseable {
       }
     }
     engine.shutdown("server shutting down");
+    if (grpc != null) {
+      grpc.close();
+    }
     if (serverChannel != null) {
       serverChannel.close().syncUninterruptibly();
     }

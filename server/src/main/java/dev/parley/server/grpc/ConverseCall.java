@@ -1,0 +1,376 @@
+package dev.parley.server.grpc;
+
+import com.google.protobuf.ByteString;
+import dev.parley.codec.audio.AudioFormatException;
+import dev.parley.codec.format.AudioStreamDecoder;
+import dev.parley.codec.format.AudioStreamEncoder;
+import dev.parley.codec.format.StreamFormat;
+import dev.parley.proto.v1.AudioChunk;
+import dev.parley.proto.v1.ConverseRequest;
+import dev.parley.proto.v1.ConverseResponse;
+import dev.parley.proto.v1.End;
+import dev.parley.proto.v1.FrameTiming;
+import dev.parley.proto.v1.SessionConfig;
+import dev.parley.proto.v1.SessionInfo;
+import dev.parley.proto.v1.TextPiece;
+import dev.parley.server.engine.DialogueEngine;
+import dev.parley.server.engine.EngineFullException;
+import dev.parley.server.engine.OutputFrame;
+import dev.parley.server.engine.Session;
+import dev.parley.server.engine.SessionListener;
+import dev.parley.server.engine.SessionOptions;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@code Dialogue.Converse} call: the gRPC side of a dialogue {@link Session}.
+ *
+ * <p>Input is metered rather than refused: the next request message is asked for only when the
+ * session's frame queue has room, so a client streaming a file faster than real time is slowed
+ * by HTTP/2 flow control instead of being closed. Output waits in a bounded queue while the
+ * client is not ready ({@code isReady}); a client that stops reading altogether is closed with
+ * RESOURCE_EXHAUSTED. Every call on the response observer runs on one serial executor.
+ */
+final class ConverseCall implements StreamObserver<ConverseRequest>, SessionListener {
+  private static final Logger LOG = LoggerFactory.getLogger(ConverseCall.class);
+  /** Output messages (about 3 per 80 ms frame) held for a client that is not reading. */
+  static final int MAX_UNSENT_MESSAGES = 100;
+
+  private final DialogueService service;
+  private final ServerCallStreamObserver<ConverseResponse> out;
+  private final Executor serial;
+  final String id;
+
+  // Input side: gRPC delivers requests one at a time; the engine thread calls pump() too.
+  private Session session;
+  private AudioStreamDecoder decoder;
+  private final ArrayDeque<float[]> pending = new ArrayDeque<>();
+  private boolean requestOutstanding;
+  private boolean endOfInput;
+  private boolean flushed;
+  private volatile long lastMessageNanos = System.nanoTime();
+
+  // Output side: serial executor only.
+  private AudioStreamEncoder encoder;
+  private boolean frameTiming;
+  private final ArrayDeque<ConverseResponse> unsent = new ArrayDeque<>();
+  private long deadlineMissesAtEnd;
+  private volatile boolean ended;
+
+  ConverseCall(DialogueService service, ServerCallStreamObserver<ConverseResponse> out, Executor pool, String id) {
+    this.service = service;
+    this.out = out;
+    this.serial = new SerialExecutor(pool);
+    this.id = id;
+    out.disableAutoRequest();
+    out.setOnReadyHandler(() -> serial.execute(this::drain));
+    out.setOnCancelHandler(() -> {
+      ended = true;
+      closeSession(); // cancelled or past its deadline: the slot is free at once
+      service.forget(this);
+    });
+    requestNext();
+  }
+
+  long idleNanos() {
+    return System.nanoTime() - lastMessageNanos;
+  }
+
+  // ---- client → engine ------------------------------------------------------------------------
+
+  @Override
+  public void onNext(ConverseRequest request) {
+    lastMessageNanos = System.nanoTime();
+    synchronized (this) {
+      requestOutstanding = false;
+    }
+    if (ended) {
+      return;
+    }
+    try {
+      switch (request.getKindCase()) {
+        case CONFIG -> start(request.getConfig());
+        case AUDIO -> audio(request.getAudio().getData());
+        case CONTROL -> control(request.getControl());
+        case KIND_NOT_SET -> LOG.debug("{}: ignoring a request with no known field", id);
+      }
+    } catch (IllegalArgumentException e) {
+      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+      return;
+    } catch (AudioFormatException e) {
+      fail(Status.INVALID_ARGUMENT.withDescription("undecodable audio: " + e.getMessage()));
+      return;
+    } catch (EngineFullException e) {
+      service.metrics().rejected();
+      fail(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()));
+      return;
+    }
+    pump();
+  }
+
+  private void start(SessionConfig config) throws EngineFullException {
+    if (session != null) {
+      throw new IllegalArgumentException("SessionConfig may only be the first message");
+    }
+    if (!config.hasInputFormat()) {
+      throw new IllegalArgumentException("SessionConfig.input_format is required");
+    }
+    StreamFormat input = ProtoMapping.format(config.getInputFormat(), "input_format");
+    StreamFormat output = config.hasOutputFormat() ? ProtoMapping.format(config.getOutputFormat(), "output_format")
+        : StreamFormat.pcm24k();
+    SessionOptions options = ProtoMapping.options(config.getSampling(), service.config().textSampling(),
+        service.config().audioSampling(), service.freshSeed());
+    AudioStreamEncoder enc = AudioStreamEncoder.create(ProtoMapping.MODEL_RATE, output, this::sendAudio);
+    AudioStreamDecoder dec = AudioStreamDecoder.create(input, ProtoMapping.MODEL_RATE, (pcm, off, len) -> {
+      if (len > 0) {
+        pending.add(Arrays.copyOfRange(pcm, off, off + len));
+      }
+    });
+    Session s = service.engine().open(options, this);
+    boolean timing = config.getFrameTiming();
+    SessionInfo info = SessionInfo.newBuilder().setSessionId(id).setModel(service.engine().model().name())
+        .setModelSampleRateHz(ProtoMapping.MODEL_RATE).setFrameRateHz(12.5)
+        .setOutputFormat(ProtoMapping.proto(output)).setSampling(ProtoMapping.proto(options))
+        .setServer(service.serverName()).build();
+    serial.execute(() -> {
+      encoder = enc;
+      frameTiming = timing;
+      enqueue(ConverseResponse.newBuilder().setSession(info).build());
+    });
+    synchronized (this) {
+      decoder = dec;
+      session = s;
+    }
+    LOG.debug("{}: session open, input {}, output {}", id, input, output);
+  }
+
+  private void audio(ByteString data) throws AudioFormatException {
+    if (session == null) {
+      throw new IllegalArgumentException("the first message must be a SessionConfig");
+    }
+    if (endOfInput) {
+      throw new IllegalArgumentException("audio after END_OF_INPUT");
+    }
+    service.metrics().bytesIn(data.size());
+    synchronized (this) {
+      decoder.feed(data.toByteArray());
+    }
+  }
+
+  private void control(dev.parley.proto.v1.Control control) throws AudioFormatException {
+    if (control.getAction() == dev.parley.proto.v1.Control.Action.END_OF_INPUT) {
+      endInput();
+    } else {
+      LOG.debug("{}: ignoring control action {}", id, control.getActionValue());
+    }
+  }
+
+  private void endInput() throws AudioFormatException {
+    if (session == null) {
+      throw new IllegalArgumentException("the stream ended before its SessionConfig");
+    }
+    synchronized (this) {
+      if (!endOfInput) {
+        endOfInput = true;
+        decoder.finish();
+      }
+    }
+  }
+
+  /**
+   * Moves decoded audio into the session while its queue has room; asks gRPC for the next
+   * request when everything is in; at the end of input, ends the call once every frame is stepped.
+   */
+  private void pump() {
+    boolean request = false;
+    boolean finish = false;
+    synchronized (this) {
+      if (session == null || ended) {
+        request = session == null && !ended;
+      } else {
+        int room = Math.max(2, session.maxQueuedFrames() - 5);
+        while (!pending.isEmpty() && session.queuedFrames() < room) {
+          float[] head = pending.poll();
+          int n = Math.min(head.length, 1920);
+          session.offerAudio(head, 0, n);
+          if (n < head.length) {
+            pending.addFirst(Arrays.copyOfRange(head, n, head.length));
+          }
+        }
+        if (pending.isEmpty() && !endOfInput) {
+          request = true;
+        } else if (pending.isEmpty() && endOfInput) {
+          if (!flushed) {
+            flushed = true;
+            session.flushWithSilence();
+          }
+          finish = session.framesConsumed() >= session.framesReceived() && session.queuedFrames() == 0;
+        }
+      }
+    }
+    if (request) {
+      requestNext();
+    }
+    if (finish) {
+      finish();
+    }
+  }
+
+  private void requestNext() {
+    synchronized (this) {
+      if (requestOutstanding || ended) {
+        return;
+      }
+      requestOutstanding = true;
+    }
+    out.request(1);
+  }
+
+  @Override
+  public void onCompleted() {
+    if (ended) {
+      return;
+    }
+    try {
+      endInput(); // a half-close without END_OF_INPUT means the same
+    } catch (IllegalArgumentException e) {
+      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+      return;
+    } catch (AudioFormatException e) {
+      fail(Status.INVALID_ARGUMENT.withDescription("undecodable audio: " + e.getMessage()));
+      return;
+    }
+    pump();
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    ended = true;
+    closeSession();
+    service.forget(this);
+  }
+
+  // ---- engine → client ------------------------------------------------------------------------
+
+  @Override
+  public void onInputConsumed(long consumed) {
+    pump();
+  }
+
+  @Override
+  public void onFrame(OutputFrame frame) {
+    serial.execute(() -> {
+      if (ended) {
+        return;
+      }
+      encoder.write(frame.pcm(), 0, frame.pcm().length);
+      if (!frame.text().isEmpty()) {
+        enqueue(ConverseResponse.newBuilder().setText(TextPiece.newBuilder().setText(frame.text())
+            .setFrameIndex(frame.index()).setTimeMs(frame.index() * 80)).build());
+      }
+      long latency = System.nanoTime() - frame.inputCompletedNanos();
+      service.metrics().frameLatency(latency, frame.stepNanos(), frame.latencyNanos());
+      if (frameTiming) {
+        enqueue(ConverseResponse.newBuilder().setTiming(FrameTiming.newBuilder().setFrameIndex(frame.index())
+            .setServerLatencyMs(latency / 1e6).setStepMs(frame.stepNanos() / 1e6)).build());
+      }
+    });
+  }
+
+  private void sendAudio(byte[] chunk) {
+    service.metrics().bytesOut(chunk.length);
+    enqueue(ConverseResponse.newBuilder().setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(chunk)))
+        .build());
+  }
+
+  @Override
+  public void onClosed(String reason) {
+    if (reason == null || ended) {
+      return;
+    }
+    Status status = reason.startsWith("server shutting down") ? Status.UNAVAILABLE
+        : reason.contains("overflow") || reason.contains("overloaded") ? Status.RESOURCE_EXHAUSTED
+        : Status.INTERNAL;
+    fail(status.withDescription(reason));
+  }
+
+  /** Every input frame is stepped: flush the encoder, send End, complete the call. */
+  private void finish() {
+    Session s = session;
+    serial.execute(() -> {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      encoder.finish();
+      enqueue(ConverseResponse.newBuilder().setEnd(End.newBuilder().setFrames(s.framesConsumed())
+          .setDeadlineMisses(s.deadlineMisses())).build());
+      drainAll();
+      out.onCompleted();
+      closeSession();
+      service.forget(this);
+    });
+  }
+
+  /** An error for this call only: the status goes to the client and the session is freed. */
+  void fail(Status status) {
+    serial.execute(() -> {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      LOG.debug("{}: {}", id, status);
+      unsent.clear();
+      try {
+        out.onError(status.asRuntimeException());
+      } catch (IllegalStateException alreadyClosed) {
+        // the call was cancelled concurrently
+      }
+      closeSession();
+      service.forget(this);
+    });
+  }
+
+  private void closeSession() {
+    Session s;
+    synchronized (this) {
+      s = session;
+    }
+    if (s != null && !s.isClosed()) {
+      s.close();
+    }
+  }
+
+  // serial executor only
+  private void enqueue(ConverseResponse message) {
+    unsent.add(message);
+    drain();
+    if (unsent.size() > MAX_UNSENT_MESSAGES) {
+      ended = true;
+      unsent.clear();
+      out.onError(Status.RESOURCE_EXHAUSTED.withDescription(
+          "client is not reading: " + MAX_UNSENT_MESSAGES + " messages of output waiting").asRuntimeException());
+      closeSession();
+      service.forget(this);
+    }
+  }
+
+  private void drain() {
+    while (!unsent.isEmpty() && out.isReady() && !out.isCancelled()) {
+      out.onNext(unsent.poll());
+    }
+  }
+
+  /** At the end: what is left goes out regardless of readiness (bounded by MAX_UNSENT_MESSAGES). */
+  private void drainAll() {
+    while (!unsent.isEmpty() && !out.isCancelled()) {
+      out.onNext(unsent.poll());
+    }
+  }
+}

@@ -1,0 +1,116 @@
+package dev.parley.server.grpc;
+
+import dev.parley.proto.v1.DialogueGrpc;
+import dev.parley.proto.v1.ModelsGrpc;
+import dev.parley.proto.v1.SpeechGrpc;
+import dev.parley.proto.v1.TranscriptionGrpc;
+import dev.parley.server.engine.DialogueEngine;
+import dev.parley.server.http.ServerConfig;
+import dev.parley.server.metrics.EngineMetrics;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gRPC API on its own port, on the same engine as the WebSocket path: Dialogue, Models,
+ * Transcription and Speech (UNIMPLEMENTED until their engines land), {@code grpc.health.v1}
+ * (NOT_SERVING until warm-up is done) and server reflection.
+ */
+public final class GrpcServer implements AutoCloseable {
+  private static final List<String> SERVICES = List.of("", DialogueGrpc.SERVICE_NAME, ModelsGrpc.SERVICE_NAME);
+
+  private final Server server;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final DialogueService dialogue;
+  private final ExecutorService transport;
+  private final ScheduledExecutorService idleSweep;
+
+  public GrpcServer(DialogueEngine engine, ServerConfig config, EngineMetrics metrics, String serverName) {
+    // Output encoding (Opus, resampling) runs here, off the engine thread and gRPC's threads.
+    this.transport = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+        daemon("parley-grpc-transport"));
+    this.dialogue = new DialogueService(engine, config, metrics, transport, serverName);
+    ApiKeyInterceptor auth = new ApiKeyInterceptor(config.apiKeys(), metrics);
+    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
+        .maxInboundMessageSize(config.maxMessageBytes())
+        .addService(ServerInterceptors.intercept(dialogue, auth))
+        .addService(ServerInterceptors.intercept(new ModelsService(engine), auth))
+        .addService(ServerInterceptors.intercept(new NotLoadedServices.Transcription(), auth))
+        .addService(ServerInterceptors.intercept(new NotLoadedServices.Speech(), auth))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance());
+    if (config.tlsCert() != null) {
+      b.useTransportSecurity(config.tlsCert().toFile(), config.tlsKey().toFile());
+    }
+    this.server = b.build();
+    for (String s : SERVICES) {
+      health.setStatus(s, ServingStatus.NOT_SERVING);
+    }
+    health.setStatus(TranscriptionGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+    health.setStatus(SpeechGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+    this.idleSweep = Executors.newSingleThreadScheduledExecutor(daemon("parley-grpc-idle"));
+  }
+
+  public GrpcServer start() throws IOException {
+    server.start();
+    idleSweep.scheduleWithFixedDelay(dialogue::closeIdleCalls, 1, 1, TimeUnit.SECONDS);
+    return this;
+  }
+
+  /** Health turns SERVING (called after warm-up). */
+  public void serving() {
+    for (String s : SERVICES) {
+      health.setStatus(s, ServingStatus.SERVING);
+    }
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  /** No new calls or sessions; running conversations continue until the engine closes them. */
+  public void stopAccepting() {
+    for (String s : SERVICES) {
+      health.setStatus(s, ServingStatus.NOT_SERVING);
+    }
+    dialogue.stopAccepting();
+    server.shutdown();
+  }
+
+  public int openCalls() {
+    return dialogue.openCalls();
+  }
+
+  @Override
+  public void close() {
+    stopAccepting();
+    health.enterTerminalState();
+    try {
+      if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
+        server.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    idleSweep.shutdownNow();
+    transport.shutdown();
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

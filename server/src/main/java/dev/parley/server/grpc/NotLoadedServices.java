@@ -1,0 +1,47 @@
+package dev.parley.server.grpc;
+
+import dev.parley.proto.v1.SpeechGrpc;
+import dev.parley.proto.v1.SynthesizeRequest;
+import dev.parley.proto.v1.SynthesizeResponse;
+import dev.parley.proto.v1.SynthesizeStreamRequest;
+import dev.parley.proto.v1.TranscribeRequest;
+import dev.parley.proto.v1.TranscribeResponse;
+import dev.parley.proto.v1.TranscriptionGrpc;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * The Transcription and Speech services of a server without those engines: every call answers
+ * UNIMPLEMENTED and says why, rather than gRPC's generic "method not found".
+ */
+final class NotLoadedServices {
+  private NotLoadedServices() {}
+
+  static StatusRuntimeException unimplemented(String what) {
+    return Status.UNIMPLEMENTED.withDescription(what + " is not available on this server yet: it serves a dialogue "
+        + "model only (Parley's " + what.toLowerCase(java.util.Locale.ROOT) + " engine has not landed)")
+        .asRuntimeException();
+  }
+
+  static final class Transcription extends TranscriptionGrpc.TranscriptionImplBase {
+    @Override
+    public StreamObserver<TranscribeRequest> transcribe(StreamObserver<TranscribeResponse> responses) {
+      responses.onError(unimplemented("Transcription"));
+      return new DialogueService.DiscardingObserver<>();
+    }
+  }
+
+  static final class Speech extends SpeechGrpc.SpeechImplBase {
+    @Override
+    public void synthesize(SynthesizeRequest request, StreamObserver<SynthesizeResponse> responses) {
+      responses.onError(unimplemented("Speech synthesis"));
+    }
+
+    @Override
+    public StreamObserver<SynthesizeStreamRequest> synthesizeStream(StreamObserver<SynthesizeResponse> responses) {
+      responses.onError(unimplemented("Speech synthesis"));
+      return new DialogueService.DiscardingObserver<>();
+    }
+  }
+}
