@@ -4,13 +4,8 @@ import com.sun.management.OperatingSystemMXBean;
 import dev.parley.codec.opus.OggOpusWriter;
 import dev.parley.server.http.ParleyServer;
 import java.lang.management.ManagementFactory;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.WebSocket;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -25,30 +20,33 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ChatLoadBench {
   private ChatLoadBench() {}
 
-  public record Result(int sessions, double seconds, long frames, LatencyStats latency, long deadlineMisses,
-      long steps, double cpuCores, long received, LatencyStats[] stages, LatencyStats overhead, LatencyStats transport) {
+  public record Result(Transport transport, int sessions, double seconds, long frames, LatencyStats latency, long deadlineMisses,
+      long steps, double cpuCores, long received, LatencyStats[] stages, LatencyStats overhead, LatencyStats transportTime) {
     public String line() {
       return String.format(java.util.Locale.ROOT,
-          "bench=chat sessions=%d seconds=%.0f frames=%d latency_p50_ms=%.2f latency_p99_ms=%.2f "
+          "bench=chat transport=%s sessions=%d seconds=%.0f frames=%d latency_p50_ms=%.2f latency_p99_ms=%.2f "
               + "deadline_misses=%d steps=%d mean_batch=%.2f cpu_cores=%.2f "
               + "overhead_p50_ms=%.2f overhead_p99_ms=%.2f transport_p50_ms=%.2f transport_p99_ms=%.2f "
               + "encode_p50_ms=%.2f lm_p50_ms=%.2f decode_p50_ms=%.2f step_p50_ms=%.2f step_p99_ms=%.2f",
-          sessions, seconds, frames, latency.p50(), latency.p99(), deadlineMisses, steps,
-          steps == 0 ? 0.0 : frames / (double) steps, cpuCores, overhead.p50(), overhead.p99(), transport.p50(), transport.p99(), stages[0].p50(), stages[1].p50(), stages[2].p50(),
+          transport.name().toLowerCase(java.util.Locale.ROOT), sessions, seconds, frames, latency.p50(), latency.p99(), deadlineMisses, steps,
+          steps == 0 ? 0.0 : frames / (double) steps, cpuCores, overhead.p50(), overhead.p99(), transportTime.p50(), transportTime.p99(), stages[0].p50(), stages[1].p50(), stages[2].p50(),
           stages[3].p50(), stages[3].p99());
     }
   }
 
+  /** How the load clients talk to the server. */
+  public enum Transport { WS, GRPC }
+
   public static Result run(ParleyServer server, int sessions, double seconds) throws Exception {
-    return run(server, sessions, seconds, 0);
+    return run(server, sessions, seconds, 0, Transport.WS);
   }
 
   /**
    * Sessions stream for {@code warmUpSeconds} before measuring starts (the measured window is
    * {@code seconds}), so start-up transients — sessions joining, the JIT — are left out.
    */
-  public static Result run(ParleyServer server, int sessions, double seconds, double warmUpSeconds)
-      throws Exception {
+  public static Result run(ParleyServer server, int sessions, double seconds, double warmUpSeconds,
+      Transport transport) throws Exception {
     // One minute of a voiced tone with a syllable envelope, cut into 80 ms Ogg pages.
     float[] pcm = new float[(int) ((seconds + warmUpSeconds + 1) * 24000)];
     for (int i = 0; i < pcm.length; i++) {
@@ -59,19 +57,11 @@ public final class ChatLoadBench {
     try (OggOpusWriter w = new OggOpusWriter(OggOpusWriter.Options.speech24k(), pages::add)) {
       w.write(pcm);
     }
-    HttpClient http = HttpClient.newHttpClient();
     AtomicLong received = new AtomicLong();
-    List<WebSocket> sockets = new ArrayList<>();
+    List<LoadClient> clients = new ArrayList<>();
     for (int s = 0; s < sessions; s++) {
-      sockets.add(http.newWebSocketBuilder()
-          .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat"), new WebSocket.Listener() {
-            @Override
-            public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-              received.addAndGet(data.remaining());
-              ws.request(1);
-              return null;
-            }
-          }).join());
+      clients.add(transport == Transport.GRPC ? new GrpcLoadClient(server.grpcPort(), received)
+          : new WebSocketLoadClient(server.port(), received));
     }
     ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor();
     int[] next = {0};
@@ -80,12 +70,12 @@ public final class ChatLoadBench {
       if (p >= pages.size()) {
         return;
       }
-      byte[] page = pages.get(p);
-      byte[] msg = new byte[page.length + 1];
-      msg[0] = 1;
-      System.arraycopy(page, 0, msg, 1, page.length);
-      for (WebSocket ws : sockets) {
-        ws.sendBinary(ByteBuffer.wrap(msg), true);
+      for (LoadClient c : clients) {
+        try {
+          c.sendPage(pages.get(p));
+        } catch (RuntimeException e) { // one broken client must not stop the clock for the others
+          System.err.println("load client failed: " + e);
+        }
       }
     }, 0, 80, TimeUnit.MILLISECONDS);
     Thread.sleep((long) (warmUpSeconds * 1000));
@@ -97,7 +87,7 @@ public final class ChatLoadBench {
     long t0 = System.nanoTime();
     Thread.sleep((long) (seconds * 1000));
     long[] over = server.metrics().drainFrameOverheads();
-    long[] transport = server.metrics().drainFrameTransportTimes();
+    long[] transportTimes = server.metrics().drainFrameTransportTimes();
     long[] lat = server.metrics().drainFrameLatencies();
     long[][] stepTimes = server.metrics().drainStepTimes();
     long wall = System.nanoTime() - t0;
@@ -111,11 +101,11 @@ public final class ChatLoadBench {
       stages[c] = new LatencyStats(stepTimes[c]);
     }
     server.metrics().captureFrameLatencies(false);
-    for (WebSocket ws : sockets) {
-      ws.sendClose(WebSocket.NORMAL_CLOSURE, "done");
+    for (LoadClient c : clients) {
+      c.close();
     }
-    return new Result(sessions, seconds, lat.length, new LatencyStats(lat),
+    return new Result(transport, sessions, seconds, lat.length, new LatencyStats(lat),
         misses, steps, cpuCores, received.get(), stages, new LatencyStats(over),
-        new LatencyStats(transport));
+        new LatencyStats(transportTimes));
   }
 }

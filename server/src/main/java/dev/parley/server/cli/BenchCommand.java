@@ -91,6 +91,10 @@ public final class BenchCommand {
     @Option(names = "--seconds", defaultValue = "20", description = "Audio per session (default ${DEFAULT-VALUE}).")
     double seconds;
 
+    @Option(names = "--transport", defaultValue = "ws",
+        description = "ws (Kyutai's /api/chat) or grpc (Dialogue.Converse); default ${DEFAULT-VALUE}.")
+    String transport;
+
     @Option(names = "--warmup-seconds", defaultValue = "5",
         description = "Seconds the sessions stream before measuring starts (default ${DEFAULT-VALUE}).")
     double warmUpSeconds;
@@ -106,7 +110,9 @@ public final class BenchCommand {
               ModelFiles.resolver(), ai.djl.Device.cpu(), ai.djl.ndarray.types.DataType.FLOAT32);
           var server = new dev.parley.server.http.ParleyServer(m, dev.parley.server.http.ServerConfig.defaults()
               .withHost("127.0.0.1").withPort(0).withGrpcPort(0).withMaxSessions(sessions)).start()) {
-        System.out.println(dev.parley.server.bench.ChatLoadBench.run(server, sessions, seconds, warmUpSeconds).line());
+        System.out.println(dev.parley.server.bench.ChatLoadBench.run(server, sessions, seconds, warmUpSeconds,
+            dev.parley.server.bench.ChatLoadBench.Transport.valueOf(transport.toUpperCase(java.util.Locale.ROOT)))
+            .line());
       }
       return 0;
     }
