@@ -1,0 +1,222 @@
+package dev.parley.client;
+
+import dev.parley.proto.v1.DialogueGrpc;
+import dev.parley.proto.v1.ListModelsRequest;
+import dev.parley.proto.v1.ModelInfo;
+import dev.parley.proto.v1.ModelsGrpc;
+import dev.parley.proto.v1.SpeechGrpc;
+import dev.parley.proto.v1.SynthesizeRequest;
+import dev.parley.proto.v1.SynthesizeResponse;
+import dev.parley.proto.v1.TranscribeConfig;
+import dev.parley.proto.v1.TranscriptionGrpc;
+import io.grpc.CallCredentials;
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.stub.AbstractStub;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A connection to a Parley server over gRPC. One client serves any number of concurrent calls;
+ * close it when done.
+ *
+ * <pre>{@code
+ * try (ParleyClient client = ParleyClient.builder().target("localhost:9998").apiKey(key).build()) {
+ *   List<ModelInfo> models = client.models();
+ * }
+ * }</pre>
+ */
+public final class ParleyClient implements AutoCloseable {
+  /** The server's default gRPC port. */
+  public static final int DEFAULT_PORT = 9998;
+
+  private final ManagedChannel channel;
+  private final CallCredentials credentials;
+  private final Duration deadline;
+  private final String target;
+
+  private ParleyClient(ManagedChannel channel, CallCredentials credentials, Duration deadline, String target) {
+    this.channel = channel;
+    this.credentials = credentials;
+    this.deadline = deadline;
+    this.target = target;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** "host:port" this client talks to. */
+  public String target() {
+    return target;
+  }
+
+  /**
+   * Opens a full-duplex conversation; the SessionConfig is sent at once.
+   *
+   * @param listener receives the server's messages on a gRPC thread
+   */
+  public Conversation converse(ConversationOptions options, ConversationListener listener) {
+    return Conversation.start(withAuth(DialogueGrpc.newStub(channel)), options, listener, false);
+  }
+
+  /**
+   * Opens a conversation whose events go to a {@link Flow.Subscriber}. Its demand is respected end
+   * to end: the server's messages are read from the network only as the subscriber requests them.
+   * Send audio through the returned {@link Conversation}.
+   */
+  public Conversation converse(ConversationOptions options, Flow.Subscriber<? super ConversationEvent> subscriber) {
+    SubscriberBridge bridge = new SubscriberBridge(subscriber);
+    Conversation c = Conversation.start(withAuth(DialogueGrpc.newStub(channel)), options, bridge, true);
+    bridge.subscribe(c);
+    return c;
+  }
+
+  /** The models the server has loaded ({@code Models.List}), within the unary deadline. */
+  public List<ModelInfo> models() {
+    try {
+      return withDeadline(withAuth(ModelsGrpc.newBlockingStub(channel))).list(ListModelsRequest.getDefaultInstance())
+          .getModelsList();
+    } catch (StatusRuntimeException e) {
+      throw ParleyException.from(e);
+    }
+  }
+
+  /**
+   * Starts a streaming transcription. Servers without a transcription engine answer
+   * UNIMPLEMENTED, which reaches the listener's {@code onError} and {@code awaitFinal}.
+   */
+  public TranscriptionSession transcribe(TranscribeConfig config, TranscriptionListener listener) {
+    return TranscriptionSession.start(withAuth(TranscriptionGrpc.newStub(channel)), config, listener,
+        ConversationOptions.DEFAULT_MAX_BUFFERED_BYTES);
+  }
+
+  /**
+   * Synthesizes speech; audio and word timings stream back as the iterator is read. Servers
+   * without a speech engine answer UNIMPLEMENTED, thrown by the iterator as a
+   * {@link ParleyException}. Close the iterator to stop early.
+   */
+  public ParleyIterator<SynthesizeResponse> synthesize(SynthesizeRequest request) {
+    Context.CancellableContext context = Context.current().withCancellation();
+    Context previous = context.attach();
+    try {
+      Iterator<SynthesizeResponse> it = withAuth(SpeechGrpc.newBlockingStub(channel)).synthesize(request);
+      return new ParleyIterator<>(it, context);
+    } catch (StatusRuntimeException e) {
+      throw ParleyException.from(e);
+    } finally {
+      context.detach(previous);
+    }
+  }
+
+  /** Closes the channel, waiting up to five seconds for calls in flight to finish. */
+  @Override
+  public void close() {
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      channel.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private <S extends AbstractStub<S>> S withAuth(S stub) {
+    return credentials == null ? stub : stub.withCallCredentials(credentials);
+  }
+
+  private <S extends AbstractStub<S>> S withDeadline(S stub) {
+    return stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Builds a {@link ParleyClient}: plaintext to 127.0.0.1:9998 unless told otherwise. */
+  public static final class Builder {
+    private String host = "127.0.0.1";
+    private int port = DEFAULT_PORT;
+    private boolean tls;
+    private Path trustedCertificates;
+    private String apiKey;
+    private Duration deadline = Duration.ofSeconds(10);
+
+    private Builder() {}
+
+    /** "host:port", "host" (port 9998), or "[v6-address]:port". */
+    public Builder target(String target) {
+      HostPort hp = HostPort.parse(target, DEFAULT_PORT);
+      this.host = hp.host();
+      this.port = hp.port();
+      return this;
+    }
+
+    public Builder target(String host, int port) {
+      this.host = host;
+      this.port = port;
+      return this;
+    }
+
+    /** No encryption (the server's default). */
+    public Builder plaintext() {
+      this.tls = false;
+      return this;
+    }
+
+    /** TLS, verifying the server against the JVM's trusted CAs. */
+    public Builder tls() {
+      this.tls = true;
+      return this;
+    }
+
+    /** TLS, trusting the certificates in a PEM file (e.g. a self-signed server certificate). */
+    public Builder trustCertificates(Path pem) {
+      this.tls = true;
+      this.trustedCertificates = pem;
+      return this;
+    }
+
+    /** Sent as {@code authorization: Bearer <key>} on every call; null for none. */
+    public Builder apiKey(String key) {
+      this.apiKey = key == null || key.isBlank() ? null : key;
+      return this;
+    }
+
+    /** Deadline of unary calls such as {@link ParleyClient#models()}; streams have none. */
+    public Builder deadline(Duration d) {
+      this.deadline = d;
+      return this;
+    }
+
+    public ParleyClient build() {
+      NettyChannelBuilder b = NettyChannelBuilder.forAddress(host, port);
+      if (tls) {
+        b.useTransportSecurity();
+        if (trustedCertificates != null) {
+          b.sslContext(sslContext(trustedCertificates));
+        }
+      } else {
+        b.usePlaintext();
+      }
+      CallCredentials creds = apiKey == null ? null : new ApiKeyCredentials(apiKey);
+      return new ParleyClient(b.build(), creds, deadline, HostPort.format(host, port));
+    }
+
+    private static SslContext sslContext(Path pem) {
+      try {
+        return GrpcSslContexts.forClient().trustManager(pem.toFile()).build();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read trusted certificates from " + pem, e);
+      }
+    }
+  }
+}
