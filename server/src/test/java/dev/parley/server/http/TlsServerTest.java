@@ -20,7 +20,7 @@ import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** --tls-cert/--tls-key: https and wss on the same port, with a certificate made by openssl. */
+/** --tls-cert/--tls-key: https and wss on the same port, and gRPC on its own, with a certificate made by openssl. */
 class TlsServerTest {
   @TempDir Path dir;
 
@@ -54,6 +54,18 @@ class TlsServerTest {
       ChatServerTest.waitFor(() -> !c.messages.isEmpty(), 5000);
       assertThat(c.messages.get(0)[0]).isEqualTo(ChatProtocol.HANDSHAKE);
       c.socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "bye").join();
+      // gRPC on its own port with the same certificate.
+      io.grpc.ManagedChannel grpc = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+          .forAddress("127.0.0.1", server.grpcPort())
+          .sslContext(io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient().trustManager(cert.toFile()).build())
+          .build();
+      try {
+        assertThat(io.grpc.health.v1.HealthGrpc.newBlockingStub(grpc)
+            .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus())
+            .isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+      } finally {
+        grpc.shutdownNow();
+      }
     }
   }
 }
