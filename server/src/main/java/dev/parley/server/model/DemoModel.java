@@ -46,6 +46,28 @@ public final class DemoModel {
        "depformer_pos_emb": "none", "depformer_weights_per_step": true,
        "delays": [0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]}""";
 
+  /**
+   * The transcription demo's LM: the dialogue demo's temporal transformer with no depth
+   * transformer ({@code dep_q} 0), the 8 Mimi codebooks as input, all delays 0, and 4 extra heads
+   * of 6 classes (the pause predictors of Kyutai's STT models).
+   */
+  static final String STT_LM = """
+      {"dim": 64, "text_card": 64, "existing_text_padding_id": 3, "n_q": 8, "dep_q": 0, "card": 64,
+       "num_heads": 4, "num_layers": 2, "hidden_scale": 4.125, "causal": true, "layer_scale": null,
+       "context": 250, "max_period": 10000, "gating": "silu", "norm": "rms_norm_f32",
+       "positional_embedding": "rope", "depformer_dim": 32, "depformer_dim_feedforward": 132,
+       "depformer_num_heads": 2, "depformer_num_layers": 2, "depformer_multi_linear": true,
+       "depformer_pos_emb": "none", "extra_heads_num_heads": 4, "extra_heads_dim": 6,
+       "delays": [0, 0, 0, 0, 0, 0, 0, 0, 0]}""";
+
+  /** The name of the transcription demo model. */
+  public static final String STT_NAME = "demo-stt";
+
+  /** {@code stt_config} of the transcription demo: the values of Kyutai's {@code stt-2.6b-en}. */
+  static final String STT_CONFIG = """
+      {"model_type": "stt",
+       "stt_config": {"audio_silence_prefix_seconds": 1.0, "audio_delay_seconds": 2.5}}""";
+
   public static MimiConfig mimiConfig() {
     return MimiConfig.fromJson(json(MIMI));
   }
@@ -60,6 +82,27 @@ public final class DemoModel {
       MimiModel mimi = MimiModel.random(mimiConfig(), m, SEED);
       LmModel lm = LmModel.random(lmConfig(), m, SEED + 1, DataType.FLOAT32);
       return new SpeechModel("demo", KyutaiModelConfig.defaults(), mimi, lm, tokenizer(), m);
+    } catch (RuntimeException e) {
+      m.close();
+      throw e;
+    }
+  }
+
+  public static LmConfig sttLmConfig() {
+    return LmConfig.fromJson(json(STT_LM));
+  }
+
+  /**
+   * The transcription demo ({@code demo-stt}): the dialogue demo's Mimi and tokenizer, an STT-shaped
+   * LM ({@link #sttLmConfig}) with seeded random weights, {@code model_type} stt and an
+   * {@code stt_config}. Its text is not a transcript.
+   */
+  public static SpeechModel buildStt(Device device) {
+    NDManager m = TorchRuntime.newManager(device);
+    try {
+      MimiModel mimi = MimiModel.random(mimiConfig(), m, SEED);
+      LmModel lm = LmModel.random(sttLmConfig(), m, SEED + 2, DataType.FLOAT32);
+      return new SpeechModel(STT_NAME, KyutaiModelConfig.parse(json(STT_CONFIG)), mimi, lm, tokenizer(), m);
     } catch (RuntimeException e) {
       m.close();
       throw e;
