@@ -48,6 +48,11 @@ public final class TranscriptionSession implements AutoCloseable {
     outbound.send(TranscribeRequest.newBuilder().setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(data))).build());
   }
 
+  /** Waits until the transport takes more audio without queueing it; false on timeout. */
+  public boolean awaitReady(Duration timeout) throws InterruptedException {
+    return outbound.awaitDrained(timeout);
+  }
+
   /** No more audio: the server flushes the model and sends the final transcript. */
   public void endInput() {
     if (done.isDone()) {

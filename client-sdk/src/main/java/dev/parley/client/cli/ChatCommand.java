@@ -1,0 +1,208 @@
+package dev.parley.client.cli;
+
+import dev.parley.client.ConversationOptions;
+import dev.parley.client.ParleyClient;
+import dev.parley.client.audio.Resampler;
+import dev.parley.client.kyutai.KyutaiChatOptions;
+import dev.parley.client.sound.MicrophoneCapture;
+import dev.parley.client.sound.SpeakerPlayback;
+import dev.parley.codec.wav.WavAudio;
+import dev.parley.codec.wav.WavEncoding;
+import dev.parley.codec.wav.WavReader;
+import dev.parley.codec.wav.WavWriter;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code parley chat}: talk with the model, live or from a file. */
+@Command(name = "chat", mixinStandardHelpOptions = true,
+    description = {"Full-duplex conversation: microphone to the model, the model to the speaker, its text on stdout.",
+        "With --in, streams a WAV file instead (in real time unless --fast) and writes the reply to --out."})
+final class ChatCommand implements Callable<Integer> {
+  private static final int FRAME = 1920; // 80 ms at 24 kHz: one model frame per send
+
+  @ParentCommand
+  ParleyCli cli;
+
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  SamplingOptions sampling;
+
+  @Option(names = "--in", paramLabel = "WAV", description = "Send this WAV file (any rate; resampled to 24 kHz) instead of the microphone.")
+  Path in;
+
+  @Option(names = "--out", paramLabel = "WAV", description = "Write the model's voice to this WAV file (24 kHz, 16-bit).")
+  Path out;
+
+  @Option(names = "--fast", description = "With --in: send as fast as flow control allows instead of in real time.")
+  boolean fast;
+
+  @Option(names = "--tail", paramLabel = "SECONDS", defaultValue = "0",
+      description = "With --in: seconds of silence sent after the file, so the model can finish its reply (default: 0).")
+  double tail;
+
+  @Option(names = "--seconds", paramLabel = "SECONDS", defaultValue = "0",
+      description = "Live chat: stop after this long (default: 0, until Enter is pressed).")
+  double seconds;
+
+  @Option(names = "--transport", defaultValue = "grpc", description = "grpc (default) or ws (Kyutai's /api/chat protocol).")
+  Transport transport;
+
+  @Option(names = "--ws-url", defaultValue = "ws://127.0.0.1:8998/api/chat", paramLabel = "URL",
+      description = "/api/chat address for --transport ws (default: ${DEFAULT-VALUE}).")
+  URI wsUrl;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter stdout = spec.commandLine().getOut();
+    PrintWriter stderr = spec.commandLine().getErr();
+    if (in == null && out != null) {
+      throw new IllegalArgumentException("--out needs --in (a live chat plays the reply instead)");
+    }
+    return in != null ? fileChat(stdout, stderr) : liveChat(stdout, stderr);
+  }
+
+  private int fileChat(PrintWriter stdout, PrintWriter stderr) throws Exception {
+    WavAudio wav = WavReader.read(in);
+    float[] pcm = wav.sampleRate() == VoiceLink.RATE ? wav.samples() : Resampler.resample(wav.samples(), wav.sampleRate(), VoiceLink.RATE);
+    pcm = Arrays.copyOf(pcm, pcm.length + (int) Math.round(tail * VoiceLink.RATE));
+    ReplyRecorder reply = new ReplyRecorder(stdout, null);
+    String summary;
+    try (ParleyClient client = transport == Transport.grpc ? cli.client() : null;
+        VoiceLink link = open(client, reply)) {
+      long t0 = System.nanoTime();
+      for (int k = 0; k * FRAME < pcm.length; k++) {
+        if (fast) {
+          if (!link.awaitReady(Duration.ofSeconds(30))) {
+            throw new IllegalStateException("the server took no audio for 30 s");
+          }
+        } else {
+          sleepUntil(t0 + k * 80_000_000L);
+        }
+        link.send(Arrays.copyOfRange(pcm, k * FRAME, Math.min(pcm.length, (k + 1) * FRAME)));
+      }
+      summary = link.finish(Duration.ofSeconds(60 + pcm.length / VoiceLink.RATE));
+    }
+    stdout.println();
+    float[] voice = reply.audio();
+    stderr.printf("%s; reply %.2f s%n", summary, voice.length / (double) VoiceLink.RATE);
+    if (out != null) {
+      WavWriter.writeMono(out, voice, VoiceLink.RATE, WavEncoding.PCM_S16);
+      stderr.println("wrote " + out);
+    }
+    return 0;
+  }
+
+  private int liveChat(PrintWriter stdout, PrintWriter stderr) throws Exception {
+    AtomicReference<Throwable> sendFailure = new AtomicReference<>();
+    try (SpeakerPlayback speaker = SpeakerPlayback.open(VoiceLink.RATE, Duration.ofSeconds(2));
+        ParleyClient client = transport == Transport.grpc ? cli.client() : null;
+        VoiceLink link = open(client, new ReplyRecorder(stdout, speaker))) {
+      MicrophoneCapture mic = MicrophoneCapture.open(VoiceLink.RATE, Duration.ofMillis(80), pcm -> {
+        try {
+          link.send(pcm);
+        } catch (RuntimeException e) {
+          sendFailure.compareAndSet(null, e);
+        }
+      });
+      try {
+        mic.start();
+        stderr.printf("Talking over %s (microphone at %d Hz, speaker at %d Hz). %s%n", transport, mic.deviceRate(),
+            speaker.deviceRate(), seconds > 0 ? "Stopping after " + seconds + " s." : "Press Enter to stop.");
+        waitForStop(sendFailure);
+      } finally {
+        mic.close(); // no more audio before the input ends
+      }
+      String summary = link.finish(Duration.ofSeconds(30));
+      speaker.drain(Duration.ofSeconds(5));
+      stdout.println();
+      stderr.println(summary);
+      if (speaker.droppedSamples() > 0) {
+        stderr.printf("dropped %.2f s of reply audio the speaker could not keep up with%n", speaker.droppedSamples() / 24000.0);
+      }
+    }
+    if (sendFailure.get() != null) {
+      throw new IllegalStateException("sending microphone audio failed: " + sendFailure.get().getMessage(), sendFailure.get());
+    }
+    return 0;
+  }
+
+  private void waitForStop(AtomicReference<Throwable> failure) throws Exception {
+    long end = seconds > 0 ? System.nanoTime() + (long) (seconds * 1e9) : Long.MAX_VALUE;
+    var console = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+    while (System.nanoTime() < end && failure.get() == null) {
+      if (seconds <= 0 && System.in.available() > 0) {
+        console.readLine();
+        return;
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private VoiceLink open(ParleyClient client, VoiceSink sink) throws InterruptedException {
+    if (transport == Transport.grpc) {
+      ConversationOptions.Builder o = ConversationOptions.builder();
+      sampling.applyTo(o);
+      return new GrpcVoiceLink(client, o.build(), sink);
+    }
+    KyutaiChatOptions.Builder o = KyutaiChatOptions.builder().apiKey(cli.apiKey);
+    sampling.applyTo(o);
+    return new WsVoiceLink(wsUrl, o.build(), sink);
+  }
+
+  private static void sleepUntil(long nanoTime) throws InterruptedException {
+    long wait = nanoTime - System.nanoTime();
+    if (wait > 0) {
+      Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+    }
+  }
+
+  /** Prints text as it streams, plays or keeps the voice. */
+  private static final class ReplyRecorder implements VoiceSink {
+    private final PrintWriter stdout;
+    private final SpeakerPlayback speaker;
+    private float[] audio = new float[VoiceLink.RATE * 10];
+    private int length;
+
+    ReplyRecorder(PrintWriter stdout, SpeakerPlayback speaker) {
+      this.stdout = stdout;
+      this.speaker = speaker;
+    }
+
+    @Override
+    public synchronized void onAudio(float[] pcm) {
+      if (speaker != null) {
+        speaker.play(pcm);
+        return;
+      }
+      if (length + pcm.length > audio.length) {
+        audio = Arrays.copyOf(audio, Math.max(2 * audio.length, length + pcm.length));
+      }
+      System.arraycopy(pcm, 0, audio, length, pcm.length);
+      length += pcm.length;
+    }
+
+    @Override
+    public void onText(String piece) {
+      stdout.print(piece);
+      stdout.flush();
+    }
+
+    synchronized float[] audio() {
+      return Arrays.copyOf(audio, length);
+    }
+  }
+}

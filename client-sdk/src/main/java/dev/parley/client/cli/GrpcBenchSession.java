@@ -1,0 +1,168 @@
+package dev.parley.client.cli;
+
+import dev.parley.client.Conversation;
+import dev.parley.client.ConversationListener;
+import dev.parley.client.ConversationOptions;
+import dev.parley.client.ParleyClient;
+import dev.parley.client.ParleyException;
+import dev.parley.codec.audio.Pcm;
+import dev.parley.proto.v1.End;
+import dev.parley.proto.v1.FrameTiming;
+import java.time.Duration;
+import java.util.Arrays;
+
+/**
+ * One benchmark conversation over gRPC with frame timing on. Besides the server's latency it
+ * measures the client's: for output frame k, the arrival of its last audio sample minus the time
+ * the last byte of the input frame that produced it was handed to gRPC. The server produces
+ * output frame k from input frame k + d, where d (the model's start-up frames without output) is
+ * known at the end as input frames − End.frames.
+ */
+final class GrpcBenchSession {
+  private static final int FRAME = 1920;
+
+  private final Conversation conversation;
+  private long[] sent = new long[1024];
+  private int inputFrames;
+  private double[] serverLatency = new double[1024];
+  private double[] stepMs = new double[1024];
+  private int timings;
+  private long outSamples;
+  private long[] arrivals = new long[1024];
+  private int outFrames;
+  private volatile End end;
+  private volatile ParleyException error;
+  private long firstSend;
+  private long lastArrival;
+
+  GrpcBenchSession(ParleyClient client, ConversationOptions options) {
+    this.conversation = client.converse(options, new ConversationListener() {
+      @Override
+      public void onAudio(byte[] chunk) {
+        arrived(chunk.length / 2, System.nanoTime());
+      }
+
+      @Override
+      public void onTiming(FrameTiming t) {
+        timed(t);
+      }
+
+      @Override
+      public void onEnd(End e) {
+        end = e;
+      }
+
+      @Override
+      public void onError(ParleyException e) {
+        error = e;
+      }
+    });
+  }
+
+  /** Sends one 80 ms frame (24 kHz floats) and notes when it was handed over. */
+  void send(float[] frame) {
+    if (error != null || conversation.isDone()) {
+      return;
+    }
+    byte[] bytes = Pcm.monoToS16le(frame, 0, frame.length);
+    try {
+      conversation.sendAudio(bytes);
+    } catch (ParleyException e) {
+      error = e;
+      return;
+    }
+    long now = System.nanoTime();
+    synchronized (this) {
+      if (inputFrames == 0) {
+        firstSend = now;
+      }
+      if (inputFrames == sent.length) {
+        sent = Arrays.copyOf(sent, 2 * sent.length);
+      }
+      sent[inputFrames++] = now;
+    }
+  }
+
+  void finish(Duration timeout) throws InterruptedException {
+    if (error != null) {
+      conversation.cancel();
+      return;
+    }
+    try {
+      conversation.endInput();
+      conversation.awaitEnd(timeout);
+    } catch (ParleyException e) {
+      if (error == null) {
+        error = e;
+      }
+      conversation.cancel();
+    }
+  }
+
+  private synchronized void arrived(int samples, long now) {
+    outSamples += samples;
+    lastArrival = now;
+    while (outSamples >= (long) (outFrames + 1) * FRAME) {
+      if (outFrames == arrivals.length) {
+        arrivals = Arrays.copyOf(arrivals, 2 * arrivals.length);
+      }
+      arrivals[outFrames++] = now;
+    }
+  }
+
+  private synchronized void timed(FrameTiming t) {
+    if (timings == serverLatency.length) {
+      serverLatency = Arrays.copyOf(serverLatency, 2 * timings);
+      stepMs = Arrays.copyOf(stepMs, 2 * timings);
+    }
+    serverLatency[timings] = t.getServerLatencyMs();
+    stepMs[timings++] = t.getStepMs();
+  }
+
+  ParleyException error() {
+    return error;
+  }
+
+  End end() {
+    return end;
+  }
+
+  synchronized int inputFrames() {
+    return inputFrames;
+  }
+
+  synchronized int outputFrames() {
+    return outFrames;
+  }
+
+  synchronized double[] serverLatencies() {
+    return Arrays.copyOf(serverLatency, timings);
+  }
+
+  synchronized double[] stepTimes() {
+    return Arrays.copyOf(stepMs, timings);
+  }
+
+  /** Output audio seconds per wall-clock second from the first send to the last audio. */
+  synchronized double realTimeFactor() {
+    double wall = (lastArrival - firstSend) / 1e9;
+    return wall <= 0 ? Double.NaN : outSamples / (double) FRAME * 0.08 / wall;
+  }
+
+  /** Client-observed latencies in ms, empty when the frame offset cannot be established. */
+  synchronized double[] clientLatencies() {
+    if (end == null) {
+      return new double[0];
+    }
+    long d = inputFrames - end.getFrames();
+    if (d < 0) {
+      return new double[0];
+    }
+    int n = (int) Math.max(0, Math.min(outFrames, inputFrames - d));
+    double[] out = new double[n];
+    for (int k = 0; k < n; k++) {
+      out[k] = (arrivals[k] - sent[(int) (k + d)]) / 1e6;
+    }
+    return out;
+  }
+}

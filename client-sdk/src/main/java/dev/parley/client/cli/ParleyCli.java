@@ -1,0 +1,95 @@
+package dev.parley.client.cli;
+
+import dev.parley.client.ParleyClient;
+import dev.parley.client.ParleyException;
+import dev.parley.client.kyutai.KyutaiChatException;
+import dev.parley.client.sound.SoundDeviceException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** {@code parley}: talk to a Parley server from the command line. */
+@Command(name = "parley", mixinStandardHelpOptions = true, versionProvider = ParleyCli.Version.class,
+    description = "Command-line client of a Parley server: full-duplex chat, load benchmark, model list.",
+    subcommands = {ChatCommand.class, BenchCommand.class, ModelsCommand.class, TranscribeCommand.class, SpeakCommand.class,
+        CommandLine.HelpCommand.class})
+public final class ParleyCli {
+  /** Exit status when the server refused or failed a call. */
+  static final int EXIT_SERVER_ERROR = 2;
+  /** Exit status when a local device or file was the problem. */
+  static final int EXIT_LOCAL_ERROR = 3;
+
+  @Option(names = "--server", scope = ScopeType.INHERIT, defaultValue = "127.0.0.1:9998", paramLabel = "HOST:PORT",
+      description = "gRPC address of the server (default: ${DEFAULT-VALUE}).")
+  String server;
+
+  @Option(names = "--api-key", scope = ScopeType.INHERIT, defaultValue = "${env:PARLEY_API_KEY}", paramLabel = "KEY",
+      description = "API key, sent as 'authorization: Bearer KEY' (default: $PARLEY_API_KEY).")
+  String apiKey;
+
+  @Option(names = "--tls", scope = ScopeType.INHERIT, description = "Use TLS (verified against the JVM's trusted CAs).")
+  boolean tls;
+
+  @Option(names = "--trust-cert", scope = ScopeType.INHERIT, paramLabel = "PEM",
+      description = "Use TLS and trust the certificate(s) in this PEM file (e.g. a self-signed server).")
+  Path trustCert;
+
+  /** A client for the global connection options. */
+  ParleyClient client() {
+    ParleyClient.Builder b = ParleyClient.builder().target(server).apiKey(apiKey).deadline(Duration.ofSeconds(10));
+    if (trustCert != null) {
+      b.trustCertificates(trustCert);
+    } else if (tls) {
+      b.tls();
+    }
+    return b.build();
+  }
+
+  public static void main(String[] args) {
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs a command line with the given output streams; returns the exit status. */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cli = new CommandLine(new ParleyCli());
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      PrintWriter w = commandLine.getErr();
+      if (e instanceof ParleyException p) {
+        w.println("parley: the server answered " + p.code() + ": " + p.description());
+        if (p.code().equals("UNIMPLEMENTED")) {
+          w.println("parley: this server does not offer that service yet (Parley's transcription and speech engines "
+              + "have not landed; dialogue and models work)");
+        }
+        return EXIT_SERVER_ERROR;
+      }
+      if (e instanceof KyutaiChatException || e instanceof SoundDeviceException || e instanceof java.io.IOException
+          || e instanceof IllegalArgumentException) {
+        w.println("parley: " + e.getMessage());
+        return EXIT_LOCAL_ERROR;
+      }
+      throw e;
+    });
+    int status = cli.execute(args);
+    out.flush();
+    err.flush();
+    return status;
+  }
+
+  /** The jar's Implementation-Version. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = ParleyCli.class.getPackage().getImplementationVersion();
+      return new String[] {"parley " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

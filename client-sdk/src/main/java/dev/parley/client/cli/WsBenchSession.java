@@ -1,0 +1,108 @@
+package dev.parley.client.cli;
+
+import dev.parley.client.kyutai.KyutaiChatClient;
+import dev.parley.client.kyutai.KyutaiChatException;
+import dev.parley.client.kyutai.KyutaiChatListener;
+import dev.parley.client.kyutai.KyutaiChatOptions;
+import java.net.URI;
+import java.time.Duration;
+
+/**
+ * One benchmark chat over /api/chat. The protocol carries no timing and no frame count, so it
+ * yields what a client can see: time to the first reply audio, output audio, real-time factor.
+ */
+final class WsBenchSession {
+  private final KyutaiChatClient client;
+  private volatile String error;
+  private long firstSend;
+  private long firstAudio;
+  private long lastArrival;
+  private long outSamples;
+  private long textPieces;
+
+  WsBenchSession(URI uri, KyutaiChatOptions options) throws InterruptedException {
+    this.client = KyutaiChatClient.connect(uri, options, new KyutaiChatListener() {
+      @Override
+      public void onAudio(float[] pcm) {
+        arrived(pcm.length, System.nanoTime());
+      }
+
+      @Override
+      public void onText(String piece) {
+        synchronized (WsBenchSession.this) {
+          textPieces++;
+        }
+      }
+
+      @Override
+      public void onServerError(String message) {
+        error = "server error: " + message;
+      }
+
+      @Override
+      public void onFailure(Throwable e) {
+        error = String.valueOf(e.getMessage());
+      }
+    });
+  }
+
+  void send(float[] frame) {
+    if (error != null || client.isClosed()) {
+      return;
+    }
+    synchronized (this) {
+      if (firstSend == 0) {
+        firstSend = System.nanoTime();
+      }
+    }
+    try {
+      client.sendPcm(frame);
+    } catch (KyutaiChatException e) {
+      error = e.getMessage();
+    }
+  }
+
+  /** Waits up to {@code quiet} for the last replies, then closes. */
+  void finish(Duration quiet) throws InterruptedException {
+    long sent = client.samplesSent();
+    long deadline = System.nanoTime() + quiet.toNanos();
+    while (System.nanoTime() < deadline && !client.isClosed() && outSamples() < sent) {
+      Thread.sleep(20);
+    }
+    client.close();
+  }
+
+  private synchronized void arrived(int samples, long now) {
+    if (firstAudio == 0) {
+      firstAudio = now;
+    }
+    lastArrival = now;
+    outSamples += samples;
+  }
+
+  String error() {
+    return error;
+  }
+
+  synchronized long outSamples() {
+    return outSamples;
+  }
+
+  long inSamples() {
+    return client.samplesSent();
+  }
+
+  synchronized long textPieces() {
+    return textPieces;
+  }
+
+  /** Milliseconds from the first audio sent to the first audio back; NaN if none came. */
+  synchronized double firstAudioMs() {
+    return firstAudio == 0 ? Double.NaN : (firstAudio - firstSend) / 1e6;
+  }
+
+  synchronized double realTimeFactor() {
+    double wall = (lastArrival - firstSend) / 1e9;
+    return wall <= 0 ? Double.NaN : outSamples / 24000.0 / wall;
+  }
+}
