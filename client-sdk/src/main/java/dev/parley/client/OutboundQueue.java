@@ -22,6 +22,7 @@ final class OutboundQueue<T> {
   private long queuedBytes;
   private boolean halfClosePending;
   private boolean closed;
+  private boolean abandoned;
 
   OutboundQueue(ClientCallStreamObserver<T> stream, ToIntFunction<T> sizeOf, long maxQueuedBytes) {
     this.stream = stream;
@@ -29,8 +30,14 @@ final class OutboundQueue<T> {
     this.maxQueuedBytes = maxQueuedBytes;
   }
 
-  /** Sends now if the transport is ready and nothing waits, otherwise queues (bounded). */
+  /**
+   * Sends now if the transport is ready and nothing waits, otherwise queues (bounded). After the
+   * call is over the message is dropped: the call's outcome reaches its listener, not the sender.
+   */
   synchronized void send(T message) {
+    if (abandoned) {
+      return;
+    }
     if (closed || halfClosePending) {
       throw new IllegalStateException("the stream's input has already ended");
     }
@@ -71,6 +78,7 @@ final class OutboundQueue<T> {
 
   /** The call is over (ended, failed or cancelled): drop what waits and wake waiters. */
   synchronized void abandon() {
+    abandoned = true;
     closed = true;
     queue.clear();
     queuedBytes = 0;

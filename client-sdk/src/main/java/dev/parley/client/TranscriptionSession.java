@@ -12,6 +12,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -45,6 +46,7 @@ public final class TranscriptionSession implements AutoCloseable {
 
   /** Sends audio in the config's input format. */
   public void sendAudio(byte[] data) {
+    failIfOver();
     outbound.send(TranscribeRequest.newBuilder().setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(data))).build());
   }
 
@@ -76,6 +78,18 @@ public final class TranscriptionSession implements AutoCloseable {
     } catch (TimeoutException e) {
       throw new ParleyException("DEADLINE_EXCEEDED", "no final transcript within " + timeout + " (client-side wait)");
     }
+  }
+
+  private void failIfOver() {
+    if (!done.isDone()) {
+      return;
+    }
+    try {
+      done.join();
+    } catch (CompletionException e) {
+      throw ParleyException.from(e.getCause());
+    }
+    throw new IllegalStateException("the transcription has ended");
   }
 
   public void cancel() {
