@@ -39,6 +39,15 @@ final class ChatParameters {
     return new Parsed(new SessionOptions(text, audio, seed), ignored);
   }
 
+  /** A numeric query parameter for display, or {@code dflt} when absent or not a number. */
+  static double numberOr(QueryStringDecoder q, String key, double dflt) {
+    try {
+      return number(q.parameters(), key, dflt);
+    } catch (IllegalArgumentException e) {
+      return dflt;
+    }
+  }
+
   private static double number(Map<String, List<String>> p, String key, double dflt) {
     List<String> v = p.get(key);
     if (v == null || v.isEmpty() || v.get(0).isBlank()) {

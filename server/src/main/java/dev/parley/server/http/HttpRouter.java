@@ -150,8 +150,33 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       meta.put("seed", params.options().seed());
       meta.put("ignored_parameters", params.ignored());
       meta.put("server", info.get("server"));
+      // The keys Kyutai's web client validates (useServerInfo.ts) to show its server panel.
+      meta.put("pad_mult", ChatParameters.numberOr(q, "pad_mult", 0));
+      meta.put("repetition_penalty_context", ChatParameters.numberOr(q, "repetition_penalty_context", 64));
+      meta.put("repetition_penalty", ChatParameters.numberOr(q, "repetition_penalty", 1.0));
+      meta.put("lm_model_file", info.get("model"));
+      meta.put("instance_name", "parley");
+      meta.put("build_info", BUILD_INFO);
       socket.start(session, meta);
     });
+  }
+
+  /** Kyutai's web client expects the Rust server's build description, every field a string. */
+  private static final Map<String, String> BUILD_INFO = buildInfo();
+
+  private static Map<String, String> buildInfo() {
+    String version = HttpRouter.class.getPackage().getImplementationVersion();
+    String v = version == null ? "dev" : version;
+    Map<String, String> b = new LinkedHashMap<>();
+    for (String k : new String[] {"build_timestamp", "build_date", "git_branch", "git_timestamp", "git_date",
+        "git_hash"}) {
+      b.put(k, "");
+    }
+    b.put("git_describe", "parley-" + v);
+    b.put("rustc_host_triple", "");
+    b.put("rustc_version", "none (Java " + Runtime.version() + ")");
+    b.put("cargo_target_triple", System.getProperty("os.arch"));
+    return b;
   }
 
   private void staticFile(ChannelHandlerContext ctx, FullHttpRequest req, String path) throws Exception {

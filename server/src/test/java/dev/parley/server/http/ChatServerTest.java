@@ -119,6 +119,24 @@ class ChatServerTest {
     return pcm;
   }
 
+  /**
+   * The schema Kyutai's web client checks metadata against before it shows the server panel
+   * (client/src/pages/Conversation/hooks/useServerInfo.ts, a zod object: extra keys allowed).
+   */
+  static void assertSatisfiesKyutaiWebClientSchema(com.fasterxml.jackson.databind.JsonNode m) {
+    for (String number : List.of("text_temperature", "text_topk", "audio_temperature", "audio_topk", "pad_mult",
+        "repetition_penalty_context", "repetition_penalty")) {
+      assertThat(m.path(number).isNumber()).as(number + " is a number").isTrue();
+    }
+    for (String string : List.of("lm_model_file", "instance_name")) {
+      assertThat(m.path(string).isTextual()).as(string + " is a string").isTrue();
+    }
+    for (String string : List.of("build_timestamp", "build_date", "git_branch", "git_timestamp", "git_date", "git_hash",
+        "git_describe", "rustc_host_triple", "rustc_version", "cargo_target_triple")) {
+      assertThat(m.path("build_info").path(string).isTextual()).as("build_info." + string + " is a string").isTrue();
+    }
+  }
+
   /** A counter's value from the server's Prometheus exposition. */
   static double metric(String name) throws Exception {
     for (String line : get("http://127.0.0.1:" + server.port() + "/metrics").body().split("\n")) {
@@ -140,6 +158,7 @@ class ChatServerTest {
     String meta = new String(c.messages.get(1), 1, c.messages.get(1).length - 1, StandardCharsets.UTF_8);
     assertThat(c.messages.get(1)[0]).isEqualTo(ChatProtocol.METADATA);
     assertThat(meta).contains("\"model\":\"demo\"", "\"seed\":4", "repetition_penalty");
+    assertSatisfiesKyutaiWebClientSchema(new com.fasterxml.jackson.databind.ObjectMapper().readTree(meta));
     // Stream 2 s as the web client does: each Ogg page in its own message, in real time.
     float[] pcm = signal(2.0);
     List<byte[]> pages = new ArrayList<>();
