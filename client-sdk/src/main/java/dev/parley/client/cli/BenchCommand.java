@@ -99,25 +99,27 @@ final class BenchCommand implements Callable<Integer> {
       stream(signal, frames, frame -> all.forEach(s -> s.send(frame)),
           () -> String.format(Locale.ROOT, "%d sessions, %d frames back", all.size(),
               all.stream().mapToInt(GrpcBenchSession::outputFrames).sum()));
+      all.forEach(GrpcBenchSession::markStreamEnd);
       for (GrpcBenchSession s : all) {
         s.finish(Duration.ofSeconds(30));
       }
     }
     Map<String, Object> r = header(frames);
     long misses = 0;
-    long framesOut = 0;
+    long endFrames = 0;
     List<String> errors = new ArrayList<>();
     for (GrpcBenchSession s : all) {
       if (s.end() != null) {
         misses += s.end().getDeadlineMisses();
-        framesOut += s.end().getFrames();
+        endFrames += s.end().getFrames();
       }
       if (s.error() != null) {
         errors.add(s.error().getMessage());
       }
     }
     r.put("frames_in", all.stream().mapToLong(GrpcBenchSession::inputFrames).sum());
-    r.put("frames_out", framesOut);
+    r.put("frames_out", all.stream().mapToLong(GrpcBenchSession::outputFrames).sum()); // whole frames of audio received
+    r.put("end_frames", endFrames); // what the server's End messages report
     r.put("deadline_misses", misses);
     putPercentiles(r, "server_latency_ms", all.stream().flatMapToDouble(s -> DoubleStream.of(s.serverLatencies())).toArray());
     putPercentiles(r, "client_latency_ms", all.stream().flatMapToDouble(s -> DoubleStream.of(s.clientLatencies())).toArray());
@@ -137,6 +139,7 @@ final class BenchCommand implements Callable<Integer> {
     stream(signal, frames, frame -> all.forEach(s -> s.send(frame)),
         () -> String.format(Locale.ROOT, "%d sessions, %.1f s of audio back", all.size(),
             all.stream().mapToLong(WsBenchSession::outSamples).sum() / 24000.0));
+    all.forEach(WsBenchSession::markStreamEnd);
     for (WsBenchSession s : all) {
       s.finish(Duration.ofSeconds(3));
     }

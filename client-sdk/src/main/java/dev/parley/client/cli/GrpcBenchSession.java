@@ -16,7 +16,9 @@ import java.util.Arrays;
  * measures the client's: for output frame k, the arrival of its last audio sample minus the time
  * the last byte of the input frame that produced it was handed to gRPC. The server produces
  * output frame k from input frame k + d, where d (the model's start-up frames without output) is
- * known at the end as input frames − End.frames.
+ * known once the conversation has ended normally: the server answers every input frame it holds
+ * before End, so d = input frames − output frames received. (Counted from the audio received
+ * rather than End.frames, which the server may count differently.)
  */
 final class GrpcBenchSession {
   private static final int FRAME = 1920;
@@ -33,7 +35,8 @@ final class GrpcBenchSession {
   private volatile End end;
   private volatile ParleyException error;
   private long firstSend;
-  private long lastArrival;
+  private long streamEnd;
+  private long samplesAtStreamEnd;
 
   GrpcBenchSession(ParleyClient client, ConversationOptions options) {
     this.conversation = client.converse(options, new ConversationListener() {
@@ -101,7 +104,6 @@ final class GrpcBenchSession {
 
   private synchronized void arrived(int samples, long now) {
     outSamples += samples;
-    lastArrival = now;
     while (outSamples >= (long) (outFrames + 1) * FRAME) {
       if (outFrames == arrivals.length) {
         arrivals = Arrays.copyOf(arrivals, 2 * arrivals.length);
@@ -143,10 +145,16 @@ final class GrpcBenchSession {
     return Arrays.copyOf(stepMs, timings);
   }
 
-  /** Output audio seconds per wall-clock second from the first send to the last audio. */
+  /** Notes the end of streaming: the real-time factor counts audio received up to here. */
+  synchronized void markStreamEnd() {
+    streamEnd = System.nanoTime();
+    samplesAtStreamEnd = outSamples;
+  }
+
+  /** Reply audio seconds received per second of streaming (1.0: the reply keeps up with real time). */
   synchronized double realTimeFactor() {
-    double wall = (lastArrival - firstSend) / 1e9;
-    return wall <= 0 ? Double.NaN : outSamples / (double) FRAME * 0.08 / wall;
+    double wall = (streamEnd - firstSend) / 1e9;
+    return wall <= 0 ? Double.NaN : samplesAtStreamEnd / 24000.0 / wall;
   }
 
   /** Client-observed latencies in ms, empty when the frame offset cannot be established. */
@@ -154,7 +162,7 @@ final class GrpcBenchSession {
     if (end == null) {
       return new double[0];
     }
-    long d = inputFrames - end.getFrames();
+    long d = inputFrames - outFrames;
     if (d < 0) {
       return new double[0];
     }

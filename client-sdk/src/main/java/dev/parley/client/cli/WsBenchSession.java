@@ -16,7 +16,8 @@ final class WsBenchSession {
   private volatile String error;
   private long firstSend;
   private long firstAudio;
-  private long lastArrival;
+  private long streamEnd;
+  private long samplesAtStreamEnd;
   private long outSamples;
   private long textPieces;
 
@@ -76,7 +77,6 @@ final class WsBenchSession {
     if (firstAudio == 0) {
       firstAudio = now;
     }
-    lastArrival = now;
     outSamples += samples;
   }
 
@@ -101,8 +101,15 @@ final class WsBenchSession {
     return firstAudio == 0 ? Double.NaN : (firstAudio - firstSend) / 1e6;
   }
 
+  /** Notes the end of streaming: the real-time factor counts audio received up to here. */
+  synchronized void markStreamEnd() {
+    streamEnd = System.nanoTime();
+    samplesAtStreamEnd = outSamples;
+  }
+
+  /** Reply audio seconds received per second of streaming (1.0: the reply keeps up with real time). */
   synchronized double realTimeFactor() {
-    double wall = (lastArrival - firstSend) / 1e9;
-    return wall <= 0 ? Double.NaN : outSamples / 24000.0 / wall;
+    double wall = (streamEnd - firstSend) / 1e9;
+    return wall <= 0 ? Double.NaN : samplesAtStreamEnd / 24000.0 / wall;
   }
 }
