@@ -6,6 +6,7 @@ import dev.parley.codec.opus.OggOpusWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
@@ -71,7 +72,7 @@ public final class KyutaiChatClient implements AutoCloseable {
       client.socket = b.buildAsync(target, client.new Receiver())
           .get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
-      throw new KyutaiChatException("cannot open " + target + ": " + e.getCause().getMessage(), e.getCause());
+      throw new KyutaiChatException("cannot open " + target + ": " + describe(e.getCause()), e.getCause());
     } catch (TimeoutException e) {
       throw new KyutaiChatException("cannot open " + target + ": no answer within " + options.connectTimeout());
     }
@@ -85,6 +86,18 @@ public final class KyutaiChatClient implements AutoCloseable {
       throw new KyutaiChatException("no handshake from " + target + " within " + options.handshakeTimeout());
     }
     return client;
+  }
+
+  /** A refused upgrade says its HTTP status and body; a refused connection says so. */
+  private static String describe(Throwable t) {
+    if (t instanceof WebSocketHandshakeException h) {
+      Object body = h.getResponse().body();
+      return "HTTP " + h.getResponse().statusCode() + (body instanceof String s && !s.isBlank() ? " " + s.strip() : "");
+    }
+    if (t instanceof java.net.ConnectException) {
+      return "connection refused (is the server listening there?)";
+    }
+    return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
   }
 
   /**
