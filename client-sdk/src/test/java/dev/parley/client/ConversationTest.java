@@ -101,6 +101,24 @@ class ConversationTest {
   }
 
   @Test
+  void floatsSentInAnOggOpusInputFormatArriveAsADecodableOggOpusStream() throws Exception {
+    float[] tone = tone(24000, 300, 0.3);
+    try (FakeParleyServer server = FakeParleyServer.echo();
+        ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
+      Recorder r = new Recorder(); // the echo sends the Ogg bytes straight back
+      Conversation c = client.converse(ConversationOptions.builder().inputFormat(AudioFormats.oggOpus(24000)).build(), r);
+      c.sendAudio(tone);
+      c.endInput(); // closes the Ogg stream: its last page goes out before END_OF_INPUT
+      c.awaitEnd(WAIT);
+      long[] decoded = {0};
+      dev.parley.codec.opus.OggOpusReader reader = new dev.parley.codec.opus.OggOpusReader(24000, (x, off, n) -> decoded[0] += n);
+      reader.feed(r.audio.toByteArray());
+      reader.finish();
+      assertThat(decoded[0]).isEqualTo(tone.length);
+    }
+  }
+
+  @Test
   void apiKeyTravelsAsBearerAuthorizationOnEveryCall() throws Exception {
     try (FakeParleyServer server = new FakeParleyServer(new FakeParleyServer.EchoDialogue(), "k-123");
         ParleyClient client = ParleyClient.builder().target(server.target()).apiKey("k-123").build()) {
