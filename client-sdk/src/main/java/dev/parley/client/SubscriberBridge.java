@@ -12,11 +12,14 @@ import java.util.concurrent.Flow;
  * flow control (the server is held back rather than events piling up here).
  */
 final class SubscriberBridge implements ConversationListener, Flow.Subscription {
+  private static final int UNBOUNDED = Integer.MAX_VALUE / 2;
+
   private final Flow.Subscriber<? super ConversationEvent> subscriber;
   private Conversation conversation;
   private boolean subscribed;
   private boolean terminated;
   private Throwable pendingError;
+  private boolean unbounded;
 
   SubscriberBridge(Flow.Subscriber<? super ConversationEvent> subscriber) {
     this.subscriber = subscriber;
@@ -44,6 +47,17 @@ final class SubscriberBridge implements ConversationListener, Flow.Subscription 
       fail(new IllegalArgumentException("request(" + n + "): demand must be positive"));
       conversation.cancel();
       return;
+    }
+    synchronized (this) {
+      if (unbounded) {
+        return;
+      }
+      // gRPC counts demand in an int: treat very large requests as "everything" once, so that
+      // repeated Long.MAX_VALUE requests cannot overflow it.
+      if (n > UNBOUNDED) {
+        unbounded = true;
+        n = UNBOUNDED;
+      }
     }
     conversation.request(n);
   }
