@@ -359,24 +359,50 @@ public final class SttEngine implements AutoCloseable {
     }
   }
 
-  /** The input ended and the flush is done: the last words, any markers left, the transcript, the close. */
+  /**
+   * The input ended and the flush is done: the last words and any markers left, then the slot is
+   * freed (so a client may open its next session as soon as it has the transcript), then the
+   * transcript and the close.
+   */
   private void complete(SttSession session) {
     if (session.closed) {
       return;
     }
+    SttListener l = session.listener;
     try {
-      SttListener l = session.listener;
       emit(l, session.words.finish());
       for (long id : session.dueMarkers(session.stepsTaken, true)) {
         l.onMarker(id);
       }
-      l.onTranscript(session.words.words());
     } catch (RuntimeException e) {
       LOG.error("transcription listener failed; closing its session", e);
       closeSession(session, "internal error: " + e.getMessage());
       return;
     }
-    closeSession(session, null);
+    lock.lock();
+    try {
+      if (session.closed) {
+        return;
+      }
+      session.closed = true;
+      if (slots[session.slot] == session) {
+        slots[session.slot] = null;
+      }
+    } finally {
+      lock.unlock();
+    }
+    String reason = null;
+    try {
+      l.onTranscript(session.words.words());
+    } catch (RuntimeException e) {
+      LOG.error("transcription listener failed", e);
+      reason = "internal error: " + e.getMessage();
+    }
+    try {
+      l.onClosed(reason);
+    } catch (RuntimeException e) {
+      LOG.warn("onClosed listener failed", e);
+    }
   }
 
   /** Stops the loop and closes every session with {@code reason}; frees the engine's native state. */
