@@ -237,6 +237,23 @@ class SttEngineTest {
     }
   }
 
+  @Test
+  void onlyLateStepsThatCarryClientAudioCountAsDeadlineMisses() throws Exception {
+    float[] pcm = input(1);
+    try (SttEngine engine = new SttEngine(model, 2, 1000)) {
+      engine.deadlineNanos = 0; // every step is late
+      Recorder r = new Recorder();
+      SttSession s = engine.open(SttOptions.defaults(), r);
+      s.offerAudio(pcm, 0, pcm.length);
+      s.endOfInput();
+      r.awaitTranscript();
+      long clientFrames = (pcm.length + 1919) / 1920;
+      assertThat(s.framesConsumed()).isEqualTo(clientFrames);
+      assertThat(s.deadlineMisses()).as("the silence prefix and flush are not real-time").isEqualTo(clientFrames);
+      assertThat(engine.deadlineMisses()).isEqualTo(clientFrames);
+    }
+  }
+
   static List<WordAssembler.Event> toEvents(List<String> wordEvents) {
     List<WordAssembler.Event> out = new ArrayList<>();
     for (String e : wordEvents) {
