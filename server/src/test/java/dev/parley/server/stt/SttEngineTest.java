@@ -171,8 +171,10 @@ class SttEngineTest {
       }
       words += alone[i].awaitTranscript().size();
     }
-    System.out.printf("16 concurrent sessions: %d engine steps for %d session steps, %d words in all; pause "
-        + "probabilities bit-identical: %s, max difference %.3g%n", steps, soloSteps, words, exact, maxPauseDiff);
+    double stepMs = together[0].steps.stream().mapToLong(SttStep::stepNanos).average().orElse(0) / 1e6;
+    System.out.printf("16 concurrent sessions: %d engine steps for %d session steps (session 0's steps %.1f ms on "
+        + "average), %d words in all; pause probabilities bit-identical: %s, max difference %.3g%n", steps, soloSteps,
+        stepMs, words, exact, maxPauseDiff);
     // libtorch's CPU matrix kernels block by batch size, so activations may differ in the last bits between
     // a batch of 1 and of 16 (tokens and words above are exact); probabilities must agree to float rounding.
     assertThat(maxPauseDiff).isLessThanOrEqualTo(1e-6);
