@@ -22,7 +22,7 @@ public final class Session {
   private long samplesReceived;
   volatile long inputFrames;
   private long framesReceived;
-  long outputFrames;
+  volatile long outputFrames;
   long deadlineMisses;
   volatile boolean closed;
   boolean initialized; // engine thread only
@@ -92,6 +92,11 @@ public final class Session {
   /** Input frames completed so far (queued or consumed). */
   public synchronized long framesReceived() {
     return framesReceived;
+  }
+
+  /** Output frames the engine has produced so far. */
+  public long framesProduced() {
+    return outputFrames;
   }
 
   /** Input frames the engine has stepped so far. */

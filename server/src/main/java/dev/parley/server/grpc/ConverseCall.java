@@ -309,8 +309,8 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
       }
       ended = true;
       encoder.finish();
-      enqueue(ConverseResponse.newBuilder().setEnd(End.newBuilder().setFrames(s.framesConsumed())
-          .setDeadlineMisses(s.deadlineMisses())).build());
+      enqueue(ConverseResponse.newBuilder().setEnd(End.newBuilder().setFrames(s.framesProduced())
+          .setInputFrames(s.framesConsumed()).setDeadlineMisses(s.deadlineMisses())).build());
       drainAll();
       out.onCompleted();
       closeSession();

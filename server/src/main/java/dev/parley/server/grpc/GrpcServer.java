@@ -6,6 +6,7 @@ import dev.parley.proto.v1.SpeechGrpc;
 import dev.parley.proto.v1.TranscriptionGrpc;
 import dev.parley.server.engine.DialogueEngine;
 import dev.parley.server.http.ServerConfig;
+import dev.parley.server.stt.SttEngine;
 import dev.parley.server.metrics.EngineMetrics;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -22,30 +23,35 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The gRPC API on its own port, on the same engine as the WebSocket path: Dialogue, Models,
- * Transcription and Speech (UNIMPLEMENTED until their engines land), {@code grpc.health.v1}
- * (NOT_SERVING until warm-up is done) and server reflection.
+ * The gRPC API on its own port, on the same engines as the WebSocket paths: Dialogue,
+ * Transcription, Models, Speech (UNIMPLEMENTED until its engine lands), {@code grpc.health.v1}
+ * (NOT_SERVING until warm-up is done; a service without a model never turns SERVING) and server
+ * reflection.
  */
 public final class GrpcServer implements AutoCloseable {
-  private static final List<String> SERVICES = List.of("", DialogueGrpc.SERVICE_NAME, ModelsGrpc.SERVICE_NAME);
+  private final List<String> servingServices = new java.util.ArrayList<>(List.of("", ModelsGrpc.SERVICE_NAME));
 
   private final Server server;
   private final HealthStatusManager health = new HealthStatusManager();
-  private final DialogueService dialogue;
+  private final DialogueService dialogue; // null without a dialogue model
   private final ExecutorService transport;
   private final ScheduledExecutorService idleSweep;
 
-  public GrpcServer(DialogueEngine engine, ServerConfig config, EngineMetrics metrics, String serverName) {
+  /** Either engine may be null: its service then answers UNIMPLEMENTED and says why. */
+  public GrpcServer(DialogueEngine engine, SttEngine sttEngine, ServerConfig config, EngineMetrics metrics,
+      String serverName) {
     // Output encoding (Opus, resampling) runs here, off the engine thread and gRPC's threads.
     this.transport = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
         daemon("parley-grpc-transport"));
-    this.dialogue = new DialogueService(engine, config, metrics, transport, serverName);
+    this.dialogue = engine == null ? null : new DialogueService(engine, config, metrics, transport, serverName);
     ApiKeyInterceptor auth = new ApiKeyInterceptor(config.apiKeys(), metrics);
     NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
         .maxInboundMessageSize(config.maxMessageBytes())
-        .addService(ServerInterceptors.intercept(dialogue, auth))
-        .addService(ServerInterceptors.intercept(new ModelsService(engine), auth))
-        .addService(ServerInterceptors.intercept(new NotLoadedServices.Transcription(), auth))
+        .addService(ServerInterceptors.intercept(dialogue != null ? dialogue : new NotLoadedServices.Dialogue(), auth))
+        .addService(ServerInterceptors.intercept(new ModelsService(engine, sttEngine), auth))
+        .addService(ServerInterceptors.intercept(sttEngine != null
+            ? new TranscriptionService(sttEngine, metrics, transport, config.maxQueuedFrames())
+            : new NotLoadedServices.Transcription(), auth))
         .addService(ServerInterceptors.intercept(new NotLoadedServices.Speech(), auth))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
@@ -53,23 +59,30 @@ public final class GrpcServer implements AutoCloseable {
       b.useTransportSecurity(config.tlsCert().toFile(), config.tlsKey().toFile());
     }
     this.server = b.build();
-    for (String s : SERVICES) {
+    if (engine != null) {
+      servingServices.add(DialogueGrpc.SERVICE_NAME);
+    }
+    if (sttEngine != null) {
+      servingServices.add(TranscriptionGrpc.SERVICE_NAME);
+    }
+    for (String s : List.of("", ModelsGrpc.SERVICE_NAME, DialogueGrpc.SERVICE_NAME, TranscriptionGrpc.SERVICE_NAME,
+        SpeechGrpc.SERVICE_NAME)) {
       health.setStatus(s, ServingStatus.NOT_SERVING);
     }
-    health.setStatus(TranscriptionGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
-    health.setStatus(SpeechGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
     this.idleSweep = Executors.newSingleThreadScheduledExecutor(daemon("parley-grpc-idle"));
   }
 
   public GrpcServer start() throws IOException {
     server.start();
-    idleSweep.scheduleWithFixedDelay(dialogue::closeIdleCalls, 1, 1, TimeUnit.SECONDS);
+    if (dialogue != null) {
+      idleSweep.scheduleWithFixedDelay(dialogue::closeIdleCalls, 1, 1, TimeUnit.SECONDS);
+    }
     return this;
   }
 
   /** Health turns SERVING (called after warm-up). */
   public void serving() {
-    for (String s : SERVICES) {
+    for (String s : servingServices) {
       health.setStatus(s, ServingStatus.SERVING);
     }
   }
@@ -80,15 +93,17 @@ public final class GrpcServer implements AutoCloseable {
 
   /** No new calls or sessions; running conversations continue until the engine closes them. */
   public void stopAccepting() {
-    for (String s : SERVICES) {
+    for (String s : servingServices) {
       health.setStatus(s, ServingStatus.NOT_SERVING);
     }
-    dialogue.stopAccepting();
+    if (dialogue != null) {
+      dialogue.stopAccepting();
+    }
     server.shutdown();
   }
 
   public int openCalls() {
-    return dialogue.openCalls();
+    return dialogue == null ? 0 : dialogue.openCalls();
   }
 
   @Override

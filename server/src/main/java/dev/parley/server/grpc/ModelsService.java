@@ -6,24 +6,38 @@ import dev.parley.proto.v1.ModelInfo;
 import dev.parley.proto.v1.ModelType;
 import dev.parley.proto.v1.ModelsGrpc;
 import dev.parley.server.engine.DialogueEngine;
+import dev.parley.server.model.SpeechModel;
+import dev.parley.server.stt.SttEngine;
 import io.grpc.stub.StreamObserver;
 
 /** {@code parley.v1.Models}: what this server has loaded. */
 final class ModelsService extends ModelsGrpc.ModelsImplBase {
-  private final DialogueEngine engine;
+  private final DialogueEngine engine; // either may be null
+  private final SttEngine sttEngine;
 
-  ModelsService(DialogueEngine engine) {
+  ModelsService(DialogueEngine engine, SttEngine sttEngine) {
     this.engine = engine;
+    this.sttEngine = sttEngine;
   }
 
   @Override
   public void list(ListModelsRequest request, StreamObserver<ListModelsResponse> responses) {
-    var model = engine.model();
-    ModelInfo dialogue = ModelInfo.newBuilder().setName(model.name()).setType(ModelType.DIALOGUE)
-        .setSampleRateHz(ProtoMapping.MODEL_RATE).setFrameRateHz(12.5).setCodebooks(model.mimi().numCodebooks())
-        .setTextVocabulary(model.tokenizer().vocabSize()).setDevice(model.manager().getDevice().toString())
-        .setMaxSessions(engine.maxSessions()).setActiveSessions(engine.activeSessions()).build();
-    responses.onNext(ListModelsResponse.newBuilder().addModels(dialogue).build());
+    ListModelsResponse.Builder out = ListModelsResponse.newBuilder();
+    if (engine != null) {
+      out.addModels(info(engine.model(), ModelType.DIALOGUE, engine.model().mimi().numCodebooks(),
+          engine.maxSessions(), engine.activeSessions()));
+    }
+    if (sttEngine != null) {
+      out.addModels(info(sttEngine.model(), ModelType.TRANSCRIPTION, 0, sttEngine.maxSessions(),
+          sttEngine.activeSessions()));
+    }
+    responses.onNext(out.build());
     responses.onCompleted();
+  }
+
+  private static ModelInfo info(SpeechModel model, ModelType type, int codebooks, int max, int active) {
+    return ModelInfo.newBuilder().setName(model.name()).setType(type).setSampleRateHz(ProtoMapping.MODEL_RATE)
+        .setFrameRateHz(12.5).setCodebooks(codebooks).setTextVocabulary(model.tokenizer().vocabSize())
+        .setDevice(model.manager().getDevice().toString()).setMaxSessions(max).setActiveSessions(active).build();
   }
 }

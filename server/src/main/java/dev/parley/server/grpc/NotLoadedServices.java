@@ -1,5 +1,8 @@
 package dev.parley.server.grpc;
 
+import dev.parley.proto.v1.ConverseRequest;
+import dev.parley.proto.v1.ConverseResponse;
+import dev.parley.proto.v1.DialogueGrpc;
 import dev.parley.proto.v1.SpeechGrpc;
 import dev.parley.proto.v1.SynthesizeRequest;
 import dev.parley.proto.v1.SynthesizeResponse;
@@ -12,22 +15,34 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 
 /**
- * The Transcription and Speech services of a server without those engines: every call answers
- * UNIMPLEMENTED and says why, rather than gRPC's generic "method not found".
+ * The services of a server without their engine or model: every call answers UNIMPLEMENTED and
+ * says why, rather than gRPC's generic "method not found".
  */
 final class NotLoadedServices {
   private NotLoadedServices() {}
 
   static StatusRuntimeException unimplemented(String what) {
-    return Status.UNIMPLEMENTED.withDescription(what + " is not available on this server yet: it serves a dialogue "
-        + "model only (Parley's " + what.toLowerCase(java.util.Locale.ROOT) + " engine has not landed)")
+    return Status.UNIMPLEMENTED.withDescription(what + " is not available on this server yet (Parley's "
+        + what.toLowerCase(java.util.Locale.ROOT) + " engine has not landed)").asRuntimeException();
+  }
+
+  static StatusRuntimeException notLoaded(String what, String option) {
+    return Status.UNIMPLEMENTED.withDescription("this server hosts no " + what + " model (start it with " + option + ")")
         .asRuntimeException();
+  }
+
+  static final class Dialogue extends DialogueGrpc.DialogueImplBase {
+    @Override
+    public StreamObserver<ConverseRequest> converse(StreamObserver<ConverseResponse> responses) {
+      responses.onError(notLoaded("dialogue", "--model"));
+      return new DialogueService.DiscardingObserver<>();
+    }
   }
 
   static final class Transcription extends TranscriptionGrpc.TranscriptionImplBase {
     @Override
     public StreamObserver<TranscribeRequest> transcribe(StreamObserver<TranscribeResponse> responses) {
-      responses.onError(unimplemented("Transcription"));
+      responses.onError(notLoaded("transcription", "--stt-model"));
       return new DialogueService.DiscardingObserver<>();
     }
   }

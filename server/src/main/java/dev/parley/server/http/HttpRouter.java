@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.server.engine.DialogueEngine;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.engine.Session;
+import dev.parley.server.stt.SttEngine;
 import dev.parley.server.metrics.EngineMetrics;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -43,16 +44,18 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final AtomicLong SESSION_IDS = new AtomicLong();
 
-  private final DialogueEngine engine;
+  private final DialogueEngine engine; // null without a dialogue model
+  private final SttEngine sttEngine; // null without a transcription model
   private final ServerConfig config;
   private final EngineMetrics metrics;
   private final BooleanSupplier ready;
   private final BooleanSupplier accepting;
   private final Map<String, Object> info;
 
-  HttpRouter(DialogueEngine engine, ServerConfig config, EngineMetrics metrics, BooleanSupplier ready,
+  HttpRouter(DialogueEngine engine, SttEngine sttEngine, ServerConfig config, EngineMetrics metrics, BooleanSupplier ready,
       BooleanSupplier accepting, Map<String, Object> info) {
     this.engine = engine;
+    this.sttEngine = sttEngine;
     this.config = config;
     this.metrics = metrics;
     this.ready = ready;
@@ -78,7 +81,8 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
           : HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", ready.getAsBoolean() ? "ready\n" : "warming up\n");
       case "/api/info" -> {
         Map<String, Object> body = new LinkedHashMap<>(info);
-        body.put("sessions_active", engine.activeSessions());
+        body.put("sessions_active", (engine == null ? 0 : engine.activeSessions())
+            + (sttEngine == null ? 0 : sttEngine.activeSessions()));
         respond(ctx, req, HttpResponseStatus.OK, "application/json", JSON.writeValueAsString(body));
       }
       case "/metrics" -> respond(ctx, req, HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
@@ -88,6 +92,11 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   private void chat(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q) throws Exception {
+    if (engine == null) {
+      respond(ctx, req, HttpResponseStatus.NOT_FOUND, "text/plain",
+          "this server hosts no dialogue model (start it with --model for /api/chat)\n");
+      return;
+    }
     if (!config.apiKeys().allows(req.headers(), q)) {
       metrics.rejected();
       respond(ctx, req, HttpResponseStatus.UNAUTHORIZED, "text/plain",

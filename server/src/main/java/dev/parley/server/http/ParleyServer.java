@@ -5,6 +5,10 @@ import dev.parley.server.engine.OutputFrame;
 import dev.parley.server.engine.Session;
 import dev.parley.server.engine.SessionListener;
 import dev.parley.server.engine.SessionOptions;
+import dev.parley.server.stt.SttEngine;
+import dev.parley.server.stt.SttListener;
+import dev.parley.server.stt.SttOptions;
+import dev.parley.server.stt.SttSession;
 import dev.parley.server.metrics.EngineMetrics;
 import dev.parley.server.model.SpeechModel;
 import io.netty.bootstrap.ServerBootstrap;
@@ -22,8 +26,8 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.net.InetSocketAddress;
-import java.util.LinkedHashMap;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -31,14 +35,19 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The dialogue server: one Netty port for WebSocket and HTTP, one batched engine behind it. */
+/**
+ * The server: one Netty port for WebSocket and HTTP, gRPC on another, and behind them a batched
+ * engine per hosted model (dialogue, transcription).
+ */
 public final class ParleyServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ParleyServer.class);
 
   private final ServerConfig config;
   private final SpeechModel model;
   private final EngineMetrics metrics = new EngineMetrics();
-  private final DialogueEngine engine;
+  private final DialogueEngine engine; // null without a dialogue model
+  private final SttEngine sttEngine; // null without a transcription model
+  private final SpeechModel sttModel;
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private Channel serverChannel;
@@ -46,10 +55,38 @@ public final class ParleyServer implements AutoCloseable {
   private volatile boolean ready;
   private volatile boolean accepting = true;
 
+  /** A server for one model: a dialogue model, or a transcription model (dep_q = 0). */
   public ParleyServer(SpeechModel model, ServerConfig config) {
-    this.model = model;
+    this(isTranscription(model) ? null : model, isTranscription(model) ? model : null, config);
+  }
+
+  /**
+   * A server for a dialogue model, a transcription model, or both at once (either may be null,
+   * not both). Each gets its own engine, thread and {@code maxSessions} slots; they share the
+   * device, so both must fit its memory.
+   */
+  public ParleyServer(SpeechModel dialogueModel, SpeechModel sttModel, ServerConfig config) {
+    if (dialogueModel == null && sttModel == null) {
+      throw new IllegalArgumentException("a server needs a dialogue model, a transcription model, or both");
+    }
+    if (sttModel != null && !isTranscription(sttModel)) {
+      throw new IllegalArgumentException("model " + sttModel.name() + " generates audio: not a transcription model");
+    }
+    this.model = dialogueModel != null ? dialogueModel : sttModel;
+    this.sttModel = sttModel;
     this.config = config;
-    this.engine = new DialogueEngine(model, config.maxSessions(), config.maxQueuedFrames(), metrics);
+    this.engine = dialogueModel == null ? null
+        : new DialogueEngine(dialogueModel, config.maxSessions(), config.maxQueuedFrames(), metrics);
+    this.sttEngine = sttModel == null ? null : new SttEngine(sttModel, config.maxSessions(), config.maxQueuedFrames());
+  }
+
+  static boolean isTranscription(SpeechModel m) {
+    return m.lm().config().depQ() == 0;
+  }
+
+  /** The transcription engine, or null when the server has no transcription model. */
+  public SttEngine sttEngine() {
+    return sttEngine;
   }
 
   /** Binds the port, then warms the engine up (readyz turns true afterwards). */
@@ -68,12 +105,13 @@ public final class ParleyServer implements AutoCloseable {
               ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
             }
             ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 << 10),
-                new HttpRouter(engine, config, metrics, () -> ready, () -> accepting, info));
+                new HttpRouter(engine, sttEngine, config, metrics, () -> ready, () -> accepting, info));
           }
         });
     serverChannel = b.bind(new InetSocketAddress(config.host(), config.port())).sync().channel();
     if (config.grpcPort() >= 0) {
-      grpc = new dev.parley.server.grpc.GrpcServer(engine, config, metrics, (String) info.get("server")).start();
+      grpc = new dev.parley.server.grpc.GrpcServer(engine, sttEngine, config, metrics,
+          (String) info.get("server")).start();
     }
     warmUp();
     ready = true;
@@ -101,6 +139,11 @@ public final class ParleyServer implements AutoCloseable {
     return engine;
   }
 
+  /** Open sessions of every engine. */
+  public int activeSessions() {
+    return (engine == null ? 0 : engine.activeSessions()) + (sttEngine == null ? 0 : sttEngine.activeSessions());
+  }
+
   public boolean isReady() {
     return ready;
   }
@@ -115,6 +158,16 @@ public final class ParleyServer implements AutoCloseable {
     info.put("sample_rate", 24000);
     info.put("frame_rate", 12.5);
     info.put("codebooks", model.mimi().numCodebooks());
+    List<String> services = new ArrayList<>();
+    if (engine != null) {
+      services.add("dialogue");
+    }
+    if (sttEngine != null) {
+      services.add("transcription");
+      info.put("stt_model", sttModel.name());
+      info.put("stt_delay_seconds", sttEngine.settings().audioDelaySeconds());
+    }
+    info.put("services", services);
     info.put("max_sessions", config.maxSessions());
     info.put("max_message_bytes", config.maxMessageBytes());
     info.put("auth", config.apiKeys().isOpen() ? "open" : "api-key");
@@ -126,7 +179,12 @@ public final class ParleyServer implements AutoCloseable {
     long t0 = System.nanoTime();
     CodecWarmUp.run(CODEC_WARM_UP_SECONDS);
     long t1 = System.nanoTime();
-    warmUpEngine();
+    if (engine != null) {
+      warmUpEngine();
+    }
+    if (sttEngine != null) {
+      warmUpTranscription();
+    }
     LOG.info("warm-up: Ogg Opus {} ms, engine {} ms", (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
   }
 
@@ -159,6 +217,33 @@ public final class ParleyServer implements AutoCloseable {
     sessions.forEach(Session::close);
   }
 
+  /** Every transcription slot runs a short stream to its end: prefix, audio, flush, transcript. */
+  private void warmUpTranscription() throws Exception {
+    int n = sttEngine.maxSessions();
+    CountDownLatch closed = new CountDownLatch(n);
+    List<SttSession> sessions = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      sessions.add(sttEngine.open(SttOptions.defaults(), new SttListener() {
+        @Override
+        public void onWord(int index, String text, double startSeconds) {}
+
+        @Override
+        public void onClosed(String reason) {
+          closed.countDown();
+        }
+      }));
+    }
+    float[] audio = CodecWarmUp.speechLike(4 * 1920, 13);
+    for (SttSession s : sessions) {
+      s.offerAudio(audio, 0, audio.length);
+      s.endOfInput();
+    }
+    if (!closed.await(120, TimeUnit.SECONDS)) {
+      LOG.warn("transcription warm-up did not finish in 120 s");
+      sessions.forEach(SttSession::close);
+    }
+  }
+
   /**
    * Graceful stop: no new sessions, running ones may continue for the grace period, then every
    * session still open is closed with a message.
@@ -170,7 +255,7 @@ public final class ParleyServer implements AutoCloseable {
       grpc.stopAccepting();
     }
     long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
-    while (engine.activeSessions() > 0 && System.nanoTime() < deadline) {
+    while (activeSessions() > 0 && System.nanoTime() < deadline) {
       try {
         Thread.sleep(50);
       } catch (InterruptedException e) {
@@ -178,7 +263,12 @@ public final class ParleyServer implements AutoCloseable {
         break;
       }
     }
-    engine.shutdown("server shutting down");
+    if (engine != null) {
+      engine.shutdown("server shutting down");
+    }
+    if (sttEngine != null) {
+      sttEngine.shutdown("server shutting down");
+    }
     if (grpc != null) {
       grpc.close();
     }

@@ -168,11 +168,12 @@ class GrpcDialogueTest {
     assertThat(r.messages.get(r.messages.size() - 1).getKindCase()).isEqualTo(ConverseResponse.KindCase.END);
     long inputFrames = (long) Math.ceil(speech.length * 1.5 / 1920); // 16 → 24 kHz
     var end = r.messages.get(r.messages.size() - 1).getEnd();
-    assertThat(end.getFrames()).isBetween(inputFrames - 1, inputFrames + 1);
+    assertThat(end.getInputFrames()).isBetween(inputFrames - 1, inputFrames + 1);
     // One output frame per input frame after the first (the model's acoustic delay).
+    assertThat(end.getFrames()).isEqualTo(end.getInputFrames() - 1);
     int replySamples = r.audio().length / 2;
-    assertThat(replySamples).isBetween((int) (end.getFrames() - 2) * 1920, (int) end.getFrames() * 1920 + 1920);
-    assertThat(r.of(ConverseResponse.KindCase.TIMING)).hasSize((int) end.getFrames() - 1);
+    assertThat(replySamples).isBetween((int) (end.getFrames() - 1) * 1920, (int) end.getFrames() * 1920 + 1920);
+    assertThat(r.of(ConverseResponse.KindCase.TIMING)).hasSize((int) end.getFrames());
     assertThat(r.of(ConverseResponse.KindCase.TIMING).get(0).getTiming().getServerLatencyMs()).isPositive();
     waitForNoSessions();
   }
@@ -192,7 +193,7 @@ class GrpcDialogueTest {
     Path back = dir.resolve("reply.wav");
     ExternalTools.run("opusdec", "--rate", "24000", ogg.toString(), back.toString());
     long frames = r.of(ConverseResponse.KindCase.END).get(0).getEnd().getFrames();
-    assertThat(WavReader.read(back).samples().length).isBetween((int) (frames - 2) * 1920, (int) frames * 1920);
+    assertThat(WavReader.read(back).samples().length).isBetween((int) (frames - 1) * 1920, (int) frames * 1920);
   }
 
   @Test

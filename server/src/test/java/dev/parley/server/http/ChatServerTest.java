@@ -109,6 +109,16 @@ class ChatServerTest {
     }
   }
 
+  /** Waits until no engine step has run for 200 ms. */
+  static void waitForIdleEngine() throws InterruptedException {
+    long end = System.currentTimeMillis() + 15_000;
+    long steps;
+    do {
+      steps = server.engine().steps();
+      Thread.sleep(200);
+    } while (server.engine().steps() != steps && System.currentTimeMillis() < end);
+  }
+
   /** 24 kHz test signal: a voiced-like tone with a syllable envelope. */
   static float[] signal(double seconds) {
     float[] pcm = new float[(int) (seconds * 24000)];
@@ -344,12 +354,14 @@ class ChatServerTest {
       c.socket.abort();
       if (i == 99) {
         waitFor(() -> server.engine().activeSessions() == 0, 15_000);
+        waitForIdleEngine(); // a step may still run after its sessions left; its arrays are transient
         rssBefore = rssKb();
         heapBefore = Runtime.getRuntime().totalMemory() / 1024;
         arraysBefore = model.manager().getManagedArrays().size();
       }
     }
     waitFor(() -> server.engine().activeSessions() == 0, 15_000);
+    waitForIdleEngine();
     assertThat(server.engine().activeSessions()).isZero();
     assertThat(server.metrics().activeSessions()).isZero();
     assertThat(get("http://127.0.0.1:" + server.port() + "/metrics").body()).contains("parley_sessions_active 0.0");

@@ -1,0 +1,357 @@
+package dev.parley.server.grpc;
+
+import dev.parley.codec.audio.AudioFormatException;
+import dev.parley.codec.format.AudioStreamDecoder;
+import dev.parley.codec.format.StreamFormat;
+import dev.parley.proto.v1.EndOfTurn;
+import dev.parley.proto.v1.FinalTranscript;
+import dev.parley.proto.v1.Marker;
+import dev.parley.proto.v1.PauseProbabilities;
+import dev.parley.proto.v1.TranscribeConfig;
+import dev.parley.proto.v1.TranscribeControl;
+import dev.parley.proto.v1.TranscribeRequest;
+import dev.parley.proto.v1.TranscribeResponse;
+import dev.parley.proto.v1.TranscriptionInfo;
+import dev.parley.proto.v1.Word;
+import dev.parley.proto.v1.WordEnd;
+import dev.parley.server.engine.EngineFullException;
+import dev.parley.server.stt.SttEngine;
+import dev.parley.server.stt.SttListener;
+import dev.parley.server.stt.SttOptions;
+import dev.parley.server.stt.SttSession;
+import dev.parley.server.stt.SttStep;
+import dev.parley.server.stt.SttWord;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Executor;
+
+/**
+ * One {@code Transcription.Transcribe} call: the gRPC side of an {@link SttSession}. Input is
+ * metered as in {@link ConverseCall} (a file streamed at once is transcribed as fast as the
+ * engine goes, not refused); every call on the response observer runs on one serial executor.
+ */
+final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttListener {
+  private final TranscriptionService service;
+  private final ServerCallStreamObserver<TranscribeResponse> out;
+  private final Executor serial;
+  private final String id;
+
+  private SttSession session;
+  private AudioStreamDecoder decoder;
+  private final ArrayDeque<float[]> pending = new ArrayDeque<>();
+  private final ArrayDeque<Long> pendingMarkers = new ArrayDeque<>(); // after the pending audio
+  private boolean requestOutstanding;
+  private boolean endOfInput;
+  private boolean endSent;
+  private int pauseEvery;
+  private volatile boolean ended;
+  private final ArrayDeque<TranscribeResponse> unsent = new ArrayDeque<>();
+
+  TranscribeCall(TranscriptionService service, ServerCallStreamObserver<TranscribeResponse> out, Executor pool,
+      String id) {
+    this.service = service;
+    this.out = out;
+    this.serial = new SerialExecutor(pool);
+    this.id = id;
+    out.disableAutoRequest();
+    out.setOnReadyHandler(() -> serial.execute(this::drain));
+    out.setOnCancelHandler(() -> {
+      ended = true;
+      closeSession();
+    });
+    requestNext();
+  }
+
+  @Override
+  public void onNext(TranscribeRequest request) {
+    synchronized (this) {
+      requestOutstanding = false;
+    }
+    if (ended) {
+      return;
+    }
+    try {
+      switch (request.getKindCase()) {
+        case CONFIG -> start(request.getConfig());
+        case AUDIO -> audio(request.getAudio().getData().toByteArray());
+        case CONTROL -> control(request.getControl());
+        case KIND_NOT_SET -> { }
+      }
+    } catch (IllegalArgumentException e) {
+      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+      return;
+    } catch (AudioFormatException e) {
+      fail(Status.INVALID_ARGUMENT.withDescription("undecodable audio: " + e.getMessage()));
+      return;
+    } catch (EngineFullException e) {
+      service.metrics().rejected();
+      fail(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()));
+      return;
+    }
+    pump();
+  }
+
+  private void start(TranscribeConfig config) throws EngineFullException {
+    if (session != null) {
+      throw new IllegalArgumentException("TranscribeConfig may only be the first message");
+    }
+    if (!config.hasInputFormat()) {
+      throw new IllegalArgumentException("TranscribeConfig.input_format is required");
+    }
+    if (config.getPauseProbabilitiesEverySteps() < 0) {
+      throw new IllegalArgumentException("pause_probabilities_every_steps must be 0 (never) or positive");
+    }
+    StreamFormat input = ProtoMapping.format(config.getInputFormat(), "input_format");
+    SttOptions options = SttOptions.defaults().withEndOfTurn(
+        config.hasEndOfTurnHead() ? config.getEndOfTurnHead() : SttOptions.DEFAULT_END_OF_TURN_HEAD,
+        config.hasEndOfTurnThreshold() ? config.getEndOfTurnThreshold() : SttOptions.DEFAULT_END_OF_TURN_THRESHOLD);
+    AudioStreamDecoder dec = AudioStreamDecoder.create(input, ProtoMapping.MODEL_RATE, (pcm, off, len) -> {
+      if (len > 0) {
+        pending.add(Arrays.copyOfRange(pcm, off, off + len));
+      }
+    });
+    SttEngine engine = service.engine();
+    SttSession s = engine.open(options, this);
+    TranscriptionInfo info = TranscriptionInfo.newBuilder().setSessionId(id).setModel(engine.model().name())
+        .setDelayS(engine.settings().audioDelaySeconds()).setPauseHeads(engine.pauseHeads())
+        .setEndOfTurnHead(options.endOfTurnHead()).setEndOfTurnThreshold((float) options.endOfTurnThreshold())
+        .build();
+    int every = config.getPauseProbabilitiesEverySteps();
+    serial.execute(() -> {
+      pauseEvery = every;
+      enqueue(TranscribeResponse.newBuilder().setSession(info).build());
+    });
+    synchronized (this) {
+      decoder = dec;
+      session = s;
+    }
+  }
+
+  private void audio(byte[] data) throws AudioFormatException {
+    if (session == null) {
+      throw new IllegalArgumentException("the first message must be a TranscribeConfig");
+    }
+    if (endOfInput) {
+      throw new IllegalArgumentException("audio after END_OF_INPUT");
+    }
+    service.metrics().bytesIn(data.length);
+    synchronized (this) {
+      decoder.feed(data);
+    }
+  }
+
+  private void control(TranscribeControl control) throws AudioFormatException {
+    if (session == null) {
+      throw new IllegalArgumentException("the first message must be a TranscribeConfig");
+    }
+    switch (control.getAction()) {
+      case END_OF_INPUT -> endInput();
+      case MARKER -> {
+        synchronized (this) {
+          pending.add(new float[0]); // a boundary: the marker is placed once the audio before it is in
+          pendingMarkers.add(control.getMarkerId());
+        }
+      }
+      default -> { }
+    }
+  }
+
+  private void endInput() throws AudioFormatException {
+    synchronized (this) {
+      if (!endOfInput) {
+        endOfInput = true;
+        decoder.finish();
+      }
+    }
+  }
+
+  /** Moves decoded audio into the session while its queue has room; asks for more when all is in. */
+  private void pump() {
+    boolean request = false;
+    synchronized (this) {
+      if (session == null || ended) {
+        request = session == null && !ended;
+      } else {
+        int room = Math.max(2, service.maxQueuedFrames() - 5);
+        while (!pending.isEmpty() && session.queuedFrames() < room) {
+          float[] head = pending.poll();
+          if (head.length == 0) {
+            session.marker(pendingMarkers.poll());
+            continue;
+          }
+          int n = Math.min(head.length, 1920);
+          session.offerAudio(head, 0, n);
+          if (n < head.length) {
+            pending.addFirst(Arrays.copyOfRange(head, n, head.length));
+          }
+        }
+        if (pending.isEmpty() && !endOfInput) {
+          request = true;
+        } else if (pending.isEmpty() && !endSent) {
+          endSent = true;
+          session.endOfInput();
+        }
+      }
+    }
+    if (request) {
+      requestNext();
+    }
+  }
+
+  private void requestNext() {
+    synchronized (this) {
+      if (requestOutstanding || ended) {
+        return;
+      }
+      requestOutstanding = true;
+    }
+    out.request(1);
+  }
+
+  @Override
+  public void onCompleted() {
+    if (ended) {
+      return;
+    }
+    try {
+      if (session == null) {
+        throw new IllegalArgumentException("the stream ended before its TranscribeConfig");
+      }
+      endInput();
+    } catch (IllegalArgumentException e) {
+      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+      return;
+    } catch (AudioFormatException e) {
+      fail(Status.INVALID_ARGUMENT.withDescription("undecodable audio: " + e.getMessage()));
+      return;
+    }
+    pump();
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    ended = true;
+    closeSession();
+  }
+
+  // ---- engine → client (engine thread: hand off at once) ---------------------------------------
+
+  @Override
+  public void onStep(SttStep step) {
+    pump();
+    float[] prs = step.pauseProbabilities();
+    serial.execute(() -> {
+      if (pauseEvery > 0 && prs.length > 0 && step.index() % pauseEvery == 0) {
+        PauseProbabilities.Builder p = PauseProbabilities.newBuilder().setStep(step.index());
+        for (float v : prs) {
+          p.addProbabilities(v);
+        }
+        enqueue(TranscribeResponse.newBuilder().setPause(p).build());
+      }
+    });
+  }
+
+  @Override
+  public void onEndOfTurn(long stepIndex, float pauseProbability) {
+    serial.execute(() -> enqueue(TranscribeResponse.newBuilder()
+        .setEndOfTurn(EndOfTurn.newBuilder().setStep(stepIndex).setProbability(pauseProbability)).build()));
+  }
+
+  @Override
+  public void onWord(int index, String text, double startSeconds) {
+    serial.execute(() -> enqueue(TranscribeResponse.newBuilder()
+        .setWord(Word.newBuilder().setIndex(index).setText(text).setStartS(startSeconds)).build()));
+  }
+
+  @Override
+  public void onWordEnd(int index, double stopSeconds) {
+    serial.execute(() -> enqueue(TranscribeResponse.newBuilder()
+        .setWordEnd(WordEnd.newBuilder().setIndex(index).setEndS(stopSeconds)).build()));
+  }
+
+  @Override
+  public void onMarker(long markerId) {
+    serial.execute(() -> enqueue(TranscribeResponse.newBuilder().setMarker(Marker.newBuilder().setId(markerId))
+        .build()));
+  }
+
+  @Override
+  public void onTranscript(List<SttWord> words) {
+    FinalTranscript.Builder f = FinalTranscript.newBuilder();
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < words.size(); i++) {
+      SttWord w = words.get(i);
+      f.addWords(Word.newBuilder().setIndex(i).setText(w.text()).setStartS(w.startSeconds()).setEndS(w.endSeconds()));
+      text.append(i == 0 ? "" : " ").append(w.text());
+    }
+    f.setText(text.toString());
+    serial.execute(() -> enqueue(TranscribeResponse.newBuilder().setFinal(f).build()));
+  }
+
+  @Override
+  public void onClosed(String reason) {
+    if (reason == null) {
+      serial.execute(() -> {
+        if (ended) {
+          return;
+        }
+        ended = true;
+        while (!unsent.isEmpty() && !out.isCancelled()) {
+          out.onNext(unsent.poll());
+        }
+        out.onCompleted();
+      });
+      return;
+    }
+    Status status = reason.startsWith("server shutting down") ? Status.UNAVAILABLE
+        : reason.contains("overflow") || reason.contains("overloaded") ? Status.RESOURCE_EXHAUSTED : Status.INTERNAL;
+    fail(status.withDescription(reason));
+  }
+
+  void fail(Status status) {
+    serial.execute(() -> {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      unsent.clear();
+      try {
+        out.onError(status.asRuntimeException());
+      } catch (IllegalStateException alreadyClosed) {
+        // cancelled concurrently
+      }
+      closeSession();
+    });
+  }
+
+  private void closeSession() {
+    SttSession s;
+    synchronized (this) {
+      s = session;
+    }
+    if (s != null && !s.isClosed()) {
+      s.close();
+    }
+  }
+
+  private void enqueue(TranscribeResponse message) {
+    if (ended) {
+      return;
+    }
+    unsent.add(message);
+    drain();
+    if (unsent.size() > ConverseCall.MAX_UNSENT_MESSAGES * 10) { // words and pauses are small
+      fail(Status.RESOURCE_EXHAUSTED.withDescription("client is not reading: its responses are piling up"));
+    }
+  }
+
+  private void drain() {
+    while (!unsent.isEmpty() && out.isReady() && !out.isCancelled()) {
+      out.onNext(unsent.poll());
+    }
+  }
+}
