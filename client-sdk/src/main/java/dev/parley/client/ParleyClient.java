@@ -93,12 +93,20 @@ public final class ParleyClient implements AutoCloseable {
   }
 
   /**
-   * Starts a streaming transcription. Servers without a transcription engine answer
-   * UNIMPLEMENTED, which reaches the listener's {@code onError} and {@code awaitFinal}.
+   * Starts a streaming transcription; the config (its {@code input_format} is required) is sent at
+   * once. Servers without a speech-to-text model answer UNIMPLEMENTED, which reaches the listener's
+   * {@code onError} and {@code awaitFinal}.
    */
   public TranscriptionSession transcribe(TranscribeConfig config, TranscriptionListener listener) {
-    return TranscriptionSession.start(withAuth(TranscriptionGrpc.newStub(channel)), config, listener,
-        ConversationOptions.DEFAULT_MAX_BUFFERED_BYTES);
+    return transcribe(config, listener, ConversationOptions.DEFAULT_MAX_BUFFERED_BYTES);
+  }
+
+  /**
+   * As {@link #transcribe(TranscribeConfig, TranscriptionListener)}, holding at most
+   * {@code maxBufferedBytes} of audio while gRPC flow control holds it back.
+   */
+  public TranscriptionSession transcribe(TranscribeConfig config, TranscriptionListener listener, long maxBufferedBytes) {
+    return TranscriptionSession.start(withAuth(TranscriptionGrpc.newStub(channel)), config, listener, maxBufferedBytes);
   }
 
   /**

@@ -107,11 +107,13 @@ final class BenchCommand implements Callable<Integer> {
     Map<String, Object> r = header(frames);
     long misses = 0;
     long endFrames = 0;
+    long endInputFrames = 0;
     List<String> errors = new ArrayList<>();
     for (GrpcBenchSession s : all) {
       if (s.end() != null) {
         misses += s.end().getDeadlineMisses();
         endFrames += s.end().getFrames();
+        endInputFrames += s.end().getInputFrames();
       }
       if (s.error() != null) {
         errors.add(s.error().getMessage());
@@ -119,7 +121,8 @@ final class BenchCommand implements Callable<Integer> {
     }
     r.put("frames_in", all.stream().mapToLong(GrpcBenchSession::inputFrames).sum());
     r.put("frames_out", all.stream().mapToLong(GrpcBenchSession::outputFrames).sum()); // whole frames of audio received
-    r.put("end_frames", endFrames); // what the server's End messages report
+    r.put("end_frames", endFrames); // output frames, as the server's End messages report them
+    r.put("end_input_frames", endInputFrames); // input frames the server consumed (End.input_frames)
     r.put("deadline_misses", misses);
     putPercentiles(r, "server_latency_ms", all.stream().flatMapToDouble(s -> DoubleStream.of(s.serverLatencies())).toArray());
     putPercentiles(r, "client_latency_ms", all.stream().flatMapToDouble(s -> DoubleStream.of(s.clientLatencies())).toArray());

@@ -17,8 +17,9 @@ import java.util.Arrays;
  * the last byte of the input frame that produced it was handed to gRPC. The server produces
  * output frame k from input frame k + d, where d (the model's start-up frames without output) is
  * known once the conversation has ended normally: the server answers every input frame it holds
- * before End, so d = input frames − output frames received. (Counted from the audio received
- * rather than End.frames, which the server may count differently.)
+ * before End, so d = input frames − output frames received (Parley: 1; End.frames counts output
+ * frames and End.input_frames input frames, but the audio received is what the client saw, and
+ * works with servers that count otherwise).
  */
 final class GrpcBenchSession {
   private static final int FRAME = 1920;

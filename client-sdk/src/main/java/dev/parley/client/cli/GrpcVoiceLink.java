@@ -44,8 +44,9 @@ final class GrpcVoiceLink implements VoiceLink {
     conversation.endInput();
     End end = conversation.awaitEnd(timeout);
     SessionInfo s = conversation.session();
-    return String.format("session %s on %s: %d frames, %d deadline misses", s == null ? "?" : s.getSessionId(),
-        s == null ? "?" : s.getModel(), end.getFrames(), end.getDeadlineMisses());
+    return String.format("session %s on %s: %d input frames, %d output frames, %d deadline misses",
+        s == null ? "?" : s.getSessionId(), s == null ? "?" : s.getModel(), end.getInputFrames(), end.getFrames(),
+        end.getDeadlineMisses());
   }
 
   @Override

@@ -14,7 +14,7 @@ import picocli.CommandLine.ScopeType;
 
 /** {@code parley}: talk to a Parley server from the command line. */
 @Command(name = "parley", mixinStandardHelpOptions = true, versionProvider = ParleyCli.Version.class,
-    description = "Command-line client of a Parley server: full-duplex chat, load benchmark, model list.",
+    description = "Command-line client of a Parley server: full-duplex chat, transcription, load benchmark, model list.",
     subcommands = {ChatCommand.class, BenchCommand.class, ModelsCommand.class, TranscribeCommand.class, SpeakCommand.class,
         CommandLine.HelpCommand.class})
 public final class ParleyCli {
@@ -38,6 +38,13 @@ public final class ParleyCli {
       description = "Use TLS and trust the certificate(s) in this PEM file (e.g. a self-signed server).")
   Path trustCert;
 
+  /** What '-' reads; System.in unless a test gives another stream. */
+  private java.io.InputStream stdin = System.in;
+
+  java.io.InputStream stdin() {
+    return stdin;
+  }
+
   /** A client for the global connection options. */
   ParleyClient client() {
     ParleyClient.Builder b = ParleyClient.builder().target(server).apiKey(apiKey).deadline(Duration.ofSeconds(10));
@@ -58,7 +65,14 @@ public final class ParleyCli {
 
   /** Runs a command line with the given output streams; returns the exit status. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine cli = new CommandLine(new ParleyCli());
+    return run(args, System.in, out, err);
+  }
+
+  /** As {@link #run(String[], PrintWriter, PrintWriter)}, reading stdin ('-') from {@code in}. */
+  public static int run(String[] args, java.io.InputStream in, PrintWriter out, PrintWriter err) {
+    ParleyCli top = new ParleyCli();
+    top.stdin = in;
+    CommandLine cli = new CommandLine(top);
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -66,8 +80,7 @@ public final class ParleyCli {
       if (e instanceof ParleyException p) {
         w.println("parley: the server answered " + p.code() + ": " + p.description());
         if (p.code().equals("UNIMPLEMENTED")) {
-          w.println("parley: this server does not offer that service yet (Parley's transcription and speech engines "
-              + "have not landed; dialogue and models work)");
+          w.println("parley: this server does not offer that service (no model for it is loaded there)");
         }
         return EXIT_SERVER_ERROR;
       }

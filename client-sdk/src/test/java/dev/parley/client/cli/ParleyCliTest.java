@@ -37,6 +37,10 @@ class ParleyCliTest {
     Run r = run("--help");
     assertThat(r.status()).isZero();
     assertThat(r.out()).contains("chat", "bench", "models", "transcribe", "speak", "--server", "--api-key", "--tls");
+    Run transcribe = run("transcribe", "--help");
+    assertThat(transcribe.status()).isZero();
+    assertThat(transcribe.out()).contains("FILE|-", "--format", "-o, --output", "--realtime", "--vad", "--pause-every",
+        "--stdin-rate", "UNIMPLEMENTED");
     Run chat = run("chat", "--help");
     assertThat(chat.status()).isZero();
     assertThat(chat.out()).contains("--in", "--out", "--fast", "--transport", "--ws-url", "--text-temperature",
@@ -114,7 +118,7 @@ class ParleyCliTest {
       Run r = run("chat", "--server", server.target(), "--in", in.toString(), "--out", out.toString(), "--fast");
       assertThat(r.status()).as(r.err()).isZero();
       assertThat(r.out()).contains(" w0 w1"); // the echo's text, streamed to stdout
-      assertThat(r.err()).contains("19 frames", "0 deadline misses");
+      assertThat(r.err()).contains("19 input frames, 19 output frames", "0 deadline misses");
     }
     WavAudio reply = WavReader.read(out);
     assertThat(reply.sampleRate()).isEqualTo(24000);
@@ -152,6 +156,8 @@ class ParleyCliTest {
       assertThat(j.get("sessions").asInt()).isEqualTo(2);
       assertThat(j.get("frames_in").asLong()).isEqualTo(2 * 13);
       assertThat(j.get("frames_out").asLong()).isEqualTo(2 * 13); // the echo answers every frame
+      assertThat(j.get("end_frames").asLong()).isEqualTo(2 * 13);
+      assertThat(j.get("end_input_frames").asLong()).isEqualTo(2 * 13);
       assertThat(j.get("deadline_misses").asLong()).isZero();
       assertThat(j.get("server_latency_ms").get("count").asInt()).isEqualTo(26);
       // The stand-in reports 5, 6 or 7 ms.
@@ -163,16 +169,16 @@ class ParleyCliTest {
   }
 
   @Test
-  void transcribeAndSpeakSayTheServerDoesNotOfferThemYet(@TempDir Path dir) throws Exception {
+  void transcribeAndSpeakSayWhenTheServerHasNoModelForThem(@TempDir Path dir) throws Exception {
     Path in = dir.resolve("in.wav");
     WavWriter.writeMono(in, new float[2400], 24000, WavEncoding.PCM_S16);
     try (FakeParleyServer server = FakeParleyServer.echo()) {
       Run t = run("transcribe", "--server", server.target(), in.toString());
       assertThat(t.status()).isEqualTo(ParleyCli.EXIT_SERVER_ERROR);
-      assertThat(t.err()).contains("UNIMPLEMENTED", "does not offer that service yet");
+      assertThat(t.err()).contains("UNIMPLEMENTED", "does not offer that service");
       Run s = run("speak", "--server", server.target(), "hello", "--out", dir.resolve("s.wav").toString());
       assertThat(s.status()).isEqualTo(ParleyCli.EXIT_SERVER_ERROR);
-      assertThat(s.err()).contains("UNIMPLEMENTED", "does not offer that service yet");
+      assertThat(s.err()).contains("UNIMPLEMENTED", "does not offer that service");
       assertThat(dir.resolve("s.wav")).doesNotExist();
     }
   }

@@ -37,8 +37,10 @@ import java.util.concurrent.TimeUnit;
  * The real server lives in another module and is tested with this SDK there.
  *
  * <p>The default Dialogue echoes: PCM_S16LE audio comes back unchanged, with one TextPiece and
- * (if asked) one FrameTiming per 80 ms of 24 kHz input, and End with the frame count.
- * Transcription and Speech answer UNIMPLEMENTED, as today's server does.
+ * (if asked) one FrameTiming per 80 ms of 24 kHz input, and End with the frame count (as input
+ * and output frames: the echo has no delay). Transcription answers UNIMPLEMENTED, as a server
+ * without a speech-to-text model does, unless one is given ({@link ScriptedTranscription});
+ * Speech always does.
  */
 public final class FakeParleyServer implements AutoCloseable {
   public static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
@@ -53,6 +55,12 @@ public final class FakeParleyServer implements AutoCloseable {
 
   /** @param requiredKey the API key every call must carry, or null to accept any */
   public FakeParleyServer(BindableService dialogue, BindableService models, String requiredKey) throws IOException {
+    this(dialogue, models, new TranscriptionGrpc.TranscriptionImplBase() {}, requiredKey);
+  }
+
+  /** With a Transcription service (e.g. a {@link ScriptedTranscription}) instead of UNIMPLEMENTED. */
+  public FakeParleyServer(BindableService dialogue, BindableService models, BindableService transcription,
+      String requiredKey) throws IOException {
     ServerInterceptor auth = new ServerInterceptor() {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
@@ -68,7 +76,7 @@ public final class FakeParleyServer implements AutoCloseable {
     this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(ServerInterceptors.intercept(dialogue, auth))
         .addService(ServerInterceptors.intercept(models, auth))
-        .addService(ServerInterceptors.intercept(new TranscriptionGrpc.TranscriptionImplBase() {}, auth))
+        .addService(ServerInterceptors.intercept(transcription, auth))
         .addService(ServerInterceptors.intercept(new SpeechGrpc.SpeechImplBase() {}, auth))
         .build()
         .start();
@@ -76,6 +84,11 @@ public final class FakeParleyServer implements AutoCloseable {
 
   public static FakeParleyServer echo() throws IOException {
     return new FakeParleyServer(new EchoDialogue(), null);
+  }
+
+  /** The echo Dialogue and this Transcription. */
+  public static FakeParleyServer transcribing(BindableService transcription) throws IOException {
+    return new FakeParleyServer(new EchoDialogue(), new Models(), transcription, null);
   }
 
   public int port() {
@@ -145,7 +158,7 @@ public final class FakeParleyServer implements AutoCloseable {
               if (bytes > frames * FRAME_BYTES) {
                 emitFrame(); // the partial last frame, padded
               }
-              out.onNext(ConverseResponse.newBuilder().setEnd(End.newBuilder().setFrames(frames)).build());
+              out.onNext(ConverseResponse.newBuilder().setEnd(End.newBuilder().setFrames(frames).setInputFrames(frames)).build());
               out.onCompleted();
             }
             default -> { }
