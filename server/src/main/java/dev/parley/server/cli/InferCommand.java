@@ -8,6 +8,8 @@ import dev.parley.codec.wav.WavEncoding;
 import dev.parley.codec.wav.WavReader;
 import dev.parley.codec.wav.WavWriter;
 import dev.parley.server.inference.OfflineInference;
+import dev.parley.server.inference.OfflineTranscription;
+import dev.parley.server.inference.TranscriptFormats;
 import dev.parley.server.lm.SamplingParams;
 import dev.parley.server.model.ModelReference;
 import dev.parley.server.model.SpeechModel;
@@ -21,20 +23,35 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** Offline dialogue (or transcription) over a file, like Kyutai's moshi-inference. */
+/**
+ * Offline dialogue over a file, like Kyutai's moshi-inference, or offline transcription, like
+ * Kyutai's {@code stt_from_file_pytorch.py} ({@link OfflineTranscription}) when the model is a
+ * transcription model ({@code dep_q} 0, e.g. {@code demo-stt} or {@code kyutai/stt-1b-en_fr}).
+ */
 @Command(name = "infer", description = "Run a model over a WAV file: dialogue writes audio, STT writes the transcript.")
 public final class InferCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "demo",
-      description = "demo, a local directory, or a Hugging Face repo id[@revision] (default ${DEFAULT-VALUE}).")
+      description = "demo, demo-stt, a local directory, or a Hugging Face repo id[@revision] (default ${DEFAULT-VALUE}).")
   String model;
+
+  @Option(names = "--format", description = "Transcription models: text, json, srt or vtt "
+      + "(default: from the output's extension, else text).")
+  String format;
+
+  @Option(names = {"-o", "--output"}, description = "Output file (instead of the second argument). "
+      + "Transcription models write to standard output without one.")
+  Path output;
+
+  @Option(names = "--tokens", description = "Transcription models, JSON: include every step's text token.")
+  boolean tokens;
 
   @Option(names = "--half", description = "Compute the LM in float16.")
   boolean half;
 
-  @Option(names = "--text-out", description = "Also write the printed text to this file.")
+  @Option(names = "--text-out", description = "Also write the printed text (transcription: the plain transcript) to this file.")
   Path textOut;
 
-  @Option(names = "--greedy", description = "Argmax decoding.")
+  @Option(names = "--greedy", description = "Argmax decoding (transcription models always decode greedily).")
   boolean greedy;
 
   @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default ${DEFAULT-VALUE}).")
@@ -45,18 +62,38 @@ public final class InferCommand implements Callable<Integer> {
 
   @Parameters(index = "0", description = "input WAV (any rate)") Path in;
 
-  @Parameters(index = "1", description = "output: WAV for dialogue models, text for STT models") Path out;
+  @Parameters(index = "1", arity = "0..1",
+      description = "output: WAV for dialogue models; the transcript for STT models (default: standard output)")
+  Path out;
 
   @Override
   public Integer call() throws IOException {
     if (device.threads != null) {
       TorchRuntime.setThreads(device.threads);
     }
+    if (out != null && output != null) {
+      throw new IllegalArgumentException("give the output either as the second argument or with -o, not both");
+    }
+    Path target = output != null ? output : out;
+    TranscriptFormats.Format fmt = format != null ? TranscriptFormats.Format.parse(format)
+        : target != null ? TranscriptFormats.Format.ofFileName(target.getFileName().toString())
+        : TranscriptFormats.Format.TEXT;
     WavAudio wav = WavReader.read(in);
     float[] pcm = wav.sampleRate() == 24000 ? wav.samples()
         : StreamingResampler.resample(wav.samples(), wav.sampleRate(), 24000);
     try (SpeechModel m = SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(),
         TorchRuntime.device(device.device), half ? DataType.FLOAT16 : DataType.FLOAT32)) {
+      if (m.lm().config().depQ() == 0) {
+        return transcribe(m, wav, pcm, target, fmt);
+      }
+      if (target == null) {
+        throw new IllegalArgumentException("a dialogue model writes audio: give the output WAV (second argument or -o)");
+      }
+      if (format != null || tokens) {
+        throw new IllegalArgumentException("--format and --tokens are for transcription models; " + m.name()
+            + " is a dialogue model");
+      }
+      Path out = target;
       if (m.isDemo()) {
         System.err.println("demo model: random weights, so the output audio is not speech");
       }
@@ -68,11 +105,7 @@ public final class InferCommand implements Callable<Integer> {
       long t0 = System.nanoTime();
       OfflineInference.Result r = OfflineInference.run(m, pcm, text, audio, seed);
       double secs = (System.nanoTime() - t0) / 1e9;
-      if (m.lm().config().depQ() > 0) {
-        WavWriter.writeMono(out, r.pcm(), 24000, WavEncoding.FLOAT32);
-      } else {
-        Files.writeString(out, r.text().strip() + "\n", StandardCharsets.UTF_8);
-      }
+      WavWriter.writeMono(out, r.pcm(), 24000, WavEncoding.FLOAT32);
       if (textOut != null) {
         Files.writeString(textOut, r.text().strip() + "\n", StandardCharsets.UTF_8);
       }
@@ -80,6 +113,30 @@ public final class InferCommand implements Callable<Integer> {
       System.err.printf("%s: %.2f s in, %d steps in %.1f s (%.1f ms/step) -> %s%n", in, wav.durationSeconds(),
           r.steps(), secs, 1000 * secs / Math.max(1, r.steps()), out);
     }
+    return 0;
+  }
+
+  /** The transcript of a transcription model, by the reference driver's rules. */
+  private int transcribe(SpeechModel m, WavAudio wav, float[] pcm, Path target, TranscriptFormats.Format fmt)
+      throws IOException {
+    if (m.isDemo()) {
+      System.err.println(m.name() + ": random weights, so the transcript is not what was said");
+    }
+    OfflineTranscription.Result r = OfflineTranscription.run(m, pcm);
+    String doc = TranscriptFormats.render(fmt, r, tokens);
+    if (target == null) {
+      System.out.print(doc);
+      System.out.flush();
+    } else {
+      Files.writeString(target, doc, StandardCharsets.UTF_8);
+    }
+    if (textOut != null) {
+      Files.writeString(textOut, TranscriptFormats.text(r.words()), StandardCharsets.UTF_8);
+    }
+    System.err.printf(java.util.Locale.ROOT, "%s: %.2f s in (%d Hz), %d words, %d steps in %.1f s (%.1f ms/step, "
+        + "%.1fx real time)%s%n", in, wav.durationSeconds(), wav.sampleRate(), r.words().size(), r.steps(), r.seconds(),
+        1000 * r.seconds() / Math.max(1, r.steps()), r.audioSeconds() / Math.max(1e-9, r.seconds()),
+        target == null ? "" : " -> " + target);
     return 0;
   }
 }

@@ -17,12 +17,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Starts the dialogue server (Kyutai-compatible {@code /api/chat} WebSocket plus HTTP endpoints). */
-@Command(name = "serve", description = "Start the dialogue server (default: the offline demo model on port 8998).")
+/**
+ * Starts the server: a dialogue model (Kyutai-compatible {@code /api/chat}), a transcription model
+ * ({@code /api/asr-streaming}), or both, with gRPC and the HTTP endpoints.
+ */
+@Command(name = "serve", description = "Start the server (default: the offline demo dialogue and transcription "
+    + "models; HTTP/WebSocket on 8998, gRPC on 9998).")
 public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "demo",
       description = "demo, a local directory, or a Hugging Face repo id[@revision] (default ${DEFAULT-VALUE}).")
   String model;
+
+  @Option(names = "--stt-model", description = "A transcription model to host as well: demo-stt, a directory, or a "
+      + "repo id such as kyutai/stt-1b-en_fr; none for no transcription (default: demo-stt with the demo model, "
+      + "else none). Each model gets its own engine and --max-sessions slots; both must fit the device's memory.")
+  String sttModel;
 
   @Option(names = "--host", defaultValue = "localhost", description = "Address to bind (default ${DEFAULT-VALUE}).")
   String host;
@@ -88,36 +97,50 @@ public final class ServeCommand implements Callable<Integer> {
       TorchRuntime.setThreads(TorchRuntime.serverCpuThreads());
     }
     ApiKeys keys = ApiKeys.load(apiKeys, System.getenv("PARLEY_API_KEYS"));
-    ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withGrpcPort(grpcPort).withMaxSessions(maxSessions)
-        .withSampling(new SamplingParams(textTemperature, textTopK, 0), new SamplingParams(audioTemperature, audioTopK, 0))
+    ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withGrpcPort(grpcPort)
+        .withMaxSessions(maxSessions).withSampling(new SamplingParams(textTemperature, textTopK, 0), new SamplingParams(audioTemperature, audioTopK, 0))
         .withStatic(staticDir).withTls(tlsCert, tlsKey).withApiKeys(keys)
         .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds));
-    SpeechModel m = SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(),
-        target, half ? DataType.FLOAT16 : DataType.FLOAT32);
-    ParleyServer server = new ParleyServer(m, config).start();
+    DataType dtype = half ? DataType.FLOAT16 : DataType.FLOAT32;
+    SpeechModel m = SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(), target, dtype);
+    String stt = sttModel != null ? sttModel : model.equals("demo") ? "demo-stt" : "none";
+    SpeechModel s = stt.equals("none") || m.lm().config().depQ() == 0 ? null
+        : SpeechModel.load(ModelReference.parse(stt), ModelFiles.resolver(), target, dtype);
+    ParleyServer server = (s == null ? new ParleyServer(m, config) : new ParleyServer(m, s, config)).start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.err.println("shutting down: no new sessions; running ones get " + config.shutdownGrace().toSeconds()
           + " s");
       server.shutdown();
       m.close();
+      if (s != null) {
+        s.close();
+      }
     }, "parley-shutdown"));
     String scheme = tlsCert != null ? "https" : "http";
     String ws = tlsCert != null ? "wss" : "ws";
     System.out.println("Parley " + ParleyMain.version() + " serving " + m.name() + " (" + m.modelType() + ")");
-    System.out.printf("  chat:    %s://%s:%d/api/chat   (Kyutai's /api/chat protocol)%n", ws, host, server.port());
+    if (server.engine() != null) {
+      System.out.printf("  chat:    %s://%s:%d/api/chat   (Kyutai's /api/chat protocol)%n", ws, host, server.port());
+    }
+    if (server.sttEngine() != null) {
+      System.out.printf("  stt:     %s://%s:%d/api/asr-streaming   (moshi-server's protocol; POST a file for JSON) "
+          + "model %s%n", ws, host, server.port(), server.sttEngine().model().name());
+    }
     System.out.printf("  http:    %s://%s:%d/  /healthz /readyz /metrics /api/info%n", scheme, host, server.port());
     if (server.grpcPort() >= 0) {
-      System.out.printf("  grpc:    %s:%d   (parley.v1 Dialogue, Models; health, reflection%s)%n", host,
-          server.grpcPort(), tlsCert != null ? "; TLS" : "");
+      System.out.printf("  grpc:    %s:%d   (parley.v1 %s%sModels; health, reflection%s)%n", host,
+          server.grpcPort(), server.engine() != null ? "Dialogue, " : "",
+          server.sttEngine() != null ? "Transcription, " : "", tlsCert != null ? "; TLS" : "");
     }
     System.out.printf("  limits:  %d sessions, %d-byte messages, %d s idle timeout%n", maxSessions, maxMessageBytes,
         idleSeconds);
     System.out.println("  auth:    " + (keys.isOpen() ? "OPEN: no API key configured (--api-keys or PARLEY_API_KEYS)"
         : keys.size() + " API key(s)"));
     if (m.isDemo()) {
-      System.out.println("  NOTE: the demo model has random weights: its audio and text are not speech.");
+      System.out.println("  NOTE: the demo models have random weights: their audio is not speech and their "
+          + "text and transcripts are not language.");
       System.out.println("        For real weights: java -jar server/target/parley-server.jar serve "
-          + "--model kyutai/moshiko-pytorch-bf16");
+          + "--model kyutai/moshiko-pytorch-bf16 --stt-model kyutai/stt-1b-en_fr");
     }
     System.out.flush();
     server.awaitClose();

@@ -16,6 +16,7 @@ import dev.parley.proto.v1.Word;
 import dev.parley.proto.v1.WordEnd;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.stt.SttEngine;
+import dev.parley.server.stt.MeteredFeed;
 import dev.parley.server.stt.SttListener;
 import dev.parley.server.stt.SttOptions;
 import dev.parley.server.stt.SttSession;
@@ -25,7 +26,6 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executor;
 
@@ -42,8 +42,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
 
   private SttSession session;
   private AudioStreamDecoder decoder;
-  private final ArrayDeque<float[]> pending = new ArrayDeque<>();
-  private final ArrayDeque<Long> pendingMarkers = new ArrayDeque<>(); // after the pending audio
+  private final MeteredFeed pending = new MeteredFeed();
   private boolean requestOutstanding;
   private boolean endOfInput;
   private boolean endSent;
@@ -109,11 +108,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
     SttOptions options = SttOptions.defaults().withEndOfTurn(
         config.hasEndOfTurnHead() ? config.getEndOfTurnHead() : SttOptions.DEFAULT_END_OF_TURN_HEAD,
         config.hasEndOfTurnThreshold() ? config.getEndOfTurnThreshold() : SttOptions.DEFAULT_END_OF_TURN_THRESHOLD);
-    AudioStreamDecoder dec = AudioStreamDecoder.create(input, ProtoMapping.MODEL_RATE, (pcm, off, len) -> {
-      if (len > 0) {
-        pending.add(Arrays.copyOfRange(pcm, off, off + len));
-      }
-    });
+    AudioStreamDecoder dec = AudioStreamDecoder.create(input, ProtoMapping.MODEL_RATE, pending::addAudio);
     SttEngine engine = service.engine();
     SttSession s = engine.open(options, this);
     TranscriptionInfo info = TranscriptionInfo.newBuilder().setSessionId(id).setModel(engine.model().name())
@@ -152,8 +147,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
       case END_OF_INPUT -> endInput();
       case MARKER -> {
         synchronized (this) {
-          pending.add(new float[0]); // a boundary: the marker is placed once the audio before it is in
-          pendingMarkers.add(control.getMarkerId());
+          pending.addMarker(control.getMarkerId());
         }
       }
       default -> { }
@@ -176,22 +170,10 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
       if (session == null || ended) {
         request = session == null && !ended;
       } else {
-        int room = Math.max(2, service.maxQueuedFrames() - 5);
-        while (!pending.isEmpty() && session.queuedFrames() < room) {
-          float[] head = pending.poll();
-          if (head.length == 0) {
-            session.marker(pendingMarkers.poll());
-            continue;
-          }
-          int n = Math.min(head.length, 1920);
-          session.offerAudio(head, 0, n);
-          if (n < head.length) {
-            pending.addFirst(Arrays.copyOfRange(head, n, head.length));
-          }
-        }
-        if (pending.isEmpty() && !endOfInput) {
+        boolean allIn = pending.pumpInto(session, Math.max(2, service.maxQueuedFrames() - 5));
+        if (allIn && !endOfInput) {
           request = true;
-        } else if (pending.isEmpty() && !endSent) {
+        } else if (allIn && !endSent) {
           endSent = true;
           session.endOfInput();
         }

@@ -46,6 +46,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private final DialogueEngine engine; // null without a dialogue model
   private final SttEngine sttEngine; // null without a transcription model
+  private final TranscriptionRoutes transcription;
   private final ServerConfig config;
   private final EngineMetrics metrics;
   private final BooleanSupplier ready;
@@ -56,6 +57,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       BooleanSupplier accepting, Map<String, Object> info) {
     this.engine = engine;
     this.sttEngine = sttEngine;
+    this.transcription = new TranscriptionRoutes(sttEngine, config, metrics, accepting);
     this.config = config;
     this.metrics = metrics;
     this.ready = ready;
@@ -69,6 +71,10 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     String path = q.path();
     if (path.equals("/api/chat")) {
       chat(ctx, req, q);
+      return;
+    }
+    if (path.equals(TranscriptionRoutes.PATH)) {
+      transcription.handle(ctx, req, q, this);
       return;
     }
     if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
@@ -207,7 +213,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     send(ctx, req, res);
   }
 
-  private static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String type,
+  static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String type,
       String body) {
     FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
         Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
@@ -215,7 +221,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     send(ctx, req, res);
   }
 
-  private static void send(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse res) {
+  static void send(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse res) {
     HttpUtil.setContentLength(res, res.content().readableBytes());
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     if (keepAlive) {

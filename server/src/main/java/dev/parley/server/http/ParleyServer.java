@@ -55,6 +55,9 @@ public final class ParleyServer implements AutoCloseable {
   private volatile boolean ready;
   private volatile boolean accepting = true;
 
+  /** Largest HTTP request body: a file POSTed for transcription (about 8 minutes of 24 kHz 16-bit WAV). */
+  static final int MAX_UPLOAD_BYTES = 24 << 20;
+
   /** A server for one model: a dialogue model, or a transcription model (dep_q = 0). */
   public ParleyServer(SpeechModel model, ServerConfig config) {
     this(isTranscription(model) ? null : model, isTranscription(model) ? model : null, config);
@@ -104,7 +107,7 @@ public final class ParleyServer implements AutoCloseable {
             if (ssl != null) {
               ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
             }
-            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 << 10),
+            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_UPLOAD_BYTES),
                 new HttpRouter(engine, sttEngine, config, metrics, () -> ready, () -> accepting, info));
           }
         });

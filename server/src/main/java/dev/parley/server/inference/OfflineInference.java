@@ -14,9 +14,9 @@ import java.util.List;
 /**
  * A whole file through the model, as Kyutai's {@code run_inference.py} does it: 1920-sample
  * chunks → streaming Mimi encode → LM step (the first chunk is stepped twice, so that the step
- * that only fills the delays consumes it) → streaming Mimi decode of every produced frame. For a
- * transcription model ({@code model_type} stt) the input is padded with the configured silence
- * before and the audio delay plus one second after, and only text comes out.
+ * that only fills the delays consumes it) → streaming Mimi decode of every produced frame. A
+ * transcription model ({@code dep_q} 0) goes through {@link OfflineTranscription} instead (the
+ * reference STT driver's prefix, flush and greedy text), and only text comes out.
  */
 public final class OfflineInference {
   private OfflineInference() {}
@@ -27,17 +27,17 @@ public final class OfflineInference {
   public static Result run(SpeechModel model, float[] pcm24k, SamplingParams text, SamplingParams audio, long seed) {
     MimiModel mimi = model.mimi();
     LmConfig cfg = model.lm().config();
+    if (cfg.depQ() == 0) {
+      OfflineTranscription.Result r = OfflineTranscription.run(model, pcm24k);
+      List<Long> t = new ArrayList<>();
+      for (long v : r.textTokens()) {
+        t.add(v);
+      }
+      return new Result(new float[0], r.text(), t, r.steps());
+    }
     TextTokenizer tok = model.tokenizer();
     int n = mimi.frameSize();
     float[] input = pcm24k;
-    if (model.modelType().equals("stt")) {
-      double before = model.config().sttConfig().path("audio_silence_prefix_seconds").asDouble(0);
-      double after = model.config().sttConfig().path("audio_delay_seconds").asDouble(0) + 1.0;
-      int left = (int) (before * 24000);
-      int right = (int) (after * 24000);
-      input = new float[left + pcm24k.length + right];
-      System.arraycopy(pcm24k, 0, input, left, pcm24k.length);
-    }
     int chunks = input.length / n; // a trailing partial chunk is dropped, as the reference does
     StringBuilder printed = new StringBuilder();
     List<Long> tokens = new ArrayList<>();

@@ -22,7 +22,7 @@ public record KyutaiCheckpoint(KyutaiModelConfig config, Optional<Path> configFi
    */
   public static KyutaiCheckpoint resolve(ModelResolver resolver, ModelReference model) throws IOException {
     if (model instanceof ModelReference.Demo) {
-      throw new IllegalArgumentException("the demo model is built in memory and has no checkpoint files");
+      throw new IllegalArgumentException("the " + model + " model is built in memory and has no checkpoint files");
     }
     Optional<Path> configFile;
     MissingModelFilesException configUnknown = null;

@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 
 /**
  * What a user passed as {@code --model}: a local directory, a Hugging Face repository (with an
- * optional {@code @revision}), or the built-in {@code demo} model. Parsing only classifies the
+ * optional {@code @revision}), or a built-in model: {@code demo} (dialogue) or {@code demo-stt}
+ * (transcription). Parsing only classifies the
  * text; {@link ModelResolver} finds the files.
  */
 public sealed interface ModelReference {
@@ -15,7 +16,8 @@ public sealed interface ModelReference {
   /** The forms {@code --model} accepts, for error messages. */
   String ACCEPTED_FORMS = "a local directory holding the model files (e.g. --model /path/to/dir), "
       + "a Hugging Face repo id with an optional revision (e.g. --model kyutai/moshiko-pytorch-bf16 "
-      + "or kyutai/moshiko-pytorch-bf16@main), or --model demo";
+      + "or kyutai/moshiko-pytorch-bf16@main), or --model demo (dialogue) or --model demo-stt (transcription), "
+      + "the built-in models";
 
   /** Model files in a directory on this machine. */
   record LocalDirectory(Path directory) implements ModelReference {
@@ -73,19 +75,50 @@ public sealed interface ModelReference {
     }
   }
 
-  /** The tiny in-memory model that needs no files. */
-  record Demo() implements ModelReference {
+  /**
+   * A tiny in-memory model that needs no files: {@link #NAME} (the dialogue demo) or
+   * {@link #STT_NAME} (the transcription demo).
+   */
+  record Demo(String name) implements ModelReference {
     public static final String NAME = "demo";
+    public static final String STT_NAME = "demo-stt";
+
+    public Demo {
+      if (!isDemoName(name)) {
+        throw new IllegalArgumentException("not a built-in model: " + name + " (expected " + NAME + " or "
+            + STT_NAME + ")");
+      }
+    }
+
+    /** The dialogue demo. */
+    public Demo() {
+      this(NAME);
+    }
+
+    /** The transcription demo. */
+    public static Demo stt() {
+      return new Demo(STT_NAME);
+    }
+
+    /** Whether {@code name} names a built-in model. */
+    public static boolean isDemoName(String name) {
+      return NAME.equals(name) || STT_NAME.equals(name);
+    }
+
+    /** Whether this is the transcription demo. */
+    public boolean isStt() {
+      return name.equals(STT_NAME);
+    }
 
     @Override
     public String toString() {
-      return NAME;
+      return name;
     }
   }
 
   /**
-   * Classifies {@code text}. The literal {@code demo} always means the demo model (write
-   * {@code ./demo} for a directory of that name); an existing directory wins over a repo id of
+   * Classifies {@code text}. The literals {@code demo} and {@code demo-stt} always mean the
+   * built-in models (write {@code ./demo} for a directory of that name); an existing directory wins over a repo id of
    * the same spelling.
    */
   static ModelReference parse(String text) {
@@ -93,8 +126,8 @@ public sealed interface ModelReference {
       throw new IllegalArgumentException("--model is empty: expected " + ACCEPTED_FORMS);
     }
     String s = text.strip();
-    if (s.equals(Demo.NAME)) {
-      return new Demo();
+    if (Demo.isDemoName(s)) {
+      return new Demo(s);
     }
     Path path = asPath(s);
     if (path != null && Files.isDirectory(path)) {

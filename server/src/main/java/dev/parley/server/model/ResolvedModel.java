@@ -32,7 +32,7 @@ public record ResolvedModel(ModelReference reference, Optional<Path> directory, 
     Path p = files.get(name);
     if (p == null) {
       throw new IllegalArgumentException(isDemo()
-          ? "the demo model is built in memory and has no file " + name
+          ? "the " + reference + " model is built in memory and has no file " + name
           : name + " was not among the files resolved for " + reference);
     }
     return p;

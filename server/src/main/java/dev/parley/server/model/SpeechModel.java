@@ -39,12 +39,12 @@ public final class SpeechModel implements AutoCloseable {
 
   /**
    * Resolves (and if needed downloads) the model's files and loads them on {@code device}.
-   * {@code demo} builds the in-memory demo model instead.
+   * {@code demo} and {@code demo-stt} build the in-memory demo models instead.
    */
   public static SpeechModel load(ModelReference reference, ModelResolver resolver, Device device, DataType lmType)
       throws IOException {
-    if (reference instanceof ModelReference.Demo) {
-      return DemoModel.build(device);
+    if (reference instanceof ModelReference.Demo demo) {
+      return demo.isStt() ? DemoModel.buildStt(device) : DemoModel.build(device);
     }
     KyutaiCheckpoint ckpt = KyutaiCheckpoint.resolve(resolver, reference);
     KyutaiModelConfig cfg = ckpt.config();
@@ -77,8 +77,9 @@ public final class SpeechModel implements AutoCloseable {
     return config.modelType();
   }
 
+  /** Whether this is one of the built-in random-weight models ({@code demo}, {@code demo-stt}). */
   public boolean isDemo() {
-    return name.equals("demo");
+    return ModelReference.Demo.isDemoName(name);
   }
 
   public MimiModel mimi() {

@@ -38,6 +38,24 @@ class ModelReferenceTest {
   void demoIsTheBuiltInModel() {
     assertThat(ModelReference.parse("demo")).isEqualTo(new Demo());
     assertThat(ModelReference.parse(" demo ")).isInstanceOf(Demo.class);
+    assertThat(((Demo) ModelReference.parse("demo")).isStt()).isFalse();
+  }
+
+  @Test
+  void demoSttIsTheBuiltInTranscriptionModel() {
+    ModelReference ref = ModelReference.parse("demo-stt");
+    assertThat(ref).isEqualTo(Demo.stt()).isEqualTo(new Demo("demo-stt")).isNotEqualTo(new Demo());
+    assertThat(((Demo) ref).isStt()).isTrue();
+    assertThat(ref.toString()).isEqualTo("demo-stt");
+    assertThat(ModelReference.parse(" demo-stt ")).isEqualTo(ref);
+    assertThatThrownBy(() -> new Demo("demo-tts")).hasMessageContaining("not a built-in model");
+    assertThatThrownBy(() -> ModelReference.parse("demo-tts")).hasMessageContaining("--model demo-stt");
+  }
+
+  @Test
+  void aDirectoryNamedDemoSttNeedsAPathPrefix() throws Exception {
+    Path local = Files.createDirectories(dir.resolve("demo-stt"));
+    assertThat(ModelReference.parse(local.toString())).isInstanceOf(LocalDirectory.class);
   }
 
   @Test

@@ -239,4 +239,14 @@ class ModelResolverTest {
     assertThat(m.directory()).isEmpty();
     assertThatThrownBy(() -> m.file("model.safetensors")).hasMessageContaining("built in memory");
   }
+
+  @Test
+  void theTranscriptionDemoNeedsNoFilesEither() throws Exception {
+    ResolvedModel m = resolver(true).resolve(ModelReference.parse("demo-stt"), List.of("model.safetensors"));
+    assertThat(m.isDemo()).isTrue();
+    assertThat(m.reference()).hasToString("demo-stt");
+    assertThat(m.directory()).isEmpty();
+    assertThat(resolver(true).resolveOptional(ModelReference.parse("demo-stt"), "config.json")).isEmpty();
+    assertThatThrownBy(() -> m.file("model.safetensors")).hasMessageContaining("demo-stt model is built in memory");
+  }
 }

@@ -100,4 +100,28 @@ class SpeechModelLoadTest {
       throw new AssertionError(e);
     }
   }
+
+  @Test
+  void theTranscriptionDemoBuildsWithoutFiles() throws Exception {
+    try (SpeechModel m = SpeechModel.load(ModelReference.parse("demo-stt"), offlineResolver(dir.resolve("none")),
+        Device.cpu(), DataType.FLOAT32)) {
+      assertThat(m.name()).isEqualTo("demo-stt");
+      assertThat(m.isDemo()).isTrue();
+      assertThat(m.modelType()).isEqualTo("stt");
+      assertThat(m.lm().config().depQ()).isZero();
+      assertThat(m.lm().config().extraHeadsNumHeads()).isPositive();
+      assertThat(m.lm().config().inputStreams()).isLessThanOrEqualTo(m.mimi().numCodebooks());
+      assertThat(m.config().sttConfig().path("audio_delay_seconds").asDouble()).isEqualTo(2.5);
+    }
+    try (SpeechModel m = SpeechModel.load(ModelReference.parse("demo"), offlineResolver(dir.resolve("none")),
+        Device.cpu(), DataType.FLOAT32)) {
+      assertThat(m.modelType()).isEqualTo("moshi");
+    }
+  }
+
+  @Test
+  void theDemoModelsHaveNoCheckpoint() {
+    assertThatThrownBy(() -> KyutaiCheckpoint.resolve(offlineResolver(dir.resolve("none")), ModelReference.parse("demo-stt")))
+        .hasMessageContaining("demo-stt model is built in memory");
+  }
 }
