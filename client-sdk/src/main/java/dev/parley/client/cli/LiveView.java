@@ -11,7 +11,9 @@ import java.util.Locale;
  */
 final class LiveView implements AutoCloseable {
   private static final int LINE = 78;
-  private static final int BAR = 20;
+  /** Columns the progress line may use. */
+  private static final int WIDTH = 79;
+  private static final int BAR = 16;
   private static final long REDRAW_NANOS = 100_000_000L;
 
   private final PrintWriter err;
@@ -20,6 +22,7 @@ final class LiveView implements AutoCloseable {
   private final StringBuilder line = new StringBuilder();
   private String status = "";
   private int drawn; // characters of the bar line now on screen
+  private String shown = "";
   private long lastDraw;
 
   /**
@@ -72,7 +75,7 @@ final class LiveView implements AutoCloseable {
       int filledSent = Math.max(filledDone, (int) Math.round(BAR * clamp(sent)));
       s.append('[').append("#".repeat(filledDone)).append("=".repeat(filledSent - filledDone))
           .append(".".repeat(BAR - filledSent)).append("] ");
-      s.append(String.format(Locale.ROOT, "%3.0f%% sent %3.0f%% transcribed", 100 * clamp(sent), 100 * clamp(done)));
+      s.append(String.format(Locale.ROOT, "%3.0f%% sent %3.0f%% done", 100 * clamp(sent), 100 * clamp(done)));
     }
     if (!detail.isEmpty()) {
       s.append(s.length() > 0 ? "  " : "").append(detail);
@@ -100,6 +103,7 @@ final class LiveView implements AutoCloseable {
     if (bar && drawn > 0) {
       err.print("\r" + " ".repeat(drawn) + "\r");
       drawn = 0;
+      shown = "";
     }
   }
 
@@ -112,11 +116,20 @@ final class LiveView implements AutoCloseable {
       return;
     }
     lastDraw = now;
-    String words = line.length() == 0 ? "" : (status.isEmpty() ? "" : " | ") + tail(line, LINE - 20);
+    // Stay within 79 columns: a wrapped line could not be redrawn in place.
+    int room = WIDTH - status.length() - 3;
+    String words = line.length() == 0 || room < 10 ? "" : (status.isEmpty() ? "" : " | ") + tail(line, room);
     String text = status + words;
+    if (text.length() > WIDTH) {
+      text = text.substring(0, WIDTH);
+    }
+    if (text.equals(shown)) {
+      return;
+    }
     err.print("\r" + text + (drawn > text.length() ? " ".repeat(drawn - text.length()) : ""));
     err.flush();
     drawn = text.length();
+    shown = text;
   }
 
   private static String tail(CharSequence s, int max) {

@@ -111,7 +111,7 @@ final class TranscribeCommand implements Callable<Integer> {
       if (endOfTurnThreshold != null) {
         config.setEndOfTurnThreshold(endOfTurnThreshold);
       }
-      boolean bar = !quiet && !noProgress && System.console() != null;
+      boolean bar = !quiet && !noProgress && onTerminal();
       Progress progress;
       FinalTranscript transcript;
       TranscriptionSession session;
@@ -214,6 +214,24 @@ final class TranscribeCommand implements Callable<Integer> {
       Files.createDirectories(parent);
     }
     Files.writeString(output, document, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Whether the JVM runs on a terminal: System.console() is null otherwise up to Java 21; from
+   * Java 22 it may exist anyway and {@code isTerminal()} tells.
+   */
+  static boolean onTerminal() {
+    java.io.Console c = System.console();
+    if (c == null) {
+      return false;
+    }
+    try {
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
+    } catch (NoSuchMethodException e) {
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
   }
 
   static Format formatOf(Path output) {
