@@ -17,14 +17,14 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /** Models and audio for the transcription tests. */
-final class SttTestModels {
+public final class SttTestModels {
   private SttTestModels() {}
 
   /**
    * The golden {@code stt_tiny} model laid out as a Kyutai STT repository, with the settings the
    * golden word-timestamp run used ({@code stt_config} of stt-2.6b-en: 1.0 s prefix, 2.5 s delay).
    */
-  static SpeechModel goldenModel(Path dir) throws Exception {
+  public static SpeechModel goldenModel(Path dir) throws Exception {
     ObjectNode config = (ObjectNode) new ObjectMapper().readTree(Golden.path("stt_tiny.config.json").toFile());
     config.put("model_type", "stt");
     config.putObject("stt_config").put("audio_silence_prefix_seconds", 1.0).put("audio_delay_seconds", 2.5);
@@ -44,7 +44,7 @@ final class SttTestModels {
   }
 
   /** The golden speech: 2.4 s (27 frames of espeak-ng speech, 3 of a sine) at 24 kHz. */
-  static float[] goldenPcm() throws Exception {
+  public static float[] goldenPcm() throws Exception {
     try (var f = Golden.open("mimi_tiny.io.safetensors")) {
       return f.floats("pcm");
     }
@@ -54,7 +54,7 @@ final class SttTestModels {
    * Several seconds of English speech at 24 kHz from espeak-ng and sox when they are installed,
    * else the golden speech repeated.
    */
-  static float[] speech(Path dir) throws Exception {
+  public static float[] speech(Path dir) throws Exception {
     if (ExternalTools.onPath("espeak-ng") && ExternalTools.onPath("sox")) {
       Path wav = ExternalTools.speechWav(dir, "The robot sings a quiet song. Streaming speech recognition "
           + "turns every frame of audio into words while the speaker is still talking.", 24000);
