@@ -10,9 +10,32 @@ import dev.parley.server.lm.SamplingParams;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
-/** LMGen step time with random weights and the reference's default sampling, B slots per step. */
+/**
+ * LMGen step time with random weights and the reference's default sampling, B slots per step. A
+ * configuration with {@code dep_q} 0 (see {@link #sttMode}) is stepped as Kyutai STT steps: every
+ * audio stream is input, greedy text, the extra heads computed, no depth transformer.
+ */
 public final class LmBench {
+  /** Extra heads of Kyutai's STT models (pause predictors): 4 heads of 6 classes. */
+  public static final int STT_EXTRA_HEADS = 4;
+  public static final int STT_EXTRA_HEADS_DIM = 6;
+
   private LmBench() {}
+
+  /**
+   * {@code cfg} in transcription mode, as Kyutai's STT models are built: {@code dep_q} 0 (no
+   * depth transformer: all {@code n_q} audio streams are input), all delays 0, and
+   * {@link #STT_EXTRA_HEADS} extra heads of {@link #STT_EXTRA_HEADS_DIM} classes (unless the
+   * configuration already has some). The temporal transformer is unchanged.
+   */
+  public static LmConfig sttMode(LmConfig cfg) {
+    boolean heads = cfg.extraHeadsNumHeads() > 0;
+    return new LmConfig(new int[cfg.nQ() + 1], cfg.nQ(), 0, cfg.card(), cfg.textCard(), cfg.textCardOut(),
+        cfg.demuxSecondTextStream(), cfg.dim(), cfg.existingTextPaddingId(), cfg.existingTextEndPaddingId(),
+        heads ? cfg.extraHeadsNumHeads() : STT_EXTRA_HEADS, heads ? cfg.extraHeadsDim() : STT_EXTRA_HEADS_DIM,
+        cfg.transformer(), cfg.depformerDim(), cfg.depformerMultiLinear(), false, null,
+        cfg.depformerLowRankEmbeddings(), cfg.depformerNorm(), null);
+  }
 
   public record Result(String config, int batch, int steps, int threads, LatencyStats step) {
     public String line() {
@@ -32,7 +55,9 @@ public final class LmBench {
       Arrays.fill(active, true);
       try (LmGen gen = new LmGen(lm, batch, m)) {
         for (int b = 0; b < batch; b++) {
-          gen.configure(b, new SamplingParams(0.7, 25, 0), new SamplingParams(0.8, 250, 0), b);
+          // Transcription decodes text greedily (the reference STT driver); dialogue samples.
+          gen.configure(b, cfg.depQ() == 0 ? SamplingParams.GREEDY : new SamplingParams(0.7, 25, 0),
+              new SamplingParams(0.8, 250, 0), b);
         }
         long[][] in = new long[batch][cfg.inputStreams()];
         for (int s = -warmup; s < steps; s++) {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /** Speed measurements with random weights; the last line of each is a stable key=value record. */
 @Command(name = "bench", description = "Measure codec and model speed (random weights).",
-    subcommands = {BenchCommand.Mimi.class, BenchCommand.Lm.class, BenchCommand.Chat.class})
+    subcommands = {BenchCommand.Mimi.class, BenchCommand.Lm.class, BenchCommand.Chat.class, BenchCommand.Stt.class})
 public final class BenchCommand {
 
   @Command(name = "mimi", description = "Streaming Mimi encode/decode time per 80 ms frame.")
@@ -51,8 +51,13 @@ public final class BenchCommand {
 
   @Command(name = "lm", description = "LMGen step time (random weights, default sampling).")
   static final class Lm implements Callable<Integer> {
-    @Option(names = "--config", defaultValue = "tiny", description = "tiny, small, moshi7b or a config JSON (default ${DEFAULT-VALUE}).")
+    @Option(names = "--config", defaultValue = "tiny", description = "tiny, small, moshi7b, their transcription "
+        + "versions tiny-stt, small-stt, moshi7b-stt (as --dep-q 0), or a config JSON (default ${DEFAULT-VALUE}).")
     String config;
+
+    @Option(names = "--dep-q", description = "0: step the config as a transcription (STT) model — all audio "
+        + "streams in, greedy text, 4 extra heads, no depth transformer (default: the config's dep_q).")
+    Integer depQ;
 
     @Option(names = "--batch", defaultValue = "1", description = "Slots per step (default ${DEFAULT-VALUE}).")
     int batch;
@@ -68,13 +73,28 @@ public final class BenchCommand {
 
     @Override
     public Integer call() throws Exception {
-      LmConfig c = switch (config) {
+      boolean sttName = config.endsWith("-stt") && !config.endsWith(".json");
+      String base = sttName ? config.substring(0, config.length() - "-stt".length()) : config;
+      LmConfig c = switch (base) {
         case "tiny" -> LmConfig.tiny();
         case "small" -> LmConfig.small();
         case "moshi7b" -> LmConfig.moshi7b();
-        default -> LmConfig.fromJson(Path.of(config));
+        default -> {
+          if (sttName) {
+            throw new IllegalArgumentException("unknown config " + config + ": tiny-stt, small-stt or moshi7b-stt");
+          }
+          yield LmConfig.fromJson(Path.of(config));
+        }
       };
-      String name = config.endsWith(".json") ? Path.of(config).getFileName().toString() : config;
+      String name = config.endsWith(".json") ? Path.of(config).getFileName().toString() : base;
+      if (depQ != null && depQ != 0 && depQ != c.depQ()) {
+        throw new IllegalArgumentException("--dep-q " + depQ + ": only 0 (transcription) or the config's own "
+            + c.depQ() + " can be measured");
+      }
+      if (sttName || (depQ != null && depQ == 0 && c.depQ() != 0)) {
+        c = LmBench.sttMode(c);
+        name = name + "-stt";
+      }
       System.out.println(LmBench.run(name, c, batch, steps, warmup, threads).line());
       return 0;
     }
@@ -113,6 +133,67 @@ public final class BenchCommand {
         System.out.println(dev.parley.server.bench.ChatLoadBench.run(server, sessions, seconds, warmUpSeconds,
             dev.parley.server.bench.ChatLoadBench.Transport.valueOf(transport.toUpperCase(java.util.Locale.ROOT)))
             .line());
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "stt", description = "N real-time transcription streams into an in-process STT engine.")
+  static final class Stt implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "demo-stt", description = "Transcription model (default ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--sessions", defaultValue = "8", description = "Concurrent streams (default ${DEFAULT-VALUE}).")
+    int sessions;
+
+    @Option(names = "--seconds", defaultValue = "20", description = "Measured seconds (default ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Option(names = "--warmup-seconds", defaultValue = "3",
+        description = "Seconds the streams run before measuring starts (default ${DEFAULT-VALUE}).")
+    double warmUpSeconds;
+
+    @Option(names = "--threads", description = "libtorch intra-op threads (default: as serve, every core but one).")
+    Integer threads;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--half", description = "Compute the LM in float16.")
+    boolean half;
+
+    @Option(names = "--find-max", description = "Start at --sessions and double until a run does not keep real "
+        + "time; the last line then names the largest that did (max_sessions).")
+    boolean findMax;
+
+    @Option(names = "--max-sessions", defaultValue = "1024", description = "--find-max stops here (default ${DEFAULT-VALUE}).")
+    int maxSessions;
+
+    @Override
+    public Integer call() throws Exception {
+      int t = threads != null ? threads : dev.parley.codec.torch.TorchRuntime.serverCpuThreads();
+      dev.parley.codec.torch.TorchRuntime.setThreads(t);
+      try (var m = dev.parley.server.model.SpeechModel.load(dev.parley.server.model.ModelReference.parse(model),
+          ModelFiles.resolver(), dev.parley.codec.torch.TorchRuntime.device(device),
+          half ? ai.djl.ndarray.types.DataType.FLOAT16 : ai.djl.ndarray.types.DataType.FLOAT32)) {
+        if (!findMax) {
+          System.out.println(dev.parley.server.bench.SttBench.run(m, sessions, seconds, warmUpSeconds, t).line());
+          return 0;
+        }
+        int best = 0;
+        dev.parley.server.bench.SttBench.Result last = null;
+        for (int n = Math.max(1, sessions); n <= maxSessions; n *= 2) {
+          last = dev.parley.server.bench.SttBench.run(m, n, seconds, warmUpSeconds, t);
+          System.out.println(last.line());
+          System.out.flush();
+          if (!last.keptRealTime()) {
+            break;
+          }
+          best = n;
+        }
+        System.out.printf(java.util.Locale.ROOT, "bench=stt-max model=%s seconds=%.0f threads=%d max_sessions=%d "
+            + "first_failing=%s%n", m.name(), seconds, t, best,
+            last != null && !last.keptRealTime() ? String.valueOf(last.sessions()) : "none");
       }
       return 0;
     }
