@@ -6,12 +6,9 @@ import dev.parley.codec.nn.ExecMask;
 import dev.parley.server.lm.LmGen;
 import dev.parley.server.model.SpeechModel;
 import dev.parley.server.text.TextTokenizer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,11 +25,6 @@ public final class DialogueEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DialogueEngine.class);
   /** A step is due every 80 ms; one that takes longer is a deadline miss for each session in it. */
   public static final long FRAME_NANOS = 80_000_000L;
-  /**
-   * Clients on the same clock complete their frames within a few ms of each other: waiting this
-   * long after the first ready frame for the others turns several small steps into one batch.
-   */
-  static final long GATHER_NANOS = 5_000_000L;
 
   private final SpeechModel model;
   private final MimiModel mimi;
@@ -41,11 +33,8 @@ public final class DialogueEngine implements AutoCloseable {
   private final int maxQueuedFrames;
   private final MimiStreams codec;
   private final LmGen lm;
-  private final Session[] slots;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition work = lock.newCondition();
+  private final SessionSlots<Session> slots;
   private final Thread loop;
-  private volatile boolean running = true;
   private final AtomicLong steps = new AtomicLong();
   private final AtomicLong deadlineMisses = new AtomicLong();
   private final EngineObserver observer;
@@ -73,7 +62,7 @@ public final class DialogueEngine implements AutoCloseable {
     this.observer = observer;
     this.codec = mimi.newStreams(model.manager(), maxSessions);
     this.lm = new LmGen(model.lm(), maxSessions, model.manager());
-    this.slots = new Session[maxSessions];
+    this.slots = new SessionSlots<>(maxSessions);
     this.loop = new Thread(this::run, "parley-engine");
     this.loop.setDaemon(true);
     this.loop.start();
@@ -89,39 +78,15 @@ public final class DialogueEngine implements AutoCloseable {
 
   /** Opens a session in a free slot; its streaming state starts fresh. */
   public Session open(SessionOptions options, SessionListener listener) throws EngineFullException {
-    lock.lock();
-    try {
-      if (!running) {
-        throw new IllegalStateException("engine is shut down");
-      }
-      for (int s = 0; s < slots.length; s++) {
-        if (slots[s] == null) {
-          Session session = new Session(this, s, options, listener, maxQueuedFrames);
-          // The slot's tensors are reset by the engine thread before the session's first step:
-          // a step may be running right now, and only that thread touches model state.
-          slots[s] = session;
-          work.signal();
-          observer.sessionOpened();
-          return session;
-        }
-      }
-      throw new EngineFullException(maxSessions);
-    } finally {
-      lock.unlock();
-    }
+    // The slot's tensors are reset by the engine thread before the session's first step: a step
+    // may be running right now, and only that thread touches model state.
+    Session session = slots.claim(s -> new Session(this, s, options, listener, maxQueuedFrames));
+    observer.sessionOpened();
+    return session;
   }
 
   public int activeSessions() {
-    lock.lock();
-    try {
-      int n = 0;
-      for (Session s : slots) {
-        n += s == null ? 0 : 1;
-      }
-      return n;
-    } finally {
-      lock.unlock();
-    }
+    return slots.occupied();
   }
 
   public long steps() {
@@ -133,43 +98,35 @@ public final class DialogueEngine implements AutoCloseable {
   }
 
   void wakeUp() {
-    lock.lock();
-    try {
-      work.signal();
-    } finally {
-      lock.unlock();
-    }
+    slots.wakeUp();
   }
 
   void closeSession(Session session, String reason) {
-    lock.lock();
-    try {
+    boolean closedNow = slots.release(session.slot, session, () -> {
       if (session.closed) {
-        return;
+        return false;
       }
       session.closed = true;
-      if (slots[session.slot] == session) {
-        slots[session.slot] = null;
-      }
+      return true;
+    });
+    if (closedNow) {
       observer.sessionClosed(reason);
-    } finally {
-      lock.unlock();
+      session.listener.onClosed(reason);
     }
-    session.listener.onClosed(reason);
   }
 
   private void run() {
     long[] completedAt = new long[1];
-    while (running) {
+    while (slots.isRunning()) {
       Session[] batch = new Session[maxSessions];
       float[][] pcm = new float[maxSessions][];
       long[] frameTime = new long[maxSessions];
       boolean any = false;
-      lock.lock();
+      slots.lock();
       try {
-        gather();
-        for (int s = 0; s < slots.length; s++) {
-          Session session = slots[s];
+        slots.gather(session -> session.closed ? -1 : session.oldestFrameTime());
+        for (int s = 0; s < maxSessions; s++) {
+          Session session = slots.get(s);
           if (session != null && !session.initialized) {
             codec.reset(s);
             lm.configure(s, session.options.text(), session.options.audio(), session.options.seed());
@@ -186,16 +143,13 @@ public final class DialogueEngine implements AutoCloseable {
           }
         }
         if (!any) {
-          try {
-            work.await(20, java.util.concurrent.TimeUnit.MILLISECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+          if (!slots.awaitWork(20)) {
             return;
           }
           continue;
         }
       } finally {
-        lock.unlock();
+        slots.unlock();
       }
       try {
         step(batch, pcm, frameTime);
@@ -206,35 +160,6 @@ public final class DialogueEngine implements AutoCloseable {
             closeSession(s, "internal error: " + e.getMessage());
           }
         }
-      }
-    }
-  }
-
-  /** Under the lock: if some but not all sessions have a frame, wait up to the gather window. */
-  private void gather() {
-    while (running) {
-      long oldest = Long.MAX_VALUE;
-      boolean allReady = true;
-      for (Session session : slots) {
-        if (session == null || session.closed) {
-          continue;
-        }
-        long t = session.oldestFrameTime();
-        if (t < 0) {
-          allReady = false;
-        } else {
-          oldest = Math.min(oldest, t);
-        }
-      }
-      long wait = GATHER_NANOS - (System.nanoTime() - oldest);
-      if (oldest == Long.MAX_VALUE || allReady || wait <= 0) {
-        return;
-      }
-      try {
-        work.awaitNanos(wait); // woken by each arriving frame; re-check
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
       }
     }
   }
@@ -295,19 +220,7 @@ public final class DialogueEngine implements AutoCloseable {
 
   /** Stops the loop and closes every session with {@code reason}. */
   public void shutdown(String reason) {
-    List<Session> open = new ArrayList<>();
-    lock.lock();
-    try {
-      running = false;
-      work.signalAll();
-      for (Session s : slots) {
-        if (s != null) {
-          open.add(s);
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
+    List<Session> open = slots.stop();
     try {
       loop.join(5000);
     } catch (InterruptedException e) {

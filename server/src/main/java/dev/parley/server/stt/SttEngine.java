@@ -4,16 +4,14 @@ import dev.parley.codec.mimi.MimiModel;
 import dev.parley.codec.mimi.MimiStreams;
 import dev.parley.codec.nn.ExecMask;
 import dev.parley.server.engine.EngineFullException;
+import dev.parley.server.engine.SessionSlots;
 import dev.parley.server.lm.LmConfig;
 import dev.parley.server.lm.LmGen;
 import dev.parley.server.lm.SamplingParams;
 import dev.parley.server.model.SpeechModel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,8 +35,6 @@ public final class SttEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SttEngine.class);
   /** A step is due every 80 ms; one that takes longer is a deadline miss for each client frame in it. */
   public static final long FRAME_NANOS = 80_000_000L;
-  /** After the first ready frame, wait this long for the other sessions' frames to share the step. */
-  static final long GATHER_NANOS = 5_000_000L;
 
   private final SpeechModel model;
   private final SttSettings settings;
@@ -49,11 +45,8 @@ public final class SttEngine implements AutoCloseable {
   private final int headDim;
   private final MimiStreams codec;
   private final LmGen lm;
-  private final SttSession[] slots;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition work = lock.newCondition();
+  private final SessionSlots<SttSession> slots;
   private final Thread loop;
-  private volatile boolean running = true;
   private boolean released;
   private final AtomicLong steps = new AtomicLong();
   private final AtomicLong deadlineMisses = new AtomicLong();
@@ -94,7 +87,7 @@ public final class SttEngine implements AutoCloseable {
     this.headDim = cfg.extraHeadsDim();
     this.codec = mimi.newStreams(model.manager(), maxSessions);
     this.lm = new LmGen(model.lm(), maxSessions, model.manager());
-    this.slots = new SttSession[maxSessions];
+    this.slots = new SessionSlots<>(maxSessions);
     this.loop = new Thread(this::run, "parley-stt-engine");
     this.loop.setDaemon(true);
     this.loop.start();
@@ -124,39 +117,17 @@ public final class SttEngine implements AutoCloseable {
    * @throws IllegalStateException after {@link #shutdown}
    */
   public SttSession open(SttOptions options, SttListener listener) throws EngineFullException {
-    lock.lock();
-    try {
-      if (!running) {
-        throw new IllegalStateException("engine is shut down");
-      }
-      for (int s = 0; s < slots.length; s++) {
-        if (slots[s] == null) {
-          SttSession session = new SttSession(this, s, options, settings, listener, maxQueuedFrames);
-          // A model with fewer heads than asked uses its last one; one without heads never signals.
-          session.endOfTurnHead = numHeads == 0 ? -1 : Math.min(options.endOfTurnHead(), numHeads - 1);
-          session.words = new WordAssembler(model.tokenizer(), settings.frameRate(), settings.offsetSeconds());
-          slots[s] = session;
-          work.signal();
-          return session;
-        }
-      }
-      throw new EngineFullException(maxSessions);
-    } finally {
-      lock.unlock();
-    }
+    return slots.claim(s -> {
+      SttSession session = new SttSession(this, s, options, settings, listener, maxQueuedFrames);
+      // A model with fewer heads than asked uses its last one; one without heads never signals.
+      session.endOfTurnHead = numHeads == 0 ? -1 : Math.min(options.endOfTurnHead(), numHeads - 1);
+      session.words = new WordAssembler(model.tokenizer(), settings.frameRate(), settings.offsetSeconds());
+      return session;
+    });
   }
 
   public int activeSessions() {
-    lock.lock();
-    try {
-      int n = 0;
-      for (SttSession s : slots) {
-        n += s == null ? 0 : 1;
-      }
-      return n;
-    } finally {
-      lock.unlock();
-    }
+    return slots.occupied();
   }
 
   /** Engine steps so far (each carries one frame of every session that had one). */
@@ -170,26 +141,12 @@ public final class SttEngine implements AutoCloseable {
   }
 
   void wakeUp() {
-    lock.lock();
-    try {
-      work.signal();
-    } finally {
-      lock.unlock();
-    }
+    slots.wakeUp();
   }
 
   void closeSession(SttSession session, String reason) {
-    lock.lock();
-    try {
-      if (session.closed) {
-        return;
-      }
-      session.closed = true;
-      if (slots[session.slot] == session) {
-        slots[session.slot] = null;
-      }
-    } finally {
-      lock.unlock();
+    if (!release(session)) {
+      return;
     }
     try {
       session.listener.onClosed(reason);
@@ -198,20 +155,31 @@ public final class SttEngine implements AutoCloseable {
     }
   }
 
+  /** Marks the session closed and frees its slot; false if it was closed already. */
+  private boolean release(SttSession session) {
+    return slots.release(session.slot, session, () -> {
+      if (session.closed) {
+        return false;
+      }
+      session.closed = true;
+      return true;
+    });
+  }
+
   private void run() {
     long[] completedAt = new long[1];
     float[][] one = new float[1][];
-    while (running) {
+    while (slots.isRunning()) {
       SttSession[] batch = new SttSession[maxSessions];
       SttSession.Source[] sources = new SttSession.Source[maxSessions];
       float[][] pcm = new float[maxSessions][];
       List<SttSession> finished = new ArrayList<>();
       boolean any = false;
-      lock.lock();
+      slots.lock();
       try {
-        gather();
-        for (int s = 0; s < slots.length; s++) {
-          SttSession session = slots[s];
+        slots.gather(session -> session.closed ? -1 : session.readySince());
+        for (int s = 0; s < maxSessions; s++) {
+          SttSession session = slots.get(s);
           if (session == null || session.closed) {
             continue;
           }
@@ -231,16 +199,13 @@ public final class SttEngine implements AutoCloseable {
           }
         }
         if (!any && finished.isEmpty()) {
-          try {
-            work.await(20, TimeUnit.MILLISECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+          if (!slots.awaitWork(20)) {
             return;
           }
           continue;
         }
       } finally {
-        lock.unlock();
+        slots.unlock();
       }
       for (SttSession s : finished) {
         complete(s);
@@ -257,35 +222,6 @@ public final class SttEngine implements AutoCloseable {
             closeSession(s, "internal error: " + e.getMessage());
           }
         }
-      }
-    }
-  }
-
-  /** Under the lock: if some but not all sessions have a frame, wait up to the gather window. */
-  private void gather() {
-    while (running) {
-      long oldest = Long.MAX_VALUE;
-      boolean allReady = true;
-      for (SttSession session : slots) {
-        if (session == null || session.closed) {
-          continue;
-        }
-        long t = session.readySince();
-        if (t < 0) {
-          allReady = false;
-        } else {
-          oldest = Math.min(oldest, t);
-        }
-      }
-      long wait = GATHER_NANOS - (System.nanoTime() - oldest);
-      if (oldest == Long.MAX_VALUE || allReady || wait <= 0) {
-        return;
-      }
-      try {
-        work.awaitNanos(wait);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
       }
     }
   }
@@ -381,17 +317,8 @@ public final class SttEngine implements AutoCloseable {
       closeSession(session, "internal error: " + e.getMessage());
       return;
     }
-    lock.lock();
-    try {
-      if (session.closed) {
-        return;
-      }
-      session.closed = true;
-      if (slots[session.slot] == session) {
-        slots[session.slot] = null;
-      }
-    } finally {
-      lock.unlock();
+    if (!release(session)) {
+      return;
     }
     String reason = null;
     try {
@@ -409,19 +336,7 @@ public final class SttEngine implements AutoCloseable {
 
   /** Stops the loop and closes every session with {@code reason}; frees the engine's native state. */
   public void shutdown(String reason) {
-    List<SttSession> open = new ArrayList<>();
-    lock.lock();
-    try {
-      running = false;
-      work.signalAll();
-      for (SttSession s : slots) {
-        if (s != null) {
-          open.add(s);
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
+    List<SttSession> open = slots.stop();
     try {
       loop.join(5000);
     } catch (InterruptedException e) {
