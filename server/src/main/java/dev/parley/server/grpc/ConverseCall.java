@@ -44,7 +44,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
 
   private final DialogueService service;
   private final ServerCallStreamObserver<ConverseResponse> out;
-  private final Executor serial;
+  private final ResponseStream<ConverseResponse> responses;
   final String id;
 
   // Input side: gRPC delivers requests one at a time; the engine thread calls pump() too.
@@ -56,26 +56,26 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
   private boolean flushed;
   private volatile long lastMessageNanos = System.nanoTime();
 
-  // Output side: serial executor only.
+  // Output side: the response stream's serial executor only.
   private AudioStreamEncoder encoder;
   private boolean frameTiming;
-  private final ArrayDeque<ConverseResponse> unsent = new ArrayDeque<>();
-  private long deadlineMissesAtEnd;
-  private volatile boolean ended;
 
   ConverseCall(DialogueService service, ServerCallStreamObserver<ConverseResponse> out, Executor pool, String id) {
     this.service = service;
     this.out = out;
-    this.serial = new SerialExecutor(pool);
     this.id = id;
+    this.responses = new ResponseStream<>(out, pool, MAX_UNSENT_MESSAGES, this::release);
     out.disableAutoRequest();
-    out.setOnReadyHandler(() -> serial.execute(this::drain));
     out.setOnCancelHandler(() -> {
-      ended = true;
-      closeSession(); // cancelled or past its deadline: the slot is free at once
-      service.forget(this);
+      responses.cancelled();
+      release(); // cancelled or past its deadline: the slot is free at once
     });
     requestNext();
+  }
+
+  private void release() {
+    closeSession();
+    service.forget(this);
   }
 
   long idleNanos() {
@@ -90,7 +90,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
     synchronized (this) {
       requestOutstanding = false;
     }
-    if (ended) {
+    if (responses.isEnded()) {
       return;
     }
     try {
@@ -138,10 +138,10 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
         .setModelSampleRateHz(ProtoMapping.MODEL_RATE).setFrameRateHz(12.5)
         .setOutputFormat(ProtoMapping.proto(output)).setSampling(ProtoMapping.proto(options))
         .setServer(service.serverName()).build();
-    serial.execute(() -> {
+    responses.execute(() -> {
       encoder = enc;
       frameTiming = timing;
-      enqueue(ConverseResponse.newBuilder().setSession(info).build());
+      responses.send(ConverseResponse.newBuilder().setSession(info).build());
     });
     synchronized (this) {
       decoder = dec;
@@ -191,8 +191,8 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
     boolean request = false;
     boolean finish = false;
     synchronized (this) {
-      if (session == null || ended) {
-        request = session == null && !ended;
+      if (session == null || responses.isEnded()) {
+        request = session == null && !responses.isEnded();
       } else {
         int room = Math.max(2, session.maxQueuedFrames() - 5);
         while (!pending.isEmpty() && session.queuedFrames() < room) {
@@ -224,7 +224,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
 
   private void requestNext() {
     synchronized (this) {
-      if (requestOutstanding || ended) {
+      if (requestOutstanding || responses.isEnded()) {
         return;
       }
       requestOutstanding = true;
@@ -234,7 +234,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
 
   @Override
   public void onCompleted() {
-    if (ended) {
+    if (responses.isEnded()) {
       return;
     }
     try {
@@ -251,9 +251,8 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
 
   @Override
   public void onError(Throwable t) {
-    ended = true;
-    closeSession();
-    service.forget(this);
+    responses.cancelled();
+    release();
   }
 
   // ---- engine → client ------------------------------------------------------------------------
@@ -265,19 +264,19 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
 
   @Override
   public void onFrame(OutputFrame frame) {
-    serial.execute(() -> {
-      if (ended) {
+    responses.execute(() -> {
+      if (responses.isEnded()) {
         return;
       }
       encoder.write(frame.pcm(), 0, frame.pcm().length);
       if (!frame.text().isEmpty()) {
-        enqueue(ConverseResponse.newBuilder().setText(TextPiece.newBuilder().setText(frame.text())
+        responses.send(ConverseResponse.newBuilder().setText(TextPiece.newBuilder().setText(frame.text())
             .setFrameIndex(frame.index()).setTimeMs(frame.index() * 80)).build());
       }
       long latency = System.nanoTime() - frame.inputCompletedNanos();
       service.metrics().frameLatency(latency, frame.stepNanos(), frame.latencyNanos());
       if (frameTiming) {
-        enqueue(ConverseResponse.newBuilder().setTiming(FrameTiming.newBuilder().setFrameIndex(frame.index())
+        responses.send(ConverseResponse.newBuilder().setTiming(FrameTiming.newBuilder().setFrameIndex(frame.index())
             .setServerLatencyMs(latency / 1e6).setStepMs(frame.stepNanos() / 1e6)).build());
       }
     });
@@ -285,13 +284,13 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
 
   private void sendAudio(byte[] chunk) {
     service.metrics().bytesOut(chunk.length);
-    enqueue(ConverseResponse.newBuilder().setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(chunk)))
+    responses.send(ConverseResponse.newBuilder().setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(chunk)))
         .build());
   }
 
   @Override
   public void onClosed(String reason) {
-    if (reason == null || ended) {
+    if (reason == null || responses.isEnded()) {
       return;
     }
     Status status = reason.startsWith("server shutting down") ? Status.UNAVAILABLE
@@ -303,38 +302,21 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
   /** Every input frame is stepped: flush the encoder, send End, complete the call. */
   private void finish() {
     Session s = session;
-    serial.execute(() -> {
-      if (ended) {
+    responses.execute(() -> {
+      if (responses.isEnded()) {
         return;
       }
-      ended = true;
       encoder.finish();
-      enqueue(ConverseResponse.newBuilder().setEnd(End.newBuilder().setFrames(s.framesProduced())
+      responses.send(ConverseResponse.newBuilder().setEnd(End.newBuilder().setFrames(s.framesProduced())
           .setInputFrames(s.framesConsumed()).setDeadlineMisses(s.deadlineMisses())).build());
-      drainAll();
-      out.onCompleted();
-      closeSession();
-      service.forget(this);
+      responses.complete();
     });
   }
 
   /** An error for this call only: the status goes to the client and the session is freed. */
   void fail(Status status) {
-    serial.execute(() -> {
-      if (ended) {
-        return;
-      }
-      ended = true;
-      LOG.debug("{}: {}", id, status);
-      unsent.clear();
-      try {
-        out.onError(status.asRuntimeException());
-      } catch (IllegalStateException alreadyClosed) {
-        // the call was cancelled concurrently
-      }
-      closeSession();
-      service.forget(this);
-    });
+    LOG.debug("{}: {}", id, status);
+    responses.fail(status);
   }
 
   private void closeSession() {
@@ -344,33 +326,6 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
     }
     if (s != null && !s.isClosed()) {
       s.close();
-    }
-  }
-
-  // serial executor only
-  private void enqueue(ConverseResponse message) {
-    unsent.add(message);
-    drain();
-    if (unsent.size() > MAX_UNSENT_MESSAGES) {
-      ended = true;
-      unsent.clear();
-      out.onError(Status.RESOURCE_EXHAUSTED.withDescription(
-          "client is not reading: " + MAX_UNSENT_MESSAGES + " messages of output waiting").asRuntimeException());
-      closeSession();
-      service.forget(this);
-    }
-  }
-
-  private void drain() {
-    while (!unsent.isEmpty() && out.isReady() && !out.isCancelled()) {
-      out.onNext(unsent.poll());
-    }
-  }
-
-  /** At the end: what is left goes out regardless of readiness (bounded by MAX_UNSENT_MESSAGES). */
-  private void drainAll() {
-    while (!unsent.isEmpty() && !out.isCancelled()) {
-      out.onNext(unsent.poll());
     }
   }
 }

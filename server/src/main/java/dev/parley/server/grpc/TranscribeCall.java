@@ -25,7 +25,6 @@ import dev.parley.server.stt.SttWord;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.Executor;
 
@@ -37,7 +36,7 @@ import java.util.concurrent.Executor;
 final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttListener {
   private final TranscriptionService service;
   private final ServerCallStreamObserver<TranscribeResponse> out;
-  private final Executor serial;
+  private final ResponseStream<TranscribeResponse> responses;
   private final String id;
 
   private SttSession session;
@@ -46,20 +45,18 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
   private boolean requestOutstanding;
   private boolean endOfInput;
   private boolean endSent;
-  private int pauseEvery;
-  private volatile boolean ended;
-  private final ArrayDeque<TranscribeResponse> unsent = new ArrayDeque<>();
+  private int pauseEvery; // response stream's executor only
 
   TranscribeCall(TranscriptionService service, ServerCallStreamObserver<TranscribeResponse> out, Executor pool,
       String id) {
     this.service = service;
     this.out = out;
-    this.serial = new SerialExecutor(pool);
     this.id = id;
+    // Words and pause probabilities are small: hold more of them than of audio frames.
+    this.responses = new ResponseStream<>(out, pool, 10 * ConverseCall.MAX_UNSENT_MESSAGES, this::closeSession);
     out.disableAutoRequest();
-    out.setOnReadyHandler(() -> serial.execute(this::drain));
     out.setOnCancelHandler(() -> {
-      ended = true;
+      responses.cancelled();
       closeSession();
     });
     requestNext();
@@ -70,7 +67,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
     synchronized (this) {
       requestOutstanding = false;
     }
-    if (ended) {
+    if (responses.isEnded()) {
       return;
     }
     try {
@@ -116,9 +113,9 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
         .setEndOfTurnHead(options.endOfTurnHead()).setEndOfTurnThreshold((float) options.endOfTurnThreshold())
         .build();
     int every = config.getPauseProbabilitiesEverySteps();
-    serial.execute(() -> {
+    responses.execute(() -> {
       pauseEvery = every;
-      enqueue(TranscribeResponse.newBuilder().setSession(info).build());
+      responses.send(TranscribeResponse.newBuilder().setSession(info).build());
     });
     synchronized (this) {
       decoder = dec;
@@ -167,8 +164,8 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
   private void pump() {
     boolean request = false;
     synchronized (this) {
-      if (session == null || ended) {
-        request = session == null && !ended;
+      if (session == null || responses.isEnded()) {
+        request = session == null && !responses.isEnded();
       } else {
         boolean allIn = pending.pumpInto(session, Math.max(2, service.maxQueuedFrames() - 5));
         if (allIn && !endOfInput) {
@@ -186,7 +183,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
 
   private void requestNext() {
     synchronized (this) {
-      if (requestOutstanding || ended) {
+      if (requestOutstanding || responses.isEnded()) {
         return;
       }
       requestOutstanding = true;
@@ -196,7 +193,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
 
   @Override
   public void onCompleted() {
-    if (ended) {
+    if (responses.isEnded()) {
       return;
     }
     try {
@@ -216,7 +213,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
 
   @Override
   public void onError(Throwable t) {
-    ended = true;
+    responses.cancelled();
     closeSession();
   }
 
@@ -226,38 +223,38 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
   public void onStep(SttStep step) {
     pump();
     float[] prs = step.pauseProbabilities();
-    serial.execute(() -> {
+    responses.execute(() -> {
       if (pauseEvery > 0 && prs.length > 0 && step.index() % pauseEvery == 0) {
         PauseProbabilities.Builder p = PauseProbabilities.newBuilder().setStep(step.index());
         for (float v : prs) {
           p.addProbabilities(v);
         }
-        enqueue(TranscribeResponse.newBuilder().setPause(p).build());
+        responses.send(TranscribeResponse.newBuilder().setPause(p).build());
       }
     });
   }
 
   @Override
   public void onEndOfTurn(long stepIndex, float pauseProbability) {
-    serial.execute(() -> enqueue(TranscribeResponse.newBuilder()
+    responses.execute(() -> responses.send(TranscribeResponse.newBuilder()
         .setEndOfTurn(EndOfTurn.newBuilder().setStep(stepIndex).setProbability(pauseProbability)).build()));
   }
 
   @Override
   public void onWord(int index, String text, double startSeconds) {
-    serial.execute(() -> enqueue(TranscribeResponse.newBuilder()
+    responses.execute(() -> responses.send(TranscribeResponse.newBuilder()
         .setWord(Word.newBuilder().setIndex(index).setText(text).setStartS(startSeconds)).build()));
   }
 
   @Override
   public void onWordEnd(int index, double stopSeconds) {
-    serial.execute(() -> enqueue(TranscribeResponse.newBuilder()
+    responses.execute(() -> responses.send(TranscribeResponse.newBuilder()
         .setWordEnd(WordEnd.newBuilder().setIndex(index).setEndS(stopSeconds)).build()));
   }
 
   @Override
   public void onMarker(long markerId) {
-    serial.execute(() -> enqueue(TranscribeResponse.newBuilder().setMarker(Marker.newBuilder().setId(markerId))
+    responses.execute(() -> responses.send(TranscribeResponse.newBuilder().setMarker(Marker.newBuilder().setId(markerId))
         .build()));
   }
 
@@ -271,22 +268,13 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
       text.append(i == 0 ? "" : " ").append(w.text());
     }
     f.setText(text.toString());
-    serial.execute(() -> enqueue(TranscribeResponse.newBuilder().setFinal(f).build()));
+    responses.execute(() -> responses.send(TranscribeResponse.newBuilder().setFinal(f).build()));
   }
 
   @Override
   public void onClosed(String reason) {
     if (reason == null) {
-      serial.execute(() -> {
-        if (ended) {
-          return;
-        }
-        ended = true;
-        while (!unsent.isEmpty() && !out.isCancelled()) {
-          out.onNext(unsent.poll());
-        }
-        out.onCompleted();
-      });
+      responses.complete(); // after the FinalTranscript queued by onTranscript
       return;
     }
     Status status = reason.startsWith("server shutting down") ? Status.UNAVAILABLE
@@ -295,19 +283,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
   }
 
   void fail(Status status) {
-    serial.execute(() -> {
-      if (ended) {
-        return;
-      }
-      ended = true;
-      unsent.clear();
-      try {
-        out.onError(status.asRuntimeException());
-      } catch (IllegalStateException alreadyClosed) {
-        // cancelled concurrently
-      }
-      closeSession();
-    });
+    responses.fail(status);
   }
 
   private void closeSession() {
@@ -317,23 +293,6 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
     }
     if (s != null && !s.isClosed()) {
       s.close();
-    }
-  }
-
-  private void enqueue(TranscribeResponse message) {
-    if (ended) {
-      return;
-    }
-    unsent.add(message);
-    drain();
-    if (unsent.size() > ConverseCall.MAX_UNSENT_MESSAGES * 10) { // words and pauses are small
-      fail(Status.RESOURCE_EXHAUSTED.withDescription("client is not reading: its responses are piling up"));
-    }
-  }
-
-  private void drain() {
-    while (!unsent.isEmpty() && out.isReady() && !out.isCancelled()) {
-      out.onNext(unsent.poll());
     }
   }
 }
