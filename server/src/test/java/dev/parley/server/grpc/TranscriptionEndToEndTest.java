@@ -247,6 +247,10 @@ class TranscriptionEndToEndTest {
     // The WebSocket client hung up after the lag; gRPC's end of input also flushes the last word.
     assertThat(wsWords).isNotEmpty();
     assertThat(grpcWords.subList(0, wsWords.size())).isEqualTo(wsWords);
+    List<Double> wsStarts = c.of(AsrMessages.Out.Word.class).stream().map(AsrMessages.Out.Word::startTime).toList();
+    List<Double> grpcStarts = responses.stream().filter(TranscribeResponse::hasWord)
+        .map(r -> r.getWord().getStartS()).toList();
+    assertThat(grpcStarts.subList(0, wsStarts.size())).as("word start times").isEqualTo(wsStarts);
 
     // A POSTed WAV: the final transcript equals gRPC's.
     Path wav = dir.resolve("in.wav");
@@ -294,6 +298,39 @@ class TranscriptionEndToEndTest {
         .POST(HttpRequest.BodyPublishers.ofString("garbage")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(garbage.statusCode()).isEqualTo(400);
     assertThat(garbage.body()).contains("neither a WAV");
+  }
+
+  @Test
+  void grpcTranscriptionErrorsSayWhatIsWrong() throws Exception {
+    for (TranscribeRequest first : List.of(
+        TranscribeRequest.newBuilder().setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(new byte[4])))
+            .build(),
+        TranscribeRequest.newBuilder().setConfig(TranscribeConfig.getDefaultInstance()).build(),
+        TranscribeRequest.newBuilder().setConfig(TranscribeConfig.newBuilder().setInputFormat(
+            AudioFormat.newBuilder().setEncoding(Encoding.OPUS).setSampleRateHz(22050))).build())) {
+      CompletableFuture<Status> done = new CompletableFuture<>();
+      StreamObserver<TranscribeRequest> in = TranscriptionGrpc.newStub(channel).transcribe(new StreamObserver<>() {
+        @Override
+        public void onNext(TranscribeResponse r) {}
+
+        @Override
+        public void onError(Throwable t) {
+          done.complete(Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {
+          done.complete(Status.OK);
+        }
+      });
+      in.onNext(first);
+      Status s = done.get(10, TimeUnit.SECONDS);
+      assertThat(s.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(s.getDescription()).containsAnyOf("TranscribeConfig", "input_format", "22050");
+      in.onCompleted();
+    }
+    waitFor(() -> server.sttEngine().activeSessions() == 0);
+    assertThat(server.sttEngine().activeSessions()).isZero();
   }
 
   static float[] toArray(List<Float> values) {
