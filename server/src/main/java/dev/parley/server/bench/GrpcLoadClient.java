@@ -22,7 +22,7 @@ final class GrpcLoadClient implements LoadClient {
   private final StreamObserver<ConverseRequest> requests;
 
   GrpcLoadClient(int port, AtomicLong received) {
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor().build();
     AudioFormat ogg = AudioFormat.newBuilder().setEncoding(Encoding.OGG_OPUS).setSampleRateHz(24000).setChannels(1)
         .build();
     requests = DialogueGrpc.newStub(channel).converse(new StreamObserver<>() {

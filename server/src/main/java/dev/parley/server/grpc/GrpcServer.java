@@ -47,6 +47,9 @@ public final class GrpcServer implements AutoCloseable {
     ApiKeyInterceptor auth = new ApiKeyInterceptor(config.apiKeys(), metrics);
     NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
         .maxInboundMessageSize(config.maxMessageBytes())
+        // Handlers never block (audio decoding, queueing): run them on the transport's threads
+        // rather than hopping to an executor for every message.
+        .directExecutor()
         .addService(ServerInterceptors.intercept(dialogue != null ? dialogue : new NotLoadedServices.Dialogue(), auth))
         .addService(ServerInterceptors.intercept(new ModelsService(engine, sttEngine), auth))
         .addService(ServerInterceptors.intercept(sttEngine != null
