@@ -55,6 +55,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "20", paramLabel = "S", description = "How long each session streams (default: ${DEFAULT-VALUE}).")
   double seconds;
 
+  @Option(names = "--warmup-seconds", defaultValue = "5", paramLabel = "S",
+      description = "Seconds streamed before latencies count (JIT and sessions joining; default: ${DEFAULT-VALUE}).")
+  double warmUpSeconds;
+
   @Option(names = "--in", paramLabel = "WAV", description = "Audio each session streams, looped (default: a built-in voice-like signal).")
   Path in;
 
@@ -77,7 +81,7 @@ final class BenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--sessions must be at least 1 and --seconds positive");
     }
     float[] signal = in == null ? VoiceLikeSignal.generate(10 * 24000) : load(in);
-    int frames = (int) Math.ceil(seconds / 0.08);
+    int frames = (int) Math.ceil((seconds + warmUpSeconds) / 0.08);
     Map<String, Object> result = transport == Transport.grpc ? grpc(signal, frames) : ws(signal, frames);
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
@@ -124,9 +128,11 @@ final class BenchCommand implements Callable<Integer> {
     r.put("end_frames", endFrames); // output frames, as the server's End messages report them
     r.put("end_input_frames", endInputFrames); // input frames the server consumed (End.input_frames)
     r.put("deadline_misses", misses);
-    putPercentiles(r, "server_latency_ms", all.stream().flatMapToDouble(s -> DoubleStream.of(s.serverLatencies())).toArray());
-    putPercentiles(r, "client_latency_ms", all.stream().flatMapToDouble(s -> DoubleStream.of(s.clientLatencies())).toArray());
-    putPercentiles(r, "step_ms", all.stream().flatMapToDouble(s -> DoubleStream.of(s.stepTimes())).toArray());
+    // Per-frame series are in frame order: the warm-up's frames are left out.
+    int skip = (int) Math.round(warmUpSeconds / 0.08);
+    putPercentiles(r, "server_latency_ms", all.stream().flatMapToDouble(s -> after(skip, s.serverLatencies())).toArray());
+    putPercentiles(r, "client_latency_ms", all.stream().flatMapToDouble(s -> after(skip, s.clientLatencies())).toArray());
+    putPercentiles(r, "step_ms", all.stream().flatMapToDouble(s -> after(skip, s.stepTimes())).toArray());
     r.put("real_time_factor", mean(all.stream().mapToDouble(GrpcBenchSession::realTimeFactor).toArray()));
     r.put("errors", errors);
     return r;
@@ -202,6 +208,10 @@ final class BenchCommand implements Callable<Integer> {
     r.put("sessions", sessions);
     r.put("seconds", frames * 0.08);
     return r;
+  }
+
+  private static DoubleStream after(int skip, double[] series) {
+    return DoubleStream.of(series).skip(skip);
   }
 
   private static void putPercentiles(Map<String, Object> r, String name, double[] values) {
