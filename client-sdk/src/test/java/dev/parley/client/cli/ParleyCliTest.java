@@ -150,14 +150,16 @@ class ParleyCliTest {
   @Test
   void benchJsonReportsLatenciesFramesAndMisses() throws Exception {
     try (FakeParleyServer server = FakeParleyServer.echo()) {
-      Run r = run("bench", "--server", server.target(), "--sessions", "2", "--seconds", "1", "--json", "--no-progress");
+      Run r = run("bench", "--server", server.target(), "--sessions", "2", "--seconds", "1", "--warmup-seconds", "0.4",
+          "--json", "--no-progress");
       assertThat(r.status()).as(r.err()).isZero();
       JsonNode j = new ObjectMapper().readTree(r.out());
       assertThat(j.get("sessions").asInt()).isEqualTo(2);
-      assertThat(j.get("frames_in").asLong()).isEqualTo(2 * 13);
-      assertThat(j.get("frames_out").asLong()).isEqualTo(2 * 13); // the echo answers every frame
-      assertThat(j.get("end_frames").asLong()).isEqualTo(2 * 13);
-      assertThat(j.get("end_input_frames").asLong()).isEqualTo(2 * 13);
+      // 1.4 s streamed: 18 frames per session, of which the first 5 (0.4 s) are warm-up.
+      assertThat(j.get("frames_in").asLong()).isEqualTo(2 * 18);
+      assertThat(j.get("frames_out").asLong()).isEqualTo(2 * 18); // the echo answers every frame
+      assertThat(j.get("end_frames").asLong()).isEqualTo(2 * 18);
+      assertThat(j.get("end_input_frames").asLong()).isEqualTo(2 * 18);
       assertThat(j.get("deadline_misses").asLong()).isZero();
       assertThat(j.get("server_latency_ms").get("count").asInt()).isEqualTo(26);
       // The stand-in reports 5, 6 or 7 ms.
