@@ -159,7 +159,9 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
     }
     service.metrics().bytesIn(data.size());
     synchronized (this) {
+      long t0 = System.nanoTime();
       decoder.feed(data.toByteArray());
+      service.metrics().audioIn(System.nanoTime() - t0);
     }
   }
 
@@ -268,7 +270,9 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
       if (responses.isEnded()) {
         return;
       }
+      long t0 = System.nanoTime();
       encoder.write(frame.pcm(), 0, frame.pcm().length);
+      service.metrics().audioOut(System.nanoTime() - t0);
       if (!frame.text().isEmpty()) {
         responses.send(ConverseResponse.newBuilder().setText(TextPiece.newBuilder().setText(frame.text())
             .setFrameIndex(frame.index()).setTimeMs(frame.index() * 80)).build());

@@ -132,7 +132,9 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
     }
     service.metrics().bytesIn(data.length);
     synchronized (this) {
+      long t0 = System.nanoTime();
       decoder.feed(data);
+      service.metrics().audioIn(System.nanoTime() - t0);
     }
   }
 

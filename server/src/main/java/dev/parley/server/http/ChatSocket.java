@@ -82,7 +82,9 @@ final class ChatSocket extends SimpleChannelInboundHandler<WebSocketFrame> imple
       if (kind == ChatProtocol.AUDIO) {
         byte[] page = ByteBufUtil.getBytes(content);
         try {
+          long t0 = System.nanoTime();
           reader.feed(page, 0, page.length);
+          metrics.audioIn(System.nanoTime() - t0);
         } catch (AudioFormatException e) {
           fail("undecodable audio: " + e.getMessage());
         }
@@ -139,7 +141,9 @@ final class ChatSocket extends SimpleChannelInboundHandler<WebSocketFrame> imple
         return; // drop this frame's audio rather than buffer without limit
       }
       unreadFrames = 0;
+      long t0 = System.nanoTime();
       writer.write(frame.pcm());
+      metrics.audioOut(System.nanoTime() - t0);
       if (!frame.text().isEmpty()) {
         send(ChatProtocol.TEXT, frame.text().getBytes(StandardCharsets.UTF_8));
       }

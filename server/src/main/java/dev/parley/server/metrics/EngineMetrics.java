@@ -26,6 +26,8 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
   private final Timer lm;
   private final Timer decode;
   private final Timer step;
+  private final Timer audioIn;
+  private final Timer audioOut;
   private final Timer frameLatency;
   private final Timer frameOverhead;
   private final DistributionSummary batch;
@@ -45,6 +47,8 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
     lm = stage("lm");
     decode = stage("mimi_decode");
     step = stage("step");
+    audioIn = stage("audio_in");
+    audioOut = stage("audio_out");
     frameLatency = Timer.builder("parley_frame_latency").description("input frame complete to output frame ready")
         .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
     frameOverhead = Timer.builder("parley_frame_overhead")
@@ -97,6 +101,16 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
     if (reason != null) {
       closedWithError.increment();
     }
+  }
+
+  /** Decoding one client message of audio (Ogg Opus, Opus or PCM with resampling) to 24 kHz. */
+  public void audioIn(long nanos) {
+    audioIn.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Encoding one output frame to the client's format (Ogg Opus for /api/chat). */
+  public void audioOut(long nanos) {
+    audioOut.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   public void rejected() {

@@ -389,6 +389,7 @@ class ChatServerTest {
     assertThat(get(base + "/readyz").body()).contains("ready");
     assertThat(get(base + "/api/info").body()).contains("\"model\":\"demo\"", "\"max_sessions\":2");
     assertThat(get(base + "/metrics").body()).contains("parley_sessions_active", "parley_stage_lm_seconds",
+        "parley_stage_audio_in_seconds", "parley_stage_audio_out_seconds", "parley_frame_overhead_seconds",
         "parley_deadline_misses_total", "jvm_memory_used_bytes");
     assertThat(get(base + "/nope").statusCode()).isEqualTo(404);
   }
