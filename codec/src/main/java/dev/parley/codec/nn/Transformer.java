@@ -15,10 +15,19 @@ public final class Transformer {
 
   /** {@code prefix} up to the layer list, e.g. {@code encoder_transformer.transformer.} */
   public Transformer(Parameters p, String prefix, TransformerConfig cfg) {
+    this(p, prefix, cfg, false);
+  }
+
+  /**
+   * With {@code crossAttention}, every layer has a cross-attention block; its source is given to
+   * {@link #forward(NDArray, NDArray)} or, when streaming, set once per slot with
+   * {@link State#setCrossSource}.
+   */
+  public Transformer(Parameters p, String prefix, TransformerConfig cfg, boolean crossAttention) {
     this.cfg = cfg;
     this.layers = new TransformerLayer[cfg.numLayers()];
     for (int i = 0; i < layers.length; i++) {
-      layers[i] = new TransformerLayer(p, prefix + "layers." + i + ".", cfg);
+      layers[i] = new TransformerLayer(p, prefix + "layers." + i + ".", cfg, crossAttention);
     }
     this.rope = cfg.usesRope() ? new RotaryEmbedding(cfg.headDim(), cfg.maxPeriod()) : null;
   }
@@ -27,8 +36,17 @@ public final class Transformer {
     return cfg;
   }
 
+  public boolean hasCrossAttention() {
+    return layers.length > 0 && layers[0].hasCrossAttention();
+  }
+
   /** Whole sequence at positions 0..T-1 (the reference's non-streaming call). */
   public NDArray forward(NDArray x) {
+    return forward(x, null);
+  }
+
+  /** Whole sequence with the cross-attention source [B, S, D] (null without cross-attention). */
+  public NDArray forward(NDArray x, NDArray crossSource) {
     int t = Math.toIntExact(x.getShape().get(1));
     AttentionStep step = AttentionStep.wholeSequence(x.getManager(), t, cfg.causal(), cfg.context(), rope)
         .withMaskType(x.getDataType());
@@ -36,7 +54,15 @@ public final class Transformer {
       x = x.add(sinEmbedding(x.getManager(), new long[] {0}, t));
     }
     for (TransformerLayer layer : layers) {
-      x = layer.forward(x, step, null);
+      if (layer.hasCrossAttention()) {
+        if (crossSource == null) {
+          throw new IllegalArgumentException("this transformer has cross-attention: a source is required");
+        }
+        NDArray[] kv = layer.crossKeysValues(crossSource);
+        x = layer.forward(x, step, null, kv[0], kv[1]);
+      } else {
+        x = layer.forward(x, step, null);
+      }
     }
     return x;
   }
@@ -51,7 +77,14 @@ public final class Transformer {
       x = x.add(sinEmbedding(m, state.offsets, t));
     }
     for (int i = 0; i < layers.length; i++) {
-      x = layers[i].forward(x, step, state.caches[i]);
+      if (layers[i].hasCrossAttention()) {
+        if (state.crossKeys == null) {
+          throw new IllegalStateException("cross-attention source not set (State.setCrossSource)");
+        }
+        x = layers[i].forward(x, step, state.caches[i], state.crossKeys[i], state.crossValues[i]);
+      } else {
+        x = layers[i].forward(x, step, state.caches[i]);
+      }
     }
     for (int b = 0; b < state.offsets.length; b++) {
       if (mask.isActive(b)) {
@@ -102,8 +135,14 @@ public final class Transformer {
     final KvCache[] caches;
     final int capacity;
     int offsetCpu;
+    private final NDManager manager;
+    private final ai.djl.ndarray.types.DataType type;
+    NDArray[] crossKeys; // per layer [B, H, S, Dh], allocated by the first setCrossSource
+    NDArray[] crossValues;
 
     State(NDManager manager, int batch, ai.djl.ndarray.types.DataType type, int capacity) {
+      this.manager = manager;
+      this.type = type;
       this.capacity = capacity;
       this.offsets = new long[batch];
       this.caches = new KvCache[layers.length];
@@ -126,6 +165,44 @@ public final class Transformer {
 
     public long offset(int slot) {
       return offsets[slot];
+    }
+
+    /**
+     * Computes every layer's cross-attention keys and values of {@code source} [1, S, D] once and
+     * stores them for {@code slot} (the reference's cached {@code k_cross}/{@code v_cross}). Every
+     * slot of a state shares the same source length S, fixed by the first call.
+     */
+    public void setCrossSource(int slot, NDArray source) {
+      if (!hasCrossAttention()) {
+        throw new IllegalStateException("this transformer has no cross-attention");
+      }
+      Shape s = source.getShape();
+      if (s.dimension() != 3 || s.get(0) != 1 || s.get(2) != cfg.dModel()) {
+        throw new IllegalArgumentException("cross-attention source must be [1, S, " + cfg.dModel() + "], got " + s);
+      }
+      long len = s.get(1);
+      if (crossKeys == null) {
+        crossKeys = new NDArray[layers.length];
+        crossValues = new NDArray[layers.length];
+        Shape shape = new Shape(offsets.length, cfg.numHeads(), len, cfg.headDim());
+        for (int i = 0; i < layers.length; i++) {
+          crossKeys[i] = manager.zeros(shape, type);
+          crossValues[i] = manager.zeros(shape, type);
+          // State, not per-call: a caller's open NDScope must not close them.
+          ai.djl.ndarray.NDScope.unregister(crossKeys[i], crossValues[i]);
+        }
+      } else if (crossKeys[0].getShape().get(2) != len) {
+        throw new IllegalArgumentException("cross-attention source length " + len + " differs from this state's "
+            + crossKeys[0].getShape().get(2));
+      }
+      try (ai.djl.ndarray.NDScope ignored = new ai.djl.ndarray.NDScope()) {
+        NDArray src = source.getDataType() == type ? source : source.toType(type, false);
+        for (int i = 0; i < layers.length; i++) {
+          NDArray[] kv = layers[i].crossKeysValues(src);
+          crossKeys[i].set(new ai.djl.ndarray.index.NDIndex("{}:{}", slot, slot + 1), kv[0]);
+          crossValues[i].set(new ai.djl.ndarray.index.NDIndex("{}:{}", slot, slot + 1), kv[1]);
+        }
+      }
     }
   }
 }

@@ -35,10 +35,38 @@ public record LmConfig(
     int[] depformerWeightsPerStepSchedule,
     Integer depformerLowRankEmbeddings,
     String depformerNorm,
-    TransformerConfig depformer) {
+    TransformerConfig depformer,
+    boolean crossAttention) {
 
-  /** Keys that belong to speech synthesis conditioning (a later engine), rejected clearly for now. */
-  private static final Set<String> CONDITIONING_KEYS = Set.of("conditioners", "fuser", "cross_attention");
+  /**
+   * Conditioning keys. {@code cross_attention} is part of the LM (a cross-attention block in every
+   * temporal transformer layer); {@code conditioners} and {@code fuser} describe the condition
+   * provider, read by {@code dev.parley.server.tts.TtsConfig} — a model with conditioners must be
+   * loaded through {@code TtsModel}, since {@link LmModel#load} finds their weights unexpected.
+   */
+  private static final Set<String> CONDITIONING_KEYS = Set.of("conditioners", "fuser");
+
+  /** Without cross-attention (every model but the TTS ones). */
+  public LmConfig(int[] delays, int nQ, int depQ, int card, int textCard, int textCardOut,
+      boolean demuxSecondTextStream, int dim, int existingTextPaddingId, int existingTextEndPaddingId,
+      int extraHeadsNumHeads, int extraHeadsDim, TransformerConfig transformer, int depformerDim,
+      boolean depformerMultiLinear, boolean depformerWeightsPerStep, int[] depformerWeightsPerStepSchedule,
+      Integer depformerLowRankEmbeddings, String depformerNorm, TransformerConfig depformer) {
+    this(delays, nQ, depQ, card, textCard, textCardOut, demuxSecondTextStream, dim, existingTextPaddingId,
+        existingTextEndPaddingId, extraHeadsNumHeads, extraHeadsDim, transformer, depformerDim, depformerMultiLinear,
+        depformerWeightsPerStep, depformerWeightsPerStepSchedule, depformerLowRankEmbeddings, depformerNorm, depformer,
+        false);
+  }
+
+  /** Whether the config carries conditioners or a fuser (a TTS model, read with its conditioners). */
+  public static boolean hasConditioning(JsonNode c) {
+    for (String k : CONDITIONING_KEYS) {
+      if (c.hasNonNull(k) && !(c.get(k).isBoolean() && !c.get(k).asBoolean())) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   public LmConfig {
     if (delays.length != nQ + 1) {
@@ -150,11 +178,6 @@ public record LmConfig(
   }
 
   public static LmConfig fromJson(JsonNode c) {
-    for (String k : CONDITIONING_KEYS) {
-      if (c.hasNonNull(k) && !(c.get(k).isBoolean() && !c.get(k).asBoolean())) {
-        throw new IllegalArgumentException("config key '" + k + "' (speech-synthesis conditioning) is not supported yet");
-      }
-    }
     if (c.path("norm_emb").asBoolean(false)) {
       throw new IllegalArgumentException("norm_emb=true is not supported (no released model uses it)");
     }
@@ -216,7 +239,8 @@ public record LmConfig(
         c.path("extra_heads_num_heads").asInt(0), c.path("extra_heads_dim").asInt(6), main, depDim,
         c.path("depformer_multi_linear").asBoolean(false), perStep, schedule,
         c.hasNonNull("depformer_low_rank_embeddings") ? c.get("depformer_low_rank_embeddings").asInt() : null,
-        c.hasNonNull("depformer_norm") ? c.get("depformer_norm").asText() : null, dep);
+        c.hasNonNull("depformer_norm") ? c.get("depformer_norm").asText() : null, dep,
+        c.path("cross_attention").asBoolean(false));
   }
 
   private static int requireKey(JsonNode c, String key) {

@@ -51,7 +51,7 @@ public final class LmModel {
     }
     audioTable = p.materialized() && emb.length > 0 ? ScaledEmbedding.stack(emb) : null;
     textEmb = new ScaledEmbedding(p, "text_emb.", cfg.textCard() + 1L, dim, null, cfg.demuxSecondTextStream());
-    transformer = new Transformer(p, "transformer.", cfg.transformer());
+    transformer = new Transformer(p, "transformer.", cfg.transformer(), cfg.crossAttention());
     outNorm = Norm.create(cfg.transformer().norm(), p, "out_norm.", dim);
     textLinear = p.get("text_linear.weight", cfg.textCardOut(), dim);
     int depQ = cfg.depQ();
@@ -94,6 +94,10 @@ public final class LmModel {
   /** Loads a Kyutai LM checkpoint (BF16/F16/F32), failing once with every mismatch listed. */
   public static LmModel load(Path weights, LmConfig cfg, NDManager manager, DataType dataType) throws IOException {
     try (SafeTensorsFile file = SafeTensorsFile.open(weights)) {
+      if (file.tensors().keySet().stream().anyMatch(k -> k.startsWith("condition_provider."))) {
+        throw new IllegalArgumentException(weights + " has conditioners (a speech-synthesis model): load it with "
+            + "dev.parley.server.tts.TtsModel");
+      }
       CheckpointParameters p = new CheckpointParameters(file, manager, dataType, Map.of());
       LmModel model = new LmModel(cfg, p, dataType);
       p.verify();
@@ -113,18 +117,18 @@ public final class LmModel {
     return dataType;
   }
 
-  Transformer transformer() {
+  public Transformer transformer() {
     return transformer;
   }
 
-  Transformer depformer() {
+  public Transformer depformer() {
     return depformer;
   }
 
   // ---- building blocks shared by streaming and teacher-forced paths ----------------------------
 
   /** Sum of every stream's embedding; tokens[b][k][t] → [B, T, dim]. */
-  NDArray embed(NDManager m, long[][][] tokens) {
+  public NDArray embed(NDManager m, long[][][] tokens) {
     int b = tokens.length;
     int t = tokens[0][0].length;
     NDArray text = textEmb.lookup(m, row(tokens, 0), b, t);
@@ -180,22 +184,22 @@ public final class LmModel {
   }
 
   /** Final norm of the temporal transformer's output. */
-  NDArray outNorm(NDArray x) {
+  public NDArray outNorm(NDArray x) {
     return outNorm.apply(x);
   }
 
-  NDArray textLogits(NDArray transformerOut) {
+  public NDArray textLogits(NDArray transformerOut) {
     return Ops.linear(transformerOut, textLinear);
   }
 
   /** Input of depformer position {@code k}: its projection of the transformer output plus the token's embedding. */
-  NDArray depformerInput(NDManager m, int k, NDArray transformerOut, long[] tokens, long... shape) {
+  public NDArray depformerInput(NDManager m, int k, NDArray transformerOut, long[] tokens, long... shape) {
     NDArray in = Ops.linear(transformerOut, depformerIn[cfg.depformerInIndex(k)]);
     ScaledEmbedding e = k == 0 ? depformerTextEmb : depformerEmb[k - 1];
     return in.add(e.lookup(m, tokens, shape));
   }
 
-  NDArray audioLogits(int k, NDArray depformerOut) {
+  public NDArray audioLogits(int k, NDArray depformerOut) {
     NDArray x = depformerNorms[k] == null ? depformerOut : depformerNorms[k].apply(depformerOut);
     return Ops.linear(x, linears[k]);
   }
@@ -296,16 +300,16 @@ public final class LmModel {
   }
 
   /** The start-of-sequence token of stream k (text_card for text, card for audio). */
-  long initialToken(int k) {
+  public long initialToken(int k) {
     return k == 0 ? cfg.textCard() : cfg.card();
   }
 
   /** Temporal transformer step over [B, 1, dim] inputs with the generator's per-slot state. */
-  NDArray transformerStep(NDArray input, Transformer.State state, ExecMask mask) {
+  public NDArray transformerStep(NDArray input, Transformer.State state, ExecMask mask) {
     return outNorm(transformer.step(input, state, mask));
   }
 
-  NDArray depformerStep(NDArray input, Transformer.State state) {
+  public NDArray depformerStep(NDArray input, Transformer.State state) {
     return depformer.step(input, state, ExecMask.all(Math.toIntExact(input.getShape().get(0))));
   }
 

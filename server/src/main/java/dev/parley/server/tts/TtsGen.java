@@ -1,0 +1,262 @@
+package dev.parley.server.tts;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.parley.codec.nn.ExecMask;
+import dev.parley.codec.nn.Transformer;
+import dev.parley.server.lm.LmConfig;
+import dev.parley.server.lm.LmModel;
+import dev.parley.server.lm.SamplingParams;
+import dev.parley.server.lm.TokenSampler;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Streaming TTS generation for B independent slots: the reference's {@code LMGen} as
+ * {@code TTSModel.generate} drives it (cfg_coef 1). Per slot: the fused {@code sum} condition is
+ * added to every step's input and the {@code cross} condition's keys/values are computed once at
+ * {@link #start}; each step samples the text token, lets a {@link TextHook} (the TTS state machine)
+ * replace it — the replacement is what the depformer sees and the next step's text input — then
+ * runs the depformer unless the slot is still within {@code delaySteps} (−1 tokens instead), and
+ * zeroes (−1) audio token k while {@code offset < delays[1+k] + delaySteps}. The audio streams the
+ * model reads but does not generate ({@code n_q − dep_q}) are fed −1.
+ */
+public final class TtsGen implements AutoCloseable {
+  public static final long UNGENERATED = -2;
+  public static final long ZERO = -1;
+
+  /** Replaces the sampled text token of a slot (the reference's {@code on_text_hook}). */
+  @FunctionalInterface
+  public interface TextHook {
+    long onText(int slot, long offset, long sampled);
+  }
+
+  private final TtsModel model;
+  private final LmModel lm;
+  private final LmConfig cfg;
+  private final int batch;
+  private final int delaySteps;
+  private final NDManager manager;
+  private final Transformer.State mainState;
+  private final Transformer.State depState;
+  private final NDArray conditionSum; // [B, 1, dim] in the LM's type, or null
+  private final long[][][] cache; // [B][K][CT]
+  private final long[] offsets;
+  private final SamplingParams[] textParams;
+  private final SamplingParams[] audioParams;
+  private final float[] paddingBonus;
+  private final SplittableRandom[] random;
+  private final int padId;
+
+  public TtsGen(TtsModel model, int batch, NDManager parent) {
+    this.model = model;
+    this.lm = model.lm();
+    this.cfg = lm.config();
+    this.batch = batch;
+    this.delaySteps = model.config().delaySteps();
+    this.manager = parent.newSubManager();
+    this.mainState = lm.transformer().newState(manager, batch, lm.dataType());
+    this.depState = cfg.depQ() > 0 ? lm.depformer().newState(manager, batch, lm.dataType(), cfg.depQ()) : null;
+    this.conditionSum = model.config().fuser().sum().isEmpty() ? null
+        : manager.zeros(new Shape(batch, 1, cfg.dim()), lm.dataType());
+    this.cache = new long[batch][cfg.numCodebooks()][cfg.maxDelay() + 2];
+    this.offsets = new long[batch];
+    this.textParams = new SamplingParams[batch];
+    this.audioParams = new SamplingParams[batch];
+    this.paddingBonus = new float[batch];
+    this.random = new SplittableRandom[batch];
+    this.padId = cfg.existingTextPaddingId();
+    for (int b = 0; b < batch; b++) {
+      textParams[b] = SamplingParams.GREEDY;
+      audioParams[b] = SamplingParams.GREEDY;
+      random[b] = new SplittableRandom(b);
+      reset(b);
+    }
+  }
+
+  public int batch() {
+    return batch;
+  }
+
+  public int delaySteps() {
+    return delaySteps;
+  }
+
+  public TtsModel model() {
+    return model;
+  }
+
+  /**
+   * Starts {@code slot} afresh with its conditions (computed once here: the sum condition and every
+   * layer's cross-attention keys/values), sampling settings, seed and pad-logit bonus.
+   */
+  public void start(int slot, ConditionAttributes attributes, SamplingParams text, SamplingParams audio, long seed,
+      float padBonus) {
+    try (NDScope ignored = new NDScope(); NDManager scope = manager.newSubManager()) {
+      Conditioners.Conditions c = model.conditioners().compute(scope, attributes);
+      if (conditionSum != null) {
+        conditionSum.set(new NDIndex("{}:{}", slot, slot + 1), Conditioners.as(c.sum(), lm.dataType()));
+      }
+      if (c.cross() != null) {
+        mainState.setCrossSource(slot, Conditioners.as(c.cross(), lm.dataType()));
+      }
+    }
+    textParams[slot] = text;
+    audioParams[slot] = audio;
+    paddingBonus[slot] = padBonus;
+    random[slot] = new SplittableRandom(seed);
+    reset(slot);
+  }
+
+  private void reset(int slot) {
+    offsets[slot] = 0;
+    for (long[] row : cache[slot]) {
+      Arrays.fill(row, UNGENERATED);
+    }
+    mainState.reset(slot);
+  }
+
+  public long offset(int slot) {
+    return offsets[slot];
+  }
+
+  /**
+   * What one step produced, per slot. {@code textLogits} [B·text_card_out] before the pad bonus;
+   * {@code audioLogits[k]} [B·card], NaN for slots whose depformer did not run.
+   */
+  public record Step(
+      long[] offset,
+      long[] textSampled,
+      long[] textInput,
+      boolean[] depformerRan,
+      long[][] audioSampled,
+      long[][] audioTokens,
+      float[] textLogits,
+      float[][] audioLogits,
+      long[][] frame,
+      boolean[] produced) {}
+
+  public Step step(boolean[] active, TextHook hook) {
+    if (active.length != batch) {
+      throw new IllegalArgumentException("expected " + batch + " slots");
+    }
+    int kk = cfg.numCodebooks();
+    int depQ = cfg.depQ();
+    int ct = cfg.maxDelay() + 2;
+    int[] delays = cfg.delays();
+    long[][][] input = new long[batch][kk][1];
+    boolean runDepformer = false;
+    boolean[] depRan = new boolean[batch];
+    long[] stepOffset = offsets.clone();
+    for (int b = 0; b < batch; b++) {
+      if (active[b]) {
+        for (int s = depQ + 1; s < kk; s++) {
+          cache[b][s][(int) ((offsets[b] + delays[s]) % ct)] = ZERO;
+        }
+        depRan[b] = depQ > 0 && offsets[b] >= delaySteps;
+        runDepformer |= depRan[b];
+      }
+      for (int k = 0; k < kk; k++) {
+        boolean init = !active[b] || offsets[b] <= delays[k];
+        long tok = init ? lm.initialToken(k) : cache[b][k][(int) (offsets[b] % ct)];
+        if (tok == UNGENERATED) {
+          throw new IllegalStateException("slot " + b + " stream " + k + ": no token at step " + offsets[b]);
+        }
+        input[b][k][0] = tok;
+      }
+    }
+    ExecMask mask = ExecMask.of(active);
+    long[] sampled = new long[batch];
+    long[] textInput = new long[batch];
+    long[][] audioSampled = new long[batch][depQ];
+    long[][] audio = new long[batch][depQ];
+    float[] textLogits;
+    float[][] audioLogits = new float[depQ][];
+    try (NDScope ignored = new NDScope(); NDManager scope = manager.newSubManager()) {
+      NDArray in = lm.embed(scope, input);
+      if (conditionSum != null) {
+        in = in.add(conditionSum);
+      }
+      NDArray out = lm.transformerStep(in, mainState, mask);
+      textLogits = lm.textLogits(out).toType(DataType.FLOAT32, false).toFloatArray();
+      int vocab = cfg.textCardOut();
+      for (int b = 0; b < batch; b++) {
+        if (!active[b]) {
+          continue;
+        }
+        float[] logits = textLogits;
+        if (paddingBonus[b] != 0) {
+          logits = Arrays.copyOfRange(textLogits, b * vocab, (b + 1) * vocab);
+          logits[padId] += paddingBonus[b];
+          sampled[b] = TokenSampler.sample(logits, 0, vocab, textParams[b], random[b]);
+        } else {
+          sampled[b] = TokenSampler.sample(logits, b * vocab, vocab, textParams[b], random[b]);
+        }
+        textInput[b] = hook == null ? sampled[b] : hook.onText(b, offsets[b], sampled[b]);
+      }
+      if (runDepformer) {
+        depState.resetAll();
+        long[] prev = textInput;
+        for (int k = 0; k < depQ; k++) {
+          NDArray dIn = lm.depformerInput(scope, k, out, prev, batch, 1);
+          NDArray logits = lm.audioLogits(k, lm.depformerStep(dIn, depState));
+          audioLogits[k] = logits.toType(DataType.FLOAT32, false).toFloatArray();
+          long[] next = new long[batch];
+          for (int b = 0; b < batch; b++) {
+            if (depRan[b]) {
+              next[b] = TokenSampler.sample(audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]);
+            } else {
+              Arrays.fill(audioLogits[k], b * cfg.card(), (b + 1) * cfg.card(), Float.NaN);
+              next[b] = 0; // a valid id for the batch's next depformer input; never used
+            }
+            audioSampled[b][k] = depRan[b] ? next[b] : ZERO;
+          }
+          prev = next;
+        }
+      } else {
+        for (int k = 0; k < depQ; k++) {
+          audioLogits[k] = new float[batch * cfg.card()];
+          Arrays.fill(audioLogits[k], Float.NaN);
+        }
+        for (long[] row : audioSampled) {
+          Arrays.fill(row, ZERO);
+        }
+      }
+    }
+    long[][] frame = new long[batch][depQ + 1];
+    boolean[] produced = new boolean[batch];
+    int maxDelay = cfg.maxDelay();
+    for (int b = 0; b < batch; b++) {
+      if (!active[b]) {
+        Arrays.fill(frame[b], UNGENERATED);
+        Arrays.fill(audio[b], UNGENERATED);
+        continue;
+      }
+      for (int k = 0; k < depQ; k++) {
+        // _on_audio_hook: the audio lags the text by delay_steps on top of the acoustic delays.
+        audio[b][k] = offsets[b] < delays[1 + k] + delaySteps ? ZERO : audioSampled[b][k];
+      }
+      offsets[b]++;
+      int col = (int) (offsets[b] % ct);
+      cache[b][0][col] = textInput[b];
+      for (int k = 0; k < depQ; k++) {
+        cache[b][1 + k][col] = audio[b][k];
+      }
+      produced[b] = offsets[b] > maxDelay;
+      for (int k = 0; k <= depQ; k++) {
+        frame[b][k] = produced[b] ? cache[b][k][(int) ((offsets[b] - maxDelay + delays[k]) % ct)] : UNGENERATED;
+      }
+    }
+    return new Step(stepOffset, sampled, textInput, depRan, audioSampled, audio, textLogits, audioLogits, frame,
+        produced);
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}
