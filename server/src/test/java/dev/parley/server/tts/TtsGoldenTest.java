@@ -204,6 +204,28 @@ class TtsGoldenTest {
     }
   }
 
+  /** The reference's pcm: streaming Mimi over frames[delay_steps:], clipped to [-1, 1]. */
+  @Test
+  void pcmOfTheFramesMatchesReference() throws IOException {
+    long[] frames = gen.longs("frames");
+    int count = frames.length / 9;
+    dev.parley.codec.mimi.MimiModel mimi = dev.parley.codec.mimi.MimiModel.load(Golden.path("mimi_tiny.safetensors"),
+        dev.parley.codec.mimi.MimiConfig.fromJson(Golden.path("mimi_tiny.config.json")), manager, DataType.FLOAT32);
+    assertThat(mimi.numCodebooks()).isEqualTo(Q);
+    float[] pcm = new float[(count - cfg.delaySteps()) * mimi.frameSize()];
+    try (dev.parley.codec.mimi.MimiStreams streams = mimi.newStreams(manager, 1)) {
+      for (int j = cfg.delaySteps(); j < count; j++) {
+        long[] codes = Arrays.copyOfRange(frames, j * 9 + 1, (j + 1) * 9);
+        float[] out = mimi.decodeFrame(new long[][] {codes}, streams, dev.parley.codec.nn.ExecMask.all(1))[0];
+        for (int i = 0; i < out.length; i++) {
+          pcm[(j - cfg.delaySteps()) * mimi.frameSize() + i] = Math.max(-1f, Math.min(1f, out[i]));
+        }
+      }
+    }
+    double err = Golden.assertClose("pcm", pcm, gen.floats("pcm"));
+    System.out.printf("TTS pcm: max abs err %.3g over %d samples%n", err, pcm.length);
+  }
+
   static List<Long> boxed(long[] v) {
     List<Long> out = new ArrayList<>();
     for (long x : v) {
