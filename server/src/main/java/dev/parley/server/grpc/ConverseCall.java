@@ -43,7 +43,6 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
   static final int MAX_UNSENT_MESSAGES = 100;
 
   private final DialogueService service;
-  private final ServerCallStreamObserver<ConverseResponse> out;
   private final ResponseStream<ConverseResponse> responses;
   final String id;
 
@@ -51,7 +50,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
   private Session session;
   private AudioStreamDecoder decoder;
   private final ArrayDeque<float[]> pending = new ArrayDeque<>();
-  private boolean requestOutstanding;
+  private final RequestMeter requests;
   private boolean endOfInput;
   private boolean flushed;
   private volatile long lastMessageNanos = System.nanoTime();
@@ -62,10 +61,9 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
 
   ConverseCall(DialogueService service, ServerCallStreamObserver<ConverseResponse> out, Executor pool, String id) {
     this.service = service;
-    this.out = out;
     this.id = id;
     this.responses = new ResponseStream<>(out, pool, MAX_UNSENT_MESSAGES, this::release);
-    out.disableAutoRequest();
+    this.requests = new RequestMeter(out, responses);
     out.setOnCancelHandler(() -> {
       responses.cancelled();
       release(); // cancelled or past its deadline: the slot is free at once
@@ -87,9 +85,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
   @Override
   public void onNext(ConverseRequest request) {
     lastMessageNanos = System.nanoTime();
-    synchronized (this) {
-      requestOutstanding = false;
-    }
+    requests.received();
     if (responses.isEnded()) {
       return;
     }
@@ -100,15 +96,11 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
         case CONTROL -> control(request.getControl());
         case KIND_NOT_SET -> LOG.debug("{}: ignoring a request with no known field", id);
       }
-    } catch (IllegalArgumentException e) {
-      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
-      return;
-    } catch (AudioFormatException e) {
-      fail(Status.INVALID_ARGUMENT.withDescription("undecodable audio: " + e.getMessage()));
-      return;
-    } catch (EngineFullException e) {
-      service.metrics().rejected();
-      fail(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()));
+    } catch (IllegalArgumentException | AudioFormatException | EngineFullException e) {
+      if (e instanceof EngineFullException) {
+        service.metrics().rejected();
+      }
+      fail(CallStatus.of(e));
       return;
     }
     pump();
@@ -225,13 +217,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
   }
 
   private void requestNext() {
-    synchronized (this) {
-      if (requestOutstanding || responses.isEnded()) {
-        return;
-      }
-      requestOutstanding = true;
-    }
-    out.request(1);
+    requests.requestNext();
   }
 
   @Override
@@ -241,11 +227,8 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
     }
     try {
       endInput(); // a half-close without END_OF_INPUT means the same
-    } catch (IllegalArgumentException e) {
-      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
-      return;
-    } catch (AudioFormatException e) {
-      fail(Status.INVALID_ARGUMENT.withDescription("undecodable audio: " + e.getMessage()));
+    } catch (IllegalArgumentException | AudioFormatException e) {
+      fail(CallStatus.of(e));
       return;
     }
     pump();
@@ -297,10 +280,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
     if (reason == null || responses.isEnded()) {
       return;
     }
-    Status status = reason.startsWith("server shutting down") ? Status.UNAVAILABLE
-        : reason.contains("overflow") || reason.contains("overloaded") ? Status.RESOURCE_EXHAUSTED
-        : Status.INTERNAL;
-    fail(status.withDescription(reason));
+    fail(CallStatus.ofClosedSession(reason));
   }
 
   /** Every input frame is stepped: flush the encoder, send End, complete the call. */

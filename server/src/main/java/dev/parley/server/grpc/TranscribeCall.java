@@ -35,14 +35,13 @@ import java.util.concurrent.Executor;
  */
 final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttListener {
   private final TranscriptionService service;
-  private final ServerCallStreamObserver<TranscribeResponse> out;
   private final ResponseStream<TranscribeResponse> responses;
   private final String id;
 
   private SttSession session;
   private AudioStreamDecoder decoder;
   private final MeteredFeed pending = new MeteredFeed();
-  private boolean requestOutstanding;
+  private final RequestMeter requests;
   private boolean endOfInput;
   private boolean endSent;
   private int pauseEvery; // response stream's executor only
@@ -50,11 +49,10 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
   TranscribeCall(TranscriptionService service, ServerCallStreamObserver<TranscribeResponse> out, Executor pool,
       String id) {
     this.service = service;
-    this.out = out;
     this.id = id;
     // Words and pause probabilities are small: hold more of them than of audio frames.
     this.responses = new ResponseStream<>(out, pool, 10 * ConverseCall.MAX_UNSENT_MESSAGES, this::closeSession);
-    out.disableAutoRequest();
+    this.requests = new RequestMeter(out, responses);
     out.setOnCancelHandler(() -> {
       responses.cancelled();
       closeSession();
@@ -64,9 +62,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
 
   @Override
   public void onNext(TranscribeRequest request) {
-    synchronized (this) {
-      requestOutstanding = false;
-    }
+    requests.received();
     if (responses.isEnded()) {
       return;
     }
@@ -77,15 +73,11 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
         case CONTROL -> control(request.getControl());
         case KIND_NOT_SET -> { }
       }
-    } catch (IllegalArgumentException e) {
-      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
-      return;
-    } catch (AudioFormatException e) {
-      fail(Status.INVALID_ARGUMENT.withDescription("undecodable audio: " + e.getMessage()));
-      return;
-    } catch (EngineFullException e) {
-      service.metrics().rejected();
-      fail(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()));
+    } catch (IllegalArgumentException | AudioFormatException | EngineFullException e) {
+      if (e instanceof EngineFullException) {
+        service.metrics().rejected();
+      }
+      fail(CallStatus.of(e));
       return;
     }
     pump();
@@ -184,13 +176,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
   }
 
   private void requestNext() {
-    synchronized (this) {
-      if (requestOutstanding || responses.isEnded()) {
-        return;
-      }
-      requestOutstanding = true;
-    }
-    out.request(1);
+    requests.requestNext();
   }
 
   @Override
@@ -203,11 +189,8 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
         throw new IllegalArgumentException("the stream ended before its TranscribeConfig");
       }
       endInput();
-    } catch (IllegalArgumentException e) {
-      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
-      return;
-    } catch (AudioFormatException e) {
-      fail(Status.INVALID_ARGUMENT.withDescription("undecodable audio: " + e.getMessage()));
+    } catch (IllegalArgumentException | AudioFormatException e) {
+      fail(CallStatus.of(e));
       return;
     }
     pump();
@@ -279,9 +262,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
       responses.complete(); // after the FinalTranscript queued by onTranscript
       return;
     }
-    Status status = reason.startsWith("server shutting down") ? Status.UNAVAILABLE
-        : reason.contains("overflow") || reason.contains("overloaded") ? Status.RESOURCE_EXHAUSTED : Status.INTERNAL;
-    fail(status.withDescription(reason));
+    fail(CallStatus.ofClosedSession(reason));
   }
 
   void fail(Status status) {
