@@ -9,6 +9,7 @@ import dev.parley.server.stt.SttEngine;
 import dev.parley.server.stt.SttListener;
 import dev.parley.server.stt.SttOptions;
 import dev.parley.server.stt.SttSession;
+import dev.parley.server.stt.SttSettings;
 import dev.parley.server.metrics.EngineMetrics;
 import dev.parley.server.model.SpeechModel;
 import io.netty.bootstrap.ServerBootstrap;
@@ -80,7 +81,8 @@ public final class ParleyServer implements AutoCloseable {
     this.config = config;
     this.engine = dialogueModel == null ? null
         : new DialogueEngine(dialogueModel, config.maxSessions(), config.maxQueuedFrames(), metrics);
-    this.sttEngine = sttModel == null ? null : new SttEngine(sttModel, config.maxSessions(), config.maxQueuedFrames());
+    this.sttEngine = sttModel == null ? null : new SttEngine(sttModel, SttSettings.of(sttModel), config.maxSessions(),
+        config.maxQueuedFrames(), metrics.transcriptionObserver());
   }
 
   static boolean isTranscription(SpeechModel m) {

@@ -103,6 +103,49 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
     }
   }
 
+  /**
+   * Observes a transcription engine: its own meters ({@code parley_stt_*}: sessions active and
+   * started, step and stage times, batch size, deadline misses), apart from the dialogue engine's.
+   */
+  public DialogueEngine.EngineObserver transcriptionObserver() {
+    AtomicInteger sttActive = new AtomicInteger();
+    Gauge.builder("parley_stt_sessions_active", sttActive, AtomicInteger::get)
+        .description("open transcription sessions").register(registry);
+    Counter sttStarted = Counter.builder("parley_stt_sessions_started").description("transcription sessions opened")
+        .register(registry);
+    Timer sttEncode = stage("stt_mimi_encode");
+    Timer sttLm = stage("stt_lm");
+    Timer sttStep = stage("stt_step");
+    DistributionSummary sttBatch = DistributionSummary.builder("parley_stt_batch_size")
+        .description("transcription sessions per engine step").publishPercentileHistogram()
+        .maximumExpectedValue(1024.0).register(registry);
+    Counter sttMisses = Counter.builder("parley_stt_deadline_misses")
+        .description("transcription session-steps that took longer than 80 ms").register(registry);
+    return new DialogueEngine.EngineObserver() {
+      @Override
+      public void stepTimed(int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
+        sttEncode.record(encodeNanos, TimeUnit.NANOSECONDS);
+        sttLm.record(lmNanos, TimeUnit.NANOSECONDS);
+        sttStep.record(totalNanos, TimeUnit.NANOSECONDS);
+        sttBatch.record(batch);
+        if (totalNanos > DialogueEngine.FRAME_NANOS) {
+          sttMisses.increment(batch);
+        }
+      }
+
+      @Override
+      public void sessionOpened() {
+        sttActive.incrementAndGet();
+        sttStarted.increment();
+      }
+
+      @Override
+      public void sessionClosed(String reason) {
+        sttActive.decrementAndGet();
+      }
+    };
+  }
+
   /** Decoding one client message of audio (Ogg Opus, Opus or PCM with resampling) to 24 kHz. */
   public void audioIn(long nanos) {
     audioIn.record(nanos, TimeUnit.NANOSECONDS);

@@ -3,6 +3,7 @@ package dev.parley.server.stt;
 import dev.parley.codec.mimi.MimiModel;
 import dev.parley.codec.mimi.MimiStreams;
 import dev.parley.codec.nn.ExecMask;
+import dev.parley.server.engine.DialogueEngine;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.engine.SessionSlots;
 import dev.parley.server.lm.LmConfig;
@@ -46,6 +47,7 @@ public final class SttEngine implements AutoCloseable {
   private final MimiStreams codec;
   private final LmGen lm;
   private final SessionSlots<SttSession> slots;
+  private final DialogueEngine.EngineObserver observer;
   private final Thread loop;
   private boolean released;
   private final AtomicLong steps = new AtomicLong();
@@ -66,6 +68,16 @@ public final class SttEngine implements AutoCloseable {
 
   /** As {@link #SttEngine(SpeechModel, int, int)} with explicit prefix and delay settings. */
   public SttEngine(SpeechModel model, SttSettings settings, int maxSessions, int maxQueuedFrames) {
+    this(model, settings, maxSessions, maxQueuedFrames, DialogueEngine.EngineObserver.NONE);
+  }
+
+  /**
+   * As above, reporting step times (Mimi encode, LM; no decode) and sessions to {@code observer}
+   * (the server's metrics).
+   */
+  public SttEngine(SpeechModel model, SttSettings settings, int maxSessions, int maxQueuedFrames,
+      DialogueEngine.EngineObserver observer) {
+    this.observer = observer;
     LmConfig cfg = model.lm().config();
     if (cfg.depQ() != 0) {
       throw new IllegalArgumentException("model " + model.name() + " generates audio (dep_q " + cfg.depQ()
@@ -117,13 +129,15 @@ public final class SttEngine implements AutoCloseable {
    * @throws IllegalStateException after {@link #shutdown}
    */
   public SttSession open(SttOptions options, SttListener listener) throws EngineFullException {
-    return slots.claim(s -> {
+    SttSession opened = slots.claim(s -> {
       SttSession session = new SttSession(this, s, options, settings, listener, maxQueuedFrames);
       // A model with fewer heads than asked uses its last one; one without heads never signals.
       session.endOfTurnHead = numHeads == 0 ? -1 : Math.min(options.endOfTurnHead(), numHeads - 1);
       session.words = new WordAssembler(model.tokenizer(), settings.frameRate(), settings.offsetSeconds());
       return session;
     });
+    observer.sessionOpened();
+    return opened;
   }
 
   public int activeSessions() {
@@ -157,13 +171,17 @@ public final class SttEngine implements AutoCloseable {
 
   /** Marks the session closed and frees its slot; false if it was closed already. */
   private boolean release(SttSession session) {
-    return slots.release(session.slot, session, () -> {
+    boolean released = slots.release(session.slot, session, () -> {
       if (session.closed) {
         return false;
       }
       session.closed = true;
       return true;
     });
+    if (released) {
+      observer.sessionClosed(null);
+    }
+    return released;
   }
 
   private void run() {
@@ -233,8 +251,14 @@ public final class SttEngine implements AutoCloseable {
       active[s] = batch[s] != null;
     }
     long[][] codes = mimi.encodeFrame(pcm, codec, ExecMask.of(active));
+    long t1 = System.nanoTime();
     LmGen.Step out = lm.step(codes, active);
     long total = System.nanoTime() - t0;
+    int size = 0;
+    for (boolean a : active) {
+      size += a ? 1 : 0;
+    }
+    observer.stepTimed(size, t1 - t0, total - (t1 - t0), 0, total);
     steps.incrementAndGet();
     boolean late = total > deadlineNanos;
     float[] heads = out.extraHeads();

@@ -333,6 +333,27 @@ class TranscriptionEndToEndTest {
     assertThat(server.sttEngine().activeSessions()).isZero();
   }
 
+  @Test
+  void transcriptionHasItsOwnMetrics(@TempDir Path dir) throws Exception {
+    Path wav = dir.resolve("in.wav");
+    dev.parley.codec.wav.WavWriter.writeMono(wav, speech(dir), 24000, dev.parley.codec.wav.WavEncoding.PCM_S16);
+    HttpResponse<String> post = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + server.port() + "/api/asr-streaming"))
+        .POST(HttpRequest.BodyPublishers.ofFile(wav)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(post.statusCode()).isEqualTo(200);
+    waitFor(() -> server.sttEngine().activeSessions() == 0);
+    String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString())
+        .body();
+    assertThat(metrics).contains("parley_stt_sessions_active 0.0");
+    double steps = metrics.lines().filter(l -> l.startsWith("parley_stage_stt_step_seconds_count "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElse(0);
+    assertThat(steps).as("transcription steps recorded").isPositive();
+    double started = metrics.lines().filter(l -> l.startsWith("parley_stt_sessions_started_total "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElse(0);
+    assertThat(started).isGreaterThanOrEqualTo(1 + server.sttEngine().maxSessions()); // warm-up + this one
+  }
+
   static float[] toArray(List<Float> values) {
     float[] out = new float[values.size()];
     for (int i = 0; i < out.length; i++) {
