@@ -9,7 +9,7 @@ import java.util.ArrayDeque;
  * engine's next batched step takes one. A client that sends faster than real time fills the queue
  * and is closed with an error instead of being buffered without limit.
  */
-public final class Session {
+public final class Session implements MeteredFeed.Target {
   private final DialogueEngine engine;
   final int slot;
   final SessionListener listener;
@@ -40,6 +40,7 @@ public final class Session {
    * Feeds 24 kHz mono samples. Returns false (and closes the session with an error) when more
    * than the queue's worth of frames is waiting — the client is sending faster than real time.
    */
+  @Override
   public boolean offerAudio(float[] pcm, int offset, int length) {
     if (closed) {
       return false;
@@ -85,6 +86,7 @@ public final class Session {
   }
 
   /** Complete frames waiting for a step. */
+  @Override
   public synchronized int queuedFrames() {
     return frames.size();
   }
@@ -148,6 +150,7 @@ public final class Session {
     engine.closeSession(this, null);
   }
 
+  @Override
   public boolean isClosed() {
     return closed;
   }

@@ -15,6 +15,7 @@ import dev.parley.proto.v1.SessionInfo;
 import dev.parley.proto.v1.TextPiece;
 import dev.parley.server.engine.DialogueEngine;
 import dev.parley.server.engine.EngineFullException;
+import dev.parley.server.engine.MeteredFeed;
 import dev.parley.server.engine.OutputFrame;
 import dev.parley.server.engine.Session;
 import dev.parley.server.engine.SessionListener;
@@ -22,8 +23,6 @@ import dev.parley.server.engine.SessionOptions;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,7 +48,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
   // Input side: gRPC delivers requests one at a time; the engine thread calls pump() too.
   private Session session;
   private AudioStreamDecoder decoder;
-  private final ArrayDeque<float[]> pending = new ArrayDeque<>();
+  private final MeteredFeed pending = new MeteredFeed();
   private final RequestMeter requests;
   private boolean endOfInput;
   private boolean flushed;
@@ -119,11 +118,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
     SessionOptions options = ProtoMapping.options(config.getSampling(), service.config().textSampling(),
         service.config().audioSampling(), service.freshSeed());
     AudioStreamEncoder enc = AudioStreamEncoder.create(ProtoMapping.MODEL_RATE, output, this::sendAudio);
-    AudioStreamDecoder dec = AudioStreamDecoder.create(input, ProtoMapping.MODEL_RATE, (pcm, off, len) -> {
-      if (len > 0) {
-        pending.add(Arrays.copyOfRange(pcm, off, off + len));
-      }
-    });
+    AudioStreamDecoder dec = AudioStreamDecoder.create(input, ProtoMapping.MODEL_RATE, pending::addAudio);
     Session s = service.engine().open(options, this);
     boolean timing = config.getFrameTiming();
     SessionInfo info = SessionInfo.newBuilder().setSessionId(id).setModel(service.engine().model().name())
@@ -188,18 +183,10 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
       if (session == null || responses.isEnded()) {
         request = session == null && !responses.isEnded();
       } else {
-        int room = Math.max(2, session.maxQueuedFrames() - 5);
-        while (!pending.isEmpty() && session.queuedFrames() < room) {
-          float[] head = pending.poll();
-          int n = Math.min(head.length, 1920);
-          session.offerAudio(head, 0, n);
-          if (n < head.length) {
-            pending.addFirst(Arrays.copyOfRange(head, n, head.length));
-          }
-        }
-        if (pending.isEmpty() && !endOfInput) {
+        boolean allIn = pending.pumpInto(session, MeteredFeed.room(session.maxQueuedFrames()));
+        if (allIn && !endOfInput) {
           request = true;
-        } else if (pending.isEmpty() && endOfInput) {
+        } else if (allIn) {
           if (!flushed) {
             flushed = true;
             session.flushWithSilence();

@@ -16,7 +16,7 @@ import dev.parley.proto.v1.Word;
 import dev.parley.proto.v1.WordEnd;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.stt.SttEngine;
-import dev.parley.server.stt.MeteredFeed;
+import dev.parley.server.engine.MeteredFeed;
 import dev.parley.server.stt.SttListener;
 import dev.parley.server.stt.SttOptions;
 import dev.parley.server.stt.SttSession;
@@ -161,7 +161,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
       if (session == null || responses.isEnded()) {
         request = session == null && !responses.isEnded();
       } else {
-        boolean allIn = pending.pumpInto(session, Math.max(2, service.maxQueuedFrames() - 5));
+        boolean allIn = pending.pumpInto(session, MeteredFeed.room(service.maxQueuedFrames()));
         if (allIn && !endOfInput) {
           request = true;
         } else if (allIn && !endSent) {

@@ -5,7 +5,7 @@ import dev.parley.codec.opus.OggOpusReader;
 import dev.parley.server.metrics.EngineMetrics;
 import dev.parley.server.stt.AsrMessages;
 import dev.parley.server.stt.AsrProtocolException;
-import dev.parley.server.stt.MeteredFeed;
+import dev.parley.server.engine.MeteredFeed;
 import dev.parley.server.stt.SttListener;
 import dev.parley.server.stt.SttSession;
 import dev.parley.server.stt.SttStep;
@@ -61,7 +61,7 @@ final class AsrSocket extends SimpleChannelInboundHandler<WebSocketFrame> implem
     this.channel = channel;
     this.metrics = metrics;
     this.codec = codec;
-    this.room = Math.max(2, maxQueuedFrames - 5);
+    this.room = MeteredFeed.room(maxQueuedFrames);
     this.sendSteps = sendSteps;
   }
 

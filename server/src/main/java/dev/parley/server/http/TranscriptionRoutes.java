@@ -9,7 +9,7 @@ import dev.parley.codec.wav.WavReader;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.metrics.EngineMetrics;
 import dev.parley.server.stt.AsrMessages;
-import dev.parley.server.stt.MeteredFeed;
+import dev.parley.server.engine.MeteredFeed;
 import dev.parley.server.stt.SttEngine;
 import dev.parley.server.stt.SttListener;
 import dev.parley.server.stt.SttOptions;
@@ -182,7 +182,7 @@ final class TranscriptionRoutes {
     }
 
     synchronized void pump() {
-      if (session != null && !ended && feed.pumpInto(session, Math.max(2, config.maxQueuedFrames() - 5))) {
+      if (session != null && !ended && feed.pumpInto(session, MeteredFeed.room(config.maxQueuedFrames()))) {
         ended = true;
         session.endOfInput();
       }

@@ -1,5 +1,7 @@
 package dev.parley.server.stt;
 
+import dev.parley.server.engine.MeteredFeed;
+
 import dev.parley.codec.audio.FrameAssembler;
 import java.util.ArrayDeque;
 import java.util.Locale;
@@ -17,7 +19,7 @@ import java.util.Locale;
  * A session that never calls {@link #endOfInput} (a live microphone) stays open until
  * {@link #close}; its last words come out only as long as audio (or silence) keeps arriving.
  */
-public final class SttSession {
+public final class SttSession implements MeteredFeed.Target {
   static final int FRAME = FrameAssembler.MIMI_FRAME_SAMPLES;
 
   private final SttEngine engine;
@@ -71,6 +73,7 @@ public final class SttSession {
    * @throws IllegalArgumentException on a NaN or infinite sample (nothing is taken)
    * @throws IllegalStateException after {@link #endOfInput}
    */
+  @Override
   public boolean offerAudio(float[] pcm, int offset, int length) {
     java.util.Objects.checkFromIndexSize(offset, length, pcm.length);
     for (int i = offset; i < offset + length; i++) {
@@ -104,6 +107,7 @@ public final class SttSession {
    * (moshi-server's rule). A live client must keep sending audio (silence) until then; after
    * {@link #endOfInput} the flush gets there by itself.
    */
+  @Override
   public void marker(long id) {
     synchronized (this) {
       long frames = (samplesReceived + FRAME - 1) / FRAME;
@@ -134,6 +138,7 @@ public final class SttSession {
     engine.closeSession(this, null);
   }
 
+  @Override
   public boolean isClosed() {
     return closed;
   }
@@ -154,6 +159,7 @@ public final class SttSession {
   }
 
   /** Complete client frames waiting for a step. */
+  @Override
   public synchronized int queuedFrames() {
     return frames.size();
   }
