@@ -12,11 +12,6 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One open full-duplex conversation (a {@code Dialogue.Converse} call). Send audio as it is
@@ -37,8 +32,7 @@ public final class Conversation implements AutoCloseable {
   private final ConversationOptions options;
   private final ConversationListener listener;
   private final boolean manualInbound;
-  private final CompletableFuture<End> done = new CompletableFuture<>();
-  private final AtomicBoolean finished = new AtomicBoolean();
+  private final CallOutcome<End> done;
   private final InputEncoder encoder;
   private volatile ClientCallStreamObserver<ConverseRequest> call;
   private volatile OutboundQueue<ConverseRequest> outbound;
@@ -49,6 +43,7 @@ public final class Conversation implements AutoCloseable {
   private Conversation(ConversationOptions options, ConversationListener listener, boolean manualInbound) {
     this.options = options;
     this.listener = listener;
+    this.done = new CallOutcome<>("conversation", listener::onError);
     this.manualInbound = manualInbound;
     this.encoder = new InputEncoder(options.inputFormat(), this::sendAudio);
   }
@@ -121,19 +116,12 @@ public final class Conversation implements AutoCloseable {
    *     {@code DEADLINE_EXCEEDED} if no End came within {@code timeout} (the call stays open)
    */
   public End awaitEnd(Duration timeout) throws InterruptedException {
-    try {
-      return done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (ExecutionException e) {
-      throw ParleyException.from(e.getCause());
-    } catch (TimeoutException e) {
-      throw new ParleyException("DEADLINE_EXCEEDED", "no End from the server within " + timeout
-          + " (client-side wait; the conversation is still open)");
-    }
+    return done.await(timeout, "no End from the server");
   }
 
   /** Completes with the End, or exceptionally with a {@link ParleyException}. */
   public CompletableFuture<End> completion() {
-    return done.copy();
+    return done.future();
   }
 
   /** The SessionInfo, or null before it has arrived. */
@@ -164,17 +152,8 @@ public final class Conversation implements AutoCloseable {
     call.request((int) Math.min(Integer.MAX_VALUE, n));
   }
 
-  /** Sending after the end is a caller bug; after a failure, the failure is the news. */
   private void failIfOver() {
-    if (!done.isDone()) {
-      return;
-    }
-    try {
-      done.join();
-    } catch (CompletionException e) {
-      throw ParleyException.from(e.getCause());
-    }
-    throw new IllegalStateException("the conversation has ended");
+    done.failIfOver();
   }
 
   /** The response side of the call, and its start-up hook. */
@@ -207,33 +186,16 @@ public final class Conversation implements AutoCloseable {
       }
     }
 
-    /** The listener hears the outcome before awaitEnd returns it. */
-    private void finish(ParleyException error, End result) {
-      if (!finished.compareAndSet(false, true)) {
-        return;
-      }
-      if (error != null) {
-        listener.onError(error);
-        done.completeExceptionally(error);
-      } else {
-        done.complete(result);
-      }
-    }
-
     @Override
     public void onError(Throwable t) {
       outbound.abandon();
-      finish(ParleyException.from(t), null);
+      done.fail(ParleyException.from(t));
     }
 
     @Override
     public void onCompleted() {
       outbound.abandon();
-      if (end != null) {
-        finish(null, end);
-        return;
-      }
-      finish(new ParleyException("UNKNOWN", "the server closed the conversation without an End message"), null);
+      done.completed(end, "an End message");
     }
   }
 }

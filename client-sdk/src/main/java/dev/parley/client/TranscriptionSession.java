@@ -13,11 +13,6 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One streaming transcription (a {@code Transcription.Transcribe} call). Send audio in the
@@ -38,8 +33,7 @@ public final class TranscriptionSession implements AutoCloseable {
   private final TranscribeConfig config;
   private final TranscriptionListener listener;
   private final long maxBufferedBytes;
-  private final CompletableFuture<FinalTranscript> done = new CompletableFuture<>();
-  private final AtomicBoolean finished = new AtomicBoolean();
+  private final CallOutcome<FinalTranscript> done;
   private final InputEncoder encoder;
   private volatile ClientCallStreamObserver<TranscribeRequest> call;
   private volatile OutboundQueue<TranscribeRequest> outbound;
@@ -50,6 +44,7 @@ public final class TranscriptionSession implements AutoCloseable {
   private TranscriptionSession(TranscribeConfig config, TranscriptionListener listener, long maxBufferedBytes) {
     this.config = config;
     this.listener = listener;
+    this.done = new CallOutcome<>("transcription", listener::onError);
     this.maxBufferedBytes = maxBufferedBytes;
     this.encoder = new InputEncoder(config.getInputFormat(), this::sendAudio);
   }
@@ -141,19 +136,12 @@ public final class TranscriptionSession implements AutoCloseable {
    *     {@code timeout} (the call stays open)
    */
   public FinalTranscript awaitFinal(Duration timeout) throws InterruptedException {
-    try {
-      return done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (ExecutionException e) {
-      throw ParleyException.from(e.getCause());
-    } catch (TimeoutException e) {
-      throw new ParleyException("DEADLINE_EXCEEDED", "no final transcript within " + timeout
-          + " (client-side wait; the transcription is still open)");
-    }
+    return done.await(timeout, "no final transcript");
   }
 
   /** Completes with the final transcript, or exceptionally with a {@link ParleyException}. */
   public CompletableFuture<FinalTranscript> completion() {
-    return done.copy();
+    return done.future();
   }
 
   /** The session's TranscriptionInfo, or null before it has arrived. */
@@ -167,15 +155,7 @@ public final class TranscriptionSession implements AutoCloseable {
   }
 
   private void failIfOver() {
-    if (!done.isDone()) {
-      return;
-    }
-    try {
-      done.join();
-    } catch (CompletionException e) {
-      throw ParleyException.from(e.getCause());
-    }
-    throw new IllegalStateException("the transcription has ended");
+    done.failIfOver();
   }
 
   /** Ends the call at once; the server frees the session. The listener gets CANCELLED. */
@@ -219,33 +199,16 @@ public final class TranscriptionSession implements AutoCloseable {
       }
     }
 
-    /** The listener hears the outcome before awaitFinal returns it. */
-    private void finish(ParleyException error, FinalTranscript result) {
-      if (!finished.compareAndSet(false, true)) {
-        return;
-      }
-      if (error != null) {
-        listener.onError(error);
-        done.completeExceptionally(error);
-      } else {
-        done.complete(result);
-      }
-    }
-
     @Override
     public void onError(Throwable t) {
       outbound.abandon();
-      finish(ParleyException.from(t), null);
+      done.fail(ParleyException.from(t));
     }
 
     @Override
     public void onCompleted() {
       outbound.abandon();
-      if (last != null) {
-        finish(null, last);
-        return;
-      }
-      finish(new ParleyException("UNKNOWN", "the server closed the transcription without a FinalTranscript"), null);
+      done.completed(last, "a FinalTranscript");
     }
   }
 }
