@@ -86,9 +86,14 @@ public final class ChatLoadBench {
     long cpu0 = os.getProcessCpuTime();
     long t0 = System.nanoTime();
     Thread.sleep((long) (seconds * 1000));
-    long[] over = server.metrics().drainFrameOverheads();
-    long[] transportTimes = server.metrics().drainFrameTransportTimes();
-    long[] lat = server.metrics().drainFrameLatencies();
+    long[][] frameTimes = server.metrics().drainFrameTimes();
+    long[] lat = frameTimes[0];
+    long[] over = new long[lat.length]; // beyond the model compute of the frame's step
+    long[] transportTimes = new long[lat.length]; // from the step's end to the socket
+    for (int i = 0; i < lat.length; i++) {
+      over[i] = Math.max(0, lat[i] - frameTimes[1][i]);
+      transportTimes[i] = Math.max(0, lat[i] - frameTimes[2][i]);
+    }
     long[][] stepTimes = server.metrics().drainStepTimes();
     long wall = System.nanoTime() - t0;
     double cpuCores = (os.getProcessCpuTime() - cpu0) / (double) wall;

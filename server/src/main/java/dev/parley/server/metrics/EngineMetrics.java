@@ -168,25 +168,18 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
   public void frameLatency(long nanos, long stepNanos, long readyNanos) {
     frameLatency.record(nanos, TimeUnit.NANOSECONDS);
     frameOverhead.record(Math.max(0, nanos - stepNanos), TimeUnit.NANOSECONDS);
-    java.util.Queue<Long> q = latencies;
+    java.util.Queue<long[]> q = frameSamples;
     if (q != null) {
-      q.add(nanos);
-      overheads.add(Math.max(0, nanos - stepNanos));
-      transports.add(Math.max(0, nanos - readyNanos));
+      q.add(new long[] {nanos, stepNanos, readyNanos});
     }
   }
 
-  /** Raw latencies are kept only while a benchmark asks for them (a server would grow forever). */
-  private volatile java.util.Queue<Long> latencies;
-
+  // Raw samples are kept only while a benchmark asks for them (a server would grow forever).
+  private volatile java.util.Queue<long[]> frameSamples;
   private volatile java.util.Queue<long[]> stepSamples;
-  private volatile java.util.Queue<Long> overheads = new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private volatile java.util.Queue<Long> transports = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   public void captureFrameLatencies(boolean on) {
-    overheads = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    transports = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    latencies = on ? new java.util.concurrent.ConcurrentLinkedQueue<>() : null;
+    frameSamples = on ? new java.util.concurrent.ConcurrentLinkedQueue<>() : null;
     stepSamples = on ? new java.util.concurrent.ConcurrentLinkedQueue<>() : null;
   }
 
@@ -195,44 +188,30 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
    * step (nanoseconds). Kept only while a benchmark captures.
    */
   public long[][] drainStepTimes() {
-    java.util.Queue<long[]> q = stepSamples;
+    return drainColumns(stepSamples, 4);
+  }
+
+  /**
+   * Every output frame recorded since the last call, as columns (nanoseconds): latency (input
+   * frame complete → handed to the transport), the model compute of its step, and the time it was
+   * ready (step done) after its input. Kept only while a benchmark captures.
+   */
+  public long[][] drainFrameTimes() {
+    return drainColumns(frameSamples, 3);
+  }
+
+  private static long[][] drainColumns(java.util.Queue<long[]> q, int columns) {
     java.util.List<long[]> rows = new java.util.ArrayList<>();
     for (long[] r; q != null && (r = q.poll()) != null; ) {
       rows.add(r);
     }
-    long[][] cols = new long[4][rows.size()];
+    long[][] cols = new long[columns][rows.size()];
     for (int i = 0; i < rows.size(); i++) {
-      for (int c = 0; c < 4; c++) {
+      for (int c = 0; c < columns; c++) {
         cols[c][i] = rows.get(i)[c];
       }
     }
     return cols;
-  }
-
-  /** Every frame latency recorded since the last call (for the load benchmark), then forgets them. */
-  public long[] drainFrameLatencies() {
-    return drain(latencies);
-  }
-
-  /** Each captured frame's latency beyond its step's model compute (queueing, transport). */
-  public long[] drainFrameOverheads() {
-    return drain(latencies == null ? null : overheads);
-  }
-
-  /** Each captured frame's time from its step's end to the transport handing it to the socket. */
-  public long[] drainFrameTransportTimes() {
-    return drain(latencies == null ? null : transports);
-  }
-
-  private static long[] drain(java.util.Queue<Long> q) {
-    if (q == null) {
-      return new long[0];
-    }
-    java.util.List<Long> out = new java.util.ArrayList<>();
-    for (Long v; (v = q.poll()) != null; ) {
-      out.add(v);
-    }
-    return out.stream().mapToLong(Long::longValue).toArray();
   }
 
   public void bytesIn(long n) {
