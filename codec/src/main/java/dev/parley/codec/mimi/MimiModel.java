@@ -216,10 +216,23 @@ public final class MimiModel {
     }
   }
 
-  /** One frame of K codes per stream in, 1920 samples per stream out. */
+  /**
+   * One frame of K codes per stream in, 1920 samples per stream out. K may be less than
+   * {@link #numCodebooks} (the first K codebooks of the residual quantizer: coarser audio), the
+   * same for every stream.
+   */
   public float[][] decodeFrame(long[][] codes, MimiStreams s, ExecMask mask) {
     int b = s.batch();
     int k = numCodebooks();
+    for (long[] c : codes) {
+      if (c != null) {
+        k = c.length;
+        break;
+      }
+    }
+    if (k < 1 || k > numCodebooks()) {
+      throw new IllegalArgumentException("expected 1.." + numCodebooks() + " codes per frame, got " + k);
+    }
     long[] flat = new long[b * k];
     for (int i = 0; i < b; i++) {
       if (codes[i] != null) {

@@ -10,6 +10,7 @@ import dev.parley.server.http.ServerConfig;
 import dev.parley.server.lm.SamplingParams;
 import dev.parley.server.model.ModelReference;
 import dev.parley.server.model.SpeechModel;
+import dev.parley.server.tts.SynthesisModel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -32,6 +33,19 @@ public final class ServeCommand implements Callable<Integer> {
       + "repo id such as kyutai/stt-1b-en_fr; none for no transcription (default: demo-stt with the demo model, "
       + "else none). Each model gets its own engine and --max-sessions slots; both must fit the device's memory.")
   String sttModel;
+
+  @Option(names = "--tts-model", description = "A text-to-speech model to host as well: demo-tts, a directory, or "
+      + "a repo id such as kyutai/tts-1.6b-en_fr; none for no speech synthesis (default: demo-tts with the demo "
+      + "model, else none).")
+  String ttsModel;
+
+  @Option(names = "--voices", description = "Folder of voice files (<name>.<sig>@<epoch>.safetensors) for the TTS "
+      + "model (default: the kyutai/tts-voices snapshot in the Hugging Face cache, fetching named voices when online).")
+  Path voicesDir;
+
+  @Option(names = "--default-voice", description = "Voice used when a request names none (default: "
+      + "expresso/ex03-ex01_happy_001_channel1_334s.wav, as moshi-server).")
+  String defaultVoice;
 
   @Option(names = "--host", defaultValue = "localhost", description = "Address to bind (default ${DEFAULT-VALUE}).")
   String host;
@@ -106,7 +120,13 @@ public final class ServeCommand implements Callable<Integer> {
     String stt = sttModel != null ? sttModel : model.equals("demo") ? "demo-stt" : "none";
     SpeechModel s = stt.equals("none") || m.lm().config().depQ() == 0 ? null
         : SpeechModel.load(ModelReference.parse(stt), ModelFiles.resolver(), target, dtype);
-    ParleyServer server = (s == null ? new ParleyServer(m, config) : new ParleyServer(m, s, config)).start();
+    String tts = ttsModel != null ? ttsModel : model.equals("demo") ? SynthesisModel.DEMO_NAME : "none";
+    SynthesisModel t = tts.equals("none") ? null
+        : tts.equals(SynthesisModel.DEMO_NAME) ? SynthesisModel.demo(target)
+        : SynthesisModel.load(ModelReference.parse(tts), ModelFiles.resolver(), target, dtype, voicesDir,
+            defaultVoice);
+    boolean dialogue = m.lm().config().depQ() > 0;
+    ParleyServer server = new ParleyServer(dialogue ? m : null, dialogue ? s : m, t, config).start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.err.println("shutting down: no new sessions; running ones get " + config.shutdownGrace().toSeconds()
           + " s");
@@ -114,6 +134,9 @@ public final class ServeCommand implements Callable<Integer> {
       m.close();
       if (s != null) {
         s.close();
+      }
+      if (t != null) {
+        t.close();
       }
     }, "parley-shutdown"));
     String scheme = tlsCert != null ? "https" : "http";
@@ -126,11 +149,17 @@ public final class ServeCommand implements Callable<Integer> {
       System.out.printf("  stt:     %s://%s:%d/api/asr-streaming   (moshi-server's protocol; POST a file for JSON) "
           + "model %s%n", ws, host, server.port(), server.sttEngine().model().name());
     }
+    if (server.ttsEngine() != null) {
+      System.out.printf("  tts:     %s://%s:%d/api/tts_streaming   (moshi-server's protocol; POST /api/tts for a file) "
+          + "model %s, %d voices%n", ws, host, server.port(), server.ttsEngine().model().name(),
+          server.ttsEngine().voices().names().size());
+    }
     System.out.printf("  http:    %s://%s:%d/  /healthz /readyz /metrics /api/info%n", scheme, host, server.port());
     if (server.grpcPort() >= 0) {
       System.out.printf("  grpc:    %s:%d   (parley.v1 %s%sModels; health, reflection%s)%n", host,
           server.grpcPort(), server.engine() != null ? "Dialogue, " : "",
-          server.sttEngine() != null ? "Transcription, " : "", tlsCert != null ? "; TLS" : "");
+          (server.sttEngine() != null ? "Transcription, " : "") + (server.ttsEngine() != null ? "Speech, " : ""),
+          tlsCert != null ? "; TLS" : "");
     }
     System.out.printf("  limits:  %d sessions, %d-byte messages, %d s idle timeout%n", maxSessions, maxMessageBytes,
         idleSeconds);
@@ -140,7 +169,7 @@ public final class ServeCommand implements Callable<Integer> {
       System.out.println("  NOTE: the demo models have random weights: their audio is not speech and their "
           + "text and transcripts are not language.");
       System.out.println("        For real weights: java -jar server/target/parley-server.jar serve "
-          + "--model kyutai/moshiko-pytorch-bf16 --stt-model kyutai/stt-1b-en_fr");
+          + "--model kyutai/moshiko-pytorch-bf16 --stt-model kyutai/stt-1b-en_fr --tts-model kyutai/tts-1.6b-en_fr");
     }
     System.out.flush();
     server.awaitClose();

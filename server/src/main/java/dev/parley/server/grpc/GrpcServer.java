@@ -40,6 +40,12 @@ public final class GrpcServer implements AutoCloseable {
   /** Either engine may be null: its service then answers UNIMPLEMENTED and says why. */
   public GrpcServer(DialogueEngine engine, SttEngine sttEngine, ServerConfig config, EngineMetrics metrics,
       String serverName) {
+    this(engine, sttEngine, null, config, metrics, serverName);
+  }
+
+  /** Any engine may be null: its service then answers UNIMPLEMENTED and says why. */
+  public GrpcServer(DialogueEngine engine, SttEngine sttEngine, dev.parley.server.tts.TtsEngine ttsEngine,
+      ServerConfig config, EngineMetrics metrics, String serverName) {
     // Output encoding (Opus, resampling) runs here, off the engine thread and gRPC's threads.
     this.transport = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
         daemon("parley-grpc-transport"));

@@ -46,6 +46,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private final DialogueEngine engine; // null without a dialogue model
   private final SttEngine sttEngine; // null without a transcription model
+  private final dev.parley.server.tts.TtsEngine ttsEngine; // null without a TTS model
   private final TranscriptionRoutes transcription;
   private final ServerConfig config;
   private final EngineMetrics metrics;
@@ -53,10 +54,11 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final BooleanSupplier accepting;
   private final Map<String, Object> info;
 
-  HttpRouter(DialogueEngine engine, SttEngine sttEngine, ServerConfig config, EngineMetrics metrics, BooleanSupplier ready,
-      BooleanSupplier accepting, Map<String, Object> info) {
+  HttpRouter(DialogueEngine engine, SttEngine sttEngine, dev.parley.server.tts.TtsEngine ttsEngine, ServerConfig config,
+      EngineMetrics metrics, BooleanSupplier ready, BooleanSupplier accepting, Map<String, Object> info) {
     this.engine = engine;
     this.sttEngine = sttEngine;
+    this.ttsEngine = ttsEngine;
     this.transcription = new TranscriptionRoutes(sttEngine, config, metrics, accepting);
     this.config = config;
     this.metrics = metrics;

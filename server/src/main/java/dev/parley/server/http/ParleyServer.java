@@ -6,6 +6,12 @@ import dev.parley.server.engine.Session;
 import dev.parley.server.engine.SessionListener;
 import dev.parley.server.engine.SessionOptions;
 import dev.parley.server.stt.SttEngine;
+import dev.parley.server.tts.SynthesisModel;
+import dev.parley.server.tts.TtsEngine;
+import dev.parley.server.tts.TtsListener;
+import dev.parley.server.tts.TtsOptions;
+import dev.parley.server.tts.TtsSession;
+import dev.parley.server.tts.TtsSettings;
 import dev.parley.server.stt.SttListener;
 import dev.parley.server.stt.SttOptions;
 import dev.parley.server.stt.SttSession;
@@ -49,6 +55,8 @@ public final class ParleyServer implements AutoCloseable {
   private final DialogueEngine engine; // null without a dialogue model
   private final SttEngine sttEngine; // null without a transcription model
   private final SpeechModel sttModel;
+  private final TtsEngine ttsEngine; // null without a TTS model
+  private final SynthesisModel ttsModel;
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private Channel serverChannel;
@@ -70,19 +78,35 @@ public final class ParleyServer implements AutoCloseable {
    * device, so both must fit its memory.
    */
   public ParleyServer(SpeechModel dialogueModel, SpeechModel sttModel, ServerConfig config) {
-    if (dialogueModel == null && sttModel == null) {
-      throw new IllegalArgumentException("a server needs a dialogue model, a transcription model, or both");
+    this(dialogueModel, sttModel, null, config);
+  }
+
+  /**
+   * A server for any of a dialogue model, a transcription model and a TTS model (at least one).
+   * Each gets its own engine, thread and {@code maxSessions} slots; they share the device.
+   */
+  public ParleyServer(SpeechModel dialogueModel, SpeechModel sttModel, SynthesisModel ttsModel, ServerConfig config) {
+    if (dialogueModel == null && sttModel == null && ttsModel == null) {
+      throw new IllegalArgumentException("a server needs a dialogue, transcription or TTS model");
     }
     if (sttModel != null && !isTranscription(sttModel)) {
       throw new IllegalArgumentException("model " + sttModel.name() + " generates audio: not a transcription model");
     }
-    this.model = dialogueModel != null ? dialogueModel : sttModel;
+    this.model = dialogueModel != null ? dialogueModel : sttModel; // null for a TTS-only server
+    this.ttsModel = ttsModel;
     this.sttModel = sttModel;
     this.config = config;
     this.engine = dialogueModel == null ? null
         : new DialogueEngine(dialogueModel, config.maxSessions(), config.maxQueuedFrames(), metrics);
     this.sttEngine = sttModel == null ? null : new SttEngine(sttModel, SttSettings.of(sttModel), config.maxSessions(),
         config.maxQueuedFrames(), metrics.transcriptionObserver());
+    this.ttsEngine = ttsModel == null ? null
+        : new TtsEngine(ttsModel, TtsSettings.of(ttsModel), config.maxSessions(), metrics.synthesisObserver());
+  }
+
+  /** The TTS engine, or null when the server has no TTS model. */
+  public TtsEngine ttsEngine() {
+    return ttsEngine;
   }
 
   static boolean isTranscription(SpeechModel m) {
@@ -110,12 +134,12 @@ public final class ParleyServer implements AutoCloseable {
               ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
             }
             ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_UPLOAD_BYTES),
-                new HttpRouter(engine, sttEngine, config, metrics, () -> ready, () -> accepting, info));
+                new HttpRouter(engine, sttEngine, ttsEngine, config, metrics, () -> ready, () -> accepting, info));
           }
         });
     serverChannel = b.bind(new InetSocketAddress(config.host(), config.port())).sync().channel();
     if (config.grpcPort() >= 0) {
-      grpc = new dev.parley.server.grpc.GrpcServer(engine, sttEngine, config, metrics,
+      grpc = new dev.parley.server.grpc.GrpcServer(engine, sttEngine, ttsEngine, config, metrics,
           (String) info.get("server")).start();
     }
     warmUp();
@@ -146,7 +170,8 @@ public final class ParleyServer implements AutoCloseable {
 
   /** Open sessions of every engine. */
   public int activeSessions() {
-    return (engine == null ? 0 : engine.activeSessions()) + (sttEngine == null ? 0 : sttEngine.activeSessions());
+    return (engine == null ? 0 : engine.activeSessions()) + (sttEngine == null ? 0 : sttEngine.activeSessions())
+        + (ttsEngine == null ? 0 : ttsEngine.activeSessions());
   }
 
   public boolean isReady() {
@@ -157,12 +182,12 @@ public final class ParleyServer implements AutoCloseable {
     Map<String, Object> info = new LinkedHashMap<>();
     String version = ParleyServer.class.getPackage().getImplementationVersion();
     info.put("server", "parley/" + (version == null ? "dev" : version));
-    info.put("model", model.name());
-    info.put("model_type", model.modelType());
-    info.put("demo", model.isDemo());
+    info.put("model", model != null ? model.name() : ttsModel.name());
+    info.put("model_type", model != null ? model.modelType() : "tts");
+    info.put("demo", model != null ? model.isDemo() : ttsModel.isDemo());
     info.put("sample_rate", 24000);
     info.put("frame_rate", 12.5);
-    info.put("codebooks", model.mimi().numCodebooks());
+    info.put("codebooks", (model != null ? model.mimi() : ttsModel.mimi()).numCodebooks());
     List<String> services = new ArrayList<>();
     if (engine != null) {
       services.add("dialogue");
@@ -171,6 +196,12 @@ public final class ParleyServer implements AutoCloseable {
       services.add("transcription");
       info.put("stt_model", sttModel.name());
       info.put("stt_delay_seconds", sttEngine.settings().audioDelaySeconds());
+    }
+    if (ttsEngine != null) {
+      services.add("speech");
+      info.put("tts_model", ttsModel.name());
+      info.put("tts_voices", ttsEngine.voices().names().size());
+      info.put("tts_default_voice", ttsEngine.voices().defaultVoice());
     }
     info.put("services", services);
     info.put("max_sessions", config.maxSessions());
@@ -189,6 +220,9 @@ public final class ParleyServer implements AutoCloseable {
     }
     if (sttEngine != null) {
       warmUpTranscription();
+    }
+    if (ttsEngine != null) {
+      warmUpSynthesis();
     }
     LOG.info("warm-up: Ogg Opus {} ms, engine {} ms", (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
   }
@@ -249,6 +283,28 @@ public final class ParleyServer implements AutoCloseable {
     }
   }
 
+  /** Every synthesis slot speaks a few words to the end. */
+  private void warmUpSynthesis() throws Exception {
+    int n = ttsEngine.maxSessions();
+    CountDownLatch closed = new CountDownLatch(n);
+    List<TtsSession> sessions = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      sessions.add(ttsEngine.synthesize(List.of("warming up the voice"), TtsOptions.defaults(), new TtsListener() {
+        @Override
+        public void onAudio(float[] pcm) {}
+
+        @Override
+        public void onClosed(String reason) {
+          closed.countDown();
+        }
+      }));
+    }
+    if (!closed.await(120, TimeUnit.SECONDS)) {
+      LOG.warn("synthesis warm-up did not finish in 120 s");
+      sessions.forEach(TtsSession::close);
+    }
+  }
+
   /**
    * Graceful stop: no new sessions, running ones may continue for the grace period, then every
    * session still open is closed with a message.
@@ -273,6 +329,9 @@ public final class ParleyServer implements AutoCloseable {
     }
     if (sttEngine != null) {
       sttEngine.shutdown("server shutting down");
+    }
+    if (ttsEngine != null) {
+      ttsEngine.shutdown("server shutting down");
     }
     if (grpc != null) {
       grpc.close();

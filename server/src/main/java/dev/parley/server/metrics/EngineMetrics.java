@@ -107,6 +107,44 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
    * Observes a transcription engine: its own meters ({@code parley_stt_*}: sessions active and
    * started, step and stage times, batch size, deadline misses), apart from the dialogue engine's.
    */
+  /**
+   * Metrics of a TTS engine: {@code parley_tts_*} sessions, step stages (LM, Mimi decode, whole
+   * step) and batch size. TTS steps run as fast as compute allows, so there are no deadlines.
+   */
+  public DialogueEngine.EngineObserver synthesisObserver() {
+    AtomicInteger active = new AtomicInteger();
+    Gauge.builder("parley_tts_sessions_active", active, AtomicInteger::get)
+        .description("open synthesis sessions").register(registry);
+    Counter started = Counter.builder("parley_tts_sessions_started").description("synthesis sessions opened")
+        .register(registry);
+    Timer lm = stage("tts_lm");
+    Timer decode = stage("tts_mimi_decode");
+    Timer step = stage("tts_step");
+    DistributionSummary batchSize = DistributionSummary.builder("parley_tts_batch_size")
+        .description("synthesis sessions per engine step").publishPercentileHistogram()
+        .maximumExpectedValue(1024.0).register(registry);
+    return new DialogueEngine.EngineObserver() {
+      @Override
+      public void stepTimed(int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
+        lm.record(lmNanos, TimeUnit.NANOSECONDS);
+        decode.record(decodeNanos, TimeUnit.NANOSECONDS);
+        step.record(totalNanos, TimeUnit.NANOSECONDS);
+        batchSize.record(batch);
+      }
+
+      @Override
+      public void sessionOpened() {
+        active.incrementAndGet();
+        started.increment();
+      }
+
+      @Override
+      public void sessionClosed(String reason) {
+        active.decrementAndGet();
+      }
+    };
+  }
+
   public DialogueEngine.EngineObserver transcriptionObserver() {
     AtomicInteger sttActive = new AtomicInteger();
     Gauge.builder("parley_stt_sessions_active", sttActive, AtomicInteger::get)

@@ -109,7 +109,7 @@ public final class DemoModel {
     }
   }
 
-  static TextTokenizer tokenizer() {
+  public static TextTokenizer tokenizer() {
     try (InputStream in = DemoModel.class.getResourceAsStream("demo-tokenizer.model")) {
       if (in == null) {
         throw new IllegalStateException("demo-tokenizer.model missing from the jar");

@@ -21,11 +21,45 @@ public final class Script {
 
   public static List<Entry> toEntries(TextTokenizer tokenizer, List<String> script, boolean multiSpeaker,
       int paddingBetween, double frameRate) {
+    Builder b = new Builder(tokenizer, multiSpeaker, paddingBetween, frameRate);
     List<Entry> entries = new ArrayList<>();
-    int[] lastSpeaker = {-1};
     for (int idx = 0; idx < script.size(); idx++) {
-      boolean[] firstContent = {true};
-      String line = script.get(idx).replace('\u2019', '\'').replace(':', ' ').replace("(", "").replace(")", "");
+      b.startTurn(idx);
+      entries.addAll(b.add(script.get(idx)));
+    }
+    return entries;
+  }
+
+  /**
+   * {@link #toEntries} one piece at a time: a turn's text may come in several {@link #add} calls,
+   * each holding only whole words (and whole break tags). The speaker state carries over.
+   */
+  public static final class Builder {
+    private final TextTokenizer tokenizer;
+    private final boolean multiSpeaker;
+    private final int paddingBetween;
+    private final double frameRate;
+    private int turn;
+    private boolean firstContent = true;
+    private int lastSpeaker = -1;
+
+    public Builder(TextTokenizer tokenizer, boolean multiSpeaker, int paddingBetween, double frameRate) {
+      this.tokenizer = tokenizer;
+      this.multiSpeaker = multiSpeaker;
+      this.paddingBetween = paddingBetween;
+      this.frameRate = frameRate;
+    }
+
+    /** The next words belong to turn {@code idx} (even: main speaker, odd: the other). */
+    public void startTurn(int idx) {
+      turn = idx;
+      firstContent = true;
+    }
+
+    /** The entries of {@code text}, whole words of the current turn. */
+    public List<Entry> add(String text) {
+      List<Entry> entries = new ArrayList<>();
+      String line = text.replace('\u2019', '\'').replace(':', ' ').replace("(", "").replace(")", "");
       while (!line.isEmpty()) {
         Matcher m = EVENT.matcher(line);
         if (!m.find()) {
@@ -35,7 +69,7 @@ public final class Script {
         String duration = m.group(1);
         line = line.substring(m.end());
         if (!word.isEmpty()) {
-          add(entries, tokenizer, idx, word, firstContent, lastSpeaker, multiSpeaker, paddingBetween);
+          entries.add(word(word));
         }
         if (duration != null) {
           int padding = (int) Math.rint(Double.parseDouble(duration) * frameRate); // Python's round: half to even
@@ -43,27 +77,26 @@ public final class Script {
         }
       }
       if (!line.isEmpty()) {
-        add(entries, tokenizer, idx, line, firstContent, lastSpeaker, multiSpeaker, paddingBetween);
+        entries.add(word(line));
       }
+      return entries;
     }
-    return entries;
-  }
 
-  private static void add(List<Entry> entries, TextTokenizer tokenizer, int idx, String word, boolean[] firstContent,
-      int[] lastSpeaker, boolean multiSpeaker, int paddingBetween) {
-    int[] encoded = tokenizer.encode(word);
-    int[] tokens = encoded;
-    if (firstContent[0]) {
-      int speaker = idx % 2;
-      if (multiSpeaker && lastSpeaker[0] != speaker) {
-        lastSpeaker[0] = speaker;
-        tokens = new int[encoded.length + 1];
-        tokens[0] = speaker == 0 ? TtsStateMachine.MAIN : TtsStateMachine.OTHER;
-        System.arraycopy(encoded, 0, tokens, 1, encoded.length);
+    private Entry word(String word) {
+      int[] encoded = tokenizer.encode(word);
+      int[] tokens = encoded;
+      if (firstContent) {
+        int speaker = turn % 2;
+        if (multiSpeaker && lastSpeaker != speaker) {
+          lastSpeaker = speaker;
+          tokens = new int[encoded.length + 1];
+          tokens[0] = speaker == 0 ? TtsStateMachine.MAIN : TtsStateMachine.OTHER;
+          System.arraycopy(encoded, 0, tokens, 1, encoded.length);
+        }
+        firstContent = false;
       }
-      firstContent[0] = false;
+      int padding = paddingBetween > 0 ? Math.max(0, paddingBetween + tokens.length - 1) : 0;
+      return new Entry(tokens, word, padding);
     }
-    int padding = paddingBetween > 0 ? Math.max(0, paddingBetween + tokens.length - 1) : 0;
-    entries.add(new Entry(tokens, word, padding));
   }
 }

@@ -51,16 +51,30 @@ public final class TtsGen implements AutoCloseable {
   private final float[] paddingBonus;
   private final SplittableRandom[] random;
   private final int padId;
+  private final int depQ; // codebooks generated
 
   public TtsGen(TtsModel model, int batch, NDManager parent) {
+    this(model, batch, model.lm().config().depQ(), parent);
+  }
+
+  /**
+   * @param codebooks audio codebooks to generate, at most the model's {@code dep_q}: the
+   *     reference's {@code n_q} ({@code lm.dep_q = n_q}); the streams past it are fed −1 like the
+   *     ones the model never generates. Fewer codebooks: fewer depformer steps, coarser audio.
+   */
+  public TtsGen(TtsModel model, int batch, int codebooks, NDManager parent) {
     this.model = model;
     this.lm = model.lm();
     this.cfg = lm.config();
+    if (codebooks < 1 || codebooks > cfg.depQ()) {
+      throw new IllegalArgumentException("codebooks must be 1.." + cfg.depQ() + ", got " + codebooks);
+    }
+    this.depQ = codebooks;
     this.batch = batch;
     this.delaySteps = model.config().delaySteps();
     this.manager = parent.newSubManager();
     this.mainState = lm.transformer().newState(manager, batch, lm.dataType());
-    this.depState = cfg.depQ() > 0 ? lm.depformer().newState(manager, batch, lm.dataType(), cfg.depQ()) : null;
+    this.depState = lm.depformer().newState(manager, batch, lm.dataType(), depQ);
     this.conditionSum = model.config().fuser().sum().isEmpty() ? null
         : manager.zeros(new Shape(batch, 1, cfg.dim()), lm.dataType());
     this.cache = new long[batch][cfg.numCodebooks()][cfg.maxDelay() + 2];
@@ -80,6 +94,11 @@ public final class TtsGen implements AutoCloseable {
 
   public int batch() {
     return batch;
+  }
+
+  /** Audio codebooks generated per frame. */
+  public int codebooks() {
+    return depQ;
   }
 
   public int delaySteps() {
@@ -145,7 +164,6 @@ public final class TtsGen implements AutoCloseable {
       throw new IllegalArgumentException("expected " + batch + " slots");
     }
     int kk = cfg.numCodebooks();
-    int depQ = cfg.depQ();
     int ct = cfg.maxDelay() + 2;
     int[] delays = cfg.delays();
     long[][][] input = new long[batch][kk][1];

@@ -50,6 +50,8 @@ public final class TtsStateMachine {
     private Long endStep;
     private final List<Long> consumptionSteps = new ArrayList<>();
     private final List<Word> transcript = new ArrayList<>();
+    private boolean endOfText = true;
+    private long starvedSteps;
 
     State(Collection<Entry> entries, int initialPadding) {
       this.entries.addAll(entries);
@@ -57,9 +59,74 @@ public final class TtsStateMachine {
       this.forcedPadding = initialPadding;
     }
 
+    /** More entries at the end (text streamed in). */
+    public void push(Collection<Entry> more) {
+      entries.addAll(more);
+    }
+
+    /** Whether every entry has been given: only then may running out of entries end the synthesis. */
+    public boolean endOfText() {
+      return endOfText;
+    }
+
+    public void setEndOfText(boolean ended) {
+      this.endOfText = ended;
+    }
+
+    /** Entries given and not consumed yet. */
+    public int pendingEntries() {
+      return entries.size();
+    }
+
+    /** Steps where the model asked for a word the client had not sent yet, and padded instead. */
+    public long starvedSteps() {
+      return starvedSteps;
+    }
+
+    /**
+     * moshi-server's {@code ClientState.is_active}: a word can be taken now without guessing what
+     * follows it: the next entry is a break, or it and the {@code lookahead} words after it (whose
+     * tokens the second text stream carries) are known. Always true once the text has ended.
+     */
+    public boolean canTakeWord(int lookahead) {
+      if (endOfText) {
+        return true;
+      }
+      if (entries.isEmpty()) {
+        return false;
+      }
+      if (lookahead == 0 || entries.peekFirst().isBreak()) {
+        return true;
+      }
+      int remaining = lookahead + 1;
+      for (Entry e : entries) {
+        if (!e.isBreak() && --remaining <= 0) {
+          return true;
+        }
+      }
+      return false;
+    }
+
     /** The step at which the machine ran out of entries, or null while words remain. */
     public Long endStep() {
       return endStep;
+    }
+
+    /** Entries consumed so far (words and breaks). */
+    public int consumedEntries() {
+      return consumptionSteps.size();
+    }
+
+    public long consumptionStep(int entry) {
+      return consumptionSteps.get(entry);
+    }
+
+    public int transcriptSize() {
+      return transcript.size();
+    }
+
+    public Word word(int i) {
+      return transcript.get(i);
     }
 
     public List<Long> consumptionSteps() {
@@ -88,8 +155,20 @@ public final class TtsStateMachine {
     }
   }
 
+  /** A synthesis of {@code entries}, all known now. */
   public State newState(Collection<Entry> entries) {
     return new State(entries, initialPadding);
+  }
+
+  /** A synthesis whose text will be {@link State#push pushed} until {@link State#setEndOfText}. */
+  public State newStreamingState() {
+    State s = new State(List.of(), initialPadding);
+    s.endOfText = false;
+    return s;
+  }
+
+  public int secondStreamAhead() {
+    return secondStreamAhead;
   }
 
   /** The next text input given the model's sampled token at {@code step} (the state is updated). */
@@ -100,7 +179,11 @@ public final class TtsStateMachine {
     } else if (state.remainingPadding <= 0) {
       token = NEW_WORD;
     }
-    if (token == NEW_WORD) {
+    if (token == NEW_WORD && !state.canTakeWord(secondStreamAhead)) {
+      // Text streamed in has run dry: pad and wait for more instead of ending.
+      state.starvedSteps++;
+      token = PAD;
+    } else if (token == NEW_WORD) {
       Entry entry = state.entries.pollFirst();
       if (entry != null) {
         int index = state.consumed++;

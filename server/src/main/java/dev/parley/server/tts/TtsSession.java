@@ -1,0 +1,175 @@
+package dev.parley.server.tts;
+
+import dev.parley.server.lm.SamplingParams;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One synthesis in a {@link TtsEngine} slot. Transports push text ({@link #pushText}, any pieces)
+ * and {@link #endOfText}; the engine steps the session whenever it has words to speak (or, when
+ * streamed text has run dry, to keep real-time playback fed with pads) and its output can be
+ * written. Everything but the public methods belongs to the engine thread.
+ */
+public final class TtsSession {
+  final TtsEngine engine;
+  final int slot;
+  final TtsListener listener;
+  final ConditionAttributes attributes;
+  final List<String> voiceNames;
+  final SamplingParams text;
+  final SamplingParams audio;
+  final long seed;
+
+  // Guarded by the engine's slot lock: what transports hand over.
+  private final TextFeed feed;
+  private final int maxChars;
+  private final List<Entry> inbox = new ArrayList<>();
+  private boolean inboxEnded;
+  private boolean ended;
+  private volatile BooleanSupplier outputReady = () -> true;
+  long firstTextAt = -1;
+  volatile boolean closed;
+
+  // Engine thread only.
+  final TtsStateMachine.State state;
+  boolean initialized;
+  long framesReturned;
+  long framesSent;
+  long steps;
+  long firstAudioAt = -1;
+  long firstAudioNanos = -1;
+  long stepsToFirstAudio;
+  long computeNanos;
+  long computeToFirstAudio;
+  int wordsEmitted;
+
+  TtsSession(TtsEngine engine, int slot, TtsListener listener, ConditionAttributes attributes, List<String> voiceNames,
+      SamplingParams text, SamplingParams audio, long seed, TextFeed feed, TtsStateMachine.State state, int maxChars) {
+    this.engine = engine;
+    this.slot = slot;
+    this.listener = listener;
+    this.attributes = attributes;
+    this.voiceNames = List.copyOf(voiceNames);
+    this.text = text;
+    this.audio = audio;
+    this.seed = seed;
+    this.feed = feed;
+    this.state = state;
+    this.maxChars = maxChars;
+  }
+
+  /** The voices speaking, one per speaker. */
+  public List<String> voices() {
+    return voiceNames;
+  }
+
+  /**
+   * More text. Pieces are concatenated; a word is spoken once whitespace (or {@link #endOfText})
+   * shows it is whole.
+   *
+   * @throws IllegalArgumentException when the synthesis would exceed the engine's text limit
+   * @throws IllegalStateException after {@link #endOfText} or once closed
+   */
+  public void pushText(CharSequence piece) {
+    engine.underLock(() -> {
+      if (closed) {
+        throw new IllegalStateException("the synthesis is closed");
+      }
+      if (ended) {
+        throw new IllegalStateException("text after the end of text");
+      }
+      if (feed.characters() + piece.length() > maxChars) {
+        throw new IllegalArgumentException("text longer than " + maxChars + " characters");
+      }
+      if (firstTextAt < 0 && !piece.toString().isBlank()) {
+        firstTextAt = System.nanoTime();
+      }
+      inbox.addAll(feed.push(piece));
+    });
+    engine.wakeUp();
+  }
+
+  /** A whole script: turn i is spoken by speaker i % 2; then the end of text. */
+  void pushTurns(List<String> turns) {
+    engine.underLock(() -> {
+      if (closed || ended) {
+        throw new IllegalStateException("the synthesis already has its text");
+      }
+      for (int i = 0; i < turns.size(); i++) {
+        inbox.addAll(feed.turn(i, turns.get(i)));
+      }
+      ended = true;
+      inboxEnded = true;
+      firstTextAt = System.nanoTime();
+    });
+    engine.wakeUp();
+  }
+
+  /** No more text: speak what is left, then end. Repeated calls are ignored. */
+  public void endOfText() {
+    engine.underLock(() -> {
+      if (ended || closed) {
+        return;
+      }
+      ended = true;
+      inbox.addAll(feed.finish());
+      inboxEnded = true;
+      if (firstTextAt < 0) {
+        firstTextAt = System.nanoTime();
+      }
+    });
+    engine.wakeUp();
+  }
+
+  /**
+   * Output back-pressure: while {@code ready} is false the session is not stepped (its transport's
+   * buffer is full); call {@link #wakeUp} when it turns true.
+   */
+  public void setOutputReady(BooleanSupplier ready) {
+    this.outputReady = ready;
+  }
+
+  /** The transport can take output again. */
+  public void wakeUp() {
+    engine.wakeUp();
+  }
+
+  /** Ends the synthesis now; the listener gets {@code onClosed("closed by client")}. */
+  public void close() {
+    engine.closeSession(this, "closed by client");
+  }
+
+  /** Closes with {@code reason} (an error the client should see). */
+  public void close(String reason) {
+    engine.closeSession(this, reason);
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /** Under the lock: hands pushed entries to the state machine (engine thread). */
+  void drainInbox() {
+    if (!inbox.isEmpty()) {
+      state.push(inbox);
+      inbox.clear();
+    }
+    if (inboxEnded && !state.endOfText()) {
+      state.setEndOfText(true);
+    }
+  }
+
+  boolean started() {
+    return firstTextAt >= 0;
+  }
+
+  boolean outputReady() {
+    return outputReady.getAsBoolean();
+  }
+
+  TtsSummary summary() {
+    return new TtsSummary(framesSent, wordsEmitted, steps, state.starvedSteps(), firstAudioNanos, stepsToFirstAudio,
+        computeToFirstAudio);
+  }
+}
