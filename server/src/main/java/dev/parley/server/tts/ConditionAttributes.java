@@ -14,6 +14,21 @@ public record ConditionAttributes(Map<String, String> text, Map<String, TensorCo
   }
 
   /**
+   * {@code dropout_all_conditions}: every text condition absent, every tensor zeroed with its
+   * mask off (the unconditioned row of classic CFG).
+   */
+  public ConditionAttributes nulled() {
+    Map<String, String> t = new HashMap<>();
+    for (String k : text.keySet()) {
+      t.put(k, null);
+    }
+    Map<String, TensorCondition> z = new HashMap<>();
+    tensors.forEach((k, v) -> z.put(k, new TensorCondition(new float[v.values().length], v.length(), v.dim(),
+        new boolean[v.length()])));
+    return new ConditionAttributes(t, z);
+  }
+
+  /**
    * {@code TTSModel.make_condition_attributes}: {@code control} "ok", {@code cfg} the CFG strength
    * formatted with one decimal (null = absent, for models without CFG distillation), and the
    * voices as {@code speaker_wavs}.

@@ -71,7 +71,9 @@ public final class TtsEngine implements AutoCloseable {
         settings.initialPadding());
     this.mimi = model.mimi();
     this.codec = mimi.newStreams(model.manager(), maxSessions);
-    this.gen = new TtsGen(model.tts(), maxSessions, settings.codebooks(), model.manager());
+    // Distilled models take the CFG strength as a condition; the others get classic batch-doubled CFG.
+    double classicCfg = cfg.validCfgValues().isEmpty() ? settings.cfgCoef() : 1.0;
+    this.gen = new TtsGen(model.tts(), maxSessions, settings.codebooks(), classicCfg, model.manager());
     this.slots = new SessionSlots<>(maxSessions);
     this.loop = new Thread(this::run, "parley-tts-engine");
     this.loop.setDaemon(true);

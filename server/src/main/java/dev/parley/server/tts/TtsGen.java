@@ -52,9 +52,11 @@ public final class TtsGen implements AutoCloseable {
   private final SplittableRandom[] random;
   private final int padId;
   private final int depQ; // codebooks generated
+  private final double cfgCoef;
+  private final int rows; // batch, or 2·batch with classic CFG (row batch + b: slot b unconditioned)
 
   public TtsGen(TtsModel model, int batch, NDManager parent) {
-    this(model, batch, model.lm().config().depQ(), parent);
+    this(model, batch, model.lm().config().depQ(), 1.0, parent);
   }
 
   /**
@@ -62,7 +64,13 @@ public final class TtsGen implements AutoCloseable {
    *     reference's {@code n_q} ({@code lm.dep_q = n_q}); the streams past it are fed −1 like the
    *     ones the model never generates. Fewer codebooks: fewer depformer steps, coarser audio.
    */
-  public TtsGen(TtsModel model, int batch, int codebooks, NDManager parent) {
+  /**
+   * @param cfgCoef classic classifier-free guidance for models without CFG distillation: 1 for
+   *     none; otherwise every slot also runs a second, unconditioned row (conditions dropped, text
+   *     input zeroed: the reference's {@code cfg_is_no_text}) and audio logits become
+   *     {@code null + (cond − null)·cfgCoef}; text logits are the conditioned ones.
+   */
+  public TtsGen(TtsModel model, int batch, int codebooks, double cfgCoef, NDManager parent) {
     this.model = model;
     this.lm = model.lm();
     this.cfg = lm.config();
@@ -70,13 +78,15 @@ public final class TtsGen implements AutoCloseable {
       throw new IllegalArgumentException("codebooks must be 1.." + cfg.depQ() + ", got " + codebooks);
     }
     this.depQ = codebooks;
+    this.cfgCoef = cfgCoef;
+    this.rows = cfgCoef != 1.0 ? 2 * batch : batch;
     this.batch = batch;
     this.delaySteps = model.config().delaySteps();
     this.manager = parent.newSubManager();
-    this.mainState = lm.transformer().newState(manager, batch, lm.dataType());
-    this.depState = lm.depformer().newState(manager, batch, lm.dataType(), depQ);
+    this.mainState = lm.transformer().newState(manager, rows, lm.dataType());
+    this.depState = lm.depformer().newState(manager, rows, lm.dataType(), depQ);
     this.conditionSum = model.config().fuser().sum().isEmpty() ? null
-        : manager.zeros(new Shape(batch, 1, cfg.dim()), lm.dataType());
+        : manager.zeros(new Shape(rows, 1, cfg.dim()), lm.dataType());
     this.cache = new long[batch][cfg.numCodebooks()][cfg.maxDelay() + 2];
     this.offsets = new long[batch];
     this.textParams = new SamplingParams[batch];
@@ -115,14 +125,9 @@ public final class TtsGen implements AutoCloseable {
    */
   public void start(int slot, ConditionAttributes attributes, SamplingParams text, SamplingParams audio, long seed,
       float padBonus) {
-    try (NDScope ignored = new NDScope(); NDManager scope = manager.newSubManager()) {
-      Conditioners.Conditions c = model.conditioners().compute(scope, attributes);
-      if (conditionSum != null) {
-        conditionSum.set(new NDIndex("{}:{}", slot, slot + 1), Conditioners.as(c.sum(), lm.dataType()));
-      }
-      if (c.cross() != null) {
-        mainState.setCrossSource(slot, Conditioners.as(c.cross(), lm.dataType()));
-      }
+    setConditions(slot, attributes);
+    if (rows > batch) {
+      setConditions(batch + slot, attributes.nulled());
     }
     textParams[slot] = text;
     audioParams[slot] = audio;
@@ -131,12 +136,27 @@ public final class TtsGen implements AutoCloseable {
     reset(slot);
   }
 
+  private void setConditions(int row, ConditionAttributes attributes) {
+    try (NDScope ignored = new NDScope(); NDManager scope = manager.newSubManager()) {
+      Conditioners.Conditions c = model.conditioners().compute(scope, attributes);
+      if (conditionSum != null) {
+        conditionSum.set(new NDIndex("{}:{}", row, row + 1), Conditioners.as(c.sum(), lm.dataType()));
+      }
+      if (c.cross() != null) {
+        mainState.setCrossSource(row, Conditioners.as(c.cross(), lm.dataType()));
+      }
+    }
+  }
+
   private void reset(int slot) {
     offsets[slot] = 0;
     for (long[] row : cache[slot]) {
       Arrays.fill(row, UNGENERATED);
     }
     mainState.reset(slot);
+    if (rows > batch) {
+      mainState.reset(batch + slot);
+    }
   }
 
   public long offset(int slot) {
@@ -166,7 +186,7 @@ public final class TtsGen implements AutoCloseable {
     int kk = cfg.numCodebooks();
     int ct = cfg.maxDelay() + 2;
     int[] delays = cfg.delays();
-    long[][][] input = new long[batch][kk][1];
+    long[][][] input = new long[rows][kk][1];
     boolean runDepformer = false;
     boolean[] depRan = new boolean[batch];
     long[] stepOffset = offsets.clone();
@@ -187,7 +207,21 @@ public final class TtsGen implements AutoCloseable {
         input[b][k][0] = tok;
       }
     }
-    ExecMask mask = ExecMask.of(active);
+    boolean[] rowActive = active;
+    if (rows > batch) {
+      rowActive = Arrays.copyOf(active, rows);
+      System.arraycopy(active, 0, rowActive, batch, batch);
+      for (int b = 0; b < batch; b++) {
+        for (int k = 0; k < kk; k++) {
+          input[batch + b][k][0] = input[b][k][0];
+        }
+        boolean textInit = !active[b] || offsets[b] <= delays[0];
+        if (!textInit) {
+          input[batch + b][0][0] = ZERO; // cfg_is_no_text: the unconditioned row reads no text
+        }
+      }
+    }
+    ExecMask mask = ExecMask.of(rowActive);
     long[] sampled = new long[batch];
     long[] textInput = new long[batch];
     long[][] audioSampled = new long[batch][depQ];
@@ -201,6 +235,9 @@ public final class TtsGen implements AutoCloseable {
       }
       NDArray out = lm.transformerStep(in, mainState, mask);
       textLogits = lm.textLogits(out).toType(DataType.FLOAT32, false).toFloatArray();
+      if (rows > batch) {
+        textLogits = Arrays.copyOf(textLogits, batch * cfg.textCardOut()); // cfg_is_no_text: conditioned logits
+      }
       int vocab = cfg.textCardOut();
       for (int b = 0; b < batch; b++) {
         if (!active[b]) {
@@ -220,9 +257,14 @@ public final class TtsGen implements AutoCloseable {
         depState.resetAll();
         long[] prev = textInput;
         for (int k = 0; k < depQ; k++) {
-          NDArray dIn = lm.depformerInput(scope, k, out, prev, batch, 1);
+          long[] prevRows = prev;
+          if (rows > batch) {
+            prevRows = Arrays.copyOf(prev, rows);
+            System.arraycopy(prev, 0, prevRows, batch, batch);
+          }
+          NDArray dIn = lm.depformerInput(scope, k, out, prevRows, rows, 1);
           NDArray logits = lm.audioLogits(k, lm.depformerStep(dIn, depState));
-          audioLogits[k] = logits.toType(DataType.FLOAT32, false).toFloatArray();
+          audioLogits[k] = guided(logits.toType(DataType.FLOAT32, false).toFloatArray(), cfg.card());
           long[] next = new long[batch];
           for (int b = 0; b < batch; b++) {
             if (depRan[b]) {
@@ -271,6 +313,21 @@ public final class TtsGen implements AutoCloseable {
     }
     return new Step(stepOffset, sampled, textInput, depRan, audioSampled, audio, textLogits, audioLogits, frame,
         produced);
+  }
+
+  /** With classic CFG, {@code null + (cond − null)·coef} per slot from the 2·batch rows of logits. */
+  private float[] guided(float[] logits, int card) {
+    if (rows == batch) {
+      return logits;
+    }
+    float[] out = new float[batch * card];
+    float coef = (float) cfgCoef;
+    int nullBase = batch * card;
+    for (int i = 0; i < out.length; i++) {
+      float n = logits[nullBase + i];
+      out[i] = n + (logits[i] - n) * coef;
+    }
+    return out;
   }
 
   @Override
