@@ -7,7 +7,12 @@ public final class UnknownVoiceException extends IllegalArgumentException {
   private final String voice;
 
   public UnknownVoiceException(String voice, List<String> known) {
-    super("unknown voice '" + voice + "'" + (known.isEmpty() ? "" : "; known voices include "
+    this(voice, known, null);
+  }
+
+  /** @param detail why it could not be found (e.g. the hub is unreachable), or null */
+  public UnknownVoiceException(String voice, List<String> known, String detail) {
+    super("unknown voice '" + voice + "'" + (detail == null ? "" : " (" + detail + ")") + (known.isEmpty() ? "" : "; known voices include "
         + String.join(", ", known.subList(0, Math.min(8, known.size())))
         + (known.size() > 8 ? " (" + known.size() + " in all: see the voice list)" : "")));
     this.voice = voice;

@@ -120,7 +120,12 @@ public final class VoiceLibrary {
     try {
       Path file = files.get(n);
       if (file == null && fetcher != null) {
-        file = fetcher.fetch(n + suffix).orElse(null);
+        try {
+          file = fetcher.fetch(n + suffix).orElse(null);
+        } catch (IOException | RuntimeException e) {
+          throw new UnknownVoiceException(n, names(), "not in the local voices, and fetching it failed: "
+              + e.getMessage());
+        }
       }
       if (file == null) {
         throw new UnknownVoiceException(n, names());

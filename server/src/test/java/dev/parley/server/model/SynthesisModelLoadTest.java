@@ -118,7 +118,7 @@ class SynthesisModelLoadTest {
       try (TtsEngine engine = new TtsEngine(model, TtsSettings.of(model).withCodebooks(8), 1)) {
         assertThat(speak(engine, TtsOptions.voice(VoiceLibrary.KYUTAI_DEFAULT_VOICE))).startsWith("ok ");
         assertThatThrownBy(() -> engine.open(TtsOptions.voice("vctk/p225_023.wav"), null))
-            .isInstanceOf(RuntimeException.class).hasMessageContaining("vctk/p225_023.wav");
+            .isInstanceOf(UnknownVoiceException.class).hasMessageContaining("vctk/p225_023.wav");
         assertThatThrownBy(() -> engine.open(TtsOptions.voice("../../etc/passwd"), null))
             .isInstanceOf(UnknownVoiceException.class);
       }
