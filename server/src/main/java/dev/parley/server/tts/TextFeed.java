@@ -51,15 +51,33 @@ public final class TextFeed {
     return rest.isBlank() ? List.of() : script.add(rest);
   }
 
-  /** Length of the prefix of {@code pending} that ends at whitespace outside any tag. */
+  private static final java.util.regex.Pattern BREAK_TAG = java.util.regex.Pattern.compile(
+      "<break\\s+time=\"([0-9]+(?:.[0-9]*)?)s\"\\s*/?>", java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
+
+  /**
+   * Length of the longest prefix of {@code pending} that is whole: it ends at whitespace or right
+   * after a break tag, and no break tag still being written starts before it.
+   */
   private int completeUpTo() {
-    int open = pending.lastIndexOf("<");
-    int limit = open >= 0 && pending.indexOf(">", open) < 0 ? open : pending.length();
-    for (int i = limit - 1; i >= 0; i--) {
-      if (Character.isWhitespace(pending.charAt(i))) {
-        return i + 1;
+    int cut = 0;
+    int n = pending.length();
+    for (int i = 0; i < n; i++) {
+      char c = pending.charAt(i);
+      if (c == '<') {
+        int close = pending.indexOf(">", i);
+        if (close < 0) {
+          String open = pending.substring(i);
+          if (open.startsWith("<break") || "<break".startsWith(open)) {
+            return cut; // may still become a break tag: hold it
+          }
+        } else if (BREAK_TAG.matcher(pending.substring(i, close + 1)).matches()) {
+          cut = close + 1;
+          i = close;
+        }
+      } else if (Character.isWhitespace(c)) {
+        cut = i + 1;
       }
     }
-    return limit == pending.length() ? 0 : limit;
+    return cut;
   }
 }
