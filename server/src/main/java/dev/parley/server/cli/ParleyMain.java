@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = ParleyMain.Version.class,
     description = "Parley: real-time full-duplex spoken dialogue, transcription and speech synthesis.",
-    subcommands = {InfoCommand.class, ServeCommand.class, AudioCommand.class, CodecCommand.class, LmCommand.class, InferCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {InfoCommand.class, ServeCommand.class, AudioCommand.class, CodecCommand.class, LmCommand.class, InferCommand.class, SynthesizeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class ParleyMain implements Runnable {
 
   public static void main(String[] args) {
