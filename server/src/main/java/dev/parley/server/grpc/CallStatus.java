@@ -22,7 +22,8 @@ final class CallStatus {
   /** An engine closed the session with {@code reason}. */
   static Status ofClosedSession(String reason) {
     Status status = reason.startsWith("server shutting down") ? Status.UNAVAILABLE
-        : reason.contains("overflow") || reason.contains("overloaded") ? Status.RESOURCE_EXHAUSTED
+        : reason.contains("overflow") || reason.contains("overloaded") || reason.contains("reached the limit")
+            ? Status.RESOURCE_EXHAUSTED
         : Status.INTERNAL;
     return status.withDescription(reason);
   }

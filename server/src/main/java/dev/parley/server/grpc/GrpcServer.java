@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The gRPC API on its own port, on the same engines as the WebSocket paths: Dialogue,
- * Transcription, Models, Speech (UNIMPLEMENTED until its engine lands), {@code grpc.health.v1}
+ * Transcription, Speech, Models, {@code grpc.health.v1}
  * (NOT_SERVING until warm-up is done; a service without a model never turns SERVING) and server
  * reflection.
  */
@@ -34,6 +34,7 @@ public final class GrpcServer implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health = new HealthStatusManager();
   private final DialogueService dialogue; // null without a dialogue model
+  private final SpeechService speech; // null without a TTS model
   private final ExecutorService transport;
   private final ScheduledExecutorService idleSweep;
 
@@ -50,6 +51,7 @@ public final class GrpcServer implements AutoCloseable {
     this.transport = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
         daemon("parley-grpc-transport"));
     this.dialogue = engine == null ? null : new DialogueService(engine, config, metrics, transport, serverName);
+    this.speech = ttsEngine == null ? null : new SpeechService(ttsEngine, metrics, transport, config.idleTimeout());
     ApiKeyInterceptor auth = new ApiKeyInterceptor(config.apiKeys(), metrics);
     NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
         .maxInboundMessageSize(config.maxMessageBytes())
@@ -57,11 +59,11 @@ public final class GrpcServer implements AutoCloseable {
         // rather than hopping to an executor for every message.
         .directExecutor()
         .addService(ServerInterceptors.intercept(dialogue != null ? dialogue : new NotLoadedServices.Dialogue(), auth))
-        .addService(ServerInterceptors.intercept(new ModelsService(engine, sttEngine), auth))
+        .addService(ServerInterceptors.intercept(new ModelsService(engine, sttEngine, ttsEngine), auth))
         .addService(ServerInterceptors.intercept(sttEngine != null
             ? new TranscriptionService(sttEngine, metrics, transport, config.maxQueuedFrames())
             : new NotLoadedServices.Transcription(), auth))
-        .addService(ServerInterceptors.intercept(new NotLoadedServices.Speech(), auth))
+        .addService(ServerInterceptors.intercept(speech != null ? speech : new NotLoadedServices.Speech(), auth))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     if (config.tlsCert() != null) {
@@ -74,6 +76,9 @@ public final class GrpcServer implements AutoCloseable {
     if (sttEngine != null) {
       servingServices.add(TranscriptionGrpc.SERVICE_NAME);
     }
+    if (ttsEngine != null) {
+      servingServices.add(SpeechGrpc.SERVICE_NAME);
+    }
     for (String s : List.of("", ModelsGrpc.SERVICE_NAME, DialogueGrpc.SERVICE_NAME, TranscriptionGrpc.SERVICE_NAME,
         SpeechGrpc.SERVICE_NAME)) {
       health.setStatus(s, ServingStatus.NOT_SERVING);
@@ -85,6 +90,9 @@ public final class GrpcServer implements AutoCloseable {
     server.start();
     if (dialogue != null) {
       idleSweep.scheduleWithFixedDelay(dialogue::closeIdleCalls, 1, 1, TimeUnit.SECONDS);
+    }
+    if (speech != null) {
+      idleSweep.scheduleWithFixedDelay(speech::closeIdleCalls, 1, 1, TimeUnit.SECONDS);
     }
     return this;
   }
@@ -111,8 +119,9 @@ public final class GrpcServer implements AutoCloseable {
     server.shutdown();
   }
 
+  /** Dialogue and Speech calls in progress. */
   public int openCalls() {
-    return dialogue == null ? 0 : dialogue.openCalls();
+    return (dialogue == null ? 0 : dialogue.openCalls()) + (speech == null ? 0 : speech.openCalls());
   }
 
   @Override

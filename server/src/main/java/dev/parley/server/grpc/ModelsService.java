@@ -8,16 +8,20 @@ import dev.parley.proto.v1.ModelsGrpc;
 import dev.parley.server.engine.DialogueEngine;
 import dev.parley.server.model.SpeechModel;
 import dev.parley.server.stt.SttEngine;
+import dev.parley.server.tts.SynthesisModel;
+import dev.parley.server.tts.TtsEngine;
 import io.grpc.stub.StreamObserver;
 
 /** {@code parley.v1.Models}: what this server has loaded. */
 final class ModelsService extends ModelsGrpc.ModelsImplBase {
-  private final DialogueEngine engine; // either may be null
+  private final DialogueEngine engine; // any may be null
   private final SttEngine sttEngine;
+  private final TtsEngine ttsEngine;
 
-  ModelsService(DialogueEngine engine, SttEngine sttEngine) {
+  ModelsService(DialogueEngine engine, SttEngine sttEngine, TtsEngine ttsEngine) {
     this.engine = engine;
     this.sttEngine = sttEngine;
+    this.ttsEngine = ttsEngine;
   }
 
   @Override
@@ -30,6 +34,14 @@ final class ModelsService extends ModelsGrpc.ModelsImplBase {
     if (sttEngine != null) {
       out.addModels(info(sttEngine.model(), ModelType.TRANSCRIPTION, 0, sttEngine.maxSessions(),
           sttEngine.activeSessions()));
+    }
+    if (ttsEngine != null) {
+      SynthesisModel m = ttsEngine.model();
+      // Codebooks: those the engine generates (its settings may use fewer than the model has).
+      out.addModels(ModelInfo.newBuilder().setName(m.name()).setType(ModelType.SPEECH)
+          .setSampleRateHz(ProtoMapping.MODEL_RATE).setFrameRateHz(12.5).setCodebooks(ttsEngine.settings().codebooks())
+          .setTextVocabulary(m.tokenizer().vocabSize()).setDevice(m.manager().getDevice().toString())
+          .setMaxSessions(ttsEngine.maxSessions()).setActiveSessions(ttsEngine.activeSessions()));
     }
     responses.onNext(out.build());
     responses.onCompleted();

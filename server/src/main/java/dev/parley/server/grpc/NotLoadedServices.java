@@ -21,11 +21,6 @@ import io.grpc.stub.StreamObserver;
 final class NotLoadedServices {
   private NotLoadedServices() {}
 
-  static StatusRuntimeException unimplemented(String what) {
-    return Status.UNIMPLEMENTED.withDescription(what + " is not available on this server yet (Parley's "
-        + what.toLowerCase(java.util.Locale.ROOT) + " engine has not landed)").asRuntimeException();
-  }
-
   static StatusRuntimeException notLoaded(String what, String option) {
     return Status.UNIMPLEMENTED.withDescription("this server hosts no " + what + " model (start it with " + option + ")")
         .asRuntimeException();
@@ -50,12 +45,12 @@ final class NotLoadedServices {
   static final class Speech extends SpeechGrpc.SpeechImplBase {
     @Override
     public void synthesize(SynthesizeRequest request, StreamObserver<SynthesizeResponse> responses) {
-      responses.onError(unimplemented("Speech synthesis"));
+      responses.onError(notLoaded("speech synthesis", "--tts-model"));
     }
 
     @Override
     public StreamObserver<SynthesizeStreamRequest> synthesizeStream(StreamObserver<SynthesizeResponse> responses) {
-      responses.onError(unimplemented("Speech synthesis"));
+      responses.onError(notLoaded("speech synthesis", "--tts-model"));
       return new DialogueService.DiscardingObserver<>();
     }
   }

@@ -18,6 +18,10 @@ final class ResponseStream<T> {
   private final ArrayDeque<T> unsent = new ArrayDeque<>();
   private final Runnable onEnd;
   private volatile boolean ended;
+  // Whether everything went out and the transport wants more: read by an engine deciding whether
+  // to produce the next frame (output back-pressure), from any thread.
+  private volatile boolean writable = true;
+  private volatile Runnable onWritable = () -> { };
 
   /**
    * @param maxUnsent messages held for a client that is not ready before it is failed
@@ -28,7 +32,22 @@ final class ResponseStream<T> {
     this.serial = new SerialExecutor(pool);
     this.maxUnsent = maxUnsent;
     this.onEnd = onEnd;
-    out.setOnReadyHandler(() -> serial.execute(this::drain));
+    out.setOnReadyHandler(() -> serial.execute(() -> {
+      drain();
+      if (writable && !ended) {
+        onWritable.run();
+      }
+    }));
+  }
+
+  /** Runs (on the serial executor) each time the client becomes ready for more output. */
+  void onWritable(Runnable r) {
+    onWritable = r;
+  }
+
+  /** Nothing waits in the queue and the transport takes more (any thread; a snapshot). */
+  boolean isWritable() {
+    return writable && !ended;
   }
 
   /** Runs {@code task} after every task submitted before it, never two at once. */
@@ -97,5 +116,6 @@ final class ResponseStream<T> {
     while (!unsent.isEmpty() && out.isReady() && !out.isCancelled()) {
       out.onNext(unsent.poll());
     }
+    writable = unsent.isEmpty() && out.isReady();
   }
 }

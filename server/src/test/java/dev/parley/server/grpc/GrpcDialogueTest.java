@@ -317,14 +317,14 @@ class GrpcDialogueTest {
   }
 
   @Test
-  void transcriptionAndSpeechSayTheyAreNotAvailableYet() throws Exception {
+  void transcriptionAndSpeechSayTheirModelIsNotLoaded() throws Exception {
     var speech = SpeechGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth(KEY)));
     try {
       speech.synthesize(SynthesizeRequest.newBuilder().setText("hello").build()).hasNext();
       throw new AssertionError("synthesis answered");
     } catch (StatusRuntimeException e) {
       assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
-      assertThat(e.getStatus().getDescription()).contains("not available on this server yet");
+      assertThat(e.getStatus().getDescription()).contains("no speech synthesis model").contains("--tts-model");
     }
     CompletableFuture<Status> done = new CompletableFuture<>();
     TranscriptionGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth(KEY)))
