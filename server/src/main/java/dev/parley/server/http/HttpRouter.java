@@ -36,8 +36,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Routes plain HTTP requests on the server's port: {@code /api/chat} upgrades to the chat
- * WebSocket; {@code /healthz}, {@code /readyz}, {@code /api/info}, {@code /metrics}; static files
- * from {@code --static} at {@code /}.
+ * WebSocket; {@code /api/asr-streaming} is transcription ({@link TranscriptionRoutes});
+ * {@code /api/tts} and {@code /api/tts_streaming} are speech synthesis ({@link SpeechRoutes});
+ * {@code /healthz}, {@code /readyz}, {@code /api/info}, {@code /metrics}; static files from
+ * {@code --static} at {@code /}.
  */
 final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger LOG = LoggerFactory.getLogger(HttpRouter.class);
@@ -48,6 +50,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final SttEngine sttEngine; // null without a transcription model
   private final dev.parley.server.tts.TtsEngine ttsEngine; // null without a TTS model
   private final TranscriptionRoutes transcription;
+  private final SpeechRoutes speech;
   private final ServerConfig config;
   private final EngineMetrics metrics;
   private final BooleanSupplier ready;
@@ -60,6 +63,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     this.sttEngine = sttEngine;
     this.ttsEngine = ttsEngine;
     this.transcription = new TranscriptionRoutes(sttEngine, config, metrics, accepting);
+    this.speech = new SpeechRoutes(ttsEngine, config, metrics, accepting);
     this.config = config;
     this.metrics = metrics;
     this.ready = ready;
@@ -77,6 +81,10 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
     if (path.equals(TranscriptionRoutes.PATH)) {
       transcription.handle(ctx, req, q, this);
+      return;
+    }
+    if (SpeechRoutes.handles(path)) {
+      speech.handle(ctx, req, q, this);
       return;
     }
     if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {

@@ -1,0 +1,398 @@
+package dev.parley.server.http;
+
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessageFormat;
+import org.msgpack.core.MessageFormatException;
+import org.msgpack.core.MessageInsufficientBufferException;
+import org.msgpack.core.MessageIntegerOverflowException;
+import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessageUnpacker;
+import org.msgpack.value.ValueType;
+
+/**
+ * The MessagePack messages of moshi-server's streaming TTS WebSocket ({@code /api/tts_streaming},
+ * the {@code Py} module: {@code py_module.rs InMsg} in, {@code tts.rs OutMsg} out). One message
+ * per binary frame: a map tagged by its {@code "type"} field, written as {@code rmp_serde} with
+ * struct maps writes it — {@code "type"} first, then the fields in declaration order; {@code f64}
+ * times as float 64, {@code f32} samples as float 32, integers in their shortest form and Ogg data
+ * ({@code Vec<u8>}, which serde writes as a sequence) as an array of byte values.
+ *
+ * <p>Decoding is as lenient as serde where that is harmless (fields in any order, unknown fields
+ * ignored, numbers as float 32, float 64 or integers, Ogg data as bin or as an array of bytes) and
+ * strict elsewhere: anything that is not one well-formed map with a known {@code type} and fields
+ * of the right types, non-finite values, and arrays past the bounds are refused with a
+ * {@link ProtocolException} whose message can go back to the client in an {@link Out.Error}.
+ * Instances are immutable and thread-safe.
+ */
+public final class TtsMessages {
+  /** Bound on the values of one {@code Voice} embedding (Kyutai's are [1, 512, 125]: 64 000). */
+  public static final int MAX_EMBEDDING_VALUES = 1 << 21;
+  /** Bound on the samples of one {@code Audio} message (10 s at 24 kHz). */
+  public static final int MAX_PCM_SAMPLES = 240_000;
+  /** Bound on the bytes of one {@code OggOpus} message. */
+  public static final int MAX_OGG_BYTES = 1 << 20;
+  private static final int MAX_SHAPE_DIMS = 8;
+
+  private static final TtsMessages DEFAULT = new TtsMessages();
+
+  /** Client to server ({@code InMsg}). */
+  public sealed interface In permits In.Text, In.Voice, In.Eos {
+    /** Words to speak (whole words: the message ends a word). */
+    record Text(String text) implements In {}
+
+    /** A voice embedding ({@code speaker_wavs} values, row-major) and its shape, sent before the first text. */
+    record Voice(float[] embeddings, long[] shape) implements In {}
+
+    /** No more text. */
+    record Eos() implements In {}
+  }
+
+  /** Server to client ({@code OutMsg}). */
+  public sealed interface Out permits Out.Text, Out.Audio, Out.OggOpus, Out.Error, Out.Ready {
+    /** A spoken word and its times in seconds. */
+    record Text(String text, double startS, double stopS) implements Out {}
+
+    /** One frame of 24 kHz mono samples. */
+    record Audio(float[] pcm) implements Out {}
+
+    /** Ogg Opus bytes: the stream's header pages first, then a page per frame. */
+    record OggOpus(byte[] data) implements Out {}
+
+    /** Something went wrong; the server closes the stream. */
+    record Error(String message) implements Out {}
+
+    /** A synthesis slot is held: the client may send. */
+    record Ready() implements Out {}
+  }
+
+  /** A message that breaks the protocol; its text says what is wrong, for the client. */
+  public static final class ProtocolException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public ProtocolException(String message) {
+      super(message);
+    }
+
+    public ProtocolException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private TtsMessages() {}
+
+  public static TtsMessages get() {
+    return DEFAULT;
+  }
+
+  // ---- encoding --------------------------------------------------------------------------------
+
+  /** The bytes of a server message, as moshi-server sends them. */
+  public static byte[] encode(Out message) {
+    try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+      if (message instanceof Out.Text m) {
+        header(p, "Text", 3).packString("text").packString(m.text()).packString("start_s").packDouble(m.startS())
+            .packString("stop_s").packDouble(m.stopS());
+      } else if (message instanceof Out.Audio m) {
+        header(p, "Audio", 1).packString("pcm").packArrayHeader(m.pcm().length);
+        for (float x : m.pcm()) {
+          p.packFloat(x);
+        }
+      } else if (message instanceof Out.OggOpus m) {
+        header(p, "OggOpus", 1).packString("data").packArrayHeader(m.data().length);
+        for (byte b : m.data()) {
+          p.packInt(b & 0xff);
+        }
+      } else if (message instanceof Out.Error m) {
+        header(p, "Error", 1).packString("message").packString(m.message());
+      } else if (message instanceof Out.Ready) {
+        header(p, "Ready", 0);
+      }
+      return p.toByteArray();
+    } catch (IOException e) {
+      throw new IllegalStateException("in-memory packing failed", e);
+    }
+  }
+
+  /** The bytes of a client message, as Kyutai's clients send them (embeddings as float 32). */
+  public static byte[] encode(In message) {
+    try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+      if (message instanceof In.Text m) {
+        header(p, "Text", 1).packString("text").packString(m.text());
+      } else if (message instanceof In.Voice m) {
+        header(p, "Voice", 2).packString("embeddings").packArrayHeader(m.embeddings().length);
+        for (float x : m.embeddings()) {
+          p.packFloat(x);
+        }
+        p.packString("shape").packArrayHeader(m.shape().length);
+        for (long d : m.shape()) {
+          p.packLong(d);
+        }
+      } else if (message instanceof In.Eos) {
+        header(p, "Eos", 0);
+      }
+      return p.toByteArray();
+    } catch (IOException e) {
+      throw new IllegalStateException("in-memory packing failed", e);
+    }
+  }
+
+  private static MessageBufferPacker header(MessageBufferPacker p, String type, int fields) throws IOException {
+    p.packMapHeader(fields + 1).packString("type").packString(type);
+    return p;
+  }
+
+  // ---- decoding --------------------------------------------------------------------------------
+
+  /** Parses a client message. */
+  public In decodeIn(byte[] bytes) throws ProtocolException {
+    Fields f = parse(bytes);
+    switch (f.type) {
+      case "Text":
+        return new In.Text(f.require(f.text, "text"));
+      case "Voice":
+        return new In.Voice(f.require(f.embeddings, "embeddings"), f.require(f.shape, "shape"));
+      case "Eos":
+        return new In.Eos();
+      default:
+        throw new ProtocolException("unknown message type '" + f.type + "' (expected Text, Voice or Eos)");
+    }
+  }
+
+  /** Parses a server message (for clients and tests). */
+  public Out decodeOut(byte[] bytes) throws ProtocolException {
+    Fields f = parse(bytes);
+    switch (f.type) {
+      case "Text":
+        return new Out.Text(f.require(f.text, "text"), f.require(f.startS, "start_s"), f.require(f.stopS, "stop_s"));
+      case "Audio":
+        return new Out.Audio(f.require(f.pcm, "pcm"));
+      case "OggOpus":
+        return new Out.OggOpus(f.require(f.data, "data"));
+      case "Error":
+        return new Out.Error(f.require(f.message, "message"));
+      case "Ready":
+        return new Out.Ready();
+      default:
+        throw new ProtocolException("unknown message type '" + f.type
+            + "' (expected Text, Audio, OggOpus, Error or Ready)");
+    }
+  }
+
+  /** Every field either direction knows, read in any order. */
+  private static final class Fields {
+    String type;
+    String text;
+    float[] embeddings;
+    long[] shape;
+    float[] pcm;
+    byte[] data;
+    Double startS;
+    Double stopS;
+    String message;
+
+    <T> T require(T value, String name) throws ProtocolException {
+      if (value == null) {
+        throw new ProtocolException(type + " message without its " + name + " field");
+      }
+      return value;
+    }
+  }
+
+  private static final List<String> KNOWN = List.of("type", "text", "embeddings", "shape", "pcm", "data", "start_s",
+      "stop_s", "message");
+
+  private static Fields parse(byte[] bytes) throws ProtocolException {
+    if (bytes.length == 0) {
+      throw new ProtocolException("empty message: expected a MessagePack map");
+    }
+    try (MessageUnpacker u = MessagePack.newDefaultUnpacker(bytes)) {
+      MessageFormat first = u.getNextFormat();
+      if (first == MessageFormat.NEVER_USED || first.getValueType() != ValueType.MAP) {
+        throw new ProtocolException("not a MessagePack map (the message starts with " + describe(first)
+            + "): every binary message is a map with a \"type\" field, or the single byte 0 for the end of text");
+      }
+      int n = u.unpackMapHeader();
+      Fields f = new Fields();
+      Set<String> seen = new HashSet<>();
+      for (int i = 0; i < n; i++) {
+        MessageFormat kf = u.getNextFormat();
+        if (kf.getValueType() != ValueType.STRING) {
+          throw new ProtocolException("map key " + i + " is " + describe(kf) + ", not a string");
+        }
+        String key = u.unpackString();
+        if (!seen.add(key)) {
+          throw new ProtocolException("duplicate field '" + key + "'");
+        }
+        if (!KNOWN.contains(key)) {
+          u.skipValue(); // ignored, as serde ignores unknown fields
+          continue;
+        }
+        readField(u, key, f);
+      }
+      if (u.hasNext()) {
+        throw new ProtocolException("trailing bytes after the message map");
+      }
+      if (f.type == null) {
+        throw new ProtocolException("message without a \"type\" field");
+      }
+      return f;
+    } catch (MessageInsufficientBufferException e) {
+      throw new ProtocolException("truncated MessagePack message", e);
+    } catch (MessageFormatException e) {
+      throw new ProtocolException("not valid MessagePack: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ProtocolException("unreadable MessagePack message: " + e.getMessage(), e);
+    }
+  }
+
+  private static void readField(MessageUnpacker u, String key, Fields f) throws IOException, ProtocolException {
+    switch (key) {
+      case "type" -> f.type = string(u, key);
+      case "text" -> f.text = string(u, key);
+      case "message" -> f.message = string(u, key);
+      case "embeddings" -> f.embeddings = floats(u, key, MAX_EMBEDDING_VALUES);
+      case "pcm" -> f.pcm = floats(u, key, MAX_PCM_SAMPLES);
+      case "shape" -> f.shape = shape(u, key);
+      case "data" -> f.data = bytes(u, key);
+      case "start_s" -> f.startS = number(u, key);
+      case "stop_s" -> f.stopS = number(u, key);
+      default -> throw new IllegalStateException(key);
+    }
+  }
+
+  private static String string(MessageUnpacker u, String key) throws IOException, ProtocolException {
+    MessageFormat fmt = u.getNextFormat();
+    if (fmt.getValueType() != ValueType.STRING) {
+      throw new ProtocolException("field '" + key + "' must be a string, got " + describe(fmt));
+    }
+    return u.unpackString();
+  }
+
+  private static long integer(MessageUnpacker u, String key) throws IOException, ProtocolException {
+    MessageFormat fmt = u.getNextFormat();
+    if (fmt.getValueType() != ValueType.INTEGER) {
+      throw new ProtocolException("field '" + key + "' must be an integer, got " + describe(fmt));
+    }
+    try {
+      return u.unpackLong();
+    } catch (MessageIntegerOverflowException e) {
+      throw new ProtocolException("field '" + key + "' is out of the 64-bit signed range", e);
+    }
+  }
+
+  private static double number(MessageUnpacker u, String key) throws IOException, ProtocolException {
+    MessageFormat fmt = u.getNextFormat();
+    double v;
+    if (fmt.getValueType() == ValueType.FLOAT) {
+      v = u.unpackDouble();
+    } else if (fmt.getValueType() == ValueType.INTEGER) {
+      v = integer(u, key);
+    } else {
+      throw new ProtocolException("field '" + key + "' must be a number, got " + describe(fmt));
+    }
+    if (!Double.isFinite(v)) {
+      throw new ProtocolException("field '" + key + "' is " + v);
+    }
+    return v;
+  }
+
+  private static long[] shape(MessageUnpacker u, String key) throws IOException, ProtocolException {
+    MessageFormat fmt = u.getNextFormat();
+    if (fmt.getValueType() != ValueType.ARRAY) {
+      throw new ProtocolException("field '" + key + "' must be an array of sizes, got " + describe(fmt));
+    }
+    int n = u.unpackArrayHeader();
+    if (n > MAX_SHAPE_DIMS) {
+      throw new ProtocolException("field '" + key + "' has " + n + " dimensions, more than " + MAX_SHAPE_DIMS);
+    }
+    long[] out = new long[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = integer(u, key + "[" + i + "]");
+      if (out[i] < 0) {
+        throw new ProtocolException(key + "[" + i + "] must not be negative, got " + out[i]);
+      }
+    }
+    return out;
+  }
+
+  private static float[] floats(MessageUnpacker u, String key, int max) throws IOException, ProtocolException {
+    MessageFormat fmt = u.getNextFormat();
+    if (fmt.getValueType() != ValueType.ARRAY) {
+      throw new ProtocolException("field '" + key + "' must be an array of numbers, got " + describe(fmt));
+    }
+    int n = u.unpackArrayHeader();
+    if (n > max) {
+      throw new ProtocolException("field '" + key + "' holds " + n + " values, more than the limit of " + max);
+    }
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      MessageFormat ef = u.getNextFormat();
+      float x;
+      if (ef == MessageFormat.FLOAT32) {
+        x = u.unpackFloat();
+      } else if (ef.getValueType() == ValueType.FLOAT) {
+        x = (float) u.unpackDouble();
+      } else if (ef.getValueType() == ValueType.INTEGER) {
+        x = (float) integer(u, key);
+      } else {
+        throw new ProtocolException(key + "[" + i + "] must be a number, got " + describe(ef));
+      }
+      if (!Float.isFinite(x)) {
+        throw new ProtocolException(key + "[" + i + "] is " + x + ": values must be finite");
+      }
+      out[i] = x;
+    }
+    return out;
+  }
+
+  private static byte[] bytes(MessageUnpacker u, String key) throws IOException, ProtocolException {
+    MessageFormat fmt = u.getNextFormat();
+    if (fmt.getValueType() == ValueType.BINARY) {
+      int n = u.unpackBinaryHeader();
+      if (n > MAX_OGG_BYTES) {
+        throw new ProtocolException("field '" + key + "' holds " + n + " bytes, more than the limit of "
+            + MAX_OGG_BYTES);
+      }
+      return u.readPayload(n);
+    }
+    if (fmt.getValueType() == ValueType.ARRAY) { // serde's form of Vec<u8>
+      int n = u.unpackArrayHeader();
+      if (n > MAX_OGG_BYTES) {
+        throw new ProtocolException("field '" + key + "' holds " + n + " bytes, more than the limit of "
+            + MAX_OGG_BYTES);
+      }
+      byte[] out = new byte[n];
+      for (int i = 0; i < n; i++) {
+        MessageFormat ef = u.getNextFormat();
+        long v = ef.getValueType() == ValueType.INTEGER ? u.unpackLong() : -1;
+        if (v < 0 || v > 255) {
+          throw new ProtocolException(key + "[" + i + "] must be a byte (0..255)");
+        }
+        out[i] = (byte) v;
+      }
+      return out;
+    }
+    throw new ProtocolException("field '" + key + "' must be binary data, got " + describe(fmt));
+  }
+
+  private static String describe(MessageFormat fmt) {
+    if (fmt == MessageFormat.NEVER_USED) {
+      return "the byte 0xc1, which MessagePack never uses (not MessagePack data)";
+    }
+    return switch (fmt.getValueType()) {
+      case NIL -> "nil";
+      case BOOLEAN -> "a boolean";
+      case INTEGER -> "an integer";
+      case FLOAT -> "a float";
+      case STRING -> "a string";
+      case BINARY -> "binary data";
+      case ARRAY -> "an array";
+      case MAP -> "a map";
+      case EXTENSION -> "an extension value";
+    };
+  }
+}
