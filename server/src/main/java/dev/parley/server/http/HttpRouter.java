@@ -98,7 +98,8 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       case "/api/info" -> {
         Map<String, Object> body = new LinkedHashMap<>(info);
         body.put("sessions_active", (engine == null ? 0 : engine.activeSessions())
-            + (sttEngine == null ? 0 : sttEngine.activeSessions()));
+            + (sttEngine == null ? 0 : sttEngine.activeSessions())
+            + (ttsEngine == null ? 0 : ttsEngine.activeSessions()));
         respond(ctx, req, HttpResponseStatus.OK, "application/json", JSON.writeValueAsString(body));
       }
       case "/metrics" -> respond(ctx, req, HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
