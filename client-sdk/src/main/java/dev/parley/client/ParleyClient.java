@@ -2,6 +2,8 @@ package dev.parley.client;
 
 import dev.parley.proto.v1.DialogueGrpc;
 import dev.parley.proto.v1.ListModelsRequest;
+import dev.parley.proto.v1.ListVoicesRequest;
+import dev.parley.proto.v1.ListVoicesResponse;
 import dev.parley.proto.v1.ModelInfo;
 import dev.parley.proto.v1.ModelsGrpc;
 import dev.parley.proto.v1.SpeechGrpc;
@@ -110,7 +112,8 @@ public final class ParleyClient implements AutoCloseable {
   }
 
   /**
-   * Synthesizes speech; audio and word timings stream back as the iterator is read. Servers
+   * Synthesizes speech from a raw request; audio and word timings stream back as the iterator is
+   * read (see {@link #synthesize(String, SpeechOptions)} for the friendlier form). Servers
    * without a speech engine answer UNIMPLEMENTED, thrown by the iterator as a
    * {@link ParleyException}. Close the iterator to stop early.
    */
@@ -124,6 +127,55 @@ public final class ParleyClient implements AutoCloseable {
       throw ParleyException.from(e);
     } finally {
       context.detach(previous);
+    }
+  }
+
+  /**
+   * Speaks {@code text} ({@code Speech.Synthesize}): the server's messages are read as the returned
+   * {@link Synthesis} is iterated, or all at once with {@link Synthesis#collect()}. Failures (e.g.
+   * INVALID_ARGUMENT for an unknown voice, UNIMPLEMENTED on a server without a text-to-speech
+   * model) are thrown by the iterator as {@link ParleyException}s.
+   *
+   * @param text the text; null or empty when the options carry dialogue turns
+   */
+  public Synthesis synthesize(String text, SpeechOptions options) {
+    SynthesizeRequest request = options.toRequest(text);
+    return new Synthesis(synthesize(request), options);
+  }
+
+  /** Speaks {@code text} with the server's default voice and sampling, as 24 kHz 16-bit PCM. */
+  public Synthesis synthesize(String text) {
+    return synthesize(text, SpeechOptions.defaults());
+  }
+
+  /**
+   * Speaks {@code text} ({@code Speech.Synthesize}), handing audio and word timings to
+   * {@code listener} on a gRPC thread as they arrive; wait with {@link SpeechCall#awaitEnd}.
+   *
+   * @param text the text; null or empty when the options carry dialogue turns
+   */
+  public SpeechCall synthesize(String text, SpeechOptions options, SpeechListener listener) {
+    return SpeechCall.start(withAuth(SpeechGrpc.newStub(channel)), text, options, listener);
+  }
+
+  /**
+   * Opens a speech synthesis whose text is sent in pieces ({@code Speech.SynthesizeStream}), e.g.
+   * while an LLM writes it; the options go out at once. Audio and word timings reach
+   * {@code listener} on a gRPC thread while text is still being sent.
+   */
+  public SpeechStream openSpeechStream(SpeechOptions options, SpeechListener listener) {
+    return SpeechStream.start(withAuth(SpeechGrpc.newStub(channel)), options, listener);
+  }
+
+  /**
+   * The voices the server's text-to-speech model speaks with, its default voice and the most
+   * speakers a dialogue may have ({@code Speech.ListVoices}), within the unary deadline.
+   */
+  public ListVoicesResponse listVoices() {
+    try {
+      return withDeadline(withAuth(SpeechGrpc.newBlockingStub(channel))).listVoices(ListVoicesRequest.getDefaultInstance());
+    } catch (StatusRuntimeException e) {
+      throw ParleyException.from(e);
     }
   }
 

@@ -14,9 +14,10 @@ import picocli.CommandLine.ScopeType;
 
 /** {@code parley}: talk to a Parley server from the command line. */
 @Command(name = "parley", mixinStandardHelpOptions = true, versionProvider = ParleyCli.Version.class,
-    description = "Command-line client of a Parley server: full-duplex chat, transcription, load benchmark, model list.",
+    description = "Command-line client of a Parley server: full-duplex chat, transcription, speech synthesis, "
+        + "load benchmark, model and voice lists.",
     subcommands = {ChatCommand.class, BenchCommand.class, ModelsCommand.class, TranscribeCommand.class, SpeakCommand.class,
-        CommandLine.HelpCommand.class})
+        VoicesCommand.class, CommandLine.HelpCommand.class})
 public final class ParleyCli {
   /** Exit status when the server refused or failed a call. */
   static final int EXIT_SERVER_ERROR = 2;

@@ -40,7 +40,7 @@ import java.util.concurrent.TimeUnit;
  * (if asked) one FrameTiming per 80 ms of 24 kHz input, and End with the frame count (as input
  * and output frames: the echo has no delay). Transcription answers UNIMPLEMENTED, as a server
  * without a speech-to-text model does, unless one is given ({@link ScriptedTranscription});
- * Speech always does.
+ * so does Speech unless one is given ({@link ScriptedSpeech}).
  */
 public final class FakeParleyServer implements AutoCloseable {
   public static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
@@ -61,6 +61,12 @@ public final class FakeParleyServer implements AutoCloseable {
   /** With a Transcription service (e.g. a {@link ScriptedTranscription}) instead of UNIMPLEMENTED. */
   public FakeParleyServer(BindableService dialogue, BindableService models, BindableService transcription,
       String requiredKey) throws IOException {
+    this(dialogue, models, transcription, new SpeechGrpc.SpeechImplBase() {}, requiredKey);
+  }
+
+  /** With a Speech service (e.g. a {@link ScriptedSpeech}) instead of UNIMPLEMENTED. */
+  public FakeParleyServer(BindableService dialogue, BindableService models, BindableService transcription,
+      BindableService speech, String requiredKey) throws IOException {
     ServerInterceptor auth = new ServerInterceptor() {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
@@ -77,7 +83,7 @@ public final class FakeParleyServer implements AutoCloseable {
         .addService(ServerInterceptors.intercept(dialogue, auth))
         .addService(ServerInterceptors.intercept(models, auth))
         .addService(ServerInterceptors.intercept(transcription, auth))
-        .addService(ServerInterceptors.intercept(new SpeechGrpc.SpeechImplBase() {}, auth))
+        .addService(ServerInterceptors.intercept(speech, auth))
         .build()
         .start();
   }
@@ -89,6 +95,12 @@ public final class FakeParleyServer implements AutoCloseable {
   /** The echo Dialogue and this Transcription. */
   public static FakeParleyServer transcribing(BindableService transcription) throws IOException {
     return new FakeParleyServer(new EchoDialogue(), new Models(), transcription, null);
+  }
+
+  /** The echo Dialogue, no Transcription, and this Speech. */
+  public static FakeParleyServer speaking(BindableService speech) throws IOException {
+    return new FakeParleyServer(new EchoDialogue(), new Models(), new TranscriptionGrpc.TranscriptionImplBase() {}, speech,
+        null);
   }
 
   public int port() {
