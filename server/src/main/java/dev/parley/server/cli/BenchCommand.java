@@ -3,15 +3,18 @@ package dev.parley.server.cli;
 import dev.parley.codec.mimi.MimiConfig;
 import dev.parley.server.bench.LmBench;
 import dev.parley.server.bench.MimiBench;
+import dev.parley.server.bench.TtsBench;
 import dev.parley.server.lm.LmConfig;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Speed measurements with random weights; the last line of each is a stable key=value record. */
 @Command(name = "bench", description = "Measure codec and model speed (random weights).",
-    subcommands = {BenchCommand.Mimi.class, BenchCommand.Lm.class, BenchCommand.Chat.class, BenchCommand.Stt.class})
+    subcommands = {BenchCommand.Mimi.class, BenchCommand.Lm.class, BenchCommand.Chat.class, BenchCommand.Stt.class,
+        BenchCommand.Tts.class})
 public final class BenchCommand {
 
   @Command(name = "mimi", description = "Streaming Mimi encode/decode time per 80 ms frame.")
@@ -196,6 +199,123 @@ public final class BenchCommand {
             last != null && !last.keptRealTime() ? String.valueOf(last.sessions()) : "none");
       }
       return 0;
+    }
+  }
+
+  @Command(name = "tts", description = "Text-to-speech: step time by batch, then time to first audio and real-time "
+      + "factor of 1 and N concurrent syntheses in an in-process TTS engine (random weights).")
+  static final class Tts implements Callable<Integer> {
+    @Option(names = "--config", defaultValue = "demo",
+        description = "demo (the built-in demo-tts) or small (TTS-shaped, real Mimi); default ${DEFAULT-VALUE}.")
+    String config;
+
+    @Option(names = "--streams", defaultValue = "8", description = "Concurrent syntheses (default ${DEFAULT-VALUE}).")
+    int streams;
+
+    @Option(names = "--slots", description = "Engine slots for the stream runs (default: --streams). The engine "
+        + "computes every slot each step, busy or not.")
+    Integer slots;
+
+    @Option(names = "--words", defaultValue = "40", description = "Words per synthesis (default ${DEFAULT-VALUE}).")
+    int words;
+
+    @Option(names = "--rounds", defaultValue = "5",
+        description = "Measured rounds of each stream run (default ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--warmup", defaultValue = "1",
+        description = "Unmeasured rounds before each measurement (default ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--batch-sizes", defaultValue = "1,2,4,8,16",
+        description = "Batch sizes of the step-time table, comma-separated; none (or empty) for no table "
+            + "(default ${DEFAULT-VALUE}).")
+    String batchSizes;
+
+    @Option(names = "--no-streams", description = "Only the step-time table.")
+    boolean noStreams;
+
+    @Option(names = "--codebooks", description = "Codebooks generated (default: as the server, up to 24).")
+    Integer codebooks;
+
+    @Option(names = "--threads", description = "libtorch intra-op threads (default: as serve, every core but one).")
+    Integer threads;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default ${DEFAULT-VALUE}).")
+    String device;
+
+    @Override
+    public Integer call() throws Exception {
+      int t = threads != null ? threads : dev.parley.codec.torch.TorchRuntime.serverCpuThreads();
+      dev.parley.codec.torch.TorchRuntime.setThreads(t);
+      int s = slots != null ? slots : streams;
+      try (var m = TtsBench.model(config, dev.parley.codec.torch.TorchRuntime.device(device))) {
+        var settings = dev.parley.server.tts.TtsSettings.of(m);
+        if (codebooks != null) {
+          settings = settings.withCodebooks(codebooks);
+        }
+        System.out.printf(java.util.Locale.ROOT, "bench=tts-setup config=%s model=%s threads=%d codebooks=%d "
+            + "delay_steps=%d max_acoustic_delay=%d expected_steps_to_first_audio=%d%n", config, m.name(), t,
+            settings.codebooks(), m.config().delaySteps(), m.config().lm().maxDelay(),
+            TtsBench.expectedStepsToFirstAudio(m.config()));
+        java.util.Map<Integer, TtsBench.StepRow> table = new java.util.TreeMap<>();
+        double base = Double.NaN;
+        for (int b : parseSizes(batchSizes)) {
+          TtsBench.StepRow row = TtsBench.stepsAtBatch(config, m, settings, b, words, Math.max(warmup, 1));
+          table.put(b, row);
+          if (b == 1) {
+            base = row.total().p50();
+          }
+          System.out.println(row.line(base));
+          System.out.flush();
+        }
+        TtsBench.StreamRun one = null;
+        TtsBench.StreamRun many = null;
+        if (!noStreams) {
+          if (s > 1) {
+            System.out.println(TtsBench.streams(config, m, settings, 1, 1, words, rounds, warmup).line());
+            System.out.flush();
+          }
+          one = TtsBench.streams(config, m, settings, 1, s, words, rounds, warmup);
+          System.out.println(one.line());
+          System.out.flush();
+          if (streams > 1) {
+            many = TtsBench.streams(config, m, settings, streams, s, words, rounds, warmup);
+            System.out.println(many.line());
+            System.out.flush();
+          }
+        }
+        TtsBench.StepRow atN = table.get(streams);
+        TtsBench.StreamRun last = many != null ? many : one;
+        System.out.printf(java.util.Locale.ROOT, "bench=tts config=%s threads=%d streams=%d slots=%d words=%d "
+            + "ttfa_1_p50_ms=%.1f overhead_1_p50_ms=%.1f ttfa_n_p50_ms=%.1f ttfa_n_p90_ms=%.1f ttfa_n_max_ms=%.1f "
+            + "overhead_n_p50_ms=%.1f rtf_min=%.2f max_lag_ms=%.1f batch_ratio=%.2f decode_share=%.2f ahead=%s%n",
+            config, t, streams, s, words, one == null ? Double.NaN : one.ttfa().p50(),
+            one == null ? Double.NaN : one.overhead().p50(), last == null ? Double.NaN : last.ttfa().p50(),
+            last == null ? Double.NaN : last.ttfa().percentile(90),
+            last == null ? Double.NaN : last.ttfa().percentile(100),
+            last == null ? Double.NaN : last.overhead().p50(),
+            last == null ? Double.NaN : Math.min(last.rtfMin(), one.rtfMin()),
+            last == null ? Double.NaN : Math.max(last.maxLagMs(), one.maxLagMs()),
+            atN == null ? Double.NaN : atN.total().p50() / base, atN == null ? Double.NaN : atN.decodeShare(),
+            last == null ? "n/a" : one.ahead() && last.ahead() ? "yes" : "no");
+      }
+      return 0;
+    }
+
+    static List<Integer> parseSizes(String s) {
+      if (s == null || s.isBlank() || s.strip().equals("none")) {
+        return List.of();
+      }
+      List<Integer> sizes = new java.util.ArrayList<>();
+      for (String p : s.split(",")) {
+        int b = Integer.parseInt(p.strip());
+        if (b < 1) {
+          throw new IllegalArgumentException("--batch-sizes: " + b + " is not a batch size");
+        }
+        sizes.add(b);
+      }
+      return sizes;
     }
   }
 }
