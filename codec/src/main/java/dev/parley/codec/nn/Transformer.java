@@ -1,6 +1,7 @@
 package dev.parley.codec.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
@@ -202,6 +203,44 @@ public final class Transformer {
           crossKeys[i].set(new ai.djl.ndarray.index.NDIndex("{}:{}", slot, slot + 1), kv[0]);
           crossValues[i].set(new ai.djl.ndarray.index.NDIndex("{}:{}", slot, slot + 1), kv[1]);
         }
+      }
+    }
+
+    /** Whether {@link #setCrossSource} has been called. */
+    public boolean hasCrossSource() {
+      return crossKeys != null;
+    }
+
+    /**
+     * A copy of {@code slot}'s cross-attention keys and values (every layer's keys, then every
+     * layer's values, each [1, H, S, Dh]) in {@code into}: computing them is the costly part of a
+     * new session, and sessions with the same source can share one copy.
+     */
+    public NDList crossKeysValues(int slot, NDManager into) {
+      if (crossKeys == null) {
+        throw new IllegalStateException("cross-attention source not set (State.setCrossSource)");
+      }
+      NDList out = new NDList();
+      ai.djl.ndarray.index.NDIndex row = new ai.djl.ndarray.index.NDIndex("{}:{}", slot, slot + 1);
+      for (NDArray[] arrays : new NDArray[][] {crossKeys, crossValues}) {
+        for (NDArray a : arrays) {
+          NDArray c = a.get(row).duplicate();
+          c.attach(into);
+          out.add(c);
+        }
+      }
+      return out;
+    }
+
+    /** Sets {@code slot}'s cross-attention keys and values from {@link #crossKeysValues} of this state. */
+    public void setCrossKeysValues(int slot, NDList keysValues) {
+      if (crossKeys == null || keysValues.size() != 2 * layers.length) {
+        throw new IllegalStateException("no cross-attention state to set, or keys/values of another transformer");
+      }
+      ai.djl.ndarray.index.NDIndex row = new ai.djl.ndarray.index.NDIndex("{}:{}", slot, slot + 1);
+      for (int i = 0; i < layers.length; i++) {
+        crossKeys[i].set(row, keysValues.get(i));
+        crossValues[i].set(row, keysValues.get(layers.length + i));
       }
     }
   }

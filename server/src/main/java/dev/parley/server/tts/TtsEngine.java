@@ -154,8 +154,10 @@ public final class TtsEngine implements AutoCloseable {
     }
     SamplingParams sampling = temp == 0 ? SamplingParams.GREEDY : new SamplingParams(temp, 250, 0);
     long seed = options.seed() != null ? options.seed() : ThreadLocalRandom.current().nextLong();
-    TtsSession opened = slots.claim(s -> new TtsSession(this, s, listener, attributes, names, sampling, sampling,
-        seed, new TextFeed(new Script.Builder(model.tokenizer(), cfg.multiSpeaker(), settings.paddingBetween(),
+    // Named voices recur: their conditions are computed once and copied into later sessions.
+    String conditionKey = options.customVoice() != null ? null : String.join("\n", names) + "|" + cfgCoef;
+    TtsSession opened = slots.claim(s -> new TtsSession(this, s, listener, attributes, conditionKey, names, sampling,
+        sampling, seed, new TextFeed(new Script.Builder(model.tokenizer(), cfg.multiSpeaker(), settings.paddingBetween(),
             TtsConfig.FRAME_RATE)),
         machine.newStreamingState(), settings.maxTextChars()));
     observer.sessionOpened();
@@ -313,7 +315,8 @@ public final class TtsEngine implements AutoCloseable {
 
   private void initialize(TtsSession session) {
     try {
-      gen.start(session.slot, session.attributes, session.text, session.audio, session.seed, settings.paddingBonus());
+      gen.start(session.slot, session.attributes, session.conditionKey, session.text, session.audio, session.seed,
+          settings.paddingBonus());
       codec.reset(session.slot);
       session.initialized = true;
       slots.wakeUp();

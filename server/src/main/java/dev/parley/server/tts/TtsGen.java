@@ -125,15 +125,85 @@ public final class TtsGen implements AutoCloseable {
    */
   public void start(int slot, ConditionAttributes attributes, SamplingParams text, SamplingParams audio, long seed,
       float padBonus) {
-    setConditions(slot, attributes);
-    if (rows > batch) {
-      setConditions(batch + slot, attributes.nulled());
+    start(slot, attributes, null, text, audio, seed, padBonus);
+  }
+
+  /**
+   * As above; {@code conditionKey} names the conditions (e.g. the voices and the cfg value) so a
+   * later session with the same key copies the cached sum condition and cross-attention keys and
+   * values instead of computing them again (null: do not cache, e.g. a client's own embedding).
+   */
+  public void start(int slot, ConditionAttributes attributes, String conditionKey, SamplingParams text,
+      SamplingParams audio, long seed, float padBonus) {
+    CachedConditions cached = conditionKey == null ? null : conditionCache.get(conditionKey);
+    if (cached != null) {
+      cached.applyTo(this, slot);
+    } else {
+      setConditions(slot, attributes);
+      if (rows > batch) {
+        setConditions(batch + slot, attributes.nulled());
+      }
+      if (conditionKey != null && mainState.hasCrossSource()) {
+        conditionCache.put(conditionKey, CachedConditions.of(this, slot));
+      }
     }
     textParams[slot] = text;
     audioParams[slot] = audio;
     paddingBonus[slot] = padBonus;
     random[slot] = new SplittableRandom(seed);
     reset(slot);
+  }
+
+  /** Conditions of recent sessions, by key, least recently used dropped first. */
+  private final java.util.LinkedHashMap<String, CachedConditions> conditionCache =
+      new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, CachedConditions> eldest) {
+          if (size() > CONDITION_CACHE_SIZE) {
+            eldest.getValue().owner().close();
+            return true;
+          }
+          return false;
+        }
+      };
+
+  /** Voices whose conditions stay cached (the real model's keys/values are ~100 MB a voice pair). */
+  static final int CONDITION_CACHE_SIZE = 8;
+
+  /** One slot's conditions (and its unconditioned row's, with classic CFG), owned by {@code owner}. */
+  private record CachedConditions(NDManager owner, NDArray sum, NDArray nullSum, ai.djl.ndarray.NDList keysValues,
+      ai.djl.ndarray.NDList nullKeysValues) {
+    static CachedConditions of(TtsGen gen, int slot) {
+      NDManager owner = gen.manager.newSubManager();
+      boolean cfg = gen.rows > gen.batch;
+      return new CachedConditions(owner, gen.sumRow(slot, owner), cfg ? gen.sumRow(gen.batch + slot, owner) : null,
+          gen.mainState.crossKeysValues(slot, owner),
+          cfg ? gen.mainState.crossKeysValues(gen.batch + slot, owner) : null);
+    }
+
+    void applyTo(TtsGen gen, int slot) {
+      gen.setSumRow(slot, sum);
+      gen.mainState.setCrossKeysValues(slot, keysValues);
+      if (nullKeysValues != null) {
+        gen.setSumRow(gen.batch + slot, nullSum);
+        gen.mainState.setCrossKeysValues(gen.batch + slot, nullKeysValues);
+      }
+    }
+  }
+
+  private NDArray sumRow(int row, NDManager owner) {
+    if (conditionSum == null) {
+      return null;
+    }
+    NDArray c = conditionSum.get(new NDIndex("{}:{}", row, row + 1)).duplicate();
+    c.attach(owner);
+    return c;
+  }
+
+  private void setSumRow(int row, NDArray value) {
+    if (conditionSum != null) {
+      conditionSum.set(new NDIndex("{}:{}", row, row + 1), value);
+    }
   }
 
   private void setConditions(int row, ConditionAttributes attributes) {

@@ -16,6 +16,7 @@ public final class TtsSession {
   final int slot;
   final TtsListener listener;
   final ConditionAttributes attributes;
+  final String conditionKey; // null: not cached (a client's own voice)
   final List<String> voiceNames;
   final SamplingParams text;
   final SamplingParams audio;
@@ -44,12 +45,14 @@ public final class TtsSession {
   long computeToFirstAudio;
   int wordsEmitted;
 
-  TtsSession(TtsEngine engine, int slot, TtsListener listener, ConditionAttributes attributes, List<String> voiceNames,
+  TtsSession(TtsEngine engine, int slot, TtsListener listener, ConditionAttributes attributes, String conditionKey,
+      List<String> voiceNames,
       SamplingParams text, SamplingParams audio, long seed, TextFeed feed, TtsStateMachine.State state, int maxChars) {
     this.engine = engine;
     this.slot = slot;
     this.listener = listener;
     this.attributes = attributes;
+    this.conditionKey = conditionKey;
     this.voiceNames = List.copyOf(voiceNames);
     this.text = text;
     this.audio = audio;

@@ -100,6 +100,23 @@ class TtsEngineDemoTest {
   }
 
   @Test
+  void aVoiceUsedAgainGetsItsCachedConditionsAndTheSameAudio() throws Exception {
+    try (TtsEngine engine = new TtsEngine(demo, TtsSettings.of(demo), 1)) {
+      List<float[]> pcm = new ArrayList<>();
+      for (String v : List.of("demo-alto", "demo-bass", "demo-alto", "demo-bass")) {
+        Recorder r = new Recorder();
+        engine.synthesize(List.of("the same words again"), seeded(9).withVoices(List.of(v)), r);
+        assertThat(r.awaitClosed()).isEmpty();
+        pcm.add(r.pcm());
+      }
+      // The first two compute their conditions, the last two copy them from the cache.
+      assertThat(pcm.get(2)).containsExactly(pcm.get(0));
+      assertThat(pcm.get(3)).containsExactly(pcm.get(1));
+      assertThat(pcm.get(1)).isNotEqualTo(pcm.get(0));
+    }
+  }
+
+  @Test
   void fewerCodebooksStillSpeakEveryWord() throws Exception {
     try (TtsEngine engine = new TtsEngine(demo, TtsSettings.of(demo).withCodebooks(4), 1)) {
       Recorder r = new Recorder();
