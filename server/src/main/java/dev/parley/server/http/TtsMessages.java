@@ -1,14 +1,11 @@
 package dev.parley.server.http;
 
 import java.io.IOException;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessageFormat;
-import org.msgpack.core.MessageFormatException;
-import org.msgpack.core.MessageInsufficientBufferException;
-import org.msgpack.core.MessageIntegerOverflowException;
+import dev.parley.server.wire.MalformedMessageException;
+import dev.parley.server.wire.MessagePackMap;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.ValueType;
@@ -206,193 +203,49 @@ public final class TtsMessages {
       "stop_s", "message");
 
   private static Fields parse(byte[] bytes) throws ProtocolException {
-    if (bytes.length == 0) {
-      throw new ProtocolException("empty message: expected a MessagePack map");
+    Fields f = new Fields();
+    try {
+      MessagePackMap.read(bytes, KNOWN, "every binary message is a map with a \"type\" field, or the single byte 0 "
+          + "for the end of text", (u, key) -> readField(u, key, f));
+    } catch (MalformedMessageException e) {
+      throw new ProtocolException(e.getMessage(), e);
     }
-    try (MessageUnpacker u = MessagePack.newDefaultUnpacker(bytes)) {
-      MessageFormat first = u.getNextFormat();
-      if (first == MessageFormat.NEVER_USED || first.getValueType() != ValueType.MAP) {
-        throw new ProtocolException("not a MessagePack map (the message starts with " + describe(first)
-            + "): every binary message is a map with a \"type\" field, or the single byte 0 for the end of text");
-      }
-      int n = u.unpackMapHeader();
-      Fields f = new Fields();
-      Set<String> seen = new HashSet<>();
-      for (int i = 0; i < n; i++) {
-        MessageFormat kf = u.getNextFormat();
-        if (kf.getValueType() != ValueType.STRING) {
-          throw new ProtocolException("map key " + i + " is " + describe(kf) + ", not a string");
-        }
-        String key = u.unpackString();
-        if (!seen.add(key)) {
-          throw new ProtocolException("duplicate field '" + key + "'");
-        }
-        if (!KNOWN.contains(key)) {
-          u.skipValue(); // ignored, as serde ignores unknown fields
-          continue;
-        }
-        readField(u, key, f);
-      }
-      if (u.hasNext()) {
-        throw new ProtocolException("trailing bytes after the message map");
-      }
-      if (f.type == null) {
-        throw new ProtocolException("message without a \"type\" field");
-      }
-      return f;
-    } catch (MessageInsufficientBufferException e) {
-      throw new ProtocolException("truncated MessagePack message", e);
-    } catch (MessageFormatException e) {
-      throw new ProtocolException("not valid MessagePack: " + e.getMessage(), e);
-    } catch (IOException e) {
-      throw new ProtocolException("unreadable MessagePack message: " + e.getMessage(), e);
+    if (f.type == null) {
+      throw new ProtocolException("message without a \"type\" field");
     }
+    return f;
   }
 
-  private static void readField(MessageUnpacker u, String key, Fields f) throws IOException, ProtocolException {
+  private static void readField(MessageUnpacker u, String key, Fields f) throws IOException,
+      MalformedMessageException {
     switch (key) {
-      case "type" -> f.type = string(u, key);
-      case "text" -> f.text = string(u, key);
-      case "message" -> f.message = string(u, key);
-      case "embeddings" -> f.embeddings = floats(u, key, MAX_EMBEDDING_VALUES);
-      case "pcm" -> f.pcm = floats(u, key, MAX_PCM_SAMPLES);
+      case "type" -> f.type = MessagePackMap.string(u, key);
+      case "text" -> f.text = MessagePackMap.string(u, key);
+      case "message" -> f.message = MessagePackMap.string(u, key);
+      case "embeddings" -> f.embeddings = MessagePackMap.floats(u, key, MAX_EMBEDDING_VALUES);
+      case "pcm" -> f.pcm = MessagePackMap.floats(u, key, MAX_PCM_SAMPLES);
       case "shape" -> f.shape = shape(u, key);
-      case "data" -> f.data = bytes(u, key);
-      case "start_s" -> f.startS = number(u, key);
-      case "stop_s" -> f.stopS = number(u, key);
+      case "data" -> f.data = MessagePackMap.bytes(u, key, MAX_OGG_BYTES);
+      case "start_s" -> f.startS = MessagePackMap.number(u, key);
+      case "stop_s" -> f.stopS = MessagePackMap.number(u, key);
       default -> throw new IllegalStateException(key);
     }
   }
 
-  private static String string(MessageUnpacker u, String key) throws IOException, ProtocolException {
-    MessageFormat fmt = u.getNextFormat();
-    if (fmt.getValueType() != ValueType.STRING) {
-      throw new ProtocolException("field '" + key + "' must be a string, got " + describe(fmt));
-    }
-    return u.unpackString();
-  }
-
-  private static long integer(MessageUnpacker u, String key) throws IOException, ProtocolException {
-    MessageFormat fmt = u.getNextFormat();
-    if (fmt.getValueType() != ValueType.INTEGER) {
-      throw new ProtocolException("field '" + key + "' must be an integer, got " + describe(fmt));
-    }
-    try {
-      return u.unpackLong();
-    } catch (MessageIntegerOverflowException e) {
-      throw new ProtocolException("field '" + key + "' is out of the 64-bit signed range", e);
-    }
-  }
-
-  private static double number(MessageUnpacker u, String key) throws IOException, ProtocolException {
-    MessageFormat fmt = u.getNextFormat();
-    double v;
-    if (fmt.getValueType() == ValueType.FLOAT) {
-      v = u.unpackDouble();
-    } else if (fmt.getValueType() == ValueType.INTEGER) {
-      v = integer(u, key);
-    } else {
-      throw new ProtocolException("field '" + key + "' must be a number, got " + describe(fmt));
-    }
-    if (!Double.isFinite(v)) {
-      throw new ProtocolException("field '" + key + "' is " + v);
-    }
-    return v;
-  }
-
-  private static long[] shape(MessageUnpacker u, String key) throws IOException, ProtocolException {
+  private static long[] shape(MessageUnpacker u, String key) throws IOException, MalformedMessageException {
     MessageFormat fmt = u.getNextFormat();
     if (fmt.getValueType() != ValueType.ARRAY) {
-      throw new ProtocolException("field '" + key + "' must be an array of sizes, got " + describe(fmt));
+      throw new MalformedMessageException("field '" + key + "' must be an array of sizes, got "
+          + MessagePackMap.describe(fmt));
     }
     int n = u.unpackArrayHeader();
     if (n > MAX_SHAPE_DIMS) {
-      throw new ProtocolException("field '" + key + "' has " + n + " dimensions, more than " + MAX_SHAPE_DIMS);
+      throw new MalformedMessageException("field '" + key + "' has " + n + " dimensions, more than " + MAX_SHAPE_DIMS);
     }
     long[] out = new long[n];
     for (int i = 0; i < n; i++) {
-      out[i] = integer(u, key + "[" + i + "]");
-      if (out[i] < 0) {
-        throw new ProtocolException(key + "[" + i + "] must not be negative, got " + out[i]);
-      }
+      out[i] = MessagePackMap.integer(u, key + "[" + i + "]", true);
     }
     return out;
-  }
-
-  private static float[] floats(MessageUnpacker u, String key, int max) throws IOException, ProtocolException {
-    MessageFormat fmt = u.getNextFormat();
-    if (fmt.getValueType() != ValueType.ARRAY) {
-      throw new ProtocolException("field '" + key + "' must be an array of numbers, got " + describe(fmt));
-    }
-    int n = u.unpackArrayHeader();
-    if (n > max) {
-      throw new ProtocolException("field '" + key + "' holds " + n + " values, more than the limit of " + max);
-    }
-    float[] out = new float[n];
-    for (int i = 0; i < n; i++) {
-      MessageFormat ef = u.getNextFormat();
-      float x;
-      if (ef == MessageFormat.FLOAT32) {
-        x = u.unpackFloat();
-      } else if (ef.getValueType() == ValueType.FLOAT) {
-        x = (float) u.unpackDouble();
-      } else if (ef.getValueType() == ValueType.INTEGER) {
-        x = (float) integer(u, key);
-      } else {
-        throw new ProtocolException(key + "[" + i + "] must be a number, got " + describe(ef));
-      }
-      if (!Float.isFinite(x)) {
-        throw new ProtocolException(key + "[" + i + "] is " + x + ": values must be finite");
-      }
-      out[i] = x;
-    }
-    return out;
-  }
-
-  private static byte[] bytes(MessageUnpacker u, String key) throws IOException, ProtocolException {
-    MessageFormat fmt = u.getNextFormat();
-    if (fmt.getValueType() == ValueType.BINARY) {
-      int n = u.unpackBinaryHeader();
-      if (n > MAX_OGG_BYTES) {
-        throw new ProtocolException("field '" + key + "' holds " + n + " bytes, more than the limit of "
-            + MAX_OGG_BYTES);
-      }
-      return u.readPayload(n);
-    }
-    if (fmt.getValueType() == ValueType.ARRAY) { // serde's form of Vec<u8>
-      int n = u.unpackArrayHeader();
-      if (n > MAX_OGG_BYTES) {
-        throw new ProtocolException("field '" + key + "' holds " + n + " bytes, more than the limit of "
-            + MAX_OGG_BYTES);
-      }
-      byte[] out = new byte[n];
-      for (int i = 0; i < n; i++) {
-        MessageFormat ef = u.getNextFormat();
-        long v = ef.getValueType() == ValueType.INTEGER ? u.unpackLong() : -1;
-        if (v < 0 || v > 255) {
-          throw new ProtocolException(key + "[" + i + "] must be a byte (0..255)");
-        }
-        out[i] = (byte) v;
-      }
-      return out;
-    }
-    throw new ProtocolException("field '" + key + "' must be binary data, got " + describe(fmt));
-  }
-
-  private static String describe(MessageFormat fmt) {
-    if (fmt == MessageFormat.NEVER_USED) {
-      return "the byte 0xc1, which MessagePack never uses (not MessagePack data)";
-    }
-    return switch (fmt.getValueType()) {
-      case NIL -> "nil";
-      case BOOLEAN -> "a boolean";
-      case INTEGER -> "an integer";
-      case FLOAT -> "a float";
-      case STRING -> "a string";
-      case BINARY -> "binary data";
-      case ARRAY -> "an array";
-      case MAP -> "a map";
-      case EXTENSION -> "an extension value";
-    };
   }
 }

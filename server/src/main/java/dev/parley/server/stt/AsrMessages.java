@@ -1,17 +1,12 @@
 package dev.parley.server.stt;
 
 import java.io.IOException;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import org.msgpack.core.MessageFormat;
-import org.msgpack.core.MessageFormatException;
-import org.msgpack.core.MessageInsufficientBufferException;
-import org.msgpack.core.MessageIntegerOverflowException;
+import dev.parley.server.wire.MalformedMessageException;
+import dev.parley.server.wire.MessagePackMap;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessageUnpacker;
-import org.msgpack.value.ValueType;
 
 /**
  * The MessagePack messages of moshi-server's streaming transcription WebSocket
@@ -233,183 +228,32 @@ public final class AsrMessages {
       "step_idx", "prs", "buffered_pcm", "message");
 
   private Fields parse(byte[] bytes) throws AsrProtocolException {
-    if (bytes.length == 0) {
-      throw new AsrProtocolException("empty message: expected a MessagePack map");
+    Fields f = new Fields();
+    try {
+      MessagePackMap.read(bytes, KNOWN, "every message is a map with a \"type\" field", (u, key) -> readField(u, key, f));
+    } catch (MalformedMessageException e) {
+      throw new AsrProtocolException(e.getMessage(), e);
     }
-    try (MessageUnpacker u = MessagePack.newDefaultUnpacker(bytes)) {
-      MessageFormat first = u.getNextFormat();
-      if (first == MessageFormat.NEVER_USED || first.getValueType() != ValueType.MAP) {
-        throw new AsrProtocolException("not a MessagePack map (the message starts with "
-            + describe(first) + "): every message is a map with a \"type\" field");
-      }
-      int n = u.unpackMapHeader();
-      Fields f = new Fields();
-      Set<String> seen = new HashSet<>();
-      for (int i = 0; i < n; i++) {
-        MessageFormat kf = u.getNextFormat();
-        if (kf.getValueType() != ValueType.STRING) {
-          throw new AsrProtocolException("map key " + i + " is " + describe(kf) + ", not a string");
-        }
-        String key = u.unpackString();
-        if (!seen.add(key)) {
-          throw new AsrProtocolException("duplicate field '" + key + "'");
-        }
-        if (!KNOWN.contains(key)) {
-          u.skipValue(); // ignored, as serde ignores unknown fields
-          continue;
-        }
-        readField(u, key, f);
-      }
-      if (u.hasNext()) {
-        throw new AsrProtocolException("trailing bytes after the message map");
-      }
-      if (f.type == null) {
-        throw new AsrProtocolException("message without a \"type\" field");
-      }
-      return f;
-    } catch (MessageInsufficientBufferException e) {
-      throw new AsrProtocolException("truncated MessagePack message", e);
-    } catch (MessageFormatException e) {
-      throw new AsrProtocolException("not valid MessagePack: " + e.getMessage(), e);
-    } catch (IOException e) {
-      throw new AsrProtocolException("unreadable MessagePack message: " + e.getMessage(), e);
+    if (f.type == null) {
+      throw new AsrProtocolException("message without a \"type\" field");
     }
+    return f;
   }
 
-  private void readField(MessageUnpacker u, String key, Fields f) throws IOException, AsrProtocolException {
+  private void readField(MessageUnpacker u, String key, Fields f) throws IOException, MalformedMessageException {
     switch (key) {
-      case "type" -> f.type = string(u, key);
-      case "text" -> f.text = string(u, key);
-      case "message" -> f.message = string(u, key);
-      case "pcm" -> f.pcm = floats(u, key, maxPcmSamples);
-      case "prs" -> f.prs = floats(u, key, 1024);
-      case "data" -> f.data = bytes(u, key);
-      case "id" -> f.id = integer(u, key, false);
-      case "step_idx" -> f.stepIdx = integer(u, key, true);
-      case "buffered_pcm" -> f.bufferedPcm = integer(u, key, true);
-      case "start_time" -> f.startTime = number(u, key);
-      case "stop_time" -> f.stopTime = number(u, key);
+      case "type" -> f.type = MessagePackMap.string(u, key);
+      case "text" -> f.text = MessagePackMap.string(u, key);
+      case "message" -> f.message = MessagePackMap.string(u, key);
+      case "pcm" -> f.pcm = MessagePackMap.floats(u, key, maxPcmSamples);
+      case "prs" -> f.prs = MessagePackMap.floats(u, key, 1024);
+      case "data" -> f.data = MessagePackMap.bytes(u, key, maxOggBytes);
+      case "id" -> f.id = MessagePackMap.integer(u, key, false);
+      case "step_idx" -> f.stepIdx = MessagePackMap.integer(u, key, true);
+      case "buffered_pcm" -> f.bufferedPcm = MessagePackMap.integer(u, key, true);
+      case "start_time" -> f.startTime = MessagePackMap.number(u, key);
+      case "stop_time" -> f.stopTime = MessagePackMap.number(u, key);
       default -> throw new IllegalStateException(key);
     }
-  }
-
-  private static String string(MessageUnpacker u, String key) throws IOException, AsrProtocolException {
-    MessageFormat fmt = u.getNextFormat();
-    if (fmt.getValueType() != ValueType.STRING) {
-      throw new AsrProtocolException("field '" + key + "' must be a string, got " + describe(fmt));
-    }
-    return u.unpackString();
-  }
-
-  private static long integer(MessageUnpacker u, String key, boolean unsigned) throws IOException,
-      AsrProtocolException {
-    MessageFormat fmt = u.getNextFormat();
-    if (fmt.getValueType() != ValueType.INTEGER) {
-      throw new AsrProtocolException("field '" + key + "' must be an integer, got " + describe(fmt));
-    }
-    long v;
-    try {
-      v = u.unpackLong();
-    } catch (MessageIntegerOverflowException e) {
-      throw new AsrProtocolException("field '" + key + "' is out of the 64-bit signed range", e);
-    }
-    if (unsigned && v < 0) {
-      throw new AsrProtocolException("field '" + key + "' must not be negative, got " + v);
-    }
-    return v;
-  }
-
-  private static double number(MessageUnpacker u, String key) throws IOException, AsrProtocolException {
-    MessageFormat fmt = u.getNextFormat();
-    double v;
-    if (fmt.getValueType() == ValueType.FLOAT) {
-      v = u.unpackDouble();
-    } else if (fmt.getValueType() == ValueType.INTEGER) {
-      v = integer(u, key, false);
-    } else {
-      throw new AsrProtocolException("field '" + key + "' must be a number, got " + describe(fmt));
-    }
-    if (!Double.isFinite(v)) {
-      throw new AsrProtocolException("field '" + key + "' is " + v);
-    }
-    return v;
-  }
-
-  private static float[] floats(MessageUnpacker u, String key, int max) throws IOException, AsrProtocolException {
-    MessageFormat fmt = u.getNextFormat();
-    if (fmt.getValueType() != ValueType.ARRAY) {
-      throw new AsrProtocolException("field '" + key + "' must be an array of numbers, got " + describe(fmt));
-    }
-    int n = u.unpackArrayHeader();
-    if (n > max) {
-      throw new AsrProtocolException("field '" + key + "' holds " + n + " values, more than the limit of " + max
-          + " per message");
-    }
-    float[] out = new float[n];
-    for (int i = 0; i < n; i++) {
-      MessageFormat ef = u.getNextFormat();
-      float x;
-      if (ef == MessageFormat.FLOAT32) {
-        x = u.unpackFloat();
-      } else if (ef.getValueType() == ValueType.FLOAT) {
-        x = (float) u.unpackDouble();
-      } else if (ef.getValueType() == ValueType.INTEGER) {
-        x = (float) integer(u, key, false);
-      } else {
-        throw new AsrProtocolException(key + "[" + i + "] must be a number, got " + describe(ef));
-      }
-      if (!Float.isFinite(x)) {
-        throw new AsrProtocolException(key + "[" + i + "] is " + x + ": samples and probabilities must be finite");
-      }
-      out[i] = x;
-    }
-    return out;
-  }
-
-  private byte[] bytes(MessageUnpacker u, String key) throws IOException, AsrProtocolException {
-    MessageFormat fmt = u.getNextFormat();
-    if (fmt.getValueType() == ValueType.BINARY) {
-      int n = u.unpackBinaryHeader();
-      if (n > maxOggBytes) {
-        throw new AsrProtocolException("field '" + key + "' holds " + n + " bytes, more than the limit of "
-            + maxOggBytes + " per message");
-      }
-      return u.readPayload(n);
-    }
-    if (fmt.getValueType() == ValueType.ARRAY) { // serde's default form of Vec<u8>
-      int n = u.unpackArrayHeader();
-      if (n > maxOggBytes) {
-        throw new AsrProtocolException("field '" + key + "' holds " + n + " bytes, more than the limit of "
-            + maxOggBytes + " per message");
-      }
-      byte[] out = new byte[n];
-      for (int i = 0; i < n; i++) {
-        MessageFormat ef = u.getNextFormat();
-        long v = ef.getValueType() == ValueType.INTEGER ? u.unpackLong() : -1;
-        if (v < 0 || v > 255) {
-          throw new AsrProtocolException(key + "[" + i + "] must be a byte (0..255)");
-        }
-        out[i] = (byte) v;
-      }
-      return out;
-    }
-    throw new AsrProtocolException("field '" + key + "' must be binary data, got " + describe(fmt));
-  }
-
-  private static String describe(MessageFormat fmt) {
-    if (fmt == MessageFormat.NEVER_USED) {
-      return "the byte 0xc1, which MessagePack never uses (not MessagePack data)";
-    }
-    return switch (fmt.getValueType()) {
-      case NIL -> "nil";
-      case BOOLEAN -> "a boolean";
-      case INTEGER -> "an integer";
-      case FLOAT -> "a float";
-      case STRING -> "a string";
-      case BINARY -> "binary data";
-      case ARRAY -> "an array";
-      case MAP -> "a map";
-      case EXTENSION -> "an extension value";
-    };
   }
 }
