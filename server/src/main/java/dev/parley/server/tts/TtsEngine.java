@@ -276,8 +276,12 @@ public final class TtsEngine implements AutoCloseable {
       } finally {
         slots.unlock();
       }
-      for (TtsSession s : fresh) {
-        initialize(s);
+      // A start computes the voice's conditions unless they are cached (a client's own voice):
+      // while others are stepping, start one session per step so a burst of arrivals never
+      // holds the running streams for more than one start.
+      int starts = any ? Math.min(1, fresh.size()) : fresh.size();
+      for (int i = 0; i < starts; i++) {
+        initialize(fresh.get(i));
       }
       for (TtsSession s : finished) {
         complete(s);
