@@ -102,13 +102,7 @@ public final class DialogueEngine implements AutoCloseable {
   }
 
   void closeSession(Session session, String reason) {
-    boolean closedNow = slots.release(session.slot, session, () -> {
-      if (session.closed) {
-        return false;
-      }
-      session.closed = true;
-      return true;
-    });
+    boolean closedNow = slots.release(session.slot, session, () -> session.closed = true);
     if (closedNow) {
       observer.sessionClosed(reason);
       session.listener.onClosed(reason);

@@ -66,18 +66,18 @@ public final class SessionSlots<S> {
   }
 
   /**
-   * Runs {@code closing} under the lock and, if it returns true (the session was still open),
-   * frees the session's slot. Returns what {@code closing} returned.
+   * Frees {@code session}'s slot once: if the session still holds it, runs {@code markClosed}
+   * under the lock, empties the slot and returns true; a session released before (its slot is
+   * empty or another's) gives false. A session holds its slot from {@link #claim} until here.
    */
-  public boolean release(int slot, S session, java.util.function.BooleanSupplier closing) {
+  public boolean release(int slot, S session, Runnable markClosed) {
     lock.lock();
     try {
-      if (!closing.getAsBoolean()) {
+      if (slots[slot] != session) {
         return false;
       }
-      if (slots[slot] == session) {
-        slots[slot] = null;
-      }
+      markClosed.run();
+      slots[slot] = null;
       return true;
     } finally {
       lock.unlock();

@@ -171,13 +171,7 @@ public final class SttEngine implements AutoCloseable {
 
   /** Marks the session closed and frees its slot; false if it was closed already. */
   private boolean release(SttSession session) {
-    boolean released = slots.release(session.slot, session, () -> {
-      if (session.closed) {
-        return false;
-      }
-      session.closed = true;
-      return true;
-    });
+    boolean released = slots.release(session.slot, session, () -> session.closed = true);
     if (released) {
       observer.sessionClosed(null);
     }

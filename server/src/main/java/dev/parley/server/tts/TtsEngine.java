@@ -217,13 +217,7 @@ public final class TtsEngine implements AutoCloseable {
   }
 
   private boolean release(TtsSession session) {
-    boolean done = slots.release(session.slot, session, () -> {
-      if (session.closed) {
-        return false;
-      }
-      session.closed = true;
-      return true;
-    });
+    boolean done = slots.release(session.slot, session, () -> session.closed = true);
     if (done) {
       observer.sessionClosed(null);
     }
