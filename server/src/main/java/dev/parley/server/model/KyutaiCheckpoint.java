@@ -1,5 +1,6 @@
 package dev.parley.server.model;
 
+import dev.parley.codec.mimi.MimiConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -64,6 +65,15 @@ public record KyutaiCheckpoint(KyutaiModelConfig config, Optional<Path> configFi
 
   public Path tokenizer() {
     return files.file(config.tokenizerName());
+  }
+
+  /**
+   * The Mimi the model runs with: the checkpoint's own Mimi config when it names one, else
+   * Kyutai's, cut to the codebooks the model reads and writes.
+   */
+  public MimiConfig codecConfig() throws IOException {
+    MimiConfig c = mimiConfig().isPresent() ? MimiConfig.fromJson(mimiConfig().get()) : MimiConfig.kyutai();
+    return c.withCodebooks(config.numCodebooks());
   }
 
   public Optional<Path> mimiConfig() {

@@ -49,9 +49,7 @@ public final class SpeechModel implements AutoCloseable {
     KyutaiCheckpoint ckpt = KyutaiCheckpoint.resolve(resolver, reference);
     KyutaiModelConfig cfg = ckpt.config();
     LmConfig lmConfig = cfg.lmConfig().map(LmConfig::fromJson).orElseGet(LmConfig::moshi7b);
-    MimiConfig mimiConfig = ckpt.mimiConfig().isPresent() ? MimiConfig.fromJson(ckpt.mimiConfig().get())
-        : MimiConfig.kyutai();
-    mimiConfig = mimiConfig.withCodebooks(cfg.numCodebooks());
+    MimiConfig mimiConfig = ckpt.codecConfig();
     NDManager m = TorchRuntime.newManager(device);
     try {
       MimiModel mimi = MimiModel.load(ckpt.mimiWeights(), mimiConfig, m, DataType.FLOAT32);

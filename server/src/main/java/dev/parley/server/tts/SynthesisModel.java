@@ -65,9 +65,7 @@ public final class SynthesisModel implements AutoCloseable {
       throw new IllegalArgumentException(reference + " is a '" + cfg.modelType() + "' model, not a TTS model");
     }
     TtsConfig ttsConfig = TtsConfig.from(cfg);
-    MimiConfig mimiConfig = ckpt.mimiConfig().isPresent() ? MimiConfig.fromJson(ckpt.mimiConfig().get())
-        : MimiConfig.kyutai();
-    mimiConfig = mimiConfig.withCodebooks(cfg.numCodebooks());
+    MimiConfig mimiConfig = ckpt.codecConfig();
     VoiceLibrary voices = voiceFolder != null
         ? VoiceLibrary.folder(voiceFolder, ttsConfig.voiceSuffix(), voiceFolder.toString(),
             defaultVoice == null ? VoiceLibrary.KYUTAI_DEFAULT_VOICE : defaultVoice, null)
