@@ -11,17 +11,18 @@ import java.util.function.Consumer;
  * {@code cfg_coef} 1 (CFG-distilled models take the strength as the {@code cfg} condition): steps
  * until {@code end_step + delay_steps + final_padding}, the state machine choosing every text
  * input, frames returned with the delays undone. Frames before {@code delaySteps} hold −1 audio.
+ * The golden tests use it to see every step's tokens and logits, which the engine does not expose.
  */
-public final class TtsSynthesis {
+final class TtsSynthesis {
   private TtsSynthesis() {}
 
   /**
    * {@code TTSModel.from_checkpoint_info} defaults: max_padding 8, initial_padding 2,
    * final_padding 4, padding_bonus 0, max_gen_length 30000; the temperature applies to text and audio.
    */
-  public record Options(int maxPadding, int initialPadding, int finalPadding, float paddingBonus,
+  record Options(int maxPadding, int initialPadding, int finalPadding, float paddingBonus,
       SamplingParams text, SamplingParams audio, long seed, int maxGenLength) {
-    public static Options greedy() {
+    static Options greedy() {
       return new Options(8, 2, 4, 0f, SamplingParams.GREEDY, SamplingParams.GREEDY, 0, 30000);
     }
   }
@@ -31,10 +32,10 @@ public final class TtsSynthesis {
    * @param frameSteps the step that returned each frame
    * @param endStep the step the state machine ran out of words, or null if {@code maxGenLength} stopped it
    */
-  public record Result(List<long[]> frames, List<Long> frameSteps, List<TtsGen.Step> steps, Long endStep,
+  record Result(List<long[]> frames, List<Long> frameSteps, List<TtsGen.Step> steps, Long endStep,
       List<Long> consumptionSteps, List<TtsStateMachine.Word> transcript) {}
 
-  public static Result run(TtsModel model, List<Entry> entries, ConditionAttributes attributes, Options o,
+  static Result run(TtsModel model, List<Entry> entries, ConditionAttributes attributes, Options o,
       NDManager manager, Consumer<TtsGen.Step> onStep) {
     TtsConfig cfg = model.config();
     TtsStateMachine machine = new TtsStateMachine(cfg.textCard(), cfg.secondStreamAhead(), o.maxPadding(),
