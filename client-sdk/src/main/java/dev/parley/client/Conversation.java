@@ -76,7 +76,7 @@ public final class Conversation implements AutoCloseable {
   /**
    * Encodes mono samples in [-1, 1] to the input format and sends them: PCM_S16LE, PCM_F32LE
    * (copied to both channels if the format is stereo) or OGG_OPUS (pages as they complete). The
-   * samples must be at the input format's rate; see {@code dev.parley.client.audio.Resampler}.
+   * samples must be at the input format's rate; see {@code dev.parley.codec.resample.StreamingResampler}.
    */
   public synchronized void sendAudio(float[] mono) {
     failIfOver();

@@ -3,8 +3,8 @@ package dev.parley.client.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.client.ConversationOptions;
 import dev.parley.client.ParleyClient;
-import dev.parley.client.audio.Resampler;
 import dev.parley.client.kyutai.KyutaiChatOptions;
+import dev.parley.codec.resample.StreamingResampler;
 import dev.parley.codec.wav.WavAudio;
 import dev.parley.codec.wav.WavReader;
 import java.io.PrintWriter;
@@ -232,6 +232,6 @@ final class BenchCommand implements Callable<Integer> {
 
   private static float[] load(Path path) throws java.io.IOException {
     WavAudio wav = WavReader.read(path);
-    return wav.sampleRate() == 24000 ? wav.samples() : Resampler.resample(wav.samples(), wav.sampleRate(), 24000);
+    return wav.sampleRate() == 24000 ? wav.samples() : StreamingResampler.resample(wav.samples(), wav.sampleRate(), 24000);
   }
 }

@@ -2,10 +2,10 @@ package dev.parley.client.cli;
 
 import dev.parley.client.ConversationOptions;
 import dev.parley.client.ParleyClient;
-import dev.parley.client.audio.Resampler;
 import dev.parley.client.kyutai.KyutaiChatOptions;
 import dev.parley.client.sound.MicrophoneCapture;
 import dev.parley.client.sound.SpeakerPlayback;
+import dev.parley.codec.resample.StreamingResampler;
 import dev.parley.codec.wav.WavAudio;
 import dev.parley.codec.wav.WavEncoding;
 import dev.parley.codec.wav.WavReader;
@@ -77,7 +77,7 @@ final class ChatCommand implements Callable<Integer> {
 
   private int fileChat(PrintWriter stdout, PrintWriter stderr) throws Exception {
     WavAudio wav = WavReader.read(in);
-    float[] pcm = wav.sampleRate() == VoiceLink.RATE ? wav.samples() : Resampler.resample(wav.samples(), wav.sampleRate(), VoiceLink.RATE);
+    float[] pcm = wav.sampleRate() == VoiceLink.RATE ? wav.samples() : StreamingResampler.resample(wav.samples(), wav.sampleRate(), VoiceLink.RATE);
     pcm = Arrays.copyOf(pcm, pcm.length + (int) Math.round(tail * VoiceLink.RATE));
     ReplyRecorder reply = new ReplyRecorder(stdout, null);
     String summary;

@@ -1,7 +1,7 @@
 package dev.parley.client.sound;
 
-import dev.parley.client.audio.Resampler;
 import dev.parley.codec.audio.Pcm;
+import dev.parley.codec.resample.StreamingResampler;
 import java.time.Duration;
 import java.util.function.Consumer;
 import javax.sound.sampled.AudioFormat;
@@ -21,7 +21,7 @@ import javax.sound.sampled.TargetDataLine;
  */
 public final class MicrophoneCapture implements AutoCloseable {
   private final TargetDataLine line;
-  private final Resampler resampler;
+  private final StreamingResampler resampler;
   private final Consumer<float[]> sink;
   private final int chunkBytes;
   private final int channels;
@@ -34,7 +34,7 @@ public final class MicrophoneCapture implements AutoCloseable {
     AudioFormat f = line.getFormat();
     this.channels = f.getChannels();
     int deviceRate = (int) f.getSampleRate();
-    this.resampler = deviceRate == rate ? null : new Resampler(deviceRate, rate);
+    this.resampler = deviceRate == rate ? null : new StreamingResampler(deviceRate, rate);
     this.chunkBytes = (int) Math.max(1, deviceRate * chunk.toMillis() / 1000) * f.getFrameSize();
   }
 

@@ -1,7 +1,7 @@
 package dev.parley.client.sound;
 
-import dev.parley.client.audio.Resampler;
 import dev.parley.codec.audio.Pcm;
+import dev.parley.codec.resample.StreamingResampler;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import javax.sound.sampled.AudioFormat;
@@ -15,7 +15,7 @@ import javax.sound.sampled.SourceDataLine;
  */
 public final class SpeakerPlayback implements AutoCloseable {
   private final SourceDataLine line;
-  private final Resampler resampler;
+  private final StreamingResampler resampler;
   private final int channels;
   private final long maxQueuedSamples;
   private final ArrayDeque<float[]> queue = new ArrayDeque<>();
@@ -30,7 +30,7 @@ public final class SpeakerPlayback implements AutoCloseable {
     AudioFormat f = line.getFormat();
     this.channels = f.getChannels();
     int deviceRate = (int) f.getSampleRate();
-    this.resampler = deviceRate == sourceRate ? null : new Resampler(sourceRate, deviceRate);
+    this.resampler = deviceRate == sourceRate ? null : new StreamingResampler(sourceRate, deviceRate);
     this.maxQueuedSamples = sourceRate * maxQueued.toMillis() / 1000;
     line.start();
     this.thread = new Thread(this::playLoop, "parley-speaker");

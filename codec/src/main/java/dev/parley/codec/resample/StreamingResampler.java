@@ -1,47 +1,95 @@
 package dev.parley.codec.resample;
 
-import be.tarsos.dsp.resample.Resampler;
+import dev.parley.codec.audio.KaiserSinc;
 import java.util.Arrays;
 
 /**
- * Converts a live mono stream from one sample rate to another, chunk by chunk, with the filter
- * state carried across chunks: feeding a signal in pieces of any size yields exactly the samples
- * one call on the whole signal yields, so chunk edges cause no clicks or gaps.
+ * Converts a live mono stream from one sample rate to another, chunk by chunk: band-limited
+ * interpolation with a Kaiser-windowed sinc. Output sample {@code n} is the input signal evaluated
+ * at input time {@code n · from/to}, so no delay is added; the signal is taken as zero before its
+ * first sample and after {@link #finish()}. Every output sample is computed from the same input
+ * samples and the same taps whenever it is computed, so feeding a signal in pieces of any size
+ * yields exactly the samples one call on the whole signal yields. In total the stream gives
+ * {@code ceil(inputSamples · to / from)} samples. Output lags input by the filter's half-length,
+ * 36 samples of the lower rate (1.5 ms at 24 kHz, 4.5 ms at 8 kHz), held back until more input
+ * or {@code finish()} arrives. Equal rates pass samples through untouched, with no lag.
  *
- * <p>Built on TarsosDSP's windowed-sinc {@link Resampler} (a port of libresample), in its
- * high-quality mode. Tarsos's output depends slightly on how its input is cut into calls, so
- * input is staged and handed over in fixed 10 ms blocks: the call sequence, and so every output
- * sample, is then the same however the caller chunks the stream. Output lags input by up to one
- * block plus half the filter length until {@link #finish()} drains it. Equal rates pass samples
- * through untouched.
+ * <p>The cut-off sits at 90% of the lower rate's Nyquist frequency, the filter spans 32 zero
+ * crossings of the sinc either side, and the stop band is about 90 dB down. Each filter phase is
+ * scaled to unit gain at DC, so a constant stays constant. Rate pairs with few phases (16 to
+ * 24 kHz has 3, 44.1 to 24 kHz has 80) are tabulated exactly; others interpolate between
+ * tabulated phases, which keeps the table near 1 MB for any pair.
  *
- * <p>TarsosDSP is GPL-3.0; this class lives in the server's dependency tree only (see README).
- * Not thread-safe: one resampler per stream.
+ * <p>Not thread-safe: one resampler per stream.
  */
 public final class StreamingResampler {
+  private static final double ROLLOFF = 0.90;
+  private static final int ZERO_CROSSINGS = 32;
+  private static final double KAISER_BETA = 9.0;
+  /** Tabulated phases per input sample at the highest cut-off (fewer for lower cut-offs). */
+  private static final int MAX_ROWS = 4096;
+
   private final int fromRate;
   private final int toRate;
-  private final double factor;
-  private final Resampler resampler;
-  private final float[] block;
-  private int staged;
-  private float[] out = new float[0]; // output of the current process()/finish() call
-  private int produced;
+  private final long phases; // output instants are multiples of 1/phases of an input sample
+  private final long stepWhole; // input advance per output sample: stepWhole + stepPhase/phases
+  private final long stepPhase;
+  private final int taps; // per output sample
+  private final int half; // taps each side of the output instant
+  private final int rows; // tabulated phases
+  private final boolean exact; // one row per phase; otherwise interpolate between rows
+  private final float[] table; // row r, tap k at r·taps + k: weighs input centre − half + 1 + k
+  private float[] buf;
+  private long bufStart; // absolute input index of buf[0]
+  private int bufLength;
+  private long inputCount;
+  private long nextOut;
+  private long centre; // the input sample at or just before output nextOut's instant
+  private long phase; // how far after it, in 1/phases of a sample
   private boolean finished;
 
   public StreamingResampler(int fromRate, int toRate) {
     if (fromRate <= 0 || toRate <= 0) {
       throw new IllegalArgumentException("sample rates must be positive, got " + fromRate + " -> " + toRate);
     }
-    double f = toRate / (double) fromRate;
-    if (f < 1 / 256.0 || f > 256.0) {
+    double ratio = toRate / (double) fromRate;
+    if (ratio < 1 / 256.0 || ratio > 256.0) {
       throw new IllegalArgumentException("resampling ratio " + fromRate + " -> " + toRate + " is out of range");
     }
     this.fromRate = fromRate;
     this.toRate = toRate;
-    this.factor = f;
-    this.resampler = fromRate == toRate ? null : new Resampler(true, f, f);
-    this.block = new float[Math.max(1, fromRate / 100)];
+    long g = gcd(fromRate, toRate);
+    this.phases = toRate / g;
+    long step = fromRate / g;
+    this.stepWhole = step / phases;
+    this.stepPhase = step % phases;
+    if (fromRate == toRate) {
+      this.half = 0;
+      this.taps = 0;
+      this.rows = 0;
+      this.exact = true;
+      this.table = null;
+      return;
+    }
+    double cutoff = 0.5 * ROLLOFF * Math.min(1.0, ratio); // cycles per input sample
+    this.half = (int) Math.ceil(ZERO_CROSSINGS / (2 * cutoff));
+    this.taps = 2 * half;
+    // Interpolation error scales with the kernel's curvature per input sample, so a lower cut-off
+    // needs proportionally fewer rows; the table stays about MAX_ROWS · 4 · ZERO_CROSSINGS / ROLLOFF.
+    int interpolatedRows = (int) Math.ceil(MAX_ROWS * cutoff / (0.5 * ROLLOFF));
+    this.exact = phases <= interpolatedRows;
+    this.rows = exact ? (int) phases : interpolatedRows;
+    KaiserSinc kernel = new KaiserSinc(cutoff, half, KAISER_BETA);
+    int tableRows = exact ? rows : rows + 1; // interpolation reads row r + 1
+    this.table = new float[tableRows * taps];
+    for (int r = 0; r < tableRows; r++) {
+      double frac = (double) r / rows; // the output instant's offset after the centre sample
+      float[] row = kernel.unitGainTaps((1 - half) - frac, taps);
+      System.arraycopy(row, 0, table, r * taps, taps);
+    }
+    this.buf = new float[4096 + 2 * taps];
+    this.bufStart = -half; // the signal is zero before its first sample
+    this.bufLength = half;
   }
 
   public int fromRate() {
@@ -61,23 +109,15 @@ public final class StreamingResampler {
     if (finished) {
       throw new IllegalStateException("resampler already finished");
     }
-    if (resampler == null) {
+    if (table == null) {
       return Arrays.copyOfRange(in, offset, offset + length);
     }
-    produced = 0;
-    int pos = offset;
-    int end = offset + length;
-    while (pos < end) {
-      int n = Math.min(block.length - staged, end - pos);
-      System.arraycopy(in, pos, block, staged, n);
-      staged += n;
-      pos += n;
-      if (staged == block.length) {
-        run(block.length, false);
-        staged = 0;
-      }
-    }
-    return Arrays.copyOf(out, produced);
+    append(in, offset, length);
+    inputCount += length;
+    // Output n may be computed once its last tap, input centre(n) + half, has arrived.
+    long lastCentre = inputCount - 1 - half;
+    long ready = lastCentre < 0 ? 0 : ceilDiv((lastCentre + 1) * phases, stepWhole * phases + stepPhase);
+    return produce(ready);
   }
 
   /** Ends the stream and returns the samples still held in the filter. */
@@ -86,12 +126,11 @@ public final class StreamingResampler {
       return new float[0];
     }
     finished = true;
-    if (resampler == null) {
+    if (table == null) {
       return new float[0];
     }
-    produced = 0;
-    run(staged, true);
-    return Arrays.copyOf(out, produced);
+    append(new float[half], 0, half); // the zeros after the end that the last outputs reach
+    return produce(ceilDiv(inputCount * phases, stepWhole * phases + stepPhase));
   }
 
   /** Resamples a whole signal in one call. */
@@ -104,30 +143,63 @@ public final class StreamingResampler {
     return all;
   }
 
-  /** Resamples the first {@code length} staged samples, appending to {@code out} at {@code produced}. */
-  private void run(int length, boolean last) {
-    int capacity = produced + (int) Math.ceil(length * factor) + resampler.getFilterWidth() + 16;
-    if (out.length < capacity) {
-      out = Arrays.copyOf(out, Math.max(capacity, 2 * out.length));
-    }
-    int consumed = 0;
-    // Tarsos stops when its output window is full or its input is used up; loop until both
-    // the input is consumed and, on the last batch, nothing more comes out.
-    while (true) {
-      if (out.length - produced < 64) {
-        out = Arrays.copyOf(out, out.length * 2);
+  private float[] produce(long until) {
+    float[] out = new float[(int) Math.max(0, until - nextOut)];
+    for (int i = 0; i < out.length; i++) {
+      int first = (int) (centre - half + 1 - bufStart);
+      if (exact) {
+        out[i] = dot((int) phase * taps, first);
+      } else {
+        double p = (double) phase * rows / phases;
+        int row = (int) p;
+        double a = p - row;
+        out[i] = (float) ((1 - a) * dot(row * taps, first) + a * dot((row + 1) * taps, first));
       }
-      Resampler.Result r = resampler.process(
-          factor, block, consumed, length - consumed, last, out, produced, out.length - produced);
-      consumed += r.inputSamplesConsumed;
-      produced += r.outputSamplesGenerated;
-      boolean outputFull = out.length - produced == 0;
-      if (consumed >= length && !outputFull && (!last || r.outputSamplesGenerated == 0)) {
-        break;
-      }
-      if (r.inputSamplesConsumed == 0 && r.outputSamplesGenerated == 0 && !outputFull) {
-        break;
+      centre += stepWhole;
+      phase += stepPhase;
+      if (phase >= phases) {
+        phase -= phases;
+        centre++;
       }
     }
+    nextOut += out.length;
+    discardConsumed();
+    return out;
+  }
+
+  private float dot(int tap0, int first) {
+    float[] t = table;
+    float[] x = buf;
+    double acc = 0;
+    for (int k = 0; k < taps; k++) {
+      acc += t[tap0 + k] * x[first + k];
+    }
+    return (float) acc;
+  }
+
+  private void append(float[] in, int offset, int length) {
+    if (bufLength + length > buf.length) {
+      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, bufLength + length));
+    }
+    System.arraycopy(in, offset, buf, bufLength, length);
+    bufLength += length;
+  }
+
+  /** Drops input that no later output reaches back to. */
+  private void discardConsumed() {
+    int drop = (int) Math.max(0, Math.min(bufLength, centre - half + 1 - bufStart));
+    if (drop > 0) {
+      System.arraycopy(buf, drop, buf, 0, bufLength - drop);
+      bufLength -= drop;
+      bufStart += drop;
+    }
+  }
+
+  private static long gcd(long a, long b) {
+    return b == 0 ? a : gcd(b, a % b);
+  }
+
+  private static long ceilDiv(long a, long b) {
+    return (a + b - 1) / b;
   }
 }

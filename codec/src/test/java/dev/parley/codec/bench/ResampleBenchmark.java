@@ -35,7 +35,7 @@ public class ResampleBenchmark {
   }
 
   @Benchmark
-  public int tarsosStreaming() {
+  public int streaming() {
     StreamingResampler r = new StreamingResampler(from, to);
     int chunk = from * 80 / 1000;
     int produced = 0;
