@@ -15,6 +15,7 @@ class SdkClasspathTest {
   void noGplResamplerAndNoLibtorchOnTheSdkClasspath() {
     assertThatThrownBy(() -> Class.forName("be.tarsos.dsp.resample.Resampler")).isInstanceOf(ClassNotFoundException.class);
     assertThatThrownBy(() -> Class.forName("ai.djl.engine.Engine")).isInstanceOf(ClassNotFoundException.class);
+    assertThatThrownBy(() -> Class.forName("com.sun.jna.Native")).isInstanceOf(ClassNotFoundException.class);
   }
 
   @Test

@@ -33,18 +33,4 @@ public final class Diff {
     assertThat(err).as("%s: max abs error (peak %s)", what, peak(expected)).isLessThanOrEqualTo(tolerance);
     return err;
   }
-
-  public static float[] concat(float[]... parts) {
-    int n = 0;
-    for (float[] p : parts) {
-      n += p.length;
-    }
-    float[] out = new float[n];
-    int o = 0;
-    for (float[] p : parts) {
-      System.arraycopy(p, 0, out, o, p.length);
-      o += p.length;
-    }
-    return out;
-  }
 }

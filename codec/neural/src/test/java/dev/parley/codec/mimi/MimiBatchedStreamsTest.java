@@ -8,6 +8,7 @@ import dev.parley.codec.nn.ExecMask;
 import dev.parley.codec.tensor.SafeTensorsFile;
 import dev.parley.codec.testing.Diff;
 import dev.parley.codec.testing.Golden;
+import dev.parley.codec.testing.Signals;
 import dev.parley.codec.torch.TorchRuntime;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -106,8 +107,8 @@ class MimiBatchedStreamsTest {
 
   /** Batched and single-stream PCM differ only by summation order: 1e-5 of the peak (measured ~1e-7). */
   static void assertSamePcm(String what, List<float[]> actual, List<float[]> expected) {
-    float[] a = Diff.concat(actual.toArray(new float[0][]));
-    float[] e = Diff.concat(expected.toArray(new float[0][]));
+    float[] a = Signals.concat(actual.toArray(new float[0][]));
+    float[] e = Signals.concat(expected.toArray(new float[0][]));
     Diff.assertClose(what, a, e, 1e-5 * Math.max(1, Diff.peak(e)));
   }
 
@@ -142,7 +143,7 @@ class MimiBatchedStreamsTest {
     for (int f = 0; f < FRAMES; f++) {
       assertThat(codes.get(0).get(f)).as("stream_codes frame %d", f).containsExactly(goldenFrame(goldenStreamCodes, f));
     }
-    Golden.assertClose("stream_decoded", Diff.concat(pcm.get(0).toArray(new float[0][])), goldenStreamDecoded);
+    Golden.assertClose("stream_decoded", Signals.concat(pcm.get(0).toArray(new float[0][])), goldenStreamDecoded);
     // the three inputs really are different streams
     assertThat(codes.get(1).get(20)).isNotEqualTo(codes.get(0).get(20));
   }
@@ -234,7 +235,7 @@ class MimiBatchedStreamsTest {
         decodeAlone(decoded.get(2).subList(resetAt, FRAMES)));
     // and the reset mattered: slot 1's decoder without the reset gives different PCM
     List<float[]> continuous = decodeAlone(decoded.get(1)).subList(resetAt, FRAMES);
-    assertThat(Diff.maxAbs(Diff.concat(continuous.toArray(new float[0][])),
-        Diff.concat(pcm.get(1).subList(resetAt, FRAMES).toArray(new float[0][])))).isGreaterThan(1e-3);
+    assertThat(Diff.maxAbs(Signals.concat(continuous.toArray(new float[0][])),
+        Signals.concat(pcm.get(1).subList(resetAt, FRAMES).toArray(new float[0][])))).isGreaterThan(1e-3);
   }
 }

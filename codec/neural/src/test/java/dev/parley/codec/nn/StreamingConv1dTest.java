@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.parley.codec.testing.Diff;
+import dev.parley.codec.testing.Signals;
 import dev.parley.codec.torch.TorchRuntime;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -157,14 +158,14 @@ class StreamingConv1dTest {
       float[] b = input(1, 2, t, 2);
       float[] later = input(1, 2, t, 3);
       SlotState state = c.conv().newState(scope, 2);
-      NDArray ab = scope.create(Diff.concat(a, b), new Shape(2, 2, t));
+      NDArray ab = scope.create(Signals.concat(a, b), new Shape(2, 2, t));
       float[] first = stream(c.conv(), ab, state, new int[] {4, 4}).toFloatArray();
       Diff.assertClose("slot 0", slot(first, 0, 3, t / 2), c.naive(a, 1, t), 1e-5);
       Diff.assertClose("slot 1", slot(first, 1, 3, t / 2), c.naive(b, 1, t), 1e-5);
 
       // slot 1 starts over: its history is re-filled from the first sample of its new input
       state.reset(1);
-      NDArray next = scope.create(Diff.concat(later, later), new Shape(2, 2, t));
+      NDArray next = scope.create(Signals.concat(later, later), new Shape(2, 2, t));
       float[] second = stream(c.conv(), next, state, new int[] {2, 6}).toFloatArray();
       float[] continued = time(c.naive(join(a, t, later, t, 2), 1, 2 * t), 3, t, t / 2, t);
       Diff.assertClose("slot 0 continues", slot(second, 0, 3, t / 2), continued, 1e-5);
@@ -182,9 +183,9 @@ class StreamingConv1dTest {
       float[] noise = input(1, 2, t, 6);
       SlotState state = c.conv().newState(scope, 2);
       // call 1: both slots run; call 2: slot 1 is idle and is fed noise; call 3: both run
-      c.conv().step(scope.create(Diff.concat(a, a), new Shape(2, 2, t)), state, ExecMask.all(2));
-      c.conv().step(scope.create(Diff.concat(b, noise), new Shape(2, 2, t)), state, ExecMask.of(true, false));
-      float[] y = c.conv().step(scope.create(Diff.concat(b, b), new Shape(2, 2, t)), state, ExecMask.all(2))
+      c.conv().step(scope.create(Signals.concat(a, a), new Shape(2, 2, t)), state, ExecMask.all(2));
+      c.conv().step(scope.create(Signals.concat(b, noise), new Shape(2, 2, t)), state, ExecMask.of(true, false));
+      float[] y = c.conv().step(scope.create(Signals.concat(b, b), new Shape(2, 2, t)), state, ExecMask.all(2))
           .toFloatArray();
       // slot 0 saw a, b, b; slot 1 saw a, b (the idle call never happened for it)
       float[] slot0 = c.naive(join(join(a, t, b, t, 2), 2 * t, b, t, 2), 1, 3 * t);

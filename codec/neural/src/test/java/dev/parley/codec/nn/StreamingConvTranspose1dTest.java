@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.parley.codec.testing.Diff;
+import dev.parley.codec.testing.Signals;
 import dev.parley.codec.torch.TorchRuntime;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -123,10 +124,10 @@ class StreamingConvTranspose1dTest {
       float[] b = StreamingConv1dTest.input(1, 2, t, 2);
       float[] noise = StreamingConv1dTest.input(1, 2, t, 3);
       SlotState state = c.layer().newState(scope, 2);
-      c.layer().step(scope.create(Diff.concat(a, a), new Shape(2, 2, t)), state, ExecMask.all(2));
+      c.layer().step(scope.create(Signals.concat(a, a), new Shape(2, 2, t)), state, ExecMask.all(2));
       // slot 1 idle for one call (fed noise), then both run b
-      c.layer().step(scope.create(Diff.concat(b, noise), new Shape(2, 2, t)), state, ExecMask.of(true, false));
-      float[] y = c.layer().step(scope.create(Diff.concat(b, b), new Shape(2, 2, t)), state, ExecMask.all(2))
+      c.layer().step(scope.create(Signals.concat(b, noise), new Shape(2, 2, t)), state, ExecMask.of(true, false));
+      float[] y = c.layer().step(scope.create(Signals.concat(b, b), new Shape(2, 2, t)), state, ExecMask.all(2))
           .toFloatArray();
       float[] ab = StreamingConv1dTest.join(a, t, b, t, 2);
       float[] abb = StreamingConv1dTest.join(ab, 2 * t, b, t, 2);
@@ -137,7 +138,7 @@ class StreamingConvTranspose1dTest {
 
       // slot 0 starts over: no overlap from its past is added; slot 1 carries on
       state.reset(0);
-      float[] z = c.layer().step(scope.create(Diff.concat(a, a), new Shape(2, 2, t)), state, ExecMask.all(2))
+      float[] z = c.layer().step(scope.create(Signals.concat(a, a), new Shape(2, 2, t)), state, ExecMask.all(2))
           .toFloatArray();
       Diff.assertClose("slot 0 fresh", StreamingConv1dTest.slot(z, 0, 3, outT), c.naiveTrimmed(a, 1, t), 1e-5);
       float[] aba = StreamingConv1dTest.join(ab, 2 * t, a, t, 2);
