@@ -18,7 +18,7 @@ import java.util.Arrays;
  * crossings of the sinc either side, and the stop band is about 90 dB down. Each filter phase is
  * scaled to unit gain at DC, so a constant stays constant. Rate pairs with few phases (16 to
  * 24 kHz has 3, 44.1 to 24 kHz has 80) are tabulated exactly; others interpolate between
- * tabulated phases, which keeps the table near 1 MB for any pair.
+ * tabulated phases, which keeps the table to about 1.2 MB for any pair.
  *
  * <p>Not thread-safe: one resampler per stream.
  */
@@ -75,7 +75,8 @@ public final class StreamingResampler {
     this.half = (int) Math.ceil(ZERO_CROSSINGS / (2 * cutoff));
     this.taps = 2 * half;
     // Interpolation error scales with the kernel's curvature per input sample, so a lower cut-off
-    // needs proportionally fewer rows; the table stays about MAX_ROWS · 4 · ZERO_CROSSINGS / ROLLOFF.
+    // needs proportionally fewer rows: the table stays near 2 · MAX_ROWS · ZERO_CROSSINGS / ROLLOFF
+    // floats (about 1.2 MB) whatever the pair.
     int interpolatedRows = (int) Math.ceil(MAX_ROWS * cutoff / (0.5 * ROLLOFF));
     this.exact = phases <= interpolatedRows;
     this.rows = exact ? (int) phases : interpolatedRows;
