@@ -2,7 +2,7 @@ package dev.parley.server.bench;
 
 import com.sun.management.OperatingSystemMXBean;
 import dev.parley.codec.opus.OggOpusWriter;
-import dev.parley.server.http.ParleyServer;
+import dev.parley.server.ParleyServer;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;

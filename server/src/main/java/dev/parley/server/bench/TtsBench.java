@@ -1,5 +1,6 @@
 package dev.parley.server.bench;
 
+import dev.parley.server.engine.EngineObserver;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -7,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.codec.mimi.MimiConfig;
 import dev.parley.codec.mimi.MimiModel;
 import dev.parley.codec.torch.TorchRuntime;
-import dev.parley.server.engine.DialogueEngine;
+import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.model.DemoModel;
 import dev.parley.server.model.KyutaiModelConfig;
@@ -38,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li><b>Step time by batch</b> ({@link #stepsAtBatch}): B syntheses in an engine of B slots;
- *       the engine's own step timings ({@link DialogueEngine.EngineObserver#stepTimed}) of the
+ *       the engine's own step timings ({@link EngineObserver#stepTimed}) of the
  *       steps in which all B sessions produced audio: whole step, LM part, Mimi decode part.
  *   <li><b>Streams</b> ({@link #streams}): N syntheses started together, for several rounds. Per
  *       stream: time to first audio (first text → first 80 ms frame handed to the listener, the
@@ -428,7 +429,7 @@ public final class TtsBench {
   }
 
   /** The engine's step timings, in order (recorded on the engine thread). */
-  static final class StepLog implements DialogueEngine.EngineObserver {
+  static final class StepLog implements EngineObserver {
     static final int END = 0;
     static final int BATCH = 1;
     static final int LM = 2;

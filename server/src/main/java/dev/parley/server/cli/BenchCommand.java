@@ -131,7 +131,7 @@ public final class BenchCommand {
           threads != null ? threads : dev.parley.codec.torch.TorchRuntime.serverCpuThreads());
       try (var m = dev.parley.server.model.SpeechModel.load(dev.parley.server.model.ModelReference.parse(model),
               ModelFiles.resolver(), ai.djl.Device.cpu(), ai.djl.ndarray.types.DataType.FLOAT32);
-          var server = new dev.parley.server.http.ParleyServer(m, dev.parley.server.http.ServerConfig.defaults()
+          var server = new dev.parley.server.ParleyServer(m, dev.parley.server.config.ServerConfig.defaults()
               .withHost("127.0.0.1").withPort(0).withGrpcPort(0).withMaxSessions(sessions)).start()) {
         System.out.println(dev.parley.server.bench.ChatLoadBench.run(server, sessions, seconds, warmUpSeconds,
             dev.parley.server.bench.ChatLoadBench.Transport.valueOf(transport.toUpperCase(java.util.Locale.ROOT)))

@@ -4,9 +4,9 @@ import ai.djl.Device;
 
 import ai.djl.ndarray.types.DataType;
 import dev.parley.codec.torch.TorchRuntime;
-import dev.parley.server.http.ApiKeys;
-import dev.parley.server.http.ParleyServer;
-import dev.parley.server.http.ServerConfig;
+import dev.parley.server.config.ApiKeys;
+import dev.parley.server.ParleyServer;
+import dev.parley.server.config.ServerConfig;
 import dev.parley.server.lm.SamplingParams;
 import dev.parley.server.model.ModelReference;
 import dev.parley.server.model.SpeechModel;

@@ -2,7 +2,6 @@ package dev.parley.server.engine;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntFunction;
@@ -122,10 +121,10 @@ public final class SessionSlots<S> {
     return (S) slots[slot];
   }
 
-  /** Under the lock: waits up to {@code millis} for work. Returns false if interrupted. */
-  public boolean awaitWork(long millis) {
+  /** Under the lock: waits up to {@code nanos} for work. Returns false if interrupted. */
+  public boolean awaitWork(long nanos) {
     try {
-      work.await(millis, TimeUnit.MILLISECONDS);
+      work.awaitNanos(nanos);
       return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

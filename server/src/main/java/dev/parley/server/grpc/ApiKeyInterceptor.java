@@ -1,6 +1,6 @@
 package dev.parley.server.grpc;
 
-import dev.parley.server.http.ApiKeys;
+import dev.parley.server.config.ApiKeys;
 import dev.parley.server.metrics.EngineMetrics;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;

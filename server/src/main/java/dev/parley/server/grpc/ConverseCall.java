@@ -13,13 +13,13 @@ import dev.parley.proto.v1.FrameTiming;
 import dev.parley.proto.v1.SessionConfig;
 import dev.parley.proto.v1.SessionInfo;
 import dev.parley.proto.v1.TextPiece;
-import dev.parley.server.engine.DialogueEngine;
+import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.engine.MeteredFeed;
-import dev.parley.server.engine.OutputFrame;
-import dev.parley.server.engine.Session;
-import dev.parley.server.engine.SessionListener;
-import dev.parley.server.engine.SessionOptions;
+import dev.parley.server.dialogue.OutputFrame;
+import dev.parley.server.dialogue.DialogueSession;
+import dev.parley.server.dialogue.DialogueListener;
+import dev.parley.server.dialogue.DialogueOptions;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -28,7 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One {@code Dialogue.Converse} call: the gRPC side of a dialogue {@link Session}.
+ * One {@code Dialogue.Converse} call: the gRPC side of a dialogue {@link DialogueSession}.
  *
  * <p>Input is metered rather than refused: the next request message is asked for only when the
  * session's frame queue has room, so a client streaming a file faster than real time is slowed
@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * client is not ready ({@code isReady}); a client that stops reading altogether is closed with
  * RESOURCE_EXHAUSTED. Every call on the response observer runs on one serial executor.
  */
-final class ConverseCall implements StreamObserver<ConverseRequest>, SessionListener {
+final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueListener {
   private static final Logger LOG = LoggerFactory.getLogger(ConverseCall.class);
   /** Output messages (about 3 per 80 ms frame) held for a client that is not reading. */
   static final int MAX_UNSENT_MESSAGES = 100;
@@ -46,7 +46,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
   final String id;
 
   // Input side: gRPC delivers requests one at a time; the engine thread calls pump() too.
-  private Session session;
+  private DialogueSession session;
   private AudioStreamDecoder decoder;
   private final MeteredFeed pending = new MeteredFeed();
   private final RequestMeter requests;
@@ -115,11 +115,11 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
     StreamFormat input = ProtoMapping.format(config.getInputFormat(), "input_format");
     StreamFormat output = config.hasOutputFormat() ? ProtoMapping.format(config.getOutputFormat(), "output_format")
         : StreamFormat.pcm24k();
-    SessionOptions options = ProtoMapping.options(config.getSampling(), service.config().textSampling(),
+    DialogueOptions options = ProtoMapping.options(config.getSampling(), service.config().textSampling(),
         service.config().audioSampling(), service.freshSeed());
     AudioStreamEncoder enc = AudioStreamEncoder.create(ProtoMapping.MODEL_RATE, output, this::sendAudio);
     AudioStreamDecoder dec = AudioStreamDecoder.create(input, ProtoMapping.MODEL_RATE, pending::addAudio);
-    Session s = service.engine().open(options, this);
+    DialogueSession s = service.engine().open(options, this);
     boolean timing = config.getFrameTiming();
     SessionInfo info = SessionInfo.newBuilder().setSessionId(id).setModel(service.engine().model().name())
         .setModelSampleRateHz(ProtoMapping.MODEL_RATE).setFrameRateHz(12.5)
@@ -272,7 +272,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
 
   /** Every input frame is stepped: flush the encoder, send End, complete the call. */
   private void finish() {
-    Session s = session;
+    DialogueSession s = session;
     responses.execute(() -> {
       if (responses.isEnded()) {
         return;
@@ -291,7 +291,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, SessionList
   }
 
   private void closeSession() {
-    Session s;
+    DialogueSession s;
     synchronized (this) {
       s = session;
     }

@@ -5,7 +5,7 @@ import dev.parley.proto.v1.ListModelsResponse;
 import dev.parley.proto.v1.ModelInfo;
 import dev.parley.proto.v1.ModelType;
 import dev.parley.proto.v1.ModelsGrpc;
-import dev.parley.server.engine.DialogueEngine;
+import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.model.SpeechModel;
 import dev.parley.server.stt.SttEngine;
 import dev.parley.server.tts.SynthesisModel;

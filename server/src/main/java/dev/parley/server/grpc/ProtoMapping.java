@@ -4,7 +4,7 @@ import dev.parley.codec.format.StreamEncoding;
 import dev.parley.codec.format.StreamFormat;
 import dev.parley.proto.v1.AudioFormat;
 import dev.parley.proto.v1.Encoding;
-import dev.parley.server.engine.SessionOptions;
+import dev.parley.server.dialogue.DialogueOptions;
 import dev.parley.server.lm.SamplingParams;
 
 /** Between the gRPC API's messages and the engine's and codec's types. */
@@ -38,7 +38,7 @@ final class ProtoMapping {
   }
 
   /** Session options: what the client set, the server's defaults for the rest. */
-  static SessionOptions options(dev.parley.proto.v1.SamplingParams p, SamplingParams textDefault,
+  static DialogueOptions options(dev.parley.proto.v1.SamplingParams p, SamplingParams textDefault,
       SamplingParams audioDefault, long fallbackSeed) {
     SamplingParams text = new SamplingParams(
         p.hasTextTemperature() ? temperature(p.getTextTemperature(), "text_temperature") : textDefault.temperature(),
@@ -47,10 +47,10 @@ final class ProtoMapping {
         p.hasAudioTemperature() ? temperature(p.getAudioTemperature(), "audio_temperature")
             : audioDefault.temperature(),
         p.hasAudioTopK() ? topK(p.getAudioTopK(), "audio_top_k") : audioDefault.topK(), audioDefault.topP());
-    return new SessionOptions(text, audio, p.hasSeed() ? p.getSeed() : fallbackSeed);
+    return new DialogueOptions(text, audio, p.hasSeed() ? p.getSeed() : fallbackSeed);
   }
 
-  static dev.parley.proto.v1.SamplingParams proto(SessionOptions o) {
+  static dev.parley.proto.v1.SamplingParams proto(DialogueOptions o) {
     return dev.parley.proto.v1.SamplingParams.newBuilder()
         .setTextTemperature((float) o.text().temperature()).setTextTopK(o.text().topK())
         .setAudioTemperature((float) o.audio().temperature()).setAudioTopK(o.audio().topK())

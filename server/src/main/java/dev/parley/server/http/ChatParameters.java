@@ -1,6 +1,7 @@
 package dev.parley.server.http;
 
-import dev.parley.server.engine.SessionOptions;
+import dev.parley.server.config.ServerConfig;
+import dev.parley.server.dialogue.DialogueOptions;
 import dev.parley.server.lm.SamplingParams;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ final class ChatParameters {
 
   private ChatParameters() {}
 
-  record Parsed(SessionOptions options, List<String> ignored) {}
+  record Parsed(DialogueOptions options, List<String> ignored) {}
 
   static Parsed parse(QueryStringDecoder q, ServerConfig defaults, long fallbackSeed) {
     Map<String, List<String>> p = q.parameters();
@@ -36,7 +37,7 @@ final class ChatParameters {
         ignored.add(k);
       }
     }
-    return new Parsed(new SessionOptions(text, audio, seed), ignored);
+    return new Parsed(new DialogueOptions(text, audio, seed), ignored);
   }
 
   /** A numeric query parameter for display, or {@code dflt} when absent or not a number. */

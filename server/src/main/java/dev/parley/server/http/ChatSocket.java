@@ -1,146 +1,133 @@
 package dev.parley.server.http;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.codec.audio.AudioFormatException;
 import dev.parley.codec.opus.OggOpusReader;
 import dev.parley.codec.opus.OggOpusWriter;
-import dev.parley.server.engine.OutputFrame;
-import dev.parley.server.engine.Session;
-import dev.parley.server.engine.SessionListener;
+import dev.parley.server.dialogue.DialogueEngine;
+import dev.parley.server.dialogue.DialogueListener;
+import dev.parley.server.dialogue.DialogueOptions;
+import dev.parley.server.dialogue.DialogueSession;
+import dev.parley.server.dialogue.OutputFrame;
+import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.metrics.EngineMetrics;
+import dev.parley.server.wire.ChatProtocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.handler.timeout.IdleStateEvent;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One {@code /api/chat} connection (Kyutai's protocol): binary messages of a kind byte plus
  * payload; Ogg Opus pages in, Ogg Opus pages and text pieces out. Incoming pages are decoded on
- * the connection's event loop (pure Java, no blocking) and handed to the engine; frames the engine
- * produces come back on the engine thread and are encoded and written on the event loop. No tensor
- * is ever touched here.
+ * the connection's event loop (pure Java, no blocking) and metered into the engine session
+ * ({@link MeteredSocketInput}); frames the engine produces come back on the engine thread and are
+ * encoded and written on the event loop. No tensor is ever touched here.
  */
-final class ChatSocket extends SimpleChannelInboundHandler<WebSocketFrame> implements SessionListener {
+final class ChatSocket extends WebSocketSession implements DialogueListener {
   private static final Logger LOG = LoggerFactory.getLogger(ChatSocket.class);
   /** Frames produced while the client was not reading before the session is closed (2 s of audio). */
   static final int MAX_UNREAD_FRAMES = 25;
+  /** Decoded audio held back before the socket stops reading. */
+  static final double MAX_PENDING_SECONDS = 2.0;
 
-  private final Channel channel;
-  private final EngineMetrics metrics;
-  private Session session;
+  private final DialogueEngine engine;
+  private final DialogueOptions options;
+  private final Map<String, Object> metadata;
+  private final BooleanSupplier accepting;
+  private final MeteredSocketInput input;
   private final OggOpusReader reader;
   private final OggOpusWriter writer;
-  private int unreadFrames;
-  private boolean ending;
+  private DialogueSession session;
 
-  ChatSocket(Channel channel, EngineMetrics metrics) {
-    this.channel = channel;
-    this.metrics = metrics;
-    this.reader = new OggOpusReader(24000, (pcm, off, len) -> {
-      if (session != null && !session.offerAudio(pcm, off, len)) {
-        LOG.debug("session on {} refused audio", channel);
-      }
-    });
+  ChatSocket(Channel channel, EngineMetrics metrics, Duration idleTimeout, int maxQueuedFrames,
+      DialogueEngine engine, DialogueOptions options, Map<String, Object> metadata, BooleanSupplier accepting) {
+    super(channel, metrics, idleTimeout);
+    this.engine = engine;
+    this.options = options;
+    this.metadata = metadata;
+    this.accepting = accepting;
+    this.input = new MeteredSocketInput(channel, maxQueuedFrames, MAX_PENDING_SECONDS);
+    this.reader = new OggOpusReader(24000, input::addAudio);
     this.writer = new OggOpusWriter(OggOpusWriter.Options.speech24k(), page -> send(ChatProtocol.AUDIO, page));
   }
 
-  /** Called once the WebSocket handshake completed and the engine gave us a session. */
-  void start(Session s, Map<String, Object> metadata) {
-    this.session = s;
-    // Handshake first (kind 0, protocol version 0, model version 0), then the session's metadata.
-    send(ChatProtocol.HANDSHAKE, new byte[8]);
+  /** Claims a slot, then the handshake (kind 0) and the session's metadata (kind 4). */
+  @Override
+  protected void opened() {
+    try {
+      if (!accepting.getAsBoolean()) {
+        throw new IllegalStateException("server is shutting down");
+      }
+      session = engine.open(options, this);
+    } catch (EngineFullException | IllegalStateException e) {
+      metrics.rejected();
+      fail(e.getMessage());
+      return;
+    }
+    send(ChatProtocol.HANDSHAKE, ChatProtocol.HANDSHAKE_PAYLOAD);
     try {
       send(ChatProtocol.METADATA, new ObjectMapper().writeValueAsBytes(metadata));
-    } catch (java.io.IOException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
 
+  // ---- client → engine (event loop) -----------------------------------------------------------
+
   @Override
-  protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
-    if (frame instanceof BinaryWebSocketFrame) {
-      ByteBuf content = frame.content();
-      metrics.bytesIn(content.readableBytes());
-      if (!content.isReadable()) {
-        return;
-      }
-      byte kind = content.readByte();
-      if (kind == ChatProtocol.AUDIO) {
-        byte[] page = ByteBufUtil.getBytes(content);
-        try {
-          long t0 = System.nanoTime();
-          reader.feed(page, 0, page.length);
-          metrics.audioIn(System.nanoTime() - t0);
-        } catch (AudioFormatException e) {
-          fail("undecodable audio: " + e.getMessage());
-        }
-      } else {
-        LOG.debug("ignoring message kind {} from {}", kind, channel.remoteAddress());
-      }
-    } else if (frame instanceof TextWebSocketFrame) {
-      send(ChatProtocol.ERROR, "text frames are not part of this protocol: send binary messages (kind byte + payload)"
-          .getBytes(StandardCharsets.UTF_8));
-    } else if (frame instanceof PingWebSocketFrame) {
-      ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
-    } else if (frame instanceof CloseWebSocketFrame) {
-      ending = true;
-      ctx.writeAndFlush(frame.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE);
+  protected void onBinary(ByteBuf content) {
+    if (!content.isReadable()) {
+      return;
     }
+    byte kind = content.readByte();
+    if (kind != ChatProtocol.AUDIO) {
+      LOG.debug("ignoring message kind {} from {}", kind, channel.remoteAddress());
+      return;
+    }
+    byte[] page = ByteBufUtil.getBytes(content);
+    try {
+      long t0 = System.nanoTime();
+      reader.feed(page, 0, page.length);
+      metrics.audioIn(System.nanoTime() - t0);
+    } catch (AudioFormatException e) {
+      fail("undecodable audio: " + e.getMessage());
+      return;
+    }
+    input.pump(session);
   }
 
   @Override
-  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-    if (evt instanceof IdleStateEvent) {
-      fail("idle timeout: no message received for too long");
-    } else {
-      super.userEventTriggered(ctx, evt);
-    }
+  protected void onText(String text) {
+    sendError("text frames are not part of this protocol: send binary messages (kind byte + payload)");
   }
 
   @Override
-  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    ending = true;
+  protected void sendError(String message) {
+    send(ChatProtocol.ERROR, message.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Override
+  protected void closeSession() {
     if (session != null) {
       session.close();
     }
-    super.channelInactive(ctx);
   }
 
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    LOG.debug("connection {} failed: {}", channel.remoteAddress(), cause.toString());
-    fail(cause.getMessage() == null ? cause.toString() : cause.getMessage());
-  }
-
-  // ---- engine → client (engine thread) --------------------------------------------------------
+  // ---- engine → client (engine thread: hand off to the event loop) ----------------------------
 
   @Override
   public void onFrame(OutputFrame frame) {
-    channel.eventLoop().execute(() -> {
-      if (ending) {
-        return;
-      }
-      if (!channel.isWritable()) {
-        if (++unreadFrames > MAX_UNREAD_FRAMES) {
-          fail("client is not reading: " + MAX_UNREAD_FRAMES + " frames of output waiting");
-        }
+    onLoop(() -> {
+      if (isEnding() || !clientReading(MAX_UNREAD_FRAMES, "frames of output")) {
         return; // drop this frame's audio rather than buffer without limit
       }
-      unreadFrames = 0;
       long t0 = System.nanoTime();
       writer.write(frame.pcm());
       metrics.audioOut(System.nanoTime() - t0);
@@ -153,43 +140,16 @@ final class ChatSocket extends SimpleChannelInboundHandler<WebSocketFrame> imple
   }
 
   @Override
+  public void onInputConsumed(long consumed) {
+    onLoop(() -> input.pump(session));
+  }
+
+  @Override
   public void onClosed(String reason) {
-    channel.eventLoop().execute(() -> {
-      if (reason != null && !ending) {
-        sendAndClose(reason);
-      } else if (!ending) {
-        ending = true;
-        channel.writeAndFlush(new CloseWebSocketFrame(1000, "session ended")).addListener(ChannelFutureListener.CLOSE);
-      }
-    });
-  }
-
-  /** An error for this client only: message kind 5, then a clean close. */
-  private void fail(String message) {
-    if (ending) {
-      return;
-    }
-    if (session != null && !session.isClosed()) {
-      session.close();
-    }
-    sendAndClose(message);
-  }
-
-  private void sendAndClose(String message) {
-    ending = true;
-    send(ChatProtocol.ERROR, message.getBytes(StandardCharsets.UTF_8));
-    channel.writeAndFlush(new CloseWebSocketFrame(1008, truncate(message)))
-        .addListener(ChannelFutureListener.CLOSE);
-  }
-
-  private static String truncate(String s) {
-    return s.length() <= 120 ? s : s.substring(0, 120); // a close reason must fit in 123 bytes
+    sessionClosed(reason);
   }
 
   private void send(byte kind, byte[] payload) {
-    ByteBuf buf = Unpooled.buffer(1 + payload.length);
-    buf.writeByte(kind).writeBytes(payload);
-    metrics.bytesOut(buf.readableBytes());
-    channel.writeAndFlush(new BinaryWebSocketFrame(buf));
+    sendBinary(ChatProtocol.encode(kind, payload));
   }
 }

@@ -1,5 +1,6 @@
 package dev.parley.server.http;
 
+import dev.parley.server.config.ServerConfig;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -61,8 +62,6 @@ import java.util.function.BooleanSupplier;
 final class SpeechRoutes {
   static final String PATH = "/api/tts";
   static final String STREAMING_PATH = "/api/tts_streaming";
-  /** moshi-server pings every 10 s. */
-  private static final int PING_SECONDS = 10;
   /** How long a POST waits for a free slot (moshi-server's Py module: 1000 tries 100 ms apart). */
   static final long SLOT_WAIT_MILLIS = 30_000;
   private static final long RETRY_MILLIS = 100;
@@ -71,15 +70,15 @@ final class SpeechRoutes {
   private static final ExecutorService OPENER = opener();
 
   private final TtsEngine engine; // null without a TTS model
+  private final RouteAccess access;
   private final ServerConfig config;
   private final EngineMetrics metrics;
-  private final BooleanSupplier accepting;
 
-  SpeechRoutes(TtsEngine engine, ServerConfig config, EngineMetrics metrics, BooleanSupplier accepting) {
+  SpeechRoutes(TtsEngine engine, RouteAccess access) {
     this.engine = engine;
-    this.config = config;
-    this.metrics = metrics;
-    this.accepting = accepting;
+    this.access = access;
+    this.config = access.config();
+    this.metrics = access.metrics();
   }
 
   private static ExecutorService opener() {
@@ -98,28 +97,17 @@ final class SpeechRoutes {
 
   void handle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
     String path = q.path();
-    if (engine == null) {
-      HttpRouter.respond(ctx, req, HttpResponseStatus.NOT_FOUND, "text/plain",
-          "this server hosts no text-to-speech model (start it with --tts-model, e.g. --tts-model demo-tts)\n");
+    if (!access.admits(ctx, req, q, engine != null,
+        "this server hosts no text-to-speech model (start it with --tts-model, e.g. --tts-model demo-tts)\n", true)) {
       return;
     }
-    if (!config.apiKeys().allows(req.headers(), q)) {
-      metrics.rejected();
-      HttpRouter.respond(ctx, req, HttpResponseStatus.UNAUTHORIZED, "text/plain",
-          "missing or wrong API key (Authorization: Bearer, kyutai-api-key, or auth_id)\n");
-      return;
-    }
-    if (!accepting.getAsBoolean()) {
-      HttpRouter.respond(ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", "server is shutting down\n");
-      return;
-    }
-    boolean upgrade = "websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE));
+    boolean upgrade = RouteAccess.isUpgrade(req);
     if (path.equals(STREAMING_PATH) && upgrade) {
       upgrade(ctx, req, q, router);
     } else if (req.method() == HttpMethod.POST) {
       synthesize(ctx, req);
     } else {
-      HttpRouter.respond(ctx, req, path.equals(PATH) ? HttpResponseStatus.METHOD_NOT_ALLOWED
+      HttpResponses.respond(ctx, req, path.equals(PATH) ? HttpResponseStatus.METHOD_NOT_ALLOWED
           : HttpResponseStatus.BAD_REQUEST, "text/plain", path + ": POST a JSON body such as "
           + "{\"text\": \"Hello world\"}" + (path.equals(STREAMING_PATH) ? ", or open a WebSocket" : "") + "\n");
     }
@@ -136,29 +124,11 @@ final class SpeechRoutes {
       options = TtsOptions.voice(voice).withSampling(floatParam(q, "temperature"), seedParam(param(q, "seed")))
           .withCfg(doubleParam(q, "cfg_alpha"));
     } catch (IllegalArgumentException e) {
-      HttpRouter.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", e.getMessage() + "\n");
+      HttpResponses.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", e.getMessage() + "\n");
       return;
     }
-    String scheme = config.tlsCert() != null ? "wss" : "ws";
-    WebSocketServerHandshaker hs = new WebSocketServerHandshakerFactory(
-        scheme + "://" + req.headers().get(HttpHeaderNames.HOST) + STREAMING_PATH, null, true,
-        config.maxMessageBytes()).newHandshaker(req);
-    if (hs == null) {
-      WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
-      return;
-    }
-    TtsSocket socket = new TtsSocket(ctx.channel(), engine, metrics, format, options, OPENER, config.idleTimeout());
-    hs.handshake(ctx.channel(), req).addListener(f -> {
-      if (!f.isSuccess()) {
-        ctx.close();
-        return;
-      }
-      ctx.pipeline().addBefore(ctx.name(), "idle", new IdleStateHandler(config.idleTimeout().toMillis(),
-          PING_SECONDS * 1000L, 0, TimeUnit.MILLISECONDS));
-      ctx.pipeline().addBefore(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(config.maxMessageBytes()));
-      ctx.pipeline().replace(router, "tts", socket);
-      socket.start();
-    });
+    new TtsSocket(ctx.channel(), engine, metrics, format, options, OPENER, config.idleTimeout())
+        .upgrade(ctx, req, router, STREAMING_PATH, config.tlsCert() != null, config.maxMessageBytes());
   }
 
   private static String param(QueryStringDecoder q, String name) {
@@ -215,7 +185,7 @@ final class SpeechRoutes {
     try {
       request = parse(body, req.headers().get(HttpHeaderNames.ACCEPT));
     } catch (IllegalArgumentException e) {
-      HttpRouter.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", e.getMessage() + "\n");
+      HttpResponses.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", e.getMessage() + "\n");
       return;
     }
     PostSynthesis job = new PostSynthesis(ctx, req.retain(), request, System.nanoTime()
@@ -392,7 +362,7 @@ final class SpeechRoutes {
         session = s;
         ctx.channel().closeFuture().addListener(onDisconnect); // runs at once if already closed
       } catch (EngineFullException e) {
-        if (System.nanoTime() < deadline && accepting.getAsBoolean()) {
+        if (System.nanoTime() < deadline && access.accepting().getAsBoolean()) {
           try {
             ctx.executor().schedule(this::submit, RETRY_MILLIS, TimeUnit.MILLISECONDS);
             return;
@@ -478,7 +448,7 @@ final class SpeechRoutes {
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
         metrics.bytesOut(body.length);
         answered = true;
-        HttpRouter.send(ctx, req, res);
+        HttpResponses.send(ctx, req, res);
         release();
       } catch (IOException e) {
         answerNow(HttpResponseStatus.INTERNAL_SERVER_ERROR, "cannot write the WAV: " + e.getMessage());
@@ -496,7 +466,7 @@ final class SpeechRoutes {
       }
       answered = true;
       if (ctx.channel().isActive()) {
-        HttpRouter.respond(ctx, req, status, "text/plain", message + "\n");
+        HttpResponses.respond(ctx, req, status, "text/plain", message + "\n");
       }
       release();
     }

@@ -1,5 +1,6 @@
 package dev.parley.server.http;
 
+import dev.parley.server.config.ServerConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.codec.audio.AudioFormatException;
 import dev.parley.codec.opus.OggOpusReader;
@@ -8,7 +9,7 @@ import dev.parley.codec.wav.WavAudio;
 import dev.parley.codec.wav.WavReader;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.metrics.EngineMetrics;
-import dev.parley.server.stt.AsrMessages;
+import dev.parley.server.wire.AsrMessages;
 import dev.parley.server.engine.MeteredFeed;
 import dev.parley.server.stt.SttEngine;
 import dev.parley.server.stt.SttListener;
@@ -20,21 +21,15 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * {@code /api/asr-streaming}: GET upgrades to moshi-server's streaming STT WebSocket protocol
@@ -43,74 +38,34 @@ import java.util.function.BooleanSupplier;
 final class TranscriptionRoutes {
   static final String PATH = "/api/asr-streaming";
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** moshi-server pings every 10 s. */
-  private static final int PING_SECONDS = 10;
 
   private final SttEngine engine; // null without a transcription model
+  private final RouteAccess access;
   private final ServerConfig config;
   private final EngineMetrics metrics;
-  private final BooleanSupplier accepting;
   private final AsrMessages codec = AsrMessages.withDefaults();
 
-  TranscriptionRoutes(SttEngine engine, ServerConfig config, EngineMetrics metrics, BooleanSupplier accepting) {
+  TranscriptionRoutes(SttEngine engine, RouteAccess access) {
     this.engine = engine;
-    this.config = config;
-    this.metrics = metrics;
-    this.accepting = accepting;
+    this.access = access;
+    this.config = access.config();
+    this.metrics = access.metrics();
   }
 
-  void handle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router)
-      throws Exception {
-    if (engine == null) {
-      HttpRouter.respond(ctx, req, HttpResponseStatus.NOT_FOUND, "text/plain",
-          "this server hosts no transcription model (start it with --stt-model)\n");
-      return;
-    }
-    if (!config.apiKeys().allows(req.headers(), q)) {
-      metrics.rejected();
-      HttpRouter.respond(ctx, req, HttpResponseStatus.UNAUTHORIZED, "text/plain",
-          "missing or wrong API key (Authorization: Bearer, kyutai-api-key, or auth_id)\n");
-      return;
-    }
-    if (!accepting.getAsBoolean()) {
-      HttpRouter.respond(ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", "server is shutting down\n");
+  void handle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
+    if (!access.admits(ctx, req, q, engine != null,
+        "this server hosts no transcription model (start it with --stt-model)\n", true)) {
       return;
     }
     if (req.method() == HttpMethod.POST) {
       transcribeFile(ctx, req);
-    } else if ("websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE))) {
-      upgrade(ctx, req, router);
+    } else if (RouteAccess.isUpgrade(req)) {
+      new AsrSocket(ctx.channel(), metrics, config.idleTimeout(), config.maxQueuedFrames(), engine, codec)
+          .upgrade(ctx, req, router, PATH, config.tlsCert() != null, config.maxMessageBytes());
     } else {
-      HttpRouter.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain",
+      HttpResponses.text(ctx, req, HttpResponseStatus.BAD_REQUEST,
           PATH + ": open a WebSocket, or POST a WAV or Ogg Opus file\n");
     }
-  }
-
-  private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req, ChannelHandler router) {
-    String scheme = config.tlsCert() != null ? "wss" : "ws";
-    WebSocketServerHandshaker hs = new WebSocketServerHandshakerFactory(
-        scheme + "://" + req.headers().get(HttpHeaderNames.HOST) + PATH, null, true, config.maxMessageBytes())
-        .newHandshaker(req);
-    if (hs == null) {
-      WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
-      return;
-    }
-    AsrSocket socket = new AsrSocket(ctx.channel(), metrics, codec, config.maxQueuedFrames(), engine.pauseHeads() > 0);
-    hs.handshake(ctx.channel(), req).addListener(f -> {
-      if (!f.isSuccess()) {
-        ctx.close();
-        return;
-      }
-      ctx.pipeline().addBefore(ctx.name(), "idle", new IdleStateHandler(config.idleTimeout().toSeconds(),
-          PING_SECONDS, 0, TimeUnit.SECONDS));
-      ctx.pipeline().replace(router, "asr", socket);
-      try {
-        socket.start(engine.open(SttOptions.defaults(), socket));
-      } catch (EngineFullException e) {
-        metrics.rejected();
-        socket.fail("no free channels: " + e.getMessage());
-      }
-    });
   }
 
   /** The whole file through a session at engine speed; answers once the transcript is complete. */
@@ -121,7 +76,7 @@ final class TranscriptionRoutes {
     try {
       pcm = decodeFile(body);
     } catch (IOException | IllegalArgumentException e) {
-      HttpRouter.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain",
+      HttpResponses.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain",
           "cannot read the audio: " + e.getMessage() + "\n");
       return;
     }
@@ -131,7 +86,7 @@ final class TranscriptionRoutes {
     } catch (EngineFullException e) {
       req.release();
       metrics.rejected();
-      HttpRouter.respond(ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", e.getMessage() + "\n");
+      HttpResponses.respond(ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", e.getMessage() + "\n");
       return;
     }
     job.pump();
@@ -206,7 +161,7 @@ final class TranscriptionRoutes {
       ctx.executor().execute(() -> {
         try {
           if (reason != null) {
-            HttpRouter.respond(ctx, req, reason.startsWith("server shutting down")
+            HttpResponses.respond(ctx, req, reason.startsWith("server shutting down")
                 ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.INTERNAL_SERVER_ERROR,
                 "text/plain", reason + "\n");
             return;
@@ -219,9 +174,9 @@ final class TranscriptionRoutes {
               "end_s", w.endSeconds())).toList());
           String json = JSON.writeValueAsString(out);
           metrics.bytesOut(json.length());
-          HttpRouter.respond(ctx, req, HttpResponseStatus.OK, "application/json", json);
+          HttpResponses.respond(ctx, req, HttpResponseStatus.OK, "application/json", json);
         } catch (IOException e) {
-          HttpRouter.respond(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, "text/plain", e.getMessage());
+          HttpResponses.respond(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, "text/plain", e.getMessage());
         } finally {
           req.release();
         }

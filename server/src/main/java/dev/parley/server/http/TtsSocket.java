@@ -1,5 +1,6 @@
 package dev.parley.server.http;
 
+import dev.parley.server.wire.TtsMessages;
 import dev.parley.codec.opus.OggOpusWriter;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.metrics.EngineMetrics;
@@ -10,6 +11,7 @@ import dev.parley.server.tts.TtsOptions;
 import dev.parley.server.tts.TtsSession;
 import dev.parley.server.tts.TtsWord;
 import dev.parley.server.tts.Voice;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -58,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * is not writable the engine does not step this session. Engine events arrive on the engine thread
  * and are handed to the connection's event loop, where all the state here lives.
  */
-final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
+final class TtsSocket extends WebSocketSession {
   private static final Logger LOG = LoggerFactory.getLogger(TtsSocket.class);
   /** Client messages held while a slot is being opened. */
   static final int MAX_QUEUED_MESSAGES = 10_000;
@@ -93,13 +95,10 @@ final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
     }
   }
 
-  private final Channel channel;
   private final TtsEngine engine;
-  private final EngineMetrics metrics;
   private final Format format;
   private final TtsOptions options;
   private final Executor opener;
-  private final long idleNanos;
   private final AtomicInteger pendingFrames = new AtomicInteger();
 
   // Event loop only.
@@ -108,25 +107,22 @@ final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
   private boolean readySent;
   private boolean textStarted;
   private boolean eos;
-  private boolean ending;
   private final ArrayDeque<TtsMessages.In> queued = new ArrayDeque<>();
   private OggOpusWriter ogg;
   private final ByteArrayOutputStream pages = new ByteArrayOutputStream();
-  private long lastOutputAt = System.nanoTime(); // the last message the socket took
 
   TtsSocket(Channel channel, TtsEngine engine, EngineMetrics metrics, Format format, TtsOptions options,
       Executor opener, Duration idleTimeout) {
-    this.channel = channel;
+    super(channel, metrics, idleTimeout);
     this.engine = engine;
-    this.metrics = metrics;
     this.format = format;
     this.options = options;
     this.opener = opener;
-    this.idleNanos = idleTimeout.toNanos();
   }
 
-  /** On the event loop, once the handshake is done: claims a slot with the query's options. */
-  void start() {
+  /** Claims a slot with the query's options (off the event loop: a voice may have to be read). */
+  @Override
+  protected void opened() {
     open(options);
   }
 
@@ -175,7 +171,7 @@ final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
       return;
     }
     s.session = session;
-    if (ending) {
+    if (isEnding()) {
       session.close();
       return;
     }
@@ -196,7 +192,7 @@ final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
       ended(s, s.closedReason);
       return;
     }
-    while (!opening && !ending && !queued.isEmpty()) {
+    while (!opening && !isEnding() && !queued.isEmpty()) {
       handle(queued.poll());
     }
   }
@@ -204,42 +200,29 @@ final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
   // ---- client → engine (event loop) -----------------------------------------------------------
 
   @Override
-  protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
-    if (frame instanceof TextWebSocketFrame t) {
-      metrics.bytesIn(frame.content().readableBytes());
-      if (!ending) {
-        handle(new TtsMessages.In.Text(t.text()));
-      }
-    } else if (frame instanceof BinaryWebSocketFrame) {
-      metrics.bytesIn(frame.content().readableBytes());
-      if (ending) {
-        return;
-      }
-      byte[] bytes = ByteBufUtil.getBytes(frame.content());
-      if (bytes.length == 1 && bytes[0] == 0) {
-        handle(new TtsMessages.In.Eos());
-        return;
-      }
-      TtsMessages.In message;
-      try {
-        message = TtsMessages.get().decodeIn(bytes);
-      } catch (TtsMessages.ProtocolException e) {
-        fail(e.getMessage());
-        return;
-      }
-      handle(message);
-    } else if (frame instanceof PingWebSocketFrame) {
-      ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
-    } else if (frame instanceof CloseWebSocketFrame) {
-      // As moshi-server: the client leaving ends the synthesis.
-      ending = true;
-      closeCurrent();
-      ctx.writeAndFlush(frame.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE);
+  protected void onText(String text) {
+    handle(new TtsMessages.In.Text(text));
+  }
+
+  @Override
+  protected void onBinary(ByteBuf content) {
+    byte[] bytes = ByteBufUtil.getBytes(content);
+    if (bytes.length == 1 && bytes[0] == 0) {
+      handle(new TtsMessages.In.Eos());
+      return;
     }
+    TtsMessages.In message;
+    try {
+      message = TtsMessages.get().decodeIn(bytes);
+    } catch (TtsMessages.ProtocolException e) {
+      fail(e.getMessage());
+      return;
+    }
+    handle(message);
   }
 
   private void handle(TtsMessages.In message) {
-    if (ending) {
+    if (isEnding()) {
       return;
     }
     if (opening) {
@@ -277,10 +260,8 @@ final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
       }
       eos = true;
       if (!textStarted) { // moshi-server frees the channel at once: no audio
-        ending = true;
-        closeCurrent();
-        channel.writeAndFlush(new CloseWebSocketFrame(1000, "end of text before any text"))
-            .addListener(ChannelFutureListener.CLOSE);
+        closeSession();
+        endNormally("end of text before any text");
       } else {
         current.session.endOfText();
       }
@@ -304,11 +285,13 @@ final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
       fail(e.getMessage());
       return;
     }
-    closeCurrent(); // the slot is claimed again with the client's voice
+    closeSession(); // the slot is claimed again with the client's voice
     open(options.withCustomVoice(voice));
   }
 
-  private void closeCurrent() {
+  @Override
+  protected void closeSession() {
+    queued.clear();
     Synthesis s = current;
     current = null;
     if (s != null) {
@@ -325,38 +308,6 @@ final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
     super.channelWritabilityChanged(ctx);
   }
 
-  @Override
-  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-    if (evt instanceof IdleStateEvent idle) {
-      if (idle.state() == IdleState.WRITER_IDLE) {
-        channel.writeAndFlush(new PingWebSocketFrame()); // moshi-server pings every 10 s
-      } else if (System.nanoTime() - lastOutputAt > idleNanos) { // a client taking audio is not idle
-        if (ending) {
-          channel.close(); // the end was said, but the client has not read it for that long
-        } else {
-          fail("idle timeout: nothing received or delivered for " + TimeUnit.NANOSECONDS.toSeconds(idleNanos)
-              + " s");
-        }
-      }
-    } else {
-      super.userEventTriggered(ctx, evt);
-    }
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    ending = true;
-    queued.clear();
-    closeCurrent();
-    super.channelInactive(ctx);
-  }
-
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    LOG.debug("tts connection {} failed: {}", channel.remoteAddress(), cause.toString());
-    fail(cause.getMessage() == null ? cause.toString() : cause.getMessage());
-  }
-
   // ---- engine → client (engine thread: hand off to the event loop) ----------------------------
 
   /** The listener of one engine session (a Voice message replaces the first). */
@@ -371,7 +322,7 @@ final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
       pendingFrames.incrementAndGet();
       onLoop(() -> {
         int left = pendingFrames.decrementAndGet();
-        if (current == this && !ending) {
+        if (current == this && !isEnding()) {
           writeAudio(copy);
         }
         if (left == MAX_PENDING_FRAMES - 1 && session != null) {
@@ -384,7 +335,7 @@ final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
     public void onWord(TtsWord word) {
       if (format.messagePack()) {
         onLoop(() -> {
-          if (current == this && !ending) {
+          if (current == this && !isEnding()) {
             sendBinary(TtsMessages.encode(new TtsMessages.Out.Text(word.text(), word.startSeconds(),
                 word.endSeconds())));
           }
@@ -402,32 +353,23 @@ final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
         }
       });
     }
-
-    private void onLoop(Runnable r) {
-      try {
-        channel.eventLoop().execute(r);
-      } catch (RejectedExecutionException e) {
-        LOG.debug("event loop gone; dropping synthesis output");
-      }
-    }
   }
 
   /** The synthesis in use ended: normally (reason null) or with an error. */
   private void ended(Synthesis s, String reason) {
     current = null;
-    if (ending) {
+    if (isEnding()) {
       return;
     }
     if (reason != null) {
       fail(reason);
       return;
     }
-    ending = true;
     if (ogg != null) {
       ogg.close(); // the end-of-stream page: its granule trims the codec's padding
       flushPages();
     }
-    channel.writeAndFlush(new CloseWebSocketFrame(1000, "end of synthesis")).addListener(ChannelFutureListener.CLOSE);
+    endNormally("end of synthesis");
   }
 
   private void writeAudio(float[] pcm) {
@@ -457,41 +399,11 @@ final class TtsSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
     sendBinary(format == Format.OggOpus ? data : TtsMessages.encode(new TtsMessages.Out.OggOpus(data)));
   }
 
-  /** An error for this client only: an Error message (MessagePack formats), then a close with the reason. */
-  private void fail(String message) {
-    if (ending) {
-      return;
-    }
-    ending = true;
-    queued.clear();
-    closeCurrent();
+  /** The MessagePack formats carry an {@code Error}; the others only the close reason. */
+  @Override
+  protected void sendError(String message) {
     if (format.messagePack()) {
       sendBinary(TtsMessages.encode(new TtsMessages.Out.Error(message)));
     }
-    channel.writeAndFlush(new CloseWebSocketFrame(1008, closeReason(message)))
-        .addListener(ChannelFutureListener.CLOSE);
-    // A client that reads nothing never lets the close frame out: do not wait for it forever.
-    channel.eventLoop().schedule(() -> {
-      channel.close();
-    }, 5, TimeUnit.SECONDS);
-  }
-
-  /** A close reason fits in 123 bytes of UTF-8. */
-  static String closeReason(String message) {
-    String s = message;
-    while (s.getBytes(StandardCharsets.UTF_8).length > 123) {
-      s = s.substring(0, s.length() - Math.max(1, (s.getBytes(StandardCharsets.UTF_8).length - 123) / 4));
-    }
-    return s;
-  }
-
-  /** Writes one message; its delivery to the socket counts as activity for the idle timeout. */
-  private void sendBinary(byte[] bytes) {
-    metrics.bytesOut(bytes.length);
-    channel.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(bytes))).addListener(f -> {
-      if (f.isSuccess()) {
-        lastOutputAt = System.nanoTime();
-      }
-    });
   }
 }

@@ -1,6 +1,7 @@
 package dev.parley.server.metrics;
 
-import dev.parley.server.engine.DialogueEngine;
+import dev.parley.server.engine.EngineObserver;
+import dev.parley.server.dialogue.DialogueEngine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -16,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The server's Prometheus metrics: sessions, per-stage step latencies, batch sizes, deadline misses, bytes. */
-public final class EngineMetrics implements DialogueEngine.EngineObserver {
+public final class EngineMetrics implements EngineObserver {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger active = new AtomicInteger();
   private final Counter started;
@@ -111,7 +112,7 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
    * Metrics of a TTS engine: {@code parley_tts_*} sessions, step stages (LM, Mimi decode, whole
    * step) and batch size. TTS steps run as fast as compute allows, so there are no deadlines.
    */
-  public DialogueEngine.EngineObserver synthesisObserver() {
+  public EngineObserver synthesisObserver() {
     AtomicInteger active = new AtomicInteger();
     Gauge.builder("parley_tts_sessions_active", active, AtomicInteger::get)
         .description("open synthesis sessions").register(registry);
@@ -123,7 +124,7 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
     DistributionSummary batchSize = DistributionSummary.builder("parley_tts_batch_size")
         .description("synthesis sessions per engine step").publishPercentileHistogram()
         .maximumExpectedValue(1024.0).register(registry);
-    return new DialogueEngine.EngineObserver() {
+    return new EngineObserver() {
       @Override
       public void stepTimed(int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
         lm.record(lmNanos, TimeUnit.NANOSECONDS);
@@ -145,7 +146,7 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
     };
   }
 
-  public DialogueEngine.EngineObserver transcriptionObserver() {
+  public EngineObserver transcriptionObserver() {
     AtomicInteger sttActive = new AtomicInteger();
     Gauge.builder("parley_stt_sessions_active", sttActive, AtomicInteger::get)
         .description("open transcription sessions").register(registry);
@@ -159,7 +160,7 @@ public final class EngineMetrics implements DialogueEngine.EngineObserver {
         .maximumExpectedValue(1024.0).register(registry);
     Counter sttMisses = Counter.builder("parley_stt_deadline_misses")
         .description("transcription session-steps that took longer than 80 ms").register(registry);
-    return new DialogueEngine.EngineObserver() {
+    return new EngineObserver() {
       @Override
       public void stepTimed(int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
         sttEncode.record(encodeNanos, TimeUnit.NANOSECONDS);

@@ -1,10 +1,12 @@
 package dev.parley.server.stt;
 
-import dev.parley.server.engine.MeteredFeed;
-
 import dev.parley.codec.audio.FrameAssembler;
+import dev.parley.server.engine.EngineSession;
+import dev.parley.server.engine.InputFrames;
+import dev.parley.server.engine.MeteredFeed;
+import dev.parley.server.engine.StepCounters;
 import java.util.ArrayDeque;
-import java.util.Locale;
+import java.util.Objects;
 
 /**
  * One transcription session as transports see it: 24 kHz mono audio in (pieces of any length),
@@ -19,50 +21,44 @@ import java.util.Locale;
  * A session that never calls {@link #endOfInput} (a live microphone) stays open until
  * {@link #close}; its last words come out only as long as audio (or silence) keeps arriving.
  */
-public final class SttSession implements MeteredFeed.Target {
+public final class SttSession extends EngineSession implements MeteredFeed.Target {
   static final int FRAME = FrameAssembler.MIMI_FRAME_SAMPLES;
 
-  private final SttEngine engine;
-  final int slot;
-  final SttListener listener;
-  final SttOptions options;
-  final SttSettings settings;
-  private final int maxQueuedFrames;
-  private final long openedNanos = System.nanoTime();
+  /** Where the next frame comes from. */
+  enum Source { PREFIX, CLIENT, FLUSH }
 
-  // Guarded by this: what transports hand in.
-  private final FrameAssembler assembler;
-  private final ArrayDeque<float[]> frames = new ArrayDeque<>();
-  private final ArrayDeque<Long> frameTimes = new ArrayDeque<>();
+  private final SttEngine engine;
+  private final SttListener listener;
+  private final SttOptions options;
+  private final SttSettings settings;
+  private final long openedNanos = System.nanoTime();
+  private final InputFrames input;
+  private final StepCounters counters = new StepCounters();
+
+  // Guarded by this: what transports hand in beside the audio.
   private final ArrayDeque<long[]> markers = new ArrayDeque<>(); // {step that completes it, id}
-  private long samplesReceived;
-  private long framesReceived;
-  private boolean overflowed;
+  private long samplesOffered;
   private boolean inputEnded;
   private long inputEndedNanos;
+  private int prefixRemaining;
+  private int flushRemaining = -1; // -1: the flush has not started
 
-  // Engine thread only (volatile where transports read them).
-  boolean initialized;
-  int prefixRemaining;
-  int flushRemaining = -1; // -1: the flush has not started
-  volatile long stepsTaken;
-  volatile long clientFramesConsumed;
-  volatile long deadlineMisses;
-  WordAssembler words;
-  int endOfTurnHead = -1;
-  boolean endOfTurnSignalled;
-  volatile boolean closed;
+  // Engine thread only.
+  private final WordAssembler words;
+  private final int endOfTurnHead;
+  private boolean endOfTurnSignalled;
 
   SttSession(SttEngine engine, int slot, SttOptions options, SttSettings settings, SttListener listener,
-      int maxQueuedFrames) {
+      int maxQueuedFrames, WordAssembler words, int endOfTurnHead) {
+    super(slot);
     this.engine = engine;
-    this.slot = slot;
     this.options = options;
     this.settings = settings;
     this.listener = listener;
-    this.maxQueuedFrames = maxQueuedFrames;
+    this.input = new InputFrames(maxQueuedFrames);
     this.prefixRemaining = settings.prefixFrames();
-    this.assembler = new FrameAssembler(FRAME, this::frameComplete);
+    this.words = words;
+    this.endOfTurnHead = endOfTurnHead;
   }
 
   /**
@@ -75,26 +71,25 @@ public final class SttSession implements MeteredFeed.Target {
    */
   @Override
   public boolean offerAudio(float[] pcm, int offset, int length) {
-    java.util.Objects.checkFromIndexSize(offset, length, pcm.length);
+    Objects.checkFromIndexSize(offset, length, pcm.length);
     for (int i = offset; i < offset + length; i++) {
       if (!Float.isFinite(pcm[i])) {
         throw new IllegalArgumentException("audio sample " + (i - offset) + " is " + pcm[i]);
       }
     }
-    if (closed) {
+    if (isClosed()) {
       return false;
     }
-    boolean overflow;
+    boolean fits;
     synchronized (this) {
       if (inputEnded) {
         throw new IllegalStateException("audio after the end of input");
       }
-      samplesReceived += length;
-      assembler.push(pcm, offset, length);
-      overflow = overflowed;
+      samplesOffered += length;
+      fits = input.push(pcm, offset, length);
     }
-    if (overflow) {
-      engine.closeSession(this, overflowReason());
+    if (!fits) {
+      engine.close(this, input.overflowReason());
       return false;
     }
     engine.wakeUp();
@@ -110,7 +105,7 @@ public final class SttSession implements MeteredFeed.Target {
   @Override
   public void marker(long id) {
     synchronized (this) {
-      long frames = (samplesReceived + FRAME - 1) / FRAME;
+      long frames = (samplesOffered + FRAME - 1) / FRAME;
       markers.add(new long[] {settings.prefixFrames() + frames + settings.delayFrames(), id});
     }
     engine.wakeUp();
@@ -126,7 +121,7 @@ public final class SttSession implements MeteredFeed.Target {
       if (inputEnded) {
         return;
       }
-      assembler.flushWithSilence();
+      input.flushWithSilence();
       inputEnded = true;
       inputEndedNanos = System.nanoTime();
     }
@@ -135,43 +130,38 @@ public final class SttSession implements MeteredFeed.Target {
 
   /** Ends the session now (the client left); no transcript follows. Its slot is freed before the next step. */
   public void close() {
-    engine.closeSession(this, null);
-  }
-
-  @Override
-  public boolean isClosed() {
-    return closed;
+    engine.close(this, null);
   }
 
   /** Steps this session's model has taken (silence prefix and flush included). */
   public long stepsTaken() {
-    return stepsTaken;
+    return counters.steps();
   }
 
   /** Client frames stepped so far. */
   public long framesConsumed() {
-    return clientFramesConsumed;
+    return counters.inputFrames();
   }
 
   /** Client frames completed so far (queued or stepped). */
-  public synchronized long framesReceived() {
-    return framesReceived;
+  public long framesReceived() {
+    return input.framesReceived();
   }
 
   /** Complete client frames waiting for a step. */
   @Override
-  public synchronized int queuedFrames() {
-    return frames.size();
+  public int queuedFrames() {
+    return input.queued();
   }
 
   /** Client samples received and not yet stepped (moshi-server's {@code buffered_pcm}). */
-  public synchronized int bufferedSamples() {
-    return frames.size() * FRAME + assembler.pendingSamples();
+  public int bufferedSamples() {
+    return input.bufferedSamples();
   }
 
   /** Steps that carried one of this session's client frames and ran longer than 80 ms. */
   public long deadlineMisses() {
-    return deadlineMisses;
+    return counters.deadlineMisses();
   }
 
   public SttSettings settings() {
@@ -182,39 +172,41 @@ public final class SttSession implements MeteredFeed.Target {
     return options;
   }
 
-  public int slot() {
-    return slot;
+  @Override
+  protected void notifyClosed(String reason) {
+    listener.onClosed(reason);
   }
 
   // ---- engine side ------------------------------------------------------------------------------
 
-  private void frameComplete(float[] frame) {
-    if (frames.size() >= maxQueuedFrames) {
-      overflowed = true;
-      return;
-    }
-    frames.add(frame);
-    frameTimes.add(System.nanoTime());
-    framesReceived++;
+  SttListener listener() {
+    return listener;
   }
 
-  private String overflowReason() {
-    double sentSeconds;
-    synchronized (this) {
-      sentSeconds = samplesReceived / 24000.0;
-    }
-    double elapsedSeconds = (System.nanoTime() - openedNanos) / 1e9;
-    String waiting = maxQueuedFrames + " frames (" + maxQueuedFrames * 80 + " ms) waiting";
-    if (sentSeconds > elapsedSeconds + 1.0) {
-      return String.format(Locale.ROOT,
-          "input overflow: audio is arriving faster than real time (%.1f s sent in %.1f s; %s)", sentSeconds,
-          elapsedSeconds, waiting);
-    }
-    return "server overloaded: it fell behind real time on this session (" + waiting + ")";
+  StepCounters counters() {
+    return counters;
   }
 
-  /** Where the next frame comes from. */
-  enum Source { PREFIX, CLIENT, FLUSH }
+  WordAssembler words() {
+    return words;
+  }
+
+  /** The extra head that signals the end of a turn, or -1. */
+  int endOfTurnHead() {
+    return endOfTurnHead;
+  }
+
+  /** Engine thread: whether the end of the current pause was signalled already; sets it. */
+  boolean signalEndOfTurn() {
+    boolean first = !endOfTurnSignalled;
+    endOfTurnSignalled = true;
+    return first;
+  }
+
+  /** Engine thread: a text token arrived, so the next pause may be signalled. */
+  void textSeen() {
+    endOfTurnSignalled = false;
+  }
 
   /**
    * When this session's next frame became available ({@link System#nanoTime()}), or -1 if it has
@@ -224,8 +216,8 @@ public final class SttSession implements MeteredFeed.Target {
     if (prefixRemaining > 0) {
       return openedNanos;
     }
-    Long t = frameTimes.peek();
-    if (t != null) {
+    long t = input.oldestCompletedAt();
+    if (t >= 0) {
       return t;
     }
     if (inputEnded && flushRemaining != 0) {
@@ -242,10 +234,9 @@ public final class SttSession implements MeteredFeed.Target {
       completedAt[0] = openedNanos;
       return Source.PREFIX;
     }
-    float[] f = frames.poll();
+    float[] f = input.poll(completedAt);
     if (f != null) {
       pcm[0] = f;
-      completedAt[0] = frameTimes.poll();
       return Source.CLIENT;
     }
     if (inputEnded) {
@@ -264,7 +255,7 @@ public final class SttSession implements MeteredFeed.Target {
 
   /** Whether the input ended and every frame, the flush included, has been stepped. */
   synchronized boolean finishedInput() {
-    return inputEnded && prefixRemaining == 0 && frames.isEmpty() && flushRemaining == 0;
+    return inputEnded && prefixRemaining == 0 && input.queued() == 0 && flushRemaining == 0;
   }
 
   /** Removes and returns the ids of the markers complete after {@code steps} steps. */

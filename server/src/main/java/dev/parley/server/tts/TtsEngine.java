@@ -1,19 +1,13 @@
 package dev.parley.server.tts;
 
-import dev.parley.codec.mimi.MimiModel;
-import dev.parley.codec.mimi.MimiStreams;
-import dev.parley.codec.nn.ExecMask;
-import dev.parley.server.engine.DialogueEngine;
 import dev.parley.server.engine.EngineFullException;
-import dev.parley.server.engine.SessionSlots;
+import dev.parley.server.engine.EngineLoop;
+import dev.parley.server.engine.EngineObserver;
 import dev.parley.server.lm.SamplingParams;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The batched text-to-speech engine of one device: a fixed pool of session slots and one loop
@@ -30,30 +24,17 @@ import org.slf4j.LoggerFactory;
  * stops {@code delay_steps + final_padding} steps after its last word, as {@code TTSModel.generate}.
  */
 public final class TtsEngine implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(TtsEngine.class);
-  static final double FRAME_SECONDS = 1 / TtsConfig.FRAME_RATE;
-
   private final SynthesisModel model;
   private final TtsSettings settings;
   private final TtsStateMachine machine;
-  private final int maxSessions;
-  private final int delaySteps;
-  private final MimiModel mimi;
-  private final MimiStreams codec;
-  private final TtsGen gen;
-  private final SessionSlots<TtsSession> slots;
-  private final DialogueEngine.EngineObserver observer;
-  private final Thread loop;
-  private boolean released;
-  private final AtomicLong steps = new AtomicLong();
+  private final EngineLoop<TtsSession> loop;
 
   public TtsEngine(SynthesisModel model, TtsSettings settings, int maxSessions) {
-    this(model, settings, maxSessions, DialogueEngine.EngineObserver.NONE);
+    this(model, settings, maxSessions, EngineObserver.NONE);
   }
 
   /** Starts the engine thread; step times (model, decode) and sessions go to {@code observer}. */
-  public TtsEngine(SynthesisModel model, TtsSettings settings, int maxSessions,
-      DialogueEngine.EngineObserver observer) {
+  public TtsEngine(SynthesisModel model, TtsSettings settings, int maxSessions, EngineObserver observer) {
     if (maxSessions < 1) {
       throw new IllegalArgumentException("need at least one session slot");
     }
@@ -64,20 +45,13 @@ public final class TtsEngine implements AutoCloseable {
     }
     this.model = model;
     this.settings = settings;
-    this.observer = observer;
-    this.maxSessions = maxSessions;
-    this.delaySteps = cfg.delaySteps();
     this.machine = new TtsStateMachine(cfg.textCard(), cfg.secondStreamAhead(), settings.maxPadding(),
         settings.initialPadding());
-    this.mimi = model.mimi();
-    this.codec = mimi.newStreams(model.manager(), maxSessions);
-    // Distilled models take the CFG strength as a condition; the others get classic batch-doubled CFG.
-    double classicCfg = cfg.validCfgValues().isEmpty() ? settings.cfgCoef() : 1.0;
-    this.gen = new TtsGen(model.tts(), maxSessions, settings.codebooks(), classicCfg, model.manager());
-    this.slots = new SessionSlots<>(maxSessions);
-    this.loop = new Thread(this::run, "parley-tts-engine");
-    this.loop.setDaemon(true);
-    this.loop.start();
+    SynthesisStep step = new SynthesisStep(model, settings, machine, maxSessions, observer);
+    this.loop = new EngineLoop<>("parley-tts-engine", maxSessions, step, TtsSession[]::new, observer,
+        EngineLoop.Pacing.AS_FAST_AS_POSSIBLE);
+    step.attach(loop);
+    loop.start();
   }
 
   public SynthesisModel model() {
@@ -93,16 +67,16 @@ public final class TtsEngine implements AutoCloseable {
   }
 
   public int maxSessions() {
-    return maxSessions;
+    return loop.maxSessions();
   }
 
   public int activeSessions() {
-    return slots.occupied();
+    return loop.activeSessions();
   }
 
   /** Engine steps so far. */
   public long steps() {
-    return steps.get();
+    return loop.steps();
   }
 
   /**
@@ -156,12 +130,10 @@ public final class TtsEngine implements AutoCloseable {
     long seed = options.seed() != null ? options.seed() : ThreadLocalRandom.current().nextLong();
     // Named voices recur: their conditions are computed once and copied into later sessions.
     String conditionKey = options.customVoice() != null ? null : String.join("\n", names) + "|" + cfgCoef;
-    TtsSession opened = slots.claim(s -> new TtsSession(this, s, listener, attributes, conditionKey, names, sampling,
+    return loop.open(s -> new TtsSession(this, s, listener, attributes, conditionKey, names, sampling,
         sampling, seed, new TextFeed(new Script.Builder(model.tokenizer(), cfg.multiSpeaker(), settings.paddingBetween(),
             TtsConfig.FRAME_RATE)),
         machine.newStreamingState(), settings.maxTextChars()));
-    observer.sessionOpened();
-    return opened;
   }
 
   /**
@@ -193,256 +165,25 @@ public final class TtsEngine implements AutoCloseable {
   }
 
   void underLock(Runnable r) {
-    slots.lock();
-    try {
-      r.run();
-    } finally {
-      slots.unlock();
-    }
+    loop.underLock(r);
   }
 
   void wakeUp() {
-    slots.wakeUp();
+    loop.wakeUp();
   }
 
-  void closeSession(TtsSession session, String reason) {
-    if (!release(session)) {
-      return;
-    }
-    try {
-      session.listener.onClosed(reason);
-    } catch (RuntimeException e) {
-      LOG.warn("onClosed listener failed", e);
-    }
+  void close(TtsSession session, String reason) {
+    loop.close(session, reason);
   }
 
-  private boolean release(TtsSession session) {
-    boolean done = slots.release(session.slot, session, () -> session.closed = true);
-    if (done) {
-      observer.sessionClosed(null);
-    }
-    return done;
-  }
-
-  private void run() {
-    while (slots.isRunning()) {
-      TtsSession[] batch = new TtsSession[maxSessions];
-      List<TtsSession> fresh = new ArrayList<>();
-      List<TtsSession> finished = new ArrayList<>();
-      List<TtsSession> overLimit = new ArrayList<>();
-      boolean any = false;
-      long waitNanos = 20_000_000L;
-      slots.lock();
-      try {
-        long now = System.nanoTime();
-        for (int s = 0; s < maxSessions; s++) {
-          TtsSession session = slots.get(s);
-          if (session == null || session.closed) {
-            continue;
-          }
-          if (!session.initialized) {
-            fresh.add(session);
-            continue;
-          }
-          session.drainInbox();
-          Long end = session.state.endStep();
-          long offset = gen.offset(s);
-          if (end != null && offset >= end + delaySteps + settings.finalPadding()) {
-            finished.add(session);
-          } else if (offset >= settings.maxSteps()) {
-            overLimit.add(session);
-          } else if (session.started() && session.outputReady()) {
-            long wait = nanosUntilDue(session, now);
-            if (wait <= 0) {
-              batch[s] = session;
-              any = true;
-            } else {
-              waitNanos = Math.min(waitNanos, wait);
-            }
-          }
-        }
-        if (!any && fresh.isEmpty() && finished.isEmpty() && overLimit.isEmpty()) {
-          if (!slots.awaitWork(Math.max(1, waitNanos / 1_000_000))) {
-            return;
-          }
-          continue;
-        }
-      } finally {
-        slots.unlock();
-      }
-      // A start computes the voice's conditions unless they are cached (a client's own voice):
-      // while others are stepping, start one session per step so a burst of arrivals never
-      // holds the running streams for more than one start.
-      int starts = any ? Math.min(1, fresh.size()) : fresh.size();
-      for (int i = 0; i < starts; i++) {
-        initialize(fresh.get(i));
-      }
-      for (TtsSession s : finished) {
-        complete(s);
-      }
-      for (TtsSession s : overLimit) {
-        closeSession(s, "synthesis reached the limit of " + settings.maxSteps() + " steps ("
-            + settings.maxSteps() / TtsConfig.FRAME_RATE + " s)");
-      }
-      if (any) {
-        try {
-          step(batch);
-        } catch (RuntimeException e) {
-          LOG.error("synthesis step failed; closing the sessions in it", e);
-          for (TtsSession s : batch) {
-            if (s != null) {
-              closeSession(s, "internal error: " + e.getMessage());
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /** 0 when the session should step now, else how long until its playback would run dry. */
-  private long nanosUntilDue(TtsSession session, long now) {
-    if (session.state.canTakeWord(machine.secondStreamAhead())) {
-      return 0;
-    }
-    if (settings.underrunLeadSeconds() <= 0 || session.firstAudioAt < 0) {
-      return Long.MAX_VALUE; // wait for text, as moshi-server does
-    }
-    double aheadSeconds = session.framesSent * FRAME_SECONDS - (now - session.firstAudioAt) / 1e9;
-    return (long) ((aheadSeconds - settings.underrunLeadSeconds()) * 1e9);
-  }
-
-  private void initialize(TtsSession session) {
-    try {
-      gen.start(session.slot, session.attributes, session.conditionKey, session.text, session.audio, session.seed,
-          settings.paddingBonus());
-      codec.reset(session.slot);
-      session.initialized = true;
-      slots.wakeUp();
-    } catch (RuntimeException e) {
-      LOG.warn("could not start a synthesis", e);
-      closeSession(session, "could not start: " + e.getMessage());
-    }
-  }
-
-  private void step(TtsSession[] batch) {
-    long t0 = System.nanoTime();
-    boolean[] active = new boolean[maxSessions];
-    int size = 0;
-    for (int s = 0; s < maxSessions; s++) {
-      active[s] = batch[s] != null;
-      size += active[s] ? 1 : 0;
-    }
-    TtsGen.Step out = gen.step(active, (slot, offset, sampled) -> machine.process(offset, batch[slot].state, sampled));
-    long t1 = System.nanoTime();
-    long[][] codes = new long[maxSessions][];
-    boolean[] decode = new boolean[maxSessions];
-    boolean anyAudio = false;
-    for (int s = 0; s < maxSessions; s++) {
-      TtsSession session = batch[s];
-      if (session == null || !out.produced()[s]) {
-        continue;
-      }
-      long index = session.framesReturned++;
-      if (index >= delaySteps) { // earlier frames hold −1 audio: the reference never decodes them
-        codes[s] = Arrays.copyOfRange(out.frame()[s], 1, out.frame()[s].length);
-        decode[s] = true;
-        anyAudio = true;
-      }
-    }
-    float[][] pcm = anyAudio ? mimi.decodeFrame(codes, codec, ExecMask.of(decode)) : null;
-    long t2 = System.nanoTime();
-    observer.stepTimed(size, 0, t1 - t0, t2 - t1, t2 - t0);
-    steps.incrementAndGet();
-    for (int s = 0; s < maxSessions; s++) {
-      TtsSession session = batch[s];
-      if (session == null || session.closed) {
-        continue;
-      }
-      session.steps++;
-      session.computeNanos += t2 - t0;
-      try {
-        emitWords(session, false);
-        if (decode[s]) {
-          float[] frame = pcm[s];
-          for (int i = 0; i < frame.length; i++) {
-            frame[i] = Math.max(-1f, Math.min(1f, frame[i]));
-          }
-          if (session.firstAudioAt < 0) {
-            session.firstAudioAt = System.nanoTime();
-            session.firstAudioNanos = session.firstAudioAt - session.firstTextAt;
-            session.stepsToFirstAudio = session.steps;
-            session.computeToFirstAudio = session.computeNanos;
-          }
-          session.framesSent++;
-          session.listener.onAudio(frame);
-        }
-      } catch (RuntimeException e) {
-        LOG.error("synthesis listener failed; closing its session", e);
-        closeSession(session, "internal error: " + e.getMessage());
-      }
-    }
-  }
-
-  /** Words whose end is known: the next entry was consumed, or the text ended ({@code all}). */
-  private void emitWords(TtsSession session, boolean all) {
-    TtsStateMachine.State st = session.state;
-    while (session.wordsEmitted < st.transcriptSize()) {
-      TtsStateMachine.Word w = st.word(session.wordsEmitted);
-      long end;
-      if (w.entryIndex() + 1 < st.consumedEntries()) {
-        end = st.consumptionStep(w.entryIndex() + 1);
-      } else if (st.endStep() != null) {
-        end = st.endStep();
-      } else if (all) {
-        end = gen.offset(session.slot);
-      } else {
-        return;
-      }
-      session.listener.onWord(new TtsWord(session.wordsEmitted, w.text(), w.step() * FRAME_SECONDS,
-          end * FRAME_SECONDS));
-      session.wordsEmitted++;
-    }
-  }
-
-  private void complete(TtsSession session) {
-    if (session.closed) {
-      return;
-    }
-    try {
-      emitWords(session, true);
-      TtsSummary summary = session.summary();
-      if (!release(session)) {
-        return;
-      }
-      session.listener.onEnd(summary);
-    } catch (RuntimeException e) {
-      LOG.error("synthesis listener failed", e);
-    }
-    try {
-      session.listener.onClosed(null);
-    } catch (RuntimeException e) {
-      LOG.warn("onClosed listener failed", e);
-    }
-  }
-
-  /** Stops the loop and closes every session with {@code reason}; frees the engine's native state. */
+  /** Refuses new sessions, closes the open ones with {@code reason}; the native state is freed after the last step. */
   public void shutdown(String reason) {
-    List<TtsSession> open = slots.stop();
-    try {
-      loop.join(5000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    for (TtsSession s : open) {
-      closeSession(s, reason);
-    }
-    synchronized (this) {
-      if (!released && !loop.isAlive()) {
-        released = true;
-        gen.close();
-        codec.close();
-      }
-    }
+    loop.shutdown(reason);
+  }
+
+  /** Waits until the loop has ended and freed the engine's native state. */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return loop.awaitTermination(timeout);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.parley.server.tts;
 
+import dev.parley.server.engine.EngineSession;
 import dev.parley.server.lm.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,9 +12,8 @@ import java.util.function.BooleanSupplier;
  * streamed text has run dry, to keep real-time playback fed with pads) and its output can be
  * written. Everything but the public methods belongs to the engine thread.
  */
-public final class TtsSession {
+public final class TtsSession extends EngineSession {
   final TtsEngine engine;
-  final int slot;
   final TtsListener listener;
   final ConditionAttributes attributes;
   final String conditionKey; // null: not cached (a client's own voice)
@@ -30,11 +30,9 @@ public final class TtsSession {
   private boolean ended;
   private volatile BooleanSupplier outputReady = () -> true;
   long firstTextAt = -1;
-  volatile boolean closed;
 
   // Engine thread only.
   final TtsStateMachine.State state;
-  boolean initialized;
   long framesReturned;
   long framesSent;
   long steps;
@@ -48,8 +46,8 @@ public final class TtsSession {
   TtsSession(TtsEngine engine, int slot, TtsListener listener, ConditionAttributes attributes, String conditionKey,
       List<String> voiceNames,
       SamplingParams text, SamplingParams audio, long seed, TextFeed feed, TtsStateMachine.State state, int maxChars) {
+    super(slot);
     this.engine = engine;
-    this.slot = slot;
     this.listener = listener;
     this.attributes = attributes;
     this.conditionKey = conditionKey;
@@ -76,7 +74,7 @@ public final class TtsSession {
    */
   public void pushText(CharSequence piece) {
     engine.underLock(() -> {
-      if (closed) {
+      if (isClosed()) {
         throw new IllegalStateException("the synthesis is closed");
       }
       if (ended) {
@@ -96,7 +94,7 @@ public final class TtsSession {
   /** A whole script: turn i is spoken by speaker i % 2; then the end of text. */
   void pushTurns(List<String> turns) {
     engine.underLock(() -> {
-      if (closed || ended) {
+      if (isClosed() || ended) {
         throw new IllegalStateException("the synthesis already has its text");
       }
       for (int i = 0; i < turns.size(); i++) {
@@ -112,7 +110,7 @@ public final class TtsSession {
   /** No more text: speak what is left, then end. Repeated calls are ignored. */
   public void endOfText() {
     engine.underLock(() -> {
-      if (ended || closed) {
+      if (ended || isClosed()) {
         return;
       }
       ended = true;
@@ -140,16 +138,17 @@ public final class TtsSession {
 
   /** Ends the synthesis now; the listener gets {@code onClosed("closed by client")}. */
   public void close() {
-    engine.closeSession(this, "closed by client");
+    engine.close(this, "closed by client");
   }
 
   /** Closes with {@code reason} (an error the client should see). */
   public void close(String reason) {
-    engine.closeSession(this, reason);
+    engine.close(this, reason);
   }
 
-  public boolean isClosed() {
-    return closed;
+  @Override
+  protected void notifyClosed(String reason) {
+    listener.onClosed(reason);
   }
 
   /** Under the lock: hands pushed entries to the state machine (engine thread). */

@@ -1,5 +1,9 @@
 package dev.parley.server.http;
 
+import dev.parley.server.ParleyServer;
+import dev.parley.server.config.ApiKeys;
+import dev.parley.server.config.ServerConfig;
+import dev.parley.server.wire.ChatProtocol;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;

@@ -119,7 +119,7 @@ final class FakeHub implements AutoCloseable {
   }
 
   private void handle(HttpExchange ex) throws IOException {
-    long[] sent = {0};
+    long[] sent = {-1};
     try (ex) {
       String raw = ex.getRequestURI().getRawPath();
       if (raw.startsWith("/cdn/")) {
@@ -128,11 +128,18 @@ final class FakeHub implements AutoCloseable {
         serveResolve(ex, raw, sent);
       }
     } finally {
-      Map<String, String> headers = new HashMap<>();
-      ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), v.get(0)));
-      requests.add(new Request(ex.getRequestMethod(), URLDecoder.decode(ex.getRequestURI().getRawPath(),
-          StandardCharsets.UTF_8), headers, sent[0]));
+      if (sent[0] < 0) {
+        record(ex, 0);
+      }
     }
+  }
+
+  /** Logs a request; a body's is logged before its last byte goes out, so a client that has it all sees it. */
+  private void record(HttpExchange ex, long bytesSent) {
+    Map<String, String> headers = new HashMap<>();
+    ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), v.get(0)));
+    requests.add(new Request(ex.getRequestMethod(), URLDecoder.decode(ex.getRequestURI().getRawPath(),
+        StandardCharsets.UTF_8), headers, bytesSent));
   }
 
   private void serveResolve(HttpExchange ex, String raw, long[] sent) throws IOException {
@@ -213,9 +220,14 @@ final class FakeHub implements AutoCloseable {
     ex.sendResponseHeaders(status, part.length);
     OutputStream out = ex.getResponseBody();
     int n = cut >= 0 ? (int) Math.min(cut, part.length) : part.length;
-    out.write(part, 0, n);
+    out.write(part, 0, Math.max(0, n - 1));
     out.flush();
     sent[0] = n;
+    record(ex, n);
+    if (n > 0) {
+      out.write(part, n - 1, 1);
+      out.flush();
+    }
     if (n < part.length) {
       // Drop the connection mid-body, as a network failure would.
       throw new IOException("fake hub: connection cut after " + n + " bytes");

@@ -1,4 +1,4 @@
-package dev.parley.server.http;
+package dev.parley.server;
 
 import dev.parley.codec.audio.AudioFormatException;
 import dev.parley.codec.opus.OggOpusReader;

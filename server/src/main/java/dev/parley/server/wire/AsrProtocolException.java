@@ -1,4 +1,4 @@
-package dev.parley.server.stt;
+package dev.parley.server.wire;
 
 /** A message that breaks moshi-server's asr-streaming protocol; the message says what is wrong, for the client. */
 public final class AsrProtocolException extends Exception {

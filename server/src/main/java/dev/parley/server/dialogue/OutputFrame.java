@@ -1,4 +1,4 @@
-package dev.parley.server.engine;
+package dev.parley.server.dialogue;
 
 /**
  * One 80 ms frame a dialogue session produced: the model's text token (and its printable text,

@@ -1,10 +1,10 @@
-package dev.parley.server.engine;
+package dev.parley.server.dialogue;
 
 /**
  * What a session tells its transport. Called on the engine thread: implementations must hand the
  * event off (e.g. to a Netty channel, whose writes are thread-safe) and return at once.
  */
-public interface SessionListener {
+public interface DialogueListener {
   void onFrame(OutputFrame frame);
 
   /**

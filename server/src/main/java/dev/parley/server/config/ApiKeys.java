@@ -1,4 +1,4 @@
-package dev.parley.server.http;
+package dev.parley.server.config;
 
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.QueryStringDecoder;

@@ -1,9 +1,8 @@
-package dev.parley.server.stt;
+package dev.parley.server.wire;
 
+import dev.parley.server.stt.SttStep;
 import java.io.IOException;
 import java.util.List;
-import dev.parley.server.wire.MalformedMessageException;
-import dev.parley.server.wire.MessagePackMap;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessageUnpacker;

@@ -1,5 +1,7 @@
-package dev.parley.server.engine;
+package dev.parley.server.dialogue;
 
+import dev.parley.server.engine.EngineObserver;
+import dev.parley.server.engine.EngineFullException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -31,7 +33,7 @@ class DialogueEngineTest {
   }
 
   /** Collects a session's frames and its end. */
-  static final class Recorder implements SessionListener {
+  static final class Recorder implements DialogueListener {
     final List<OutputFrame> frames = new CopyOnWriteArrayList<>();
     final CompletableFuture<String> closed = new CompletableFuture<>();
     volatile int expected = Integer.MAX_VALUE;
@@ -72,9 +74,9 @@ class DialogueEngineTest {
 
   /** What a session produces when it is alone on an engine. */
   static List<OutputFrame> solo(float[] pcm, int frames) throws Exception {
-    try (DialogueEngine engine = new DialogueEngine(model, 1, 64, DialogueEngine.EngineObserver.NONE)) {
+    try (DialogueEngine engine = new DialogueEngine(model, 1, 64, EngineObserver.NONE)) {
       Recorder r = new Recorder();
-      Session s = engine.open(SessionOptions.greedy(), r);
+      DialogueSession s = engine.open(DialogueOptions.greedy(), r);
       s.offerAudio(pcm, 0, pcm.length);
       r.await(frames - 1);
       return new ArrayList<>(r.frames);
@@ -83,9 +85,9 @@ class DialogueEngineTest {
 
   @Test
   void eachInputFrameAfterTheFirstYieldsOneOutputFrame() throws Exception {
-    try (DialogueEngine engine = new DialogueEngine(model, 2, 64, DialogueEngine.EngineObserver.NONE)) {
+    try (DialogueEngine engine = new DialogueEngine(model, 2, 64, EngineObserver.NONE)) {
       Recorder r = new Recorder();
-      Session s = engine.open(SessionOptions.defaults(1), r);
+      DialogueSession s = engine.open(DialogueOptions.defaults(1), r);
       float[] pcm = input(1, 10);
       // Pieces of odd sizes, as a network delivers them.
       for (int off = 0; off < pcm.length; off += 777) {
@@ -115,14 +117,14 @@ class DialogueEngineTest {
     Recorder a = new Recorder();
     Recorder b = new Recorder();
     Recorder c = new Recorder();
-    try (DialogueEngine engine = new DialogueEngine(model, 4, 64, DialogueEngine.EngineObserver.NONE)) {
-      Session sa = engine.open(SessionOptions.greedy(), a);
-      Session sb = engine.open(SessionOptions.greedy(), b);
+    try (DialogueEngine engine = new DialogueEngine(model, 4, 64, EngineObserver.NONE)) {
+      DialogueSession sa = engine.open(DialogueOptions.greedy(), a);
+      DialogueSession sb = engine.open(DialogueOptions.greedy(), b);
       sa.offerAudio(inputs[0], 0, inputs[0].length);
       sb.offerAudio(inputs[1], 0, inputs[1].length / 2);
       a.await(5);
       // c joins while a and b are mid-stream; b's second half arrives late.
-      Session sc = engine.open(SessionOptions.greedy(), c);
+      DialogueSession sc = engine.open(DialogueOptions.greedy(), c);
       sc.offerAudio(inputs[2], 0, inputs[2].length);
       sb.offerAudio(inputs[1], inputs[1].length / 2, inputs[1].length - inputs[1].length / 2);
       a.await(frames - 1);
@@ -146,18 +148,18 @@ class DialogueEngineTest {
 
   @Test
   void oneSessionTooManyIsRefusedAndAFreedSlotIsFresh() throws Exception {
-    try (DialogueEngine engine = new DialogueEngine(model, 2, 64, DialogueEngine.EngineObserver.NONE)) {
+    try (DialogueEngine engine = new DialogueEngine(model, 2, 64, EngineObserver.NONE)) {
       Recorder r1 = new Recorder();
-      Session s1 = engine.open(SessionOptions.greedy(), r1);
-      engine.open(SessionOptions.greedy(), new Recorder());
-      assertThatThrownBy(() -> engine.open(SessionOptions.greedy(), new Recorder()))
+      DialogueSession s1 = engine.open(DialogueOptions.greedy(), r1);
+      engine.open(DialogueOptions.greedy(), new Recorder());
+      assertThatThrownBy(() -> engine.open(DialogueOptions.greedy(), new Recorder()))
           .isInstanceOf(EngineFullException.class).hasMessageContaining("server full");
       float[] warm = input(5, 6);
       s1.offerAudio(warm, 0, warm.length);
       r1.await(5);
       s1.close();
       Recorder r3 = new Recorder();
-      Session s3 = engine.open(SessionOptions.greedy(), r3);
+      DialogueSession s3 = engine.open(DialogueOptions.greedy(), r3);
       assertThat(s3.slot()).isEqualTo(s1.slot());
       float[] pcm = input(21, 8);
       s3.offerAudio(pcm, 0, pcm.length);
@@ -168,9 +170,9 @@ class DialogueEngineTest {
 
   @Test
   void aClientFasterThanRealTimeIsClosedWithAnError() throws Exception {
-    try (DialogueEngine engine = new DialogueEngine(model, 1, 3, DialogueEngine.EngineObserver.NONE)) {
+    try (DialogueEngine engine = new DialogueEngine(model, 1, 3, EngineObserver.NONE)) {
       Recorder r = new Recorder();
-      Session s = engine.open(SessionOptions.greedy(), r);
+      DialogueSession s = engine.open(DialogueOptions.greedy(), r);
       float[] flood = input(3, 200);
       boolean accepted = true;
       for (int off = 0; off < flood.length && accepted; off += 1920 * 50) {

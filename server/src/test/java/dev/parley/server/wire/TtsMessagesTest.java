@@ -1,4 +1,4 @@
-package dev.parley.server.http;
+package dev.parley.server.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

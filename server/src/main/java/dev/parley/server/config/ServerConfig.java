@@ -1,4 +1,4 @@
-package dev.parley.server.http;
+package dev.parley.server.config;
 
 import dev.parley.server.lm.SamplingParams;
 import java.nio.file.Path;

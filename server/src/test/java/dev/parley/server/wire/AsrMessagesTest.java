@@ -1,5 +1,6 @@
-package dev.parley.server.stt;
+package dev.parley.server.wire;
 
+import dev.parley.server.stt.SttStep;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

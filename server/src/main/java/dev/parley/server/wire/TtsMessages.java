@@ -1,11 +1,9 @@
-package dev.parley.server.http;
+package dev.parley.server.wire;
 
 import java.io.IOException;
 import java.util.List;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessageFormat;
-import dev.parley.server.wire.MalformedMessageException;
-import dev.parley.server.wire.MessagePackMap;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.ValueType;

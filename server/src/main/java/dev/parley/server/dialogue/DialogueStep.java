@@ -1,0 +1,146 @@
+package dev.parley.server.dialogue;
+
+import dev.parley.codec.mimi.MimiModel;
+import dev.parley.codec.mimi.MimiStreams;
+import dev.parley.codec.nn.ExecMask;
+import dev.parley.server.engine.BatchStep;
+import dev.parley.server.engine.EngineLoop;
+import dev.parley.server.engine.EngineObserver;
+import dev.parley.server.engine.Turn;
+import dev.parley.server.lm.LmGen;
+import dev.parley.server.model.SpeechModel;
+import dev.parley.server.text.TextTokenizer;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The dialogue step: one batched Mimi encode of every stepping session's input frame, one LM
+ * step, one batched Mimi decode of the frames it produced, in the reference server's order — the
+ * first frame of a session is encoded, then that slot's Mimi state is reset, and the LM (which
+ * ignores its input at step 0) still takes those codes. Holds the batched streaming state of the
+ * codec and the LM; engine thread only.
+ */
+final class DialogueStep implements BatchStep<DialogueSession> {
+  private final MimiModel mimi;
+  private final TextTokenizer tokenizer;
+  private final MimiStreams codec;
+  private final LmGen lm;
+  private final EngineObserver observer;
+  private final AtomicLong deadlineMisses;
+  private EngineLoop<DialogueSession> loop;
+  private final float[][] pcm;
+  private final long[] frameTime;
+
+  DialogueStep(SpeechModel model, int maxSessions, EngineObserver observer, AtomicLong deadlineMisses) {
+    this.mimi = model.mimi();
+    this.tokenizer = model.tokenizer();
+    this.observer = observer;
+    this.deadlineMisses = deadlineMisses;
+    this.codec = mimi.newStreams(model.manager(), maxSessions);
+    this.lm = new LmGen(model.lm(), maxSessions, model.manager());
+    this.pcm = new float[maxSessions][];
+    this.frameTime = new long[maxSessions];
+  }
+
+  void attach(EngineLoop<DialogueSession> loop) {
+    this.loop = loop;
+  }
+
+  @Override
+  public void start(DialogueSession session) {
+    int s = session.slot();
+    codec.reset(s);
+    DialogueOptions o = session.options();
+    lm.configure(s, o.text(), o.audio(), o.seed());
+  }
+
+  @Override
+  public long readySince(DialogueSession session) {
+    return session.input().oldestCompletedAt();
+  }
+
+  @Override
+  public Turn select(DialogueSession session, long nowNanos) {
+    long[] completedAt = new long[1];
+    float[] frame = session.input().poll(completedAt);
+    if (frame == null) {
+      return Turn.IDLE;
+    }
+    pcm[session.slot()] = frame;
+    frameTime[session.slot()] = completedAt[0];
+    return Turn.STEP;
+  }
+
+  @Override
+  public void step(DialogueSession[] batch) {
+    int n = batch.length;
+    long t0 = System.nanoTime();
+    boolean[] active = new boolean[n];
+    float[][] input = new float[n][];
+    for (int s = 0; s < n; s++) {
+      active[s] = batch[s] != null;
+      input[s] = active[s] ? pcm[s] : null;
+      pcm[s] = null;
+    }
+    long[][] codes = mimi.encodeFrame(input, codec, ExecMask.of(active));
+    for (int s = 0; s < n; s++) {
+      if (active[s] && batch[s].counters().inputFrames() == 0) {
+        // The first frame's special structure must not leak into the next: the reference server
+        // encodes it, then resets the slot's Mimi state.
+        codec.reset(s);
+      }
+    }
+    long t1 = System.nanoTime();
+    LmGen.Step out = lm.step(codes, active);
+    long t2 = System.nanoTime();
+    boolean[] produced = out.produced();
+    long[][] audio = new long[n][];
+    boolean anyProduced = false;
+    for (int s = 0; s < n; s++) {
+      if (produced[s]) {
+        audio[s] = Arrays.copyOfRange(out.frame()[s], 1, 1 + mimi.numCodebooks());
+        anyProduced = true;
+      }
+    }
+    float[][] decoded = anyProduced ? mimi.decodeFrame(audio, codec, ExecMask.of(produced)) : null;
+    long t3 = System.nanoTime();
+    long total = t3 - t0;
+    boolean late = total > DialogueEngine.FRAME_NANOS;
+    int size = 0;
+    for (int s = 0; s < n; s++) {
+      DialogueSession session = batch[s];
+      if (session == null) {
+        continue;
+      }
+      size++;
+      long consumed = session.counters().inputFrameStepped(late);
+      if (late) {
+        deadlineMisses.incrementAndGet();
+      }
+      OutputFrame frame = produced[s] ? frame(session, out.frame()[s][0], audio[s], decoded[s], frameTime[s], t3,
+          total) : null;
+      // After its output: a transport may end the session once every input frame is consumed.
+      loop.deliver(session, () -> {
+        if (frame != null) {
+          session.listener().onFrame(frame);
+        }
+        session.listener().onInputConsumed(consumed);
+      });
+    }
+    observer.stepTimed(size, t1 - t0, t2 - t1, t3 - t2, total);
+  }
+
+  private OutputFrame frame(DialogueSession session, long token, long[] audio, float[] pcm, long inputCompletedAt,
+      long readyAt, long stepNanos) {
+    String text = token >= 0 && token < tokenizer.vocabSize() && tokenizer.isPrintedInDialogue((int) token)
+        ? tokenizer.textOf((int) token) : "";
+    return new OutputFrame(session.counters().outputFrameProduced(), token, text, audio, pcm, inputCompletedAt,
+        readyAt - inputCompletedAt, stepNanos);
+  }
+
+  @Override
+  public void release() {
+    lm.close();
+    codec.close();
+  }
+}

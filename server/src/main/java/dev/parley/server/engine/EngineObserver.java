@@ -1,0 +1,17 @@
+package dev.parley.server.engine;
+
+/** Step timings and session counts of one engine, for metrics. Called on the engine thread. */
+public interface EngineObserver {
+  EngineObserver NONE = new EngineObserver() {};
+
+  /**
+   * One batched step of {@code batch} sessions; the stages an engine lacks (no decode for
+   * transcription, no encode for synthesis) are 0.
+   */
+  default void stepTimed(int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {}
+
+  default void sessionOpened() {}
+
+  /** {@code reason} is null for a normal end. */
+  default void sessionClosed(String reason) {}
+}

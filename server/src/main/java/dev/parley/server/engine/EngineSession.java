@@ -1,0 +1,44 @@
+package dev.parley.server.engine;
+
+/**
+ * What the engine loop knows of a session in one of its slots: the slot, whether the session is
+ * closed, and whether its slot state was prepared. The engine's own session classes extend it
+ * with their inputs and outputs.
+ */
+public abstract class EngineSession {
+  private final int slot;
+  private volatile boolean closed;
+  private boolean started; // engine thread only
+
+  protected EngineSession(int slot) {
+    this.slot = slot;
+  }
+
+  /** Row of every batched tensor that belongs to this session. */
+  public final int slot() {
+    return slot;
+  }
+
+  public final boolean isClosed() {
+    return closed;
+  }
+
+  /** Under the slot lock, once: the session gave its slot back. */
+  final void markClosed() {
+    closed = true;
+  }
+
+  final boolean isStarted() {
+    return started;
+  }
+
+  final void markStarted() {
+    started = true;
+  }
+
+  /**
+   * Tells the session's listener that it ended; {@code reason} is null for a normal end. Called
+   * once, on whichever thread ended it (a transport, or the engine thread).
+   */
+  protected abstract void notifyClosed(String reason);
+}

@@ -1,0 +1,43 @@
+package dev.parley.server.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+
+/** Whole HTTP responses, kept alive when the request allows it. */
+final class HttpResponses {
+  private HttpResponses() {}
+
+  static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String type,
+      String body) {
+    FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+        Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+    res.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+    send(ctx, req, res);
+  }
+
+  static void text(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String body) {
+    respond(ctx, req, status, "text/plain", body);
+  }
+
+  static void send(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse res) {
+    HttpUtil.setContentLength(res, res.content().readableBytes());
+    boolean keepAlive = HttpUtil.isKeepAlive(req);
+    if (keepAlive) {
+      res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+    var f = ctx.writeAndFlush(res);
+    if (!keepAlive) {
+      f.addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+}
