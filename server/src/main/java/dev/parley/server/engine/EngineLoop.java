@@ -3,7 +3,6 @@ package dev.parley.server.engine;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
@@ -175,6 +174,11 @@ public final class EngineLoop<S extends EngineSession> {
    * step in progress; the loop frees the native state after it.
    */
   public void shutdown(String reason) {
+    shutdown(reason, SHUTDOWN_WAIT);
+  }
+
+  /** As {@link #shutdown(String)}, waiting at most {@code wait} for the step in progress. */
+  public void shutdown(String reason, Duration wait) {
     List<S> open = slots.stop();
     for (S s : open) {
       close(s, reason);
@@ -189,13 +193,13 @@ public final class EngineLoop<S extends EngineSession> {
       return; // a listener shut the engine down: the loop ends after this step
     }
     try {
-      thread.join(SHUTDOWN_WAIT.toMillis());
+      thread.join(Math.max(1, wait.toMillis()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     if (thread.isAlive()) {
-      LOG.warn("{}: a step is still running after {} s; its native state is freed when it ends", name,
-          SHUTDOWN_WAIT.toSeconds());
+      LOG.warn("{}: a step is still running after {} ms; its native state is freed when it ends", name,
+          wait.toMillis());
     }
   }
 
@@ -355,8 +359,13 @@ public final class EngineLoop<S extends EngineSession> {
     return e.getMessage() == null ? e.toString() : e.getMessage();
   }
 
+  /** Whether the loop thread is still running (a step may be in progress after a shutdown). */
+  public boolean isAlive() {
+    return thread.isAlive();
+  }
+
   @Override
   public String toString() {
-    return name + " (" + slots.size() + " slots, " + TimeUnit.NANOSECONDS.toMillis(IDLE_WAIT_NANOS) + " ms idle wait)";
+    return name + " (" + slots.size() + " slots)";
   }
 }

@@ -183,4 +183,53 @@ class DialogueEngineTest {
       assertThat(engine.activeSessions()).isZero();
     }
   }
+
+  /**
+   * Shutting down while sessions stream, at a different moment each time: every session is told
+   * why, none sees an internal error (a step touching freed state would fail), and every array the
+   * engine made is freed once its loop has ended.
+   */
+  @Test
+  void shutdownWhileSessionsStreamClosesThemAndFreesEveryArrayAfterTheLastStep() throws Exception {
+    long arrays0 = model.manager().getManagedArrays().size();
+    for (int round = 0; round < 4; round++) {
+      DialogueEngine engine = new DialogueEngine(model, 4, 1000, EngineObserver.NONE);
+      List<Recorder> recorders = new ArrayList<>();
+      List<DialogueSession> sessions = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        Recorder r = new Recorder();
+        recorders.add(r);
+        sessions.add(engine.open(DialogueOptions.greedy(), r));
+      }
+      float[] pcm = input(round, 40);
+      Thread feeder = new Thread(() -> {
+        for (int f = 0; f < 40; f++) {
+          for (DialogueSession s : sessions) {
+            s.offerAudio(pcm, f * 1920, 1920);
+          }
+          try {
+            Thread.sleep(2);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      });
+      feeder.start();
+      long stepsBefore = 3 + 2L * round;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (engine.steps() < stepsBefore && System.nanoTime() < deadline) {
+        Thread.sleep(1);
+      }
+      engine.shutdown("server shutting down");
+      feeder.join();
+      for (Recorder r : recorders) {
+        assertThat(r.closed.get(10, TimeUnit.SECONDS)).isEqualTo("server shutting down");
+      }
+      assertThat(engine.awaitTermination(java.time.Duration.ofSeconds(10))).isTrue();
+      assertThat((long) model.manager().getManagedArrays().size()).as("arrays after round %d", round)
+          .isEqualTo(arrays0);
+      assertThatThrownBy(() -> engine.open(DialogueOptions.greedy(), new Recorder()))
+          .isInstanceOf(IllegalStateException.class);
+    }
+  }
 }
