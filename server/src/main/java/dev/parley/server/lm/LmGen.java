@@ -15,12 +15,11 @@ import java.util.SplittableRandom;
  * transformer once for the batch, samples the text token, then each audio codebook through the
  * depth transformer, and returns each slot's frame realigned across the stream delays.
  *
- * <p>The delayed-token cache is kept in Java ({@code max_delay + 2} columns per stream, −2 =
- * not generated): tokens are tiny and every one of them is needed on the host anyway.
+ * <p>The delayed tokens wait in a {@link DelayedStreams} ring.
  */
 public final class LmGen implements AutoCloseable {
   /** Marks a position that holds no token yet (reference {@code ungenerated_token_id}). */
-  public static final long UNGENERATED = -2;
+  public static final long UNGENERATED = DelayedStreams.UNGENERATED;
 
   private final LmModel model;
   private final LmConfig cfg;
@@ -28,8 +27,7 @@ public final class LmGen implements AutoCloseable {
   private final NDManager manager;
   private final Transformer.State mainState;
   private final Transformer.State depState;
-  private final long[][][] cache; // [B][K][CT]
-  private final long[] offsets;
+  private final DelayedStreams streams;
   private final SamplingParams[] textParams;
   private final SamplingParams[] audioParams;
   private final SplittableRandom[] random;
@@ -42,8 +40,7 @@ public final class LmGen implements AutoCloseable {
     this.mainState = model.transformer().newState(manager, batch, model.dataType());
     this.depState = cfg.depQ() > 0
         ? model.depformer().newState(manager, batch, model.dataType(), cfg.depQ()) : null;
-    this.cache = new long[batch][cfg.numCodebooks()][cfg.maxDelay() + 2];
-    this.offsets = new long[batch];
+    this.streams = new DelayedStreams(batch, cfg.delays());
     this.textParams = new SamplingParams[batch];
     this.audioParams = new SamplingParams[batch];
     this.random = new SplittableRandom[batch];
@@ -70,16 +67,13 @@ public final class LmGen implements AutoCloseable {
 
   /** The slot forgets its stream: position 0, empty token cache, transformer positions reset. */
   public void reset(int slot) {
-    offsets[slot] = 0;
-    for (long[] row : cache[slot]) {
-      Arrays.fill(row, UNGENERATED);
-    }
+    streams.reset(slot);
     mainState.reset(slot);
   }
 
   /** Steps taken by the slot since its last reset. */
   public long offset(int slot) {
-    return offsets[slot];
+    return streams.offset(slot);
   }
 
   /** What one step produced. Arrays are per slot; inactive slots and slots still filling their delays hold −2. */
@@ -102,8 +96,6 @@ public final class LmGen implements AutoCloseable {
     }
     int kk = cfg.numCodebooks();
     int depQ = cfg.depQ();
-    int ct = cfg.maxDelay() + 2;
-    int[] delays = cfg.delays();
     long[][][] input = new long[batch][kk][1];
     for (int b = 0; b < batch; b++) {
       if (active[b]) {
@@ -116,16 +108,11 @@ public final class LmGen implements AutoCloseable {
           if (code < ScaledEmbedding.ZERO_TOKEN || code >= cfg.card()) {
             throw new IllegalArgumentException("slot " + b + ": audio code " + code + " out of range");
           }
-          cache[b][s][(int) ((offsets[b] + delays[s]) % ct)] = code;
+          streams.putDelayed(b, s, code);
         }
       }
       for (int k = 0; k < kk; k++) {
-        boolean init = !active[b] || offsets[b] <= delays[k];
-        long tok = init ? model.initialToken(k) : cache[b][k][(int) (offsets[b] % ct)];
-        if (tok == UNGENERATED) {
-          throw new IllegalStateException("slot " + b + " stream " + k + ": no token at step " + offsets[b]);
-        }
-        input[b][k][0] = tok;
+        input[b][k][0] = streams.input(b, k, active[b], model.initialToken(k));
       }
     }
     ExecMask mask = ExecMask.of(active);
@@ -163,22 +150,12 @@ public final class LmGen implements AutoCloseable {
     }
     long[][] frame = new long[batch][depQ + 1];
     boolean[] produced = new boolean[batch];
-    int maxDelay = cfg.maxDelay();
     for (int b = 0; b < batch; b++) {
       if (!active[b]) {
         Arrays.fill(frame[b], UNGENERATED);
         continue;
       }
-      offsets[b]++;
-      int col = (int) (offsets[b] % ct);
-      cache[b][0][col] = textToken[b];
-      for (int k = 0; k < depQ; k++) {
-        cache[b][1 + k][col] = audio[b][k];
-      }
-      produced[b] = offsets[b] > maxDelay;
-      for (int k = 0; k <= depQ; k++) {
-        frame[b][k] = produced[b] ? cache[b][k][(int) ((offsets[b] - maxDelay + delays[k]) % ct)] : UNGENERATED;
-      }
+      produced[b] = streams.advance(b, textToken[b], audio[b], frame[b]);
     }
     return new Step(frame, produced, textToken, audio, textLogits, audioLogits, heads);
   }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.parley.codec.nn.ExecMask;
 import dev.parley.codec.nn.Transformer;
+import dev.parley.server.lm.DelayedStreams;
 import dev.parley.server.lm.LmConfig;
 import dev.parley.server.lm.LmModel;
 import dev.parley.server.lm.SamplingParams;
@@ -26,7 +27,7 @@ import java.util.SplittableRandom;
  * model reads but does not generate ({@code n_q − dep_q}) are fed −1.
  */
 public final class TtsGen implements AutoCloseable {
-  public static final long UNGENERATED = -2;
+  public static final long UNGENERATED = DelayedStreams.UNGENERATED;
   public static final long ZERO = -1;
 
   /** Replaces the sampled text token of a slot (the reference's {@code on_text_hook}). */
@@ -44,8 +45,7 @@ public final class TtsGen implements AutoCloseable {
   private final Transformer.State mainState;
   private final Transformer.State depState;
   private final NDArray conditionSum; // [B, 1, dim] in the LM's type, or null
-  private final long[][][] cache; // [B][K][CT]
-  private final long[] offsets;
+  private final DelayedStreams streams;
   private final SamplingParams[] textParams;
   private final SamplingParams[] audioParams;
   private final float[] paddingBonus;
@@ -87,8 +87,7 @@ public final class TtsGen implements AutoCloseable {
     this.depState = lm.depformer().newState(manager, rows, lm.dataType(), depQ);
     this.conditionSum = model.config().fuser().sum().isEmpty() ? null
         : manager.zeros(new Shape(rows, 1, cfg.dim()), lm.dataType());
-    this.cache = new long[batch][cfg.numCodebooks()][cfg.maxDelay() + 2];
-    this.offsets = new long[batch];
+    this.streams = new DelayedStreams(batch, cfg.delays());
     this.textParams = new SamplingParams[batch];
     this.audioParams = new SamplingParams[batch];
     this.paddingBonus = new float[batch];
@@ -219,10 +218,7 @@ public final class TtsGen implements AutoCloseable {
   }
 
   private void reset(int slot) {
-    offsets[slot] = 0;
-    for (long[] row : cache[slot]) {
-      Arrays.fill(row, UNGENERATED);
-    }
+    streams.reset(slot);
     mainState.reset(slot);
     if (rows > batch) {
       mainState.reset(batch + slot);
@@ -230,7 +226,7 @@ public final class TtsGen implements AutoCloseable {
   }
 
   public long offset(int slot) {
-    return offsets[slot];
+    return streams.offset(slot);
   }
 
   /**
@@ -254,27 +250,24 @@ public final class TtsGen implements AutoCloseable {
       throw new IllegalArgumentException("expected " + batch + " slots");
     }
     int kk = cfg.numCodebooks();
-    int ct = cfg.maxDelay() + 2;
     int[] delays = cfg.delays();
     long[][][] input = new long[rows][kk][1];
     boolean runDepformer = false;
     boolean[] depRan = new boolean[batch];
-    long[] stepOffset = offsets.clone();
+    long[] stepOffset = new long[batch];
+    for (int b = 0; b < batch; b++) {
+      stepOffset[b] = streams.offset(b);
+    }
     for (int b = 0; b < batch; b++) {
       if (active[b]) {
         for (int s = depQ + 1; s < kk; s++) {
-          cache[b][s][(int) ((offsets[b] + delays[s]) % ct)] = ZERO;
+          streams.putDelayed(b, s, ZERO);
         }
-        depRan[b] = depQ > 0 && offsets[b] >= delaySteps;
+        depRan[b] = depQ > 0 && stepOffset[b] >= delaySteps;
         runDepformer |= depRan[b];
       }
       for (int k = 0; k < kk; k++) {
-        boolean init = !active[b] || offsets[b] <= delays[k];
-        long tok = init ? lm.initialToken(k) : cache[b][k][(int) (offsets[b] % ct)];
-        if (tok == UNGENERATED) {
-          throw new IllegalStateException("slot " + b + " stream " + k + ": no token at step " + offsets[b]);
-        }
-        input[b][k][0] = tok;
+        input[b][k][0] = streams.input(b, k, active[b], lm.initialToken(k));
       }
     }
     boolean[] rowActive = active;
@@ -285,8 +278,7 @@ public final class TtsGen implements AutoCloseable {
         for (int k = 0; k < kk; k++) {
           input[batch + b][k][0] = input[b][k][0];
         }
-        boolean textInit = !active[b] || offsets[b] <= delays[0];
-        if (!textInit) {
+        if (active[b] && streams.pastDelay(b, 0)) {
           input[batch + b][0][0] = ZERO; // cfg_is_no_text: the unconditioned row reads no text
         }
       }
@@ -321,7 +313,7 @@ public final class TtsGen implements AutoCloseable {
         } else {
           sampled[b] = TokenSampler.sample(logits, b * vocab, vocab, textParams[b], random[b]);
         }
-        textInput[b] = hook == null ? sampled[b] : hook.onText(b, offsets[b], sampled[b]);
+        textInput[b] = hook == null ? sampled[b] : hook.onText(b, stepOffset[b], sampled[b]);
       }
       if (runDepformer) {
         depState.resetAll();
@@ -359,7 +351,6 @@ public final class TtsGen implements AutoCloseable {
     }
     long[][] frame = new long[batch][depQ + 1];
     boolean[] produced = new boolean[batch];
-    int maxDelay = cfg.maxDelay();
     for (int b = 0; b < batch; b++) {
       if (!active[b]) {
         Arrays.fill(frame[b], UNGENERATED);
@@ -368,18 +359,9 @@ public final class TtsGen implements AutoCloseable {
       }
       for (int k = 0; k < depQ; k++) {
         // _on_audio_hook: the audio lags the text by delay_steps on top of the acoustic delays.
-        audio[b][k] = offsets[b] < delays[1 + k] + delaySteps ? ZERO : audioSampled[b][k];
+        audio[b][k] = stepOffset[b] < delays[1 + k] + delaySteps ? ZERO : audioSampled[b][k];
       }
-      offsets[b]++;
-      int col = (int) (offsets[b] % ct);
-      cache[b][0][col] = textInput[b];
-      for (int k = 0; k < depQ; k++) {
-        cache[b][1 + k][col] = audio[b][k];
-      }
-      produced[b] = offsets[b] > maxDelay;
-      for (int k = 0; k <= depQ; k++) {
-        frame[b][k] = produced[b] ? cache[b][k][(int) ((offsets[b] - maxDelay + delays[k]) % ct)] : UNGENERATED;
-      }
+      produced[b] = streams.advance(b, textInput[b], audio[b], frame[b]);
     }
     return new Step(stepOffset, sampled, textInput, depRan, audioSampled, audio, textLogits, audioLogits, frame,
         produced);

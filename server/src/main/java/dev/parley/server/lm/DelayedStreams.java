@@ -1,0 +1,95 @@
+package dev.parley.server.lm;
+
+import java.util.Arrays;
+
+/**
+ * The delayed-token ring of a batched generator: per slot and stream, the last
+ * {@code max_delay + 2} tokens by step, so that a token stream k takes at step t is read at
+ * {@code t + delay[k]}, and a step's frame, realigned across the delays, is read once every
+ * stream has it. Tokens are tiny and every one of them is needed on the host anyway, so the ring
+ * is Java arrays. Engine thread only.
+ */
+public final class DelayedStreams {
+  /** Marks a position that holds no token yet (reference {@code ungenerated_token_id}). */
+  public static final long UNGENERATED = -2;
+
+  private final int[] delays;
+  private final int maxDelay;
+  private final int columns;
+  private final long[][][] ring; // [slot][stream][column]
+  private final long[] offsets;
+
+  public DelayedStreams(int batch, int[] delays) {
+    this.delays = delays.clone();
+    this.maxDelay = Arrays.stream(delays).max().orElse(0);
+    this.columns = maxDelay + 2;
+    this.ring = new long[batch][delays.length][columns];
+    this.offsets = new long[batch];
+    for (int b = 0; b < batch; b++) {
+      reset(b);
+    }
+  }
+
+  /** The slot starts again at step 0 with nothing generated. */
+  public void reset(int slot) {
+    offsets[slot] = 0;
+    for (long[] row : ring[slot]) {
+      Arrays.fill(row, UNGENERATED);
+    }
+  }
+
+  /** Steps the slot has taken since its last reset. */
+  public long offset(int slot) {
+    return offsets[slot];
+  }
+
+  /** Puts a token into {@code stream} at this step; the model reads it {@code delay[stream]} steps later. */
+  public void putDelayed(int slot, int stream, long token) {
+    ring[slot][stream][column(offsets[slot] + delays[stream])] = token;
+  }
+
+  /**
+   * What {@code stream} feeds the model at this step: {@code initial} for an inactive slot or while
+   * the stream's delay has not passed, else the ring's token.
+   *
+   * @throws IllegalStateException when the ring has no token there (a stream was never written)
+   */
+  public long input(int slot, int stream, boolean active, long initial) {
+    if (!active || offsets[slot] <= delays[stream]) {
+      return initial;
+    }
+    long token = ring[slot][stream][column(offsets[slot])];
+    if (token == UNGENERATED) {
+      throw new IllegalStateException("slot " + slot + " stream " + stream + ": no token at step " + offsets[slot]);
+    }
+    return token;
+  }
+
+  /** Whether {@code stream}'s delay has passed at this step (it reads generated tokens). */
+  public boolean pastDelay(int slot, int stream) {
+    return offsets[slot] > delays[stream];
+  }
+
+  /**
+   * Ends the slot's step: records the text token and the audio tokens it generated, advances, and
+   * writes the realigned frame (text, then every audio stream) into {@code frame}. Returns false,
+   * with {@code frame} all {@link #UNGENERATED}, while the delays are still filling.
+   */
+  public boolean advance(int slot, long text, long[] audio, long[] frame) {
+    offsets[slot]++;
+    int col = column(offsets[slot]);
+    ring[slot][0][col] = text;
+    for (int k = 0; k < audio.length; k++) {
+      ring[slot][1 + k][col] = audio[k];
+    }
+    boolean produced = offsets[slot] > maxDelay;
+    for (int k = 0; k < frame.length; k++) {
+      frame[k] = produced ? ring[slot][k][column(offsets[slot] - maxDelay + delays[k])] : UNGENERATED;
+    }
+    return produced;
+  }
+
+  private int column(long step) {
+    return (int) (step % columns);
+  }
+}
