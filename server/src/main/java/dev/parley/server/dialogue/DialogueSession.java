@@ -12,16 +12,13 @@ import dev.parley.server.engine.StepCounters;
  * and is closed with an error instead of being buffered without limit. Thread-safe.
  */
 public final class DialogueSession extends EngineSession implements MeteredFeed.Target {
-  private final DialogueEngine engine;
   private final DialogueListener listener;
   private final DialogueOptions options;
   private final InputFrames input;
   private final StepCounters counters = new StepCounters();
 
-  DialogueSession(DialogueEngine engine, int slot, DialogueOptions options, DialogueListener listener,
-      int maxQueuedFrames) {
+  DialogueSession(int slot, DialogueOptions options, DialogueListener listener, int maxQueuedFrames) {
     super(slot);
-    this.engine = engine;
     this.options = options;
     this.listener = listener;
     this.input = new InputFrames(maxQueuedFrames);
@@ -37,10 +34,10 @@ public final class DialogueSession extends EngineSession implements MeteredFeed.
       return false;
     }
     if (!input.push(pcm, offset, length)) {
-      engine.close(this, input.overflowReason());
+      endSession(input.overflowReason());
       return false;
     }
-    engine.wakeUp();
+    wakeEngine();
     return true;
   }
 
@@ -51,14 +48,14 @@ public final class DialogueSession extends EngineSession implements MeteredFeed.
   public int flushWithSilence() {
     int added = input.flushWithSilence();
     if (added > 0) {
-      engine.wakeUp();
+      wakeEngine();
     }
     return added;
   }
 
   /** Ends the session (the client left); its slot is freed before the next step. */
   public void close() {
-    engine.close(this, null);
+    endSession(null);
   }
 
   /** Complete frames waiting for a step. */

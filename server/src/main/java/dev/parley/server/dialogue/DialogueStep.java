@@ -27,11 +27,13 @@ final class DialogueStep implements BatchStep<DialogueSession> {
   private final LmGen lm;
   private final EngineObserver observer;
   private final AtomicLong deadlineMisses;
-  private EngineLoop<DialogueSession> loop;
+  private final EngineLoop<DialogueSession> loop;
   private final float[][] pcm;
   private final long[] frameTime;
 
-  DialogueStep(SpeechModel model, int maxSessions, EngineObserver observer, AtomicLong deadlineMisses) {
+  DialogueStep(EngineLoop<DialogueSession> loop, SpeechModel model, int maxSessions, EngineObserver observer,
+      AtomicLong deadlineMisses) {
+    this.loop = loop;
     this.mimi = model.mimi();
     this.tokenizer = model.tokenizer();
     this.observer = observer;
@@ -40,10 +42,6 @@ final class DialogueStep implements BatchStep<DialogueSession> {
     this.lm = new LmGen(model.lm(), maxSessions, model.manager());
     this.pcm = new float[maxSessions][];
     this.frameTime = new long[maxSessions];
-  }
-
-  void attach(EngineLoop<DialogueSession> loop) {
-    this.loop = loop;
   }
 
   @Override

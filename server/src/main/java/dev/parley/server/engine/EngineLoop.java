@@ -48,7 +48,7 @@ public final class EngineLoop<S extends EngineSession> {
   }
 
   private final String name;
-  private final BatchStep<S> batchStep;
+  private BatchStep<S> batchStep; // set once by start(), before the thread runs
   private final IntFunction<S[]> newBatch;
   private final EngineObserver observer;
   private final Pacing pacing;
@@ -58,18 +58,16 @@ public final class EngineLoop<S extends EngineSession> {
   private final AtomicBoolean released = new AtomicBoolean();
 
   /**
-   * A loop over {@code maxSessions} slots; {@link #start} starts its thread.
+   * A loop over {@code maxSessions} slots; {@link #start} gives it its step and starts its thread.
    *
    * @param name the thread's name and the engine's name in logs
    * @param newBatch makes the array of one step's sessions (indexed by slot)
    */
-  public EngineLoop(String name, int maxSessions, BatchStep<S> batchStep, IntFunction<S[]> newBatch,
-      EngineObserver observer, Pacing pacing) {
+  public EngineLoop(String name, int maxSessions, IntFunction<S[]> newBatch, EngineObserver observer, Pacing pacing) {
     if (maxSessions < 1) {
       throw new IllegalArgumentException("need at least one session slot");
     }
     this.name = name;
-    this.batchStep = batchStep;
     this.newBatch = newBatch;
     this.observer = observer;
     this.pacing = pacing;
@@ -78,7 +76,12 @@ public final class EngineLoop<S extends EngineSession> {
     this.thread.setDaemon(true);
   }
 
-  public EngineLoop<S> start() {
+  /** Starts the thread that runs {@code step}; once only. */
+  public EngineLoop<S> start(BatchStep<S> step) {
+    if (batchStep != null) {
+      throw new IllegalStateException(name + " is started already");
+    }
+    batchStep = step;
     thread.start();
     return this;
   }
@@ -104,7 +107,11 @@ public final class EngineLoop<S extends EngineSession> {
    * @throws IllegalStateException after {@link #shutdown}
    */
   public S open(IntFunction<S> create) throws EngineFullException {
-    S session = slots.claim(create);
+    S session = slots.claim(slot -> {
+      S s = create.apply(slot);
+      s.attach(this);
+      return s;
+    });
     observer.sessionOpened();
     return session;
   }
@@ -184,7 +191,7 @@ public final class EngineLoop<S extends EngineSession> {
       close(s, reason);
     }
     if (!thread.isAlive()) {
-      if (thread.getState() == Thread.State.NEW) {
+      if (thread.getState() == Thread.State.NEW && batchStep != null) {
         releaseOnce();
       }
       return;

@@ -7,6 +7,7 @@ package dev.parley.server.engine;
  */
 public abstract class EngineSession {
   private final int slot;
+  private EngineLoop<EngineSession> loop; // set by EngineLoop.open under the slot lock
   private volatile boolean closed;
   private boolean started; // engine thread only
 
@@ -21,6 +22,26 @@ public abstract class EngineSession {
 
   public final boolean isClosed() {
     return closed;
+  }
+
+  @SuppressWarnings("unchecked")
+  final void attach(EngineLoop<?> owner) {
+    this.loop = (EngineLoop<EngineSession>) owner;
+  }
+
+  /** Ends the session with {@code reason} (null: a normal close); its slot is freed before the next step. */
+  protected final void endSession(String reason) {
+    loop.close(this, reason);
+  }
+
+  /** Wakes the engine: input arrived, or the transport can take output again. */
+  protected final void wakeEngine() {
+    loop.wakeUp();
+  }
+
+  /** Runs {@code r} under the slot lock, where the engine reads what the session hands over. */
+  protected final void underEngineLock(Runnable r) {
+    loop.underLock(r);
   }
 
   /** Under the slot lock, once: the session gave its slot back. */

@@ -88,8 +88,8 @@ final class ResponseStream<T> {
       while (!unsent.isEmpty() && !out.isCancelled()) {
         out.onNext(unsent.poll());
       }
+      onEnd.run(); // the slot is free before the client learns the call is over
       out.onCompleted();
-      onEnd.run();
     });
   }
 
@@ -104,12 +104,12 @@ final class ResponseStream<T> {
     }
     ended = true;
     unsent.clear();
+    onEnd.run(); // the slot is free before the client learns the call is over
     try {
       out.onError(status.asRuntimeException());
     } catch (IllegalStateException alreadyClosed) {
       // the call was cancelled concurrently
     }
-    onEnd.run();
   }
 
   private void drain() {

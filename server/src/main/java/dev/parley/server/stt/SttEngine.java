@@ -1,11 +1,11 @@
 package dev.parley.server.stt;
 
+import dev.parley.server.engine.BatchedEngine;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.engine.EngineLoop;
 import dev.parley.server.engine.EngineObserver;
 import dev.parley.server.lm.LmConfig;
 import dev.parley.server.model.SpeechModel;
-import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * end-of-turn signals and markers; listeners run on the engine thread. Transports only call
  * {@link SttSession} and never touch tensors.
  */
-public final class SttEngine implements AutoCloseable {
+public final class SttEngine extends BatchedEngine<SttSession> {
   /** A step is due every 80 ms; one that takes longer is a deadline miss for each client frame in it. */
   public static final long FRAME_NANOS = 80_000_000L;
 
@@ -32,7 +32,6 @@ public final class SttEngine implements AutoCloseable {
   private final int maxQueuedFrames;
   private final int numHeads;
   private final AtomicLong deadlineMisses = new AtomicLong();
-  private final EngineLoop<SttSession> loop;
   /** The step deadline ({@link #FRAME_NANOS}; tests shorten it). */
   volatile long deadlineNanos = FRAME_NANOS;
 
@@ -58,6 +57,8 @@ public final class SttEngine implements AutoCloseable {
    */
   public SttEngine(SpeechModel model, SttSettings settings, int maxSessions, int maxQueuedFrames,
       EngineObserver observer) {
+    super(new EngineLoop<>("parley-stt-engine", maxSessions, SttSession[]::new, observer,
+        EngineLoop.Pacing.REAL_TIME));
     LmConfig cfg = model.lm().config();
     if (cfg.depQ() != 0) {
       throw new IllegalArgumentException("model " + model.name() + " generates audio (dep_q " + cfg.depQ()
@@ -74,11 +75,7 @@ public final class SttEngine implements AutoCloseable {
     this.settings = settings;
     this.maxQueuedFrames = maxQueuedFrames;
     this.numHeads = cfg.extraHeadsNumHeads();
-    TranscriptionStep step = new TranscriptionStep(this, model, maxSessions, observer, deadlineMisses);
-    this.loop = new EngineLoop<>("parley-stt-engine", maxSessions, step, SttSession[]::new, observer,
-        EngineLoop.Pacing.REAL_TIME);
-    step.attach(loop);
-    loop.start();
+    loop.start(new TranscriptionStep(this, loop, model, maxSessions, observer, deadlineMisses));
   }
 
   public SpeechModel model() {
@@ -87,10 +84,6 @@ public final class SttEngine implements AutoCloseable {
 
   public SttSettings settings() {
     return settings;
-  }
-
-  public int maxSessions() {
-    return loop.maxSessions();
   }
 
   /** Extra heads of the model: the length of every {@link SttStep#pauseProbabilities()}. */
@@ -107,44 +100,12 @@ public final class SttEngine implements AutoCloseable {
   public SttSession open(SttOptions options, SttListener listener) throws EngineFullException {
     // A model with fewer heads than asked uses its last one; one without heads never signals.
     int endOfTurnHead = numHeads == 0 ? -1 : Math.min(options.endOfTurnHead(), numHeads - 1);
-    return loop.open(s -> new SttSession(this, s, options, settings, listener, maxQueuedFrames,
+    return loop.open(s -> new SttSession(s, options, settings, listener, maxQueuedFrames,
         new WordAssembler(model.tokenizer(), settings.frameRate(), settings.offsetSeconds()), endOfTurnHead));
-  }
-
-  public int activeSessions() {
-    return loop.activeSessions();
-  }
-
-  /** Engine steps so far (each carries one frame of every session that had one). */
-  public long steps() {
-    return loop.steps();
   }
 
   /** Client frames, over all sessions, stepped more than 80 ms late. */
   public long deadlineMisses() {
     return deadlineMisses.get();
-  }
-
-  void wakeUp() {
-    loop.wakeUp();
-  }
-
-  void close(SttSession session, String reason) {
-    loop.close(session, reason);
-  }
-
-  /** Refuses new sessions, closes the open ones with {@code reason}; the native state is freed after the last step. */
-  public void shutdown(String reason) {
-    loop.shutdown(reason);
-  }
-
-  /** Waits until the loop has ended and freed the engine's native state. */
-  public boolean awaitTermination(Duration timeout) throws InterruptedException {
-    return loop.awaitTermination(timeout);
-  }
-
-  @Override
-  public void close() {
-    shutdown("server shutting down");
   }
 }

@@ -27,7 +27,6 @@ public final class SttSession extends EngineSession implements MeteredFeed.Targe
   /** Where the next frame comes from. */
   enum Source { PREFIX, CLIENT, FLUSH }
 
-  private final SttEngine engine;
   private final SttListener listener;
   private final SttOptions options;
   private final SttSettings settings;
@@ -48,10 +47,9 @@ public final class SttSession extends EngineSession implements MeteredFeed.Targe
   private final int endOfTurnHead;
   private boolean endOfTurnSignalled;
 
-  SttSession(SttEngine engine, int slot, SttOptions options, SttSettings settings, SttListener listener,
+  SttSession(int slot, SttOptions options, SttSettings settings, SttListener listener,
       int maxQueuedFrames, WordAssembler words, int endOfTurnHead) {
     super(slot);
-    this.engine = engine;
     this.options = options;
     this.settings = settings;
     this.listener = listener;
@@ -89,10 +87,10 @@ public final class SttSession extends EngineSession implements MeteredFeed.Targe
       fits = input.push(pcm, offset, length);
     }
     if (!fits) {
-      engine.close(this, input.overflowReason());
+      endSession(input.overflowReason());
       return false;
     }
-    engine.wakeUp();
+    wakeEngine();
     return true;
   }
 
@@ -108,7 +106,7 @@ public final class SttSession extends EngineSession implements MeteredFeed.Targe
       long frames = (samplesOffered + FRAME - 1) / FRAME;
       markers.add(new long[] {settings.prefixFrames() + frames + settings.delayFrames(), id});
     }
-    engine.wakeUp();
+    wakeEngine();
   }
 
   /**
@@ -125,12 +123,12 @@ public final class SttSession extends EngineSession implements MeteredFeed.Targe
       inputEnded = true;
       inputEndedNanos = System.nanoTime();
     }
-    engine.wakeUp();
+    wakeEngine();
   }
 
   /** Ends the session now (the client left); no transcript follows. Its slot is freed before the next step. */
   public void close() {
-    engine.close(this, null);
+    endSession(null);
   }
 
   /** Steps this session's model has taken (silence prefix and flush included). */

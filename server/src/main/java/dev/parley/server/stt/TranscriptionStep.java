@@ -28,13 +28,14 @@ final class TranscriptionStep implements BatchStep<SttSession> {
   private final EngineObserver observer;
   private final AtomicLong deadlineMisses;
   private final SttEngine engine;
-  private EngineLoop<SttSession> loop;
+  private final EngineLoop<SttSession> loop;
   private final float[][] pcm;
   private final SttSession.Source[] sources;
 
-  TranscriptionStep(SttEngine engine, SpeechModel model, int maxSessions, EngineObserver observer,
-      AtomicLong deadlineMisses) {
+  TranscriptionStep(SttEngine engine, EngineLoop<SttSession> loop, SpeechModel model, int maxSessions,
+      EngineObserver observer, AtomicLong deadlineMisses) {
     this.engine = engine;
+    this.loop = loop;
     this.mimi = model.mimi();
     this.numHeads = model.lm().config().extraHeadsNumHeads();
     this.headDim = model.lm().config().extraHeadsDim();
@@ -44,10 +45,6 @@ final class TranscriptionStep implements BatchStep<SttSession> {
     this.lm = new LmGen(model.lm(), maxSessions, model.manager());
     this.pcm = new float[maxSessions][];
     this.sources = new SttSession.Source[maxSessions];
-  }
-
-  void attach(EngineLoop<SttSession> loop) {
-    this.loop = loop;
   }
 
   @Override

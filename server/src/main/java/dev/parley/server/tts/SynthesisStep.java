@@ -26,10 +26,11 @@ final class SynthesisStep implements BatchStep<TtsSession> {
   private final MimiStreams codec;
   private final TtsGen gen;
   private final EngineObserver observer;
-  private EngineLoop<TtsSession> loop;
+  private final EngineLoop<TtsSession> loop;
 
-  SynthesisStep(SynthesisModel model, TtsSettings settings, TtsStateMachine machine, int maxSessions,
-      EngineObserver observer) {
+  SynthesisStep(EngineLoop<TtsSession> loop, SynthesisModel model, TtsSettings settings, TtsStateMachine machine,
+      int maxSessions, EngineObserver observer) {
+    this.loop = loop;
     TtsConfig cfg = model.config();
     this.settings = settings;
     this.machine = machine;
@@ -40,10 +41,6 @@ final class SynthesisStep implements BatchStep<TtsSession> {
     // Distilled models take the CFG strength as a condition; the others get classic batch-doubled CFG.
     double classicCfg = cfg.validCfgValues().isEmpty() ? settings.cfgCoef() : 1.0;
     this.gen = new TtsGen(model.tts(), maxSessions, settings.codebooks(), classicCfg, model.manager());
-  }
-
-  void attach(EngineLoop<TtsSession> loop) {
-    this.loop = loop;
   }
 
   /** Computes the voice's conditions (unless cached) into the slot; may take a while for a client's own voice. */

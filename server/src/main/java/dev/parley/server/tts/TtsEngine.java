@@ -1,10 +1,10 @@
 package dev.parley.server.tts;
 
+import dev.parley.server.engine.BatchedEngine;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.engine.EngineLoop;
 import dev.parley.server.engine.EngineObserver;
 import dev.parley.server.lm.SamplingParams;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -23,11 +23,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * lead ({@code delay_steps}) hold no audio and are not decoded, as in the reference; the session
  * stops {@code delay_steps + final_padding} steps after its last word, as {@code TTSModel.generate}.
  */
-public final class TtsEngine implements AutoCloseable {
+public final class TtsEngine extends BatchedEngine<TtsSession> {
   private final SynthesisModel model;
   private final TtsSettings settings;
   private final TtsStateMachine machine;
-  private final EngineLoop<TtsSession> loop;
 
   public TtsEngine(SynthesisModel model, TtsSettings settings, int maxSessions) {
     this(model, settings, maxSessions, EngineObserver.NONE);
@@ -35,9 +34,8 @@ public final class TtsEngine implements AutoCloseable {
 
   /** Starts the engine thread; step times (model, decode) and sessions go to {@code observer}. */
   public TtsEngine(SynthesisModel model, TtsSettings settings, int maxSessions, EngineObserver observer) {
-    if (maxSessions < 1) {
-      throw new IllegalArgumentException("need at least one session slot");
-    }
+    super(new EngineLoop<>("parley-tts-engine", maxSessions, TtsSession[]::new, observer,
+        EngineLoop.Pacing.AS_FAST_AS_POSSIBLE));
     TtsConfig cfg = model.config();
     if (settings.codebooks() > cfg.lm().depQ()) {
       throw new IllegalArgumentException("the model generates at most " + cfg.lm().depQ() + " codebooks, asked for "
@@ -47,11 +45,7 @@ public final class TtsEngine implements AutoCloseable {
     this.settings = settings;
     this.machine = new TtsStateMachine(cfg.textCard(), cfg.secondStreamAhead(), settings.maxPadding(),
         settings.initialPadding());
-    SynthesisStep step = new SynthesisStep(model, settings, machine, maxSessions, observer);
-    this.loop = new EngineLoop<>("parley-tts-engine", maxSessions, step, TtsSession[]::new, observer,
-        EngineLoop.Pacing.AS_FAST_AS_POSSIBLE);
-    step.attach(loop);
-    loop.start();
+    loop.start(new SynthesisStep(loop, model, settings, machine, maxSessions, observer));
   }
 
   public SynthesisModel model() {
@@ -64,19 +58,6 @@ public final class TtsEngine implements AutoCloseable {
 
   public VoiceLibrary voices() {
     return model.voices();
-  }
-
-  public int maxSessions() {
-    return loop.maxSessions();
-  }
-
-  public int activeSessions() {
-    return loop.activeSessions();
-  }
-
-  /** Engine steps so far. */
-  public long steps() {
-    return loop.steps();
   }
 
   /**
@@ -130,7 +111,7 @@ public final class TtsEngine implements AutoCloseable {
     long seed = options.seed() != null ? options.seed() : ThreadLocalRandom.current().nextLong();
     // Named voices recur: their conditions are computed once and copied into later sessions.
     String conditionKey = options.customVoice() != null ? null : String.join("\n", names) + "|" + cfgCoef;
-    return loop.open(s -> new TtsSession(this, s, listener, attributes, conditionKey, names, sampling,
+    return loop.open(s -> new TtsSession(s, listener, attributes, conditionKey, names, sampling,
         sampling, seed, new TextFeed(new Script.Builder(model.tokenizer(), cfg.multiSpeaker(), settings.paddingBetween(),
             TtsConfig.FRAME_RATE)),
         machine.newStreamingState(), settings.maxTextChars()));
@@ -162,32 +143,5 @@ public final class TtsEngine implements AutoCloseable {
       throw e;
     }
     return session;
-  }
-
-  void underLock(Runnable r) {
-    loop.underLock(r);
-  }
-
-  void wakeUp() {
-    loop.wakeUp();
-  }
-
-  void close(TtsSession session, String reason) {
-    loop.close(session, reason);
-  }
-
-  /** Refuses new sessions, closes the open ones with {@code reason}; the native state is freed after the last step. */
-  public void shutdown(String reason) {
-    loop.shutdown(reason);
-  }
-
-  /** Waits until the loop has ended and freed the engine's native state. */
-  public boolean awaitTermination(Duration timeout) throws InterruptedException {
-    return loop.awaitTermination(timeout);
-  }
-
-  @Override
-  public void close() {
-    shutdown("server shutting down");
   }
 }

@@ -13,7 +13,6 @@ import java.util.function.BooleanSupplier;
  * written. Everything but the public methods belongs to the engine thread.
  */
 public final class TtsSession extends EngineSession {
-  final TtsEngine engine;
   final TtsListener listener;
   final ConditionAttributes attributes;
   final String conditionKey; // null: not cached (a client's own voice)
@@ -43,11 +42,10 @@ public final class TtsSession extends EngineSession {
   long computeToFirstAudio;
   int wordsEmitted;
 
-  TtsSession(TtsEngine engine, int slot, TtsListener listener, ConditionAttributes attributes, String conditionKey,
+  TtsSession(int slot, TtsListener listener, ConditionAttributes attributes, String conditionKey,
       List<String> voiceNames,
       SamplingParams text, SamplingParams audio, long seed, TextFeed feed, TtsStateMachine.State state, int maxChars) {
     super(slot);
-    this.engine = engine;
     this.listener = listener;
     this.attributes = attributes;
     this.conditionKey = conditionKey;
@@ -73,7 +71,7 @@ public final class TtsSession extends EngineSession {
    * @throws IllegalStateException after {@link #endOfText} or once closed
    */
   public void pushText(CharSequence piece) {
-    engine.underLock(() -> {
+    underEngineLock(() -> {
       if (isClosed()) {
         throw new IllegalStateException("the synthesis is closed");
       }
@@ -88,12 +86,12 @@ public final class TtsSession extends EngineSession {
       }
       inbox.addAll(feed.push(piece));
     });
-    engine.wakeUp();
+    wakeEngine();
   }
 
   /** A whole script: turn i is spoken by speaker i % 2; then the end of text. */
   void pushTurns(List<String> turns) {
-    engine.underLock(() -> {
+    underEngineLock(() -> {
       if (isClosed() || ended) {
         throw new IllegalStateException("the synthesis already has its text");
       }
@@ -104,12 +102,12 @@ public final class TtsSession extends EngineSession {
       inboxEnded = true;
       firstTextAt = System.nanoTime();
     });
-    engine.wakeUp();
+    wakeEngine();
   }
 
   /** No more text: speak what is left, then end. Repeated calls are ignored. */
   public void endOfText() {
-    engine.underLock(() -> {
+    underEngineLock(() -> {
       if (ended || isClosed()) {
         return;
       }
@@ -120,7 +118,7 @@ public final class TtsSession extends EngineSession {
         firstTextAt = System.nanoTime();
       }
     });
-    engine.wakeUp();
+    wakeEngine();
   }
 
   /**
@@ -133,17 +131,17 @@ public final class TtsSession extends EngineSession {
 
   /** The transport can take output again. */
   public void wakeUp() {
-    engine.wakeUp();
+    wakeEngine();
   }
 
   /** Ends the synthesis now; the listener gets {@code onClosed("closed by client")}. */
   public void close() {
-    engine.close(this, "closed by client");
+    endSession("closed by client");
   }
 
   /** Closes with {@code reason} (an error the client should see). */
   public void close(String reason) {
-    engine.close(this, reason);
+    endSession(reason);
   }
 
   @Override

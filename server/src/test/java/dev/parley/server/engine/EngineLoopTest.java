@@ -98,8 +98,8 @@ class EngineLoopTest {
   }
 
   static EngineLoop<TestSession> loop(CountingStep step, int slots) {
-    return new EngineLoop<>("test-engine", slots, step, TestSession[]::new, EngineObserver.NONE,
-        EngineLoop.Pacing.AS_FAST_AS_POSSIBLE).start();
+    return new EngineLoop<>("test-engine", slots, TestSession[]::new, EngineObserver.NONE,
+        EngineLoop.Pacing.AS_FAST_AS_POSSIBLE).start(step);
   }
 
   @Test
