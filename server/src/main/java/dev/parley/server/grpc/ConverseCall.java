@@ -15,7 +15,6 @@ import dev.parley.proto.v1.SessionInfo;
 import dev.parley.proto.v1.TextPiece;
 import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.engine.EngineFullException;
-import dev.parley.server.engine.MeteredFeed;
 import dev.parley.server.dialogue.OutputFrame;
 import dev.parley.server.dialogue.DialogueSession;
 import dev.parley.server.dialogue.DialogueListener;
@@ -46,12 +45,9 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
   final String id;
 
   // Input side: gRPC delivers requests one at a time; the engine thread calls pump() too.
-  private DialogueSession session;
-  private AudioStreamDecoder decoder;
-  private final MeteredFeed pending = new MeteredFeed();
-  private final RequestMeter requests;
-  private boolean endOfInput;
-  private boolean flushed;
+  private final CallInput input;
+  private volatile DialogueSession session;
+  private boolean flushed; // guarded by this
   private volatile long lastMessageNanos = System.nanoTime();
 
   // Output side: the response stream's serial executor only.
@@ -62,12 +58,12 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
     this.service = service;
     this.id = id;
     this.responses = new ResponseStream<>(out, pool, MAX_UNSENT_MESSAGES, this::release);
-    this.requests = new RequestMeter(out, responses);
+    this.input = new CallInput(out, responses, service.metrics(), "SessionConfig");
     out.setOnCancelHandler(() -> {
       responses.cancelled();
       release(); // cancelled or past its deadline: the slot is free at once
     });
-    requestNext();
+    input.requestFirst();
   }
 
   private void release() {
@@ -84,14 +80,14 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
   @Override
   public void onNext(ConverseRequest request) {
     lastMessageNanos = System.nanoTime();
-    requests.received();
+    input.received();
     if (responses.isEnded()) {
       return;
     }
     try {
       switch (request.getKindCase()) {
         case CONFIG -> start(request.getConfig());
-        case AUDIO -> audio(request.getAudio().getData());
+        case AUDIO -> input.audio(request.getAudio().getData().toByteArray());
         case CONTROL -> control(request.getControl());
         case KIND_NOT_SET -> LOG.debug("{}: ignoring a request with no known field", id);
       }
@@ -106,19 +102,19 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
   }
 
   private void start(SessionConfig config) throws EngineFullException {
-    if (session != null) {
+    if (input.isOpen()) {
       throw new IllegalArgumentException("SessionConfig may only be the first message");
     }
     if (!config.hasInputFormat()) {
       throw new IllegalArgumentException("SessionConfig.input_format is required");
     }
-    StreamFormat input = ProtoMapping.format(config.getInputFormat(), "input_format");
+    StreamFormat format = ProtoMapping.format(config.getInputFormat(), "input_format");
     StreamFormat output = config.hasOutputFormat() ? ProtoMapping.format(config.getOutputFormat(), "output_format")
         : StreamFormat.pcm24k();
     DialogueOptions options = ProtoMapping.options(config.getSampling(), service.config().textSampling(),
         service.config().audioSampling(), service.freshSeed());
     AudioStreamEncoder enc = AudioStreamEncoder.create(ProtoMapping.MODEL_RATE, output, this::sendAudio);
-    AudioStreamDecoder dec = AudioStreamDecoder.create(input, ProtoMapping.MODEL_RATE, pending::addAudio);
+    AudioStreamDecoder dec = input.decoder(format);
     DialogueSession s = service.engine().open(options, this);
     boolean timing = config.getFrameTiming();
     SessionInfo info = SessionInfo.newBuilder().setSessionId(id).setModel(service.engine().model().name())
@@ -130,81 +126,37 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
       frameTiming = timing;
       responses.send(ConverseResponse.newBuilder().setSession(info).build());
     });
-    synchronized (this) {
-      decoder = dec;
-      session = s;
-    }
-    LOG.debug("{}: session open, input {}, output {}", id, input, output);
-  }
-
-  private void audio(ByteString data) throws AudioFormatException {
-    if (session == null) {
-      throw new IllegalArgumentException("the first message must be a SessionConfig");
-    }
-    if (endOfInput) {
-      throw new IllegalArgumentException("audio after END_OF_INPUT");
-    }
-    service.metrics().bytesIn(data.size());
-    synchronized (this) {
-      long t0 = System.nanoTime();
-      decoder.feed(data.toByteArray());
-      service.metrics().audioIn(System.nanoTime() - t0);
-    }
+    session = s;
+    input.open(dec, s, s.maxQueuedFrames());
+    LOG.debug("{}: session open, input {}, output {}", id, format, output);
   }
 
   private void control(dev.parley.proto.v1.Control control) throws AudioFormatException {
     if (control.getAction() == dev.parley.proto.v1.Control.Action.END_OF_INPUT) {
-      endInput();
+      input.endInput();
     } else {
       LOG.debug("{}: ignoring control action {}", id, control.getActionValue());
     }
   }
 
-  private void endInput() throws AudioFormatException {
-    if (session == null) {
-      throw new IllegalArgumentException("the stream ended before its SessionConfig");
-    }
-    synchronized (this) {
-      if (!endOfInput) {
-        endOfInput = true;
-        decoder.finish();
-      }
-    }
-  }
-
   /**
-   * Moves decoded audio into the session while its queue has room; asks gRPC for the next
-   * request when everything is in; at the end of input, ends the call once every frame is stepped.
+   * Moves decoded audio into the session while its queue has room; at the end of input, pads the
+   * last frame with silence and ends the call once every frame is stepped.
    */
   private void pump() {
-    boolean request = false;
-    boolean finish = false;
+    if (!input.pump()) {
+      return;
+    }
+    DialogueSession s = session;
     synchronized (this) {
-      if (session == null || responses.isEnded()) {
-        request = session == null && !responses.isEnded();
-      } else {
-        boolean allIn = pending.pumpInto(session, MeteredFeed.room(session.maxQueuedFrames()));
-        if (allIn && !endOfInput) {
-          request = true;
-        } else if (allIn) {
-          if (!flushed) {
-            flushed = true;
-            session.flushWithSilence();
-          }
-          finish = session.framesConsumed() >= session.framesReceived() && session.queuedFrames() == 0;
-        }
+      if (!flushed) {
+        flushed = true;
+        s.flushWithSilence();
       }
     }
-    if (request) {
-      requestNext();
-    }
-    if (finish) {
+    if (s.framesConsumed() >= s.framesReceived() && s.queuedFrames() == 0) {
       finish();
     }
-  }
-
-  private void requestNext() {
-    requests.requestNext();
   }
 
   @Override
@@ -213,7 +165,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
       return;
     }
     try {
-      endInput(); // a half-close without END_OF_INPUT means the same
+      input.endInput(); // a half-close without END_OF_INPUT means the same
     } catch (IllegalArgumentException | AudioFormatException e) {
       fail(CallStatus.of(e));
       return;
@@ -291,10 +243,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
   }
 
   private void closeSession() {
-    DialogueSession s;
-    synchronized (this) {
-      s = session;
-    }
+    DialogueSession s = session;
     if (s != null && !s.isClosed()) {
       s.close();
     }

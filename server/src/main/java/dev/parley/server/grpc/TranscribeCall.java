@@ -16,7 +16,6 @@ import dev.parley.proto.v1.Word;
 import dev.parley.proto.v1.WordEnd;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.stt.SttEngine;
-import dev.parley.server.engine.MeteredFeed;
 import dev.parley.server.stt.SttListener;
 import dev.parley.server.stt.SttOptions;
 import dev.parley.server.stt.SttSession;
@@ -38,12 +37,9 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
   private final ResponseStream<TranscribeResponse> responses;
   private final String id;
 
-  private SttSession session;
-  private AudioStreamDecoder decoder;
-  private final MeteredFeed pending = new MeteredFeed();
-  private final RequestMeter requests;
-  private boolean endOfInput;
-  private boolean endSent;
+  private final CallInput input;
+  private volatile SttSession session;
+  private boolean endSent; // guarded by this
   private int pauseEvery; // response stream's executor only
 
   TranscribeCall(TranscriptionService service, ServerCallStreamObserver<TranscribeResponse> out, Executor pool,
@@ -52,24 +48,24 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
     this.id = id;
     // Words and pause probabilities are small: hold more of them than of audio frames.
     this.responses = new ResponseStream<>(out, pool, 10 * ConverseCall.MAX_UNSENT_MESSAGES, this::closeSession);
-    this.requests = new RequestMeter(out, responses);
+    this.input = new CallInput(out, responses, service.metrics(), "TranscribeConfig");
     out.setOnCancelHandler(() -> {
       responses.cancelled();
       closeSession();
     });
-    requestNext();
+    input.requestFirst();
   }
 
   @Override
   public void onNext(TranscribeRequest request) {
-    requests.received();
+    input.received();
     if (responses.isEnded()) {
       return;
     }
     try {
       switch (request.getKindCase()) {
         case CONFIG -> start(request.getConfig());
-        case AUDIO -> audio(request.getAudio().getData().toByteArray());
+        case AUDIO -> input.audio(request.getAudio().getData().toByteArray());
         case CONTROL -> control(request.getControl());
         case KIND_NOT_SET -> { }
       }
@@ -84,7 +80,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
   }
 
   private void start(TranscribeConfig config) throws EngineFullException {
-    if (session != null) {
+    if (input.isOpen()) {
       throw new IllegalArgumentException("TranscribeConfig may only be the first message");
     }
     if (!config.hasInputFormat()) {
@@ -93,11 +89,11 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
     if (config.getPauseProbabilitiesEverySteps() < 0) {
       throw new IllegalArgumentException("pause_probabilities_every_steps must be 0 (never) or positive");
     }
-    StreamFormat input = ProtoMapping.format(config.getInputFormat(), "input_format");
+    StreamFormat format = ProtoMapping.format(config.getInputFormat(), "input_format");
     SttOptions options = SttOptions.defaults().withEndOfTurn(
         config.hasEndOfTurnHead() ? config.getEndOfTurnHead() : SttOptions.DEFAULT_END_OF_TURN_HEAD,
         config.hasEndOfTurnThreshold() ? config.getEndOfTurnThreshold() : SttOptions.DEFAULT_END_OF_TURN_THRESHOLD);
-    AudioStreamDecoder dec = AudioStreamDecoder.create(input, ProtoMapping.MODEL_RATE, pending::addAudio);
+    AudioStreamDecoder dec = input.decoder(format);
     SttEngine engine = service.engine();
     SttSession s = engine.open(options, this);
     TranscriptionInfo info = TranscriptionInfo.newBuilder().setSessionId(id).setModel(engine.model().name())
@@ -109,74 +105,32 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
       pauseEvery = every;
       responses.send(TranscribeResponse.newBuilder().setSession(info).build());
     });
-    synchronized (this) {
-      decoder = dec;
-      session = s;
-    }
-  }
-
-  private void audio(byte[] data) throws AudioFormatException {
-    if (session == null) {
-      throw new IllegalArgumentException("the first message must be a TranscribeConfig");
-    }
-    if (endOfInput) {
-      throw new IllegalArgumentException("audio after END_OF_INPUT");
-    }
-    service.metrics().bytesIn(data.length);
-    synchronized (this) {
-      long t0 = System.nanoTime();
-      decoder.feed(data);
-      service.metrics().audioIn(System.nanoTime() - t0);
-    }
+    session = s;
+    input.open(dec, s, service.maxQueuedFrames());
   }
 
   private void control(TranscribeControl control) throws AudioFormatException {
-    if (session == null) {
+    if (!input.isOpen()) {
       throw new IllegalArgumentException("the first message must be a TranscribeConfig");
     }
     switch (control.getAction()) {
-      case END_OF_INPUT -> endInput();
-      case MARKER -> {
-        synchronized (this) {
-          pending.addMarker(control.getMarkerId());
-        }
-      }
+      case END_OF_INPUT -> input.endInput();
+      case MARKER -> input.marker(control.getMarkerId());
       default -> { }
     }
   }
 
-  private void endInput() throws AudioFormatException {
-    synchronized (this) {
-      if (!endOfInput) {
-        endOfInput = true;
-        decoder.finish();
-      }
-    }
-  }
-
-  /** Moves decoded audio into the session while its queue has room; asks for more when all is in. */
+  /** Moves decoded audio into the session; once all of it is in after the end, ends the session's input. */
   private void pump() {
-    boolean request = false;
-    synchronized (this) {
-      if (session == null || responses.isEnded()) {
-        request = session == null && !responses.isEnded();
-      } else {
-        boolean allIn = pending.pumpInto(session, MeteredFeed.room(service.maxQueuedFrames()));
-        if (allIn && !endOfInput) {
-          request = true;
-        } else if (allIn && !endSent) {
-          endSent = true;
-          session.endOfInput();
+    if (input.pump()) {
+      synchronized (this) {
+        if (endSent) {
+          return;
         }
+        endSent = true;
       }
+      session.endOfInput();
     }
-    if (request) {
-      requestNext();
-    }
-  }
-
-  private void requestNext() {
-    requests.requestNext();
   }
 
   @Override
@@ -185,10 +139,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
       return;
     }
     try {
-      if (session == null) {
-        throw new IllegalArgumentException("the stream ended before its TranscribeConfig");
-      }
-      endInput();
+      input.endInput(); // a half-close without END_OF_INPUT means the same
     } catch (IllegalArgumentException | AudioFormatException e) {
       fail(CallStatus.of(e));
       return;
@@ -270,10 +221,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
   }
 
   private void closeSession() {
-    SttSession s;
-    synchronized (this) {
-      s = session;
-    }
+    SttSession s = session;
     if (s != null && !s.isClosed()) {
       s.close();
     }
