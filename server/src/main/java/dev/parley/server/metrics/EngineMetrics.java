@@ -1,9 +1,7 @@
 package dev.parley.server.metrics;
 
 import dev.parley.server.engine.EngineObserver;
-import dev.parley.server.dialogue.DialogueEngine;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -14,51 +12,32 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /** The server's Prometheus metrics: sessions, per-stage step latencies, batch sizes, deadline misses, bytes. */
 public final class EngineMetrics implements EngineObserver {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final AtomicInteger active = new AtomicInteger();
-  private final Counter started;
+  private final EngineMeters dialogue = new EngineMeters(registry, EngineMeters.Kind.DIALOGUE);
   private final Counter rejected;
   private final Counter closedWithError;
-  private final Timer encode;
-  private final Timer lm;
-  private final Timer decode;
-  private final Timer step;
   private final Timer audioIn;
   private final Timer audioOut;
   private final Timer frameLatency;
   private final Timer frameOverhead;
-  private final DistributionSummary batch;
-  private final Counter deadlineMisses;
   private final Counter bytesIn;
   private final Counter bytesOut;
 
   public EngineMetrics() {
-    Gauge.builder("parley_sessions_active", active, AtomicInteger::get).description("open sessions")
-        .register(registry);
-    started = Counter.builder("parley_sessions_started").description("sessions opened").register(registry);
     rejected = Counter.builder("parley_sessions_rejected").description("sessions refused (full, auth)")
         .register(registry);
     closedWithError = Counter.builder("parley_sessions_failed").description("sessions closed with an error")
         .register(registry);
-    encode = stage("mimi_encode");
-    lm = stage("lm");
-    decode = stage("mimi_decode");
-    step = stage("step");
-    audioIn = stage("audio_in");
-    audioOut = stage("audio_out");
+    audioIn = EngineMeters.stage(registry, "audio_in");
+    audioOut = EngineMeters.stage(registry, "audio_out");
     frameLatency = Timer.builder("parley_frame_latency").description("input frame complete to output frame ready")
         .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
     frameOverhead = Timer.builder("parley_frame_overhead")
         .description("frame latency beyond the model compute of its step: waiting for a step, transport work")
         .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
-    batch = DistributionSummary.builder("parley_batch_size").description("sessions per engine step")
-        .publishPercentileHistogram().maximumExpectedValue(256.0).register(registry);
-    deadlineMisses = Counter.builder("parley_deadline_misses")
-        .description("session-steps that took longer than 80 ms").register(registry);
     bytesIn = Counter.builder("parley_bytes_in").baseUnit("bytes").register(registry);
     bytesOut = Counter.builder("parley_bytes_out").baseUnit("bytes").register(registry);
     new JvmMemoryMetrics().bindTo(registry);
@@ -69,36 +48,24 @@ public final class EngineMetrics implements EngineObserver {
         .description("resident set of the process, native memory included").register(registry);
   }
 
-  private Timer stage(String name) {
-    return Timer.builder("parley_stage_" + name).description("engine step stage time")
-        .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
-  }
-
+  /** The dialogue engine's step: its meters, and the raw stage times while a benchmark captures. */
   @Override
   public void stepTimed(int size, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
-    encode.record(encodeNanos, TimeUnit.NANOSECONDS);
-    lm.record(lmNanos, TimeUnit.NANOSECONDS);
-    decode.record(decodeNanos, TimeUnit.NANOSECONDS);
-    step.record(totalNanos, TimeUnit.NANOSECONDS);
-    batch.record(size);
+    dialogue.stepTimed(size, encodeNanos, lmNanos, decodeNanos, totalNanos);
     java.util.Queue<long[]> q = stepSamples;
     if (q != null) {
       q.add(new long[] {encodeNanos, lmNanos, decodeNanos, totalNanos});
-    }
-    if (totalNanos > DialogueEngine.FRAME_NANOS) {
-      deadlineMisses.increment(size);
     }
   }
 
   @Override
   public void sessionOpened() {
-    active.incrementAndGet();
-    started.increment();
+    dialogue.sessionOpened();
   }
 
   @Override
   public void sessionClosed(String reason) {
-    active.decrementAndGet();
+    dialogue.sessionClosed(reason);
     if (reason != null) {
       closedWithError.increment();
     }
@@ -108,81 +75,16 @@ public final class EngineMetrics implements EngineObserver {
    * Observes a transcription engine: its own meters ({@code parley_stt_*}: sessions active and
    * started, step and stage times, batch size, deadline misses), apart from the dialogue engine's.
    */
+  public EngineObserver transcriptionObserver() {
+    return new EngineMeters(registry, EngineMeters.Kind.TRANSCRIPTION);
+  }
+
   /**
    * Metrics of a TTS engine: {@code parley_tts_*} sessions, step stages (LM, Mimi decode, whole
    * step) and batch size. TTS steps run as fast as compute allows, so there are no deadlines.
    */
   public EngineObserver synthesisObserver() {
-    AtomicInteger active = new AtomicInteger();
-    Gauge.builder("parley_tts_sessions_active", active, AtomicInteger::get)
-        .description("open synthesis sessions").register(registry);
-    Counter started = Counter.builder("parley_tts_sessions_started").description("synthesis sessions opened")
-        .register(registry);
-    Timer lm = stage("tts_lm");
-    Timer decode = stage("tts_mimi_decode");
-    Timer step = stage("tts_step");
-    DistributionSummary batchSize = DistributionSummary.builder("parley_tts_batch_size")
-        .description("synthesis sessions per engine step").publishPercentileHistogram()
-        .maximumExpectedValue(1024.0).register(registry);
-    return new EngineObserver() {
-      @Override
-      public void stepTimed(int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
-        lm.record(lmNanos, TimeUnit.NANOSECONDS);
-        decode.record(decodeNanos, TimeUnit.NANOSECONDS);
-        step.record(totalNanos, TimeUnit.NANOSECONDS);
-        batchSize.record(batch);
-      }
-
-      @Override
-      public void sessionOpened() {
-        active.incrementAndGet();
-        started.increment();
-      }
-
-      @Override
-      public void sessionClosed(String reason) {
-        active.decrementAndGet();
-      }
-    };
-  }
-
-  public EngineObserver transcriptionObserver() {
-    AtomicInteger sttActive = new AtomicInteger();
-    Gauge.builder("parley_stt_sessions_active", sttActive, AtomicInteger::get)
-        .description("open transcription sessions").register(registry);
-    Counter sttStarted = Counter.builder("parley_stt_sessions_started").description("transcription sessions opened")
-        .register(registry);
-    Timer sttEncode = stage("stt_mimi_encode");
-    Timer sttLm = stage("stt_lm");
-    Timer sttStep = stage("stt_step");
-    DistributionSummary sttBatch = DistributionSummary.builder("parley_stt_batch_size")
-        .description("transcription sessions per engine step").publishPercentileHistogram()
-        .maximumExpectedValue(1024.0).register(registry);
-    Counter sttMisses = Counter.builder("parley_stt_deadline_misses")
-        .description("transcription session-steps that took longer than 80 ms").register(registry);
-    return new EngineObserver() {
-      @Override
-      public void stepTimed(int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
-        sttEncode.record(encodeNanos, TimeUnit.NANOSECONDS);
-        sttLm.record(lmNanos, TimeUnit.NANOSECONDS);
-        sttStep.record(totalNanos, TimeUnit.NANOSECONDS);
-        sttBatch.record(batch);
-        if (totalNanos > DialogueEngine.FRAME_NANOS) {
-          sttMisses.increment(batch);
-        }
-      }
-
-      @Override
-      public void sessionOpened() {
-        sttActive.incrementAndGet();
-        sttStarted.increment();
-      }
-
-      @Override
-      public void sessionClosed(String reason) {
-        sttActive.decrementAndGet();
-      }
-    };
+    return new EngineMeters(registry, EngineMeters.Kind.SYNTHESIS);
   }
 
   /** Decoding one client message of audio (Ogg Opus, Opus or PCM with resampling) to 24 kHz. */
@@ -261,8 +163,9 @@ public final class EngineMetrics implements EngineObserver {
     bytesOut.increment(n);
   }
 
+  /** Open dialogue sessions. */
   public int activeSessions() {
-    return active.get();
+    return dialogue.activeSessions();
   }
 
   /** The Prometheus text exposition. */
