@@ -18,7 +18,9 @@ import java.util.SplittableRandom;
 
 /**
  * Streaming TTS generation for B independent slots: the reference's {@code LMGen} as
- * {@code TTSModel.generate} drives it (cfg_coef 1). Per slot: the fused {@code sum} condition is
+ * {@code TTSModel.generate} drives it. A CFG-distilled model takes the guidance strength as a
+ * condition (the logits are used as they come); the others get classic guidance, a second
+ * unconditioned row per slot with {@code null + (cond − null)·coef}. Per slot: the fused {@code sum} condition is
  * added to every step's input and the {@code cross} condition's keys/values are computed once at
  * {@link #start}; each step samples the text token, lets a {@link TextHook} (the TTS state machine)
  * replace it — the replacement is what the depformer sees and the next step's text input — then

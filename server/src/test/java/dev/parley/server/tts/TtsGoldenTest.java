@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The tiny random-weight DSM TTS model ({@code tts_tiny.*}, golden README §(f)) against the
+ * The tiny random-weight DSM TTS model ({@code tts_tiny.*}: tensors recorded from the reference code) against the
  * reference's conditioners, fuser and {@code TTSModel.generate} (greedy, cfg condition "2.0").
  */
 class TtsGoldenTest {
