@@ -56,8 +56,8 @@ public final class LmBench {
       try (LmGen gen = new LmGen(lm, batch, m)) {
         for (int b = 0; b < batch; b++) {
           // Transcription decodes text greedily (the reference STT driver); dialogue samples.
-          gen.configure(b, cfg.depQ() == 0 ? SamplingParams.GREEDY : new SamplingParams(0.7, 25, 0),
-              new SamplingParams(0.8, 250, 0), b);
+          gen.configure(b, cfg.depQ() == 0 ? SamplingParams.GREEDY : SamplingParams.DEFAULT_TEXT,
+              SamplingParams.DEFAULT_AUDIO, b);
         }
         long[][] in = new long[batch][cfg.inputStreams()];
         for (int s = -warmup; s < steps; s++) {

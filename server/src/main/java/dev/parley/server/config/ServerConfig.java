@@ -111,8 +111,8 @@ public record ServerConfig(
     private int maxQueuedFrames = 25;
     private Duration idleTimeout = Duration.ofSeconds(30);
     private Duration shutdownGrace = Duration.ofSeconds(10);
-    private SamplingParams textSampling = new SamplingParams(0.7, 25, 0);
-    private SamplingParams audioSampling = new SamplingParams(0.8, 250, 0);
+    private SamplingParams textSampling = SamplingParams.DEFAULT_TEXT;
+    private SamplingParams audioSampling = SamplingParams.DEFAULT_AUDIO;
     private Path staticDir;
     private Path tlsCert;
     private Path tlsKey;

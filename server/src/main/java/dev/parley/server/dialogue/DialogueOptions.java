@@ -6,7 +6,7 @@ import dev.parley.server.lm.SamplingParams;
 public record DialogueOptions(SamplingParams text, SamplingParams audio, long seed) {
   /** The reference LMGen defaults: text temp 0.7 top-k 25, audio temp 0.8 top-k 250. */
   public static DialogueOptions defaults(long seed) {
-    return new DialogueOptions(new SamplingParams(0.7, 25, 0), new SamplingParams(0.8, 250, 0), seed);
+    return new DialogueOptions(SamplingParams.DEFAULT_TEXT, SamplingParams.DEFAULT_AUDIO, seed);
   }
 
   public static DialogueOptions greedy() {

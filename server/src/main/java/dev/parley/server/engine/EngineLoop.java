@@ -41,10 +41,10 @@ public final class EngineLoop<S extends EngineSession> {
    */
   public record Pacing(boolean gather, int startsWhileBusy) {
     /** Dialogue and transcription: steps follow the clients' 80 ms frames. */
-    public static final Pacing REAL_TIME = new Pacing(true, Integer.MAX_VALUE);
+    public static final Pacing REAL_TIME = new Pacing(/* gather= */ true, /* startsWhileBusy= */ Integer.MAX_VALUE);
 
     /** Steps as fast as compute allows; at most one new session prepared per step while others run. */
-    public static final Pacing AS_FAST_AS_POSSIBLE = new Pacing(false, 1);
+    public static final Pacing AS_FAST_AS_POSSIBLE = new Pacing(/* gather= */ false, /* startsWhileBusy= */ 1);
   }
 
   private final String name;

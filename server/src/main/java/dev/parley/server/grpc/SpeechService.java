@@ -40,14 +40,14 @@ final class SpeechService extends SpeechGrpc.SpeechImplBase {
 
   @Override
   public void synthesize(SynthesizeRequest request, StreamObserver<SynthesizeResponse> responses) {
-    SynthesizeCall call = newCall(responses, false);
+    SynthesizeCall call = newCall(responses, /* streamed= */ false);
     // Off gRPC's thread: opening a session may read (or fetch) a voice file.
-    pool.execute(() -> call.tryStart(request, false));
+    pool.execute(() -> call.tryStart(request, /* streamed= */ false));
   }
 
   @Override
   public StreamObserver<SynthesizeStreamRequest> synthesizeStream(StreamObserver<SynthesizeResponse> responses) {
-    return new SynthesizeStreamCall(newCall(responses, true), (ServerCallStreamObserver<?>) responses, pool);
+    return new SynthesizeStreamCall(newCall(responses, /* streamed= */ true), (ServerCallStreamObserver<?>) responses, pool);
   }
 
   @Override

@@ -60,7 +60,7 @@ final class SynthesizeStreamCall implements StreamObserver<SynthesizeStreamReque
     if (configured) {
       throw new IllegalArgumentException("config may only be the first message");
     }
-    call.start(config, true);
+    call.start(config, /* streamed= */ true);
     configured = true;
     if (!config.getText().isEmpty()) {
       text(config.getText());

@@ -36,7 +36,7 @@ final class ChatRoute {
   void handle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
     // A shutting-down server refuses after the upgrade, with the protocol's error message.
     if (!access.admits(ctx, req, q, engine != null,
-        "this server hosts no dialogue model (start it with --model for /api/chat)\n", false)) {
+        "this server hosts no dialogue model (start it with --model for /api/chat)\n", /* checkAccepting= */ false)) {
       return;
     }
     if (!RouteAccess.isUpgrade(req)) {

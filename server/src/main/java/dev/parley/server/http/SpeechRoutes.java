@@ -98,7 +98,7 @@ final class SpeechRoutes {
   void handle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
     String path = q.path();
     if (!access.admits(ctx, req, q, engine != null,
-        "this server hosts no text-to-speech model (start it with --tts-model, e.g. --tts-model demo-tts)\n", true)) {
+        "this server hosts no text-to-speech model (start it with --tts-model, e.g. --tts-model demo-tts)\n", /* checkAccepting= */ true)) {
       return;
     }
     boolean upgrade = RouteAccess.isUpgrade(req);

@@ -54,7 +54,7 @@ final class TranscriptionRoutes {
 
   void handle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
     if (!access.admits(ctx, req, q, engine != null,
-        "this server hosts no transcription model (start it with --stt-model)\n", true)) {
+        "this server hosts no transcription model (start it with --stt-model)\n", /* checkAccepting= */ true)) {
       return;
     }
     if (req.method() == HttpMethod.POST) {

@@ -68,7 +68,8 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
   final void upgrade(ChannelHandlerContext ctx, FullHttpRequest req, ChannelHandler router, String path,
       boolean tls, int maxMessageBytes) {
     String url = (tls ? "wss" : "ws") + "://" + req.headers().get(HttpHeaderNames.HOST) + path;
-    WebSocketServerHandshaker hs = new WebSocketServerHandshakerFactory(url, null, true, maxMessageBytes)
+    WebSocketServerHandshaker hs = new WebSocketServerHandshakerFactory(url, /* subprotocols= */ null,
+        /* allowExtensions= */ true, maxMessageBytes)
         .newHandshaker(req);
     if (hs == null) {
       WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());

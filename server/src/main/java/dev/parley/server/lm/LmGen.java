@@ -124,7 +124,7 @@ public final class LmGen implements AutoCloseable {
     // NDScope frees every tensor the step creates, whichever manager an operation put it in.
     try (NDScope ignored = new NDScope(); NDManager scope = manager.newSubManager()) {
       NDArray out = model.transformerStep(model.embed(scope, input), mainState, mask);
-      textLogits = model.textLogits(out).toType(DataType.FLOAT32, false).toFloatArray();
+      textLogits = model.textLogits(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
       int vocab = cfg.textCardOut();
       for (int b = 0; b < batch; b++) {
         textToken[b] = TokenSampler.sample(textLogits, b * vocab, vocab, textParams[b], random[b]);
@@ -135,7 +135,7 @@ public final class LmGen implements AutoCloseable {
         for (int k = 0; k < depQ; k++) {
           NDArray in = model.depformerInput(scope, k, out, prev, batch, 1);
           NDArray logits = model.audioLogits(k, model.depformerStep(in, depState));
-          audioLogits[k] = logits.toType(DataType.FLOAT32, false).toFloatArray();
+          audioLogits[k] = logits.toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
           long[] next = new long[batch];
           for (int b = 0; b < batch; b++) {
             next[b] = TokenSampler.sample(audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]);
@@ -145,7 +145,7 @@ public final class LmGen implements AutoCloseable {
         }
       }
       if (cfg.extraHeadsNumHeads() > 0) {
-        heads = model.extraHeads(out).toType(DataType.FLOAT32, false).toFloatArray();
+        heads = model.extraHeads(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
       }
     }
     long[][] frame = new long[batch][depQ + 1];

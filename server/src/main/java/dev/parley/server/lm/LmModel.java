@@ -47,7 +47,7 @@ public final class LmModel {
     int dim = cfg.dim();
     emb = new ScaledEmbedding[cfg.nQ()];
     for (int i = 0; i < emb.length; i++) {
-      emb[i] = new ScaledEmbedding(p, "emb." + i + ".", cfg.card() + 1L, dim, null, false);
+      emb[i] = new ScaledEmbedding(p, "emb." + i + ".", cfg.card() + 1L, dim, /* lowRankDim= */ null, /* demux= */ false);
     }
     audioTable = p.materialized() && emb.length > 0 ? ScaledEmbedding.stack(emb) : null;
     textEmb = new ScaledEmbedding(p, "text_emb.", cfg.textCard() + 1L, dim, null, cfg.demuxSecondTextStream());
@@ -63,7 +63,7 @@ public final class LmModel {
       depformerEmb = new ScaledEmbedding[depQ - 1];
       for (int i = 0; i < depformerEmb.length; i++) {
         depformerEmb[i] = new ScaledEmbedding(p, "depformer_emb." + i + ".", cfg.card() + 1L, cfg.depformerDim(),
-            cfg.depformerLowRankEmbeddings(), false);
+            cfg.depformerLowRankEmbeddings(), /* demux= */ false);
       }
       depformerTextEmb = new ScaledEmbedding(p, "depformer_text_emb.", cfg.textCard() + 1L, cfg.depformerDim(),
           cfg.depformerLowRankEmbeddings(), cfg.demuxSecondTextStream());
@@ -168,7 +168,7 @@ public final class LmModel {
     }
     NDArray e = Ops.embedding(m.create(ids, new Shape(b, t, nq)), audioTable);
     if (keep != null) {
-      e = e.mul(m.create(keep, new Shape(b, t, nq, 1)).toType(e.getDataType(), false));
+      e = e.mul(m.create(keep, new Shape(b, t, nq, 1)).toType(e.getDataType(), /* copy= */ false));
     }
     return e.sum(new int[] {2}).add(text);
   }
@@ -247,8 +247,8 @@ public final class LmModel {
       }
     }
     NDArray out = outNorm(transformer.forward(embed(m, input)));
-    float[] transformerOut = out.toType(DataType.FLOAT32, false).toFloatArray();
-    float[] text = textLogits(out).toType(DataType.FLOAT32, false).toFloatArray();
+    float[] transformerOut = out.toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
+    float[] text = textLogits(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
     int depQ = cfg.depQ();
     int card = cfg.card();
     float[] logits = new float[batch * depQ * steps * card];
@@ -262,7 +262,7 @@ public final class LmModel {
       NDArray depOut = depformer.forward(dep);
       float[][] raw = new float[depQ][];
       for (int k = 0; k < depQ; k++) {
-        raw[k] = audioLogits(k, depOut.get(new NDIndex(":, {}", k))).toType(DataType.FLOAT32, false).toFloatArray();
+        raw[k] = audioLogits(k, depOut.get(new NDIndex(":, {}", k))).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
       }
       // Undelay: the logits for frame t of stream 1+k were produced at step t + delay.
       for (int b = 0; b < batch; b++) {

@@ -120,6 +120,6 @@ final class ScaledEmbedding {
     long[] s = java.util.Arrays.copyOf(shape, shape.length + 1);
     s[shape.length] = 1;
     NDArray a = m.create(v, new Shape(s));
-    return a.getDataType() == table.getDataType() ? a : a.toType(table.getDataType(), false);
+    return a.getDataType() == table.getDataType() ? a : a.toType(table.getDataType(), /* copy= */ false);
   }
 }

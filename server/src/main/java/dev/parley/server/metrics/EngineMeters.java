@@ -27,9 +27,11 @@ final class EngineMeters implements EngineObserver {
    * @param deadlines whether steps follow the 80 ms clock (synthesis runs as fast as it can)
    */
   record Kind(String prefix, String noun, boolean encode, boolean decode, boolean deadlines, double maxBatch) {
-    static final Kind DIALOGUE = new Kind("", "", true, true, true, 256);
-    static final Kind TRANSCRIPTION = new Kind("stt_", "transcription ", true, false, true, 1024);
-    static final Kind SYNTHESIS = new Kind("tts_", "synthesis ", false, true, false, 1024);
+    static final Kind DIALOGUE = new Kind("", "", /* encode= */ true, /* decode= */ true, /* deadlines= */ true, 256);
+    static final Kind TRANSCRIPTION =
+        new Kind("stt_", "transcription ", /* encode= */ true, /* decode= */ false, /* deadlines= */ true, 1024);
+    static final Kind SYNTHESIS =
+        new Kind("tts_", "synthesis ", /* encode= */ false, /* decode= */ true, /* deadlines= */ false, 1024);
   }
 
   private final AtomicInteger active = new AtomicInteger();

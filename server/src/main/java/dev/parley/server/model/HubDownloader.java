@@ -53,8 +53,8 @@ public final class HubDownloader {
 
   /** {@code {endpoint}/{repo}/resolve/{revision}/{path}}, percent-encoded as the hub expects. */
   public URI fileUrl(String repoId, String revision, String path) {
-    return URI.create(settings.endpoint() + "/" + repoId + "/resolve/" + UrlPaths.encode(revision, false)
-        + "/" + UrlPaths.encode(path, true));
+    return URI.create(settings.endpoint() + "/" + repoId + "/resolve/" + UrlPaths.encode(revision, /* keepSlash= */ false)
+        + "/" + UrlPaths.encode(path, /* keepSlash= */ true));
   }
 
   /**

@@ -126,7 +126,7 @@ final class TranscriptionStep implements BatchStep<SttSession> {
       session.textSeen();
     }
     emit(l, session.words().push(token));
-    for (long id : session.dueMarkers(index + 1, false)) {
+    for (long id : session.dueMarkers(index + 1, /* all= */ false)) {
       l.onMarker(id);
     }
   }
@@ -141,7 +141,7 @@ final class TranscriptionStep implements BatchStep<SttSession> {
     SttListener l = session.listener();
     boolean delivered = loop.deliver(session, () -> {
       emit(l, session.words().finish());
-      for (long id : session.dueMarkers(session.counters().steps(), true)) {
+      for (long id : session.dueMarkers(session.counters().steps(), /* all= */ true)) {
         l.onMarker(id);
       }
     });

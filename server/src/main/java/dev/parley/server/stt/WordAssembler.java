@@ -150,7 +150,7 @@ public final class WordAssembler {
       contentSinceAnnounce = true;
     } else if (contentSinceAnnounce) {
       contentSinceAnnounce = false;
-      announce(decodeSegment(segment, segmentStart, pos + 1), events, false);
+      announce(decodeSegment(segment, segmentStart, pos + 1), events, /* closing= */ false);
     }
     return events;
   }
@@ -185,7 +185,7 @@ public final class WordAssembler {
 
   private void closeSegmentAt(List<Long> tokens, long end, List<Event> events) {
     List<SttWord> fin = decodeSegment(tokens, segmentStart, end);
-    announce(fin, events, true);
+    announce(fin, events, /* closing= */ true);
     // Words announced from a partial decode that the final decode no longer has end with the segment.
     for (int i = ended; i < announced; i++) {
       events.add(new WordEnd(words.size() + i, time(end)));

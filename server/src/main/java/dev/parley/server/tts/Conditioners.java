@@ -134,6 +134,6 @@ public final class Conditioners {
 
   /** The float32 array as {@code type} (a new array unless it already is). */
   static NDArray as(NDArray a, DataType type) {
-    return a == null || a.getDataType() == type ? a : a.toType(type, false);
+    return a == null || a.getDataType() == type ? a : a.toType(type, /* copy= */ false);
   }
 }

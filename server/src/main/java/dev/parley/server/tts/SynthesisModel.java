@@ -75,7 +75,7 @@ public final class SynthesisModel implements AutoCloseable {
       MimiModel mimi = MimiModel.load(ckpt.mimiWeights(), mimiConfig, m, DataType.FLOAT32);
       TtsModel tts = TtsModel.load(ckpt.moshiWeights(), ttsConfig, m, lmType);
       TextTokenizer tok = TextTokenizer.load(ckpt.tokenizer());
-      return new SynthesisModel(reference.toString(), tts, mimi, tok, voices, m, false);
+      return new SynthesisModel(reference.toString(), tts, mimi, tok, voices, m, /* demo= */ false);
     } catch (IOException | RuntimeException e) {
       m.close();
       throw e;
@@ -132,7 +132,7 @@ public final class SynthesisModel implements AutoCloseable {
         voices.add(new Voice(n, "builtin", w, 32, 10));
       }
       return new SynthesisModel(DEMO_NAME, tts, mimi, DemoModel.tokenizer(),
-          VoiceLibrary.builtin(voices, DEMO_VOICES.get(0)), m, true);
+          VoiceLibrary.builtin(voices, DEMO_VOICES.get(0)), m, /* demo= */ true);
     } catch (IOException | RuntimeException e) {
       m.close();
       throw e instanceof RuntimeException re ? re : new java.io.UncheckedIOException((IOException) e);

@@ -124,7 +124,7 @@ final class SynthesisStep implements BatchStep<TtsSession> {
   }
 
   private void deliver(TtsSession session, float[] frame) {
-    emitWords(session, false);
+    emitWords(session, /* all= */ false);
     if (frame == null) {
       return;
     }
@@ -165,7 +165,7 @@ final class SynthesisStep implements BatchStep<TtsSession> {
   /** The last words, then the slot is freed, then the summary and the close. */
   @Override
   public void finish(TtsSession session) {
-    if (loop.deliver(session, () -> emitWords(session, true))) {
+    if (loop.deliver(session, () -> emitWords(session, /* all= */ true))) {
       TtsSummary summary = session.summary();
       loop.end(session, () -> session.listener.onEnd(summary));
     }

@@ -104,7 +104,7 @@ public record TtsConfig(
       }
     }
     FuserConfig fuser = lm.path("fuser").isObject() ? FuserConfig.parse(lm.get("fuser"))
-        : new FuserConfig(List.of(), List.of(), false, 1.0);
+        : new FuserConfig(List.of(), List.of(), /* crossAttentionPosEmb= */ false, 1.0);
     if (!tts.hasNonNull("audio_delay")) {
       throw new IllegalArgumentException("tts_config has no audio_delay");
     }

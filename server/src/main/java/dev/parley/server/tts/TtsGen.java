@@ -157,7 +157,7 @@ public final class TtsGen implements AutoCloseable {
 
   /** Conditions of recent sessions, by key, least recently used dropped first. */
   private final java.util.LinkedHashMap<String, CachedConditions> conditionCache =
-      new java.util.LinkedHashMap<>(16, 0.75f, true) {
+      new java.util.LinkedHashMap<>(16, 0.75f, /* accessOrder= */ true) {
         @Override
         protected boolean removeEldestEntry(java.util.Map.Entry<String, CachedConditions> eldest) {
           if (size() > CONDITION_CACHE_SIZE) {
@@ -298,7 +298,7 @@ public final class TtsGen implements AutoCloseable {
         in = in.add(conditionSum);
       }
       NDArray out = lm.transformerStep(in, mainState, mask);
-      textLogits = lm.textLogits(out).toType(DataType.FLOAT32, false).toFloatArray();
+      textLogits = lm.textLogits(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
       if (rows > batch) {
         textLogits = Arrays.copyOf(textLogits, batch * cfg.textCardOut()); // cfg_is_no_text: conditioned logits
       }
@@ -328,7 +328,7 @@ public final class TtsGen implements AutoCloseable {
           }
           NDArray dIn = lm.depformerInput(scope, k, out, prevRows, rows, 1);
           NDArray logits = lm.audioLogits(k, lm.depformerStep(dIn, depState));
-          audioLogits[k] = guided(logits.toType(DataType.FLOAT32, false).toFloatArray(), cfg.card());
+          audioLogits[k] = guided(logits.toType(DataType.FLOAT32, /* copy= */ false).toFloatArray(), cfg.card());
           long[] next = new long[batch];
           for (int b = 0; b < batch; b++) {
             if (depRan[b]) {

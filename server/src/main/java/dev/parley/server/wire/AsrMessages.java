@@ -247,9 +247,9 @@ public final class AsrMessages {
       case "pcm" -> f.pcm = MessagePackMap.floats(u, key, maxPcmSamples);
       case "prs" -> f.prs = MessagePackMap.floats(u, key, 1024);
       case "data" -> f.data = MessagePackMap.bytes(u, key, maxOggBytes);
-      case "id" -> f.id = MessagePackMap.integer(u, key, false);
-      case "step_idx" -> f.stepIdx = MessagePackMap.integer(u, key, true);
-      case "buffered_pcm" -> f.bufferedPcm = MessagePackMap.integer(u, key, true);
+      case "id" -> f.id = MessagePackMap.integer(u, key, /* unsigned= */ false);
+      case "step_idx" -> f.stepIdx = MessagePackMap.integer(u, key, /* unsigned= */ true);
+      case "buffered_pcm" -> f.bufferedPcm = MessagePackMap.integer(u, key, /* unsigned= */ true);
       case "start_time" -> f.startTime = MessagePackMap.number(u, key);
       case "stop_time" -> f.stopTime = MessagePackMap.number(u, key);
       default -> throw new IllegalStateException(key);

@@ -105,7 +105,7 @@ public final class MessagePackMap {
     if (fmt.getValueType() == ValueType.FLOAT) {
       v = u.unpackDouble();
     } else if (fmt.getValueType() == ValueType.INTEGER) {
-      v = integer(u, key, false);
+      v = integer(u, key, /* unsigned= */ false);
     } else {
       throw new MalformedMessageException("field '" + key + "' must be a number, got " + describe(fmt));
     }
@@ -135,7 +135,7 @@ public final class MessagePackMap {
       } else if (ef.getValueType() == ValueType.FLOAT) {
         x = (float) u.unpackDouble();
       } else if (ef.getValueType() == ValueType.INTEGER) {
-        x = (float) integer(u, key, false);
+        x = (float) integer(u, key, /* unsigned= */ false);
       } else {
         throw new MalformedMessageException(key + "[" + i + "] must be a number, got " + describe(ef));
       }

@@ -242,7 +242,7 @@ public final class TtsMessages {
     }
     long[] out = new long[n];
     for (int i = 0; i < n; i++) {
-      out[i] = MessagePackMap.integer(u, key + "[" + i + "]", true);
+      out[i] = MessagePackMap.integer(u, key + "[" + i + "]", /* unsigned= */ true);
     }
     return out;
   }
