@@ -3,8 +3,6 @@ package dev.parley.server.wire;
 import dev.parley.server.stt.SttStep;
 import java.io.IOException;
 import java.util.List;
-import org.msgpack.core.MessagePack;
-import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessageUnpacker;
 
 /**
@@ -92,56 +90,40 @@ public final class AsrMessages {
 
   /** The bytes of a server message, as moshi-server sends them. */
   public static byte[] encode(Out message) {
-    try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
-      if (message instanceof Out.Word m) {
-        header(p, "Word", 2).packString("text").packString(m.text()).packString("start_time").packDouble(m.startTime());
-      } else if (message instanceof Out.EndWord m) {
-        header(p, "EndWord", 1).packString("stop_time").packDouble(m.stopTime());
-      } else if (message instanceof Out.Marker m) {
-        header(p, "Marker", 1).packString("id").packLong(m.id());
-      } else if (message instanceof Out.Step m) {
-        header(p, "Step", 3).packString("step_idx").packLong(m.stepIdx()).packString("prs");
-        p.packArrayHeader(m.prs().length);
-        for (float x : m.prs()) {
-          p.packFloat(x);
-        }
+    if (message instanceof Out.Word m) {
+      return MessagePackOut.message("Word", 2, p -> p.packString("text").packString(m.text()).packString("start_time")
+          .packDouble(m.startTime()));
+    } else if (message instanceof Out.EndWord m) {
+      return MessagePackOut.message("EndWord", 1, p -> p.packString("stop_time").packDouble(m.stopTime()));
+    } else if (message instanceof Out.Marker m) {
+      return MessagePackOut.message("Marker", 1, p -> p.packString("id").packLong(m.id()));
+    } else if (message instanceof Out.Step m) {
+      return MessagePackOut.message("Step", 3, p -> {
+        p.packString("step_idx").packLong(m.stepIdx());
+        MessagePackOut.floats(p, "prs", m.prs());
         p.packString("buffered_pcm").packLong(m.bufferedPcm());
-      } else if (message instanceof Out.Error m) {
-        header(p, "Error", 1).packString("message").packString(m.message());
-      } else if (message instanceof Out.Ready) {
-        header(p, "Ready", 0);
-      }
-      return p.toByteArray();
-    } catch (IOException e) {
-      throw new IllegalStateException("in-memory packing failed", e);
+      });
+    } else if (message instanceof Out.Error m) {
+      return MessagePackOut.error(m.message());
+    } else {
+      return MessagePackOut.ready();
     }
   }
 
   /** The bytes of a client message, as Kyutai's clients send them (samples as float 32, Ogg data as bin). */
   public static byte[] encode(In message) {
-    try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
-      if (message instanceof In.Audio m) {
-        header(p, "Audio", 1).packString("pcm").packArrayHeader(m.pcm().length);
-        for (float x : m.pcm()) {
-          p.packFloat(x);
-        }
-      } else if (message instanceof In.OggOpus m) {
-        header(p, "OggOpus", 1).packString("data").packBinaryHeader(m.data().length);
+    if (message instanceof In.Audio m) {
+      return MessagePackOut.message("Audio", 1, p -> MessagePackOut.floats(p, "pcm", m.pcm()));
+    } else if (message instanceof In.OggOpus m) {
+      return MessagePackOut.message("OggOpus", 1, p -> {
+        p.packString("data").packBinaryHeader(m.data().length);
         p.writePayload(m.data());
-      } else if (message instanceof In.Marker m) {
-        header(p, "Marker", 1).packString("id").packLong(m.id());
-      } else if (message instanceof In.Init) {
-        header(p, "Init", 0);
-      }
-      return p.toByteArray();
-    } catch (IOException e) {
-      throw new IllegalStateException("in-memory packing failed", e);
+      });
+    } else if (message instanceof In.Marker m) {
+      return MessagePackOut.message("Marker", 1, p -> p.packString("id").packLong(m.id()));
+    } else {
+      return MessagePackOut.message("Init", 0, p -> {});
     }
-  }
-
-  private static MessageBufferPacker header(MessageBufferPacker p, String type, int fields) throws IOException {
-    p.packMapHeader(fields + 1).packString("type").packString(type);
-    return p;
   }
 
   /** A {@link Out.Step} for an engine step (the pause probabilities as they are; buffered samples). */

@@ -2,9 +2,7 @@ package dev.parley.server.wire;
 
 import java.io.IOException;
 import java.util.List;
-import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessageFormat;
-import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.ValueType;
 
@@ -87,57 +85,40 @@ public final class TtsMessages {
 
   /** The bytes of a server message, as moshi-server sends them. */
   public static byte[] encode(Out message) {
-    try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
-      if (message instanceof Out.Text m) {
-        header(p, "Text", 3).packString("text").packString(m.text()).packString("start_s").packDouble(m.startS())
-            .packString("stop_s").packDouble(m.stopS());
-      } else if (message instanceof Out.Audio m) {
-        header(p, "Audio", 1).packString("pcm").packArrayHeader(m.pcm().length);
-        for (float x : m.pcm()) {
-          p.packFloat(x);
-        }
-      } else if (message instanceof Out.OggOpus m) {
-        header(p, "OggOpus", 1).packString("data").packArrayHeader(m.data().length);
+    if (message instanceof Out.Text m) {
+      return MessagePackOut.message("Text", 3, p -> p.packString("text").packString(m.text()).packString("start_s")
+          .packDouble(m.startS()).packString("stop_s").packDouble(m.stopS()));
+    } else if (message instanceof Out.Audio m) {
+      return MessagePackOut.message("Audio", 1, p -> MessagePackOut.floats(p, "pcm", m.pcm()));
+    } else if (message instanceof Out.OggOpus m) {
+      return MessagePackOut.message("OggOpus", 1, p -> {
+        p.packString("data").packArrayHeader(m.data().length);
         for (byte b : m.data()) {
           p.packInt(b & 0xff);
         }
-      } else if (message instanceof Out.Error m) {
-        header(p, "Error", 1).packString("message").packString(m.message());
-      } else if (message instanceof Out.Ready) {
-        header(p, "Ready", 0);
-      }
-      return p.toByteArray();
-    } catch (IOException e) {
-      throw new IllegalStateException("in-memory packing failed", e);
+      });
+    } else if (message instanceof Out.Error m) {
+      return MessagePackOut.error(m.message());
+    } else {
+      return MessagePackOut.ready();
     }
   }
 
   /** The bytes of a client message, as Kyutai's clients send them (embeddings as float 32). */
   public static byte[] encode(In message) {
-    try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
-      if (message instanceof In.Text m) {
-        header(p, "Text", 1).packString("text").packString(m.text());
-      } else if (message instanceof In.Voice m) {
-        header(p, "Voice", 2).packString("embeddings").packArrayHeader(m.embeddings().length);
-        for (float x : m.embeddings()) {
-          p.packFloat(x);
-        }
+    if (message instanceof In.Text m) {
+      return MessagePackOut.message("Text", 1, p -> p.packString("text").packString(m.text()));
+    } else if (message instanceof In.Voice m) {
+      return MessagePackOut.message("Voice", 2, p -> {
+        MessagePackOut.floats(p, "embeddings", m.embeddings());
         p.packString("shape").packArrayHeader(m.shape().length);
         for (long d : m.shape()) {
           p.packLong(d);
         }
-      } else if (message instanceof In.Eos) {
-        header(p, "Eos", 0);
-      }
-      return p.toByteArray();
-    } catch (IOException e) {
-      throw new IllegalStateException("in-memory packing failed", e);
+      });
+    } else {
+      return MessagePackOut.message("Eos", 0, p -> {});
     }
-  }
-
-  private static MessageBufferPacker header(MessageBufferPacker p, String type, int fields) throws IOException {
-    p.packMapHeader(fields + 1).packString("type").packString(type);
-    return p;
   }
 
   // ---- decoding --------------------------------------------------------------------------------
