@@ -1,12 +1,13 @@
 package dev.parley.client;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.proto.v1.AudioFormat;
 import dev.parley.proto.v1.Encoding;
 
 /** Ready-made {@link AudioFormat}s for the formats the services accept. */
 public final class AudioFormats {
   /** The model's own rate: Mimi runs at 24 kHz. */
-  public static final int MODEL_RATE = 24000;
+  public static final int MODEL_RATE = ModelAudio.SAMPLE_RATE;
 
   private AudioFormats() {}
 

@@ -1,5 +1,6 @@
 package dev.parley.client;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.client.audio.PcmDecoder;
 import dev.parley.proto.v1.AudioFormat;
 import dev.parley.proto.v1.SynthesisEnd;
@@ -29,6 +30,6 @@ public record SpeechResult(SynthesisReady ready, AudioFormat format, byte[] audi
 
   /** Seconds of audio the model produced: 80 ms per frame. */
   public double durationSeconds() {
-    return end.getFrames() * 0.08;
+    return end.getFrames() / ModelAudio.FRAME_RATE;
   }
 }

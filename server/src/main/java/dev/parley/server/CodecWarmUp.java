@@ -1,5 +1,6 @@
 package dev.parley.server;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.audio.AudioFormatException;
 import dev.parley.codec.opus.OggOpusReader;
 import dev.parley.codec.opus.OggOpusWriter;
@@ -16,13 +17,13 @@ final class CodecWarmUp {
 
   /** Encodes and decodes {@code seconds} of audio; returns the samples decoded. */
   static long run(double seconds) throws AudioFormatException {
-    float[] pcm = speechLike((int) (seconds * 24000), 7);
+    float[] pcm = speechLike((int) (seconds * ModelAudio.SAMPLE_RATE), 7);
     long[] decoded = {0};
-    OggOpusReader reader = new OggOpusReader(24000, (p, off, len) -> decoded[0] += len);
+    OggOpusReader reader = new OggOpusReader(ModelAudio.SAMPLE_RATE, (p, off, len) -> decoded[0] += len);
     java.util.List<byte[]> pages = new java.util.ArrayList<>();
     try (OggOpusWriter writer = new OggOpusWriter(OggOpusWriter.Options.speech24k(), pages::add)) {
-      for (int i = 0; i < pcm.length; i += 1920) {
-        writer.write(pcm, i, Math.min(1920, pcm.length - i));
+      for (int i = 0; i < pcm.length; i += ModelAudio.FRAME_SAMPLES) {
+        writer.write(pcm, i, Math.min(ModelAudio.FRAME_SAMPLES, pcm.length - i));
       }
     }
     for (byte[] page : pages) {
@@ -38,10 +39,10 @@ final class CodecWarmUp {
     float[] out = new float[n];
     double phase = 0;
     for (int i = 0; i < n; i++) {
-      double t = i / 24000.0;
+      double t = ModelAudio.seconds(i);
       int segment = (int) (t * 4) % 5; // 250 ms segments: voiced, voiced, noise, voiced, pause
       double f0 = 110 + 60 * Math.sin(2 * Math.PI * 0.7 * t);
-      phase += 2 * Math.PI * f0 / 24000.0;
+      phase += 2 * Math.PI * f0 / ModelAudio.SAMPLE_RATE;
       double v = 0;
       if (segment == 0 || segment == 1 || segment == 3) {
         for (int h = 1; h <= 12; h++) {

@@ -1,5 +1,6 @@
 package dev.parley.server;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.dialogue.DialogueListener;
 import dev.parley.server.dialogue.DialogueOptions;
@@ -66,7 +67,7 @@ final class EngineWarmUp {
         public void onClosed(String reason) {}
       }));
     }
-    float[] audio = CodecWarmUp.speechLike(4 * 1920, 11);
+    float[] audio = CodecWarmUp.speechLike(4 * ModelAudio.FRAME_SAMPLES, 11);
     for (DialogueSession s : sessions) {
       s.offerAudio(audio, 0, audio.length);
     }
@@ -92,7 +93,7 @@ final class EngineWarmUp {
         }
       }));
     }
-    float[] audio = CodecWarmUp.speechLike(4 * 1920, 13);
+    float[] audio = CodecWarmUp.speechLike(4 * ModelAudio.FRAME_SAMPLES, 13);
     for (SttSession s : sessions) {
       s.offerAudio(audio, 0, audio.length);
       s.endOfInput();

@@ -1,5 +1,6 @@
 package dev.parley.server;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.config.ServerConfig;
 import dev.parley.server.grpc.GrpcServer;
 import dev.parley.server.http.HttpFrontEnd;
@@ -137,8 +138,8 @@ public final class ParleyServer implements AutoCloseable {
     info.put("model", model != null ? model.name() : ttsModel.name());
     info.put("model_type", model != null ? model.modelType() : "tts");
     info.put("demo", model != null ? model.isDemo() : ttsModel.isDemo());
-    info.put("sample_rate", 24000);
-    info.put("frame_rate", 12.5);
+    info.put("sample_rate", ModelAudio.SAMPLE_RATE);
+    info.put("frame_rate", ModelAudio.FRAME_RATE);
     info.put("codebooks", (model != null ? model.mimi() : ttsModel.mimi()).numCodebooks());
     List<String> services = new ArrayList<>();
     if (engine != null) {

@@ -1,5 +1,6 @@
 package dev.parley.client.cli;
 
+import dev.parley.codec.audio.ModelAudio;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.client.ConversationOptions;
 import dev.parley.client.ParleyClient;
@@ -38,7 +39,7 @@ import picocli.CommandLine.Spec;
             + "sample received), engine step time, deadline misses, real-time factor.",
         "ws: what /api/chat lets a client see (time to first audio, real-time factor); the protocol carries no timing."})
 final class BenchCommand implements Callable<Integer> {
-  private static final int FRAME = 1920;
+  private static final int FRAME = ModelAudio.FRAME_SAMPLES;
 
   @ParentCommand
   ParleyCli cli;
@@ -80,8 +81,8 @@ final class BenchCommand implements Callable<Integer> {
     if (sessions < 1 || seconds <= 0) {
       throw new IllegalArgumentException("--sessions must be at least 1 and --seconds positive");
     }
-    float[] signal = in == null ? VoiceLikeSignal.generate(10 * 24000) : load(in);
-    int frames = (int) Math.ceil((seconds + warmUpSeconds) / 0.08);
+    float[] signal = in == null ? VoiceLikeSignal.generate(10 * ModelAudio.SAMPLE_RATE) : load(in);
+    int frames = (int) Math.ceil((seconds + warmUpSeconds) * ModelAudio.FRAME_RATE);
     Map<String, Object> result = transport == Transport.grpc ? grpc(signal, frames) : ws(signal, frames);
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
@@ -129,7 +130,7 @@ final class BenchCommand implements Callable<Integer> {
     r.put("end_input_frames", endInputFrames); // input frames the server consumed (End.input_frames)
     r.put("deadline_misses", misses);
     // Per-frame series are in frame order: the warm-up's frames are left out.
-    int skip = (int) Math.round(warmUpSeconds / 0.08);
+    int skip = (int) Math.round(warmUpSeconds * ModelAudio.FRAME_RATE);
     putPercentiles(r, "server_latency_ms", all.stream().flatMapToDouble(s -> after(skip, s.serverLatencies())).toArray());
     putPercentiles(r, "client_latency_ms", all.stream().flatMapToDouble(s -> after(skip, s.clientLatencies())).toArray());
     putPercentiles(r, "step_ms", all.stream().flatMapToDouble(s -> after(skip, s.stepTimes())).toArray());
@@ -147,7 +148,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     stream(signal, frames, frame -> all.forEach(s -> s.send(frame)),
         () -> String.format(Locale.ROOT, "%d sessions, %.1f s of audio back", all.size(),
-            all.stream().mapToLong(WsBenchSession::outSamples).sum() / 24000.0));
+            ModelAudio.seconds(all.stream().mapToLong(WsBenchSession::outSamples).sum())));
     all.forEach(WsBenchSession::markStreamEnd);
     for (WsBenchSession s : all) {
       s.finish(Duration.ofSeconds(3));
@@ -173,7 +174,7 @@ final class BenchCommand implements Callable<Integer> {
     });
     AtomicInteger next = new AtomicInteger();
     java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-    ProgressBar bar = noProgress ? null : new ProgressBar(spec.commandLine().getErr(), frames * 0.08, status);
+    ProgressBar bar = noProgress ? null : new ProgressBar(spec.commandLine().getErr(), frames / ModelAudio.FRAME_RATE, status);
     try {
       clock.scheduleAtFixedRate(() -> {
         int k = next.getAndIncrement();
@@ -206,7 +207,7 @@ final class BenchCommand implements Callable<Integer> {
     r.put("transport", transport.name());
     r.put("target", transport == Transport.grpc ? cli.server : wsUrl.toString());
     r.put("sessions", sessions);
-    r.put("seconds", frames * 0.08);
+    r.put("seconds", frames / ModelAudio.FRAME_RATE);
     return r;
   }
 
@@ -232,6 +233,6 @@ final class BenchCommand implements Callable<Integer> {
 
   private static float[] load(Path path) throws java.io.IOException {
     WavAudio wav = WavReader.read(path);
-    return wav.sampleRate() == 24000 ? wav.samples() : StreamingResampler.resample(wav.samples(), wav.sampleRate(), 24000);
+    return wav.sampleRate() == ModelAudio.SAMPLE_RATE ? wav.samples() : StreamingResampler.resample(wav.samples(), wav.sampleRate(), ModelAudio.SAMPLE_RATE);
   }
 }

@@ -1,5 +1,6 @@
 package dev.parley.client.cli;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.client.ConversationOptions;
 import dev.parley.client.ParleyClient;
 import dev.parley.client.kyutai.KyutaiChatOptions;
@@ -30,7 +31,7 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {"Full-duplex conversation: microphone to the model, the model to the speaker, its text on stdout.",
         "With --in, streams a WAV file instead (in real time unless --fast) and writes the reply to --out."})
 final class ChatCommand implements Callable<Integer> {
-  private static final int FRAME = 1920; // 80 ms at 24 kHz: one model frame per send
+  private static final int FRAME = ModelAudio.FRAME_SAMPLES; // 80 ms at 24 kHz: one model frame per send
 
   @ParentCommand
   ParleyCli cli;
@@ -90,7 +91,7 @@ final class ChatCommand implements Callable<Integer> {
             throw new IllegalStateException("the server took no audio for 30 s");
           }
         } else {
-          sleepUntil(t0 + k * 80_000_000L);
+          sleepUntil(t0 + k * ModelAudio.FRAME_NANOS);
         }
         link.send(Arrays.copyOfRange(pcm, k * FRAME, Math.min(pcm.length, (k + 1) * FRAME)));
       }
@@ -131,7 +132,7 @@ final class ChatCommand implements Callable<Integer> {
       stdout.println();
       stderr.println(summary);
       if (speaker.droppedSamples() > 0) {
-        stderr.printf("dropped %.2f s of reply audio the speaker could not keep up with%n", speaker.droppedSamples() / 24000.0);
+        stderr.printf("dropped %.2f s of reply audio the speaker could not keep up with%n", ModelAudio.seconds(speaker.droppedSamples()));
       }
     }
     if (sendFailure.get() != null) {

@@ -1,5 +1,6 @@
 package dev.parley.client.cli;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.client.Conversation;
 import dev.parley.client.ConversationListener;
 import dev.parley.client.ConversationOptions;
@@ -22,7 +23,7 @@ import java.util.Arrays;
  * works with servers that count otherwise).
  */
 final class GrpcBenchSession {
-  private static final int FRAME = 1920;
+  private static final int FRAME = ModelAudio.FRAME_SAMPLES;
 
   private final Conversation conversation;
   private long[] sent = new long[1024];
@@ -155,7 +156,7 @@ final class GrpcBenchSession {
   /** Reply audio seconds received per second of streaming (1.0: the reply keeps up with real time). */
   synchronized double realTimeFactor() {
     double wall = (streamEnd - firstSend) / 1e9;
-    return wall <= 0 ? Double.NaN : samplesAtStreamEnd / 24000.0 / wall;
+    return wall <= 0 ? Double.NaN : ModelAudio.seconds(samplesAtStreamEnd) / wall;
   }
 
   /** Client-observed latencies in ms, empty when the frame offset cannot be established. */

@@ -1,5 +1,6 @@
 package dev.parley.client.cli;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.client.AudioFormats;
 import dev.parley.client.ParleyClient;
 import dev.parley.client.ParleyException;
@@ -180,7 +181,7 @@ final class SpeakCommand implements Callable<Integer> {
           output != null ? "wrote " + output + ": " : "", audio, end.getWords(),
           ready == null ? "" : " (" + String.join(", ", ready.getVoicesList()) + " on " + ready.getModel() + ")",
           end.getFirstAudioMs(), elapsed > 0 ? audio / elapsed : 0, end.getStarvedSteps() == 0 ? ""
-              : String.format(Locale.ROOT, "; %.2f s of pauses waiting for text", end.getStarvedSteps() * 0.08));
+              : String.format(Locale.ROOT, "; %.2f s of pauses waiting for text", end.getStarvedSteps() / ModelAudio.FRAME_RATE));
       err.flush();
     }
     return 0;

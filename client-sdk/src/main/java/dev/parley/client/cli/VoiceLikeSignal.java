@@ -1,5 +1,7 @@
 package dev.parley.client.cli;
 
+import dev.parley.codec.audio.ModelAudio;
+
 /**
  * A stand-in for speech when no file is given: a voiced source (120–200 Hz gliding pitch with
  * harmonics falling 6 dB per octave) under a 4 Hz syllable envelope with pauses, so an engine sees
@@ -12,9 +14,9 @@ final class VoiceLikeSignal {
     float[] x = new float[samples];
     double phase = 0;
     for (int i = 0; i < samples; i++) {
-      double t = i / 24000.0;
+      double t = ModelAudio.seconds(i);
       double pitch = 160 + 40 * Math.sin(2 * Math.PI * 0.7 * t);
-      phase += 2 * Math.PI * pitch / 24000.0;
+      phase += 2 * Math.PI * pitch / ModelAudio.SAMPLE_RATE;
       double voiced = 0;
       for (int h = 1; h <= 12; h++) {
         voiced += Math.sin(h * phase) / h;

@@ -1,10 +1,11 @@
 package dev.parley.client.cli;
 
+import dev.parley.codec.audio.ModelAudio;
 import java.time.Duration;
 
 /** A chat over either transport, seen as 24 kHz mono audio in and out. */
 interface VoiceLink extends AutoCloseable {
-  int RATE = 24000;
+  int RATE = ModelAudio.SAMPLE_RATE;
 
   void send(float[] pcm24k);
 

@@ -1,5 +1,6 @@
 package dev.parley.client.cli;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.client.kyutai.KyutaiChatClient;
 import dev.parley.client.kyutai.KyutaiChatException;
 import dev.parley.client.kyutai.KyutaiChatListener;
@@ -110,6 +111,6 @@ final class WsBenchSession {
   /** Reply audio seconds received per second of streaming (1.0: the reply keeps up with real time). */
   synchronized double realTimeFactor() {
     double wall = (streamEnd - firstSend) / 1e9;
-    return wall <= 0 ? Double.NaN : samplesAtStreamEnd / 24000.0 / wall;
+    return wall <= 0 ? Double.NaN : ModelAudio.seconds(samplesAtStreamEnd) / wall;
   }
 }

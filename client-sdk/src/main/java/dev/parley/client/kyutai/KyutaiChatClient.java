@@ -1,5 +1,6 @@
 package dev.parley.client.kyutai;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.audio.AudioFormatException;
 import dev.parley.codec.opus.OggOpusReader;
 import dev.parley.codec.opus.OggOpusWriter;
@@ -29,7 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class KyutaiChatClient implements AutoCloseable {
   /** The protocol's audio rate. */
-  public static final int SAMPLE_RATE = 24000;
+  public static final int SAMPLE_RATE = ModelAudio.SAMPLE_RATE;
 
   private final KyutaiChatListener listener;
   private final long maxBufferedBytes;

@@ -1,5 +1,6 @@
 package dev.parley.server.bench;
 
+import dev.parley.codec.audio.ModelAudio;
 import com.sun.management.OperatingSystemMXBean;
 import dev.parley.codec.opus.OggOpusWriter;
 import dev.parley.server.ParleyServer;
@@ -48,10 +49,10 @@ public final class ChatLoadBench {
   public static Result run(ParleyServer server, int sessions, double seconds, double warmUpSeconds,
       Transport transport) throws Exception {
     // One minute of a voiced tone with a syllable envelope, cut into 80 ms Ogg pages.
-    float[] pcm = new float[(int) ((seconds + warmUpSeconds + 1) * 24000)];
+    float[] pcm = new float[(int) ((seconds + warmUpSeconds + 1) * ModelAudio.SAMPLE_RATE)];
     for (int i = 0; i < pcm.length; i++) {
-      double env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 4 * i / 24000.0);
-      pcm[i] = (float) (0.3 * env * Math.sin(2 * Math.PI * 160 * i / 24000.0));
+      double env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 4 * ModelAudio.seconds(i));
+      pcm[i] = (float) (0.3 * env * Math.sin(2 * Math.PI * 160 * ModelAudio.seconds(i)));
     }
     List<byte[]> pages = new ArrayList<>();
     try (OggOpusWriter w = new OggOpusWriter(OggOpusWriter.Options.speech24k(), pages::add)) {

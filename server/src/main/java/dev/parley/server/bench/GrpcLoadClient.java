@@ -1,5 +1,6 @@
 package dev.parley.server.bench;
 
+import dev.parley.codec.audio.ModelAudio;
 import com.google.protobuf.ByteString;
 import dev.parley.proto.v1.AudioChunk;
 import dev.parley.proto.v1.AudioFormat;
@@ -23,7 +24,7 @@ final class GrpcLoadClient implements LoadClient {
 
   GrpcLoadClient(int port, AtomicLong received) {
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor().build();
-    AudioFormat ogg = AudioFormat.newBuilder().setEncoding(Encoding.OGG_OPUS).setSampleRateHz(24000).setChannels(1)
+    AudioFormat ogg = AudioFormat.newBuilder().setEncoding(Encoding.OGG_OPUS).setSampleRateHz(ModelAudio.SAMPLE_RATE).setChannels(1)
         .build();
     requests = DialogueGrpc.newStub(channel).converse(new StreamObserver<>() {
       @Override

@@ -1,5 +1,6 @@
 package dev.parley.server.bench;
 
+import dev.parley.codec.audio.ModelAudio;
 import com.sun.management.OperatingSystemMXBean;
 import dev.parley.codec.audio.FrameAssembler;
 import dev.parley.server.model.SpeechModel;
@@ -28,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * frames behind and at most 1% of the frames were in late steps.
  */
 public final class SttBench {
-  static final int FRAME = FrameAssembler.MIMI_FRAME_SAMPLES;
+  static final int FRAME = ModelAudio.FRAME_SAMPLES;
   static final long TICK_NANOS = SttEngine.FRAME_NANOS;
 
   private SttBench() {}
@@ -223,14 +224,14 @@ public final class SttBench {
    * and a little noise.
    */
   static float[] speechLike(double seconds) {
-    int n = (int) (seconds * 24000);
+    int n = (int) (seconds * ModelAudio.SAMPLE_RATE);
     float[] out = new float[n];
     java.util.SplittableRandom rnd = new java.util.SplittableRandom(42);
     double phase = 0;
     for (int i = 0; i < n; i++) {
-      double t = i / 24000.0;
+      double t = ModelAudio.seconds(i);
       double f0 = 140 + 40 * Math.sin(2 * Math.PI * 0.7 * t);
-      phase += 2 * Math.PI * f0 / 24000.0;
+      phase += 2 * Math.PI * f0 / ModelAudio.SAMPLE_RATE;
       double f1 = 500 + 300 * Math.sin(2 * Math.PI * 3.1 * t);
       double f2 = 1500 + 700 * Math.sin(2 * Math.PI * 2.3 * t + 1);
       double v = 0;

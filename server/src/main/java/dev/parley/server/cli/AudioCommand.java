@@ -1,5 +1,6 @@
 package dev.parley.server.cli;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.opus.OggOpusReader;
 import dev.parley.codec.opus.OggOpusWriter;
 import dev.parley.codec.resample.StreamingResampler;
@@ -34,7 +35,7 @@ public final class AudioCommand {
     @Override
     public Integer call() throws IOException {
       WavAudio wav = WavReader.read(in);
-      float[] pcm = StreamingResampler.resample(wav.samples(), wav.sampleRate(), 24000);
+      float[] pcm = StreamingResampler.resample(wav.samples(), wav.sampleRate(), ModelAudio.SAMPLE_RATE);
       OggOpusWriter.Options options = OggOpusWriter.Options.speech24k().withPacketMillis(packetMs).withBitrate(bitrate);
       try (OutputStream os = Files.newOutputStream(out);
           OggOpusWriter writer = new OggOpusWriter(options, page -> write(os, page))) {

@@ -1,5 +1,6 @@
 package dev.parley.server.cli;
 
+import dev.parley.codec.audio.ModelAudio;
 import ai.djl.ndarray.types.DataType;
 import dev.parley.codec.resample.StreamingResampler;
 import dev.parley.codec.torch.TorchRuntime;
@@ -79,8 +80,8 @@ public final class InferCommand implements Callable<Integer> {
         : target != null ? TranscriptFormats.Format.ofFileName(target.getFileName().toString())
         : TranscriptFormats.Format.TEXT;
     WavAudio wav = WavReader.read(in);
-    float[] pcm = wav.sampleRate() == 24000 ? wav.samples()
-        : StreamingResampler.resample(wav.samples(), wav.sampleRate(), 24000);
+    float[] pcm = wav.sampleRate() == ModelAudio.SAMPLE_RATE ? wav.samples()
+        : StreamingResampler.resample(wav.samples(), wav.sampleRate(), ModelAudio.SAMPLE_RATE);
     try (SpeechModel m = SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(),
         TorchRuntime.device(device.device), half ? DataType.FLOAT16 : DataType.FLOAT32)) {
       if (m.lm().config().depQ() == 0) {
@@ -105,7 +106,7 @@ public final class InferCommand implements Callable<Integer> {
       long t0 = System.nanoTime();
       OfflineInference.Result r = OfflineInference.run(m, pcm, text, audio, seed);
       double secs = (System.nanoTime() - t0) / 1e9;
-      WavWriter.writeMono(out, r.pcm(), 24000, WavEncoding.FLOAT32);
+      WavWriter.writeMono(out, r.pcm(), ModelAudio.SAMPLE_RATE, WavEncoding.FLOAT32);
       if (textOut != null) {
         Files.writeString(textOut, r.text().strip() + "\n", StandardCharsets.UTF_8);
       }

@@ -1,5 +1,6 @@
 package dev.parley.server.cli;
 
+import dev.parley.codec.audio.ModelAudio;
 import ai.djl.ndarray.types.DataType;
 import dev.parley.codec.torch.TorchRuntime;
 import dev.parley.codec.wav.WavEncoding;
@@ -109,7 +110,7 @@ public final class SynthesizeCommand implements Callable<Integer> {
         }
       }
       double secs = (System.nanoTime() - t0) / 1e9;
-      WavWriter.writeMono(output, c.pcm(), 24000, WavEncoding.FLOAT32);
+      WavWriter.writeMono(output, c.pcm(), ModelAudio.SAMPLE_RATE, WavEncoding.FLOAT32);
       if (timings) {
         for (TtsWord w : c.words) {
           System.out.printf(Locale.ROOT, "%8.2f %8.2f  %s%n", w.startSeconds(), w.endSeconds(), w.text());
@@ -178,9 +179,9 @@ public final class SynthesizeCommand implements Callable<Integer> {
     }
 
     float[] pcm() {
-      float[] all = new float[frames.size() * 1920];
+      float[] all = new float[frames.size() * ModelAudio.FRAME_SAMPLES];
       for (int i = 0; i < frames.size(); i++) {
-        System.arraycopy(frames.get(i), 0, all, i * 1920, 1920);
+        System.arraycopy(frames.get(i), 0, all, i * ModelAudio.FRAME_SAMPLES, ModelAudio.FRAME_SAMPLES);
       }
       return all;
     }

@@ -1,5 +1,6 @@
 package dev.parley.server.dialogue;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.engine.BatchedEngine;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.engine.EngineLoop;
@@ -16,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class DialogueEngine extends BatchedEngine<DialogueSession> {
   /** A step is due every 80 ms; one that takes longer is a deadline miss for each session in it. */
-  public static final long FRAME_NANOS = 80_000_000L;
+  public static final long FRAME_NANOS = ModelAudio.FRAME_NANOS;
 
   private final SpeechModel model;
   private final int maxQueuedFrames;

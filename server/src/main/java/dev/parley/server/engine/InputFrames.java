@@ -1,5 +1,6 @@
 package dev.parley.server.engine;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.audio.FrameAssembler;
 import java.util.ArrayDeque;
 import java.util.Locale;
@@ -11,8 +12,6 @@ import java.util.Locale;
  * remembered, so the session can be closed with {@link #overflowReason()}. Thread-safe.
  */
 public final class InputFrames {
-  private static final double SAMPLE_RATE = 24000;
-  private static final int FRAME_MILLIS = 80;
 
   private final int maxFrames;
   private final FrameAssembler assembler;
@@ -28,7 +27,7 @@ public final class InputFrames {
       throw new IllegalArgumentException("need room for at least one queued frame");
     }
     this.maxFrames = maxFrames;
-    this.assembler = new FrameAssembler(FrameAssembler.MIMI_FRAME_SAMPLES, this::completed);
+    this.assembler = new FrameAssembler(ModelAudio.FRAME_SAMPLES, this::completed);
   }
 
   /** Adds samples; returns false once the queue has overflowed (the frames that fit are kept). */
@@ -70,7 +69,7 @@ public final class InputFrames {
 
   /** Samples received and not yet taken: queued frames and the partial one. */
   public synchronized int bufferedSamples() {
-    return frames.size() * FrameAssembler.MIMI_FRAME_SAMPLES + assembler.pendingSamples();
+    return frames.size() * ModelAudio.FRAME_SAMPLES + assembler.pendingSamples();
   }
 
   public int maxFrames() {
@@ -84,10 +83,10 @@ public final class InputFrames {
   public String overflowReason() {
     double sentSeconds;
     synchronized (this) {
-      sentSeconds = samplesReceived / SAMPLE_RATE;
+      sentSeconds = ModelAudio.seconds(samplesReceived);
     }
     double elapsedSeconds = (System.nanoTime() - openedNanos) / 1e9;
-    String waiting = maxFrames + " frames (" + maxFrames * FRAME_MILLIS + " ms) waiting";
+    String waiting = maxFrames + " frames (" + maxFrames * ModelAudio.FRAME_MILLIS + " ms) waiting";
     if (sentSeconds > elapsedSeconds + 1.0) {
       return String.format(Locale.ROOT,
           "input overflow: audio is arriving faster than real time (%.1f s sent in %.1f s; %s)", sentSeconds,

@@ -1,5 +1,6 @@
 package dev.parley.server.engine;
 
+import dev.parley.codec.audio.ModelAudio;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 
@@ -70,7 +71,7 @@ public final class MeteredFeed {
         continue;
       }
       float[] pcm = (float[]) head;
-      int n = Math.min(pcm.length, 1920);
+      int n = Math.min(pcm.length, ModelAudio.FRAME_SAMPLES);
       pendingSamples -= n;
       session.offerAudio(pcm, 0, n);
       if (n < pcm.length) {

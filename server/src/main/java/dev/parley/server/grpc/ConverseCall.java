@@ -1,5 +1,6 @@
 package dev.parley.server.grpc;
 
+import dev.parley.codec.audio.ModelAudio;
 import com.google.protobuf.ByteString;
 import dev.parley.codec.audio.AudioFormatException;
 import dev.parley.codec.format.AudioStreamDecoder;
@@ -118,7 +119,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
     DialogueSession s = service.engine().open(options, this);
     boolean timing = config.getFrameTiming();
     SessionInfo info = SessionInfo.newBuilder().setSessionId(id).setModel(service.engine().model().name())
-        .setModelSampleRateHz(ProtoMapping.MODEL_RATE).setFrameRateHz(12.5)
+        .setModelSampleRateHz(ProtoMapping.MODEL_RATE).setFrameRateHz(ModelAudio.FRAME_RATE)
         .setOutputFormat(ProtoMapping.proto(output)).setSampling(ProtoMapping.proto(options))
         .setServer(service.serverName()).build();
     responses.execute(() -> {
@@ -197,7 +198,7 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
       service.metrics().audioOut(System.nanoTime() - t0);
       if (!frame.text().isEmpty()) {
         responses.send(ConverseResponse.newBuilder().setText(TextPiece.newBuilder().setText(frame.text())
-            .setFrameIndex(frame.index()).setTimeMs(frame.index() * 80)).build());
+            .setFrameIndex(frame.index()).setTimeMs(frame.index() * ModelAudio.FRAME_MILLIS)).build());
       }
       long latency = System.nanoTime() - frame.inputCompletedNanos();
       service.metrics().frameLatency(latency, frame.stepNanos(), frame.latencyNanos());

@@ -1,5 +1,6 @@
 package dev.parley.server.grpc;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.proto.v1.ListModelsRequest;
 import dev.parley.proto.v1.ListModelsResponse;
 import dev.parley.proto.v1.ModelInfo;
@@ -39,7 +40,7 @@ final class ModelsService extends ModelsGrpc.ModelsImplBase {
       SynthesisModel m = ttsEngine.model();
       // Codebooks: those the engine generates (its settings may use fewer than the model has).
       out.addModels(ModelInfo.newBuilder().setName(m.name()).setType(ModelType.SPEECH)
-          .setSampleRateHz(ProtoMapping.MODEL_RATE).setFrameRateHz(12.5).setCodebooks(ttsEngine.settings().codebooks())
+          .setSampleRateHz(ProtoMapping.MODEL_RATE).setFrameRateHz(ModelAudio.FRAME_RATE).setCodebooks(ttsEngine.settings().codebooks())
           .setTextVocabulary(m.tokenizer().vocabSize()).setDevice(m.manager().getDevice().toString())
           .setMaxSessions(ttsEngine.maxSessions()).setActiveSessions(ttsEngine.activeSessions()));
     }
@@ -49,7 +50,7 @@ final class ModelsService extends ModelsGrpc.ModelsImplBase {
 
   private static ModelInfo info(SpeechModel model, ModelType type, int codebooks, int max, int active) {
     return ModelInfo.newBuilder().setName(model.name()).setType(type).setSampleRateHz(ProtoMapping.MODEL_RATE)
-        .setFrameRateHz(12.5).setCodebooks(codebooks).setTextVocabulary(model.tokenizer().vocabSize())
+        .setFrameRateHz(ModelAudio.FRAME_RATE).setCodebooks(codebooks).setTextVocabulary(model.tokenizer().vocabSize())
         .setDevice(model.manager().getDevice().toString()).setMaxSessions(max).setActiveSessions(active).build();
   }
 }

@@ -1,5 +1,6 @@
 package dev.parley.server.grpc;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.format.StreamEncoding;
 import dev.parley.codec.format.StreamFormat;
 import dev.parley.proto.v1.AudioFormat;
@@ -9,7 +10,7 @@ import dev.parley.server.lm.SamplingParams;
 
 /** Between the gRPC API's messages and the engine's and codec's types. */
 final class ProtoMapping {
-  static final int MODEL_RATE = 24000;
+  static final int MODEL_RATE = ModelAudio.SAMPLE_RATE;
 
   private ProtoMapping() {}
 

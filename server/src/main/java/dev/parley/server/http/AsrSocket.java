@@ -1,5 +1,6 @@
 package dev.parley.server.http;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.audio.AudioFormatException;
 import dev.parley.codec.opus.OggOpusReader;
 import dev.parley.server.engine.EngineFullException;
@@ -78,7 +79,7 @@ final class AsrSocket extends WebSocketSession implements SttListener {
         input.addAudio(a.pcm(), 0, a.pcm().length);
       } else if (message instanceof AsrMessages.In.OggOpus o) {
         if (ogg == null) {
-          ogg = new OggOpusReader(24000, input::addAudio);
+          ogg = new OggOpusReader(ModelAudio.SAMPLE_RATE, input::addAudio);
         }
         ogg.feed(o.data());
       } else if (message instanceof AsrMessages.In.Marker m) {

@@ -1,5 +1,6 @@
 package dev.parley.server.http;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.dialogue.DialogueEngine;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -65,8 +66,8 @@ final class ChatRoute {
     meta.put("session_id", id);
     meta.put("model", info.get("model"));
     meta.put("model_type", info.get("model_type"));
-    meta.put("sample_rate", 24000);
-    meta.put("frame_rate", 12.5);
+    meta.put("sample_rate", ModelAudio.SAMPLE_RATE);
+    meta.put("frame_rate", ModelAudio.FRAME_RATE);
     meta.put("text_temperature", params.options().text().temperature());
     meta.put("text_topk", params.options().text().topK());
     meta.put("audio_temperature", params.options().audio().temperature());

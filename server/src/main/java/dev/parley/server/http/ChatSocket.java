@@ -1,5 +1,6 @@
 package dev.parley.server.http;
 
+import dev.parley.codec.audio.ModelAudio;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.codec.audio.AudioFormatException;
@@ -54,7 +55,7 @@ final class ChatSocket extends WebSocketSession implements DialogueListener {
     this.metadata = metadata;
     this.accepting = accepting;
     this.input = new MeteredSocketInput(channel, maxQueuedFrames, MAX_PENDING_SECONDS);
-    this.reader = new OggOpusReader(24000, input::addAudio);
+    this.reader = new OggOpusReader(ModelAudio.SAMPLE_RATE, input::addAudio);
     this.writer = new OggOpusWriter(OggOpusWriter.Options.speech24k(), page -> send(ChatProtocol.AUDIO, page));
   }
 

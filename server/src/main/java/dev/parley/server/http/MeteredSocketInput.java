@@ -1,5 +1,6 @@
 package dev.parley.server.http;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.engine.MeteredFeed;
 import io.netty.channel.Channel;
 
@@ -18,7 +19,7 @@ final class MeteredSocketInput {
   MeteredSocketInput(Channel channel, int maxQueuedFrames, double maxPendingSeconds) {
     this.channel = channel;
     this.room = MeteredFeed.room(maxQueuedFrames);
-    this.maxPendingSamples = maxPendingSeconds * 24000;
+    this.maxPendingSamples = maxPendingSeconds * ModelAudio.SAMPLE_RATE;
   }
 
   void addAudio(float[] pcm, int offset, int length) {

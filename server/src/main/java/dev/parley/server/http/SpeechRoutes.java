@@ -1,5 +1,6 @@
 package dev.parley.server.http;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.config.ServerConfig;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -424,7 +425,7 @@ final class SpeechRoutes {
       frames.clear();
       ByteArrayOutputStream wav = new ByteArrayOutputStream(44 + 2 * at);
       try {
-        WavWriter.write(wav, java.util.Arrays.copyOf(pcm, at), 1, 24000, WavEncoding.PCM_S16);
+        WavWriter.write(wav, java.util.Arrays.copyOf(pcm, at), 1, ModelAudio.SAMPLE_RATE, WavEncoding.PCM_S16);
         byte[] body;
         String type;
         if (request.json()) {

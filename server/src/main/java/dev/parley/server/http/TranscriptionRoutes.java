@@ -1,5 +1,6 @@
 package dev.parley.server.http;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.config.ServerConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.codec.audio.AudioFormatException;
@@ -96,7 +97,7 @@ final class TranscriptionRoutes {
   static float[] decodeFile(byte[] body) throws IOException {
     if (body.length >= 4 && body[0] == 'O' && body[1] == 'g' && body[2] == 'g' && body[3] == 'S') {
       List<float[]> parts = new ArrayList<>();
-      OggOpusReader reader = new OggOpusReader(24000, (p, off, len) -> parts.add(java.util.Arrays.copyOfRange(p, off,
+      OggOpusReader reader = new OggOpusReader(ModelAudio.SAMPLE_RATE, (p, off, len) -> parts.add(java.util.Arrays.copyOfRange(p, off,
           off + len)));
       reader.feed(body);
       reader.finish();
@@ -104,7 +105,7 @@ final class TranscriptionRoutes {
     }
     if (body.length >= 4 && body[0] == 'R' && body[1] == 'I' && body[2] == 'F' && body[3] == 'F') {
       WavAudio wav = WavReader.read(new ByteArrayInputStream(body));
-      return StreamingResampler.resample(wav.samples(), wav.sampleRate(), 24000);
+      return StreamingResampler.resample(wav.samples(), wav.sampleRate(), ModelAudio.SAMPLE_RATE);
     }
     throw new AudioFormatException("the body is neither a WAV (RIFF) nor an Ogg Opus (OggS) file");
   }
@@ -132,7 +133,7 @@ final class TranscriptionRoutes {
     FileTranscription(ChannelHandlerContext ctx, FullHttpRequest req, float[] pcm) {
       this.ctx = ctx;
       this.req = req;
-      this.seconds = pcm.length / 24000.0;
+      this.seconds = ModelAudio.seconds(pcm.length);
       feed.addAudio(pcm, 0, pcm.length);
     }
 

@@ -1,5 +1,6 @@
 package dev.parley.server.http;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.wire.TtsMessages;
 import dev.parley.codec.opus.OggOpusWriter;
 import dev.parley.server.engine.EngineFullException;
@@ -66,7 +67,7 @@ final class TtsSocket extends WebSocketSession {
   static final int MAX_QUEUED_MESSAGES = 10_000;
   /** Frames handed to the event loop but not yet written before the engine pauses the session. */
   static final int MAX_PENDING_FRAMES = 8;
-  static final int FRAME_SAMPLES = 1920;
+  static final int FRAME_SAMPLES = ModelAudio.FRAME_SAMPLES;
 
   /** moshi-server's {@code StreamingOutput}, spelled as its query parameter. */
   enum Format {

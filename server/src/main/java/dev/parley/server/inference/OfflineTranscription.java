@@ -1,5 +1,6 @@
 package dev.parley.server.inference;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.audio.FrameAssembler;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.model.SpeechModel;
@@ -74,7 +75,7 @@ public final class OfflineTranscription {
       } catch (EngineFullException e) {
         throw new IllegalStateException(e);
       }
-      int frame = FrameAssembler.MIMI_FRAME_SAMPLES;
+      int frame = ModelAudio.FRAME_SAMPLES;
       try {
         for (int off = 0; off < pcm24k.length && !session.isClosed(); off += frame) {
           c.window.acquire();
@@ -93,7 +94,7 @@ public final class OfflineTranscription {
         throw new IllegalStateException("transcription failed: " + c.failure.get());
       }
       long[] tokens = c.tokens.stream().mapToLong(Long::longValue).toArray();
-      return new Result(model.name(), settings, pcm24k.length / 24000.0, tokens, List.copyOf(c.pauses),
+      return new Result(model.name(), settings, ModelAudio.seconds(pcm24k.length), tokens, List.copyOf(c.pauses),
           c.words.get() == null ? List.of() : c.words.get(), tokens.length, (System.nanoTime() - t0) / 1e9);
     }
   }

@@ -1,5 +1,6 @@
 package dev.parley.server.metrics;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.engine.EngineObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -17,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class EngineMeters implements EngineObserver {
   /** A step is due every 80 ms on the real-time engines. */
-  private static final long DEADLINE_NANOS = 80_000_000L;
+  private static final long DEADLINE_NANOS = ModelAudio.FRAME_NANOS;
 
   /**
    * What an engine's step is made of.

@@ -1,5 +1,6 @@
 package dev.parley.server.stt;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.engine.BatchedEngine;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.engine.EngineLoop;
@@ -25,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class SttEngine extends BatchedEngine<SttSession> {
   /** A step is due every 80 ms; one that takes longer is a deadline miss for each client frame in it. */
-  public static final long FRAME_NANOS = 80_000_000L;
+  public static final long FRAME_NANOS = ModelAudio.FRAME_NANOS;
 
   private final SpeechModel model;
   private final SttSettings settings;

@@ -1,5 +1,6 @@
 package dev.parley.server.stt;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.audio.FrameAssembler;
 import dev.parley.server.engine.EngineSession;
 import dev.parley.server.engine.InputFrames;
@@ -22,7 +23,7 @@ import java.util.Objects;
  * {@link #close}; its last words come out only as long as audio (or silence) keeps arriving.
  */
 public final class SttSession extends EngineSession implements MeteredFeed.Target {
-  static final int FRAME = FrameAssembler.MIMI_FRAME_SAMPLES;
+  static final int FRAME = ModelAudio.FRAME_SAMPLES;
 
   /** Where the next frame comes from. */
   enum Source { PREFIX, CLIENT, FLUSH }

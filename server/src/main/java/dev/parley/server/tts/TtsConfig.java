@@ -1,5 +1,6 @@
 package dev.parley.server.tts;
 
+import dev.parley.codec.audio.ModelAudio;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.server.lm.LmConfig;
 import dev.parley.server.model.KyutaiModelConfig;
@@ -32,7 +33,7 @@ public record TtsConfig(
 
   public static final int DEFAULT_MAX_SPEAKERS = 5;
   /** Mimi's frame rate: steps per second. */
-  public static final double FRAME_RATE = 12.5;
+  public static final double FRAME_RATE = ModelAudio.FRAME_RATE;
 
   public TtsConfig {
     conditioners = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(conditioners));

@@ -1,5 +1,7 @@
 package dev.parley.server.tts;
 
+import dev.parley.codec.audio.ModelAudio;
+
 /**
  * How a synthesis went.
  *
@@ -15,6 +17,6 @@ public record TtsSummary(long frames, int words, long steps, long starvedSteps, 
     long stepsToFirstAudio, long computeNanosToFirstAudio) {
 
   public double audioSeconds() {
-    return frames / 12.5;
+    return frames / ModelAudio.FRAME_RATE;
   }
 }

@@ -12,9 +12,6 @@ import java.util.function.Consumer;
  * <p>Each emitted frame is a fresh array that the consumer may keep.
  */
 public final class FrameAssembler {
-  /** Mimi's frame: 80 ms at 24 kHz. */
-  public static final int MIMI_FRAME_SAMPLES = 1920;
-
   private final int frameSize;
   private final Consumer<float[]> frames;
   private float[] pending;

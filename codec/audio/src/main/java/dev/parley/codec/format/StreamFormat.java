@@ -1,5 +1,7 @@
 package dev.parley.codec.format;
 
+import dev.parley.codec.audio.ModelAudio;
+
 /**
  * The format of an audio stream in one direction: encoding, sample rate and channels. Opus
  * streams run at one of Opus's rates; PCM at any rate from 8 to 192 kHz.
@@ -26,7 +28,7 @@ public record StreamFormat(StreamEncoding encoding, int sampleRate, int channels
 
   /** Mono PCM at 24 kHz, Mimi's own format. */
   public static StreamFormat pcm24k() {
-    return new StreamFormat(StreamEncoding.PCM_S16LE, 24000, 1);
+    return new StreamFormat(StreamEncoding.PCM_S16LE, ModelAudio.SAMPLE_RATE, 1);
   }
 
   static boolean isOpusRate(int hz) {

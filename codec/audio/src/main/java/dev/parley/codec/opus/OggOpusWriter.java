@@ -1,5 +1,6 @@
 package dev.parley.codec.opus;
 
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.audio.Pcm;
 import dev.parley.codec.ogg.OggPageWriter;
 import io.github.jaredmdobson.concentus.OpusApplication;
@@ -55,7 +56,7 @@ public final class OggOpusWriter implements AutoCloseable {
 
     /** Mimi's rate, 20 ms packets, one page per 80 ms Mimi frame, 32 kb/s speech. */
     public static Options speech24k() {
-      return new Options(24000, 20, 80, 32000, 5, OpusApplication.OPUS_APPLICATION_VOIP);
+      return new Options(ModelAudio.SAMPLE_RATE, 20, 80, 32000, 5, OpusApplication.OPUS_APPLICATION_VOIP);
     }
 
     public Options withPacketMillis(int ms) {

@@ -19,7 +19,7 @@ class FrameAssemblerTest {
       signal[i] = i;
     }
     List<float[]> frames = new ArrayList<>();
-    FrameAssembler a = new FrameAssembler(FrameAssembler.MIMI_FRAME_SAMPLES, frames::add);
+    FrameAssembler a = new FrameAssembler(ModelAudio.FRAME_SAMPLES, frames::add);
     int pos = 0;
     while (pos < total) {
       int n = Math.min(total - pos, r.nextInt(5000));

@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class TorchRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(TorchRuntime.class);
-  /** libtorch version of the pytorch-jni / pytorch-native artifacts this build pins. */
-  public static final String PYTORCH_VERSION = "2.7.1";
+  /** libtorch version of the pytorch-jni / pytorch-native artifacts this build pins (from the POM). */
+  public static final String PYTORCH_VERSION = buildProperty("libtorch.version");
 
   private static volatile Engine engine;
 
@@ -131,6 +131,23 @@ public final class TorchRuntime {
     LibC INSTANCE = com.sun.jna.Native.load("c", LibC.class);
 
     int setenv(String name, String value, int overwrite);
+  }
+
+  private static String buildProperty(String key) {
+    java.util.Properties p = new java.util.Properties();
+    try (java.io.InputStream in = TorchRuntime.class.getResourceAsStream("libtorch.properties")) {
+      if (in == null) {
+        throw new IllegalStateException("libtorch.properties is missing from the build");
+      }
+      p.load(in);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    String v = p.getProperty(key);
+    if (v == null || v.startsWith("${")) {
+      throw new IllegalStateException("libtorch.properties has no " + key + " (the build did not filter it)");
+    }
+    return v;
   }
 
   private static void setIfAbsent(String property, String env, String value) {

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Streaming transformer against whole-sequence calls, with the reference's ring KV cache rule
- * (MIMI.md §4.1): a call of T steps writes all T keys before attending, so once the ring of
+ * (the reference streams Mimi this way): a call of T steps writes all T keys before attending, so once the ring of
  * capacity C has wrapped, the query at index i of the call sees only C − (T−1−i) keys.
  * Consequences checked here: with C ≥ the sequence, any chunking equals the whole sequence;
  * with T = 1 per call, streaming equals the whole sequence with context C; with T > 1 they agree

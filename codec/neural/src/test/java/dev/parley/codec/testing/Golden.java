@@ -27,7 +27,10 @@ public final class Golden {
     return SafeTensorsFile.open(path(name));
   }
 
-  /** The golden README's tolerance: max|a−b| ≤ 1e-4 + 1e-3·max|ref|. Returns the max error. */
+  /**
+   * The tolerance of the golden vectors (float32 here against the reference's float32 on another
+   * build of libtorch): max|a−b| ≤ 1e-4 + 1e-3·max|ref|. Returns the max error.
+   */
   public static double assertClose(String what, float[] actual, float[] expected) {
     assertThat(actual).as(what + " length").hasSameSizeAs(expected);
     double peak = 0;
