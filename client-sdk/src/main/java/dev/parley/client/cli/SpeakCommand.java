@@ -107,6 +107,8 @@ final class SpeakCommand implements Callable<Integer> {
   boolean quiet;
 
   @Override
+  // The resource is opened for what closing it does.
+  @SuppressWarnings("try")
   public Integer call() throws Exception {
     boolean stdin = texts.contains("-");
     if (stdin && texts.size() > 1) {

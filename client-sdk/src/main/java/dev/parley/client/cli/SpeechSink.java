@@ -100,6 +100,8 @@ final class SpeechSink implements AutoCloseable {
   }
 
   @Override
+  // The resource is opened for what closing it does.
+  @SuppressWarnings("try")
   public synchronized void close() throws IOException {
     try (OutputStream f = file) {
       if (wav != null) {

@@ -90,6 +90,8 @@ public final class LmGen implements AutoCloseable {
    * One step. {@code inputCodes[b]} holds at least {@code n_q − dep_q} codes for an active slot
    * (extra entries are ignored, as the reference does) and may be null for an inactive one.
    */
+  // The scope is opened for what closing it does: it frees every array made inside.
+  @SuppressWarnings("try")
   public Step step(long[][] inputCodes, boolean[] active) {
     if (inputCodes.length != batch || active.length != batch) {
       throw new IllegalArgumentException("expected " + batch + " slots");

@@ -7,7 +7,6 @@ import dev.parley.server.model.KyutaiModelConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,8 +98,7 @@ public record TtsConfig(
     Map<String, ConditionerConfig> conds = new LinkedHashMap<>();
     JsonNode cs = lm.path("conditioners");
     if (cs.isObject()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = cs.fields(); it.hasNext();) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : cs.properties()) {
         conds.put(e.getKey(), ConditionerConfig.parse(e.getKey(), e.getValue(), lmConfig.dim()));
       }
     }

@@ -207,6 +207,8 @@ public final class TtsGen implements AutoCloseable {
     }
   }
 
+  // The scope is opened for what closing it does: it frees every array made inside.
+  @SuppressWarnings("try")
   private void setConditions(int row, ConditionAttributes attributes) {
     try (NDScope ignored = new NDScope(); NDManager scope = manager.newSubManager()) {
       Conditioners.Conditions c = model.conditioners().compute(scope, attributes);
@@ -247,6 +249,8 @@ public final class TtsGen implements AutoCloseable {
       long[][] frame,
       boolean[] produced) {}
 
+  // The resource is opened for what closing it does.
+  @SuppressWarnings("try")
   public Step step(boolean[] active, TextHook hook) {
     if (active.length != batch) {
       throw new IllegalArgumentException("expected " + batch + " slots");

@@ -191,6 +191,8 @@ public final class MimiModel {
    * One 80 ms frame per stream, host arrays in and out, with its own native-memory scope.
    * {@code pcm[b]} holds 1920 samples; inactive slots may pass null and keep their state.
    */
+  // The scope is opened for what closing it does: it frees every array made inside.
+  @SuppressWarnings("try")
   public long[][] encodeFrame(float[][] pcm, MimiStreams s, ExecMask mask) {
     int b = s.batch();
     int n = frameSize();
@@ -221,6 +223,8 @@ public final class MimiModel {
    * {@link #numCodebooks} (the first K codebooks of the residual quantizer: coarser audio), the
    * same for every stream.
    */
+  // The scope is opened for what closing it does: it frees every array made inside.
+  @SuppressWarnings("try")
   public float[][] decodeFrame(long[][] codes, MimiStreams s, ExecMask mask) {
     int b = s.batch();
     int k = numCodebooks();

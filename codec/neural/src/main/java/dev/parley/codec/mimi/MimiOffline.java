@@ -15,6 +15,8 @@ public final class MimiOffline {
   private MimiOffline() {}
 
   /** 24 kHz mono PCM → codes[K][F] (F = ceil(T / 1920); the streaming path zero-pads the last frame). */
+  // The scope is opened for what closing it does: it frees every array made inside.
+  @SuppressWarnings("try")
   public static long[][] encode(MimiModel mimi, float[] pcm, boolean streaming, NDManager parent) {
     int n = mimi.frameSize();
     int frames = Math.max(1, (pcm.length + n - 1) / n);
@@ -45,6 +47,8 @@ public final class MimiOffline {
   }
 
   /** codes[K][F] → 1920·F samples of 24 kHz PCM. */
+  // The scope is opened for what closing it does: it frees every array made inside.
+  @SuppressWarnings("try")
   public static float[] decode(MimiModel mimi, long[][] codes, boolean streaming, NDManager parent) {
     int k = codes.length;
     int frames = codes[0].length;

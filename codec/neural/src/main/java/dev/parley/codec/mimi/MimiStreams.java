@@ -41,6 +41,8 @@ public final class MimiStreams implements AutoCloseable {
   }
 
   /** Slot {@code slot} starts a new encoder stream (zero history, position 0). */
+  // The scope is opened for what closing it does: it frees every array made inside.
+  @SuppressWarnings("try")
   public void resetEncoder(int slot) {
     // Zeroing a slot in place makes DJL create a scalar tensor in the state's manager: scope it.
     try (NDScope ignored = new NDScope()) {
@@ -51,6 +53,8 @@ public final class MimiStreams implements AutoCloseable {
   }
 
   /** Slot {@code slot} starts a new decoder stream. */
+  // The scope is opened for what closing it does: it frees every array made inside.
+  @SuppressWarnings("try")
   public void resetDecoder(int slot) {
     try (NDScope ignored = new NDScope()) {
       upsample.reset(slot);

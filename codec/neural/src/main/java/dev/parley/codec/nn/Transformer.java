@@ -173,6 +173,8 @@ public final class Transformer {
      * stores them for {@code slot} (the reference's cached {@code k_cross}/{@code v_cross}). Every
      * slot of a state shares the same source length S, fixed by the first call.
      */
+    // The scope is opened for what closing it does: it frees every array made inside.
+    @SuppressWarnings("try")
     public void setCrossSource(int slot, NDArray source) {
       if (!hasCrossAttention()) {
         throw new IllegalStateException("this transformer has no cross-attention");

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -68,10 +67,9 @@ public final class SafeTensorsFile implements Closeable {
       long dataLen = size - dataStart;
       Map<String, TensorInfo> tensors = new LinkedHashMap<>();
       Map<String, String> meta = new LinkedHashMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : root.properties()) {
         if (e.getKey().equals("__metadata__")) {
-          e.getValue().fields().forEachRemaining(m -> meta.put(m.getKey(), m.getValue().asText()));
+          e.getValue().properties().forEach(m -> meta.put(m.getKey(), m.getValue().asText()));
           continue;
         }
         tensors.put(e.getKey(), parseEntry(path, e.getKey(), e.getValue(), dataLen));
