@@ -4,9 +4,12 @@ import io.grpc.CallCredentials;
 import io.grpc.Metadata;
 import java.util.concurrent.Executor;
 
-/** Sends the API key on every call as {@code authorization: Bearer <key>}, as the server expects. */
+/**
+ * Sends the API key on every call as {@code authorization: Bearer <key>}, as the server expects.
+ */
 final class ApiKeyCredentials extends CallCredentials {
-  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   private final String apiKey;
 

@@ -27,7 +27,11 @@ public final class AudioFormats {
   }
 
   public static AudioFormat of(Encoding encoding, int rateHz, int channels) {
-    return AudioFormat.newBuilder().setEncoding(encoding).setSampleRateHz(rateHz).setChannels(channels).build();
+    return AudioFormat.newBuilder()
+        .setEncoding(encoding)
+        .setSampleRateHz(rateHz)
+        .setChannels(channels)
+        .build();
   }
 
   /** Bytes one second of audio takes in a PCM format; 0 for compressed formats. */
@@ -42,7 +46,12 @@ public final class AudioFormats {
 
   /** e.g. "PCM_S16LE 24000 Hz mono". */
   public static String describe(AudioFormat format) {
-    return format.getEncoding() + " " + format.getSampleRateHz() + " Hz "
-        + (format.getChannels() == 2 ? "stereo" : format.getChannels() == 1 ? "mono" : format.getChannels() + " ch");
+    return format.getEncoding()
+        + " "
+        + format.getSampleRateHz()
+        + " Hz "
+        + (format.getChannels() == 2
+            ? "stereo"
+            : format.getChannels() == 1 ? "mono" : format.getChannels() + " ch");
   }
 }

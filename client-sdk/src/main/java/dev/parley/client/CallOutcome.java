@@ -60,8 +60,9 @@ final class CallOutcome<R> {
     } catch (ExecutionException e) {
       throw ParleyException.from(e.getCause());
     } catch (TimeoutException e) {
-      throw new ParleyException("DEADLINE_EXCEEDED", awaited + " within " + timeout
-          + " (client-side wait; the " + call + " is still open)");
+      throw new ParleyException(
+          "DEADLINE_EXCEEDED",
+          awaited + " within " + timeout + " (client-side wait; the " + call + " is still open)");
     }
   }
 

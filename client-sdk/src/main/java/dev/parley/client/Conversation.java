@@ -17,16 +17,16 @@ import java.util.concurrent.CompletableFuture;
  * One open full-duplex conversation (a {@code Dialogue.Converse} call). Send audio as it is
  * captured with {@link #sendAudio(byte[])} or {@link #sendAudio(float[])}, say there is no more
  * with {@link #endInput()}, and wait for the server to finish with {@link #awaitEnd(Duration)}.
- * What the server sends goes to the {@link ConversationListener} given to
- * {@link ParleyClient#converse}.
+ * What the server sends goes to the {@link ConversationListener} given to {@link
+ * ParleyClient#converse}.
  *
  * <p>Sending respects gRPC flow control: audio the transport cannot take yet waits in a bounded
- * buffer ({@link ConversationOptions#maxBufferedBytes()}); past it {@code sendAudio} throws
- * {@link SendBufferFullException}. A producer that runs ahead of real time on purpose calls
- * {@link #awaitReady(Duration)} before each send.
+ * buffer ({@link ConversationOptions#maxBufferedBytes()}); past it {@code sendAudio} throws {@link
+ * SendBufferFullException}. A producer that runs ahead of real time on purpose calls {@link
+ * #awaitReady(Duration)} before each send.
  *
- * <p>Thread-safe. {@link #close()} cancels the call if it is still running, so a
- * try-with-resources block never leaves a session open on the server.
+ * <p>Thread-safe. {@link #close()} cancels the call if it is still running, so a try-with-resources
+ * block never leaves a session open on the server.
  */
 public final class Conversation implements AutoCloseable {
   private final ConversationOptions options;
@@ -40,7 +40,8 @@ public final class Conversation implements AutoCloseable {
   private volatile End end;
   private boolean inputEnded;
 
-  private Conversation(ConversationOptions options, ConversationListener listener, boolean manualInbound) {
+  private Conversation(
+      ConversationOptions options, ConversationListener listener, boolean manualInbound) {
     this.options = options;
     this.listener = listener;
     this.done = new CallOutcome<>("conversation", listener::onError);
@@ -53,7 +54,10 @@ public final class Conversation implements AutoCloseable {
    *
    * @param manualInbound deliver server messages only as {@link #request(long)} asks for them
    */
-  static Conversation start(DialogueGrpc.DialogueStub stub, ConversationOptions options, ConversationListener listener,
+  static Conversation start(
+      DialogueGrpc.DialogueStub stub,
+      ConversationOptions options,
+      ConversationListener listener,
       boolean manualInbound) {
     Conversation c = new Conversation(options, listener, manualInbound);
     stub.converse(c.new Responses());
@@ -68,15 +72,17 @@ public final class Conversation implements AutoCloseable {
 
   public void sendAudio(byte[] data, int offset, int length) {
     failIfOver();
-    outbound.send(ConverseRequest.newBuilder()
-        .setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(data, offset, length)))
-        .build());
+    outbound.send(
+        ConverseRequest.newBuilder()
+            .setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(data, offset, length)))
+            .build());
   }
 
   /**
    * Encodes mono samples in [-1, 1] to the input format and sends them: PCM_S16LE, PCM_F32LE
    * (copied to both channels if the format is stereo) or OGG_OPUS (pages as they complete). The
-   * samples must be at the input format's rate; see {@code dev.parley.codec.resample.StreamingResampler}.
+   * samples must be at the input format's rate; see {@code
+   * dev.parley.codec.resample.StreamingResampler}.
    */
   public synchronized void sendAudio(float[] mono) {
     failIfOver();
@@ -90,7 +96,10 @@ public final class Conversation implements AutoCloseable {
     }
     inputEnded = true;
     encoder.finish();
-    outbound.send(ConverseRequest.newBuilder().setControl(Control.newBuilder().setAction(Control.Action.END_OF_INPUT)).build());
+    outbound.send(
+        ConverseRequest.newBuilder()
+            .setControl(Control.newBuilder().setAction(Control.Action.END_OF_INPUT))
+            .build());
     outbound.complete();
   }
 
@@ -112,8 +121,8 @@ public final class Conversation implements AutoCloseable {
   /**
    * Waits for the server's End.
    *
-   * @throws ParleyException the conversation failed (the server's status), was cancelled, or
-   *     {@code DEADLINE_EXCEEDED} if no End came within {@code timeout} (the call stays open)
+   * @throws ParleyException the conversation failed (the server's status), was cancelled, or {@code
+   *     DEADLINE_EXCEEDED} if no End came within {@code timeout} (the call stays open)
    */
   public End awaitEnd(Duration timeout) throws InterruptedException {
     return done.await(timeout, "no End from the server");
@@ -157,11 +166,14 @@ public final class Conversation implements AutoCloseable {
   }
 
   /** The response side of the call, and its start-up hook. */
-  private final class Responses implements ClientResponseObserver<ConverseRequest, ConverseResponse> {
+  private final class Responses
+      implements ClientResponseObserver<ConverseRequest, ConverseResponse> {
     @Override
     public void beforeStart(ClientCallStreamObserver<ConverseRequest> requestStream) {
       call = requestStream;
-      outbound = new OutboundQueue<>(requestStream, r -> r.getAudio().getData().size(), options.maxBufferedBytes());
+      outbound =
+          new OutboundQueue<>(
+              requestStream, r -> r.getAudio().getData().size(), options.maxBufferedBytes());
       requestStream.setOnReadyHandler(() -> outbound.drain());
       if (manualInbound) {
         requestStream.disableAutoRequestWithInitial(0);
@@ -182,7 +194,7 @@ public final class Conversation implements AutoCloseable {
           end = r.getEnd();
           listener.onEnd(r.getEnd());
         }
-        default -> { } // a newer server's message kind: skip it
+        default -> {} // a newer server's message kind: skip it
       }
     }
 

@@ -7,8 +7,8 @@ import dev.parley.proto.v1.TextPiece;
 
 /**
  * One message of a conversation, for {@link java.util.concurrent.Flow} subscribers: one event per
- * server message. Failures arrive as {@code onError(ParleyException)}, the end as
- * {@link Ended} followed by {@code onComplete()}.
+ * server message. Failures arrive as {@code onError(ParleyException)}, the end as {@link Ended}
+ * followed by {@code onComplete()}.
  */
 public sealed interface ConversationEvent {
   /** The session's settings in effect. */

@@ -39,7 +39,8 @@ record HostPort(String host, int port) {
       }
       return p;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("bad port in server address " + target + " (expected host:port)");
+      throw new IllegalArgumentException(
+          "bad port in server address " + target + " (expected host:port)");
     }
   }
 }

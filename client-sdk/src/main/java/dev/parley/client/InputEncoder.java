@@ -14,7 +14,9 @@ final class InputEncoder {
   private final Consumer<byte[]> out;
   private OggOpusWriter opus;
 
-  /** @param out receives each encoded chunk (for Ogg Opus: each completed page) */
+  /**
+   * @param out receives each encoded chunk (for Ogg Opus: each completed page)
+   */
   InputEncoder(AudioFormat format, Consumer<byte[]> out) {
     this.format = format;
     this.out = out;
@@ -22,16 +24,23 @@ final class InputEncoder {
 
   void encode(float[] samples) {
     switch (format.getEncoding()) {
-      case PCM_S16LE -> out.accept(Pcm.monoToS16le(spread(samples), 0, samples.length * channels()));
-      case PCM_F32LE -> out.accept(Pcm.monoToF32le(spread(samples), 0, samples.length * channels()));
+      case PCM_S16LE ->
+          out.accept(Pcm.monoToS16le(spread(samples), 0, samples.length * channels()));
+      case PCM_F32LE ->
+          out.accept(Pcm.monoToF32le(spread(samples), 0, samples.length * channels()));
       case OGG_OPUS -> {
         if (opus == null) {
-          opus = new OggOpusWriter(OggOpusWriter.Options.speech24k().withSampleRate(format.getSampleRateHz()), out);
+          opus =
+              new OggOpusWriter(
+                  OggOpusWriter.Options.speech24k().withSampleRate(format.getSampleRateHz()), out);
         }
         opus.write(samples);
       }
-      default -> throw new UnsupportedOperationException("sendAudio(float[]) encodes PCM_S16LE, PCM_F32LE and OGG_OPUS, not "
-          + format.getEncoding() + "; send encoded bytes with sendAudio(byte[])");
+      default ->
+          throw new UnsupportedOperationException(
+              "sendAudio(float[]) encodes PCM_S16LE, PCM_F32LE and OGG_OPUS, not "
+                  + format.getEncoding()
+                  + "; send encoded bytes with sendAudio(byte[])");
     }
   }
 

@@ -8,11 +8,11 @@ import java.util.function.ToIntFunction;
 /**
  * The sending side of a client stream under gRPC flow control: messages go straight to the
  * transport while it is ready and wait in a bounded queue while it is not. A caller that keeps
- * sending faster than the server reads gets a {@link SendBufferFullException} instead of
- * unbounded memory growth; {@link #awaitDrained} lets a producer wait for room instead.
+ * sending faster than the server reads gets a {@link SendBufferFullException} instead of unbounded
+ * memory growth; {@link #awaitDrained} lets a producer wait for room instead.
  *
- * <p>Thread-safe: producers and gRPC's on-ready callback may run on different threads, and
- * gRPC's {@code StreamObserver} itself must not be called concurrently.
+ * <p>Thread-safe: producers and gRPC's on-ready callback may run on different threads, and gRPC's
+ * {@code StreamObserver} itself must not be called concurrently.
  */
 final class OutboundQueue<T> {
   private final ClientCallStreamObserver<T> stream;

@@ -47,7 +47,8 @@ public final class ParleyClient implements AutoCloseable {
   private final Duration deadline;
   private final String target;
 
-  private ParleyClient(ManagedChannel channel, CallCredentials credentials, Duration deadline, String target) {
+  private ParleyClient(
+      ManagedChannel channel, CallCredentials credentials, Duration deadline, String target) {
     this.channel = channel;
     this.credentials = credentials;
     this.deadline = deadline;
@@ -77,9 +78,11 @@ public final class ParleyClient implements AutoCloseable {
    * to end: the server's messages are read from the network only as the subscriber requests them.
    * Send audio through the returned {@link Conversation}.
    */
-  public Conversation converse(ConversationOptions options, Flow.Subscriber<? super ConversationEvent> subscriber) {
+  public Conversation converse(
+      ConversationOptions options, Flow.Subscriber<? super ConversationEvent> subscriber) {
     SubscriberBridge bridge = new SubscriberBridge(subscriber);
-    Conversation c = Conversation.start(withAuth(DialogueGrpc.newStub(channel)), options, bridge, true);
+    Conversation c =
+        Conversation.start(withAuth(DialogueGrpc.newStub(channel)), options, bridge, true);
     bridge.subscribe(c);
     return c;
   }
@@ -87,7 +90,8 @@ public final class ParleyClient implements AutoCloseable {
   /** The models the server has loaded ({@code Models.List}), within the unary deadline. */
   public List<ModelInfo> models() {
     try {
-      return withDeadline(withAuth(ModelsGrpc.newBlockingStub(channel))).list(ListModelsRequest.getDefaultInstance())
+      return withDeadline(withAuth(ModelsGrpc.newBlockingStub(channel)))
+          .list(ListModelsRequest.getDefaultInstance())
           .getModelsList();
     } catch (StatusRuntimeException e) {
       throw ParleyException.from(e);
@@ -104,24 +108,27 @@ public final class ParleyClient implements AutoCloseable {
   }
 
   /**
-   * As {@link #transcribe(TranscribeConfig, TranscriptionListener)}, holding at most
-   * {@code maxBufferedBytes} of audio while gRPC flow control holds it back.
+   * As {@link #transcribe(TranscribeConfig, TranscriptionListener)}, holding at most {@code
+   * maxBufferedBytes} of audio while gRPC flow control holds it back.
    */
-  public TranscriptionSession transcribe(TranscribeConfig config, TranscriptionListener listener, long maxBufferedBytes) {
-    return TranscriptionSession.start(withAuth(TranscriptionGrpc.newStub(channel)), config, listener, maxBufferedBytes);
+  public TranscriptionSession transcribe(
+      TranscribeConfig config, TranscriptionListener listener, long maxBufferedBytes) {
+    return TranscriptionSession.start(
+        withAuth(TranscriptionGrpc.newStub(channel)), config, listener, maxBufferedBytes);
   }
 
   /**
    * Synthesizes speech from a raw request; audio and word timings stream back as the iterator is
-   * read (see {@link #synthesize(String, SpeechOptions)} for the friendlier form). Servers
-   * without a speech engine answer UNIMPLEMENTED, thrown by the iterator as a
-   * {@link ParleyException}. Close the iterator to stop early.
+   * read (see {@link #synthesize(String, SpeechOptions)} for the friendlier form). Servers without
+   * a speech engine answer UNIMPLEMENTED, thrown by the iterator as a {@link ParleyException}.
+   * Close the iterator to stop early.
    */
   public ParleyIterator<SynthesizeResponse> synthesize(SynthesizeRequest request) {
     Context.CancellableContext context = Context.current().withCancellation();
     Context previous = context.attach();
     try {
-      Iterator<SynthesizeResponse> it = withAuth(SpeechGrpc.newBlockingStub(channel)).synthesize(request);
+      Iterator<SynthesizeResponse> it =
+          withAuth(SpeechGrpc.newBlockingStub(channel)).synthesize(request);
       return new ParleyIterator<>(it, context);
     } catch (StatusRuntimeException e) {
       throw ParleyException.from(e);
@@ -149,8 +156,8 @@ public final class ParleyClient implements AutoCloseable {
   }
 
   /**
-   * Speaks {@code text} ({@code Speech.Synthesize}), handing audio and word timings to
-   * {@code listener} on a gRPC thread as they arrive; wait with {@link SpeechCall#awaitEnd}.
+   * Speaks {@code text} ({@code Speech.Synthesize}), handing audio and word timings to {@code
+   * listener} on a gRPC thread as they arrive; wait with {@link SpeechCall#awaitEnd}.
    *
    * @param text the text; null or empty when the options carry dialogue turns
    */
@@ -160,8 +167,8 @@ public final class ParleyClient implements AutoCloseable {
 
   /**
    * Opens a speech synthesis whose text is sent in pieces ({@code Speech.SynthesizeStream}), e.g.
-   * while an LLM writes it; the options go out at once. Audio and word timings reach
-   * {@code listener} on a gRPC thread while text is still being sent.
+   * while an LLM writes it; the options go out at once. Audio and word timings reach {@code
+   * listener} on a gRPC thread while text is still being sent.
    */
   public SpeechStream openSpeechStream(SpeechOptions options, SpeechListener listener) {
     return SpeechStream.start(withAuth(SpeechGrpc.newStub(channel)), options, listener);
@@ -173,7 +180,8 @@ public final class ParleyClient implements AutoCloseable {
    */
   public ListVoicesResponse listVoices() {
     try {
-      return withDeadline(withAuth(SpeechGrpc.newBlockingStub(channel))).listVoices(ListVoicesRequest.getDefaultInstance());
+      return withDeadline(withAuth(SpeechGrpc.newBlockingStub(channel)))
+          .listVoices(ListVoicesRequest.getDefaultInstance());
     } catch (StatusRuntimeException e) {
       throw ParleyException.from(e);
     }

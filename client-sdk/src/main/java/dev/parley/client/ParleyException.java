@@ -5,8 +5,8 @@ import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 
 /**
- * A failed call to a Parley server: the gRPC status code (e.g. {@code UNAUTHENTICATED},
- * {@code RESOURCE_EXHAUSTED}, {@code UNIMPLEMENTED}) and the server's description of why.
+ * A failed call to a Parley server: the gRPC status code (e.g. {@code UNAUTHENTICATED}, {@code
+ * RESOURCE_EXHAUSTED}, {@code UNIMPLEMENTED}) and the server's description of why.
  *
  * <p>Failures detected on the client (a full send buffer, a wait that timed out) use the status
  * code that describes them best and say in the description that they are local.
@@ -57,7 +57,10 @@ public class ParleyException extends RuntimeException {
     }
     String description = status.getDescription();
     if (description == null || description.isEmpty()) {
-      description = status.getCause() != null ? String.valueOf(status.getCause()) : "(no description from the server)";
+      description =
+          status.getCause() != null
+              ? String.valueOf(status.getCause())
+              : "(no description from the server)";
     }
     return new ParleyException(status.getCode().name(), description, t);
   }

@@ -13,12 +13,12 @@ import java.util.function.Consumer;
 
 /**
  * One speech synthesis whose results go to a {@link SpeechListener}: a {@code Speech.Synthesize}
- * call from {@link ParleyClient#synthesize(String, SpeechOptions, SpeechListener)}, or, as a
- * {@link SpeechStream}, a {@code Speech.SynthesizeStream} call whose text is still being sent.
- * Wait for the end with {@link #awaitEnd(Duration)}.
+ * call from {@link ParleyClient#synthesize(String, SpeechOptions, SpeechListener)}, or, as a {@link
+ * SpeechStream}, a {@code Speech.SynthesizeStream} call whose text is still being sent. Wait for
+ * the end with {@link #awaitEnd(Duration)}.
  *
- * <p>Thread-safe. {@link #close()} cancels the call if it is still running, so a
- * try-with-resources block never leaves a synthesis running on the server.
+ * <p>Thread-safe. {@link #close()} cancels the call if it is still running, so a try-with-resources
+ * block never leaves a synthesis running on the server.
  */
 public sealed class SpeechCall implements AutoCloseable permits SpeechStream {
   private final SpeechOptions options;
@@ -35,13 +35,15 @@ public sealed class SpeechCall implements AutoCloseable permits SpeechStream {
   }
 
   /** Starts a {@code Synthesize} call: all the text (or the options' turns) in one request. */
-  static SpeechCall start(SpeechGrpc.SpeechStub stub, String text, SpeechOptions options, SpeechListener listener) {
+  static SpeechCall start(
+      SpeechGrpc.SpeechStub stub, String text, SpeechOptions options, SpeechListener listener) {
     SynthesizeRequest request = options.toRequest(text);
     if (request.getText().isBlank() && request.getTurnsCount() == 0) {
-      throw new IllegalArgumentException("nothing to say: the text is empty and no turns are given");
+      throw new IllegalArgumentException(
+          "nothing to say: the text is empty and no turns are given");
     }
     SpeechCall c = new SpeechCall(options, listener);
-    stub.synthesize(request, c.new Responses<SynthesizeRequest>(rs -> { }));
+    stub.synthesize(request, c.new Responses<SynthesizeRequest>(rs -> {}));
     return c;
   }
 
@@ -124,7 +126,7 @@ public sealed class SpeechCall implements AutoCloseable permits SpeechStream {
           end = r.getEnd();
           listener.onEnd(r.getEnd());
         }
-        default -> { } // a newer server's message kind: skip it
+        default -> {} // a newer server's message kind: skip it
       }
     }
 

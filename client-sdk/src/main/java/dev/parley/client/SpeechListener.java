@@ -5,13 +5,13 @@ import dev.parley.proto.v1.SynthesisReady;
 import dev.parley.proto.v1.WordTiming;
 
 /**
- * Receives a speech synthesis as it is produced. Calls for one synthesis come one at a time, in
- * the server's order, on a gRPC thread: return quickly (the server's audio is read from the network
+ * Receives a speech synthesis as it is produced. Calls for one synthesis come one at a time, in the
+ * server's order, on a gRPC thread: return quickly (the server's audio is read from the network
  * only as fast as these calls return). Every method does nothing by default.
  *
  * <p>Order: {@link #onReady} first; then audio chunks and word timings as the model produces them
- * (a word's timing comes before its audio); then {@link #onEnd} and nothing more — or
- * {@link #onError} at any point, and nothing more.
+ * (a word's timing comes before its audio); then {@link #onEnd} and nothing more — or {@link
+ * #onError} at any point, and nothing more.
  */
 public interface SpeechListener {
   /** First message: the model, the voices in use, the model's sample rate. */

@@ -101,8 +101,8 @@ public final class SpeechOptions {
   }
 
   /**
-   * The request that speaks {@code text} with these options (the first message of a
-   * {@code SynthesizeStream} call with the stream's first piece, or "").
+   * The request that speaks {@code text} with these options (the first message of a {@code
+   * SynthesizeStream} call with the stream's first piece, or "").
    *
    * @param text the text; null or empty when the options carry turns
    * @throws IllegalArgumentException both text and turns are given
@@ -134,8 +134,21 @@ public final class SpeechOptions {
 
   @Override
   public String toString() {
-    return "SpeechOptions{voice=" + voice + ", voices=" + voices + ", turns=" + turns.size() + ", output="
-        + AudioFormats.describe(outputFormat) + ", temperature=" + temperature + ", seed=" + seed + ", cfg=" + cfgCoef + "}";
+    return "SpeechOptions{voice="
+        + voice
+        + ", voices="
+        + voices
+        + ", turns="
+        + turns.size()
+        + ", output="
+        + AudioFormats.describe(outputFormat)
+        + ", temperature="
+        + temperature
+        + ", seed="
+        + seed
+        + ", cfg="
+        + cfgCoef
+        + "}";
   }
 
   /** Builds {@link SpeechOptions}. */
@@ -183,8 +196,10 @@ public final class SpeechOptions {
      * frame.
      */
     public Builder outputFormat(AudioFormat format) {
-      if (format.getEncoding() == Encoding.ENCODING_UNSPECIFIED || format.getEncoding() == Encoding.UNRECOGNIZED) {
-        throw new IllegalArgumentException("the output format needs an encoding (e.g. AudioFormats.pcmS16le(24000))");
+      if (format.getEncoding() == Encoding.ENCODING_UNSPECIFIED
+          || format.getEncoding() == Encoding.UNRECOGNIZED) {
+        throw new IllegalArgumentException(
+            "the output format needs an encoding (e.g. AudioFormats.pcmS16le(24000))");
       }
       this.outputFormat = format;
       return this;

@@ -1,7 +1,7 @@
 package dev.parley.client;
 
-import dev.parley.codec.audio.ModelAudio;
 import dev.parley.client.audio.PcmDecoder;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.proto.v1.AudioFormat;
 import dev.parley.proto.v1.SynthesisEnd;
 import dev.parley.proto.v1.SynthesisReady;
@@ -17,7 +17,11 @@ import java.util.List;
  * @param words the word timings, in order
  * @param end the server's summary
  */
-public record SpeechResult(SynthesisReady ready, AudioFormat format, byte[] audio, List<WordTiming> words,
+public record SpeechResult(
+    SynthesisReady ready,
+    AudioFormat format,
+    byte[] audio,
+    List<WordTiming> words,
     SynthesisEnd end) {
   public SpeechResult {
     words = List.copyOf(words);

@@ -7,19 +7,18 @@ import java.time.Duration;
 /**
  * A speech synthesis whose text arrives in pieces (a {@code Speech.SynthesizeStream} call), e.g.
  * the tokens of an LLM still writing: send them with {@link #sendText(String)} as they come, then
- * {@link #endOfText()}, and wait with {@link #awaitEnd(Duration)}. Audio and word timings go to
- * the {@link SpeechListener} given to {@link ParleyClient#openSpeechStream} while text is still
- * being sent.
+ * {@link #endOfText()}, and wait with {@link #awaitEnd(Duration)}. Audio and word timings go to the
+ * {@link SpeechListener} given to {@link ParleyClient#openSpeechStream} while text is still being
+ * sent.
  *
  * <p>Pieces are concatenated on the server: "Hel", "lo wor", "ld" is "Hello world". A word is
  * spoken once whitespace after it (or the end of text) shows it is complete, so end a line or a
- * sentence with a space or a newline to have it spoken without waiting for the next piece. When
- * the text runs dry the model pads with silence and waits for more.
+ * sentence with a space or a newline to have it spoken without waiting for the next piece. When the
+ * text runs dry the model pads with silence and waits for more.
  *
  * <p>Sending respects gRPC flow control as {@link Conversation} does: text the transport cannot
- * take yet waits in a bounded buffer ({@link SpeechOptions#maxBufferedBytes()}), past which
- * {@code sendText} throws {@link SendBufferFullException}; {@link #awaitReady(Duration)} waits
- * for room.
+ * take yet waits in a bounded buffer ({@link SpeechOptions#maxBufferedBytes()}), past which {@code
+ * sendText} throws {@link SendBufferFullException}; {@link #awaitReady(Duration)} waits for room.
  *
  * <p>Thread-safe. {@link #close()} cancels the call if it is still running.
  */
@@ -32,13 +31,19 @@ public final class SpeechStream extends SpeechCall {
   }
 
   /** Opens the call and sends the options (without text) as its first message. */
-  static SpeechStream start(SpeechGrpc.SpeechStub stub, SpeechOptions options, SpeechListener listener) {
+  static SpeechStream start(
+      SpeechGrpc.SpeechStub stub, SpeechOptions options, SpeechListener listener) {
     SpeechStream s = new SpeechStream(options, listener);
-    SynthesizeStreamRequest config = SynthesizeStreamRequest.newBuilder().setConfig(options.toRequest(null)).build();
-    stub.synthesizeStream(s.new Responses<SynthesizeStreamRequest>(rs -> {
-      s.outbound = new OutboundQueue<>(rs, SpeechStream::textBytes, options.maxBufferedBytes());
-      rs.setOnReadyHandler(() -> s.outbound.drain());
-    }));
+    SynthesizeStreamRequest config =
+        SynthesizeStreamRequest.newBuilder().setConfig(options.toRequest(null)).build();
+    stub.synthesizeStream(
+        s
+        .new Responses<SynthesizeStreamRequest>(
+            rs -> {
+              s.outbound =
+                  new OutboundQueue<>(rs, SpeechStream::textBytes, options.maxBufferedBytes());
+              rs.setOnReadyHandler(() -> s.outbound.drain());
+            }));
     s.outbound.send(config);
     return s;
   }
@@ -66,8 +71,8 @@ public final class SpeechStream extends SpeechCall {
   }
 
   /**
-   * No more text: the server speaks what it holds (the last word too, whitespace or not), sends
-   * the SynthesisEnd and closes the call. Does nothing if the text already ended or the call is over.
+   * No more text: the server speaks what it holds (the last word too, whitespace or not), sends the
+   * SynthesisEnd and closes the call. Does nothing if the text already ended or the call is over.
    */
   public synchronized void endOfText() {
     if (textEnded || isDone()) {

@@ -13,9 +13,9 @@ import java.util.NoSuchElementException;
 /**
  * A {@code Speech.Synthesize} call read as a blocking {@link Iterator} of the server's messages:
  * SynthesisReady, then audio chunks and word timings as they are produced, then SynthesisEnd. The
- * server's audio is read from the network only as fast as the iterator is read. Failures are
- * thrown by {@link #hasNext()} and {@link #next()} as {@link ParleyException}s with the server's
- * status and message; a call that closes without a SynthesisEnd fails with UNKNOWN.
+ * server's audio is read from the network only as fast as the iterator is read. Failures are thrown
+ * by {@link #hasNext()} and {@link #next()} as {@link ParleyException}s with the server's status
+ * and message; a call that closes without a SynthesisEnd fails with UNKNOWN.
  *
  * <pre>{@code
  * try (Synthesis s = client.synthesize("Hello there.", SpeechOptions.builder().voice("demo-alto").build())) {
@@ -43,7 +43,8 @@ public final class Synthesis implements Iterator<SynthesizeResponse>, AutoClosea
       return true;
     }
     if (end == null) {
-      throw new ParleyException("UNKNOWN", "the server closed the speech synthesis without a SynthesisEnd message");
+      throw new ParleyException(
+          "UNKNOWN", "the server closed the speech synthesis without a SynthesisEnd message");
     }
     return false;
   }
@@ -90,7 +91,7 @@ public final class Synthesis implements Iterator<SynthesizeResponse>, AutoClosea
       switch (r.getKindCase()) {
         case AUDIO -> audio.writeBytes(r.getAudio().getData().toByteArray());
         case WORD -> words.add(r.getWord());
-        default -> { }
+        default -> {}
       }
     }
     return new SpeechResult(ready, options.outputFormat(), audio.toByteArray(), words, end);

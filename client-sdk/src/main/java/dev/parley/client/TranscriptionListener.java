@@ -13,8 +13,8 @@ import dev.parley.proto.v1.WordEnd;
  * order, on a gRPC thread: return quickly. Every method does nothing by default.
  *
  * <p>Order: {@link #onSession} first; then words, word ends, pause probabilities, ends of turn and
- * markers as the model gets to them; then {@link #onFinal} and nothing more — or
- * {@link #onError} at any point, and nothing more.
+ * markers as the model gets to them; then {@link #onFinal} and nothing more — or {@link #onError}
+ * at any point, and nothing more.
  */
 public interface TranscriptionListener {
   /** First message: the session id, the model, how far its text lags the audio, its pause heads. */
@@ -26,7 +26,9 @@ public interface TranscriptionListener {
    */
   default void onWord(Word word) {}
 
-  /** The end of the live word with this index, once the next word (or the end of input) fixes it. */
+  /**
+   * The end of the live word with this index, once the next word (or the end of input) fixes it.
+   */
   default void onWordEnd(WordEnd wordEnd) {}
 
   /** Pause probabilities (only when the config asks for them every N steps). */
@@ -35,12 +37,18 @@ public interface TranscriptionListener {
   /** The end-of-turn head crossed its threshold: the speaker has probably finished. */
   default void onEndOfTurn(EndOfTurn endOfTurn) {}
 
-  /** A marker sent with {@link TranscriptionSession#sendMarker} came back: all audio before it is transcribed. */
+  /**
+   * A marker sent with {@link TranscriptionSession#sendMarker} came back: all audio before it is
+   * transcribed.
+   */
   default void onMarker(Marker marker) {}
 
   /** Every word with its start and end, at the end of input; nothing follows. */
   default void onFinal(FinalTranscript transcript) {}
 
-  /** The transcription failed (UNIMPLEMENTED on a server without a speech-to-text model) or was cancelled; nothing follows. */
+  /**
+   * The transcription failed (UNIMPLEMENTED on a server without a speech-to-text model) or was
+   * cancelled; nothing follows.
+   */
   default void onError(ParleyException error) {}
 }

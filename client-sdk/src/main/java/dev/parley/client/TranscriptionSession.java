@@ -15,17 +15,17 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One streaming transcription (a {@code Transcription.Transcribe} call). Send audio in the
- * config's input format with {@link #sendAudio(byte[])} or {@link #sendAudio(float[])}, optionally
- * {@link #sendMarker(long) markers} between chunks, then {@link #endInput()} and
- * {@link #awaitFinal(Duration)}. Results go to the {@link TranscriptionListener} given to
- * {@link ParleyClient#transcribe}.
+ * One streaming transcription (a {@code Transcription.Transcribe} call). Send audio in the config's
+ * input format with {@link #sendAudio(byte[])} or {@link #sendAudio(float[])}, optionally {@link
+ * #sendMarker(long) markers} between chunks, then {@link #endInput()} and {@link
+ * #awaitFinal(Duration)}. Results go to the {@link TranscriptionListener} given to {@link
+ * ParleyClient#transcribe}.
  *
  * <p>Sending respects gRPC flow control as {@link Conversation} does: audio the transport cannot
- * take yet waits in a bounded buffer, past which {@code sendAudio} throws
- * {@link SendBufferFullException}. The server meters its input, so a file may be sent as fast as
- * the transport allows: call {@link #awaitReady(Duration)} before each chunk and it is transcribed
- * at the engine's speed.
+ * take yet waits in a bounded buffer, past which {@code sendAudio} throws {@link
+ * SendBufferFullException}. The server meters its input, so a file may be sent as fast as the
+ * transport allows: call {@link #awaitReady(Duration)} before each chunk and it is transcribed at
+ * the engine's speed.
  *
  * <p>Thread-safe. {@link #close()} cancels the call if it is still running.
  */
@@ -41,7 +41,8 @@ public final class TranscriptionSession implements AutoCloseable {
   private volatile FinalTranscript last;
   private boolean inputEnded;
 
-  private TranscriptionSession(TranscribeConfig config, TranscriptionListener listener, long maxBufferedBytes) {
+  private TranscriptionSession(
+      TranscribeConfig config, TranscriptionListener listener, long maxBufferedBytes) {
     this.config = config;
     this.listener = listener;
     this.done = new CallOutcome<>("transcription", listener::onError);
@@ -49,13 +50,18 @@ public final class TranscriptionSession implements AutoCloseable {
     this.encoder = new InputEncoder(config.getInputFormat(), this::sendAudio);
   }
 
-  static TranscriptionSession start(TranscriptionGrpc.TranscriptionStub stub, TranscribeConfig config,
-      TranscriptionListener listener, long maxBufferedBytes) {
+  static TranscriptionSession start(
+      TranscriptionGrpc.TranscriptionStub stub,
+      TranscribeConfig config,
+      TranscriptionListener listener,
+      long maxBufferedBytes) {
     if (!config.hasInputFormat()) {
-      throw new IllegalArgumentException("TranscribeConfig.input_format is required (e.g. AudioFormats.pcmS16le(24000))");
+      throw new IllegalArgumentException(
+          "TranscribeConfig.input_format is required (e.g. AudioFormats.pcmS16le(24000))");
     }
     if (maxBufferedBytes <= 0) {
-      throw new IllegalArgumentException("maxBufferedBytes must be positive, got " + maxBufferedBytes);
+      throw new IllegalArgumentException(
+          "maxBufferedBytes must be positive, got " + maxBufferedBytes);
     }
     TranscriptionSession s = new TranscriptionSession(config, listener, maxBufferedBytes);
     stub.transcribe(s.new Responses());
@@ -68,15 +74,20 @@ public final class TranscriptionSession implements AutoCloseable {
     return config;
   }
 
-  /** Sends encoded audio in the config's input format; any chunk size (Ogg pages may be split anywhere). */
+  /**
+   * Sends encoded audio in the config's input format; any chunk size (Ogg pages may be split
+   * anywhere).
+   */
   public void sendAudio(byte[] data) {
     sendAudio(data, 0, data.length);
   }
 
   public void sendAudio(byte[] data, int offset, int length) {
     failIfOver();
-    outbound.send(TranscribeRequest.newBuilder()
-        .setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(data, offset, length))).build());
+    outbound.send(
+        TranscribeRequest.newBuilder()
+            .setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(data, offset, length)))
+            .build());
   }
 
   /**
@@ -98,8 +109,13 @@ public final class TranscriptionSession implements AutoCloseable {
     if (inputEnded) {
       throw new IllegalStateException("the transcription's input has already ended");
     }
-    outbound.send(TranscribeRequest.newBuilder()
-        .setControl(TranscribeControl.newBuilder().setAction(TranscribeControl.Action.MARKER).setMarkerId(id)).build());
+    outbound.send(
+        TranscribeRequest.newBuilder()
+            .setControl(
+                TranscribeControl.newBuilder()
+                    .setAction(TranscribeControl.Action.MARKER)
+                    .setMarkerId(id))
+            .build());
   }
 
   /**
@@ -116,15 +132,21 @@ public final class TranscriptionSession implements AutoCloseable {
     return outbound.queuedBytes();
   }
 
-  /** No more audio: the server transcribes what it holds, sends the final transcript and ends the call. */
+  /**
+   * No more audio: the server transcribes what it holds, sends the final transcript and ends the
+   * call.
+   */
   public synchronized void endInput() {
     if (inputEnded || done.isDone()) {
       return;
     }
     inputEnded = true;
     encoder.finish();
-    outbound.send(TranscribeRequest.newBuilder()
-        .setControl(TranscribeControl.newBuilder().setAction(TranscribeControl.Action.END_OF_INPUT)).build());
+    outbound.send(
+        TranscribeRequest.newBuilder()
+            .setControl(
+                TranscribeControl.newBuilder().setAction(TranscribeControl.Action.END_OF_INPUT))
+            .build());
     outbound.complete();
   }
 
@@ -132,8 +154,8 @@ public final class TranscriptionSession implements AutoCloseable {
    * Waits for the final transcript.
    *
    * @throws ParleyException the call failed (e.g. {@code UNIMPLEMENTED}: no speech-to-text model on
-   *     the server), was cancelled, or {@code DEADLINE_EXCEEDED} if it did not arrive within
-   *     {@code timeout} (the call stays open)
+   *     the server), was cancelled, or {@code DEADLINE_EXCEEDED} if it did not arrive within {@code
+   *     timeout} (the call stays open)
    */
   public FinalTranscript awaitFinal(Duration timeout) throws InterruptedException {
     return done.await(timeout, "no final transcript");
@@ -171,11 +193,13 @@ public final class TranscriptionSession implements AutoCloseable {
     cancel();
   }
 
-  private final class Responses implements ClientResponseObserver<TranscribeRequest, TranscribeResponse> {
+  private final class Responses
+      implements ClientResponseObserver<TranscribeRequest, TranscribeResponse> {
     @Override
     public void beforeStart(ClientCallStreamObserver<TranscribeRequest> requestStream) {
       call = requestStream;
-      outbound = new OutboundQueue<>(requestStream, r -> r.getAudio().getData().size(), maxBufferedBytes);
+      outbound =
+          new OutboundQueue<>(requestStream, r -> r.getAudio().getData().size(), maxBufferedBytes);
       requestStream.setOnReadyHandler(() -> outbound.drain());
     }
 
@@ -195,7 +219,7 @@ public final class TranscriptionSession implements AutoCloseable {
           last = r.getFinal();
           listener.onFinal(r.getFinal());
         }
-        default -> { } // a newer server's message kind: skip it
+        default -> {} // a newer server's message kind: skip it
       }
     }
 

@@ -49,7 +49,8 @@ class ConversationPublisherTest {
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       ManualSubscriber s = new ManualSubscriber();
       Conversation c = client.converse(ConversationOptions.defaults(), s);
-      // 10 chunks of one 80 ms frame each: the echo answers each with audio + text = 21 events with the session.
+      // 10 chunks of one 80 ms frame each: the echo answers each with audio + text = 21 events with
+      // the session.
       for (int i = 0; i < 10; i++) {
         c.sendAudio(new byte[3840]);
       }
@@ -69,25 +70,29 @@ class ConversationPublisherTest {
       assertThat(s.completed.await(10, TimeUnit.SECONDS)).isTrue();
       assertThat(s.error.get()).isNull();
       assertThat(s.events).hasSize(1 + 10 * 2 + 1);
-      assertThat(s.events.get(s.events.size() - 1)).isInstanceOfSatisfying(ConversationEvent.Ended.class,
-          e -> assertThat(e.end().getFrames()).isEqualTo(10));
+      assertThat(s.events.get(s.events.size() - 1))
+          .isInstanceOfSatisfying(
+              ConversationEvent.Ended.class, e -> assertThat(e.end().getFrames()).isEqualTo(10));
     }
   }
 
   @Test
   void failuresArriveAsOnErrorEvenBeforeAnyDemand() throws Exception {
-    try (FakeParleyServer server = new FakeParleyServer(new FakeParleyServer.EchoDialogue(), "secret");
+    try (FakeParleyServer server =
+            new FakeParleyServer(new FakeParleyServer.EchoDialogue(), "secret");
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       ManualSubscriber s = new ManualSubscriber();
       client.converse(ConversationOptions.defaults(), s);
       assertThat(s.completed.await(10, TimeUnit.SECONDS)).isTrue();
-      assertThat(s.error.get()).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.code()).isEqualTo("UNAUTHENTICATED"));
+      assertThat(s.error.get())
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.code()).isEqualTo("UNAUTHENTICATED"));
       assertThat(s.events).isEmpty();
     }
   }
 
-  private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+  private static void waitFor(java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {

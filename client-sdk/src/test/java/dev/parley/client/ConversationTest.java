@@ -78,7 +78,8 @@ class ConversationTest {
     try (FakeParleyServer server = FakeParleyServer.echo();
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       Recorder r = new Recorder();
-      Conversation c = client.converse(ConversationOptions.builder().frameTiming(true).seed(7).build(), r);
+      Conversation c =
+          client.converse(ConversationOptions.builder().frameTiming(true).seed(7).build(), r);
       for (int off = 0; off < tone.length; off += 1000) {
         c.sendAudio(java.util.Arrays.copyOfRange(tone, off, Math.min(tone.length, off + 1000)));
       }
@@ -88,13 +89,15 @@ class ConversationTest {
       float[] back = Pcm.s16leToMono(r.audio.toByteArray(), 1);
       assertThat(back).hasSize(tone.length);
       for (int i = 0; i < tone.length; i++) {
-        assertThat(back[i]).isEqualTo(Pcm.s16ToFloat(Pcm.floatToS16(tone[i]))); // exactly one 16-bit quantisation
+        assertThat(back[i])
+            .isEqualTo(Pcm.s16ToFloat(Pcm.floatToS16(tone[i]))); // exactly one 16-bit quantisation
       }
       long frames = (tone.length + 1919) / 1920;
       assertThat(end.getFrames()).isEqualTo(frames);
       assertThat(r.texts).hasSize((int) frames);
       assertThat(r.timings).hasSize((int) frames);
-      assertThat(r.session.get().getSampling().getSeed()).isEqualTo(7); // the config reached the server
+      assertThat(r.session.get().getSampling().getSeed())
+          .isEqualTo(7); // the config reached the server
       assertThat(c.session()).isEqualTo(r.session.get());
       assertThat(c.isDone()).isTrue();
     }
@@ -106,12 +109,15 @@ class ConversationTest {
     try (FakeParleyServer server = FakeParleyServer.echo();
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       Recorder r = new Recorder(); // the echo sends the Ogg bytes straight back
-      Conversation c = client.converse(ConversationOptions.builder().inputFormat(AudioFormats.oggOpus(24000)).build(), r);
+      Conversation c =
+          client.converse(
+              ConversationOptions.builder().inputFormat(AudioFormats.oggOpus(24000)).build(), r);
       c.sendAudio(tone);
       c.endInput(); // closes the Ogg stream: its last page goes out before END_OF_INPUT
       c.awaitEnd(WAIT);
       long[] decoded = {0};
-      dev.parley.codec.opus.OggOpusReader reader = new dev.parley.codec.opus.OggOpusReader(24000, (x, off, n) -> decoded[0] += n);
+      dev.parley.codec.opus.OggOpusReader reader =
+          new dev.parley.codec.opus.OggOpusReader(24000, (x, off, n) -> decoded[0] += n);
       reader.feed(r.audio.toByteArray());
       reader.finish();
       assertThat(decoded[0]).isEqualTo(tone.length);
@@ -120,8 +126,10 @@ class ConversationTest {
 
   @Test
   void apiKeyTravelsAsBearerAuthorizationOnEveryCall() throws Exception {
-    try (FakeParleyServer server = new FakeParleyServer(new FakeParleyServer.EchoDialogue(), "k-123");
-        ParleyClient client = ParleyClient.builder().target(server.target()).apiKey("k-123").build()) {
+    try (FakeParleyServer server =
+            new FakeParleyServer(new FakeParleyServer.EchoDialogue(), "k-123");
+        ParleyClient client =
+            ParleyClient.builder().target(server.target()).apiKey("k-123").build()) {
       Conversation c = client.converse(ConversationOptions.defaults(), new Recorder());
       c.endInput();
       c.awaitEnd(WAIT);
@@ -132,37 +140,49 @@ class ConversationTest {
 
   @Test
   void aWrongKeyIsUnauthenticatedWithTheServersMessage() throws Exception {
-    try (FakeParleyServer server = new FakeParleyServer(new FakeParleyServer.EchoDialogue(), "right");
-        ParleyClient client = ParleyClient.builder().target(server.target()).apiKey("wrong").build()) {
+    try (FakeParleyServer server =
+            new FakeParleyServer(new FakeParleyServer.EchoDialogue(), "right");
+        ParleyClient client =
+            ParleyClient.builder().target(server.target()).apiKey("wrong").build()) {
       Recorder r = new Recorder();
       Conversation c = client.converse(ConversationOptions.defaults(), r);
       assertThat(r.finished.await(10, TimeUnit.SECONDS)).isTrue();
       assertThat(r.error.get().code()).isEqualTo("UNAUTHENTICATED");
       assertThat(r.error.get().description()).isEqualTo("missing or unknown API key");
-      assertThatThrownBy(() -> c.awaitEnd(WAIT)).isInstanceOf(ParleyException.class).hasMessageContaining("UNAUTHENTICATED");
+      assertThatThrownBy(() -> c.awaitEnd(WAIT))
+          .isInstanceOf(ParleyException.class)
+          .hasMessageContaining("UNAUTHENTICATED");
       assertThatThrownBy(() -> c.sendAudio(new byte[4])).isInstanceOf(ParleyException.class);
-      assertThatThrownBy(client::models).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.code()).isEqualTo("UNAUTHENTICATED"));
+      assertThatThrownBy(client::models)
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.code()).isEqualTo("UNAUTHENTICATED"));
     }
   }
 
   @Test
   void serverStatusesBecomeParleyExceptionsWithCodeAndDescription() throws Exception {
-    DialogueGrpc.DialogueImplBase full = new DialogueGrpc.DialogueImplBase() {
-      @Override
-      public StreamObserver<ConverseRequest> converse(StreamObserver<ConverseResponse> out) {
-        out.onError(Status.RESOURCE_EXHAUSTED.withDescription("all 8 session slots are taken").asRuntimeException());
-        return new NoOpObserver<>();
-      }
-    };
+    DialogueGrpc.DialogueImplBase full =
+        new DialogueGrpc.DialogueImplBase() {
+          @Override
+          public StreamObserver<ConverseRequest> converse(StreamObserver<ConverseResponse> out) {
+            out.onError(
+                Status.RESOURCE_EXHAUSTED
+                    .withDescription("all 8 session slots are taken")
+                    .asRuntimeException());
+            return new NoOpObserver<>();
+          }
+        };
     try (FakeParleyServer server = new FakeParleyServer(full, null);
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       Recorder r = new Recorder();
       Conversation c = client.converse(ConversationOptions.defaults(), r);
-      assertThatThrownBy(() -> c.awaitEnd(WAIT)).isInstanceOfSatisfying(ParleyException.class, e -> {
-        assertThat(e.code()).isEqualTo("RESOURCE_EXHAUSTED");
-        assertThat(e.description()).isEqualTo("all 8 session slots are taken");
-      });
+      assertThatThrownBy(() -> c.awaitEnd(WAIT))
+          .isInstanceOfSatisfying(
+              ParleyException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo("RESOURCE_EXHAUSTED");
+                assertThat(e.description()).isEqualTo("all 8 session slots are taken");
+              });
       assertThat(r.error.get().code()).isEqualTo("RESOURCE_EXHAUSTED");
       assertThat(r.end.get()).isNull();
     }
@@ -170,17 +190,20 @@ class ConversationTest {
 
   @Test
   void aStreamThatEndsWithoutEndIsAnError() throws Exception {
-    DialogueGrpc.DialogueImplBase rude = new DialogueGrpc.DialogueImplBase() {
-      @Override
-      public StreamObserver<ConverseRequest> converse(StreamObserver<ConverseResponse> out) {
-        out.onCompleted();
-        return new NoOpObserver<>();
-      }
-    };
+    DialogueGrpc.DialogueImplBase rude =
+        new DialogueGrpc.DialogueImplBase() {
+          @Override
+          public StreamObserver<ConverseRequest> converse(StreamObserver<ConverseResponse> out) {
+            out.onCompleted();
+            return new NoOpObserver<>();
+          }
+        };
     try (FakeParleyServer server = new FakeParleyServer(rude, null);
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       Conversation c = client.converse(ConversationOptions.defaults(), new Recorder());
-      assertThatThrownBy(() -> c.awaitEnd(WAIT)).isInstanceOf(ParleyException.class).hasMessageContaining("without an End");
+      assertThatThrownBy(() -> c.awaitEnd(WAIT))
+          .isInstanceOf(ParleyException.class)
+          .hasMessageContaining("without an End");
     }
   }
 
@@ -188,14 +211,16 @@ class ConversationTest {
   void cancelEndsTheCallOnBothSides() throws Exception {
     CountDownLatch serverSawCall = new CountDownLatch(1);
     CountDownLatch serverSawCancel = new CountDownLatch(1);
-    DialogueGrpc.DialogueImplBase silent = new DialogueGrpc.DialogueImplBase() {
-      @Override
-      public StreamObserver<ConverseRequest> converse(StreamObserver<ConverseResponse> out) {
-        ((ServerCallStreamObserver<ConverseResponse>) out).setOnCancelHandler(serverSawCancel::countDown);
-        serverSawCall.countDown();
-        return new NoOpObserver<>();
-      }
-    };
+    DialogueGrpc.DialogueImplBase silent =
+        new DialogueGrpc.DialogueImplBase() {
+          @Override
+          public StreamObserver<ConverseRequest> converse(StreamObserver<ConverseResponse> out) {
+            ((ServerCallStreamObserver<ConverseResponse>) out)
+                .setOnCancelHandler(serverSawCancel::countDown);
+            serverSawCall.countDown();
+            return new NoOpObserver<>();
+          }
+        };
     try (FakeParleyServer server = new FakeParleyServer(silent, null);
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       Recorder r = new Recorder();
@@ -204,8 +229,9 @@ class ConversationTest {
       assertThat(serverSawCall.await(10, TimeUnit.SECONDS)).isTrue();
       c.cancel();
       assertThat(serverSawCancel.await(10, TimeUnit.SECONDS)).isTrue();
-      assertThatThrownBy(() -> c.awaitEnd(WAIT)).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.code()).isEqualTo("CANCELLED"));
+      assertThatThrownBy(() -> c.awaitEnd(WAIT))
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.code()).isEqualTo("CANCELLED"));
       assertThat(r.error.get().code()).isEqualTo("CANCELLED");
     }
   }
@@ -215,8 +241,9 @@ class ConversationTest {
     try (FakeParleyServer server = FakeParleyServer.echo();
         ParleyClient client = ParleyClient.builder().target(server.target()).build();
         Conversation c = client.converse(ConversationOptions.defaults(), new Recorder())) {
-      assertThatThrownBy(() -> c.awaitEnd(Duration.ofMillis(100))).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.code()).isEqualTo("DEADLINE_EXCEEDED"));
+      assertThatThrownBy(() -> c.awaitEnd(Duration.ofMillis(100)))
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.code()).isEqualTo("DEADLINE_EXCEEDED"));
       assertThat(c.isDone()).isFalse();
       c.endInput();
       assertThat(c.awaitEnd(WAIT).getFrames()).isZero();
@@ -226,29 +253,34 @@ class ConversationTest {
   @Test
   void aServerThatStopsReadingFillsTheBoundedBufferInsteadOfMemory() throws Exception {
     CountDownLatch configSeen = new CountDownLatch(1);
-    DialogueGrpc.DialogueImplBase stalled = new DialogueGrpc.DialogueImplBase() {
-      @Override
-      public StreamObserver<ConverseRequest> converse(StreamObserver<ConverseResponse> out) {
-        ServerCallStreamObserver<ConverseResponse> call = (ServerCallStreamObserver<ConverseResponse>) out;
-        call.disableAutoRequest();
-        call.request(1); // the config, then nothing more
-        return new NoOpObserver<>() {
+    DialogueGrpc.DialogueImplBase stalled =
+        new DialogueGrpc.DialogueImplBase() {
           @Override
-          public void onNext(ConverseRequest r) {
-            configSeen.countDown();
+          public StreamObserver<ConverseRequest> converse(StreamObserver<ConverseResponse> out) {
+            ServerCallStreamObserver<ConverseResponse> call =
+                (ServerCallStreamObserver<ConverseResponse>) out;
+            call.disableAutoRequest();
+            call.request(1); // the config, then nothing more
+            return new NoOpObserver<>() {
+              @Override
+              public void onNext(ConverseRequest r) {
+                configSeen.countDown();
+              }
+            };
           }
         };
-      }
-    };
     long limit = 256 * 1024;
     try (FakeParleyServer server = new FakeParleyServer(stalled, null);
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
-      Conversation c = client.converse(ConversationOptions.builder().maxBufferedBytes(limit).build(), new Recorder());
+      Conversation c =
+          client.converse(
+              ConversationOptions.builder().maxBufferedBytes(limit).build(), new Recorder());
       assertThat(configSeen.await(10, TimeUnit.SECONDS)).isTrue();
       byte[] chunk = new byte[3840]; // 80 ms of 24 kHz 16-bit
       long sent = 0;
       int refusals = 0;
-      // Send flat out; on each refusal wait a little for the transport. Once gRPC's windows are full
+      // Send flat out; on each refusal wait a little for the transport. Once gRPC's windows are
+      // full
       // nothing moves any more, and the SDK holds no more than its limit.
       while (true) {
         try {
@@ -267,7 +299,8 @@ class ConversationTest {
       assertThat(refusals).isPositive();
       assertThat(c.bufferedBytes()).isLessThanOrEqualTo(limit);
       c.cancel();
-      assertThat(c.awaitReady(Duration.ofSeconds(5))).isTrue(); // waiters are released by the end of the call
+      assertThat(c.awaitReady(Duration.ofSeconds(5)))
+          .isTrue(); // waiters are released by the end of the call
     }
   }
 
@@ -277,7 +310,8 @@ class ConversationTest {
     try (FakeParleyServer server = FakeParleyServer.echo();
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       Recorder r = new Recorder();
-      Conversation c = client.converse(ConversationOptions.builder().maxBufferedBytes(8 * 3840).build(), r);
+      Conversation c =
+          client.converse(ConversationOptions.builder().maxBufferedBytes(8 * 3840).build(), r);
       for (int off = 0; off < sound.length; off += 1920) {
         assertThat(c.awaitReady(WAIT)).isTrue();
         c.sendAudio(java.util.Arrays.copyOfRange(sound, off, off + 1920));
@@ -292,7 +326,9 @@ class ConversationTest {
     float[] x = new float[n];
     Random noise = new Random(1);
     for (int i = 0; i < n; i++) {
-      x[i] = (float) (amplitude * Math.sin(2 * Math.PI * hz * i / 24000.0) + 0.01 * noise.nextGaussian());
+      x[i] =
+          (float)
+              (amplitude * Math.sin(2 * Math.PI * hz * i / 24000.0) + 0.01 * noise.nextGaussian());
     }
     return x;
   }

@@ -21,16 +21,27 @@ class ReadmeExampleTest {
       ByteArrayOutputStream reply = new ByteArrayOutputStream();
       // --- README example ---
       try (ParleyClient client = ParleyClient.builder().target(target).apiKey(apiKey).build()) {
-        Conversation c = client.converse(ConversationOptions.builder().seed(42).build(), new ConversationListener() {
-          @Override public void onAudio(byte[] chunk) { reply.writeBytes(chunk); }            // 24 kHz s16le mono
-          @Override public void onText(TextPiece t) { System.out.print(t.getText()); }
-        });
-        for (int i = 0; i < pcm24k.length; i += 1920) {                                    // 80 ms at a time
+        Conversation c =
+            client.converse(
+                ConversationOptions.builder().seed(42).build(),
+                new ConversationListener() {
+                  @Override
+                  public void onAudio(byte[] chunk) {
+                    reply.writeBytes(chunk);
+                  } // 24 kHz s16le mono
+
+                  @Override
+                  public void onText(TextPiece t) {
+                    System.out.print(t.getText());
+                  }
+                });
+        for (int i = 0; i < pcm24k.length; i += 1920) { // 80 ms at a time
           c.sendAudio(java.util.Arrays.copyOfRange(pcm24k, i, Math.min(pcm24k.length, i + 1920)));
         }
         c.endInput();
-        End end = c.awaitEnd(Duration.ofSeconds(30));                                     // throws ParleyException on failure
-        System.out.println("\n" + end.getFrames() + " frames, " + end.getDeadlineMisses() + " deadline misses");
+        End end = c.awaitEnd(Duration.ofSeconds(30)); // throws ParleyException on failure
+        System.out.println(
+            "\n" + end.getFrames() + " frames, " + end.getDeadlineMisses() + " deadline misses");
       }
       // --- end ---
       assertThat(reply.size()).isEqualTo(2 * pcm24k.length);

@@ -13,9 +13,12 @@ class SdkClasspathTest {
 
   @Test
   void noGplResamplerAndNoLibtorchOnTheSdkClasspath() {
-    assertThatThrownBy(() -> Class.forName("be.tarsos.dsp.resample.Resampler")).isInstanceOf(ClassNotFoundException.class);
-    assertThatThrownBy(() -> Class.forName("ai.djl.engine.Engine")).isInstanceOf(ClassNotFoundException.class);
-    assertThatThrownBy(() -> Class.forName("com.sun.jna.Native")).isInstanceOf(ClassNotFoundException.class);
+    assertThatThrownBy(() -> Class.forName("be.tarsos.dsp.resample.Resampler"))
+        .isInstanceOf(ClassNotFoundException.class);
+    assertThatThrownBy(() -> Class.forName("ai.djl.engine.Engine"))
+        .isInstanceOf(ClassNotFoundException.class);
+    assertThatThrownBy(() -> Class.forName("com.sun.jna.Native"))
+        .isInstanceOf(ClassNotFoundException.class);
   }
 
   @Test
@@ -25,7 +28,8 @@ class SdkClasspathTest {
       pcm[i] = (float) (0.3 * Math.sin(2 * Math.PI * 300 * i / 24000.0));
     }
     ByteArrayOutputStream stream = new ByteArrayOutputStream();
-    try (OggOpusWriter w = new OggOpusWriter(OggOpusWriter.Options.speech24k(), stream::writeBytes)) {
+    try (OggOpusWriter w =
+        new OggOpusWriter(OggOpusWriter.Options.speech24k(), stream::writeBytes)) {
       w.write(pcm);
     }
     long[] samples = {0};

@@ -26,7 +26,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The SDK's speech calls against {@link ScriptedSpeech}: results, streaming text, errors, flow control. */
+/**
+ * The SDK's speech calls against {@link ScriptedSpeech}: results, streaming text, errors, flow
+ * control.
+ */
 class SpeechStreamTest {
   static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -85,11 +88,15 @@ class SpeechStreamTest {
     ScriptedSpeech speech = new ScriptedSpeech();
     try (FakeParleyServer server = FakeParleyServer.speaking(speech);
         ParleyClient client = ParleyClient.builder().target(server.target()).build();
-        Synthesis s = client.synthesize("Hello   there, world.", SpeechOptions.builder().voice("bass").seed(5).build())) {
+        Synthesis s =
+            client.synthesize(
+                "Hello   there, world.", SpeechOptions.builder().voice("bass").seed(5).build())) {
       SpeechResult r = s.collect();
       assertThat(r.ready().getModel()).isEqualTo("scripted");
       assertThat(r.ready().getVoicesList()).containsExactly("bass");
-      assertThat(r.words()).extracting(WordTiming::getText).containsExactly("Hello", "there,", "world.");
+      assertThat(r.words())
+          .extracting(WordTiming::getText)
+          .containsExactly("Hello", "there,", "world.");
       assertThat(r.end().getFrames()).isEqualTo(9);
       assertThat(r.end().getWords()).isEqualTo(3);
       assertThat(r.audio()).isEqualTo(expectedPcm(3));
@@ -112,8 +119,18 @@ class SpeechStreamTest {
       SpeechCall call = client.synthesize("one two", SpeechOptions.defaults(), rec);
       SynthesisEnd end = call.awaitEnd(WAIT);
       assertThat(end.getFrames()).isEqualTo(6);
-      assertThat(rec.events).containsExactly("ready", "word one", "audio", "audio", "audio", "word two", "audio", "audio",
-          "audio", "end");
+      assertThat(rec.events)
+          .containsExactly(
+              "ready",
+              "word one",
+              "audio",
+              "audio",
+              "audio",
+              "word two",
+              "audio",
+              "audio",
+              "audio",
+              "end");
       assertThat(call.ready().getModel()).isEqualTo("scripted");
       assertThat(call.isDone()).isTrue();
       assertThat(call.completion().get()).isEqualTo(end);
@@ -148,7 +165,8 @@ class SpeechStreamTest {
         assertThatThrownBy(() -> stream.sendText("more")).isInstanceOf(IllegalStateException.class);
       }
       assertThat(rec.words).extracting(WordTiming::getText).containsExactly("Hello", "world");
-      assertThat(speech.pieces).containsExactly("Hel", "lo wor", "ld"); // the empty piece is not sent
+      assertThat(speech.pieces)
+          .containsExactly("Hel", "lo wor", "ld"); // the empty piece is not sent
       SynthesizeRequest config = speech.requests.get(0);
       assertThat(config.getText()).isEmpty();
       assertThat(config.getVoice()).isEqualTo("alto");
@@ -166,25 +184,33 @@ class SpeechStreamTest {
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       SpeechOptions nobody = SpeechOptions.builder().voice("nobody").build();
       try (Synthesis s = client.synthesize("Hello", nobody)) {
-        assertThatThrownBy(s::hasNext).isInstanceOfSatisfying(ParleyException.class, e -> {
-          assertThat(e.code()).isEqualTo("INVALID_ARGUMENT");
-          assertThat(e.description()).isEqualTo("unknown voice 'nobody' (known: alto, bass)");
-        });
+        assertThatThrownBy(s::hasNext)
+            .isInstanceOfSatisfying(
+                ParleyException.class,
+                e -> {
+                  assertThat(e.code()).isEqualTo("INVALID_ARGUMENT");
+                  assertThat(e.description())
+                      .isEqualTo("unknown voice 'nobody' (known: alto, bass)");
+                });
       }
       Recorder rec = new Recorder();
       SpeechCall call = client.synthesize("Hello", nobody, rec);
-      assertThatThrownBy(() -> call.awaitEnd(WAIT)).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.code()).isEqualTo("INVALID_ARGUMENT"));
+      assertThatThrownBy(() -> call.awaitEnd(WAIT))
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.code()).isEqualTo("INVALID_ARGUMENT"));
       assertThat(rec.events).containsExactly("error");
       assertThat(rec.error.description()).contains("nobody");
 
       Recorder streamRec = new Recorder();
       SpeechStream stream = client.openSpeechStream(nobody, streamRec);
-      assertThatThrownBy(() -> stream.awaitEnd(WAIT)).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.description()).contains("unknown voice 'nobody'"));
+      assertThatThrownBy(() -> stream.awaitEnd(WAIT))
+          .isInstanceOfSatisfying(
+              ParleyException.class,
+              e -> assertThat(e.description()).contains("unknown voice 'nobody'"));
       // Sending after a failure reports the failure; ending the text does nothing.
-      assertThatThrownBy(() -> stream.sendText("Hello ")).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.code()).isEqualTo("INVALID_ARGUMENT"));
+      assertThatThrownBy(() -> stream.sendText("Hello "))
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.code()).isEqualTo("INVALID_ARGUMENT"));
       stream.endOfText();
       assertThat(streamRec.events).containsExactly("error");
     }
@@ -194,8 +220,10 @@ class SpeechStreamTest {
   void emptyTextIsRefusedBeforeAnyCall() throws Exception {
     try (FakeParleyServer server = FakeParleyServer.speaking(new ScriptedSpeech());
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
-      assertThatThrownBy(() -> client.synthesize("  ", SpeechOptions.defaults(), new SpeechListener() {}))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nothing to say");
+      assertThatThrownBy(
+              () -> client.synthesize("  ", SpeechOptions.defaults(), new SpeechListener() {}))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("nothing to say");
     }
   }
 
@@ -204,9 +232,16 @@ class SpeechStreamTest {
     ScriptedSpeech speech = new ScriptedSpeech();
     try (FakeParleyServer server = FakeParleyServer.speaking(speech);
         ParleyClient client = ParleyClient.builder().target(server.target()).build();
-        Synthesis s = client.synthesize(null, SpeechOptions.builder().turns(List.of("Hi there.", "Hello."))
-            .voices(List.of("alto", "bass")).build())) {
-      assertThat(s.collect().words()).extracting(WordTiming::getText).containsExactly("Hi", "there.", "Hello.");
+        Synthesis s =
+            client.synthesize(
+                null,
+                SpeechOptions.builder()
+                    .turns(List.of("Hi there.", "Hello."))
+                    .voices(List.of("alto", "bass"))
+                    .build())) {
+      assertThat(s.collect().words())
+          .extracting(WordTiming::getText)
+          .containsExactly("Hi", "there.", "Hello.");
     }
     assertThat(speech.requests.get(0).getTurnsList()).containsExactly("Hi there.", "Hello.");
     assertThat(speech.requests.get(0).getVoicesList()).containsExactly("alto", "bass");
@@ -227,13 +262,18 @@ class SpeechStreamTest {
   void aServerWithoutSpeechAnswersUnimplementedEverywhere() throws Exception {
     try (FakeParleyServer server = FakeParleyServer.echo();
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
-      assertThatThrownBy(client::listVoices).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.code()).isEqualTo("UNIMPLEMENTED"));
-      SpeechStream stream = client.openSpeechStream(SpeechOptions.defaults(), new SpeechListener() {});
-      assertThatThrownBy(() -> stream.awaitEnd(WAIT)).isInstanceOfSatisfying(ParleyException.class, e -> {
-        assertThat(e.code()).isEqualTo("UNIMPLEMENTED");
-        assertThat(e.description()).contains("parley.v1.Speech/SynthesizeStream");
-      });
+      assertThatThrownBy(client::listVoices)
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.code()).isEqualTo("UNIMPLEMENTED"));
+      SpeechStream stream =
+          client.openSpeechStream(SpeechOptions.defaults(), new SpeechListener() {});
+      assertThatThrownBy(() -> stream.awaitEnd(WAIT))
+          .isInstanceOfSatisfying(
+              ParleyException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo("UNIMPLEMENTED");
+                assertThat(e.description()).contains("parley.v1.Speech/SynthesizeStream");
+              });
     }
   }
 
@@ -250,8 +290,9 @@ class SpeechStreamTest {
         Thread.sleep(5);
       }
       stream.cancel();
-      assertThatThrownBy(() -> stream.awaitEnd(WAIT)).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.code()).isEqualTo("CANCELLED"));
+      assertThatThrownBy(() -> stream.awaitEnd(WAIT))
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.code()).isEqualTo("CANCELLED"));
       assertThat(rec.error.code()).isEqualTo("CANCELLED");
       deadline = System.nanoTime() + WAIT.toNanos();
       while (speech.cancelled == 0 && System.nanoTime() < deadline) {
@@ -263,24 +304,34 @@ class SpeechStreamTest {
 
   @Test
   void aSynthesisClosedWithoutItsEndIsUnknown() throws Exception {
-    SpeechGrpc.SpeechImplBase rude = new SpeechGrpc.SpeechImplBase() {
-      @Override
-      public void synthesize(SynthesizeRequest request, StreamObserver<SynthesizeResponse> out) {
-        out.onNext(SynthesizeResponse.newBuilder().setReady(SynthesisReady.getDefaultInstance()).build());
-        out.onCompleted();
-      }
-    };
+    SpeechGrpc.SpeechImplBase rude =
+        new SpeechGrpc.SpeechImplBase() {
+          @Override
+          public void synthesize(
+              SynthesizeRequest request, StreamObserver<SynthesizeResponse> out) {
+            out.onNext(
+                SynthesizeResponse.newBuilder()
+                    .setReady(SynthesisReady.getDefaultInstance())
+                    .build());
+            out.onCompleted();
+          }
+        };
     try (FakeParleyServer server = FakeParleyServer.speaking(rude);
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       try (Synthesis s = client.synthesize("Hello")) {
-        assertThatThrownBy(s::collect).isInstanceOfSatisfying(ParleyException.class, e -> {
-          assertThat(e.code()).isEqualTo("UNKNOWN");
-          assertThat(e.description()).contains("without a SynthesisEnd");
-        });
+        assertThatThrownBy(s::collect)
+            .isInstanceOfSatisfying(
+                ParleyException.class,
+                e -> {
+                  assertThat(e.code()).isEqualTo("UNKNOWN");
+                  assertThat(e.description()).contains("without a SynthesisEnd");
+                });
       }
-      SpeechCall call = client.synthesize("Hello", SpeechOptions.defaults(), new SpeechListener() {});
-      assertThatThrownBy(() -> call.awaitEnd(WAIT)).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.code()).isEqualTo("UNKNOWN"));
+      SpeechCall call =
+          client.synthesize("Hello", SpeechOptions.defaults(), new SpeechListener() {});
+      assertThatThrownBy(() -> call.awaitEnd(WAIT))
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.code()).isEqualTo("UNKNOWN"));
     }
   }
 
@@ -288,43 +339,52 @@ class SpeechStreamTest {
   void textTheServerDoesNotReadWaitsInABoundedBuffer() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     List<Integer> received = new CopyOnWriteArrayList<>();
-    SpeechGrpc.SpeechImplBase stalled = new SpeechGrpc.SpeechImplBase() {
-      @Override
-      public StreamObserver<SynthesizeStreamRequest> synthesizeStream(StreamObserver<SynthesizeResponse> out) {
-        ServerCallStreamObserver<SynthesizeResponse> call = (ServerCallStreamObserver<SynthesizeResponse>) out;
-        call.disableAutoRequest();
-        call.request(1); // the config, then nothing until released
-        new Thread(() -> {
-          try {
-            release.await(30, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            return;
-          }
-          call.request(Integer.MAX_VALUE);
-        }).start();
-        return new StreamObserver<>() {
+    SpeechGrpc.SpeechImplBase stalled =
+        new SpeechGrpc.SpeechImplBase() {
           @Override
-          public void onNext(SynthesizeStreamRequest r) {
-            if (r.hasText()) {
-              received.add(r.getText().length());
-            } else if (r.hasEndOfText()) {
-              out.onNext(SynthesizeResponse.newBuilder().setEnd(SynthesisEnd.newBuilder().setWords(received.size())).build());
-              out.onCompleted();
-            }
-          }
+          public StreamObserver<SynthesizeStreamRequest> synthesizeStream(
+              StreamObserver<SynthesizeResponse> out) {
+            ServerCallStreamObserver<SynthesizeResponse> call =
+                (ServerCallStreamObserver<SynthesizeResponse>) out;
+            call.disableAutoRequest();
+            call.request(1); // the config, then nothing until released
+            new Thread(
+                    () -> {
+                      try {
+                        release.await(30, TimeUnit.SECONDS);
+                      } catch (InterruptedException e) {
+                        return;
+                      }
+                      call.request(Integer.MAX_VALUE);
+                    })
+                .start();
+            return new StreamObserver<>() {
+              @Override
+              public void onNext(SynthesizeStreamRequest r) {
+                if (r.hasText()) {
+                  received.add(r.getText().length());
+                } else if (r.hasEndOfText()) {
+                  out.onNext(
+                      SynthesizeResponse.newBuilder()
+                          .setEnd(SynthesisEnd.newBuilder().setWords(received.size()))
+                          .build());
+                  out.onCompleted();
+                }
+              }
 
-          @Override
-          public void onError(Throwable t) {}
+              @Override
+              public void onError(Throwable t) {}
 
-          @Override
-          public void onCompleted() {}
+              @Override
+              public void onCompleted() {}
+            };
+          }
         };
-      }
-    };
     try (FakeParleyServer server = FakeParleyServer.speaking(stalled);
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
-      SpeechStream stream = client.openSpeechStream(SpeechOptions.builder().maxBufferedBytes(100_000).build(),
-          new SpeechListener() {});
+      SpeechStream stream =
+          client.openSpeechStream(
+              SpeechOptions.builder().maxBufferedBytes(100_000).build(), new SpeechListener() {});
       String piece = "word ".repeat(3200); // 16 kB
       List<Integer> sent = new ArrayList<>();
       // Fill the transport's windows: it stops taking text once the server reads none.
@@ -334,12 +394,14 @@ class SpeechStreamTest {
       }
       assertThat(sent.size()).as("the transport stalls").isLessThan(1000);
       // Then the SDK queues up to its bound, and refuses more.
-      assertThatThrownBy(() -> {
-        for (int i = 0; i < 100; i++) {
-          stream.sendText(piece);
-          sent.add(piece.length());
-        }
-      }).isInstanceOf(SendBufferFullException.class);
+      assertThatThrownBy(
+              () -> {
+                for (int i = 0; i < 100; i++) {
+                  stream.sendText(piece);
+                  sent.add(piece.length());
+                }
+              })
+          .isInstanceOf(SendBufferFullException.class);
       assertThat(stream.bufferedBytes()).isGreaterThan(80_000).isLessThanOrEqualTo(100_000);
       assertThat(stream.awaitReady(Duration.ofMillis(100))).isFalse();
       release.countDown();

@@ -22,21 +22,39 @@ class TlsTest {
     ExternalTools.require("openssl", "openssl");
     Path cert = dir.resolve("cert.pem");
     Path key = dir.resolve("key.pem");
-    ExternalTools.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key.toString(), "-out", cert.toString());
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .sslContext(GrpcSslContexts.forServer(cert.toFile(), key.toFile()).build())
-        .addService(new FakeParleyServer.Models())
-        .build()
-        .start();
+    ExternalTools.run(
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "-keyout",
+        key.toString(),
+        "-out",
+        cert.toString());
+    Server server =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .sslContext(GrpcSslContexts.forServer(cert.toFile(), key.toFile()).build())
+            .addService(new FakeParleyServer.Models())
+            .build()
+            .start();
     try {
       String target = "127.0.0.1:" + server.getPort();
-      try (ParleyClient client = ParleyClient.builder().target(target).trustCertificates(cert).build()) {
+      try (ParleyClient client =
+          ParleyClient.builder().target(target).trustCertificates(cert).build()) {
         assertThat(client.models()).isEqualTo(FakeParleyServer.Models.MODELS);
       }
       try (ParleyClient client = ParleyClient.builder().target(target).tls().build()) {
-        assertThatThrownBy(client::models).isInstanceOfSatisfying(ParleyException.class,
-            e -> assertThat(e.code()).isEqualTo("UNAVAILABLE"));
+        assertThatThrownBy(client::models)
+            .isInstanceOfSatisfying(
+                ParleyException.class, e -> assertThat(e.code()).isEqualTo("UNAVAILABLE"));
       }
       try (ParleyClient client = ParleyClient.builder().target(target).plaintext().build()) {
         assertThatThrownBy(client::models).isInstanceOf(ParleyException.class);

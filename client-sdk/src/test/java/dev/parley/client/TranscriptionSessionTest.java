@@ -85,35 +85,44 @@ class TranscriptionSessionTest {
     try (FakeParleyServer server = FakeParleyServer.transcribing(stt);
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       Recorder r = new Recorder();
-      TranscriptionSession s = client.transcribe(pcm24k().toBuilder().setPauseProbabilitiesEverySteps(25).build(), r);
+      TranscriptionSession s =
+          client.transcribe(pcm24k().toBuilder().setPauseProbabilitiesEverySteps(25).build(), r);
       float[] frame = new float[1920]; // 80 ms
       for (int k = 0; k < 50; k++) { // 4 s
         assertThat(s.awaitReady(WAIT)).isTrue();
         s.sendAudio(frame);
         if (k == 29) {
-          s.sendMarker(777); // after 2.4 s: "Hello", "world." and its turn (at 1.36 + 1 s) are out before it
+          s.sendMarker(
+              777); // after 2.4 s: "Hello", "world." and its turn (at 1.36 + 1 s) are out before it
         }
       }
       s.endInput();
       FinalTranscript t = s.awaitFinal(WAIT);
       assertThat(t.getText()).isEqualTo("Hello world. How are you?");
-      assertThat(t.getWordsList()).extracting(Word::getEndS).containsExactly(0.80, 1.36, 2.24, 2.48, 2.96);
+      assertThat(t.getWordsList())
+          .extracting(Word::getEndS)
+          .containsExactly(0.80, 1.36, 2.24, 2.48, 2.96);
       assertThat(s.session().getSessionId()).isEqualTo("stt-1");
       assertThat(s.isDone()).isTrue();
       // Word i appears once start + 0.5 s of audio has arrived; the turn once end + 1 s has.
-      assertThat(r.events).containsExactly(
-          "session:stt-1/scripted/0.5",
-          "pause:25", // at 0.96 s: step 13 + 12
-          "word:0:Hello@0.4", // 0.4 + 0.5 s: sent with the chunk ending at 0.96 s
-          "end:0@0.8", "word:1:world.@0.88", // 1.38 s -> 1.44
-          "turn:43", // 1.36 + 1 s = 2.36 s -> 13 + ceil(29.5)
-          "marker:777",
-          "end:1@1.36", "word:2:How@2.0", // 2.5 s -> 2.56
-          "end:2@2.24", "word:3:are@2.32", // 2.82 s -> 2.88
-          "pause:50", // 2.96 s
-          "end:3@2.48", "word:4:you?@2.56", // 3.06 s -> 3.12
-          "end:4@2.96",
-          "final:Hello world. How are you?");
+      assertThat(r.events)
+          .containsExactly(
+              "session:stt-1/scripted/0.5",
+              "pause:25", // at 0.96 s: step 13 + 12
+              "word:0:Hello@0.4", // 0.4 + 0.5 s: sent with the chunk ending at 0.96 s
+              "end:0@0.8",
+              "word:1:world.@0.88", // 1.38 s -> 1.44
+              "turn:43", // 1.36 + 1 s = 2.36 s -> 13 + ceil(29.5)
+              "marker:777",
+              "end:1@1.36",
+              "word:2:How@2.0", // 2.5 s -> 2.56
+              "end:2@2.24",
+              "word:3:are@2.32", // 2.82 s -> 2.88
+              "pause:50", // 2.96 s
+              "end:3@2.48",
+              "word:4:you?@2.56", // 3.06 s -> 3.12
+              "end:4@2.96",
+              "final:Hello world. How are you?");
       assertThat(stt.markers).containsExactly(777L);
       assertThat(stt.audioBytes()).hasSize(50 * 3840);
     }
@@ -124,14 +133,18 @@ class TranscriptionSessionTest {
     ScriptedTranscription stt = ScriptedTranscription.greeting();
     try (FakeParleyServer server = FakeParleyServer.transcribing(stt);
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
-      TranscriptionSession s = client.transcribe(
-          TranscribeConfig.newBuilder().setInputFormat(AudioFormats.oggOpus(24000)).build(), new Recorder());
+      TranscriptionSession s =
+          client.transcribe(
+              TranscribeConfig.newBuilder().setInputFormat(AudioFormats.oggOpus(24000)).build(),
+              new Recorder());
       s.sendAudio(new float[24000]);
       s.endInput();
       assertThat(s.awaitFinal(WAIT).getWordsCount()).isEqualTo(5);
       byte[] ogg = stt.audioBytes();
-      assertThat(new String(ogg, 0, 4, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("OggS");
-      assertThat(new String(ogg, java.nio.charset.StandardCharsets.ISO_8859_1)).contains("OpusHead", "OpusTags");
+      assertThat(new String(ogg, 0, 4, java.nio.charset.StandardCharsets.US_ASCII))
+          .isEqualTo("OggS");
+      assertThat(new String(ogg, java.nio.charset.StandardCharsets.ISO_8859_1))
+          .contains("OpusHead", "OpusTags");
     }
   }
 
@@ -139,13 +152,16 @@ class TranscriptionSessionTest {
   void misuseIsRefusedOnTheClient() throws Exception {
     try (FakeParleyServer server = FakeParleyServer.transcribing(ScriptedTranscription.greeting());
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
-      assertThatThrownBy(() -> client.transcribe(TranscribeConfig.getDefaultInstance(), new Recorder()))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("input_format");
+      assertThatThrownBy(
+              () -> client.transcribe(TranscribeConfig.getDefaultInstance(), new Recorder()))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("input_format");
       TranscriptionSession s = client.transcribe(pcm24k(), new Recorder());
       s.endInput();
       assertThatThrownBy(() -> s.sendMarker(1)).isInstanceOf(IllegalStateException.class);
       s.awaitFinal(WAIT);
-      assertThatThrownBy(() -> s.sendAudio(new byte[2])).isInstanceOf(IllegalStateException.class)
+      assertThatThrownBy(() -> s.sendAudio(new byte[2]))
+          .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("ended");
     }
   }
@@ -156,8 +172,9 @@ class TranscriptionSessionTest {
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       Recorder r = new Recorder();
       TranscriptionSession s = client.transcribe(pcm24k(), r);
-      assertThatThrownBy(() -> s.awaitFinal(WAIT)).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.code()).isEqualTo("UNIMPLEMENTED"));
+      assertThatThrownBy(() -> s.awaitFinal(WAIT))
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.code()).isEqualTo("UNIMPLEMENTED"));
       assertThat(r.events).containsExactly("error:UNIMPLEMENTED");
       assertThatThrownBy(() -> s.sendAudio(new byte[2])).isInstanceOf(ParleyException.class);
     }
@@ -165,22 +182,28 @@ class TranscriptionSessionTest {
 
   @Test
   void aStreamThatEndsWithoutAFinalTranscriptIsAnError() throws Exception {
-    TranscriptionGrpc.TranscriptionImplBase abrupt = new TranscriptionGrpc.TranscriptionImplBase() {
-      @Override
-      public StreamObserver<TranscribeRequest> transcribe(StreamObserver<TranscribeResponse> out) {
-        out.onNext(TranscribeResponse.newBuilder().setWord(Word.newBuilder().setText("half")).build());
-        out.onCompleted();
-        return new ConversationTest.NoOpObserver<>();
-      }
-    };
+    TranscriptionGrpc.TranscriptionImplBase abrupt =
+        new TranscriptionGrpc.TranscriptionImplBase() {
+          @Override
+          public StreamObserver<TranscribeRequest> transcribe(
+              StreamObserver<TranscribeResponse> out) {
+            out.onNext(
+                TranscribeResponse.newBuilder().setWord(Word.newBuilder().setText("half")).build());
+            out.onCompleted();
+            return new ConversationTest.NoOpObserver<>();
+          }
+        };
     try (FakeParleyServer server = FakeParleyServer.transcribing(abrupt);
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       Recorder r = new Recorder();
       TranscriptionSession s = client.transcribe(pcm24k(), r);
-      assertThatThrownBy(() -> s.awaitFinal(WAIT)).isInstanceOfSatisfying(ParleyException.class, e -> {
-        assertThat(e.code()).isEqualTo("UNKNOWN");
-        assertThat(e.description()).contains("without a FinalTranscript");
-      });
+      assertThatThrownBy(() -> s.awaitFinal(WAIT))
+          .isInstanceOfSatisfying(
+              ParleyException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo("UNKNOWN");
+                assertThat(e.description()).contains("without a FinalTranscript");
+              });
       assertThat(r.events).containsExactly("word:0:half@0.0", "error:UNKNOWN");
     }
   }
@@ -191,12 +214,14 @@ class TranscriptionSessionTest {
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {
       Recorder r = new Recorder();
       TranscriptionSession s = client.transcribe(pcm24k(), r);
-      assertThatThrownBy(() -> s.awaitFinal(Duration.ofMillis(200))).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.code()).isEqualTo("DEADLINE_EXCEEDED"));
+      assertThatThrownBy(() -> s.awaitFinal(Duration.ofMillis(200)))
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.code()).isEqualTo("DEADLINE_EXCEEDED"));
       assertThat(s.isDone()).isFalse();
       s.close();
-      assertThatThrownBy(() -> s.awaitFinal(WAIT)).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.code()).isEqualTo("CANCELLED"));
+      assertThatThrownBy(() -> s.awaitFinal(WAIT))
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.code()).isEqualTo("CANCELLED"));
       assertThat(r.events).endsWith("error:CANCELLED");
     }
   }
@@ -204,20 +229,23 @@ class TranscriptionSessionTest {
   @Test
   void aServerThatStopsReadingFillsTheBoundedBufferInsteadOfMemory() throws Exception {
     CountDownLatch configSeen = new CountDownLatch(1);
-    TranscriptionGrpc.TranscriptionImplBase stalled = new TranscriptionGrpc.TranscriptionImplBase() {
-      @Override
-      public StreamObserver<TranscribeRequest> transcribe(StreamObserver<TranscribeResponse> out) {
-        ServerCallStreamObserver<TranscribeResponse> call = (ServerCallStreamObserver<TranscribeResponse>) out;
-        call.disableAutoRequest();
-        call.request(1); // the config, then nothing more
-        return new ConversationTest.NoOpObserver<>() {
+    TranscriptionGrpc.TranscriptionImplBase stalled =
+        new TranscriptionGrpc.TranscriptionImplBase() {
           @Override
-          public void onNext(TranscribeRequest r) {
-            configSeen.countDown();
+          public StreamObserver<TranscribeRequest> transcribe(
+              StreamObserver<TranscribeResponse> out) {
+            ServerCallStreamObserver<TranscribeResponse> call =
+                (ServerCallStreamObserver<TranscribeResponse>) out;
+            call.disableAutoRequest();
+            call.request(1); // the config, then nothing more
+            return new ConversationTest.NoOpObserver<>() {
+              @Override
+              public void onNext(TranscribeRequest r) {
+                configSeen.countDown();
+              }
+            };
           }
         };
-      }
-    };
     long limit = 128 * 1024;
     try (FakeParleyServer server = FakeParleyServer.transcribing(stalled);
         ParleyClient client = ParleyClient.builder().target(server.target()).build()) {

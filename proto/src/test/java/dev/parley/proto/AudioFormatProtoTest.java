@@ -21,8 +21,12 @@ class AudioFormatProtoTest {
 
   @Test
   void audioFormatHasTheProto3WireBytes() throws InvalidProtocolBufferException {
-    AudioFormat format = AudioFormat.newBuilder()
-        .setEncoding(Encoding.OGG_OPUS).setSampleRateHz(48000).setChannels(1).build();
+    AudioFormat format =
+        AudioFormat.newBuilder()
+            .setEncoding(Encoding.OGG_OPUS)
+            .setSampleRateHz(48000)
+            .setChannels(1)
+            .build();
     // field 1 varint 3, field 2 varint 48000 (0x80 0xF7 0x02), field 3 varint 1
     byte[] expected = {0x08, 0x03, 0x10, (byte) 0x80, (byte) 0xF7, 0x02, 0x18, 0x01};
     assertThat(format.toByteArray()).containsExactly(expected);

@@ -1,15 +1,15 @@
 package dev.parley.server;
 
-import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.audio.AudioFormatException;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.opus.OggOpusReader;
 import dev.parley.codec.opus.OggOpusWriter;
 import java.util.SplittableRandom;
 
 /**
  * Runs the Ogg Opus encoder and decoder over synthetic speech-like audio before the server takes
- * sessions, so the JIT has compiled them first. Without it the C2 compiler spends the first tens
- * of seconds of serving on Concentus and takes a core from the engine: on 2 cores that was the
+ * sessions, so the JIT has compiled them first. Without it the C2 compiler spends the first tens of
+ * seconds of serving on Concentus and takes a core from the engine: on 2 cores that was the
  * difference between no deadline misses and hundreds at 16 sessions.
  */
 final class CodecWarmUp {
@@ -19,7 +19,8 @@ final class CodecWarmUp {
   static long run(double seconds) throws AudioFormatException {
     float[] pcm = speechLike((int) (seconds * ModelAudio.SAMPLE_RATE), 7);
     long[] decoded = {0};
-    OggOpusReader reader = new OggOpusReader(ModelAudio.SAMPLE_RATE, (p, off, len) -> decoded[0] += len);
+    OggOpusReader reader =
+        new OggOpusReader(ModelAudio.SAMPLE_RATE, (p, off, len) -> decoded[0] += len);
     java.util.List<byte[]> pages = new java.util.ArrayList<>();
     try (OggOpusWriter writer = new OggOpusWriter(OggOpusWriter.Options.speech24k(), pages::add)) {
       for (int i = 0; i < pcm.length; i += ModelAudio.FRAME_SAMPLES) {
@@ -33,7 +34,9 @@ final class CodecWarmUp {
     return decoded[0];
   }
 
-  /** Voiced stretches with a gliding pitch, unvoiced noise bursts and pauses: every Opus mode runs. */
+  /**
+   * Voiced stretches with a gliding pitch, unvoiced noise bursts and pauses: every Opus mode runs.
+   */
   static float[] speechLike(int n, long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     float[] out = new float[n];

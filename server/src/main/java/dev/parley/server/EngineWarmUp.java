@@ -22,17 +22,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Warms a server up before it reports ready: the Ogg Opus codec through the JIT, then every slot
- * of every engine through a short throwaway session, so full-batch shapes and the Java side are
- * warm when the first client comes.
+ * Warms a server up before it reports ready: the Ogg Opus codec through the JIT, then every slot of
+ * every engine through a short throwaway session, so full-batch shapes and the Java side are warm
+ * when the first client comes.
  */
 final class EngineWarmUp {
   private static final Logger LOG = LoggerFactory.getLogger(EngineWarmUp.class);
 
   private EngineWarmUp() {}
 
-  /** The codec, then every engine (each may be null): first-call costs are paid before clients come. */
-  static void run(DialogueEngine engine, SttEngine sttEngine, TtsEngine ttsEngine) throws Exception {
+  /**
+   * The codec, then every engine (each may be null): first-call costs are paid before clients come.
+   */
+  static void run(DialogueEngine engine, SttEngine sttEngine, TtsEngine ttsEngine)
+      throws Exception {
     long t0 = System.nanoTime();
     CodecWarmUp.run(CODEC_WARM_UP_SECONDS);
     long t1 = System.nanoTime();
@@ -45,27 +48,37 @@ final class EngineWarmUp {
     if (ttsEngine != null) {
       warmUpSynthesis(ttsEngine);
     }
-    LOG.info("warm-up: Ogg Opus {} ms, engine {} ms", (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
+    LOG.info(
+        "warm-up: Ogg Opus {} ms, engine {} ms",
+        (t1 - t0) / 1_000_000,
+        (System.nanoTime() - t1) / 1_000_000);
   }
 
-  /** Enough audio for the C2 compiler to finish with Concentus's hot paths (measured: bench chat). */
+  /**
+   * Enough audio for the C2 compiler to finish with Concentus's hot paths (measured: bench chat).
+   */
   static final double CODEC_WARM_UP_SECONDS = 60;
 
-  /** Every slot steps a few frames together, so full-batch shapes and the Java side are warm too. */
+  /**
+   * Every slot steps a few frames together, so full-batch shapes and the Java side are warm too.
+   */
   private static void warmUpDialogue(DialogueEngine engine) throws Exception {
     int n = engine.maxSessions();
     CountDownLatch frames = new CountDownLatch(3 * n);
     List<DialogueSession> sessions = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      sessions.add(engine.open(DialogueOptions.greedy(), new DialogueListener() {
-        @Override
-        public void onFrame(OutputFrame frame) {
-          frames.countDown();
-        }
+      sessions.add(
+          engine.open(
+              DialogueOptions.greedy(),
+              new DialogueListener() {
+                @Override
+                public void onFrame(OutputFrame frame) {
+                  frames.countDown();
+                }
 
-        @Override
-        public void onClosed(String reason) {}
-      }));
+                @Override
+                public void onClosed(String reason) {}
+              }));
     }
     float[] audio = CodecWarmUp.speechLike(4 * ModelAudio.FRAME_SAMPLES, 11);
     for (DialogueSession s : sessions) {
@@ -83,15 +96,18 @@ final class EngineWarmUp {
     CountDownLatch closed = new CountDownLatch(n);
     List<SttSession> sessions = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      sessions.add(sttEngine.open(SttOptions.defaults(), new SttListener() {
-        @Override
-        public void onWord(int index, String text, double startSeconds) {}
+      sessions.add(
+          sttEngine.open(
+              SttOptions.defaults(),
+              new SttListener() {
+                @Override
+                public void onWord(int index, String text, double startSeconds) {}
 
-        @Override
-        public void onClosed(String reason) {
-          closed.countDown();
-        }
-      }));
+                @Override
+                public void onClosed(String reason) {
+                  closed.countDown();
+                }
+              }));
     }
     float[] audio = CodecWarmUp.speechLike(4 * ModelAudio.FRAME_SAMPLES, 13);
     for (SttSession s : sessions) {
@@ -110,15 +126,19 @@ final class EngineWarmUp {
     CountDownLatch closed = new CountDownLatch(n);
     List<TtsSession> sessions = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      sessions.add(ttsEngine.synthesize(List.of("warming up the voice"), TtsOptions.defaults(), new TtsListener() {
-        @Override
-        public void onAudio(float[] pcm) {}
+      sessions.add(
+          ttsEngine.synthesize(
+              List.of("warming up the voice"),
+              TtsOptions.defaults(),
+              new TtsListener() {
+                @Override
+                public void onAudio(float[] pcm) {}
 
-        @Override
-        public void onClosed(String reason) {
-          closed.countDown();
-        }
-      }));
+                @Override
+                public void onClosed(String reason) {
+                  closed.countDown();
+                }
+              }));
     }
     if (!closed.await(120, TimeUnit.SECONDS)) {
       LOG.warn("synthesis warm-up did not finish in 120 s");

@@ -2,16 +2,16 @@ package dev.parley.server;
 
 import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.config.ServerConfig;
+import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.grpc.GrpcServer;
 import dev.parley.server.http.HttpFrontEnd;
-import dev.parley.server.dialogue.DialogueEngine;
+import dev.parley.server.metrics.EngineMetrics;
+import dev.parley.server.model.SpeechModel;
 import dev.parley.server.stt.SttEngine;
+import dev.parley.server.stt.SttSettings;
 import dev.parley.server.tts.SynthesisModel;
 import dev.parley.server.tts.TtsEngine;
 import dev.parley.server.tts.TtsSettings;
-import dev.parley.server.stt.SttSettings;
-import dev.parley.server.metrics.EngineMetrics;
-import dev.parley.server.model.SpeechModel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,9 +42,9 @@ public final class ParleyServer implements AutoCloseable {
   }
 
   /**
-   * A server for a dialogue model, a transcription model, or both at once (either may be null,
-   * not both). Each gets its own engine, thread and {@code maxSessions} slots; they share the
-   * device, so both must fit its memory.
+   * A server for a dialogue model, a transcription model, or both at once (either may be null, not
+   * both). Each gets its own engine, thread and {@code maxSessions} slots; they share the device,
+   * so both must fit its memory.
    */
   public ParleyServer(SpeechModel dialogueModel, SpeechModel sttModel, ServerConfig config) {
     this(dialogueModel, sttModel, null, config);
@@ -54,23 +54,44 @@ public final class ParleyServer implements AutoCloseable {
    * A server for any of a dialogue model, a transcription model and a TTS model (at least one).
    * Each gets its own engine, thread and {@code maxSessions} slots; they share the device.
    */
-  public ParleyServer(SpeechModel dialogueModel, SpeechModel sttModel, SynthesisModel ttsModel, ServerConfig config) {
+  public ParleyServer(
+      SpeechModel dialogueModel,
+      SpeechModel sttModel,
+      SynthesisModel ttsModel,
+      ServerConfig config) {
     if (dialogueModel == null && sttModel == null && ttsModel == null) {
       throw new IllegalArgumentException("a server needs a dialogue, transcription or TTS model");
     }
     if (sttModel != null && !isTranscription(sttModel)) {
-      throw new IllegalArgumentException("model " + sttModel.name() + " generates audio: not a transcription model");
+      throw new IllegalArgumentException(
+          "model " + sttModel.name() + " generates audio: not a transcription model");
     }
     this.model = dialogueModel != null ? dialogueModel : sttModel; // null for a TTS-only server
     this.ttsModel = ttsModel;
     this.sttModel = sttModel;
     this.config = config;
-    this.engine = dialogueModel == null ? null
-        : new DialogueEngine(dialogueModel, config.maxSessions(), config.maxQueuedFrames(), metrics);
-    this.sttEngine = sttModel == null ? null : new SttEngine(sttModel, SttSettings.of(sttModel), config.maxSessions(),
-        config.maxQueuedFrames(), metrics.transcriptionObserver());
-    this.ttsEngine = ttsModel == null ? null
-        : new TtsEngine(ttsModel, TtsSettings.of(ttsModel), config.maxSessions(), metrics.synthesisObserver());
+    this.engine =
+        dialogueModel == null
+            ? null
+            : new DialogueEngine(
+                dialogueModel, config.maxSessions(), config.maxQueuedFrames(), metrics);
+    this.sttEngine =
+        sttModel == null
+            ? null
+            : new SttEngine(
+                sttModel,
+                SttSettings.of(sttModel),
+                config.maxSessions(),
+                config.maxQueuedFrames(),
+                metrics.transcriptionObserver());
+    this.ttsEngine =
+        ttsModel == null
+            ? null
+            : new TtsEngine(
+                ttsModel,
+                TtsSettings.of(ttsModel),
+                config.maxSessions(),
+                metrics.synthesisObserver());
   }
 
   /** The TTS engine, or null when the server has no TTS model. */
@@ -90,10 +111,22 @@ public final class ParleyServer implements AutoCloseable {
   /** Binds the ports, then warms the engines up (readyz turns true afterwards). */
   public ParleyServer start() throws Exception {
     Map<String, Object> info = info();
-    http = new HttpFrontEnd(engine, sttEngine, ttsEngine, config, metrics, () -> ready, () -> accepting,
-        this::activeSessions, info).bind();
+    http =
+        new HttpFrontEnd(
+                engine,
+                sttEngine,
+                ttsEngine,
+                config,
+                metrics,
+                () -> ready,
+                () -> accepting,
+                this::activeSessions,
+                info)
+            .bind();
     if (config.grpcPort() >= 0) {
-      grpc = new GrpcServer(engine, sttEngine, ttsEngine, config, metrics, (String) info.get("server")).start();
+      grpc =
+          new GrpcServer(engine, sttEngine, ttsEngine, config, metrics, (String) info.get("server"))
+              .start();
     }
     EngineWarmUp.run(engine, sttEngine, ttsEngine);
     ready = true;
@@ -123,7 +156,8 @@ public final class ParleyServer implements AutoCloseable {
 
   /** Open sessions of every engine. */
   public int activeSessions() {
-    return (engine == null ? 0 : engine.activeSessions()) + (sttEngine == null ? 0 : sttEngine.activeSessions())
+    return (engine == null ? 0 : engine.activeSessions())
+        + (sttEngine == null ? 0 : sttEngine.activeSessions())
         + (ttsEngine == null ? 0 : ttsEngine.activeSessions());
   }
 

@@ -7,8 +7,8 @@ import java.util.Arrays;
 
 /**
  * Turns a stream of PCM_S16LE or PCM_F32LE chunks (mono or interleaved stereo) into mono floats,
- * carrying a partial sample frame over to the next chunk, so chunks may split anywhere.
- * Not thread-safe.
+ * carrying a partial sample frame over to the next chunk, so chunks may split anywhere. Not
+ * thread-safe.
  */
 public final class PcmDecoder {
   private final Encoding encoding;
@@ -19,11 +19,14 @@ public final class PcmDecoder {
   public PcmDecoder(AudioFormat format) {
     this.encoding = format.getEncoding();
     this.channels = Math.max(1, format.getChannels());
-    this.frameBytes = switch (encoding) {
-      case PCM_S16LE -> 2 * channels;
-      case PCM_F32LE -> 4 * channels;
-      default -> throw new IllegalArgumentException("PcmDecoder decodes PCM_S16LE and PCM_F32LE, not " + encoding);
-    };
+    this.frameBytes =
+        switch (encoding) {
+          case PCM_S16LE -> 2 * channels;
+          case PCM_F32LE -> 4 * channels;
+          default ->
+              throw new IllegalArgumentException(
+                  "PcmDecoder decodes PCM_S16LE and PCM_F32LE, not " + encoding);
+        };
   }
 
   /** Decodes the whole sample frames available so far. */
@@ -32,7 +35,9 @@ public final class PcmDecoder {
     int whole = bytes.length - bytes.length % frameBytes;
     carry = Arrays.copyOfRange(bytes, whole, bytes.length);
     byte[] frames = whole == bytes.length ? bytes : Arrays.copyOf(bytes, whole);
-    return encoding == Encoding.PCM_S16LE ? Pcm.s16leToMono(frames, channels) : Pcm.f32leToMono(frames, channels);
+    return encoding == Encoding.PCM_S16LE
+        ? Pcm.s16leToMono(frames, channels)
+        : Pcm.f32leToMono(frames, channels);
   }
 
   private static byte[] concat(byte[] a, byte[] b) {

@@ -1,10 +1,10 @@
 package dev.parley.client.cli;
 
-import dev.parley.codec.audio.ModelAudio;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.client.ConversationOptions;
 import dev.parley.client.ParleyClient;
 import dev.parley.client.kyutai.KyutaiChatOptions;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.resample.StreamingResampler;
 import dev.parley.codec.wav.WavAudio;
 import dev.parley.codec.wav.WavReader;
@@ -33,40 +33,59 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code parley bench}: N concurrent real-time conversations, latency and deadline misses. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"N concurrent sessions each stream audio in real time (one 80 ms frame per tick, on one clock) for a while.",
-        "gRPC: server latency (FrameTiming), client latency (input frame handed to gRPC -> its output frame's last "
-            + "sample received), engine step time, deadline misses, real-time factor.",
-        "ws: what /api/chat lets a client see (time to first audio, real-time factor); the protocol carries no timing."})
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "N concurrent sessions each stream audio in real time (one 80 ms frame per tick, on one clock) for a while.",
+      "gRPC: server latency (FrameTiming), client latency (input frame handed to gRPC -> its output frame's last "
+          + "sample received), engine step time, deadline misses, real-time factor.",
+      "ws: what /api/chat lets a client see (time to first audio, real-time factor); the protocol carries no timing."
+    })
 final class BenchCommand implements Callable<Integer> {
   private static final int FRAME = ModelAudio.FRAME_SAMPLES;
 
-  @ParentCommand
-  ParleyCli cli;
+  @ParentCommand ParleyCli cli;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Mixin
-  SamplingOptions sampling;
+  @Mixin SamplingOptions sampling;
 
-  @Option(names = "--sessions", defaultValue = "4", paramLabel = "N", description = "Concurrent sessions (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--sessions",
+      defaultValue = "4",
+      paramLabel = "N",
+      description = "Concurrent sessions (default: ${DEFAULT-VALUE}).")
   int sessions;
 
-  @Option(names = "--seconds", defaultValue = "20", paramLabel = "S", description = "How long each session streams (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seconds",
+      defaultValue = "20",
+      paramLabel = "S",
+      description = "How long each session streams (default: ${DEFAULT-VALUE}).")
   double seconds;
 
-  @Option(names = "--warmup-seconds", defaultValue = "5", paramLabel = "S",
-      description = "Seconds streamed before latencies count (JIT and sessions joining; default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warmup-seconds",
+      defaultValue = "5",
+      paramLabel = "S",
+      description =
+          "Seconds streamed before latencies count (JIT and sessions joining; default: ${DEFAULT-VALUE}).")
   double warmUpSeconds;
 
-  @Option(names = "--in", paramLabel = "WAV", description = "Audio each session streams, looped (default: a built-in voice-like signal).")
+  @Option(
+      names = "--in",
+      paramLabel = "WAV",
+      description = "Audio each session streams, looped (default: a built-in voice-like signal).")
   Path in;
 
   @Option(names = "--transport", defaultValue = "grpc", description = "grpc (default) or ws.")
   Transport transport;
 
-  @Option(names = "--ws-url", defaultValue = "ws://127.0.0.1:8998/api/chat", paramLabel = "URL",
+  @Option(
+      names = "--ws-url",
+      defaultValue = "ws://127.0.0.1:8998/api/chat",
+      paramLabel = "URL",
       description = "/api/chat address for --transport ws (default: ${DEFAULT-VALUE}).")
   URI wsUrl;
 
@@ -83,12 +102,16 @@ final class BenchCommand implements Callable<Integer> {
     }
     float[] signal = in == null ? VoiceLikeSignal.generate(10 * ModelAudio.SAMPLE_RATE) : load(in);
     int frames = (int) Math.ceil((seconds + warmUpSeconds) * ModelAudio.FRAME_RATE);
-    Map<String, Object> result = transport == Transport.grpc ? grpc(signal, frames) : ws(signal, frames);
+    Map<String, Object> result =
+        transport == Transport.grpc ? grpc(signal, frames) : ws(signal, frames);
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(new ObjectMapper().writeValueAsString(result));
     } else {
-      result.forEach((k, v) -> out.println(k + ": " + (v instanceof Double d ? String.format(Locale.ROOT, "%.2f", d) : v)));
+      result.forEach(
+          (k, v) ->
+              out.println(
+                  k + ": " + (v instanceof Double d ? String.format(Locale.ROOT, "%.2f", d) : v)));
     }
     return 0;
   }
@@ -101,9 +124,16 @@ final class BenchCommand implements Callable<Integer> {
       for (int s = 0; s < sessions; s++) {
         all.add(new GrpcBenchSession(client, o.build()));
       }
-      stream(signal, frames, frame -> all.forEach(s -> s.send(frame)),
-          () -> String.format(Locale.ROOT, "%d sessions, %d frames back", all.size(),
-              all.stream().mapToInt(GrpcBenchSession::outputFrames).sum()));
+      stream(
+          signal,
+          frames,
+          frame -> all.forEach(s -> s.send(frame)),
+          () ->
+              String.format(
+                  Locale.ROOT,
+                  "%d sessions, %d frames back",
+                  all.size(),
+                  all.stream().mapToInt(GrpcBenchSession::outputFrames).sum()));
       all.forEach(GrpcBenchSession::markStreamEnd);
       for (GrpcBenchSession s : all) {
         s.finish(Duration.ofSeconds(30));
@@ -125,16 +155,30 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     r.put("frames_in", all.stream().mapToLong(GrpcBenchSession::inputFrames).sum());
-    r.put("frames_out", all.stream().mapToLong(GrpcBenchSession::outputFrames).sum()); // whole frames of audio received
+    r.put(
+        "frames_out",
+        all.stream()
+            .mapToLong(GrpcBenchSession::outputFrames)
+            .sum()); // whole frames of audio received
     r.put("end_frames", endFrames); // output frames, as the server's End messages report them
-    r.put("end_input_frames", endInputFrames); // input frames the server consumed (End.input_frames)
+    r.put(
+        "end_input_frames", endInputFrames); // input frames the server consumed (End.input_frames)
     r.put("deadline_misses", misses);
     // Per-frame series are in frame order: the warm-up's frames are left out.
     int skip = (int) Math.round(warmUpSeconds * ModelAudio.FRAME_RATE);
-    putPercentiles(r, "server_latency_ms", all.stream().flatMapToDouble(s -> after(skip, s.serverLatencies())).toArray());
-    putPercentiles(r, "client_latency_ms", all.stream().flatMapToDouble(s -> after(skip, s.clientLatencies())).toArray());
-    putPercentiles(r, "step_ms", all.stream().flatMapToDouble(s -> after(skip, s.stepTimes())).toArray());
-    r.put("real_time_factor", mean(all.stream().mapToDouble(GrpcBenchSession::realTimeFactor).toArray()));
+    putPercentiles(
+        r,
+        "server_latency_ms",
+        all.stream().flatMapToDouble(s -> after(skip, s.serverLatencies())).toArray());
+    putPercentiles(
+        r,
+        "client_latency_ms",
+        all.stream().flatMapToDouble(s -> after(skip, s.clientLatencies())).toArray());
+    putPercentiles(
+        r, "step_ms", all.stream().flatMapToDouble(s -> after(skip, s.stepTimes())).toArray());
+    r.put(
+        "real_time_factor",
+        mean(all.stream().mapToDouble(GrpcBenchSession::realTimeFactor).toArray()));
     r.put("errors", errors);
     return r;
   }
@@ -146,9 +190,16 @@ final class BenchCommand implements Callable<Integer> {
     for (int s = 0; s < sessions; s++) {
       all.add(new WsBenchSession(wsUrl, o.build()));
     }
-    stream(signal, frames, frame -> all.forEach(s -> s.send(frame)),
-        () -> String.format(Locale.ROOT, "%d sessions, %.1f s of audio back", all.size(),
-            ModelAudio.seconds(all.stream().mapToLong(WsBenchSession::outSamples).sum())));
+    stream(
+        signal,
+        frames,
+        frame -> all.forEach(s -> s.send(frame)),
+        () ->
+            String.format(
+                Locale.ROOT,
+                "%d sessions, %.1f s of audio back",
+                all.size(),
+                ModelAudio.seconds(all.stream().mapToLong(WsBenchSession::outSamples).sum())));
     all.forEach(WsBenchSession::markStreamEnd);
     for (WsBenchSession s : all) {
       s.finish(Duration.ofSeconds(3));
@@ -157,33 +208,56 @@ final class BenchCommand implements Callable<Integer> {
     r.put("frames_in", all.stream().mapToLong(WsBenchSession::inSamples).sum() / FRAME);
     r.put("frames_out", all.stream().mapToLong(WsBenchSession::outSamples).sum() / FRAME);
     r.put("text_pieces", all.stream().mapToLong(WsBenchSession::textPieces).sum());
-    putPercentiles(r, "first_audio_ms", all.stream().mapToDouble(WsBenchSession::firstAudioMs).filter(x -> !Double.isNaN(x)).toArray());
-    r.put("real_time_factor", mean(all.stream().mapToDouble(WsBenchSession::realTimeFactor).toArray()));
+    putPercentiles(
+        r,
+        "first_audio_ms",
+        all.stream()
+            .mapToDouble(WsBenchSession::firstAudioMs)
+            .filter(x -> !Double.isNaN(x))
+            .toArray());
+    r.put(
+        "real_time_factor",
+        mean(all.stream().mapToDouble(WsBenchSession::realTimeFactor).toArray()));
     r.put("errors", all.stream().map(WsBenchSession::error).filter(e -> e != null).toList());
-    r.put("note", "server latency and deadline misses are not carried by /api/chat; use --transport grpc for them");
+    r.put(
+        "note",
+        "server latency and deadline misses are not carried by /api/chat; use --transport grpc for them");
     return r;
   }
 
   /** Sends frame k of the looped signal to every session at t0 + k·80 ms. */
-  private void stream(float[] signal, int frames, Consumer<float[]> sendToAll, java.util.function.Supplier<String> status)
+  private void stream(
+      float[] signal,
+      int frames,
+      Consumer<float[]> sendToAll,
+      java.util.function.Supplier<String> status)
       throws InterruptedException {
-    ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "parley-bench-clock");
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledExecutorService clock =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "parley-bench-clock");
+              t.setDaemon(true);
+              return t;
+            });
     AtomicInteger next = new AtomicInteger();
     java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-    ProgressBar bar = noProgress ? null : new ProgressBar(spec.commandLine().getErr(), frames / ModelAudio.FRAME_RATE, status);
+    ProgressBar bar =
+        noProgress
+            ? null
+            : new ProgressBar(spec.commandLine().getErr(), frames / ModelAudio.FRAME_RATE, status);
     try {
-      clock.scheduleAtFixedRate(() -> {
-        int k = next.getAndIncrement();
-        if (k >= frames) {
-          done.countDown();
-          return;
-        }
-        sendToAll.accept(frameOf(signal, k));
-      }, 0, 80, TimeUnit.MILLISECONDS);
+      clock.scheduleAtFixedRate(
+          () -> {
+            int k = next.getAndIncrement();
+            if (k >= frames) {
+              done.countDown();
+              return;
+            }
+            sendToAll.accept(frameOf(signal, k));
+          },
+          0,
+          80,
+          TimeUnit.MILLISECONDS);
       done.await();
     } finally {
       clock.shutdownNow();
@@ -233,6 +307,8 @@ final class BenchCommand implements Callable<Integer> {
 
   private static float[] load(Path path) throws java.io.IOException {
     WavAudio wav = WavReader.read(path);
-    return wav.sampleRate() == ModelAudio.SAMPLE_RATE ? wav.samples() : StreamingResampler.resample(wav.samples(), wav.sampleRate(), ModelAudio.SAMPLE_RATE);
+    return wav.sampleRate() == ModelAudio.SAMPLE_RATE
+        ? wav.samples()
+        : StreamingResampler.resample(wav.samples(), wav.sampleRate(), ModelAudio.SAMPLE_RATE);
   }
 }

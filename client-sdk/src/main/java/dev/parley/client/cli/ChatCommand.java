@@ -1,11 +1,11 @@
 package dev.parley.client.cli;
 
-import dev.parley.codec.audio.ModelAudio;
 import dev.parley.client.ConversationOptions;
 import dev.parley.client.ParleyClient;
 import dev.parley.client.kyutai.KyutaiChatOptions;
 import dev.parley.client.sound.MicrophoneCapture;
 import dev.parley.client.sound.SpeakerPlayback;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.resample.StreamingResampler;
 import dev.parley.codec.wav.WavAudio;
 import dev.parley.codec.wav.WavEncoding;
@@ -21,48 +21,71 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code parley chat}: talk with the model, live or from a file. */
-@Command(name = "chat", mixinStandardHelpOptions = true,
-    description = {"Full-duplex conversation: microphone to the model, the model to the speaker, its text on stdout.",
-        "With --in, streams a WAV file instead (in real time unless --fast) and writes the reply to --out."})
+@Command(
+    name = "chat",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Full-duplex conversation: microphone to the model, the model to the speaker, its text on stdout.",
+      "With --in, streams a WAV file instead (in real time unless --fast) and writes the reply to --out."
+    })
 final class ChatCommand implements Callable<Integer> {
-  private static final int FRAME = ModelAudio.FRAME_SAMPLES; // 80 ms at 24 kHz: one model frame per send
+  private static final int FRAME =
+      ModelAudio.FRAME_SAMPLES; // 80 ms at 24 kHz: one model frame per send
 
-  @ParentCommand
-  ParleyCli cli;
+  @ParentCommand ParleyCli cli;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Mixin
-  SamplingOptions sampling;
+  @Mixin SamplingOptions sampling;
 
-  @Option(names = "--in", paramLabel = "WAV", description = "Send this WAV file (any rate; resampled to 24 kHz) instead of the microphone.")
+  @Option(
+      names = "--in",
+      paramLabel = "WAV",
+      description = "Send this WAV file (any rate; resampled to 24 kHz) instead of the microphone.")
   Path in;
 
-  @Option(names = "--out", paramLabel = "WAV", description = "Write the model's voice to this WAV file (24 kHz, 16-bit).")
+  @Option(
+      names = "--out",
+      paramLabel = "WAV",
+      description = "Write the model's voice to this WAV file (24 kHz, 16-bit).")
   Path out;
 
-  @Option(names = "--fast", description = "With --in: send as fast as flow control allows instead of in real time.")
+  @Option(
+      names = "--fast",
+      description = "With --in: send as fast as flow control allows instead of in real time.")
   boolean fast;
 
-  @Option(names = "--tail", paramLabel = "SECONDS", defaultValue = "0",
-      description = "With --in: seconds of silence sent after the file, so the model can finish its reply (default: 0).")
+  @Option(
+      names = "--tail",
+      paramLabel = "SECONDS",
+      defaultValue = "0",
+      description =
+          "With --in: seconds of silence sent after the file, so the model can finish its reply (default: 0).")
   double tail;
 
-  @Option(names = "--seconds", paramLabel = "SECONDS", defaultValue = "0",
+  @Option(
+      names = "--seconds",
+      paramLabel = "SECONDS",
+      defaultValue = "0",
       description = "Live chat: stop after this long (default: 0, until Enter is pressed).")
   double seconds;
 
-  @Option(names = "--transport", defaultValue = "grpc", description = "grpc (default) or ws (Kyutai's /api/chat protocol).")
+  @Option(
+      names = "--transport",
+      defaultValue = "grpc",
+      description = "grpc (default) or ws (Kyutai's /api/chat protocol).")
   Transport transport;
 
-  @Option(names = "--ws-url", defaultValue = "ws://127.0.0.1:8998/api/chat", paramLabel = "URL",
+  @Option(
+      names = "--ws-url",
+      defaultValue = "ws://127.0.0.1:8998/api/chat",
+      paramLabel = "URL",
       description = "/api/chat address for --transport ws (default: ${DEFAULT-VALUE}).")
   URI wsUrl;
 
@@ -78,7 +101,10 @@ final class ChatCommand implements Callable<Integer> {
 
   private int fileChat(PrintWriter stdout, PrintWriter stderr) throws Exception {
     WavAudio wav = WavReader.read(in);
-    float[] pcm = wav.sampleRate() == VoiceLink.RATE ? wav.samples() : StreamingResampler.resample(wav.samples(), wav.sampleRate(), VoiceLink.RATE);
+    float[] pcm =
+        wav.sampleRate() == VoiceLink.RATE
+            ? wav.samples()
+            : StreamingResampler.resample(wav.samples(), wav.sampleRate(), VoiceLink.RATE);
     pcm = Arrays.copyOf(pcm, pcm.length + (int) Math.round(tail * VoiceLink.RATE));
     ReplyRecorder reply = new ReplyRecorder(stdout, null);
     String summary;
@@ -112,17 +138,25 @@ final class ChatCommand implements Callable<Integer> {
     try (SpeakerPlayback speaker = SpeakerPlayback.open(VoiceLink.RATE, Duration.ofSeconds(2));
         ParleyClient client = transport == Transport.grpc ? cli.client() : null;
         VoiceLink link = open(client, new ReplyRecorder(stdout, speaker))) {
-      MicrophoneCapture mic = MicrophoneCapture.open(VoiceLink.RATE, Duration.ofMillis(80), pcm -> {
-        try {
-          link.send(pcm);
-        } catch (RuntimeException e) {
-          sendFailure.compareAndSet(null, e);
-        }
-      });
+      MicrophoneCapture mic =
+          MicrophoneCapture.open(
+              VoiceLink.RATE,
+              Duration.ofMillis(80),
+              pcm -> {
+                try {
+                  link.send(pcm);
+                } catch (RuntimeException e) {
+                  sendFailure.compareAndSet(null, e);
+                }
+              });
       try {
         mic.start();
-        stderr.printf("Talking over %s (microphone at %d Hz, speaker at %d Hz). %s%n", transport, mic.deviceRate(),
-            speaker.deviceRate(), seconds > 0 ? "Stopping after " + seconds + " s." : "Press Enter to stop.");
+        stderr.printf(
+            "Talking over %s (microphone at %d Hz, speaker at %d Hz). %s%n",
+            transport,
+            mic.deviceRate(),
+            speaker.deviceRate(),
+            seconds > 0 ? "Stopping after " + seconds + " s." : "Press Enter to stop.");
         waitForStop(sendFailure);
       } finally {
         mic.close(); // no more audio before the input ends
@@ -132,18 +166,23 @@ final class ChatCommand implements Callable<Integer> {
       stdout.println();
       stderr.println(summary);
       if (speaker.droppedSamples() > 0) {
-        stderr.printf("dropped %.2f s of reply audio the speaker could not keep up with%n", ModelAudio.seconds(speaker.droppedSamples()));
+        stderr.printf(
+            "dropped %.2f s of reply audio the speaker could not keep up with%n",
+            ModelAudio.seconds(speaker.droppedSamples()));
       }
     }
     if (sendFailure.get() != null) {
-      throw new IllegalStateException("sending microphone audio failed: " + sendFailure.get().getMessage(), sendFailure.get());
+      throw new IllegalStateException(
+          "sending microphone audio failed: " + sendFailure.get().getMessage(), sendFailure.get());
     }
     return 0;
   }
 
   private void waitForStop(AtomicReference<Throwable> failure) throws Exception {
     long end = seconds > 0 ? System.nanoTime() + (long) (seconds * 1e9) : Long.MAX_VALUE;
-    var console = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+    var console =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
     while (System.nanoTime() < end && failure.get() == null) {
       if (seconds <= 0 && System.in.available() > 0) {
         console.readLine();

@@ -1,11 +1,11 @@
 package dev.parley.client.cli;
 
-import dev.parley.codec.audio.ModelAudio;
 import dev.parley.client.Conversation;
 import dev.parley.client.ConversationListener;
 import dev.parley.client.ConversationOptions;
 import dev.parley.client.ParleyClient;
 import dev.parley.client.ParleyException;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.audio.Pcm;
 import dev.parley.proto.v1.End;
 import dev.parley.proto.v1.FrameTiming;
@@ -15,12 +15,12 @@ import java.util.Arrays;
 /**
  * One benchmark conversation over gRPC with frame timing on. Besides the server's latency it
  * measures the client's: for output frame k, the arrival of its last audio sample minus the time
- * the last byte of the input frame that produced it was handed to gRPC. The server produces
- * output frame k from input frame k + d, where d (the model's start-up frames without output) is
- * known once the conversation has ended normally: the server answers every input frame it holds
- * before End, so d = input frames − output frames received (Parley: 1; End.frames counts output
- * frames and End.input_frames input frames, but the audio received is what the client saw, and
- * works with servers that count otherwise).
+ * the last byte of the input frame that produced it was handed to gRPC. The server produces output
+ * frame k from input frame k + d, where d (the model's start-up frames without output) is known
+ * once the conversation has ended normally: the server answers every input frame it holds before
+ * End, so d = input frames − output frames received (Parley: 1; End.frames counts output frames and
+ * End.input_frames input frames, but the audio received is what the client saw, and works with
+ * servers that count otherwise).
  */
 final class GrpcBenchSession {
   private static final int FRAME = ModelAudio.FRAME_SAMPLES;
@@ -41,27 +41,30 @@ final class GrpcBenchSession {
   private long samplesAtStreamEnd;
 
   GrpcBenchSession(ParleyClient client, ConversationOptions options) {
-    this.conversation = client.converse(options, new ConversationListener() {
-      @Override
-      public void onAudio(byte[] chunk) {
-        arrived(chunk.length / 2, System.nanoTime());
-      }
+    this.conversation =
+        client.converse(
+            options,
+            new ConversationListener() {
+              @Override
+              public void onAudio(byte[] chunk) {
+                arrived(chunk.length / 2, System.nanoTime());
+              }
 
-      @Override
-      public void onTiming(FrameTiming t) {
-        timed(t);
-      }
+              @Override
+              public void onTiming(FrameTiming t) {
+                timed(t);
+              }
 
-      @Override
-      public void onEnd(End e) {
-        end = e;
-      }
+              @Override
+              public void onEnd(End e) {
+                end = e;
+              }
 
-      @Override
-      public void onError(ParleyException e) {
-        error = e;
-      }
-    });
+              @Override
+              public void onError(ParleyException e) {
+                error = e;
+              }
+            });
   }
 
   /** Sends one 80 ms frame (24 kHz floats) and notes when it was handed over. */
@@ -153,7 +156,9 @@ final class GrpcBenchSession {
     samplesAtStreamEnd = outSamples;
   }
 
-  /** Reply audio seconds received per second of streaming (1.0: the reply keeps up with real time). */
+  /**
+   * Reply audio seconds received per second of streaming (1.0: the reply keeps up with real time).
+   */
   synchronized double realTimeFactor() {
     double wall = (streamEnd - firstSend) / 1e9;
     return wall <= 0 ? Double.NaN : ModelAudio.seconds(samplesAtStreamEnd) / wall;

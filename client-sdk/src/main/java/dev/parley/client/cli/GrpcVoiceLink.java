@@ -16,17 +16,20 @@ final class GrpcVoiceLink implements VoiceLink {
 
   GrpcVoiceLink(ParleyClient client, ConversationOptions options, VoiceSink sink) {
     PcmDecoder decoder = new PcmDecoder(options.outputFormat());
-    this.conversation = client.converse(options, new ConversationListener() {
-      @Override
-      public void onAudio(byte[] chunk) {
-        sink.onAudio(decoder.decode(chunk));
-      }
+    this.conversation =
+        client.converse(
+            options,
+            new ConversationListener() {
+              @Override
+              public void onAudio(byte[] chunk) {
+                sink.onAudio(decoder.decode(chunk));
+              }
 
-      @Override
-      public void onText(TextPiece text) {
-        sink.onText(text.getText());
-      }
-    });
+              @Override
+              public void onText(TextPiece text) {
+                sink.onText(text.getText());
+              }
+            });
   }
 
   @Override
@@ -44,8 +47,12 @@ final class GrpcVoiceLink implements VoiceLink {
     conversation.endInput();
     End end = conversation.awaitEnd(timeout);
     SessionInfo s = conversation.session();
-    return String.format("session %s on %s: %d input frames, %d output frames, %d deadline misses",
-        s == null ? "?" : s.getSessionId(), s == null ? "?" : s.getModel(), end.getInputFrames(), end.getFrames(),
+    return String.format(
+        "session %s on %s: %d input frames, %d output frames, %d deadline misses",
+        s == null ? "?" : s.getSessionId(),
+        s == null ? "?" : s.getModel(),
+        end.getInputFrames(),
+        end.getFrames(),
         end.getDeadlineMisses());
   }
 

@@ -4,15 +4,17 @@ import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
- * The live side of {@code parley transcribe} on stderr: words as they arrive, wrapped into lines,
- * a line break at each end of turn, and (on a terminal) a progress bar on the last line redrawn in
- * place, with the words of the unfinished line after it. Without the bar each word is printed as
- * it comes. Thread-safe.
+ * The live side of {@code parley transcribe} on stderr: words as they arrive, wrapped into lines, a
+ * line break at each end of turn, and (on a terminal) a progress bar on the last line redrawn in
+ * place, with the words of the unfinished line after it. Without the bar each word is printed as it
+ * comes. Thread-safe.
  */
 final class LiveView implements AutoCloseable {
   private static final int LINE = 78;
+
   /** Columns the progress line may use. */
   private static final int WIDTH = 79;
+
   private static final int BAR = 16;
   private static final long REDRAW_NANOS = 100_000_000L;
 
@@ -73,9 +75,14 @@ final class LiveView implements AutoCloseable {
     if (!Double.isNaN(sent)) {
       int filledDone = (int) Math.round(BAR * clamp(done));
       int filledSent = Math.max(filledDone, (int) Math.round(BAR * clamp(sent)));
-      s.append('[').append("#".repeat(filledDone)).append("=".repeat(filledSent - filledDone))
-          .append(".".repeat(BAR - filledSent)).append("] ");
-      s.append(String.format(Locale.ROOT, "%3.0f%% sent %3.0f%% done", 100 * clamp(sent), 100 * clamp(done)));
+      s.append('[')
+          .append("#".repeat(filledDone))
+          .append("=".repeat(filledSent - filledDone))
+          .append(".".repeat(BAR - filledSent))
+          .append("] ");
+      s.append(
+          String.format(
+              Locale.ROOT, "%3.0f%% sent %3.0f%% done", 100 * clamp(sent), 100 * clamp(done)));
     }
     if (!detail.isEmpty()) {
       s.append(s.length() > 0 ? "  " : "").append(detail);
@@ -118,7 +125,8 @@ final class LiveView implements AutoCloseable {
     lastDraw = now;
     // Stay within 79 columns: a wrapped line could not be redrawn in place.
     int room = WIDTH - status.length() - 3;
-    String words = line.length() == 0 || room < 10 ? "" : (status.isEmpty() ? "" : " | ") + tail(line, room);
+    String words =
+        line.length() == 0 || room < 10 ? "" : (status.isEmpty() ? "" : " | ") + tail(line, room);
     String text = status + words;
     if (text.length() > WIDTH) {
       text = text.substring(0, WIDTH);

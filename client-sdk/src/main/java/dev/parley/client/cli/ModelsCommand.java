@@ -17,15 +17,18 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code parley models}: what the server has loaded. */
-@Command(name = "models", mixinStandardHelpOptions = true, description = "List the models the server has loaded (Models.List).")
+@Command(
+    name = "models",
+    mixinStandardHelpOptions = true,
+    description = "List the models the server has loaded (Models.List).")
 final class ModelsCommand implements Callable<Integer> {
-  @ParentCommand
-  ParleyCli cli;
+  @ParentCommand ParleyCli cli;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Option(names = "--json", description = "Print one JSON object: {\"models\": [...]}, fields named as in models.proto.")
+  @Option(
+      names = "--json",
+      description = "Print one JSON object: {\"models\": [...]}, fields named as in models.proto.")
   boolean json;
 
   @Override
@@ -57,11 +60,18 @@ final class ModelsCommand implements Callable<Integer> {
       out.println("(the server lists no models)");
       return 0;
     }
-    Table t = new Table("NAME", "TYPE", "DEVICE", "RATE", "FRAME", "CODEBOOKS", "VOCAB", "SESSIONS");
+    Table t =
+        new Table("NAME", "TYPE", "DEVICE", "RATE", "FRAME", "CODEBOOKS", "VOCAB", "SESSIONS");
     for (ModelInfo m : models) {
-      t.row(m.getName(), m.getType().name(), m.getDevice(), m.getSampleRateHz() + " Hz",
-          String.format(Locale.ROOT, "%.1f Hz", m.getFrameRateHz()), Integer.toString(m.getCodebooks()),
-          Integer.toString(m.getTextVocabulary()), m.getActiveSessions() + "/" + m.getMaxSessions());
+      t.row(
+          m.getName(),
+          m.getType().name(),
+          m.getDevice(),
+          m.getSampleRateHz() + " Hz",
+          String.format(Locale.ROOT, "%.1f Hz", m.getFrameRateHz()),
+          Integer.toString(m.getCodebooks()),
+          Integer.toString(m.getTextVocabulary()),
+          m.getActiveSessions() + "/" + m.getMaxSessions());
     }
     t.print(out);
     return 0;

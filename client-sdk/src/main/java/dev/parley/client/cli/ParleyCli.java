@@ -13,30 +13,57 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /** {@code parley}: talk to a Parley server from the command line. */
-@Command(name = "parley", mixinStandardHelpOptions = true, versionProvider = ParleyCli.Version.class,
-    description = "Command-line client of a Parley server: full-duplex chat, transcription, speech synthesis, "
-        + "load benchmark, model and voice lists.",
-    subcommands = {ChatCommand.class, BenchCommand.class, ModelsCommand.class, TranscribeCommand.class, SpeakCommand.class,
-        VoicesCommand.class, CommandLine.HelpCommand.class})
+@Command(
+    name = "parley",
+    mixinStandardHelpOptions = true,
+    versionProvider = ParleyCli.Version.class,
+    description =
+        "Command-line client of a Parley server: full-duplex chat, transcription, speech synthesis, "
+            + "load benchmark, model and voice lists.",
+    subcommands = {
+      ChatCommand.class,
+      BenchCommand.class,
+      ModelsCommand.class,
+      TranscribeCommand.class,
+      SpeakCommand.class,
+      VoicesCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class ParleyCli {
   /** Exit status when the server refused or failed a call. */
   static final int EXIT_SERVER_ERROR = 2;
+
   /** Exit status when a local device or file was the problem. */
   static final int EXIT_LOCAL_ERROR = 3;
 
-  @Option(names = "--server", scope = ScopeType.INHERIT, defaultValue = "127.0.0.1:9998", paramLabel = "HOST:PORT",
+  @Option(
+      names = "--server",
+      scope = ScopeType.INHERIT,
+      defaultValue = "127.0.0.1:9998",
+      paramLabel = "HOST:PORT",
       description = "gRPC address of the server (default: ${DEFAULT-VALUE}).")
   String server;
 
-  @Option(names = "--api-key", scope = ScopeType.INHERIT, defaultValue = "${env:PARLEY_API_KEY}", paramLabel = "KEY",
+  @Option(
+      names = "--api-key",
+      scope = ScopeType.INHERIT,
+      defaultValue = "${env:PARLEY_API_KEY}",
+      paramLabel = "KEY",
       description = "API key, sent as 'authorization: Bearer KEY' (default: $PARLEY_API_KEY).")
   String apiKey;
 
-  @Option(names = "--tls", scope = ScopeType.INHERIT, description = "Use TLS (verified against the JVM's trusted CAs).")
+  @Option(
+      names = "--tls",
+      scope = ScopeType.INHERIT,
+      description = "Use TLS (verified against the JVM's trusted CAs).")
   boolean tls;
 
-  @Option(names = "--trust-cert", scope = ScopeType.INHERIT, paramLabel = "PEM",
-      description = "Use TLS and trust the certificate(s) in this PEM file (e.g. a self-signed server).")
+  @Option(
+      names = "--trust-cert",
+      scope = ScopeType.INHERIT,
+      paramLabel = "PEM",
+      description =
+          "Use TLS and trust the certificate(s) in this PEM file (e.g. a self-signed server).")
   Path trustCert;
 
   /** What '-' reads; System.in unless a test gives another stream. */
@@ -48,7 +75,8 @@ public final class ParleyCli {
 
   /** A client for the global connection options. */
   ParleyClient client() {
-    ParleyClient.Builder b = ParleyClient.builder().target(server).apiKey(apiKey).deadline(Duration.ofSeconds(10));
+    ParleyClient.Builder b =
+        ParleyClient.builder().target(server).apiKey(apiKey).deadline(Duration.ofSeconds(10));
     if (trustCert != null) {
       b.trustCertificates(trustCert);
     } else if (tls) {
@@ -76,22 +104,26 @@ public final class ParleyCli {
     CommandLine cli = new CommandLine(top);
     cli.setOut(out);
     cli.setErr(err);
-    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      PrintWriter w = commandLine.getErr();
-      if (e instanceof ParleyException p) {
-        w.println("parley: the server answered " + p.code() + ": " + p.description());
-        if (p.code().equals("UNIMPLEMENTED")) {
-          w.println("parley: this server does not offer that service (no model for it is loaded there)");
-        }
-        return EXIT_SERVER_ERROR;
-      }
-      if (e instanceof KyutaiChatException || e instanceof SoundDeviceException || e instanceof java.io.IOException
-          || e instanceof IllegalArgumentException) {
-        w.println("parley: " + e.getMessage());
-        return EXIT_LOCAL_ERROR;
-      }
-      throw e;
-    });
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          PrintWriter w = commandLine.getErr();
+          if (e instanceof ParleyException p) {
+            w.println("parley: the server answered " + p.code() + ": " + p.description());
+            if (p.code().equals("UNIMPLEMENTED")) {
+              w.println(
+                  "parley: this server does not offer that service (no model for it is loaded there)");
+            }
+            return EXIT_SERVER_ERROR;
+          }
+          if (e instanceof KyutaiChatException
+              || e instanceof SoundDeviceException
+              || e instanceof java.io.IOException
+              || e instanceof IllegalArgumentException) {
+            w.println("parley: " + e.getMessage());
+            return EXIT_LOCAL_ERROR;
+          }
+          throw e;
+        });
     int status = cli.execute(args);
     out.flush();
     err.flush();

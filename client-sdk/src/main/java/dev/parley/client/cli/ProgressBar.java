@@ -34,7 +34,8 @@ final class ProgressBar implements AutoCloseable {
     this(err, 0, fraction, status);
   }
 
-  private ProgressBar(PrintWriter err, double totalSeconds, DoubleSupplier fraction, Supplier<String> status) {
+  private ProgressBar(
+      PrintWriter err, double totalSeconds, DoubleSupplier fraction, Supplier<String> status) {
     this.err = err;
     this.totalSeconds = totalSeconds;
     this.fraction = fraction;
@@ -71,8 +72,15 @@ final class ProgressBar implements AutoCloseable {
       return;
     }
     int filled = (int) Math.min(WIDTH, Math.round(WIDTH * elapsed / totalSeconds));
-    err.print(String.format(Locale.ROOT, "\r[%s%s] %5.1f/%.0f s  %s", "#".repeat(filled), ".".repeat(WIDTH - filled),
-        Math.min(elapsed, totalSeconds), totalSeconds, status.get()));
+    err.print(
+        String.format(
+            Locale.ROOT,
+            "\r[%s%s] %5.1f/%.0f s  %s",
+            "#".repeat(filled),
+            ".".repeat(WIDTH - filled),
+            Math.min(elapsed, totalSeconds),
+            totalSeconds,
+            status.get()));
     err.flush();
   }
 

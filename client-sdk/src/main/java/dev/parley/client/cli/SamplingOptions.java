@@ -6,19 +6,34 @@ import picocli.CommandLine.Option;
 
 /** Sampling flags shared by chat and bench; unset ones take the server's defaults. */
 final class SamplingOptions {
-  @Option(names = "--text-temperature", paramLabel = "T", description = "Text token temperature (0 = greedy).")
+  @Option(
+      names = "--text-temperature",
+      paramLabel = "T",
+      description = "Text token temperature (0 = greedy).")
   Float textTemperature;
 
-  @Option(names = "--audio-temperature", paramLabel = "T", description = "Audio token temperature (0 = greedy).")
+  @Option(
+      names = "--audio-temperature",
+      paramLabel = "T",
+      description = "Audio token temperature (0 = greedy).")
   Float audioTemperature;
 
-  @Option(names = "--text-topk", paramLabel = "K", description = "Keep the K most likely text tokens.")
+  @Option(
+      names = "--text-topk",
+      paramLabel = "K",
+      description = "Keep the K most likely text tokens.")
   Integer textTopK;
 
-  @Option(names = "--audio-topk", paramLabel = "K", description = "Keep the K most likely audio tokens.")
+  @Option(
+      names = "--audio-topk",
+      paramLabel = "K",
+      description = "Keep the K most likely audio tokens.")
   Integer audioTopK;
 
-  @Option(names = "--seed", paramLabel = "N", description = "Seed of the session's random draws (reproducible replies).")
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      description = "Seed of the session's random draws (reproducible replies).")
   Long seed;
 
   @Option(names = "--greedy", description = "Greedy decoding: both temperatures 0.")

@@ -1,6 +1,5 @@
 package dev.parley.client.cli;
 
-import dev.parley.codec.audio.ModelAudio;
 import dev.parley.client.AudioFormats;
 import dev.parley.client.ParleyClient;
 import dev.parley.client.ParleyException;
@@ -9,6 +8,7 @@ import dev.parley.client.SpeechListener;
 import dev.parley.client.SpeechOptions;
 import dev.parley.client.SpeechStream;
 import dev.parley.client.sound.SpeakerPlayback;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.proto.v1.SynthesisEnd;
 import dev.parley.proto.v1.SynthesisReady;
 import dev.parley.proto.v1.WordTiming;
@@ -37,73 +37,109 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code parley speak}: text to speech over the Speech service. */
-@Command(name = "speak", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Synthesize speech with the server's Speech service (a Kyutai TTS model).",
-        "TEXT is what to say (<break time=\"1.5s\"/> inserts a pause); several TEXTs are the turns of a dialogue, "
-            + "spoken by the --voice options in turn. '-' reads stdin line by line and streams each line to the "
-            + "server as it arrives (SynthesizeStream), so `llm | parley speak - --play` speaks while the LLM writes.",
-        "The audio goes to -o FILE as it arrives: a WAV (24 kHz mono 16-bit), an Ogg Opus file or raw 16-bit PCM "
-            + "(--format, default from the file's extension, else wav); --play plays it as well.",
-        "Progress (audio received, words) is shown on stderr on a terminal, a summary at the end; --timings prints "
-            + "each word with its start and end (seconds) on stdout.",
-        "While stdin is quiet the model pauses (heard as silence); the server ends a stream that sends no text for its "
-            + "idle timeout (30 s by default).",
-        "Exit status: 0 done, 2 the server refused or failed (e.g. INVALID_ARGUMENT: unknown voice; UNIMPLEMENTED: "
-            + "no text-to-speech model) or a usage error, 3 unwritable output or no sound device."})
+@Command(
+    name = "speak",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Synthesize speech with the server's Speech service (a Kyutai TTS model).",
+      "TEXT is what to say (<break time=\"1.5s\"/> inserts a pause); several TEXTs are the turns of a dialogue, "
+          + "spoken by the --voice options in turn. '-' reads stdin line by line and streams each line to the "
+          + "server as it arrives (SynthesizeStream), so `llm | parley speak - --play` speaks while the LLM writes.",
+      "The audio goes to -o FILE as it arrives: a WAV (24 kHz mono 16-bit), an Ogg Opus file or raw 16-bit PCM "
+          + "(--format, default from the file's extension, else wav); --play plays it as well.",
+      "Progress (audio received, words) is shown on stderr on a terminal, a summary at the end; --timings prints "
+          + "each word with its start and end (seconds) on stdout.",
+      "While stdin is quiet the model pauses (heard as silence); the server ends a stream that sends no text for its "
+          + "idle timeout (30 s by default).",
+      "Exit status: 0 done, 2 the server refused or failed (e.g. INVALID_ARGUMENT: unknown voice; UNIMPLEMENTED: "
+          + "no text-to-speech model) or a usage error, 3 unwritable output or no sound device."
+    })
 final class SpeakCommand implements Callable<Integer> {
   /** Output files. */
-  enum Format { wav, ogg, raw }
+  enum Format {
+    wav,
+    ogg,
+    raw
+  }
 
   private static final Pattern BREAK = Pattern.compile("<break\\s[^>]*>");
 
-  @ParentCommand
-  ParleyCli cli;
+  @ParentCommand ParleyCli cli;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Parameters(arity = "1..*", paramLabel = "TEXT|-", description = "What to say, one TEXT per dialogue turn; '-' for stdin.")
+  @Parameters(
+      arity = "1..*",
+      paramLabel = "TEXT|-",
+      description = "What to say, one TEXT per dialogue turn; '-' for stdin.")
   List<String> texts;
 
-  @Option(names = {"-o", "--output", "--out"}, paramLabel = "FILE", description = "Write the speech here.")
+  @Option(
+      names = {"-o", "--output", "--out"},
+      paramLabel = "FILE",
+      description = "Write the speech here.")
   Path output;
 
-  @Option(names = "--format", paramLabel = "FORMAT",
-      description = "wav, ogg (Ogg Opus, encoded by the server) or raw (s16le 24 kHz mono) "
-          + "(default: from -o's extension .wav/.ogg/.opus/.raw/.pcm, else wav).")
+  @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
+      description =
+          "wav, ogg (Ogg Opus, encoded by the server) or raw (s16le 24 kHz mono) "
+              + "(default: from -o's extension .wav/.ogg/.opus/.raw/.pcm, else wav).")
   Format format;
 
   @Option(names = "--play", description = "Play the speech on the default speaker as it arrives.")
   boolean play;
 
-  @Option(names = "--voice", paramLabel = "NAME",
-      description = "A voice from 'parley voices' (default: the server's); repeat it for each speaker of a dialogue.")
+  @Option(
+      names = "--voice",
+      paramLabel = "NAME",
+      description =
+          "A voice from 'parley voices' (default: the server's); repeat it for each speaker of a dialogue.")
   List<String> voices;
 
-  @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature (0 = greedy; server default: 0.6).")
+  @Option(
+      names = "--temperature",
+      paramLabel = "T",
+      description = "Sampling temperature (0 = greedy; server default: 0.6).")
   Float temperature;
 
   @Option(names = "--greedy", description = "Greedy sampling: temperature 0.")
   boolean greedy;
 
-  @Option(names = "--seed", paramLabel = "N", description = "Seed of the sampler (reproducible speech).")
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      description = "Seed of the sampler (reproducible speech).")
   Long seed;
 
-  @Option(names = "--cfg", paramLabel = "C", description = "Classifier-free guidance strength (server default: 2.0).")
+  @Option(
+      names = "--cfg",
+      paramLabel = "C",
+      description = "Classifier-free guidance strength (server default: 2.0).")
   Float cfg;
 
-  @Option(names = "--timings", description = "Print each word as it is timed: START<tab>END<tab>WORD (seconds) on stdout.")
+  @Option(
+      names = "--timings",
+      description = "Print each word as it is timed: START<tab>END<tab>WORD (seconds) on stdout.")
   boolean timings;
 
-  @Option(names = "--timeout", defaultValue = "60", paramLabel = "SECONDS",
-      description = "Give up when the server sends nothing for this long once all the text is sent "
-          + "(default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--timeout",
+      defaultValue = "60",
+      paramLabel = "SECONDS",
+      description =
+          "Give up when the server sends nothing for this long once all the text is sent "
+              + "(default: ${DEFAULT-VALUE}).")
   double timeoutSeconds;
 
   @Option(names = "--no-progress", description = "No progress line.")
   boolean noProgress;
 
-  @Option(names = {"-q", "--quiet"}, description = "Nothing on stderr but errors: no progress or summary.")
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "Nothing on stderr but errors: no progress or summary.")
   boolean quiet;
 
   @Override
@@ -137,15 +173,25 @@ final class SpeakCommand implements Callable<Integer> {
     SpeechCall call;
     SynthesisEnd end;
     Receiver receiver;
-    try (SpeakerPlayback speaker = play ? SpeakerPlayback.open(AudioFormats.MODEL_RATE, Duration.ofHours(1)) : null) {
+    try (SpeakerPlayback speaker =
+        play ? SpeakerPlayback.open(AudioFormats.MODEL_RATE, Duration.ofHours(1)) : null) {
       sink = new SpeechSink(fmt, output, speaker);
       receiver = new Receiver(sink, timings ? spec.commandLine().getOut() : null);
       int totalWords = stdin ? -1 : countWords(texts);
       boolean bar = !quiet && !noProgress && TranscribeCommand.onTerminal();
       boolean finished = false;
-      try (sink; ParleyClient client = cli.client();
-          ProgressBar progress = bar ? new ProgressBar(err, () -> totalWords > 0
-              ? Math.min(1, receiver.words / (double) totalWords) : Double.NaN, () -> receiver.status(totalWords)) : null) {
+      try (sink;
+          ParleyClient client = cli.client();
+          ProgressBar progress =
+              bar
+                  ? new ProgressBar(
+                      err,
+                      () ->
+                          totalWords > 0
+                              ? Math.min(1, receiver.words / (double) totalWords)
+                              : Double.NaN,
+                      () -> receiver.status(totalWords))
+                  : null) {
         if (stdin) {
           SpeechStream stream = client.openSpeechStream(options, receiver);
           call = stream;
@@ -170,7 +216,9 @@ final class SpeakCommand implements Callable<Integer> {
       if (speaker != null) {
         speaker.drain(Duration.ofMillis((long) (sink.seconds() * 1000) + 5000));
         if (speaker.droppedSamples() > 0) {
-          err.printf(Locale.ROOT, "dropped %.2f s of speech the speaker could not keep up with%n",
+          err.printf(
+              Locale.ROOT,
+              "dropped %.2f s of speech the speaker could not keep up with%n",
               speaker.droppedSamples() / (double) AudioFormats.MODEL_RATE);
         }
       }
@@ -179,11 +227,23 @@ final class SpeakCommand implements Callable<Integer> {
       double elapsed = (System.nanoTime() - t0) / 1e9;
       SynthesisReady ready = call.ready();
       double audio = sink.seconds();
-      err.printf(Locale.ROOT, "%s%.2f s of speech, %d words%s; first audio after %.0f ms, %.1fx real time%s%n",
-          output != null ? "wrote " + output + ": " : "", audio, end.getWords(),
-          ready == null ? "" : " (" + String.join(", ", ready.getVoicesList()) + " on " + ready.getModel() + ")",
-          end.getFirstAudioMs(), elapsed > 0 ? audio / elapsed : 0, end.getStarvedSteps() == 0 ? ""
-              : String.format(Locale.ROOT, "; %.2f s of pauses waiting for text", end.getStarvedSteps() / ModelAudio.FRAME_RATE));
+      err.printf(
+          Locale.ROOT,
+          "%s%.2f s of speech, %d words%s; first audio after %.0f ms, %.1fx real time%s%n",
+          output != null ? "wrote " + output + ": " : "",
+          audio,
+          end.getWords(),
+          ready == null
+              ? ""
+              : " (" + String.join(", ", ready.getVoicesList()) + " on " + ready.getModel() + ")",
+          end.getFirstAudioMs(),
+          elapsed > 0 ? audio / elapsed : 0,
+          end.getStarvedSteps() == 0
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  "; %.2f s of pauses waiting for text",
+                  end.getStarvedSteps() / ModelAudio.FRAME_RATE));
       err.flush();
     }
     return 0;
@@ -193,7 +253,10 @@ final class SpeakCommand implements Callable<Integer> {
   private void keepOrDiscard(SpeechSink sink, PrintWriter err) {
     try {
       if (sink.abandon() && !quiet) {
-        err.printf(Locale.ROOT, "parley: kept the %.2f s of speech received before the failure in %s%n", sink.seconds(),
+        err.printf(
+            Locale.ROOT,
+            "parley: kept the %.2f s of speech received before the failure in %s%n",
+            sink.seconds(),
             output);
       }
     } catch (IOException e) {
@@ -207,9 +270,12 @@ final class SpeakCommand implements Callable<Integer> {
 
   /** The synthesis options of these flags: {@code turns} when there are several texts. */
   SpeechOptions options(Format fmt, List<String> turns, List<String> voiceList) {
-    SpeechOptions.Builder o = SpeechOptions.builder()
-        .outputFormat(fmt == Format.ogg ? AudioFormats.oggOpus(AudioFormats.MODEL_RATE)
-            : AudioFormats.pcmS16le(AudioFormats.MODEL_RATE));
+    SpeechOptions.Builder o =
+        SpeechOptions.builder()
+            .outputFormat(
+                fmt == Format.ogg
+                    ? AudioFormats.oggOpus(AudioFormats.MODEL_RATE)
+                    : AudioFormats.pcmS16le(AudioFormats.MODEL_RATE));
     if (turns.size() > 1) {
       o.turns(turns).voices(voiceList);
     } else if (!voiceList.isEmpty()) {
@@ -236,18 +302,22 @@ final class SpeakCommand implements Callable<Integer> {
    * the synthesis: a failure (an unknown voice, say) ends the command at once, not when the input
    * does.
    */
-  private SynthesisEnd streamStdin(SpeechStream stream, Receiver receiver, Duration timeout) throws Exception {
+  private SynthesisEnd streamStdin(SpeechStream stream, Receiver receiver, Duration timeout)
+      throws Exception {
     AtomicReference<Throwable> readFailure = new AtomicReference<>();
     Reader in = new InputStreamReader(cli.stdin(), StandardCharsets.UTF_8);
-    Thread reader = new Thread(() -> {
-      try {
-        sendLines(new BufferedReader(in), stream, timeout);
-        receiver.textSent();
-      } catch (Throwable t) {
-        readFailure.set(t);
-        stream.cancel();
-      }
-    }, "parley-speak-stdin");
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                sendLines(new BufferedReader(in), stream, timeout);
+                receiver.textSent();
+              } catch (Throwable t) {
+                readFailure.set(t);
+                stream.cancel();
+              }
+            },
+            "parley-speak-stdin");
     reader.setDaemon(true);
     reader.start();
     try {
@@ -267,15 +337,17 @@ final class SpeakCommand implements Callable<Integer> {
   }
 
   /** Streams each line of {@code in} as a piece of text, then the end of text. */
-  static void sendLines(BufferedReader in, SpeechStream stream, Duration timeout) throws IOException, InterruptedException {
+  static void sendLines(BufferedReader in, SpeechStream stream, Duration timeout)
+      throws IOException, InterruptedException {
     String line;
     while ((line = in.readLine()) != null && !stream.isDone()) {
       if (line.isBlank()) {
         continue;
       }
       if (!stream.awaitReady(timeout)) {
-        throw new ParleyException("DEADLINE_EXCEEDED", "the server took no text for " + timeout.toSeconds()
-            + " s (client-side wait)");
+        throw new ParleyException(
+            "DEADLINE_EXCEEDED",
+            "the server took no text for " + timeout.toSeconds() + " s (client-side wait)");
       }
       stream.sendText(line + "\n");
     }
@@ -284,10 +356,11 @@ final class SpeakCommand implements Callable<Integer> {
 
   /**
    * Waits for the end of the synthesis. Before all the text is sent there is no limit (the text's
-   * source sets the pace); after, the server must send something at least every {@code timeout}.
-   * A failure to write the output or play it wins over the call's CANCELLED.
+   * source sets the pace); after, the server must send something at least every {@code timeout}. A
+   * failure to write the output or play it wins over the call's CANCELLED.
    */
-  private static SynthesisEnd await(SpeechCall call, Receiver receiver, Duration timeout) throws Exception {
+  private static SynthesisEnd await(SpeechCall call, Receiver receiver, Duration timeout)
+      throws Exception {
     var done = call.completion();
     while (true) {
       try {
@@ -305,8 +378,11 @@ final class SpeakCommand implements Callable<Integer> {
         long quiet = System.nanoTime() - receiver.lastActivity;
         if (receiver.textSent && quiet > timeout.toNanos()) {
           call.cancel();
-          throw new ParleyException("DEADLINE_EXCEEDED", "the server sent nothing for " + timeout.toSeconds()
-              + " s after the text ended (client-side wait)");
+          throw new ParleyException(
+              "DEADLINE_EXCEEDED",
+              "the server sent nothing for "
+                  + timeout.toSeconds()
+                  + " s after the text ended (client-side wait)");
         }
       }
     }
@@ -339,7 +415,10 @@ final class SpeakCommand implements Callable<Integer> {
     return Format.wav;
   }
 
-  /** What the server sends, on the gRPC thread: to the sink, the timings to stdout, counts for the progress line. */
+  /**
+   * What the server sends, on the gRPC thread: to the sink, the timings to stdout, counts for the
+   * progress line.
+   */
   private static final class Receiver implements SpeechListener {
     private final SpeechSink sink;
     private final PrintWriter timingsOut;
@@ -386,7 +465,8 @@ final class SpeakCommand implements Callable<Integer> {
       lastActivity = System.nanoTime();
       words++;
       if (timingsOut != null) {
-        timingsOut.printf(Locale.ROOT, "%.3f\t%.3f\t%s%n", word.getStartS(), word.getEndS(), word.getText());
+        timingsOut.printf(
+            Locale.ROOT, "%.3f\t%.3f\t%s%n", word.getStartS(), word.getEndS(), word.getText());
         timingsOut.flush();
       }
     }
@@ -397,7 +477,11 @@ final class SpeakCommand implements Callable<Integer> {
     }
 
     String status(int totalWords) {
-      return String.format(Locale.ROOT, "%.1f s of speech, %d%s words", sink.seconds(), words,
+      return String.format(
+          Locale.ROOT,
+          "%.1f s of speech, %d%s words",
+          sink.seconds(),
+          words,
           totalWords > 0 ? "/" + totalWords : "");
     }
   }

@@ -36,7 +36,10 @@ final class SpeechSink implements AutoCloseable {
     this.format = format;
     this.speaker = speaker;
     this.output = output;
-    this.wav = output != null && format == SpeakCommand.Format.wav ? new WavFileWriter(output, RATE, 1) : null;
+    this.wav =
+        output != null && format == SpeakCommand.Format.wav
+            ? new WavFileWriter(output, RATE, 1)
+            : null;
     if (output != null && format != SpeakCommand.Format.wav) {
       Path parent = output.toAbsolutePath().getParent();
       if (parent != null) {
@@ -46,12 +49,17 @@ final class SpeechSink implements AutoCloseable {
     } else {
       this.file = null;
     }
-    this.ogg = format == SpeakCommand.Format.ogg ? new OggOpusReader(RATE, (x, offset, length) -> {
-      samples += length;
-      if (speaker != null) {
-        speaker.play(Arrays.copyOfRange(x, offset, offset + length));
-      }
-    }) : null;
+    this.ogg =
+        format == SpeakCommand.Format.ogg
+            ? new OggOpusReader(
+                RATE,
+                (x, offset, length) -> {
+                  samples += length;
+                  if (speaker != null) {
+                    speaker.play(Arrays.copyOfRange(x, offset, offset + length));
+                  }
+                })
+            : null;
   }
 
   /** One chunk of the server's audio: PCM_S16LE 24 kHz mono, or Ogg Opus for the ogg format. */
@@ -82,8 +90,8 @@ final class SpeechSink implements AutoCloseable {
   }
 
   /**
-   * After a failure: closes the output and deletes it if no audio came, so a refused request
-   * leaves no file behind.
+   * After a failure: closes the output and deletes it if no audio came, so a refused request leaves
+   * no file behind.
    *
    * @return true if the output file is kept (some audio had arrived)
    */

@@ -32,64 +32,101 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code parley transcribe}: streaming speech to text over the Transcription service. */
-@Command(name = "transcribe", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Transcribe audio with the server's Transcription service (a Kyutai STT model).",
-        "FILE is a WAV file (any rate and channels) or an Ogg Opus file (.ogg/.opus, sent as it is); '-' reads stdin: "
-            + "WAV or Ogg Opus if it starts like one, otherwise raw signed 16-bit little-endian mono PCM at --stdin-rate.",
-        "Audio goes out as fast as the server takes it (it is transcribed at the engine's speed) unless --realtime.",
-        "Words are shown on stderr as they arrive (with a progress bar on a terminal); the transcript in --format goes "
-            + "to stdout, or to -o FILE, once the server sends its final transcript.",
-        "Exit status: 0 done, 2 the server refused or failed (e.g. UNIMPLEMENTED: no speech-to-text model), "
-            + "3 unreadable input or output."})
+@Command(
+    name = "transcribe",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Transcribe audio with the server's Transcription service (a Kyutai STT model).",
+      "FILE is a WAV file (any rate and channels) or an Ogg Opus file (.ogg/.opus, sent as it is); '-' reads stdin: "
+          + "WAV or Ogg Opus if it starts like one, otherwise raw signed 16-bit little-endian mono PCM at --stdin-rate.",
+      "Audio goes out as fast as the server takes it (it is transcribed at the engine's speed) unless --realtime.",
+      "Words are shown on stderr as they arrive (with a progress bar on a terminal); the transcript in --format goes "
+          + "to stdout, or to -o FILE, once the server sends its final transcript.",
+      "Exit status: 0 done, 2 the server refused or failed (e.g. UNIMPLEMENTED: no speech-to-text model), "
+          + "3 unreadable input or output."
+    })
 final class TranscribeCommand implements Callable<Integer> {
   /** Output documents. */
-  enum Format { text, json, srt, vtt }
+  enum Format {
+    text,
+    json,
+    srt,
+    vtt
+  }
 
-  @ParentCommand
-  ParleyCli cli;
+  @ParentCommand ParleyCli cli;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Parameters(paramLabel = "FILE|-", description = "WAV or Ogg Opus file, or '-' for stdin.")
   String in;
 
-  @Option(names = "--format", paramLabel = "FORMAT",
+  @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
       description = "text, json, srt or vtt (default: from -o's extension, else text).")
   Format format;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the transcript here instead of stdout.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FILE",
+      description = "Write the transcript here instead of stdout.")
   Path output;
 
-  @Option(names = "--realtime", description = "Send audio at real-time pace instead of as fast as the server takes it.")
+  @Option(
+      names = "--realtime",
+      description = "Send audio at real-time pace instead of as fast as the server takes it.")
   boolean realtime;
 
-  @Option(names = "--vad", description = "End-of-turn detection: '[end of turn at S s]' lines in text, 'end_of_turns' in json.")
+  @Option(
+      names = "--vad",
+      description =
+          "End-of-turn detection: '[end of turn at S s]' lines in text, 'end_of_turns' in json.")
   boolean vad;
 
-  @Option(names = "--pause-every", defaultValue = "0", paramLabel = "N",
-      description = "Ask for pause probabilities every N model steps (80 ms each; in json as 'pauses'; default: never).")
+  @Option(
+      names = "--pause-every",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "Ask for pause probabilities every N model steps (80 ms each; in json as 'pauses'; default: never).")
   int pauseEvery;
 
-  @Option(names = "--end-of-turn-head", paramLabel = "N", description = "Pause head that signals an end of turn (server default: 2).")
+  @Option(
+      names = "--end-of-turn-head",
+      paramLabel = "N",
+      description = "Pause head that signals an end of turn (server default: 2).")
   Integer endOfTurnHead;
 
-  @Option(names = "--end-of-turn-threshold", paramLabel = "P", description = "Its threshold (server default: 0.5).")
+  @Option(
+      names = "--end-of-turn-threshold",
+      paramLabel = "P",
+      description = "Its threshold (server default: 0.5).")
   Float endOfTurnThreshold;
 
-  @Option(names = "--stdin-rate", defaultValue = "24000", paramLabel = "HZ",
+  @Option(
+      names = "--stdin-rate",
+      defaultValue = "24000",
+      paramLabel = "HZ",
       description = "Sample rate of raw PCM on stdin (default: ${DEFAULT-VALUE}).")
   int stdinRate;
 
-  @Option(names = "--timeout", defaultValue = "120", paramLabel = "SECONDS",
-      description = "Give up when the server takes no audio, or sends no final transcript after the input ended, for "
-          + "this long (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--timeout",
+      defaultValue = "120",
+      paramLabel = "SECONDS",
+      description =
+          "Give up when the server takes no audio, or sends no final transcript after the input ended, for "
+              + "this long (default: ${DEFAULT-VALUE}).")
   double timeoutSeconds;
 
   @Option(names = "--no-progress", description = "No progress bar (words are still shown).")
   boolean noProgress;
 
-  @Option(names = {"-q", "--quiet"}, description = "Nothing on stderr but errors: no live words, progress or summary.")
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "Nothing on stderr but errors: no live words, progress or summary.")
   boolean quiet;
 
   @Override
@@ -101,10 +138,14 @@ final class TranscribeCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     Duration timeout = Duration.ofMillis((long) (timeoutSeconds * 1000));
 
-    try (TranscribeInput input = "-".equals(in) ? TranscribeInput.stdin(cli.stdin(), stdinRate)
-        : TranscribeInput.file(Path.of(in))) {
-      TranscribeConfig.Builder config = TranscribeConfig.newBuilder().setInputFormat(input.format())
-          .setPauseProbabilitiesEverySteps(pauseEvery);
+    try (TranscribeInput input =
+        "-".equals(in)
+            ? TranscribeInput.stdin(cli.stdin(), stdinRate)
+            : TranscribeInput.file(Path.of(in))) {
+      TranscribeConfig.Builder config =
+          TranscribeConfig.newBuilder()
+              .setInputFormat(input.format())
+              .setPauseProbabilitiesEverySteps(pauseEvery);
       if (endOfTurnHead != null) {
         config.setEndOfTurnHead(endOfTurnHead);
       }
@@ -118,32 +159,36 @@ final class TranscribeCommand implements Callable<Integer> {
       List<TurnEnd> turns = Collections.synchronizedList(new ArrayList<>());
       List<PauseProbabilities> pauses = Collections.synchronizedList(new ArrayList<>());
       long t0 = System.nanoTime();
-      try (ParleyClient client = cli.client(); LiveView live = new LiveView(err, !quiet, bar)) {
+      try (ParleyClient client = cli.client();
+          LiveView live = new LiveView(err, !quiet, bar)) {
         progress = new Progress(input, live);
         AtomicInteger wordsSeen = new AtomicInteger();
-        session = client.transcribe(config.build(), new TranscriptionListener() {
-          @Override
-          public void onWord(Word word) {
-            wordsSeen.accumulateAndGet(word.getIndex() + 1, Math::max);
-            live.word(word.getText());
-          }
+        session =
+            client.transcribe(
+                config.build(),
+                new TranscriptionListener() {
+                  @Override
+                  public void onWord(Word word) {
+                    wordsSeen.accumulateAndGet(word.getIndex() + 1, Math::max);
+                    live.word(word.getText());
+                  }
 
-          @Override
-          public void onEndOfTurn(EndOfTurn e) {
-            turns.add(new TurnEnd(wordsSeen.get(), e.getStep(), e.getProbability()));
-            live.endOfTurn();
-          }
+                  @Override
+                  public void onEndOfTurn(EndOfTurn e) {
+                    turns.add(new TurnEnd(wordsSeen.get(), e.getStep(), e.getProbability()));
+                    live.endOfTurn();
+                  }
 
-          @Override
-          public void onPause(PauseProbabilities p) {
-            pauses.add(p);
-          }
+                  @Override
+                  public void onPause(PauseProbabilities p) {
+                    pauses.add(p);
+                  }
 
-          @Override
-          public void onMarker(Marker marker) {
-            progress.transcribed(marker.getId());
-          }
-        });
+                  @Override
+                  public void onMarker(Marker marker) {
+                    progress.transcribed(marker.getId());
+                  }
+                });
         try (session) {
           send(input, session, progress, timeout);
           session.endInput();
@@ -152,14 +197,25 @@ final class TranscribeCommand implements Callable<Integer> {
         }
       }
       double elapsed = (System.nanoTime() - t0) / 1e9;
-      String document = switch (fmt) {
-        case text -> TranscriptFormats.text(transcript.getWordsList(), turns, vad);
-        case json -> TranscriptFormats.json(session.session(), input.durationSeconds() != null ? input.durationSeconds()
-            : progress.sentSeconds(), transcript.getText(), transcript.getWordsList(), turns, vad,
-            pauseEvery > 0 ? pauses : null);
-        case srt -> TranscriptFormats.srt(TranscriptFormats.cues(transcript.getWordsList(), turns));
-        case vtt -> TranscriptFormats.vtt(TranscriptFormats.cues(transcript.getWordsList(), turns));
-      };
+      String document =
+          switch (fmt) {
+            case text -> TranscriptFormats.text(transcript.getWordsList(), turns, vad);
+            case json ->
+                TranscriptFormats.json(
+                    session.session(),
+                    input.durationSeconds() != null
+                        ? input.durationSeconds()
+                        : progress.sentSeconds(),
+                    transcript.getText(),
+                    transcript.getWordsList(),
+                    turns,
+                    vad,
+                    pauseEvery > 0 ? pauses : null);
+            case srt ->
+                TranscriptFormats.srt(TranscriptFormats.cues(transcript.getWordsList(), turns));
+            case vtt ->
+                TranscriptFormats.vtt(TranscriptFormats.cues(transcript.getWordsList(), turns));
+          };
       if (output != null) {
         writeOutput(document);
       } else {
@@ -168,20 +224,35 @@ final class TranscribeCommand implements Callable<Integer> {
         out.flush();
       }
       if (!quiet) {
-        double audio = input.durationSeconds() != null ? input.durationSeconds() : progress.sentSeconds();
-        err.printf(Locale.ROOT, "%s: %d words, %.1f s of audio in %.1f s (%.1fx real time)%s%s%n",
-            session.session() == null ? "transcribed" : "session " + session.session().getSessionId() + " on "
-                + session.session().getModel(),
-            transcript.getWordsCount(), audio, elapsed, elapsed > 0 ? audio / elapsed : 0,
-            vad ? ", " + turns.size() + " ends of turn" : "", output != null ? "; wrote " + output : "");
+        double audio =
+            input.durationSeconds() != null ? input.durationSeconds() : progress.sentSeconds();
+        err.printf(
+            Locale.ROOT,
+            "%s: %d words, %.1f s of audio in %.1f s (%.1fx real time)%s%s%n",
+            session.session() == null
+                ? "transcribed"
+                : "session "
+                    + session.session().getSessionId()
+                    + " on "
+                    + session.session().getModel(),
+            transcript.getWordsCount(),
+            audio,
+            elapsed,
+            elapsed > 0 ? audio / elapsed : 0,
+            vad ? ", " + turns.size() + " ends of turn" : "",
+            output != null ? "; wrote " + output : "");
         err.flush();
       }
       return 0;
     }
   }
 
-  /** Streams the input: as fast as flow control allows, or paced at real time; a marker about once a second. */
-  private void send(TranscribeInput input, TranscriptionSession session, Progress progress, Duration timeout)
+  /**
+   * Streams the input: as fast as flow control allows, or paced at real time; a marker about once a
+   * second.
+   */
+  private void send(
+      TranscribeInput input, TranscriptionSession session, Progress progress, Duration timeout)
       throws IOException, InterruptedException {
     long markerEvery = Math.max(1, Math.round(input.bytesPerSecond()));
     long nextMarker = markerEvery;
@@ -196,8 +267,9 @@ final class TranscribeCommand implements Callable<Integer> {
         }
       }
       if (!session.awaitReady(timeout)) {
-        throw new ParleyException("DEADLINE_EXCEEDED", "the server took no audio for " + timeout.toSeconds()
-            + " s (client-side wait)");
+        throw new ParleyException(
+            "DEADLINE_EXCEEDED",
+            "the server took no audio for " + timeout.toSeconds() + " s (client-side wait)");
       }
       session.sendAudio(chunk);
       long sent = progress.sent(chunk.length);
@@ -217,8 +289,8 @@ final class TranscribeCommand implements Callable<Integer> {
   }
 
   /**
-   * Whether the JVM runs on a terminal: System.console() is null otherwise up to Java 21; from
-   * Java 22 it may exist anyway and {@code isTerminal()} tells.
+   * Whether the JVM runs on a terminal: System.console() is null otherwise up to Java 21; from Java
+   * 22 it may exist anyway and {@code isTerminal()} tells.
    */
   static boolean onTerminal() {
     java.io.Console c = System.console();
@@ -278,14 +350,32 @@ final class TranscribeCommand implements Callable<Integer> {
       long total = input.totalBytes();
       double bps = input.bytesPerSecond();
       if (total > 0) {
-        live.progress(sent.get() / (double) total, done.get() / (double) total, String.format(Locale.ROOT, "%.1f/%.1f s",
-            done.get() / (double) total * input.durationSeconds(), input.durationSeconds()));
+        live.progress(
+            sent.get() / (double) total,
+            done.get() / (double) total,
+            String.format(
+                Locale.ROOT,
+                "%.1f/%.1f s",
+                done.get() / (double) total * input.durationSeconds(),
+                input.durationSeconds()));
       } else if (input.exactTiming()) {
-        live.progress(Double.NaN, Double.NaN, String.format(Locale.ROOT, "%.1f s sent, %.1f s transcribed",
-            sent.get() / bps, done.get() / bps));
+        live.progress(
+            Double.NaN,
+            Double.NaN,
+            String.format(
+                Locale.ROOT,
+                "%.1f s sent, %.1f s transcribed",
+                sent.get() / bps,
+                done.get() / bps));
       } else {
-        live.progress(Double.NaN, Double.NaN, String.format(Locale.ROOT, "%d kB sent, %d kB transcribed",
-            sent.get() / 1000, done.get() / 1000));
+        live.progress(
+            Double.NaN,
+            Double.NaN,
+            String.format(
+                Locale.ROOT,
+                "%d kB sent, %d kB transcribed",
+                sent.get() / 1000,
+                done.get() / 1000));
       }
     }
   }

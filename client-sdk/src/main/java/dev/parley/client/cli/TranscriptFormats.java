@@ -13,12 +13,13 @@ import java.util.Map;
 
 /**
  * The documents {@code parley transcribe} writes from a final transcript: plain text (optionally
- * with end-of-turn marks), JSON, SubRip (SRT) and WebVTT subtitles. Pure functions of the words,
- * so they are tested on fixed word lists.
+ * with end-of-turn marks), JSON, SubRip (SRT) and WebVTT subtitles. Pure functions of the words, so
+ * they are tested on fixed word lists.
  */
 final class TranscriptFormats {
   /** Longest a subtitle cue may last, from its first word's start to its last word's end. */
   static final double MAX_CUE_SECONDS = 7.0;
+
   /** Longest a subtitle cue's text may be (one comfortable subtitle line). */
   static final int MAX_CUE_CHARS = 42;
 
@@ -35,7 +36,10 @@ final class TranscriptFormats {
   /** One subtitle: words joined by spaces, from the first's start to the last's end. */
   record Cue(double start, double end, String text) {}
 
-  /** Splits words into cues: a new cue at an end of turn, past {@link #MAX_CUE_CHARS} or {@link #MAX_CUE_SECONDS}. */
+  /**
+   * Splits words into cues: a new cue at an end of turn, past {@link #MAX_CUE_CHARS} or {@link
+   * #MAX_CUE_SECONDS}.
+   */
   static List<Cue> cues(List<Word> words, List<TurnEnd> turns) {
     return cues(words, turns, MAX_CUE_SECONDS, MAX_CUE_CHARS);
   }
@@ -49,8 +53,11 @@ final class TranscriptFormats {
     for (int i = 0; i < words.size(); i++) {
       Word w = words.get(i);
       double wEnd = Math.max(w.getStartS(), w.getEndS());
-      boolean fits = text.length() > 0 && !breakBefore[i] && text.length() + 1 + w.getText().length() <= maxChars
-          && wEnd - start <= maxSeconds;
+      boolean fits =
+          text.length() > 0
+              && !breakBefore[i]
+              && text.length() + 1 + w.getText().length() <= maxChars
+              && wEnd - start <= maxSeconds;
       if (text.length() > 0 && !fits) {
         cues.add(new Cue(start, end, text.toString()));
         text.setLength(0);
@@ -74,9 +81,14 @@ final class TranscriptFormats {
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < cues.size(); i++) {
       Cue c = cues.get(i);
-      b.append(i + 1).append('\n')
-          .append(timestamp(c.start(), ',')).append(" --> ").append(timestamp(c.end(), ',')).append('\n')
-          .append(c.text()).append("\n\n");
+      b.append(i + 1)
+          .append('\n')
+          .append(timestamp(c.start(), ','))
+          .append(" --> ")
+          .append(timestamp(c.end(), ','))
+          .append('\n')
+          .append(c.text())
+          .append("\n\n");
     }
     return b.toString();
   }
@@ -85,8 +97,12 @@ final class TranscriptFormats {
   static String vtt(List<Cue> cues) {
     StringBuilder b = new StringBuilder("WEBVTT\n\n");
     for (Cue c : cues) {
-      b.append(timestamp(c.start(), '.')).append(" --> ").append(timestamp(c.end(), '.')).append('\n')
-          .append(c.text()).append("\n\n");
+      b.append(timestamp(c.start(), '.'))
+          .append(" --> ")
+          .append(timestamp(c.end(), '.'))
+          .append('\n')
+          .append(c.text())
+          .append("\n\n");
     }
     return b.toString();
   }
@@ -94,19 +110,26 @@ final class TranscriptFormats {
   /** {@code HH:MM:SS<sep>mmm}, rounded to the millisecond; negative times count as 0. */
   static String timestamp(double seconds, char sep) {
     long ms = Math.max(0, Math.round(seconds * 1000));
-    return String.format(Locale.ROOT, "%02d:%02d:%02d%c%03d", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, sep,
+    return String.format(
+        Locale.ROOT,
+        "%02d:%02d:%02d%c%03d",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        sep,
         ms % 1000);
   }
 
   /**
-   * Plain text: the words joined by spaces on one line. With {@code marks}, one line per turn,
-   * each finished turn followed by {@code [end of turn at S s]}, S being its last word's end.
+   * Plain text: the words joined by spaces on one line. With {@code marks}, one line per turn, each
+   * finished turn followed by {@code [end of turn at S s]}, S being its last word's end.
    */
   static String text(List<Word> words, List<TurnEnd> turns, boolean marks) {
     if (words.isEmpty()) {
       return "";
     }
-    boolean[] breakBefore = marks ? turnBreaks(words.size() + 1, turns) : new boolean[words.size() + 1];
+    boolean[] breakBefore =
+        marks ? turnBreaks(words.size() + 1, turns) : new boolean[words.size() + 1];
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < words.size(); i++) {
       if (i > 0 && !breakBefore[i]) {
@@ -129,8 +152,14 @@ final class TranscriptFormats {
    * it and its time (the end of the last of them; null before any word), and the pause
    * probabilities received when {@code pauses} is not null.
    */
-  static String json(TranscriptionInfo session, Double audioSeconds, String text, List<Word> words, List<TurnEnd> turns,
-      boolean withTurns, List<PauseProbabilities> pauses) {
+  static String json(
+      TranscriptionInfo session,
+      Double audioSeconds,
+      String text,
+      List<Word> words,
+      List<TurnEnd> turns,
+      boolean withTurns,
+      List<PauseProbabilities> pauses) {
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("session_id", session == null ? null : session.getSessionId());
     r.put("model", session == null ? null : session.getModel());
@@ -152,7 +181,11 @@ final class TranscriptFormats {
       for (TurnEnd t : turns) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("words_before", t.wordsBefore());
-        m.put("time_s", t.wordsBefore() > 0 && t.wordsBefore() <= words.size() ? ms(endOf(words.get(t.wordsBefore() - 1))) : null);
+        m.put(
+            "time_s",
+            t.wordsBefore() > 0 && t.wordsBefore() <= words.size()
+                ? ms(endOf(words.get(t.wordsBefore() - 1)))
+                : null);
         m.put("step", t.step());
         m.put("probability", shortest(t.probability()));
         ts.add(m);
@@ -164,7 +197,9 @@ final class TranscriptFormats {
       for (PauseProbabilities p : pauses) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", p.getStep());
-        m.put("probabilities", p.getProbabilitiesList().stream().map(TranscriptFormats::shortest).toList());
+        m.put(
+            "probabilities",
+            p.getProbabilitiesList().stream().map(TranscriptFormats::shortest).toList());
         ps.add(m);
       }
       r.put("pauses", ps);

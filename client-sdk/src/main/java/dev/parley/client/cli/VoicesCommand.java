@@ -17,19 +17,24 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code parley voices}: the voices of the server's text-to-speech model. */
-@Command(name = "voices", mixinStandardHelpOptions = true,
-    description = {"List the voices the server's text-to-speech model speaks with (Speech.ListVoices); "
-        + "the default voice is marked with *.",
-        "Exit status: 0 done, 2 the server refused or failed (UNIMPLEMENTED: no text-to-speech model)."})
+@Command(
+    name = "voices",
+    mixinStandardHelpOptions = true,
+    description = {
+      "List the voices the server's text-to-speech model speaks with (Speech.ListVoices); "
+          + "the default voice is marked with *.",
+      "Exit status: 0 done, 2 the server refused or failed (UNIMPLEMENTED: no text-to-speech model)."
+    })
 final class VoicesCommand implements Callable<Integer> {
-  @ParentCommand
-  ParleyCli cli;
+  @ParentCommand ParleyCli cli;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Option(names = "--json", description = "Print one JSON object: {\"voices\": [{\"name\", \"source\", \"default\"}], "
-      + "\"default_voice\", \"max_speakers\"}.")
+  @Option(
+      names = "--json",
+      description =
+          "Print one JSON object: {\"voices\": [{\"name\", \"source\", \"default\"}], "
+              + "\"default_voice\", \"max_speakers\"}.")
   boolean json;
 
   @Override
@@ -64,9 +69,13 @@ final class VoicesCommand implements Callable<Integer> {
       }
       t.print(out);
     }
-    out.printf("%d voice%s; default %s; dialogues of up to %d speaker%s%n", voices.getVoicesCount(),
-        voices.getVoicesCount() == 1 ? "" : "s", voices.getDefaultVoice().isEmpty() ? "(none)" : voices.getDefaultVoice(),
-        voices.getMaxSpeakers(), voices.getMaxSpeakers() == 1 ? "" : "s");
+    out.printf(
+        "%d voice%s; default %s; dialogues of up to %d speaker%s%n",
+        voices.getVoicesCount(),
+        voices.getVoicesCount() == 1 ? "" : "s",
+        voices.getDefaultVoice().isEmpty() ? "(none)" : voices.getDefaultVoice(),
+        voices.getMaxSpeakers(),
+        voices.getMaxSpeakers() == 1 ? "" : "s");
     return 0;
   }
 }

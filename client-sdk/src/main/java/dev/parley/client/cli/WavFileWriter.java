@@ -10,9 +10,9 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Writes a 16-bit PCM WAV file as its samples arrive: the header goes first with the streaming
- * convention's unknown sizes (0xFFFFFFFF, which sox and ffmpeg read up to the end of the file),
- * the sample bytes are appended as they come, and {@link #close()} puts the real sizes in. A file
- * cut short by a crash is still readable, and so is one written to a pipe. Not thread-safe.
+ * convention's unknown sizes (0xFFFFFFFF, which sox and ffmpeg read up to the end of the file), the
+ * sample bytes are appended as they come, and {@link #close()} puts the real sizes in. A file cut
+ * short by a crash is still readable, and so is one written to a pipe. Not thread-safe.
  */
 final class WavFileWriter implements AutoCloseable {
   static final int HEADER_BYTES = 44;
@@ -32,18 +32,32 @@ final class WavFileWriter implements AutoCloseable {
     }
     this.sampleRate = sampleRate;
     this.channels = channels;
-    this.channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING);
-    this.seekable = Files.isRegularFile(path); // not a pipe such as /dev/stdout: the header can be fixed
+    this.channel =
+        FileChannel.open(
+            path,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING);
+    this.seekable =
+        Files.isRegularFile(path); // not a pipe such as /dev/stdout: the header can be fixed
     writeFully(header(sampleRate, channels, -1));
   }
 
-  /** The 44-byte header of a PCM s16 file with {@code dataBytes} of samples; -1: unknown (streaming). */
+  /**
+   * The 44-byte header of a PCM s16 file with {@code dataBytes} of samples; -1: unknown
+   * (streaming).
+   */
   static ByteBuffer header(int sampleRate, int channels, long dataBytes) {
     ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     h.put(ascii("RIFF")).putInt(dataBytes < 0 ? -1 : (int) (36 + dataBytes)).put(ascii("WAVE"));
-    h.put(ascii("fmt ")).putInt(16).putShort((short) 1).putShort((short) channels).putInt(sampleRate)
-        .putInt(sampleRate * channels * 2).putShort((short) (channels * 2)).putShort((short) 16);
+    h.put(ascii("fmt "))
+        .putInt(16)
+        .putShort((short) 1)
+        .putShort((short) channels)
+        .putInt(sampleRate)
+        .putInt(sampleRate * channels * 2)
+        .putShort((short) (channels * 2))
+        .putShort((short) 16);
     h.put(ascii("data")).putInt(dataBytes < 0 ? -1 : (int) dataBytes);
     return h.flip();
   }

@@ -1,10 +1,10 @@
 package dev.parley.client.cli;
 
-import dev.parley.codec.audio.ModelAudio;
 import dev.parley.client.kyutai.KyutaiChatClient;
 import dev.parley.client.kyutai.KyutaiChatException;
 import dev.parley.client.kyutai.KyutaiChatListener;
 import dev.parley.client.kyutai.KyutaiChatOptions;
+import dev.parley.codec.audio.ModelAudio;
 import java.net.URI;
 import java.time.Duration;
 
@@ -23,29 +23,33 @@ final class WsBenchSession {
   private long textPieces;
 
   WsBenchSession(URI uri, KyutaiChatOptions options) throws InterruptedException {
-    this.client = KyutaiChatClient.connect(uri, options, new KyutaiChatListener() {
-      @Override
-      public void onAudio(float[] pcm) {
-        arrived(pcm.length, System.nanoTime());
-      }
+    this.client =
+        KyutaiChatClient.connect(
+            uri,
+            options,
+            new KyutaiChatListener() {
+              @Override
+              public void onAudio(float[] pcm) {
+                arrived(pcm.length, System.nanoTime());
+              }
 
-      @Override
-      public void onText(String piece) {
-        synchronized (WsBenchSession.this) {
-          textPieces++;
-        }
-      }
+              @Override
+              public void onText(String piece) {
+                synchronized (WsBenchSession.this) {
+                  textPieces++;
+                }
+              }
 
-      @Override
-      public void onServerError(String message) {
-        error = "server error: " + message;
-      }
+              @Override
+              public void onServerError(String message) {
+                error = "server error: " + message;
+              }
 
-      @Override
-      public void onFailure(Throwable e) {
-        error = String.valueOf(e.getMessage());
-      }
-    });
+              @Override
+              public void onFailure(Throwable e) {
+                error = String.valueOf(e.getMessage());
+              }
+            });
   }
 
   void send(float[] frame) {
@@ -108,7 +112,9 @@ final class WsBenchSession {
     samplesAtStreamEnd = outSamples;
   }
 
-  /** Reply audio seconds received per second of streaming (1.0: the reply keeps up with real time). */
+  /**
+   * Reply audio seconds received per second of streaming (1.0: the reply keeps up with real time).
+   */
   synchronized double realTimeFactor() {
     double wall = (streamEnd - firstSend) / 1e9;
     return wall <= 0 ? Double.NaN : ModelAudio.seconds(samplesAtStreamEnd) / wall;

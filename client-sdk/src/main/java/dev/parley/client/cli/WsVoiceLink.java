@@ -9,9 +9,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A chat over Kyutai's /api/chat WebSocket protocol. The protocol has no end of input, so
- * {@link #finish} waits until as much audio has come back as was sent (or the server goes quiet)
- * and then closes.
+ * A chat over Kyutai's /api/chat WebSocket protocol. The protocol has no end of input, so {@link
+ * #finish} waits until as much audio has come back as was sent (or the server goes quiet) and then
+ * closes.
  */
 final class WsVoiceLink implements VoiceLink {
   private static final Duration QUIET = Duration.ofSeconds(3);
@@ -23,24 +23,28 @@ final class WsVoiceLink implements VoiceLink {
   private final AtomicReference<String> serverError = new AtomicReference<>();
 
   WsVoiceLink(URI uri, KyutaiChatOptions options, VoiceSink sink) throws InterruptedException {
-    this.client = KyutaiChatClient.connect(uri, options, new KyutaiChatListener() {
-      @Override
-      public void onAudio(float[] pcm24k) {
-        received.addAndGet(pcm24k.length);
-        lastArrival.set(System.nanoTime());
-        sink.onAudio(pcm24k);
-      }
+    this.client =
+        KyutaiChatClient.connect(
+            uri,
+            options,
+            new KyutaiChatListener() {
+              @Override
+              public void onAudio(float[] pcm24k) {
+                received.addAndGet(pcm24k.length);
+                lastArrival.set(System.nanoTime());
+                sink.onAudio(pcm24k);
+              }
 
-      @Override
-      public void onText(String piece) {
-        sink.onText(piece);
-      }
+              @Override
+              public void onText(String piece) {
+                sink.onText(piece);
+              }
 
-      @Override
-      public void onServerError(String message) {
-        serverError.set(message);
-      }
-    });
+              @Override
+              public void onServerError(String message) {
+                serverError.set(message);
+              }
+            });
   }
 
   @Override
@@ -64,13 +68,18 @@ final class WsVoiceLink implements VoiceLink {
   public String finish(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long sent = client.samplesSent();
-    while (received.get() < sent && !client.isClosed() && System.nanoTime() < deadline
+    while (received.get() < sent
+        && !client.isClosed()
+        && System.nanoTime() < deadline
         && System.nanoTime() - lastArrival.get() < QUIET.toNanos()) {
       Thread.sleep(20);
     }
     client.close();
     String error = serverError.get();
-    return String.format("received %.2f s of audio for %.2f s sent%s", received.get() / (double) RATE, sent / (double) RATE,
+    return String.format(
+        "received %.2f s of audio for %.2f s sent%s",
+        received.get() / (double) RATE,
+        sent / (double) RATE,
         error == null ? "" : "; server error: " + error);
   }
 

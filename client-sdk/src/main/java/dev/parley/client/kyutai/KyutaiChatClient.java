@@ -1,7 +1,7 @@
 package dev.parley.client.kyutai;
 
-import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.audio.AudioFormatException;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.opus.OggOpusReader;
 import dev.parley.codec.opus.OggOpusWriter;
 import java.net.URI;
@@ -49,7 +49,10 @@ public final class KyutaiChatClient implements AutoCloseable {
     this.listener = listener;
     this.maxBufferedBytes = options.maxBufferedBytes();
     this.assembler = new MessageAssembler(options.maxMessageBytes());
-    this.reader = new OggOpusReader(SAMPLE_RATE, (pcm, off, len) -> listener.onAudio(Arrays.copyOfRange(pcm, off, off + len)));
+    this.reader =
+        new OggOpusReader(
+            SAMPLE_RATE,
+            (pcm, off, len) -> listener.onAudio(Arrays.copyOfRange(pcm, off, off + len)));
     this.writer = new OggOpusWriter(OggOpusWriter.Options.speech24k(), this::sendPage);
   }
 
@@ -59,8 +62,8 @@ public final class KyutaiChatClient implements AutoCloseable {
    *
    * @throws KyutaiChatException if the connection or the handshake fails or times out
    */
-  public static KyutaiChatClient connect(URI uri, KyutaiChatOptions options, KyutaiChatListener listener)
-      throws InterruptedException {
+  public static KyutaiChatClient connect(
+      URI uri, KyutaiChatOptions options, KyutaiChatListener listener) throws InterruptedException {
     KyutaiChatClient client = new KyutaiChatClient(options, listener);
     HttpClient http = HttpClient.newBuilder().connectTimeout(options.connectTimeout()).build();
     WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(options.connectTimeout());
@@ -70,21 +73,26 @@ public final class KyutaiChatClient implements AutoCloseable {
     }
     URI target = options.chatUri(uri);
     try {
-      client.socket = b.buildAsync(target, client.new Receiver())
-          .get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+      client.socket =
+          b.buildAsync(target, client.new Receiver())
+              .get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
-      throw new KyutaiChatException("cannot open " + target + ": " + describe(e.getCause()), e.getCause());
+      throw new KyutaiChatException(
+          "cannot open " + target + ": " + describe(e.getCause()), e.getCause());
     } catch (TimeoutException e) {
-      throw new KyutaiChatException("cannot open " + target + ": no answer within " + options.connectTimeout());
+      throw new KyutaiChatException(
+          "cannot open " + target + ": no answer within " + options.connectTimeout());
     }
     try {
       client.handshake.get(options.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       client.socket.abort();
-      throw new KyutaiChatException("no handshake from " + target + ": " + e.getCause().getMessage(), e.getCause());
+      throw new KyutaiChatException(
+          "no handshake from " + target + ": " + e.getCause().getMessage(), e.getCause());
     } catch (TimeoutException e) {
       client.socket.abort();
-      throw new KyutaiChatException("no handshake from " + target + " within " + options.handshakeTimeout());
+      throw new KyutaiChatException(
+          "no handshake from " + target + " within " + options.handshakeTimeout());
     }
     return client;
   }
@@ -93,7 +101,9 @@ public final class KyutaiChatClient implements AutoCloseable {
   private static String describe(Throwable t) {
     if (t instanceof WebSocketHandshakeException h) {
       Object body = h.getResponse().body();
-      return "HTTP " + h.getResponse().statusCode() + (body instanceof String s && !s.isBlank() ? " " + s.strip() : "");
+      return "HTTP "
+          + h.getResponse().statusCode()
+          + (body instanceof String s && !s.isBlank() ? " " + s.strip() : "");
     }
     if (t instanceof java.net.ConnectException) {
       return "connection refused (is the server listening there?)";
@@ -102,10 +112,11 @@ public final class KyutaiChatClient implements AutoCloseable {
   }
 
   /**
-   * Encodes mono 24 kHz samples in [-1, 1] to Ogg Opus and sends each completed page (every
-   * 80 ms of audio) as its own message.
+   * Encodes mono 24 kHz samples in [-1, 1] to Ogg Opus and sends each completed page (every 80 ms
+   * of audio) as its own message.
    *
-   * @throws KyutaiChatException if the socket failed or more than the options' limit waits to be sent
+   * @throws KyutaiChatException if the socket failed or more than the options' limit waits to be
+   *     sent
    */
   public synchronized void sendPcm(float[] pcm24k) {
     if (failure != null) {
@@ -175,23 +186,32 @@ public final class KyutaiChatClient implements AutoCloseable {
     }
   }
 
-  /** The JDK's WebSocket allows one outstanding send: pages are chained, and their bytes bounded. */
+  /**
+   * The JDK's WebSocket allows one outstanding send: pages are chained, and their bytes bounded.
+   */
   private void sendPage(byte[] page) {
     byte[] message = new KyutaiMessage.Audio(page).encode();
     long queued = bufferedBytes.addAndGet(message.length);
     if (queued > maxBufferedBytes) {
       bufferedBytes.addAndGet(-message.length);
-      throw new KyutaiChatException("send buffer full: " + (queued - message.length) + " bytes wait for the socket "
-          + "(limit " + maxBufferedBytes + "); the server reads slower than audio is sent");
+      throw new KyutaiChatException(
+          "send buffer full: "
+              + (queued - message.length)
+              + " bytes wait for the socket "
+              + "(limit "
+              + maxBufferedBytes
+              + "); the server reads slower than audio is sent");
     }
-    lastSend = lastSend
-        .thenCompose(x -> socket.sendBinary(ByteBuffer.wrap(message), true))
-        .whenComplete((ws, t) -> {
-          bufferedBytes.addAndGet(-message.length);
-          if (t != null && failure == null) {
-            failure = t;
-          }
-        });
+    lastSend =
+        lastSend
+            .thenCompose(x -> socket.sendBinary(ByteBuffer.wrap(message), true))
+            .whenComplete(
+                (ws, t) -> {
+                  bufferedBytes.addAndGet(-message.length);
+                  if (t != null && failure == null) {
+                    failure = t;
+                  }
+                });
   }
 
   private void dispatch(KyutaiMessage m) throws AudioFormatException {
@@ -240,7 +260,8 @@ public final class KyutaiChatClient implements AutoCloseable {
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
       if (!handshake.isDone()) {
-        handshake.completeExceptionally(new KyutaiChatException("closed before the handshake: " + statusCode + " " + reason));
+        handshake.completeExceptionally(
+            new KyutaiChatException("closed before the handshake: " + statusCode + " " + reason));
       }
       if (closed.complete(statusCode)) {
         flushDecoder();

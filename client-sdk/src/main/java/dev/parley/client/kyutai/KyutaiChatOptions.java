@@ -11,9 +11,9 @@ import java.util.Map;
 
 /**
  * Connection settings for {@link KyutaiChatClient}: sampling as the query parameters Kyutai's web
- * client sends ({@code text_temperature}, {@code text_topk}, {@code audio_temperature},
- * {@code audio_topk}, {@code text_seed}, {@code audio_seed}), authentication, timeouts.
- * Servers ignore parameters they do not know (Kyutai's Python server ignores them all).
+ * client sends ({@code text_temperature}, {@code text_topk}, {@code audio_temperature}, {@code
+ * audio_topk}, {@code text_seed}, {@code audio_seed}), authentication, timeouts. Servers ignore
+ * parameters they do not know (Kyutai's Python server ignores them all).
  */
 public final class KyutaiChatOptions {
   private final Map<String, String> query; // in the order they were set, for readable URLs
@@ -47,7 +47,8 @@ public final class KyutaiChatOptions {
       if (q.length() > 0) {
         q.append('&');
       }
-      q.append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8)).append('=')
+      q.append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8))
+          .append('=')
           .append(URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8));
     }
     String s = base.toString();
@@ -61,7 +62,9 @@ public final class KyutaiChatOptions {
     return query;
   }
 
-  /** Sent as {@code Authorization: Bearer <key>} and {@code kyutai-api-key: <key>}; null for none. */
+  /**
+   * Sent as {@code Authorization: Bearer <key>} and {@code kyutai-api-key: <key>}; null for none.
+   */
   public String apiKey() {
     return apiKey;
   }

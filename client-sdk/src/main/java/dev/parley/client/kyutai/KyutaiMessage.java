@@ -5,9 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * One binary message of Kyutai's {@code /api/chat} protocol: a kind byte, then the payload.
- * Kinds this client does not know decode to {@link Unknown} so they can be ignored, as the
- * protocol asks.
+ * One binary message of Kyutai's {@code /api/chat} protocol: a kind byte, then the payload. Kinds
+ * this client does not know decode to {@link Unknown} so they can be ignored, as the protocol asks.
  */
 public sealed interface KyutaiMessage {
   byte HANDSHAKE = 0x00;
@@ -98,7 +97,8 @@ public sealed interface KyutaiMessage {
       case HANDSHAKE -> new Handshake(payload);
       case AUDIO -> new Audio(payload);
       case TEXT -> new Text(utf8(payload));
-      case CONTROL -> payload.length == 1 ? new Control(payload[0] & 0xFF) : new Unknown(CONTROL, payload);
+      case CONTROL ->
+          payload.length == 1 ? new Control(payload[0] & 0xFF) : new Unknown(CONTROL, payload);
       case METADATA -> new Metadata(utf8(payload));
       case ERROR -> new Error(utf8(payload));
       case PING -> new Ping();

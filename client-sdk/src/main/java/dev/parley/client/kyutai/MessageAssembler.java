@@ -5,8 +5,8 @@ import java.util.Arrays;
 
 /**
  * Joins the fragments of binary WebSocket messages ({@code onBinary(data, last)}) into whole
- * messages, refusing any that grows past a limit so a broken peer cannot exhaust memory.
- * Not thread-safe (the WebSocket delivers one fragment at a time).
+ * messages, refusing any that grows past a limit so a broken peer cannot exhaust memory. Not
+ * thread-safe (the WebSocket delivers one fragment at a time).
  */
 final class MessageAssembler {
   private final int maxMessageBytes;
@@ -27,7 +27,8 @@ final class MessageAssembler {
     int n = fragment.remaining();
     if ((long) length + n > maxMessageBytes) {
       length = 0;
-      throw new IllegalStateException("WebSocket message larger than " + maxMessageBytes + " bytes");
+      throw new IllegalStateException(
+          "WebSocket message larger than " + maxMessageBytes + " bytes");
     }
     if (length + n > buf.length) {
       buf = Arrays.copyOf(buf, Math.max(buf.length * 2, length + n));

@@ -38,7 +38,8 @@ final class LineFinder {
   }
 
   /** Opens the first candidate a line supports, with a buffer of about {@code bufferMillis}. */
-  static <L extends DataLine> L open(Class<L> type, int preferredRate, int bufferMillis, String what) {
+  static <L extends DataLine> L open(
+      Class<L> type, int preferredRate, int bufferMillis, String what) {
     List<String> refused = new ArrayList<>();
     for (AudioFormat f : candidates(preferredRate)) {
       DataLine.Info info = new DataLine.Info(type, f);
@@ -58,7 +59,8 @@ final class LineFinder {
     throw new SoundDeviceException(describeFailure(what, preferredRate, refused));
   }
 
-  private static void openLine(DataLine line, AudioFormat f, int bytes) throws LineUnavailableException {
+  private static void openLine(DataLine line, AudioFormat f, int bytes)
+      throws LineUnavailableException {
     if (line instanceof javax.sound.sampled.TargetDataLine t) {
       t.open(f, bytes);
     } else if (line instanceof javax.sound.sampled.SourceDataLine s) {
@@ -74,7 +76,9 @@ final class LineFinder {
     if (mixers.length == 0) {
       m.append(": the JVM sees no sound device at all (no sound card, or no access to it)");
     } else {
-      m.append(": no line takes 16-bit PCM at ").append(preferredRate).append(" Hz or the usual rates, mono or stereo;")
+      m.append(": no line takes 16-bit PCM at ")
+          .append(preferredRate)
+          .append(" Hz or the usual rates, mono or stereo;")
           .append(" mixers seen: ");
       for (int i = 0; i < mixers.length; i++) {
         m.append(i == 0 ? "" : ", ").append(mixers[i].getName());

@@ -9,8 +9,8 @@ import javax.sound.sampled.TargetDataLine;
 
 /**
  * Captures the default microphone at whatever rate it supports (16-bit, mono, or stereo mixed to
- * mono) and delivers float chunks at the rate the caller asked for, resampling when the device
- * runs at another. Chunks arrive on a capture thread of their own.
+ * mono) and delivers float chunks at the rate the caller asked for, resampling when the device runs
+ * at another. Chunks arrive on a capture thread of their own.
  *
  * <pre>{@code
  * try (MicrophoneCapture mic = MicrophoneCapture.open(24000, Duration.ofMillis(80), conversation::sendAudio)) {
@@ -47,7 +47,8 @@ public final class MicrophoneCapture implements AutoCloseable {
    * @throws SoundDeviceException if no microphone line can be opened; the message says why
    */
   public static MicrophoneCapture open(int rate, Duration chunk, Consumer<float[]> sink) {
-    TargetDataLine line = LineFinder.open(TargetDataLine.class, rate, 4 * (int) chunk.toMillis(), "microphone");
+    TargetDataLine line =
+        LineFinder.open(TargetDataLine.class, rate, 4 * (int) chunk.toMillis(), "microphone");
     return new MicrophoneCapture(line, rate, chunk, sink);
   }
 
@@ -90,7 +91,8 @@ public final class MicrophoneCapture implements AutoCloseable {
       if (n <= 0) {
         continue;
       }
-      byte[] whole = n == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, n - n % (2 * channels));
+      byte[] whole =
+          n == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, n - n % (2 * channels));
       float[] mono = Pcm.s16leToMono(whole, channels);
       float[] out = resampler == null ? mono : resampler.process(mono);
       if (out.length > 0) {

@@ -30,7 +30,8 @@ public final class SpeakerPlayback implements AutoCloseable {
     AudioFormat f = line.getFormat();
     this.channels = f.getChannels();
     int deviceRate = (int) f.getSampleRate();
-    this.resampler = deviceRate == sourceRate ? null : new StreamingResampler(sourceRate, deviceRate);
+    this.resampler =
+        deviceRate == sourceRate ? null : new StreamingResampler(sourceRate, deviceRate);
     this.maxQueuedSamples = sourceRate * maxQueued.toMillis() / 1000;
     line.start();
     this.thread = new Thread(this::playLoop, "parley-speaker");

@@ -27,8 +27,10 @@ class PcmDecoderTest {
             interleaved[i * channels + c] = mono[i];
           }
         }
-        byte[] bytes = e == Encoding.PCM_S16LE ? Pcm.monoToS16le(interleaved, 0, interleaved.length)
-            : Pcm.monoToF32le(interleaved, 0, interleaved.length);
+        byte[] bytes =
+            e == Encoding.PCM_S16LE
+                ? Pcm.monoToS16le(interleaved, 0, interleaved.length)
+                : Pcm.monoToF32le(interleaved, 0, interleaved.length);
         PcmDecoder d = new PcmDecoder(AudioFormats.of(e, 24000, channels));
         float[] out = new float[0];
         for (int off = 0; off < bytes.length; ) {
@@ -39,7 +41,10 @@ class PcmDecoderTest {
           out = joined;
           off += n;
         }
-        float[] expected = e == Encoding.PCM_S16LE ? Pcm.s16leToMono(bytes, channels) : Pcm.f32leToMono(bytes, channels);
+        float[] expected =
+            e == Encoding.PCM_S16LE
+                ? Pcm.s16leToMono(bytes, channels)
+                : Pcm.f32leToMono(bytes, channels);
         assertThat(out).as(e + " " + channels + " ch").containsExactly(expected);
       }
     }

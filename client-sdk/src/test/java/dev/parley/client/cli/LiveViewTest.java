@@ -20,7 +20,8 @@ class LiveViewTest {
       v.endOfTurn(); // nothing since the last: no empty line
       v.word("Bye.");
     }
-    assertThat(s.toString()).isEqualTo("Hello world. [end of turn]\nBye.\n".replace("\n", System.lineSeparator()));
+    assertThat(s.toString())
+        .isEqualTo("Hello world. [end of turn]\nBye.\n".replace("\n", System.lineSeparator()));
   }
 
   @Test
@@ -34,8 +35,10 @@ class LiveViewTest {
     String[] lines = s.toString().split(System.lineSeparator());
     assertThat(lines).hasSize(2);
     assertThat(lines[0]).startsWith("word0 word1").hasSizeLessThanOrEqualTo(78);
-    assertThat(lines[0] + " " + lines[1]).isEqualTo(String.join(" ", java.util.stream.IntStream.range(0, 20)
-        .mapToObj(i -> "word" + i).toList()));
+    assertThat(lines[0] + " " + lines[1])
+        .isEqualTo(
+            String.join(
+                " ", java.util.stream.IntStream.range(0, 20).mapToObj(i -> "word" + i).toList()));
   }
 
   @Test
@@ -52,13 +55,18 @@ class LiveViewTest {
         v.word("w" + i);
       }
       String last = s.toString().substring(s.toString().lastIndexOf('\r') + 1);
-      assertThat(last).hasSizeLessThanOrEqualTo(79).endsWith("w28 w29"); // the tail of the line, on one row
+      assertThat(last)
+          .hasSizeLessThanOrEqualTo(79)
+          .endsWith("w28 w29"); // the tail of the line, on one row
       v.endOfTurn();
     }
-    // What a terminal shows at the end: the finished lines (wrapped at 78); the bar was overwritten with spaces.
+    // What a terminal shows at the end: the finished lines (wrapped at 78); the bar was overwritten
+    // with spaces.
     String screen = render(s.toString());
-    assertThat(screen.strip()).isEqualTo("Hello w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19\n"
-        + "w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 [end of turn]");
+    assertThat(screen.strip())
+        .isEqualTo(
+            "Hello w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19\n"
+                + "w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 [end of turn]");
   }
 
   @Test

@@ -36,22 +36,55 @@ class ParleyCliTest {
   void helpListsTheCommandsAndGlobalOptions() {
     Run r = run("--help");
     assertThat(r.status()).isZero();
-    assertThat(r.out()).contains("chat", "bench", "models", "transcribe", "speak", "--server", "--api-key", "--tls");
+    assertThat(r.out())
+        .contains(
+            "chat", "bench", "models", "transcribe", "speak", "--server", "--api-key", "--tls");
     Run transcribe = run("transcribe", "--help");
     assertThat(transcribe.status()).isZero();
-    assertThat(transcribe.out()).contains("FILE|-", "--format", "-o, --output", "--realtime", "--vad", "--pause-every",
-        "--stdin-rate", "UNIMPLEMENTED");
+    assertThat(transcribe.out())
+        .contains(
+            "FILE|-",
+            "--format",
+            "-o, --output",
+            "--realtime",
+            "--vad",
+            "--pause-every",
+            "--stdin-rate",
+            "UNIMPLEMENTED");
     Run chat = run("chat", "--help");
     assertThat(chat.status()).isZero();
-    assertThat(chat.out()).contains("--in", "--out", "--fast", "--transport", "--ws-url", "--text-temperature",
-        "--audio-temperature", "--seed", "--greedy", "--server");
+    assertThat(chat.out())
+        .contains(
+            "--in",
+            "--out",
+            "--fast",
+            "--transport",
+            "--ws-url",
+            "--text-temperature",
+            "--audio-temperature",
+            "--seed",
+            "--greedy",
+            "--server");
   }
 
   @Test
   void globalOptionsWorkBeforeOrAfterTheSubcommandAndSamplingFlagsParse() {
     ParleyCli top = new ParleyCli();
-    CommandLine.ParseResult p = new CommandLine(top).parseArgs("chat", "--server", "h:1", "--api-key", "k", "--greedy",
-        "--seed", "9", "--transport", "ws", "--in", "a.wav");
+    CommandLine.ParseResult p =
+        new CommandLine(top)
+            .parseArgs(
+                "chat",
+                "--server",
+                "h:1",
+                "--api-key",
+                "k",
+                "--greedy",
+                "--seed",
+                "9",
+                "--transport",
+                "ws",
+                "--in",
+                "a.wav");
     ChatCommand chat = (ChatCommand) p.subcommand().commandSpec().userObject();
     assertThat(top.server).isEqualTo("h:1");
     assertThat(top.apiKey).isEqualTo("k");
@@ -65,7 +98,8 @@ class ParleyCliTest {
     assertThat(top2.server).isEqualTo("g:2");
     assertThat(top2.tls).isTrue();
     assertThat(new ParleyCli().server).isNull(); // defaults come from picocli, not the field
-    assertThat(run("chat", "--transport", "carrier-pigeon").status()).isEqualTo(2); // picocli's usage error
+    assertThat(run("chat", "--transport", "carrier-pigeon").status())
+        .isEqualTo(2); // picocli's usage error
   }
 
   @Test
@@ -115,7 +149,16 @@ class ParleyCliTest {
     WavWriter.writeMono(in, x, 44100, WavEncoding.PCM_S16);
     Path out = dir.resolve("reply.wav");
     try (FakeParleyServer server = FakeParleyServer.echo()) {
-      Run r = run("chat", "--server", server.target(), "--in", in.toString(), "--out", out.toString(), "--fast");
+      Run r =
+          run(
+              "chat",
+              "--server",
+              server.target(),
+              "--in",
+              in.toString(),
+              "--out",
+              out.toString(),
+              "--fast");
       assertThat(r.status()).as(r.err()).isZero();
       assertThat(r.out()).contains(" w0 w1"); // the echo's text, streamed to stdout
       assertThat(r.err()).contains("19 input frames, 19 output frames", "0 deadline misses");
@@ -125,7 +168,17 @@ class ParleyCliTest {
     assertThat(reply.durationSeconds()).isCloseTo(1.5, within(1e-3));
     // Independent reference: sox's own resampling of the same file.
     Path soxOut = dir.resolve("sox.wav");
-    ExternalTools.run("sox", in.toString(), "-e", "floating-point", "-b", "32", soxOut.toString(), "rate", "-v", "24000");
+    ExternalTools.run(
+        "sox",
+        in.toString(),
+        "-e",
+        "floating-point",
+        "-b",
+        "32",
+        soxOut.toString(),
+        "rate",
+        "-v",
+        "24000");
     float[] ref = WavReader.read(soxOut).samples();
     double maxDiff = 0;
     for (int i = 200; i < Math.min(ref.length, reply.samples().length) - 200; i++) {
@@ -137,7 +190,8 @@ class ParleyCliTest {
   @Test
   void chatStreamsInRealTimeUnlessFast(@TempDir Path dir) throws Exception {
     Path in = dir.resolve("in.wav");
-    WavWriter.writeMono(in, new float[24000 * 8 / 10], 24000, WavEncoding.PCM_S16); // 0.8 s of silence
+    WavWriter.writeMono(
+        in, new float[24000 * 8 / 10], 24000, WavEncoding.PCM_S16); // 0.8 s of silence
     try (FakeParleyServer server = FakeParleyServer.echo()) {
       long t0 = System.nanoTime();
       Run r = run("chat", "--server", server.target(), "--in", in.toString());
@@ -150,8 +204,19 @@ class ParleyCliTest {
   @Test
   void benchJsonReportsLatenciesFramesAndMisses() throws Exception {
     try (FakeParleyServer server = FakeParleyServer.echo()) {
-      Run r = run("bench", "--server", server.target(), "--sessions", "2", "--seconds", "1", "--warmup-seconds", "0.4",
-          "--json", "--no-progress");
+      Run r =
+          run(
+              "bench",
+              "--server",
+              server.target(),
+              "--sessions",
+              "2",
+              "--seconds",
+              "1",
+              "--warmup-seconds",
+              "0.4",
+              "--json",
+              "--no-progress");
       assertThat(r.status()).as(r.err()).isZero();
       JsonNode j = new ObjectMapper().readTree(r.out());
       assertThat(j.get("sessions").asInt()).isEqualTo(2);
@@ -165,7 +230,8 @@ class ParleyCliTest {
       // The stand-in reports 5, 6 or 7 ms.
       assertThat(j.get("server_latency_ms").get("p50").asDouble()).isBetween(5.0, 7.0);
       assertThat(j.get("client_latency_ms").get("count").asInt()).isEqualTo(26);
-      assertThat(j.get("client_latency_ms").get("p50").asDouble()).isBetween(0.0, 80.0); // loopback echo
+      assertThat(j.get("client_latency_ms").get("p50").asDouble())
+          .isBetween(0.0, 80.0); // loopback echo
       assertThat(j.get("errors")).isEmpty();
     }
   }
@@ -178,7 +244,14 @@ class ParleyCliTest {
       Run t = run("transcribe", "--server", server.target(), in.toString());
       assertThat(t.status()).isEqualTo(ParleyCli.EXIT_SERVER_ERROR);
       assertThat(t.err()).contains("UNIMPLEMENTED", "does not offer that service");
-      Run s = run("speak", "--server", server.target(), "hello", "--out", dir.resolve("s.wav").toString());
+      Run s =
+          run(
+              "speak",
+              "--server",
+              server.target(),
+              "hello",
+              "--out",
+              dir.resolve("s.wav").toString());
       assertThat(s.status()).isEqualTo(ParleyCli.EXIT_SERVER_ERROR);
       assertThat(s.err()).contains("UNIMPLEMENTED", "does not offer that service");
       assertThat(dir.resolve("s.wav")).doesNotExist();

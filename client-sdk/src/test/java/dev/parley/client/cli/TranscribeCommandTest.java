@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * 2.56-2.96; the expected documents below are worked out by hand from those times.
  */
 class TranscribeCommandTest {
-  static final String SRT = """
+  static final String SRT =
+      """
       1
       00:00:00,400 --> 00:00:01,360
       Hello world.
@@ -74,13 +75,22 @@ class TranscribeCommandTest {
   }
 
   @Test
-  void aStereo44kWavBecomesSrtCuesOnStdoutWithLiveWordsAndASummaryOnStderr(@TempDir Path dir) throws Exception {
+  void aStereo44kWavBecomesSrtCuesOnStdoutWithLiveWordsAndASummaryOnStderr(@TempDir Path dir)
+      throws Exception {
     ScriptedTranscription stt = ScriptedTranscription.greeting();
     try (FakeParleyServer server = FakeParleyServer.transcribing(stt)) {
-      Run r = run("transcribe", "--server", server.target(), "--format", "srt", wav(dir, 44100, 2).toString());
+      Run r =
+          run(
+              "transcribe",
+              "--server",
+              server.target(),
+              "--format",
+              "srt",
+              wav(dir, 44100, 2).toString());
       assertThat(r.status()).as(r.err()).isZero();
       assertThat(r.out()).isEqualTo(SRT);
-      assertThat(r.err()).startsWith("Hello world. [end of turn]\nHow are you?\n")
+      assertThat(r.err())
+          .startsWith("Hello world. [end of turn]\nHow are you?\n")
           .contains("session stt-1 on scripted: 5 words, 3.5 s of audio");
     }
     TranscribeConfig config = stt.configs.get(0);
@@ -90,29 +100,46 @@ class TranscribeCommandTest {
     assertThat(config.getPauseProbabilitiesEverySteps()).isZero();
     assertThat(config.hasEndOfTurnHead()).isFalse();
     assertThat(stt.audioBytes()).hasSize(308700); // 3.5 s x 44100 Hz x 2 bytes, mono
-    // A marker after the first 80 ms chunk (7056 bytes) that completes each further second (88200 bytes).
+    // A marker after the first 80 ms chunk (7056 bytes) that completes each further second (88200
+    // bytes).
     assertThat(stt.markers).containsExactly(13 * 7056L, 26 * 7056L, 39 * 7056L);
   }
 
   @Test
   void textWithVadHasTurnMarksAndJsonHasWordsTurnsAndPauses(@TempDir Path dir) throws Exception {
     Path in = wav(dir, 24000, 1);
-    try (FakeParleyServer server = FakeParleyServer.transcribing(ScriptedTranscription.greeting())) {
+    try (FakeParleyServer server =
+        FakeParleyServer.transcribing(ScriptedTranscription.greeting())) {
       Run plain = run("transcribe", "--server", server.target(), in.toString());
       assertThat(plain.status()).as(plain.err()).isZero();
       assertThat(plain.out()).isEqualTo("Hello world. How are you?\n");
 
       Run vad = run("transcribe", "--server", server.target(), "--vad", "-q", in.toString());
       assertThat(vad.status()).as(vad.err()).isZero();
-      assertThat(vad.out()).isEqualTo("""
+      assertThat(vad.out())
+          .isEqualTo(
+              """
           Hello world.
           [end of turn at 1.4 s]
           How are you?
           """);
       assertThat(vad.err()).isEmpty();
 
-      Run json = run("transcribe", "--server", server.target(), "--format", "json", "--vad", "--pause-every", "10",
-          "--end-of-turn-head", "1", "--end-of-turn-threshold", "0.25", in.toString());
+      Run json =
+          run(
+              "transcribe",
+              "--server",
+              server.target(),
+              "--format",
+              "json",
+              "--vad",
+              "--pause-every",
+              "10",
+              "--end-of-turn-head",
+              "1",
+              "--end-of-turn-threshold",
+              "0.25",
+              in.toString());
       assertThat(json.status()).as(json.err()).isZero();
       JsonNode j = new ObjectMapper().readTree(json.out());
       assertThat(j.get("session_id").asText()).isEqualTo("stt-1");
@@ -120,14 +147,18 @@ class TranscribeCommandTest {
       assertThat(j.get("delay_s").asDouble()).isEqualTo(0.5);
       assertThat(j.get("audio_s").asDouble()).isEqualTo(3.5);
       assertThat(j.get("text").asText()).isEqualTo("Hello world. How are you?");
-      assertThat(j.get("words").get(4).toString()).isEqualTo("{\"index\":4,\"text\":\"you?\",\"start_s\":2.56,\"end_s\":2.96}");
+      assertThat(j.get("words").get(4).toString())
+          .isEqualTo("{\"index\":4,\"text\":\"you?\",\"start_s\":2.56,\"end_s\":2.96}");
       assertThat(j.get("end_of_turns")).hasSize(1);
       // Step 13 + ceil((1.36 + 0.5 + 0.5) / 0.08) = 43; probability 0.875 as the stand-in sends it.
       assertThat(j.get("end_of_turns").get(0).toString())
           .isEqualTo("{\"words_before\":2,\"time_s\":1.36,\"step\":43,\"probability\":0.875}");
       // Every 10th step up to 13 + 3.5 / 0.08 = 56 (the stand-in's 13 prefix steps count).
-      assertThat(j.get("pauses")).extracting(p -> p.get("step").asLong()).containsExactly(10L, 20L, 30L, 40L, 50L);
-      assertThat(j.get("pauses").get(0).get("probabilities").toString()).isEqualTo("[0.125,0.25,0.75,0.5]");
+      assertThat(j.get("pauses"))
+          .extracting(p -> p.get("step").asLong())
+          .containsExactly(10L, 20L, 30L, 40L, 50L);
+      assertThat(j.get("pauses").get(0).get("probabilities").toString())
+          .isEqualTo("[0.125,0.25,0.75,0.5]");
     }
   }
 
@@ -135,8 +166,19 @@ class TranscribeCommandTest {
   void theServerGetsTheConfigOptions(@TempDir Path dir) throws Exception {
     ScriptedTranscription stt = ScriptedTranscription.greeting();
     try (FakeParleyServer server = FakeParleyServer.transcribing(stt)) {
-      Run r = run("transcribe", "--server", server.target(), "--pause-every", "10", "--end-of-turn-head", "1",
-          "--end-of-turn-threshold", "0.25", "-q", wav(dir, 24000, 1).toString());
+      Run r =
+          run(
+              "transcribe",
+              "--server",
+              server.target(),
+              "--pause-every",
+              "10",
+              "--end-of-turn-head",
+              "1",
+              "--end-of-turn-threshold",
+              "0.25",
+              "-q",
+              wav(dir, 24000, 1).toString());
       assertThat(r.status()).as(r.err()).isZero();
     }
     TranscribeConfig c = stt.configs.get(0);
@@ -148,13 +190,23 @@ class TranscribeCommandTest {
   @Test
   void outputFileFormatFollowsItsExtension(@TempDir Path dir) throws Exception {
     Path vtt = dir.resolve("sub/dir/subs.vtt");
-    try (FakeParleyServer server = FakeParleyServer.transcribing(ScriptedTranscription.greeting())) {
-      Run r = run("transcribe", "--server", server.target(), "-o", vtt.toString(), wav(dir, 16000, 1).toString());
+    try (FakeParleyServer server =
+        FakeParleyServer.transcribing(ScriptedTranscription.greeting())) {
+      Run r =
+          run(
+              "transcribe",
+              "--server",
+              server.target(),
+              "-o",
+              vtt.toString(),
+              wav(dir, 16000, 1).toString());
       assertThat(r.status()).as(r.err()).isZero();
       assertThat(r.out()).isEmpty();
       assertThat(r.err()).contains("wrote " + vtt);
     }
-    assertThat(Files.readString(vtt)).isEqualTo("""
+    assertThat(Files.readString(vtt))
+        .isEqualTo(
+            """
         WEBVTT
 
         00:00:00.400 --> 00:00:01.360
@@ -174,7 +226,8 @@ class TranscribeCommandTest {
     }
     Path in = dir.resolve("speech.opus");
     Files.write(in, ogg.toByteArray());
-    assertThat(TranscribeInput.oggOpusDuration(ogg.toByteArray(), "x")).isCloseTo(3.0, within(0.03));
+    assertThat(TranscribeInput.oggOpusDuration(ogg.toByteArray(), "x"))
+        .isCloseTo(3.0, within(0.03));
     ScriptedTranscription stt = ScriptedTranscription.greeting();
     try (FakeParleyServer server = FakeParleyServer.transcribing(stt)) {
       Run r = run("transcribe", "--server", server.target(), "--format", "srt", in.toString());
@@ -192,27 +245,49 @@ class TranscribeCommandTest {
     raw[0] = 1; // not "RIFF" or "OggS"
     ScriptedTranscription stt = ScriptedTranscription.greeting();
     try (FakeParleyServer server = FakeParleyServer.transcribing(stt)) {
-      Run r = run(new ByteArrayInputStream(raw), "transcribe", "--server", server.target(), "--stdin-rate", "16000", "-");
+      Run r =
+          run(
+              new ByteArrayInputStream(raw),
+              "transcribe",
+              "--server",
+              server.target(),
+              "--stdin-rate",
+              "16000",
+              "-");
       assertThat(r.status()).as(r.err()).isZero();
       assertThat(r.out()).isEqualTo("Hello world. How are you?\n");
-      assertThat(stt.configs.get(0).getInputFormat()).isEqualTo(dev.parley.client.AudioFormats.pcmS16le(16000));
+      assertThat(stt.configs.get(0).getInputFormat())
+          .isEqualTo(dev.parley.client.AudioFormats.pcmS16le(16000));
       assertThat(stt.audioBytes()).isEqualTo(raw);
 
-      Run w = run(Files.newInputStream(wav(dir, 8000, 2)), "transcribe", "--server", server.target(), "-", "-q");
+      Run w =
+          run(
+              Files.newInputStream(wav(dir, 8000, 2)),
+              "transcribe",
+              "--server",
+              server.target(),
+              "-",
+              "-q");
       assertThat(w.status()).as(w.err()).isZero();
-      assertThat(stt.configs.get(1).getInputFormat()).isEqualTo(dev.parley.client.AudioFormats.pcmS16le(8000));
+      assertThat(stt.configs.get(1).getInputFormat())
+          .isEqualTo(dev.parley.client.AudioFormats.pcmS16le(8000));
     }
-    assertThat(run("transcribe", "--stdin-rate", "5", "-").status()).isEqualTo(ParleyCli.EXIT_LOCAL_ERROR);
+    assertThat(run("transcribe", "--stdin-rate", "5", "-").status())
+        .isEqualTo(ParleyCli.EXIT_LOCAL_ERROR);
   }
 
   @Test
   void realtimePacesTheInputAndTheDefaultDoesNot(@TempDir Path dir) throws Exception {
     Path in = dir.resolve("short.wav");
     WavWriter.writeMono(in, new float[24000 * 8 / 10], 24000, WavEncoding.PCM_S16); // 0.8 s
-    try (FakeParleyServer server = FakeParleyServer.transcribing(ScriptedTranscription.greeting())) {
+    try (FakeParleyServer server =
+        FakeParleyServer.transcribing(ScriptedTranscription.greeting())) {
       long t0 = System.nanoTime();
-      assertThat(run("transcribe", "--server", server.target(), "--realtime", in.toString()).status()).isZero();
-      assertThat((System.nanoTime() - t0) / 1e9).isGreaterThan(0.65); // 10 chunks, the last due at 0.72 s
+      assertThat(
+              run("transcribe", "--server", server.target(), "--realtime", in.toString()).status())
+          .isZero();
+      assertThat((System.nanoTime() - t0) / 1e9)
+          .isGreaterThan(0.65); // 10 chunks, the last due at 0.72 s
       t0 = System.nanoTime();
       assertThat(run("transcribe", "--server", server.target(), in.toString()).status()).isZero();
       assertThat((System.nanoTime() - t0) / 1e9).isLessThan(0.65);
@@ -220,12 +295,21 @@ class TranscribeCommandTest {
   }
 
   @Test
-  void aServerWithoutSpeechToTextIsReportedClearlyAndNothingIsWritten(@TempDir Path dir) throws Exception {
+  void aServerWithoutSpeechToTextIsReportedClearlyAndNothingIsWritten(@TempDir Path dir)
+      throws Exception {
     Path out = dir.resolve("out.srt");
     try (FakeParleyServer server = FakeParleyServer.echo()) {
-      Run r = run("transcribe", "--server", server.target(), "-o", out.toString(), wav(dir, 24000, 1).toString());
+      Run r =
+          run(
+              "transcribe",
+              "--server",
+              server.target(),
+              "-o",
+              out.toString(),
+              wav(dir, 24000, 1).toString());
       assertThat(r.status()).isEqualTo(ParleyCli.EXIT_SERVER_ERROR);
-      assertThat(r.err()).contains("the server answered UNIMPLEMENTED", "does not offer that service")
+      assertThat(r.err())
+          .contains("the server answered UNIMPLEMENTED", "does not offer that service")
           .doesNotContain("Exception", "\tat ");
       assertThat(r.out()).isEmpty();
     }
@@ -234,31 +318,38 @@ class TranscribeCommandTest {
 
   @Test
   void aFailureMidStreamIsTheServersStatus(@TempDir Path dir) throws Exception {
-    TranscriptionGrpc.TranscriptionImplBase overloaded = new TranscriptionGrpc.TranscriptionImplBase() {
-      @Override
-      public StreamObserver<TranscribeRequest> transcribe(StreamObserver<TranscribeResponse> out) {
-        return new StreamObserver<>() {
-          int seen;
-
+    TranscriptionGrpc.TranscriptionImplBase overloaded =
+        new TranscriptionGrpc.TranscriptionImplBase() {
           @Override
-          public void onNext(TranscribeRequest r) {
-            if (++seen == 5) {
-              out.onError(Status.RESOURCE_EXHAUSTED.withDescription("engine full (8 sessions)").asRuntimeException());
-            }
+          public StreamObserver<TranscribeRequest> transcribe(
+              StreamObserver<TranscribeResponse> out) {
+            return new StreamObserver<>() {
+              int seen;
+
+              @Override
+              public void onNext(TranscribeRequest r) {
+                if (++seen == 5) {
+                  out.onError(
+                      Status.RESOURCE_EXHAUSTED
+                          .withDescription("engine full (8 sessions)")
+                          .asRuntimeException());
+                }
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {}
+            };
           }
-
-          @Override
-          public void onError(Throwable t) {}
-
-          @Override
-          public void onCompleted() {}
         };
-      }
-    };
     try (FakeParleyServer server = FakeParleyServer.transcribing(overloaded)) {
       Run r = run("transcribe", "--server", server.target(), wav(dir, 24000, 1).toString());
       assertThat(r.status()).isEqualTo(ParleyCli.EXIT_SERVER_ERROR);
-      assertThat(r.err()).contains("RESOURCE_EXHAUSTED: engine full (8 sessions)").doesNotContain("\tat ");
+      assertThat(r.err())
+          .contains("RESOURCE_EXHAUSTED: engine full (8 sessions)")
+          .doesNotContain("\tat ");
     }
   }
 
@@ -275,6 +366,7 @@ class TranscribeCommandTest {
     Path badOgg = dir.resolve("bad.ogg");
     Files.writeString(badOgg, "OggS but nothing else");
     assertThat(run("transcribe", badOgg.toString()).err()).contains("without an OpusHead");
-    assertThat(run("transcribe", "--format", "docx", text.toString()).status()).isEqualTo(2); // usage error
+    assertThat(run("transcribe", "--format", "docx", text.toString()).status())
+        .isEqualTo(2); // usage error
   }
 }

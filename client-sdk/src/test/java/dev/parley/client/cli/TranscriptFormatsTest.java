@@ -20,39 +20,81 @@ class TranscriptFormatsTest {
    * ("This sentence keeps going until it is very"), one cut at 7 s ("too long and" + "then" would
    * span 4.96..12.5), and a word past the hour.
    */
-  static final List<Word> WORDS = words(
-      "Hello", 0.5, 0.9,
-      "world.", 0.96, 1.5,
-      "This", 2.4, 2.6,
-      "sentence", 2.64, 3.1,
-      "keeps", 3.2, 3.5,
-      "going", 3.56, 3.9,
-      "until", 3.96, 4.3,
-      "it", 4.36, 4.45,
-      "is", 4.5, 4.6,
-      "very", 4.66, 4.9,
-      "too", 4.96, 5.2,
-      "long", 5.3, 5.6,
-      "and", 9.0, 9.3,
-      "then", 12.0, 12.5,
-      "Bye.", 3725.25, 3726.0);
+  static final List<Word> WORDS =
+      words(
+          "Hello",
+          0.5,
+          0.9,
+          "world.",
+          0.96,
+          1.5,
+          "This",
+          2.4,
+          2.6,
+          "sentence",
+          2.64,
+          3.1,
+          "keeps",
+          3.2,
+          3.5,
+          "going",
+          3.56,
+          3.9,
+          "until",
+          3.96,
+          4.3,
+          "it",
+          4.36,
+          4.45,
+          "is",
+          4.5,
+          4.6,
+          "very",
+          4.66,
+          4.9,
+          "too",
+          4.96,
+          5.2,
+          "long",
+          5.3,
+          5.6,
+          "and",
+          9.0,
+          9.3,
+          "then",
+          12.0,
+          12.5,
+          "Bye.",
+          3725.25,
+          3726.0);
 
   /** A turn before any word and a repeated one add nothing; then turns after words 2, 14 and 15. */
-  static final List<TurnEnd> TURNS = List.of(new TurnEnd(0, 5, 0.6f), new TurnEnd(2, 40, 0.9f), new TurnEnd(2, 41, 0.8f),
-      new TurnEnd(14, 180, 0.7f), new TurnEnd(15, 46600, 0.95f));
+  static final List<TurnEnd> TURNS =
+      List.of(
+          new TurnEnd(0, 5, 0.6f),
+          new TurnEnd(2, 40, 0.9f),
+          new TurnEnd(2, 41, 0.8f),
+          new TurnEnd(14, 180, 0.7f),
+          new TurnEnd(15, 46600, 0.95f));
 
   static List<Word> words(Object... triples) {
     List<Word> w = new ArrayList<>();
     for (int i = 0; i < triples.length; i += 3) {
-      w.add(Word.newBuilder().setIndex(i / 3).setText((String) triples[i]).setStartS((Double) triples[i + 1])
-          .setEndS((Double) triples[i + 2]).build());
+      w.add(
+          Word.newBuilder()
+              .setIndex(i / 3)
+              .setText((String) triples[i])
+              .setStartS((Double) triples[i + 1])
+              .setEndS((Double) triples[i + 2])
+              .build());
     }
     return w;
   }
 
   @Test
   void srtHasNumberedCuesWithCommaMillisecondsAndBreaksOnTurnsLengthAndDuration() {
-    String expected = """
+    String expected =
+        """
         1
         00:00:00,500 --> 00:00:01,500
         Hello world.
@@ -79,7 +121,8 @@ class TranscriptFormatsTest {
 
   @Test
   void vttHasTheHeaderAndDotMilliseconds() {
-    String expected = """
+    String expected =
+        """
         WEBVTT
 
         00:00:00.500 --> 00:00:01.500
@@ -105,8 +148,13 @@ class TranscriptFormatsTest {
   void withoutTurnsOnlyLengthAndDurationSplit() {
     // "Hello world. This sentence keeps going" is 38 characters; "+ until" would be 44.
     List<Cue> cues = TranscriptFormats.cues(WORDS, List.of());
-    assertThat(cues).extracting(Cue::text).containsExactly("Hello world. This sentence keeps going",
-        "until it is very too long and", "then", "Bye.");
+    assertThat(cues)
+        .extracting(Cue::text)
+        .containsExactly(
+            "Hello world. This sentence keeps going",
+            "until it is very too long and",
+            "then",
+            "Bye.");
     assertThat(cues.get(1).start()).isEqualTo(3.96);
     assertThat(cues.get(1).end()).isEqualTo(9.3);
   }
@@ -114,7 +162,9 @@ class TranscriptFormatsTest {
   @Test
   void aWordLongerThanACueGetsItsOwnAndAMissingEndFallsBackToTheStart() {
     List<Word> w = words("a", 1.0, 1.2, "x".repeat(50), 1.3, 1.9, "b", 2.0, 0.0);
-    assertThat(TranscriptFormats.srt(TranscriptFormats.cues(w, List.of()))).isEqualTo("""
+    assertThat(TranscriptFormats.srt(TranscriptFormats.cues(w, List.of())))
+        .isEqualTo(
+            """
         1
         00:00:01,000 --> 00:00:01,200
         a
@@ -127,7 +177,8 @@ class TranscriptFormatsTest {
         00:00:02,000 --> 00:00:02,000
         b
 
-        """.formatted("x".repeat(50)));
+        """
+                .formatted("x".repeat(50)));
     assertThat(TranscriptFormats.srt(List.of())).isEmpty();
     assertThat(TranscriptFormats.vtt(List.of())).isEqualTo("WEBVTT\n\n");
   }
@@ -143,9 +194,12 @@ class TranscriptFormatsTest {
 
   @Test
   void textIsOneLineOrOneLinePerTurnWithItsEnd() {
-    assertThat(TranscriptFormats.text(WORDS, TURNS, false)).isEqualTo(
-        "Hello world. This sentence keeps going until it is very too long and then Bye.\n");
-    assertThat(TranscriptFormats.text(WORDS, TURNS, true)).isEqualTo("""
+    assertThat(TranscriptFormats.text(WORDS, TURNS, false))
+        .isEqualTo(
+            "Hello world. This sentence keeps going until it is very too long and then Bye.\n");
+    assertThat(TranscriptFormats.text(WORDS, TURNS, true))
+        .isEqualTo(
+            """
         Hello world.
         [end of turn at 1.5 s]
         This sentence keeps going until it is very too long and then
@@ -154,7 +208,9 @@ class TranscriptFormatsTest {
         [end of turn at 3726.0 s]
         """);
     // Words after the last end of turn end the text without a mark.
-    assertThat(TranscriptFormats.text(WORDS.subList(0, 3), TURNS, true)).isEqualTo("""
+    assertThat(TranscriptFormats.text(WORDS.subList(0, 3), TURNS, true))
+        .isEqualTo(
+            """
         Hello world.
         [end of turn at 1.5 s]
         This
@@ -164,26 +220,48 @@ class TranscriptFormatsTest {
 
   @Test
   void jsonCarriesTheSessionWordsTurnsAndPauses() throws Exception {
-    TranscriptionInfo info = TranscriptionInfo.newBuilder().setSessionId("s-9").setModel("kyutai/stt-1b-en_fr")
-        .setDelayS(0.5).build();
-    List<PauseProbabilities> pauses = List.of(PauseProbabilities.newBuilder().setStep(10).addProbabilities(0.25f)
-        .addProbabilities(0.5f).build());
-    JsonNode j = new ObjectMapper().readTree(TranscriptFormats.json(info, 3726.5, "the text", WORDS.subList(0, 3),
-        TURNS.subList(0, 2), true, pauses));
+    TranscriptionInfo info =
+        TranscriptionInfo.newBuilder()
+            .setSessionId("s-9")
+            .setModel("kyutai/stt-1b-en_fr")
+            .setDelayS(0.5)
+            .build();
+    List<PauseProbabilities> pauses =
+        List.of(
+            PauseProbabilities.newBuilder()
+                .setStep(10)
+                .addProbabilities(0.25f)
+                .addProbabilities(0.5f)
+                .build());
+    JsonNode j =
+        new ObjectMapper()
+            .readTree(
+                TranscriptFormats.json(
+                    info,
+                    3726.5,
+                    "the text",
+                    WORDS.subList(0, 3),
+                    TURNS.subList(0, 2),
+                    true,
+                    pauses));
     assertThat(j.get("session_id").asText()).isEqualTo("s-9");
     assertThat(j.get("model").asText()).isEqualTo("kyutai/stt-1b-en_fr");
     assertThat(j.get("delay_s").asDouble()).isEqualTo(0.5);
     assertThat(j.get("audio_s").asDouble()).isEqualTo(3726.5);
     assertThat(j.get("text").asText()).isEqualTo("the text");
     assertThat(j.get("words")).hasSize(3);
-    assertThat(j.get("words").get(1).toString()).isEqualTo("{\"index\":1,\"text\":\"world.\",\"start_s\":0.96,\"end_s\":1.5}");
+    assertThat(j.get("words").get(1).toString())
+        .isEqualTo("{\"index\":1,\"text\":\"world.\",\"start_s\":0.96,\"end_s\":1.5}");
     assertThat(j.get("end_of_turns").get(0).get("words_before").asInt()).isZero();
     assertThat(j.get("end_of_turns").get(0).get("time_s").isNull()).isTrue();
     assertThat(j.get("end_of_turns").get(1).toString())
         .isEqualTo("{\"words_before\":2,\"time_s\":1.5,\"step\":40,\"probability\":0.9}");
-    assertThat(j.get("pauses").get(0).toString()).isEqualTo("{\"step\":10,\"probabilities\":[0.25,0.5]}");
+    assertThat(j.get("pauses").get(0).toString())
+        .isEqualTo("{\"step\":10,\"probabilities\":[0.25,0.5]}");
 
-    JsonNode plain = new ObjectMapper().readTree(TranscriptFormats.json(null, null, "", List.of(), TURNS, false, null));
+    JsonNode plain =
+        new ObjectMapper()
+            .readTree(TranscriptFormats.json(null, null, "", List.of(), TURNS, false, null));
     assertThat(plain.has("end_of_turns")).isFalse();
     assertThat(plain.has("pauses")).isFalse();
     assertThat(plain.get("session_id").isNull()).isTrue();

@@ -44,12 +44,16 @@ class WavFileWriterTest {
     assertThat(ExternalTools.run("soxi", "-r", wav.toString()).strip()).isEqualTo("24000");
     assertThat(ExternalTools.run("soxi", "-c", wav.toString()).strip()).isEqualTo("1");
     assertThat(ExternalTools.run("soxi", "-b", wav.toString()).strip()).isEqualTo("16");
-    assertThat(ExternalTools.run("soxi", "-e", wav.toString()).strip()).isEqualTo("Signed Integer PCM");
-    assertThat(ExternalTools.run("soxi", "-s", wav.toString()).strip()).isEqualTo(Integer.toString(x.length));
-    assertThat(Double.parseDouble(ExternalTools.run("soxi", "-D", wav.toString()).strip())).isCloseTo(2.02, within(1e-6));
+    assertThat(ExternalTools.run("soxi", "-e", wav.toString()).strip())
+        .isEqualTo("Signed Integer PCM");
+    assertThat(ExternalTools.run("soxi", "-s", wav.toString()).strip())
+        .isEqualTo(Integer.toString(x.length));
+    assertThat(Double.parseDouble(ExternalTools.run("soxi", "-D", wav.toString()).strip()))
+        .isCloseTo(2.02, within(1e-6));
     // sox's own conversion to raw s16 gives back exactly the bytes written.
     Path raw = dir.resolve("back.raw");
-    ExternalTools.run("sox", wav.toString(), "-t", "raw", "-e", "signed-integer", "-b", "16", raw.toString());
+    ExternalTools.run(
+        "sox", wav.toString(), "-t", "raw", "-e", "signed-integer", "-b", "16", raw.toString());
     assertThat(Files.readAllBytes(raw)).isEqualTo(pcm);
     WavAudio a = WavReader.read(wav);
     assertThat(a.sampleRate()).isEqualTo(24000);
@@ -67,7 +71,16 @@ class WavFileWriterTest {
       w.write(Pcm.monoToS16le(x, 0, x.length));
       // The streaming header's unknown sizes: sox reads to the end of the file.
       Path raw = dir.resolve("live.raw");
-      ExternalTools.run("sox", "--ignore-length", wav.toString(), "-t", "raw", "-e", "signed-integer", "-b", "16",
+      ExternalTools.run(
+          "sox",
+          "--ignore-length",
+          wav.toString(),
+          "-t",
+          "raw",
+          "-e",
+          "signed-integer",
+          "-b",
+          "16",
           raw.toString());
       assertThat(Files.size(raw)).isEqualTo(2L * x.length);
     } finally {

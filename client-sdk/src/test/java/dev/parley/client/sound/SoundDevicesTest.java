@@ -20,11 +20,13 @@ class SoundDevicesTest {
 
   @Test
   void withoutAMicrophoneOpenSaysSoAndWhatWasTried() {
-    Assumptions.assumeFalse(anySupported(TargetDataLine.class), "this machine has a microphone line");
-    assertThatThrownBy(() -> MicrophoneCapture.open(24000, Duration.ofMillis(80), x -> { }))
+    Assumptions.assumeFalse(
+        anySupported(TargetDataLine.class), "this machine has a microphone line");
+    assertThatThrownBy(() -> MicrophoneCapture.open(24000, Duration.ofMillis(80), x -> {}))
         .isInstanceOf(SoundDeviceException.class)
         .hasMessageStartingWith("no microphone available")
-        .satisfies(e -> assertThat(e.getMessage()).containsAnyOf("no sound device at all", "mixers seen"));
+        .satisfies(
+            e -> assertThat(e.getMessage()).containsAnyOf("no sound device at all", "mixers seen"));
   }
 
   @Test
@@ -40,16 +42,20 @@ class SoundDevicesTest {
     var c = LineFinder.candidates(24000);
     assertThat(c.get(0).getSampleRate()).isEqualTo(24000f);
     assertThat(c.get(0).getChannels()).isEqualTo(1);
-    assertThat(c).allSatisfy(f -> {
-      assertThat(f.getSampleSizeInBits()).isEqualTo(16);
-      assertThat(f.getEncoding()).isEqualTo(AudioFormat.Encoding.PCM_SIGNED);
-      assertThat(f.isBigEndian()).isFalse();
-    });
-    assertThat(c.stream().map(AudioFormat::getSampleRate).distinct()).contains(48000f, 44100f, 16000f);
+    assertThat(c)
+        .allSatisfy(
+            f -> {
+              assertThat(f.getSampleSizeInBits()).isEqualTo(16);
+              assertThat(f.getEncoding()).isEqualTo(AudioFormat.Encoding.PCM_SIGNED);
+              assertThat(f.isBigEndian()).isFalse();
+            });
+    assertThat(c.stream().map(AudioFormat::getSampleRate).distinct())
+        .contains(48000f, 44100f, 16000f);
     assertThat(c.stream().filter(f -> f.getChannels() == 2)).isNotEmpty();
   }
 
   private static boolean anySupported(Class<? extends DataLine> type) {
-    return LineFinder.candidates(24000).stream().anyMatch(f -> AudioSystem.isLineSupported(new DataLine.Info(type, f)));
+    return LineFinder.candidates(24000).stream()
+        .anyMatch(f -> AudioSystem.isLineSupported(new DataLine.Info(type, f)));
   }
 }

@@ -22,13 +22,13 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A stand-in Speech service that "speaks" every word as {@link #FRAMES_PER_WORD} 80 ms frames of
- * a tone whose pitch depends on the word's position, so audio is deterministic and its length
- * known: word i starts at {@code i * FRAMES_PER_WORD * 0.08} s. Like Parley's server, a word's
- * timing goes out before its audio, PCM_S16LE audio goes out one frame per chunk (OGG_OPUS is
- * encoded here, page by page), and a stream's text is spoken as soon as whitespace shows a word is
- * complete. Voices: {@code alto} (the default) and {@code bass}; others are INVALID_ARGUMENT. The
- * word {@code !fail} fails the call with INTERNAL after the words before it.
+ * A stand-in Speech service that "speaks" every word as {@link #FRAMES_PER_WORD} 80 ms frames of a
+ * tone whose pitch depends on the word's position, so audio is deterministic and its length known:
+ * word i starts at {@code i * FRAMES_PER_WORD * 0.08} s. Like Parley's server, a word's timing goes
+ * out before its audio, PCM_S16LE audio goes out one frame per chunk (OGG_OPUS is encoded here,
+ * page by page), and a stream's text is spoken as soon as whitespace shows a word is complete.
+ * Voices: {@code alto} (the default) and {@code bass}; others are INVALID_ARGUMENT. The word {@code
+ * !fail} fails the call with INTERNAL after the words before it.
  *
  * <p>It records what it received: requests (the config of streams), text pieces, cancellations.
  */
@@ -43,7 +43,8 @@ public final class ScriptedSpeech extends SpeechGrpc.SpeechImplBase {
 
   @Override
   public void listVoices(ListVoicesRequest request, StreamObserver<ListVoicesResponse> out) {
-    ListVoicesResponse.Builder r = ListVoicesResponse.newBuilder().setDefaultVoice("alto").setMaxSpeakers(2);
+    ListVoicesResponse.Builder r =
+        ListVoicesResponse.newBuilder().setDefaultVoice("alto").setMaxSpeakers(2);
     for (String v : VOICES) {
       r.addVoices(Voice.newBuilder().setName(v).setSource("builtin"));
     }
@@ -79,7 +80,8 @@ public final class ScriptedSpeech extends SpeechGrpc.SpeechImplBase {
   }
 
   @Override
-  public StreamObserver<SynthesizeStreamRequest> synthesizeStream(StreamObserver<SynthesizeResponse> out) {
+  public StreamObserver<SynthesizeStreamRequest> synthesizeStream(
+      StreamObserver<SynthesizeResponse> out) {
     return new StreamObserver<>() {
       Speaker speaker;
       final StringBuilder pending = new StringBuilder();
@@ -105,8 +107,10 @@ public final class ScriptedSpeech extends SpeechGrpc.SpeechImplBase {
           }
           case END_OF_TEXT -> {
             if (pieces.stream().allMatch(String::isBlank) && pending.toString().isBlank()) {
-              out.onError(Status.INVALID_ARGUMENT.withDescription("no text to speak: the text ended before any word")
-                  .asRuntimeException());
+              out.onError(
+                  Status.INVALID_ARGUMENT
+                      .withDescription("no text to speak: the text ended before any word")
+                      .asRuntimeException());
               over = true;
               return;
             }
@@ -117,7 +121,7 @@ public final class ScriptedSpeech extends SpeechGrpc.SpeechImplBase {
             }
             over = true;
           }
-          default -> { }
+          default -> {}
         }
       }
 
@@ -149,7 +153,10 @@ public final class ScriptedSpeech extends SpeechGrpc.SpeechImplBase {
       @Override
       public void onCompleted() {
         if (!over) {
-          out.onError(Status.INVALID_ARGUMENT.withDescription("the text ended without end_of_text").asRuntimeException());
+          out.onError(
+              Status.INVALID_ARGUMENT
+                  .withDescription("the text ended without end_of_text")
+                  .asRuntimeException());
           over = true;
         }
       }
@@ -184,14 +191,19 @@ public final class ScriptedSpeech extends SpeechGrpc.SpeechImplBase {
 
     private Speaker(SynthesizeRequest request, StreamObserver<SynthesizeResponse> out) {
       this.out = out;
-      this.ogg = request.getOutputFormat().getEncoding() == Encoding.OGG_OPUS
-          ? new OggOpusWriter(OggOpusWriter.Options.speech24k(), this::chunk) : null;
+      this.ogg =
+          request.getOutputFormat().getEncoding() == Encoding.OGG_OPUS
+              ? new OggOpusWriter(OggOpusWriter.Options.speech24k(), this::chunk)
+              : null;
     }
 
     /** Null (after an error) if the request is not acceptable. */
     static Speaker start(SynthesizeRequest request, StreamObserver<SynthesizeResponse> out) {
       if (!request.getVoice().isEmpty() && request.getVoicesCount() > 0) {
-        out.onError(Status.INVALID_ARGUMENT.withDescription("set voice or voices, not both").asRuntimeException());
+        out.onError(
+            Status.INVALID_ARGUMENT
+                .withDescription("set voice or voices, not both")
+                .asRuntimeException());
         return null;
       }
       List<String> voices = new ArrayList<>(request.getVoicesList());
@@ -200,19 +212,29 @@ public final class ScriptedSpeech extends SpeechGrpc.SpeechImplBase {
       }
       for (String v : voices) {
         if (!VOICES.contains(v)) {
-          out.onError(Status.INVALID_ARGUMENT.withDescription("unknown voice '" + v + "' (known: alto, bass)")
-              .asRuntimeException());
+          out.onError(
+              Status.INVALID_ARGUMENT
+                  .withDescription("unknown voice '" + v + "' (known: alto, bass)")
+                  .asRuntimeException());
           return null;
         }
       }
       Encoding e = request.getOutputFormat().getEncoding();
       if (request.hasOutputFormat() && e != Encoding.PCM_S16LE && e != Encoding.OGG_OPUS) {
-        out.onError(Status.INVALID_ARGUMENT.withDescription("output encoding " + e + " is not supported here")
-            .asRuntimeException());
+        out.onError(
+            Status.INVALID_ARGUMENT
+                .withDescription("output encoding " + e + " is not supported here")
+                .asRuntimeException());
         return null;
       }
-      out.onNext(SynthesizeResponse.newBuilder().setReady(SynthesisReady.newBuilder().setModel("scripted")
-          .addAllVoices(voices.isEmpty() ? List.of("alto") : voices).setModelSampleRateHz(24000)).build());
+      out.onNext(
+          SynthesizeResponse.newBuilder()
+              .setReady(
+                  SynthesisReady.newBuilder()
+                      .setModel("scripted")
+                      .addAllVoices(voices.isEmpty() ? List.of("alto") : voices)
+                      .setModelSampleRateHz(24000))
+              .build());
       return new Speaker(request, out);
     }
 
@@ -224,8 +246,15 @@ public final class ScriptedSpeech extends SpeechGrpc.SpeechImplBase {
       }
       int i = words++;
       double start = i * FRAMES_PER_WORD * 0.08;
-      out.onNext(SynthesizeResponse.newBuilder().setWord(WordTiming.newBuilder().setText(text).setIndex(i)
-          .setStartS(start).setEndS(start + FRAMES_PER_WORD * 0.08 - 0.04)).build());
+      out.onNext(
+          SynthesizeResponse.newBuilder()
+              .setWord(
+                  WordTiming.newBuilder()
+                      .setText(text)
+                      .setIndex(i)
+                      .setStartS(start)
+                      .setEndS(start + FRAMES_PER_WORD * 0.08 - 0.04))
+              .build());
       float[] x = wordSamples(i);
       for (int f = 0; f < FRAMES_PER_WORD; f++) {
         if (ogg != null) {
@@ -238,7 +267,10 @@ public final class ScriptedSpeech extends SpeechGrpc.SpeechImplBase {
     }
 
     private void chunk(byte[] data) {
-      out.onNext(SynthesizeResponse.newBuilder().setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(data))).build());
+      out.onNext(
+          SynthesizeResponse.newBuilder()
+              .setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(data)))
+              .build());
     }
 
     void end() {
@@ -246,8 +278,15 @@ public final class ScriptedSpeech extends SpeechGrpc.SpeechImplBase {
         ogg.close();
       }
       long frames = (long) words * FRAMES_PER_WORD;
-      out.onNext(SynthesizeResponse.newBuilder().setEnd(SynthesisEnd.newBuilder().setFrames(frames).setWords(words)
-          .setSteps(frames + 4).setFirstAudioMs(12.5)).build());
+      out.onNext(
+          SynthesizeResponse.newBuilder()
+              .setEnd(
+                  SynthesisEnd.newBuilder()
+                      .setFrames(frames)
+                      .setWords(words)
+                      .setSteps(frames + 4)
+                      .setFirstAudioMs(12.5))
+              .build());
       out.onCompleted();
     }
   }

@@ -1,7 +1,7 @@
 package dev.parley.server.bench;
 
-import dev.parley.codec.audio.ModelAudio;
 import com.sun.management.OperatingSystemMXBean;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.opus.OggOpusWriter;
 import dev.parley.server.ParleyServer;
 import java.lang.management.ManagementFactory;
@@ -13,30 +13,61 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * N concurrent real-time chat clients against a server on loopback: each streams Ogg Opus pages
- * (80 ms of audio each) on an 80 ms clock, as a microphone does. Reports the server's per-frame
- * latency (input frame complete → output frame handed to the socket), deadline misses, steps and
- * process CPU.
+ * N concurrent real-time chat clients against a server on loopback: each streams Ogg Opus pages (80
+ * ms of audio each) on an 80 ms clock, as a microphone does. Reports the server's per-frame latency
+ * (input frame complete → output frame handed to the socket), deadline misses, steps and process
+ * CPU.
  */
 public final class ChatLoadBench {
   private ChatLoadBench() {}
 
-  public record Result(Transport transport, int sessions, double seconds, long frames, LatencyStats latency, long deadlineMisses,
-      long steps, double cpuCores, long received, LatencyStats[] stages, LatencyStats overhead, LatencyStats transportTime) {
+  public record Result(
+      Transport transport,
+      int sessions,
+      double seconds,
+      long frames,
+      LatencyStats latency,
+      long deadlineMisses,
+      long steps,
+      double cpuCores,
+      long received,
+      LatencyStats[] stages,
+      LatencyStats overhead,
+      LatencyStats transportTime) {
     public String line() {
-      return String.format(java.util.Locale.ROOT,
+      return String.format(
+          java.util.Locale.ROOT,
           "bench=chat transport=%s sessions=%d seconds=%.0f frames=%d latency_p50_ms=%.2f latency_p99_ms=%.2f "
               + "deadline_misses=%d steps=%d mean_batch=%.2f cpu_cores=%.2f "
               + "overhead_p50_ms=%.2f overhead_p99_ms=%.2f transport_p50_ms=%.2f transport_p99_ms=%.2f "
               + "encode_p50_ms=%.2f lm_p50_ms=%.2f decode_p50_ms=%.2f step_p50_ms=%.2f step_p99_ms=%.2f",
-          transport.name().toLowerCase(java.util.Locale.ROOT), sessions, seconds, frames, latency.p50(), latency.p99(), deadlineMisses, steps,
-          steps == 0 ? 0.0 : frames / (double) steps, cpuCores, overhead.p50(), overhead.p99(), transportTime.p50(), transportTime.p99(), stages[0].p50(), stages[1].p50(), stages[2].p50(),
-          stages[3].p50(), stages[3].p99());
+          transport.name().toLowerCase(java.util.Locale.ROOT),
+          sessions,
+          seconds,
+          frames,
+          latency.p50(),
+          latency.p99(),
+          deadlineMisses,
+          steps,
+          steps == 0 ? 0.0 : frames / (double) steps,
+          cpuCores,
+          overhead.p50(),
+          overhead.p99(),
+          transportTime.p50(),
+          transportTime.p99(),
+          stages[0].p50(),
+          stages[1].p50(),
+          stages[2].p50(),
+          stages[3].p50(),
+          stages[3].p99());
     }
   }
 
   /** How the load clients talk to the server. */
-  public enum Transport { WS, GRPC }
+  public enum Transport {
+    WS,
+    GRPC
+  }
 
   public static Result run(ParleyServer server, int sessions, double seconds) throws Exception {
     return run(server, sessions, seconds, 0, Transport.WS);
@@ -46,8 +77,9 @@ public final class ChatLoadBench {
    * Sessions stream for {@code warmUpSeconds} before measuring starts (the measured window is
    * {@code seconds}), so start-up transients — sessions joining, the JIT — are left out.
    */
-  public static Result run(ParleyServer server, int sessions, double seconds, double warmUpSeconds,
-      Transport transport) throws Exception {
+  public static Result run(
+      ParleyServer server, int sessions, double seconds, double warmUpSeconds, Transport transport)
+      throws Exception {
     // One minute of a voiced tone with a syllable envelope, cut into 80 ms Ogg pages.
     float[] pcm = new float[(int) ((seconds + warmUpSeconds + 1) * ModelAudio.SAMPLE_RATE)];
     for (int i = 0; i < pcm.length; i++) {
@@ -61,24 +93,33 @@ public final class ChatLoadBench {
     AtomicLong received = new AtomicLong();
     List<LoadClient> clients = new ArrayList<>();
     for (int s = 0; s < sessions; s++) {
-      clients.add(transport == Transport.GRPC ? new GrpcLoadClient(server.grpcPort(), received)
-          : new WebSocketLoadClient(server.port(), received));
+      clients.add(
+          transport == Transport.GRPC
+              ? new GrpcLoadClient(server.grpcPort(), received)
+              : new WebSocketLoadClient(server.port(), received));
     }
     ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor();
     int[] next = {0};
-    var tick = clock.scheduleAtFixedRate(() -> {
-      int p = next[0]++;
-      if (p >= pages.size()) {
-        return;
-      }
-      for (LoadClient c : clients) {
-        try {
-          c.sendPage(pages.get(p));
-        } catch (RuntimeException e) { // one broken client must not stop the clock for the others
-          System.err.println("load client failed: " + e);
-        }
-      }
-    }, 0, 80, TimeUnit.MILLISECONDS);
+    var tick =
+        clock.scheduleAtFixedRate(
+            () -> {
+              int p = next[0]++;
+              if (p >= pages.size()) {
+                return;
+              }
+              for (LoadClient c : clients) {
+                try {
+                  c.sendPage(pages.get(p));
+                } catch (
+                    RuntimeException
+                        e) { // one broken client must not stop the clock for the others
+                  System.err.println("load client failed: " + e);
+                }
+              }
+            },
+            0,
+            80,
+            TimeUnit.MILLISECONDS);
     Thread.sleep((long) (warmUpSeconds * 1000));
     server.metrics().captureFrameLatencies(true);
     long steps0 = server.engine().steps();
@@ -110,8 +151,18 @@ public final class ChatLoadBench {
     for (LoadClient c : clients) {
       c.close();
     }
-    return new Result(transport, sessions, seconds, lat.length, new LatencyStats(lat),
-        misses, steps, cpuCores, received.get(), stages, new LatencyStats(over),
+    return new Result(
+        transport,
+        sessions,
+        seconds,
+        lat.length,
+        new LatencyStats(lat),
+        misses,
+        steps,
+        cpuCores,
+        received.get(),
+        stages,
+        new LatencyStats(over),
         new LatencyStats(transportTimes));
   }
 }

@@ -1,7 +1,7 @@
 package dev.parley.server.bench;
 
-import dev.parley.codec.audio.ModelAudio;
 import com.google.protobuf.ByteString;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.proto.v1.AudioChunk;
 import dev.parley.proto.v1.AudioFormat;
 import dev.parley.proto.v1.ConverseRequest;
@@ -23,31 +23,43 @@ final class GrpcLoadClient implements LoadClient {
   private final StreamObserver<ConverseRequest> requests;
 
   GrpcLoadClient(int port, AtomicLong received) {
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor().build();
-    AudioFormat ogg = AudioFormat.newBuilder().setEncoding(Encoding.OGG_OPUS).setSampleRateHz(ModelAudio.SAMPLE_RATE).setChannels(1)
-        .build();
-    requests = DialogueGrpc.newStub(channel).converse(new StreamObserver<>() {
-      @Override
-      public void onNext(ConverseResponse r) {
-        if (r.hasAudio()) {
-          received.addAndGet(r.getAudio().getData().size());
-        }
-      }
+    channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor().build();
+    AudioFormat ogg =
+        AudioFormat.newBuilder()
+            .setEncoding(Encoding.OGG_OPUS)
+            .setSampleRateHz(ModelAudio.SAMPLE_RATE)
+            .setChannels(1)
+            .build();
+    requests =
+        DialogueGrpc.newStub(channel)
+            .converse(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(ConverseResponse r) {
+                    if (r.hasAudio()) {
+                      received.addAndGet(r.getAudio().getData().size());
+                    }
+                  }
 
-      @Override
-      public void onError(Throwable t) {}
+                  @Override
+                  public void onError(Throwable t) {}
 
-      @Override
-      public void onCompleted() {}
-    });
-    requests.onNext(ConverseRequest.newBuilder().setConfig(SessionConfig.newBuilder().setInputFormat(ogg)
-        .setOutputFormat(ogg)).build());
+                  @Override
+                  public void onCompleted() {}
+                });
+    requests.onNext(
+        ConverseRequest.newBuilder()
+            .setConfig(SessionConfig.newBuilder().setInputFormat(ogg).setOutputFormat(ogg))
+            .build());
   }
 
   @Override
   public synchronized void sendPage(byte[] page) {
-    requests.onNext(ConverseRequest.newBuilder().setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(page)))
-        .build());
+    requests.onNext(
+        ConverseRequest.newBuilder()
+            .setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(page)))
+            .build());
   }
 
   @Override

@@ -18,34 +18,58 @@ import java.util.SplittableRandom;
 public final class LmBench {
   /** Extra heads of Kyutai's STT models (pause predictors): 4 heads of 6 classes. */
   public static final int STT_EXTRA_HEADS = 4;
+
   public static final int STT_EXTRA_HEADS_DIM = 6;
 
   private LmBench() {}
 
   /**
-   * {@code cfg} in transcription mode, as Kyutai's STT models are built: {@code dep_q} 0 (no
-   * depth transformer: all {@code n_q} audio streams are input), all delays 0, and
-   * {@link #STT_EXTRA_HEADS} extra heads of {@link #STT_EXTRA_HEADS_DIM} classes (unless the
-   * configuration already has some). The temporal transformer is unchanged.
+   * {@code cfg} in transcription mode, as Kyutai's STT models are built: {@code dep_q} 0 (no depth
+   * transformer: all {@code n_q} audio streams are input), all delays 0, and {@link
+   * #STT_EXTRA_HEADS} extra heads of {@link #STT_EXTRA_HEADS_DIM} classes (unless the configuration
+   * already has some). The temporal transformer is unchanged.
    */
   public static LmConfig sttMode(LmConfig cfg) {
     boolean heads = cfg.extraHeadsNumHeads() > 0;
-    return new LmConfig(new int[cfg.nQ() + 1], cfg.nQ(), 0, cfg.card(), cfg.textCard(), cfg.textCardOut(),
-        cfg.demuxSecondTextStream(), cfg.dim(), cfg.existingTextPaddingId(), cfg.existingTextEndPaddingId(),
-        heads ? cfg.extraHeadsNumHeads() : STT_EXTRA_HEADS, heads ? cfg.extraHeadsDim() : STT_EXTRA_HEADS_DIM,
-        cfg.transformer(), cfg.depformerDim(), cfg.depformerMultiLinear(), false, null,
-        cfg.depformerLowRankEmbeddings(), cfg.depformerNorm(), null);
+    return new LmConfig(
+        new int[cfg.nQ() + 1],
+        cfg.nQ(),
+        0,
+        cfg.card(),
+        cfg.textCard(),
+        cfg.textCardOut(),
+        cfg.demuxSecondTextStream(),
+        cfg.dim(),
+        cfg.existingTextPaddingId(),
+        cfg.existingTextEndPaddingId(),
+        heads ? cfg.extraHeadsNumHeads() : STT_EXTRA_HEADS,
+        heads ? cfg.extraHeadsDim() : STT_EXTRA_HEADS_DIM,
+        cfg.transformer(),
+        cfg.depformerDim(),
+        cfg.depformerMultiLinear(),
+        false,
+        null,
+        cfg.depformerLowRankEmbeddings(),
+        cfg.depformerNorm(),
+        null);
   }
 
   public record Result(String config, int batch, int steps, int threads, LatencyStats step) {
     public String line() {
-      return String.format(java.util.Locale.ROOT,
-          "bench=lm config=%s batch=%d steps=%d threads=%d step_p50_ms=%.2f step_p99_ms=%.2f", config, batch, steps,
-          threads, step.p50(), step.p99());
+      return String.format(
+          java.util.Locale.ROOT,
+          "bench=lm config=%s batch=%d steps=%d threads=%d step_p50_ms=%.2f step_p99_ms=%.2f",
+          config,
+          batch,
+          steps,
+          threads,
+          step.p50(),
+          step.p99());
     }
   }
 
-  public static Result run(String name, LmConfig cfg, int batch, int steps, int warmup, int threads) {
+  public static Result run(
+      String name, LmConfig cfg, int batch, int steps, int warmup, int threads) {
     TorchRuntime.setThreads(threads);
     try (NDManager m = TorchRuntime.newManager()) {
       LmModel lm = LmModel.random(cfg, m, 99, DataType.FLOAT32);
@@ -56,8 +80,11 @@ public final class LmBench {
       try (LmGen gen = new LmGen(lm, batch, m)) {
         for (int b = 0; b < batch; b++) {
           // Transcription decodes text greedily (the reference STT driver); dialogue samples.
-          gen.configure(b, cfg.depQ() == 0 ? SamplingParams.GREEDY : SamplingParams.DEFAULT_TEXT,
-              SamplingParams.DEFAULT_AUDIO, b);
+          gen.configure(
+              b,
+              cfg.depQ() == 0 ? SamplingParams.GREEDY : SamplingParams.DEFAULT_TEXT,
+              SamplingParams.DEFAULT_AUDIO,
+              b);
         }
         long[][] in = new long[batch][cfg.inputStreams()];
         for (int s = -warmup; s < steps; s++) {

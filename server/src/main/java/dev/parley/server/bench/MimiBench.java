@@ -15,20 +15,34 @@ import java.util.SplittableRandom;
 public final class MimiBench {
   private MimiBench() {}
 
-  public record Result(int batch, int frames, int threads, String dtype, LatencyStats encode, LatencyStats decode) {
+  public record Result(
+      int batch, int frames, int threads, String dtype, LatencyStats encode, LatencyStats decode) {
     public String line() {
-      return String.format(java.util.Locale.ROOT,
+      return String.format(
+          java.util.Locale.ROOT,
           "bench=mimi batch=%d frames=%d threads=%d dtype=%s encode_p50_ms=%.2f encode_p99_ms=%.2f decode_p50_ms=%.2f "
               + "decode_p99_ms=%.2f",
-          batch, frames, threads, dtype, encode.p50(), encode.p99(), decode.p50(), decode.p99());
+          batch,
+          frames,
+          threads,
+          dtype,
+          encode.p50(),
+          encode.p99(),
+          decode.p50(),
+          decode.p99());
     }
   }
 
-  public static Result run(MimiConfig config, int batch, int frames, int warmup, int threads, boolean half) {
+  public static Result run(
+      MimiConfig config, int batch, int frames, int warmup, int threads, boolean half) {
     TorchRuntime.setThreads(threads);
     try (NDManager weights = TorchRuntime.newManager()) {
-      MimiModel mimi = MimiModel.random(config, weights, 1234,
-          half ? ai.djl.ndarray.types.DataType.FLOAT16 : ai.djl.ndarray.types.DataType.FLOAT32);
+      MimiModel mimi =
+          MimiModel.random(
+              config,
+              weights,
+              1234,
+              half ? ai.djl.ndarray.types.DataType.FLOAT16 : ai.djl.ndarray.types.DataType.FLOAT32);
       int n = mimi.frameSize();
       SplittableRandom rnd = new SplittableRandom(7);
       float[][] pcm = new float[batch][n];
@@ -53,7 +67,13 @@ public final class MimiBench {
           }
         }
       }
-      return new Result(batch, frames, threads, half ? "f16" : "f32", new LatencyStats(enc), new LatencyStats(dec));
+      return new Result(
+          batch,
+          frames,
+          threads,
+          half ? "f16" : "f32",
+          new LatencyStats(enc),
+          new LatencyStats(dec));
     }
   }
 }

@@ -1,8 +1,7 @@
 package dev.parley.server.bench;
 
-import dev.parley.codec.audio.ModelAudio;
 import com.sun.management.OperatingSystemMXBean;
-import dev.parley.codec.audio.FrameAssembler;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.model.SpeechModel;
 import dev.parley.server.stt.SttEngine;
 import dev.parley.server.stt.SttListener;
@@ -20,11 +19,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * N real-time transcription streams into one in-process {@link SttEngine}: on a shared 80 ms
- * clock every stream hands the engine its next 1920 samples (24 kHz) of speech-like audio, as N
- * microphones would. After a warm-up (sessions joining, silence prefixes, the JIT), it measures
- * for the given seconds: per-step time and batch size, each frame's latency (from its arrival to
- * the end of the step that consumed it), deadline misses (client frames in steps over 80 ms), the
+ * N real-time transcription streams into one in-process {@link SttEngine}: on a shared 80 ms clock
+ * every stream hands the engine its next 1920 samples (24 kHz) of speech-like audio, as N
+ * microphones would. After a warm-up (sessions joining, silence prefixes, the JIT), it measures for
+ * the given seconds: per-step time and batch size, each frame's latency (from its arrival to the
+ * end of the step that consumed it), deadline misses (client frames in steps over 80 ms), the
  * backlog left at the end, and process CPU. A run kept real time when no stream fell more than two
  * frames behind and at most 1% of the frames were in late steps.
  */
@@ -46,9 +45,20 @@ public final class SttBench {
    * @param textDelaySeconds the model's own text lag ({@code audio_delay_seconds}): a word comes
    *     out this much audio after it was spoken, plus the frame latency
    */
-  public record Result(String model, int sessions, double seconds, int threads, long frames, long steps,
-      LatencyStats step, LatencyStats latency, long deadlineMisses, long backlogFrames, double cpuCores,
-      double textDelaySeconds, long closedSessions) {
+  public record Result(
+      String model,
+      int sessions,
+      double seconds,
+      int threads,
+      long frames,
+      long steps,
+      LatencyStats step,
+      LatencyStats latency,
+      long deadlineMisses,
+      long backlogFrames,
+      double cpuCores,
+      double textDelaySeconds,
+      long closedSessions) {
 
     public double meanBatch() {
       return steps == 0 ? 0 : frames / (double) steps;
@@ -56,38 +66,64 @@ public final class SttBench {
 
     /** No stream more than two frames behind, at most 1% of frames late, no stream closed. */
     public boolean keptRealTime() {
-      return backlogFrames <= 2 && deadlineMisses <= frames / 100 && closedSessions == 0 && frames > 0;
+      return backlogFrames <= 2
+          && deadlineMisses <= frames / 100
+          && closedSessions == 0
+          && frames > 0;
     }
 
     public String line() {
-      return String.format(Locale.ROOT,
+      return String.format(
+          Locale.ROOT,
           "bench=stt model=%s sessions=%d seconds=%.0f threads=%d frames=%d steps=%d mean_batch=%.2f "
               + "step_p50_ms=%.2f step_p99_ms=%.2f latency_p50_ms=%.2f latency_p99_ms=%.2f deadline_misses=%d "
               + "backlog_frames=%d cpu_cores=%.2f text_delay_s=%.2f word_latency_p50_ms=%.0f realtime=%s",
-          model, sessions, seconds, threads, frames, steps, meanBatch(), step.p50(), step.p99(), latency.p50(),
-          latency.p99(), deadlineMisses, backlogFrames, cpuCores, textDelaySeconds,
-          textDelaySeconds * 1000 + latency.p50(), keptRealTime() ? "yes" : "no");
+          model,
+          sessions,
+          seconds,
+          threads,
+          frames,
+          steps,
+          meanBatch(),
+          step.p50(),
+          step.p99(),
+          latency.p50(),
+          latency.p99(),
+          deadlineMisses,
+          backlogFrames,
+          cpuCores,
+          textDelaySeconds,
+          textDelaySeconds * 1000 + latency.p50(),
+          keptRealTime() ? "yes" : "no");
     }
   }
 
   /**
    * Runs {@code sessions} streams for {@code warmUpSeconds} + {@code seconds} on a new engine with
-   * as many slots, then closes it. The caller sets libtorch's threads ({@code threads} is reported).
+   * as many slots, then closes it. The caller sets libtorch's threads ({@code threads} is
+   * reported).
    */
-  public static Result run(SpeechModel model, int sessions, double seconds, double warmUpSeconds, int threads)
+  public static Result run(
+      SpeechModel model, int sessions, double seconds, double warmUpSeconds, int threads)
       throws InterruptedException {
     if (sessions < 1 || !(seconds > 0) || warmUpSeconds < 0) {
       throw new IllegalArgumentException("need at least one session and a positive duration");
     }
     float[] audio = speechLike(30);
     int totalFrames = (int) Math.ceil((seconds + warmUpSeconds) * 1e9 / TICK_NANOS) + 2;
-    // A generous queue: an overloaded engine shows up as backlog and misses, not as closed sessions.
+    // A generous queue: an overloaded engine shows up as backlog and misses, not as closed
+    // sessions.
     try (SttEngine engine = new SttEngine(model, sessions, totalFrames + 16)) {
       Stats stats = new Stats(engine);
       List<Stream> streams = new ArrayList<>();
       for (int s = 0; s < sessions; s++) {
-        Stream st = new Stream(stats, totalFrames, engine.settings().prefixFrames(),
-            (s * 7919L * FRAME) % (audio.length - FRAME)); // each stream at its own place in the audio
+        Stream st =
+            new Stream(
+                stats,
+                totalFrames,
+                engine.settings().prefixFrames(),
+                (s * 7919L * FRAME)
+                    % (audio.length - FRAME)); // each stream at its own place in the audio
         try {
           st.session = engine.open(SttOptions.defaults(), st);
         } catch (dev.parley.server.engine.EngineFullException e) {
@@ -95,32 +131,42 @@ public final class SttBench {
         }
         streams.add(st);
       }
-      ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "stt-bench-clock");
-        t.setDaemon(true);
-        return t;
-      });
+      ScheduledExecutorService clock =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "stt-bench-clock");
+                t.setDaemon(true);
+                return t;
+              });
       long[] tick = {0};
-      var task = clock.scheduleAtFixedRate(() -> {
-        int k = (int) tick[0]++;
-        if (k >= totalFrames) {
-          return;
-        }
-        float[] frame = new float[FRAME];
-        for (Stream st : streams) {
-          int off = (int) ((st.audioOffset + (long) k * FRAME) % (audio.length - FRAME));
-          System.arraycopy(audio, off, frame, 0, FRAME);
-          st.offered[k] = System.nanoTime();
-          st.offeredCount = k + 1;
-          try {
-            st.session.offerAudio(frame, 0, FRAME);
-          } catch (RuntimeException e) { // one broken stream must not stop the clock for the others
-            System.err.println("stt bench stream failed: " + e);
-          }
-        }
-      }, 0, TICK_NANOS, TimeUnit.NANOSECONDS);
+      var task =
+          clock.scheduleAtFixedRate(
+              () -> {
+                int k = (int) tick[0]++;
+                if (k >= totalFrames) {
+                  return;
+                }
+                float[] frame = new float[FRAME];
+                for (Stream st : streams) {
+                  int off = (int) ((st.audioOffset + (long) k * FRAME) % (audio.length - FRAME));
+                  System.arraycopy(audio, off, frame, 0, FRAME);
+                  st.offered[k] = System.nanoTime();
+                  st.offeredCount = k + 1;
+                  try {
+                    st.session.offerAudio(frame, 0, FRAME);
+                  } catch (
+                      RuntimeException
+                          e) { // one broken stream must not stop the clock for the others
+                    System.err.println("stt bench stream failed: " + e);
+                  }
+                }
+              },
+              0,
+              TICK_NANOS,
+              TimeUnit.NANOSECONDS);
       Thread.sleep((long) (warmUpSeconds * 1000));
-      OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      OperatingSystemMXBean os =
+          (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       long misses0 = engine.deadlineMisses();
       long cpu0 = os.getProcessCpuTime();
       long t0 = System.nanoTime();
@@ -142,9 +188,20 @@ public final class SttBench {
       for (Stream st : streams) {
         st.session.close();
       }
-      return new Result(model.name(), sessions, seconds, threads, stats.frames.get(), stats.stepTimes.size(),
-          new LatencyStats(toArray(stats.stepTimes)), new LatencyStats(toArray(stats.latencies)), misses, backlog,
-          cpuCores, engine.settings().audioDelaySeconds(), closed);
+      return new Result(
+          model.name(),
+          sessions,
+          seconds,
+          threads,
+          stats.frames.get(),
+          stats.stepTimes.size(),
+          new LatencyStats(toArray(stats.stepTimes)),
+          new LatencyStats(toArray(stats.latencies)),
+          misses,
+          backlog,
+          cpuCores,
+          engine.settings().audioDelaySeconds(),
+          closed);
     }
   }
 
@@ -237,7 +294,11 @@ public final class SttBench {
       double v = 0;
       for (int h = 1; h <= 20; h++) {
         double fh = h * f0;
-        double gain = 1.0 / h * (1 / (1 + Math.pow((fh - f1) / 150, 2)) + 0.5 / (1 + Math.pow((fh - f2) / 250, 2)));
+        double gain =
+            1.0
+                / h
+                * (1 / (1 + Math.pow((fh - f1) / 150, 2))
+                    + 0.5 / (1 + Math.pow((fh - f2) / 250, 2)));
         v += gain * Math.sin(h * phase);
       }
       double syllable = Math.max(0, Math.sin(2 * Math.PI * 4 * t));

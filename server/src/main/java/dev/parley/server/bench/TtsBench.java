@@ -1,6 +1,5 @@
 package dev.parley.server.bench;
 
-import dev.parley.server.engine.EngineObserver;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -8,8 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.codec.mimi.MimiConfig;
 import dev.parley.codec.mimi.MimiModel;
 import dev.parley.codec.torch.TorchRuntime;
-import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.engine.EngineFullException;
+import dev.parley.server.engine.EngineObserver;
 import dev.parley.server.model.DemoModel;
 import dev.parley.server.model.KyutaiModelConfig;
 import dev.parley.server.tts.SynthesisModel;
@@ -38,9 +37,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Two measurements:
  *
  * <ul>
- *   <li><b>Step time by batch</b> ({@link #stepsAtBatch}): B syntheses in an engine of B slots;
- *       the engine's own step timings ({@link EngineObserver#stepTimed}) of the
- *       steps in which all B sessions produced audio: whole step, LM part, Mimi decode part.
+ *   <li><b>Step time by batch</b> ({@link #stepsAtBatch}): B syntheses in an engine of B slots; the
+ *       engine's own step timings ({@link EngineObserver#stepTimed}) of the steps in which all B
+ *       sessions produced audio: whole step, LM part, Mimi decode part.
  *   <li><b>Streams</b> ({@link #streams}): N syntheses started together, for several rounds. Per
  *       stream: time to first audio (first text → first 80 ms frame handed to the listener, the
  *       engine's {@link TtsSummary#firstAudioNanos}), decomposed into the compute of the steps
@@ -57,14 +56,15 @@ import java.util.concurrent.TimeUnit;
 public final class TtsBench {
   /**
    * A TTS-shaped "small" model: the structure of {@code kyutai/tts-1.6b-en_fr} (cross-attention on
-   * a 512-wide voice of 125 steps, demuxed second text stream 2 words ahead, CFG-distilled
-   * {@code cfg} and {@code control} conditions, low-rank depformer embeddings with a shared-weights
+   * a 512-wide voice of 125 steps, demuxed second text stream 2 words ahead, CFG-distilled {@code
+   * cfg} and {@code control} conditions, low-rank depformer embeddings with a shared-weights
    * schedule, acoustic delay 2, text leading audio by 1.28 s = 16 steps, text card 8000) at the
    * width of {@code bench lm --config small}'s neighbourhood (dim 512 × 8 layers instead of 2048 ×
    * 16; depformer 256 × 4 instead of 1024 × 4; 16 codebooks instead of 32) and the real Mimi
    * (Kyutai's released configuration, 16 codebooks decoded).
    */
-  public static final String SMALL_CONFIG = """
+  public static final String SMALL_CONFIG =
+      """
       {"dim": 512, "text_card": 8000, "existing_text_padding_id": 3, "n_q": 16, "dep_q": 16, "card": 2048,
        "num_heads": 8, "num_layers": 8, "hidden_scale": 4.125, "causal": true, "layer_scale": null,
        "context": 500, "max_period": 10000, "gating": "silu", "norm": "rms_norm_f32",
@@ -87,19 +87,26 @@ public final class TtsBench {
 
   /** Voice embeddings of the small model: {@code [1, 512, 125]}, as {@code kyutai/tts-voices}. */
   static final int SMALL_VOICE_DIM = 512;
+
   static final int SMALL_VOICE_STEPS = 125;
+
   /** A step whose Mimi part took longer than this decoded audio (otherwise it is a few µs). */
   static final long DECODED_STEP_NANOS = 100_000;
+
   static final double FRAME_SECONDS = 1 / TtsConfig.FRAME_RATE;
 
-  private static final String[] WORDS = ("the voice you hear was written a moment ago by a small program that "
-      + "turns text into speech one word at a time while the listener waits for the first sound and then "
-      + "follows along as the sentences keep coming in real time so every stream must stay ahead of its "
-      + "playback from the first frame to the last one without a single gap in the audio").split(" ");
+  private static final String[] WORDS =
+      ("the voice you hear was written a moment ago by a small program that "
+              + "turns text into speech one word at a time while the listener waits for the first sound and then "
+              + "follows along as the sentences keep coming in real time so every stream must stay ahead of its "
+              + "playback from the first frame to the last one without a single gap in the audio")
+          .split(" ");
 
   private TtsBench() {}
 
-  /** {@code demo} (the built-in demo-tts) or {@code small} ({@link #SMALL_CONFIG}), random weights. */
+  /**
+   * {@code demo} (the built-in demo-tts) or {@code small} ({@link #SMALL_CONFIG}), random weights.
+   */
   public static SynthesisModel model(String name, Device device) {
     return switch (name) {
       case "demo" -> SynthesisModel.demo(device);
@@ -108,11 +115,14 @@ public final class TtsBench {
     };
   }
 
-  /** {@link #SMALL_CONFIG} with seeded random weights, the real Mimi (random), the demo tokenizer. */
+  /**
+   * {@link #SMALL_CONFIG} with seeded random weights, the real Mimi (random), the demo tokenizer.
+   */
   public static SynthesisModel small(Device device) {
     NDManager m = TorchRuntime.newManager(device);
     try {
-      TtsConfig cfg = TtsConfig.from(KyutaiModelConfig.parse(new ObjectMapper().readTree(SMALL_CONFIG)));
+      TtsConfig cfg =
+          TtsConfig.from(KyutaiModelConfig.parse(new ObjectMapper().readTree(SMALL_CONFIG)));
       MimiModel mimi = MimiModel.random(MimiConfig.kyutai().withCodebooks(cfg.lm().depQ()), m, 11);
       TtsModel tts = TtsModel.random(cfg, m, 12, DataType.FLOAT32);
       SplittableRandom r = new SplittableRandom(13);
@@ -124,11 +134,19 @@ public final class TtsBench {
         }
         voices.add(new Voice(n, "builtin", w, SMALL_VOICE_DIM, SMALL_VOICE_STEPS));
       }
-      return new SynthesisModel("small-tts", tts, mimi, DemoModel.tokenizer(),
-          VoiceLibrary.builtin(voices, "small-a"), m, false);
+      return new SynthesisModel(
+          "small-tts",
+          tts,
+          mimi,
+          DemoModel.tokenizer(),
+          VoiceLibrary.builtin(voices, "small-a"),
+          m,
+          false);
     } catch (IOException | RuntimeException e) {
       m.close();
-      throw e instanceof RuntimeException re ? re : new java.io.UncheckedIOException((IOException) e);
+      throw e instanceof RuntimeException re
+          ? re
+          : new java.io.UncheckedIOException((IOException) e);
     }
   }
 
@@ -153,7 +171,12 @@ public final class TtsBench {
   // ---------------------------------------------------------------- step time by batch
 
   /** Median step times at one batch size (steps in which every session produced audio). */
-  public record StepRow(String config, int batch, int steps, LatencyStats total, LatencyStats lm,
+  public record StepRow(
+      String config,
+      int batch,
+      int steps,
+      LatencyStats total,
+      LatencyStats lm,
       LatencyStats decode) {
 
     /** The Mimi decode's share of the step (medians). */
@@ -162,21 +185,31 @@ public final class TtsBench {
     }
 
     public String line(double batch1P50) {
-      return String.format(Locale.ROOT,
+      return String.format(
+          Locale.ROOT,
           "bench=tts-step config=%s batch=%d steps=%d step_p50_ms=%.2f step_p90_ms=%.2f lm_p50_ms=%.2f "
               + "decode_p50_ms=%.2f decode_share=%.2f per_stream_ms=%.2f ratio_to_batch1=%.2f",
-          config, batch, steps, total.p50(), total.percentile(90), lm.p50(), decode.p50(), decodeShare(),
-          total.p50() / batch, total.p50() / batch1P50);
+          config,
+          batch,
+          steps,
+          total.p50(),
+          total.percentile(90),
+          lm.p50(),
+          decode.p50(),
+          decodeShare(),
+          total.p50() / batch,
+          total.p50() / batch1P50);
     }
   }
 
   /**
-   * {@code batch} syntheses of {@code words} words in an engine of as many slots, after
-   * {@code warmup} unmeasured rounds of the same; the steps with all {@code batch} sessions in them
-   * that decoded audio.
+   * {@code batch} syntheses of {@code words} words in an engine of as many slots, after {@code
+   * warmup} unmeasured rounds of the same; the steps with all {@code batch} sessions in them that
+   * decoded audio.
    */
-  public static StepRow stepsAtBatch(String name, SynthesisModel model, TtsSettings settings, int batch, int words,
-      int warmup) throws InterruptedException {
+  public static StepRow stepsAtBatch(
+      String name, SynthesisModel model, TtsSettings settings, int batch, int words, int warmup)
+      throws InterruptedException {
     StepLog log = new StepLog();
     try (TtsEngine engine = new TtsEngine(model, settings, batch, log)) {
       for (int w = 0; w < warmup; w++) {
@@ -190,7 +223,12 @@ public final class TtsBench {
           steps.add(s);
         }
       }
-      return new StepRow(name, batch, steps.size(), stats(steps, StepLog.TOTAL), stats(steps, StepLog.LM),
+      return new StepRow(
+          name,
+          batch,
+          steps.size(),
+          stats(steps, StepLog.TOTAL),
+          stats(steps, StepLog.LM),
           stats(steps, StepLog.DECODE));
     }
   }
@@ -215,14 +253,33 @@ public final class TtsBench {
    * @param lm per step of the run that decoded audio (steady state): the LM part; {@code decode}
    *     and {@code stepTotal} of the same steps
    * @param rtf per stream: audio seconds / wall seconds (first text → end)
-   * @param lagMs per stream: the most any frame came after its playback time, playback starting
-   *     at the first frame (0: never behind)
+   * @param lagMs per stream: the most any frame came after its playback time, playback starting at
+   *     the first frame (0: never behind)
    */
-  public record StreamRun(String config, int streams, int slots, int rounds, int words, int expectedSteps,
-      LatencyStats ttfa, LatencyStats compute, LatencyStats overhead, LatencyStats beforeFirstStep,
-      LatencyStats betweenSteps, LatencyStats textOnlySteps, LatencyStats audioStepsLm, LatencyStats firstDecode,
-      long[] stepsToFirstAudio, LatencyStats lm, LatencyStats decode,
-      LatencyStats stepTotal, double meanBatch, double[] rtf, double[] lagMs, double audioSeconds, int failed) {
+  public record StreamRun(
+      String config,
+      int streams,
+      int slots,
+      int rounds,
+      int words,
+      int expectedSteps,
+      LatencyStats ttfa,
+      LatencyStats compute,
+      LatencyStats overhead,
+      LatencyStats beforeFirstStep,
+      LatencyStats betweenSteps,
+      LatencyStats textOnlySteps,
+      LatencyStats audioStepsLm,
+      LatencyStats firstDecode,
+      long[] stepsToFirstAudio,
+      LatencyStats lm,
+      LatencyStats decode,
+      LatencyStats stepTotal,
+      double meanBatch,
+      double[] rtf,
+      double[] lagMs,
+      double audioSeconds,
+      int failed) {
 
     /**
      * The goal's estimate, an upper bound: the expected steps at this run's steady-state LM time
@@ -256,7 +313,8 @@ public final class TtsBench {
       double[] sortedRtf = rtf.clone();
       Arrays.sort(sortedRtf);
       double rtfP50 = sortedRtf.length == 0 ? Double.NaN : sortedRtf[(sortedRtf.length - 1) / 2];
-      return String.format(Locale.ROOT,
+      return String.format(
+          Locale.ROOT,
           "bench=tts-streams config=%s streams=%d slots=%d rounds=%d words=%d audio_s=%.1f "
               + "ttfa_p50_ms=%.1f ttfa_p90_ms=%.1f ttfa_max_ms=%.1f steps_to_first_audio=%s expected_steps=%d "
               + "compute_p50_ms=%.1f text_only_steps_p50_ms=%.1f audio_steps_lm_p50_ms=%.1f "
@@ -264,11 +322,36 @@ public final class TtsBench {
               + "before_first_step_p50_ms=%.1f between_steps_p50_ms=%.1f lm_p50_ms=%.2f decode_p50_ms=%.2f "
               + "step_p50_ms=%.2f mean_batch=%.2f rtf_min=%.2f rtf_p50=%.2f max_lag_ms=%.1f stalled=%d failed=%d "
               + "ahead=%s",
-          config, streams, slots, rounds, words, audioSeconds, ttfa.p50(), ttfa.percentile(90), ttfa.percentile(100),
-          minSteps == maxSteps ? String.valueOf(minSteps) : minSteps + "-" + maxSteps, expectedSteps,
-          compute.p50(), textOnlySteps.p50(), audioStepsLm.p50(), firstDecode.p50(), predictedMs(), overhead.p50(), overhead.percentile(100), beforeFirstStep.p50(),
-          betweenSteps.p50(), lm.p50(), decode.p50(), stepTotal.p50(), meanBatch, rtfMin(), rtfP50, maxLagMs(),
-          stalled(), failed, ahead() ? "yes" : "no");
+          config,
+          streams,
+          slots,
+          rounds,
+          words,
+          audioSeconds,
+          ttfa.p50(),
+          ttfa.percentile(90),
+          ttfa.percentile(100),
+          minSteps == maxSteps ? String.valueOf(minSteps) : minSteps + "-" + maxSteps,
+          expectedSteps,
+          compute.p50(),
+          textOnlySteps.p50(),
+          audioStepsLm.p50(),
+          firstDecode.p50(),
+          predictedMs(),
+          overhead.p50(),
+          overhead.percentile(100),
+          beforeFirstStep.p50(),
+          betweenSteps.p50(),
+          lm.p50(),
+          decode.p50(),
+          stepTotal.p50(),
+          meanBatch,
+          rtfMin(),
+          rtfP50,
+          maxLagMs(),
+          stalled(),
+          failed,
+          ahead() ? "yes" : "no");
     }
   }
 
@@ -276,8 +359,16 @@ public final class TtsBench {
    * {@code rounds} rounds of {@code streams} syntheses of {@code words} words started together in
    * an engine of {@code slots} slots, after {@code warmup} unmeasured rounds.
    */
-  public static StreamRun streams(String name, SynthesisModel model, TtsSettings settings, int streams, int slots,
-      int words, int rounds, int warmup) throws InterruptedException {
+  public static StreamRun streams(
+      String name,
+      SynthesisModel model,
+      TtsSettings settings,
+      int streams,
+      int slots,
+      int words,
+      int rounds,
+      int warmup)
+      throws InterruptedException {
     if (streams < 1 || slots < streams || rounds < 1 || words < 1) {
       throw new IllegalArgumentException("need 1 <= streams <= slots, rounds >= 1 and words >= 1");
     }
@@ -351,13 +442,30 @@ public final class TtsBench {
       }
     }
     int ok = streams * rounds - failed;
-    return new StreamRun(name, streams, slots, rounds, words, expectedStepsToFirstAudio(model.config()),
-        new LatencyStats(longs(ttfa)), new LatencyStats(longs(compute)), new LatencyStats(longs(overhead)),
-        new LatencyStats(longs(before)), new LatencyStats(longs(between)), new LatencyStats(longs(textSteps)),
-        new LatencyStats(longs(audioSteps)), new LatencyStats(longs(firstDecode)), longs(stepsToFirst),
-        stats(decoded, StepLog.LM), stats(decoded, StepLog.DECODE), stats(decoded, StepLog.TOTAL),
-        allSteps.isEmpty() ? 0 : batchSum / allSteps.size(), rtf.stream().mapToDouble(Double::doubleValue).toArray(),
-        lag.stream().mapToDouble(Double::doubleValue).toArray(), ok == 0 ? 0 : audio / ok, failed);
+    return new StreamRun(
+        name,
+        streams,
+        slots,
+        rounds,
+        words,
+        expectedStepsToFirstAudio(model.config()),
+        new LatencyStats(longs(ttfa)),
+        new LatencyStats(longs(compute)),
+        new LatencyStats(longs(overhead)),
+        new LatencyStats(longs(before)),
+        new LatencyStats(longs(between)),
+        new LatencyStats(longs(textSteps)),
+        new LatencyStats(longs(audioSteps)),
+        new LatencyStats(longs(firstDecode)),
+        longs(stepsToFirst),
+        stats(decoded, StepLog.LM),
+        stats(decoded, StepLog.DECODE),
+        stats(decoded, StepLog.TOTAL),
+        allSteps.isEmpty() ? 0 : batchSum / allSteps.size(),
+        rtf.stream().mapToDouble(Double::doubleValue).toArray(),
+        lag.stream().mapToDouble(Double::doubleValue).toArray(),
+        ok == 0 ? 0 : audio / ok,
+        failed);
   }
 
   /**
@@ -386,7 +494,8 @@ public final class TtsBench {
   }
 
   /** Starts {@code n} syntheses together and waits for all of them. */
-  static List<Stream> round(TtsEngine engine, int n, int words, int textIndex) throws InterruptedException {
+  static List<Stream> round(TtsEngine engine, int n, int words, int textIndex)
+      throws InterruptedException {
     CountDownLatch done = new CountDownLatch(n);
     List<Stream> streams = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -400,7 +509,8 @@ public final class TtsBench {
       Stream st = streams.get(i);
       st.submitted = System.nanoTime();
       try {
-        engine.synthesize(List.of(texts[i]), TtsOptions.defaults().withSampling(null, 17L + textIndex + i), st);
+        engine.synthesize(
+            List.of(texts[i]), TtsOptions.defaults().withSampling(null, 17L + textIndex + i), st);
       } catch (EngineFullException e) {
         throw new IllegalStateException("engine full: a previous round's session is still open", e);
       }
@@ -438,7 +548,8 @@ public final class TtsBench {
     private final List<long[]> steps = new ArrayList<>();
 
     @Override
-    public void stepTimed(int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
+    public void stepTimed(
+        int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
       long now = System.nanoTime();
       synchronized (this) {
         steps.add(new long[] {now, batch, lmNanos, decodeNanos, totalNanos});

@@ -16,15 +16,19 @@ final class WebSocketLoadClient implements LoadClient {
   private CompletableFuture<WebSocket> lastSend;
 
   WebSocketLoadClient(int port, AtomicLong received) {
-    socket = HTTP.newWebSocketBuilder()
-        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/api/chat"), new WebSocket.Listener() {
-          @Override
-          public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-            received.addAndGet(data.remaining());
-            ws.request(1);
-            return null;
-          }
-        }).join();
+    socket =
+        HTTP.newWebSocketBuilder()
+            .buildAsync(
+                URI.create("ws://127.0.0.1:" + port + "/api/chat"),
+                new WebSocket.Listener() {
+                  @Override
+                  public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+                    received.addAndGet(data.remaining());
+                    ws.request(1);
+                    return null;
+                  }
+                })
+            .join();
     lastSend = CompletableFuture.completedFuture(socket);
   }
 

@@ -6,10 +6,16 @@ import picocli.CommandLine.Option;
 
 /** {@code --device} and {@code --threads}, shared by every command that computes. */
 final class DeviceOptions {
-  @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--device",
+      defaultValue = "cpu",
+      description = "cpu, cuda or cuda:N (default ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--threads", description = "libtorch intra-op threads (default: libtorch's choice; serve: every core but one).")
+  @Option(
+      names = "--threads",
+      description =
+          "libtorch intra-op threads (default: libtorch's choice; serve: every core but one).")
   Integer threads;
 
   NDManager manager() {

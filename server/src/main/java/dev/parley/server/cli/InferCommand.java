@@ -1,7 +1,7 @@
 package dev.parley.server.cli;
 
-import dev.parley.codec.audio.ModelAudio;
 import ai.djl.ndarray.types.DataType;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.resample.StreamingResampler;
 import dev.parley.codec.torch.TorchRuntime;
 import dev.parley.codec.wav.WavAudio;
@@ -29,42 +29,66 @@ import picocli.CommandLine.Parameters;
  * Kyutai's {@code stt_from_file_pytorch.py} ({@link OfflineTranscription}) when the model is a
  * transcription model ({@code dep_q} 0, e.g. {@code demo-stt} or {@code kyutai/stt-1b-en_fr}).
  */
-@Command(name = "infer", description = "Run a model over a WAV file: dialogue writes audio, STT writes the transcript.")
+@Command(
+    name = "infer",
+    description = "Run a model over a WAV file: dialogue writes audio, STT writes the transcript.")
 public final class InferCommand implements Callable<Integer> {
-  @Option(names = "--model", defaultValue = "demo",
-      description = "demo, demo-stt, a local directory, or a Hugging Face repo id[@revision] (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--model",
+      defaultValue = "demo",
+      description =
+          "demo, demo-stt, a local directory, or a Hugging Face repo id[@revision] (default ${DEFAULT-VALUE}).")
   String model;
 
-  @Option(names = "--format", description = "Transcription models: text, json, srt or vtt "
-      + "(default: from the output's extension, else text).")
+  @Option(
+      names = "--format",
+      description =
+          "Transcription models: text, json, srt or vtt "
+              + "(default: from the output's extension, else text).")
   String format;
 
-  @Option(names = {"-o", "--output"}, description = "Output file (instead of the second argument). "
-      + "Transcription models write to standard output without one.")
+  @Option(
+      names = {"-o", "--output"},
+      description =
+          "Output file (instead of the second argument). "
+              + "Transcription models write to standard output without one.")
   Path output;
 
-  @Option(names = "--tokens", description = "Transcription models, JSON: include every step's text token.")
+  @Option(
+      names = "--tokens",
+      description = "Transcription models, JSON: include every step's text token.")
   boolean tokens;
 
   @Option(names = "--half", description = "Compute the LM in float16.")
   boolean half;
 
-  @Option(names = "--text-out", description = "Also write the printed text (transcription: the plain transcript) to this file.")
+  @Option(
+      names = "--text-out",
+      description =
+          "Also write the printed text (transcription: the plain transcript) to this file.")
   Path textOut;
 
-  @Option(names = "--greedy", description = "Argmax decoding (transcription models always decode greedily).")
+  @Option(
+      names = "--greedy",
+      description = "Argmax decoding (transcription models always decode greedily).")
   boolean greedy;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Sampling seed (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Mixin
-  DeviceOptions device;
+  @Mixin DeviceOptions device;
 
-  @Parameters(index = "0", description = "input WAV (any rate)") Path in;
+  @Parameters(index = "0", description = "input WAV (any rate)")
+  Path in;
 
-  @Parameters(index = "1", arity = "0..1",
-      description = "output: WAV for dialogue models; the transcript for STT models (default: standard output)")
+  @Parameters(
+      index = "1",
+      arity = "0..1",
+      description =
+          "output: WAV for dialogue models; the transcript for STT models (default: standard output)")
   Path out;
 
   @Override
@@ -73,36 +97,54 @@ public final class InferCommand implements Callable<Integer> {
       TorchRuntime.setThreads(device.threads);
     }
     if (out != null && output != null) {
-      throw new IllegalArgumentException("give the output either as the second argument or with -o, not both");
+      throw new IllegalArgumentException(
+          "give the output either as the second argument or with -o, not both");
     }
     Path target = output != null ? output : out;
-    TranscriptFormats.Format fmt = format != null ? TranscriptFormats.Format.parse(format)
-        : target != null ? TranscriptFormats.Format.ofFileName(target.getFileName().toString())
-        : TranscriptFormats.Format.TEXT;
+    TranscriptFormats.Format fmt =
+        format != null
+            ? TranscriptFormats.Format.parse(format)
+            : target != null
+                ? TranscriptFormats.Format.ofFileName(target.getFileName().toString())
+                : TranscriptFormats.Format.TEXT;
     WavAudio wav = WavReader.read(in);
-    float[] pcm = wav.sampleRate() == ModelAudio.SAMPLE_RATE ? wav.samples()
-        : StreamingResampler.resample(wav.samples(), wav.sampleRate(), ModelAudio.SAMPLE_RATE);
-    try (SpeechModel m = SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(),
-        TorchRuntime.device(device.device), half ? DataType.FLOAT16 : DataType.FLOAT32)) {
+    float[] pcm =
+        wav.sampleRate() == ModelAudio.SAMPLE_RATE
+            ? wav.samples()
+            : StreamingResampler.resample(wav.samples(), wav.sampleRate(), ModelAudio.SAMPLE_RATE);
+    try (SpeechModel m =
+        SpeechModel.load(
+            ModelReference.parse(model),
+            ModelFiles.resolver(),
+            TorchRuntime.device(device.device),
+            half ? DataType.FLOAT16 : DataType.FLOAT32)) {
       if (m.lm().config().depQ() == 0) {
         return transcribe(m, wav, pcm, target, fmt);
       }
       if (target == null) {
-        throw new IllegalArgumentException("a dialogue model writes audio: give the output WAV (second argument or -o)");
+        throw new IllegalArgumentException(
+            "a dialogue model writes audio: give the output WAV (second argument or -o)");
       }
       if (format != null || tokens) {
-        throw new IllegalArgumentException("--format and --tokens are for transcription models; " + m.name()
-            + " is a dialogue model");
+        throw new IllegalArgumentException(
+            "--format and --tokens are for transcription models; "
+                + m.name()
+                + " is a dialogue model");
       }
       Path out = target;
       if (m.isDemo()) {
         System.err.println("demo model: random weights, so the output audio is not speech");
       }
       var gen = m.config().lmGenConfig();
-      SamplingParams text = greedy ? SamplingParams.GREEDY
-          : new SamplingParams(gen.path("temp_text").asDouble(0.7), gen.path("top_k_text").asInt(25), 0);
-      SamplingParams audio = greedy ? SamplingParams.GREEDY
-          : new SamplingParams(gen.path("temp").asDouble(0.8), gen.path("top_k").asInt(250), 0);
+      SamplingParams text =
+          greedy
+              ? SamplingParams.GREEDY
+              : new SamplingParams(
+                  gen.path("temp_text").asDouble(0.7), gen.path("top_k_text").asInt(25), 0);
+      SamplingParams audio =
+          greedy
+              ? SamplingParams.GREEDY
+              : new SamplingParams(gen.path("temp").asDouble(0.8), gen.path("top_k").asInt(250), 0);
       long t0 = System.nanoTime();
       OfflineInference.Result r = OfflineInference.run(m, pcm, text, audio, seed);
       double secs = (System.nanoTime() - t0) / 1e9;
@@ -111,14 +153,16 @@ public final class InferCommand implements Callable<Integer> {
         Files.writeString(textOut, r.text().strip() + "\n", StandardCharsets.UTF_8);
       }
       System.out.println(r.text().strip());
-      System.err.printf("%s: %.2f s in, %d steps in %.1f s (%.1f ms/step) -> %s%n", in, wav.durationSeconds(),
-          r.steps(), secs, 1000 * secs / Math.max(1, r.steps()), out);
+      System.err.printf(
+          "%s: %.2f s in, %d steps in %.1f s (%.1f ms/step) -> %s%n",
+          in, wav.durationSeconds(), r.steps(), secs, 1000 * secs / Math.max(1, r.steps()), out);
     }
     return 0;
   }
 
   /** The transcript of a transcription model, by the reference driver's rules. */
-  private int transcribe(SpeechModel m, WavAudio wav, float[] pcm, Path target, TranscriptFormats.Format fmt)
+  private int transcribe(
+      SpeechModel m, WavAudio wav, float[] pcm, Path target, TranscriptFormats.Format fmt)
       throws IOException {
     if (m.isDemo()) {
       System.err.println(m.name() + ": random weights, so the transcript is not what was said");
@@ -134,9 +178,18 @@ public final class InferCommand implements Callable<Integer> {
     if (textOut != null) {
       Files.writeString(textOut, TranscriptFormats.text(r.words()), StandardCharsets.UTF_8);
     }
-    System.err.printf(java.util.Locale.ROOT, "%s: %.2f s in (%d Hz), %d words, %d steps in %.1f s (%.1f ms/step, "
-        + "%.1fx real time)%s%n", in, wav.durationSeconds(), wav.sampleRate(), r.words().size(), r.steps(), r.seconds(),
-        1000 * r.seconds() / Math.max(1, r.steps()), r.audioSeconds() / Math.max(1e-9, r.seconds()),
+    System.err.printf(
+        java.util.Locale.ROOT,
+        "%s: %.2f s in (%d Hz), %d words, %d steps in %.1f s (%.1f ms/step, "
+            + "%.1fx real time)%s%n",
+        in,
+        wav.durationSeconds(),
+        wav.sampleRate(),
+        r.words().size(),
+        r.steps(),
+        r.seconds(),
+        1000 * r.seconds() / Math.max(1, r.steps()),
+        r.audioSeconds() / Math.max(1e-9, r.seconds()),
         target == null ? "" : " -> " + target);
     return 0;
   }

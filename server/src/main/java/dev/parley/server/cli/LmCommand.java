@@ -22,45 +22,61 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** The LM over tensor files: the reference's teacher-forced forward and streaming generation. */
-@Command(name = "lm", description = "Run the speech-text LM on code tensors.",
+@Command(
+    name = "lm",
+    description = "Run the speech-text LM on code tensors.",
     subcommands = {LmCommand.Forward.class, LmCommand.Generate.class})
 public final class LmCommand {
 
   static final class ModelOptions {
-    @Option(names = "--config", required = true, description = "LM config JSON (Kyutai config.json keys).")
+    @Option(
+        names = "--config",
+        required = true,
+        description = "LM config JSON (Kyutai config.json keys).")
     Path config;
 
-    @Option(names = "--weights", required = true, description = "LM weights (.safetensors; F32, F16 or BF16).")
+    @Option(
+        names = "--weights",
+        required = true,
+        description = "LM weights (.safetensors; F32, F16 or BF16).")
     Path weights;
 
     @Option(names = "--half", description = "Compute in float16 instead of float32.")
     boolean half;
 
-    @Mixin
-    DeviceOptions device;
+    @Mixin DeviceOptions device;
 
     LmModel load(NDManager m) throws IOException {
-      return LmModel.load(weights, LmConfig.fromJson(config), m, half ? DataType.FLOAT16 : DataType.FLOAT32);
+      return LmModel.load(
+          weights, LmConfig.fromJson(config), m, half ? DataType.FLOAT16 : DataType.FLOAT32);
     }
   }
 
-  @Command(name = "forward", description = "Teacher-forced forward: I64 codes [B, 1+n_q, T] → logits and masks.")
+  @Command(
+      name = "forward",
+      description = "Teacher-forced forward: I64 codes [B, 1+n_q, T] → logits and masks.")
   static final class Forward implements Callable<Integer> {
     @Mixin ModelOptions model;
 
-    @Option(names = "--codes", required = true, description = "input .safetensors with I64 'codes' [B, 1+n_q, T]")
+    @Option(
+        names = "--codes",
+        required = true,
+        description = "input .safetensors with I64 'codes' [B, 1+n_q, T]")
     Path codes;
 
-    @Parameters(index = "0", description = "output .safetensors") Path out;
+    @Parameters(index = "0", description = "output .safetensors")
+    Path out;
 
     @Override
     public Integer call() throws IOException {
-      try (NDManager m = model.device.manager(); SafeTensorsFile in = SafeTensorsFile.open(codes)) {
+      try (NDManager m = model.device.manager();
+          SafeTensorsFile in = SafeTensorsFile.open(codes)) {
         LmModel lm = model.load(m);
         long[] shape = in.info("codes").shape();
         int kk = lm.config().numCodebooks();
         if (shape.length != 3 || shape[1] != kk) {
-          throw new IllegalArgumentException("'codes' must be [B, " + kk + ", T], got " + Arrays.toString(shape));
+          throw new IllegalArgumentException(
+              "'codes' must be [B, " + kk + ", T], got " + Arrays.toString(shape));
         }
         int b = (int) shape[0];
         int t = (int) shape[2];
@@ -68,7 +84,8 @@ public final class LmCommand {
         int depQ = lm.config().depQ();
         new SafeTensorsWriter()
             .putFloats("logits", new long[] {b, depQ, t, lm.config().card()}, o.logits())
-            .putFloats("text_logits", new long[] {b, 1, t, lm.config().textCardOut()}, o.textLogits())
+            .putFloats(
+                "text_logits", new long[] {b, 1, t, lm.config().textCardOut()}, o.textLogits())
             .putLongs("mask", new long[] {b, depQ, t}, ones(o.mask()))
             .putLongs("text_mask", new long[] {b, 1, t}, ones(o.textMask()))
             .write(out);
@@ -91,19 +108,34 @@ public final class LmCommand {
     @Option(names = "--greedy", description = "Argmax decoding (temperature 0).")
     boolean greedy;
 
-    @Option(names = "--temp", defaultValue = "0.8", description = "Audio temperature (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--temp",
+        defaultValue = "0.8",
+        description = "Audio temperature (default ${DEFAULT-VALUE}).")
     double temp;
 
-    @Option(names = "--temp-text", defaultValue = "0.7", description = "Text temperature (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--temp-text",
+        defaultValue = "0.7",
+        description = "Text temperature (default ${DEFAULT-VALUE}).")
     double tempText;
 
-    @Option(names = "--top-k", defaultValue = "250", description = "Audio top-k (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--top-k",
+        defaultValue = "250",
+        description = "Audio top-k (default ${DEFAULT-VALUE}).")
     int topK;
 
-    @Option(names = "--top-k-text", defaultValue = "25", description = "Text top-k (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--top-k-text",
+        defaultValue = "25",
+        description = "Text top-k (default ${DEFAULT-VALUE}).")
     int topKText;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Random seed (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--seed",
+        defaultValue = "0",
+        description = "Random seed (default ${DEFAULT-VALUE}).")
     long seed;
 
     SamplingParams text() {
@@ -115,28 +147,37 @@ public final class LmCommand {
     }
   }
 
-  @Command(name = "generate", description = "Streaming generation, one step per input column (LMGen).")
+  @Command(
+      name = "generate",
+      description = "Streaming generation, one step per input column (LMGen).")
   static final class Generate implements Callable<Integer> {
     @Mixin ModelOptions model;
 
     @ArgGroup(exclusive = false)
     Sampling sampling = new Sampling();
 
-    @Option(names = "--input-codes", required = true,
+    @Option(
+        names = "--input-codes",
+        required = true,
         description = "input .safetensors with I64 'input_codes' [1, n_q - dep_q, S]")
     Path input;
 
-    @Parameters(index = "0", description = "output .safetensors") Path out;
+    @Parameters(index = "0", description = "output .safetensors")
+    Path out;
 
     @Override
     public Integer call() throws IOException {
-      try (NDManager m = model.device.manager(); SafeTensorsFile in = SafeTensorsFile.open(input)) {
+      try (NDManager m = model.device.manager();
+          SafeTensorsFile in = SafeTensorsFile.open(input)) {
         LmModel lm = model.load(m);
         LmConfig cfg = lm.config();
         long[] shape = in.info("input_codes").shape();
         if (shape.length != 3 || shape[0] != 1 || shape[1] < cfg.inputStreams()) {
-          throw new IllegalArgumentException("'input_codes' must be [1, " + cfg.inputStreams() + ", S], got "
-              + Arrays.toString(shape));
+          throw new IllegalArgumentException(
+              "'input_codes' must be [1, "
+                  + cfg.inputStreams()
+                  + ", S], got "
+                  + Arrays.toString(shape));
         }
         int streams = (int) shape[1];
         int steps = (int) shape[2];
@@ -169,16 +210,21 @@ public final class LmCommand {
             tokens[k * n + j] = frames.get(j)[k];
           }
         }
-        SafeTensorsWriter w = new SafeTensorsWriter()
-            .putLongs("output_tokens", new long[] {1, rows, n}, tokens)
-            .putLongs("output_step", new long[] {n}, frameSteps.stream().mapToLong(Long::longValue).toArray());
+        SafeTensorsWriter w =
+            new SafeTensorsWriter()
+                .putLongs("output_tokens", new long[] {1, rows, n}, tokens)
+                .putLongs(
+                    "output_step",
+                    new long[] {n},
+                    frameSteps.stream().mapToLong(Long::longValue).toArray());
         if (!heads.isEmpty()) {
           int per = cfg.extraHeadsNumHeads() * cfg.extraHeadsDim();
           float[] h = new float[n * per];
           for (int j = 0; j < n; j++) {
             System.arraycopy(heads.get(j), 0, h, j * per, per);
           }
-          w.putFloats("extra_heads", new long[] {n, cfg.extraHeadsNumHeads(), cfg.extraHeadsDim()}, h);
+          w.putFloats(
+              "extra_heads", new long[] {n, cfg.extraHeadsNumHeads(), cfg.extraHeadsDim()}, h);
         }
         w.write(out);
         System.err.printf("%d steps -> %d frames -> %s%n", steps, n, out);

@@ -3,7 +3,10 @@ package dev.parley.server.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where {@code --mimi} points: a local safetensors file or a Hugging Face repo holding Kyutai's Mimi. */
+/**
+ * Where {@code --mimi} points: a local safetensors file or a Hugging Face repo holding Kyutai's
+ * Mimi.
+ */
 final class MimiSource {
   static final String DEFAULT_REPO = "kyutai/moshiko-pytorch-bf16";
   static final String DEFAULT_FILE = "tokenizer-e351c8d8-checkpoint125.safetensors";

@@ -4,15 +4,26 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code parley-server.jar} entry point. With no subcommand it runs {@link InfoCommand}:
- * the dialogue server itself is not built yet, and this says so rather than pretending.
+ * The {@code parley-server.jar} entry point. With no subcommand it runs {@link InfoCommand}: the
+ * dialogue server itself is not built yet, and this says so rather than pretending.
  */
 @Command(
     name = "parley-server",
     mixinStandardHelpOptions = true,
     versionProvider = ParleyMain.Version.class,
-    description = "Parley: real-time full-duplex spoken dialogue, transcription and speech synthesis.",
-    subcommands = {InfoCommand.class, ServeCommand.class, AudioCommand.class, CodecCommand.class, LmCommand.class, InferCommand.class, SynthesizeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    description =
+        "Parley: real-time full-duplex spoken dialogue, transcription and speech synthesis.",
+    subcommands = {
+      InfoCommand.class,
+      ServeCommand.class,
+      AudioCommand.class,
+      CodecCommand.class,
+      LmCommand.class,
+      InferCommand.class,
+      SynthesizeCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class ParleyMain implements Runnable {
 
   public static void main(String[] args) {
@@ -23,10 +34,11 @@ public final class ParleyMain implements Runnable {
     return new CommandLine(new ParleyMain())
         .setCaseInsensitiveEnumValuesAllowed(true)
         // Bad input files are the user's problem to fix, not a crash: one line, exit code 2.
-        .setExecutionExceptionHandler((e, cmd, parsed) -> {
-          cmd.getErr().println("error: " + e.getMessage());
-          return 2;
-        });
+        .setExecutionExceptionHandler(
+            (e, cmd, parsed) -> {
+              cmd.getErr().println("error: " + e.getMessage());
+              return 2;
+            });
   }
 
   @Override

@@ -1,11 +1,10 @@
 package dev.parley.server.cli;
 
 import ai.djl.Device;
-
 import ai.djl.ndarray.types.DataType;
 import dev.parley.codec.torch.TorchRuntime;
-import dev.parley.server.config.ApiKeys;
 import dev.parley.server.ParleyServer;
+import dev.parley.server.config.ApiKeys;
 import dev.parley.server.config.ServerConfig;
 import dev.parley.server.lm.SamplingParams;
 import dev.parley.server.model.ModelReference;
@@ -22,42 +21,71 @@ import picocli.CommandLine.Option;
  * Starts the server: a dialogue model (Kyutai-compatible {@code /api/chat}), a transcription model
  * ({@code /api/asr-streaming}), or both, with gRPC and the HTTP endpoints.
  */
-@Command(name = "serve", description = "Start the server (default: the offline demo dialogue and transcription "
-    + "models; HTTP/WebSocket on 8998, gRPC on 9998).")
+@Command(
+    name = "serve",
+    description =
+        "Start the server (default: the offline demo dialogue and transcription "
+            + "models; HTTP/WebSocket on 8998, gRPC on 9998).")
 public final class ServeCommand implements Callable<Integer> {
-  @Option(names = "--model", defaultValue = "demo",
-      description = "demo, a local directory, or a Hugging Face repo id[@revision] (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--model",
+      defaultValue = "demo",
+      description =
+          "demo, a local directory, or a Hugging Face repo id[@revision] (default ${DEFAULT-VALUE}).")
   String model;
 
-  @Option(names = "--stt-model", description = "A transcription model to host as well: demo-stt, a directory, or a "
-      + "repo id such as kyutai/stt-1b-en_fr; none for no transcription (default: demo-stt with the demo model, "
-      + "else none). Each model gets its own engine and --max-sessions slots; both must fit the device's memory.")
+  @Option(
+      names = "--stt-model",
+      description =
+          "A transcription model to host as well: demo-stt, a directory, or a "
+              + "repo id such as kyutai/stt-1b-en_fr; none for no transcription (default: demo-stt with the demo model, "
+              + "else none). Each model gets its own engine and --max-sessions slots; both must fit the device's memory.")
   String sttModel;
 
-  @Option(names = "--tts-model", description = "A text-to-speech model to host as well: demo-tts, a directory, or "
-      + "a repo id such as kyutai/tts-1.6b-en_fr; none for no speech synthesis (default: demo-tts with the demo "
-      + "model, else none).")
+  @Option(
+      names = "--tts-model",
+      description =
+          "A text-to-speech model to host as well: demo-tts, a directory, or "
+              + "a repo id such as kyutai/tts-1.6b-en_fr; none for no speech synthesis (default: demo-tts with the demo "
+              + "model, else none).")
   String ttsModel;
 
-  @Option(names = "--voices", description = "Folder of voice files (<name>.<sig>@<epoch>.safetensors) for the TTS "
-      + "model (default: the kyutai/tts-voices snapshot in the Hugging Face cache, fetching named voices when online).")
+  @Option(
+      names = "--voices",
+      description =
+          "Folder of voice files (<name>.<sig>@<epoch>.safetensors) for the TTS "
+              + "model (default: the kyutai/tts-voices snapshot in the Hugging Face cache, fetching named voices when online).")
   Path voicesDir;
 
-  @Option(names = "--default-voice", description = "Voice used when a request names none (default: "
-      + "expresso/ex03-ex01_happy_001_channel1_334s.wav, as moshi-server).")
+  @Option(
+      names = "--default-voice",
+      description =
+          "Voice used when a request names none (default: "
+              + "expresso/ex03-ex01_happy_001_channel1_334s.wav, as moshi-server).")
   String defaultVoice;
 
-  @Option(names = "--host", defaultValue = "localhost", description = "Address to bind (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--host",
+      defaultValue = "localhost",
+      description = "Address to bind (default ${DEFAULT-VALUE}).")
   String host;
 
-  @Option(names = "--port", defaultValue = "8998", description = "HTTP and WebSocket port (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--port",
+      defaultValue = "8998",
+      description = "HTTP and WebSocket port (default ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--grpc-port", defaultValue = "9998",
+  @Option(
+      names = "--grpc-port",
+      defaultValue = "9998",
       description = "gRPC port (default ${DEFAULT-VALUE}; -1 turns gRPC off).")
   int grpcPort;
 
-  @Option(names = "--max-sessions", defaultValue = "16", description = "Concurrent sessions (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-sessions",
+      defaultValue = "16",
+      description = "Concurrent sessions (default ${DEFAULT-VALUE}).")
   int maxSessions;
 
   @Option(names = "--half", description = "Compute the LM in float16.")
@@ -69,35 +97,57 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--tls-key", description = "PEM private key (PKCS#8) for --tls-cert.")
   Path tlsKey;
 
-  @Option(names = "--static", description = "Serve this directory's files at / (e.g. a built web client).")
+  @Option(
+      names = "--static",
+      description = "Serve this directory's files at / (e.g. a built web client).")
   Path staticDir;
 
-  @Option(names = "--api-keys", description = "File with one accepted API key per line; keys may also come "
-      + "from the PARLEY_API_KEYS environment variable (comma-separated). None: the server is open.")
+  @Option(
+      names = "--api-keys",
+      description =
+          "File with one accepted API key per line; keys may also come "
+              + "from the PARLEY_API_KEYS environment variable (comma-separated). None: the server is open.")
   Path apiKeys;
 
-  @Option(names = "--text-temperature", defaultValue = "0.7", description = "Default text temperature (${DEFAULT-VALUE}).")
+  @Option(
+      names = "--text-temperature",
+      defaultValue = "0.7",
+      description = "Default text temperature (${DEFAULT-VALUE}).")
   double textTemperature;
 
-  @Option(names = "--text-topk", defaultValue = "25", description = "Default text top-k (${DEFAULT-VALUE}).")
+  @Option(
+      names = "--text-topk",
+      defaultValue = "25",
+      description = "Default text top-k (${DEFAULT-VALUE}).")
   int textTopK;
 
-  @Option(names = "--audio-temperature", defaultValue = "0.8", description = "Default audio temperature (${DEFAULT-VALUE}).")
+  @Option(
+      names = "--audio-temperature",
+      defaultValue = "0.8",
+      description = "Default audio temperature (${DEFAULT-VALUE}).")
   double audioTemperature;
 
-  @Option(names = "--audio-topk", defaultValue = "250", description = "Default audio top-k (${DEFAULT-VALUE}).")
+  @Option(
+      names = "--audio-topk",
+      defaultValue = "250",
+      description = "Default audio top-k (${DEFAULT-VALUE}).")
   int audioTopK;
 
-  @Option(names = "--max-message-bytes", defaultValue = "1048576",
+  @Option(
+      names = "--max-message-bytes",
+      defaultValue = "1048576",
       description = "Largest WebSocket message accepted (default ${DEFAULT-VALUE}).")
   int maxMessageBytes;
 
-  @Option(names = "--idle-timeout", defaultValue = "30", description = "Seconds without a client message before "
-      + "the session is closed (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--idle-timeout",
+      defaultValue = "30",
+      description =
+          "Seconds without a client message before "
+              + "the session is closed (default ${DEFAULT-VALUE}).")
   int idleSeconds;
 
-  @Mixin
-  DeviceOptions device;
+  @Mixin DeviceOptions device;
 
   @Override
   public Integer call() throws Exception {
@@ -111,65 +161,115 @@ public final class ServeCommand implements Callable<Integer> {
       TorchRuntime.setThreads(TorchRuntime.serverCpuThreads());
     }
     ApiKeys keys = ApiKeys.load(apiKeys, System.getenv("PARLEY_API_KEYS"));
-    ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port).withGrpcPort(grpcPort)
-        .withMaxSessions(maxSessions).withSampling(new SamplingParams(textTemperature, textTopK, 0), new SamplingParams(audioTemperature, audioTopK, 0))
-        .withStatic(staticDir).withTls(tlsCert, tlsKey).withApiKeys(keys)
-        .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds));
+    ServerConfig config =
+        ServerConfig.defaults()
+            .withHost(host)
+            .withPort(port)
+            .withGrpcPort(grpcPort)
+            .withMaxSessions(maxSessions)
+            .withSampling(
+                new SamplingParams(textTemperature, textTopK, 0),
+                new SamplingParams(audioTemperature, audioTopK, 0))
+            .withStatic(staticDir)
+            .withTls(tlsCert, tlsKey)
+            .withApiKeys(keys)
+            .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds));
     DataType dtype = half ? DataType.FLOAT16 : DataType.FLOAT32;
-    SpeechModel m = SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(), target, dtype);
+    SpeechModel m =
+        SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(), target, dtype);
     String stt = sttModel != null ? sttModel : model.equals("demo") ? "demo-stt" : "none";
-    SpeechModel s = stt.equals("none") || m.lm().config().depQ() == 0 ? null
-        : SpeechModel.load(ModelReference.parse(stt), ModelFiles.resolver(), target, dtype);
-    String tts = ttsModel != null ? ttsModel : model.equals("demo") ? SynthesisModel.DEMO_NAME : "none";
-    SynthesisModel t = tts.equals("none") ? null
-        : tts.equals(SynthesisModel.DEMO_NAME) ? SynthesisModel.demo(target)
-        : SynthesisModel.load(ModelReference.parse(tts), ModelFiles.resolver(), target, dtype, voicesDir,
-            defaultVoice);
+    SpeechModel s =
+        stt.equals("none") || m.lm().config().depQ() == 0
+            ? null
+            : SpeechModel.load(ModelReference.parse(stt), ModelFiles.resolver(), target, dtype);
+    String tts =
+        ttsModel != null ? ttsModel : model.equals("demo") ? SynthesisModel.DEMO_NAME : "none";
+    SynthesisModel t =
+        tts.equals("none")
+            ? null
+            : tts.equals(SynthesisModel.DEMO_NAME)
+                ? SynthesisModel.demo(target)
+                : SynthesisModel.load(
+                    ModelReference.parse(tts),
+                    ModelFiles.resolver(),
+                    target,
+                    dtype,
+                    voicesDir,
+                    defaultVoice);
     boolean dialogue = m.lm().config().depQ() > 0;
-    ParleyServer server = new ParleyServer(dialogue ? m : null, dialogue ? s : m, t, config).start();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      System.err.println("shutting down: no new sessions; running ones get " + config.shutdownGrace().toSeconds()
-          + " s");
-      server.shutdown();
-      m.close();
-      if (s != null) {
-        s.close();
-      }
-      if (t != null) {
-        t.close();
-      }
-    }, "parley-shutdown"));
+    ParleyServer server =
+        new ParleyServer(dialogue ? m : null, dialogue ? s : m, t, config).start();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  System.err.println(
+                      "shutting down: no new sessions; running ones get "
+                          + config.shutdownGrace().toSeconds()
+                          + " s");
+                  server.shutdown();
+                  m.close();
+                  if (s != null) {
+                    s.close();
+                  }
+                  if (t != null) {
+                    t.close();
+                  }
+                },
+                "parley-shutdown"));
     String scheme = tlsCert != null ? "https" : "http";
     String ws = tlsCert != null ? "wss" : "ws";
-    System.out.println("Parley " + ParleyMain.version() + " serving " + m.name() + " (" + m.modelType() + ")");
+    System.out.println(
+        "Parley " + ParleyMain.version() + " serving " + m.name() + " (" + m.modelType() + ")");
     if (server.engine() != null) {
-      System.out.printf("  chat:    %s://%s:%d/api/chat   (Kyutai's /api/chat protocol)%n", ws, host, server.port());
+      System.out.printf(
+          "  chat:    %s://%s:%d/api/chat   (Kyutai's /api/chat protocol)%n",
+          ws, host, server.port());
     }
     if (server.sttEngine() != null) {
-      System.out.printf("  stt:     %s://%s:%d/api/asr-streaming   (moshi-server's protocol; POST a file for JSON) "
-          + "model %s%n", ws, host, server.port(), server.sttEngine().model().name());
+      System.out.printf(
+          "  stt:     %s://%s:%d/api/asr-streaming   (moshi-server's protocol; POST a file for JSON) "
+              + "model %s%n",
+          ws, host, server.port(), server.sttEngine().model().name());
     }
     if (server.ttsEngine() != null) {
-      System.out.printf("  tts:     %s://%s:%d/api/tts_streaming   (moshi-server's protocol; POST /api/tts for a file) "
-          + "model %s, %d voices%n", ws, host, server.port(), server.ttsEngine().model().name(),
+      System.out.printf(
+          "  tts:     %s://%s:%d/api/tts_streaming   (moshi-server's protocol; POST /api/tts for a file) "
+              + "model %s, %d voices%n",
+          ws,
+          host,
+          server.port(),
+          server.ttsEngine().model().name(),
           server.ttsEngine().voices().names().size());
     }
-    System.out.printf("  http:    %s://%s:%d/  /healthz /readyz /metrics /api/info%n", scheme, host, server.port());
+    System.out.printf(
+        "  http:    %s://%s:%d/  /healthz /readyz /metrics /api/info%n",
+        scheme, host, server.port());
     if (server.grpcPort() >= 0) {
-      System.out.printf("  grpc:    %s:%d   (parley.v1 %s%sModels; health, reflection%s)%n", host,
-          server.grpcPort(), server.engine() != null ? "Dialogue, " : "",
-          (server.sttEngine() != null ? "Transcription, " : "") + (server.ttsEngine() != null ? "Speech, " : ""),
+      System.out.printf(
+          "  grpc:    %s:%d   (parley.v1 %s%sModels; health, reflection%s)%n",
+          host,
+          server.grpcPort(),
+          server.engine() != null ? "Dialogue, " : "",
+          (server.sttEngine() != null ? "Transcription, " : "")
+              + (server.ttsEngine() != null ? "Speech, " : ""),
           tlsCert != null ? "; TLS" : "");
     }
-    System.out.printf("  limits:  %d sessions, %d-byte messages, %d s idle timeout%n", maxSessions, maxMessageBytes,
-        idleSeconds);
-    System.out.println("  auth:    " + (keys.isOpen() ? "OPEN: no API key configured (--api-keys or PARLEY_API_KEYS)"
-        : keys.size() + " API key(s)"));
+    System.out.printf(
+        "  limits:  %d sessions, %d-byte messages, %d s idle timeout%n",
+        maxSessions, maxMessageBytes, idleSeconds);
+    System.out.println(
+        "  auth:    "
+            + (keys.isOpen()
+                ? "OPEN: no API key configured (--api-keys or PARLEY_API_KEYS)"
+                : keys.size() + " API key(s)"));
     if (m.isDemo()) {
-      System.out.println("  NOTE: the demo models have random weights: their audio is not speech and their "
-          + "text and transcripts are not language.");
-      System.out.println("        For real weights: java -jar server/target/parley-server.jar serve "
-          + "--model kyutai/moshiko-pytorch-bf16 --stt-model kyutai/stt-1b-en_fr --tts-model kyutai/tts-1.6b-en_fr");
+      System.out.println(
+          "  NOTE: the demo models have random weights: their audio is not speech and their "
+              + "text and transcripts are not language.");
+      System.out.println(
+          "        For real weights: java -jar server/target/parley-server.jar serve "
+              + "--model kyutai/moshiko-pytorch-bf16 --stt-model kyutai/stt-1b-en_fr --tts-model kyutai/tts-1.6b-en_fr");
     }
     System.out.flush();
     server.awaitClose();

@@ -1,7 +1,7 @@
 package dev.parley.server.cli;
 
-import dev.parley.codec.audio.ModelAudio;
 import ai.djl.ndarray.types.DataType;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.torch.TorchRuntime;
 import dev.parley.codec.wav.WavEncoding;
 import dev.parley.codec.wav.WavWriter;
@@ -29,36 +29,57 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Offline text-to-speech into a WAV file, like Kyutai's {@code tts_pytorch.py}: the same engine
- * the server runs, one session, no network.
+ * Offline text-to-speech into a WAV file, like Kyutai's {@code tts_pytorch.py}: the same engine the
+ * server runs, one session, no network.
  */
-@Command(name = "synthesize", description = "Speak text into a WAV file with a TTS model (offline).")
+@Command(
+    name = "synthesize",
+    description = "Speak text into a WAV file with a TTS model (offline).")
 public final class SynthesizeCommand implements Callable<Integer> {
-  @Option(names = "--model", defaultValue = SynthesisModel.DEMO_NAME,
-      description = "demo-tts, a local directory, or a Hugging Face repo id[@revision] such as kyutai/tts-1.6b-en_fr "
-          + "(default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--model",
+      defaultValue = SynthesisModel.DEMO_NAME,
+      description =
+          "demo-tts, a local directory, or a Hugging Face repo id[@revision] such as kyutai/tts-1.6b-en_fr "
+              + "(default ${DEFAULT-VALUE}).")
   String model;
 
-  @Option(names = "--text", description = "The text (else --text-file, else standard input). Speaker turns: "
-      + "repeat --text.")
+  @Option(
+      names = "--text",
+      description =
+          "The text (else --text-file, else standard input). Speaker turns: " + "repeat --text.")
   List<String> text;
 
-  @Option(names = "--text-file", description = "Read the text from this file; one speaker turn per paragraph.")
+  @Option(
+      names = "--text-file",
+      description = "Read the text from this file; one speaker turn per paragraph.")
   Path textFile;
 
-  @Option(names = {"-o", "--output"}, required = true, description = "Output WAV (24 kHz mono float).")
+  @Option(
+      names = {"-o", "--output"},
+      required = true,
+      description = "Output WAV (24 kHz mono float).")
   Path output;
 
-  @Option(names = "--voice", description = "Voice name, one per speaker (default: the model's default voice).")
+  @Option(
+      names = "--voice",
+      description = "Voice name, one per speaker (default: the model's default voice).")
   List<String> voices;
 
-  @Option(names = "--voices", description = "Folder of voice files (default: kyutai/tts-voices in the HF cache).")
+  @Option(
+      names = "--voices",
+      description = "Folder of voice files (default: kyutai/tts-voices in the HF cache).")
   Path voicesDir;
 
-  @Option(names = "--temperature", description = "Sampling temperature (default: 0.6; 0 for the demo).")
+  @Option(
+      names = "--temperature",
+      description = "Sampling temperature (default: 0.6; 0 for the demo).")
   Float temperature;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Sampling seed (default ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--cfg", description = "CFG strength (default 2.0).")
@@ -73,8 +94,7 @@ public final class SynthesizeCommand implements Callable<Integer> {
   @Option(names = "--half", description = "Compute the LM in float16.")
   boolean half;
 
-  @Mixin
-  DeviceOptions device;
+  @Mixin DeviceOptions device;
 
   @Override
   public Integer call() throws Exception {
@@ -83,9 +103,16 @@ public final class SynthesizeCommand implements Callable<Integer> {
     }
     List<String> turns = turns();
     var target = TorchRuntime.device(device.device);
-    try (SynthesisModel m = model.equals(SynthesisModel.DEMO_NAME) ? SynthesisModel.demo(target)
-        : SynthesisModel.load(ModelReference.parse(model), ModelFiles.resolver(), target,
-            half ? DataType.FLOAT16 : DataType.FLOAT32, voicesDir, null)) {
+    try (SynthesisModel m =
+        model.equals(SynthesisModel.DEMO_NAME)
+            ? SynthesisModel.demo(target)
+            : SynthesisModel.load(
+                ModelReference.parse(model),
+                ModelFiles.resolver(),
+                target,
+                half ? DataType.FLOAT16 : DataType.FLOAT32,
+                voicesDir,
+                null)) {
       if (m.isDemo()) {
         System.err.println("demo-tts: random weights, so the audio is not speech");
       }
@@ -113,13 +140,22 @@ public final class SynthesizeCommand implements Callable<Integer> {
       WavWriter.writeMono(output, c.pcm(), ModelAudio.SAMPLE_RATE, WavEncoding.FLOAT32);
       if (timings) {
         for (TtsWord w : c.words) {
-          System.out.printf(Locale.ROOT, "%8.2f %8.2f  %s%n", w.startSeconds(), w.endSeconds(), w.text());
+          System.out.printf(
+              Locale.ROOT, "%8.2f %8.2f  %s%n", w.startSeconds(), w.endSeconds(), w.text());
         }
       }
       TtsSummary s = c.summary;
-      System.err.printf(Locale.ROOT, "%d words, %.2f s of audio, %d steps in %.1f s (%.1fx real time); first audio "
-          + "after %.0f ms -> %s%n", s.words(), s.audioSeconds(), s.steps(), secs, s.audioSeconds() / secs,
-          s.firstAudioNanos() / 1e6, output);
+      System.err.printf(
+          Locale.ROOT,
+          "%d words, %.2f s of audio, %d steps in %.1f s (%.1fx real time); first audio "
+              + "after %.0f ms -> %s%n",
+          s.words(),
+          s.audioSeconds(),
+          s.steps(),
+          secs,
+          s.audioSeconds() / secs,
+          s.firstAudioNanos() / 1e6,
+          output);
     }
     return 0;
   }
@@ -181,7 +217,8 @@ public final class SynthesizeCommand implements Callable<Integer> {
     float[] pcm() {
       float[] all = new float[frames.size() * ModelAudio.FRAME_SAMPLES];
       for (int i = 0; i < frames.size(); i++) {
-        System.arraycopy(frames.get(i), 0, all, i * ModelAudio.FRAME_SAMPLES, ModelAudio.FRAME_SAMPLES);
+        System.arraycopy(
+            frames.get(i), 0, all, i * ModelAudio.FRAME_SAMPLES, ModelAudio.FRAME_SAMPLES);
       }
       return all;
     }

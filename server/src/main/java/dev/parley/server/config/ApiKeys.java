@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The accepted API keys (none = open server). A request may present its key as
- * {@code Authorization: Bearer <key>}, a {@code kyutai-api-key} header, or an {@code auth_id}
- * query parameter (Kyutai's conventions).
+ * The accepted API keys (none = open server). A request may present its key as {@code
+ * Authorization: Bearer <key>}, a {@code kyutai-api-key} header, or an {@code auth_id} query
+ * parameter (Kyutai's conventions).
  */
 public final class ApiKeys {
   private final Set<String> keys;
@@ -66,7 +66,9 @@ public final class ApiKeys {
       return true;
     }
     String auth = headers.get("authorization");
-    if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) && matches(auth.substring(7).strip())) {
+    if (auth != null
+        && auth.regionMatches(true, 0, "Bearer ", 0, 7)
+        && matches(auth.substring(7).strip())) {
       return true;
     }
     String kyutai = headers.get("kyutai-api-key");

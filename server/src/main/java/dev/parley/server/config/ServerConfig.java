@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Everything {@code serve} configures. Build one with {@link #builder()}; the {@code with…}
- * methods return a changed copy.
+ * Everything {@code serve} configures. Build one with {@link #builder()}; the {@code with…} methods
+ * return a changed copy.
  *
  * @param grpcPort port of the gRPC API; 0 picks a free one, -1 turns gRPC off
  * @param maxMessageBytes largest WebSocket or gRPC message accepted (an Ogg page is at most 64 KiB)
@@ -98,7 +98,11 @@ public record ServerConfig(
   }
 
   public ServerConfig withLimits(int messageBytes, int queuedFrames, Duration idle) {
-    return toBuilder().maxMessageBytes(messageBytes).maxQueuedFrames(queuedFrames).idleTimeout(idle).build();
+    return toBuilder()
+        .maxMessageBytes(messageBytes)
+        .maxQueuedFrames(queuedFrames)
+        .idleTimeout(idle)
+        .build();
   }
 
   /** Defaults: all interfaces, ports 8998 (HTTP/WebSocket) and 9998 (gRPC), 16 sessions, open. */
@@ -187,8 +191,21 @@ public record ServerConfig(
     }
 
     public ServerConfig build() {
-      return new ServerConfig(host, port, grpcPort, maxSessions, maxMessageBytes, maxQueuedFrames, idleTimeout,
-          shutdownGrace, textSampling, audioSampling, staticDir, tlsCert, tlsKey, apiKeys);
+      return new ServerConfig(
+          host,
+          port,
+          grpcPort,
+          maxSessions,
+          maxMessageBytes,
+          maxQueuedFrames,
+          idleTimeout,
+          shutdownGrace,
+          textSampling,
+          audioSampling,
+          staticDir,
+          tlsCert,
+          tlsKey,
+          apiKeys);
     }
   }
 }

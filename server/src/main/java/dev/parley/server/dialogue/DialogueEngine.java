@@ -10,10 +10,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The batched dialogue engine of one device: a fixed pool of session slots and one loop thread
- * that, whenever any session has a complete 80 ms frame, steps every such session together
- * ({@link DialogueStep}). Slots without a frame sit the step out with their state untouched
- * (exec masks), so a stalled client never stalls the others. Transports only call
- * {@link DialogueSession} and never touch tensors.
+ * that, whenever any session has a complete 80 ms frame, steps every such session together ({@link
+ * DialogueStep}). Slots without a frame sit the step out with their state untouched (exec masks),
+ * so a stalled client never stalls the others. Transports only call {@link DialogueSession} and
+ * never touch tensors.
  */
 public final class DialogueEngine extends BatchedEngine<DialogueSession> {
   /** A step is due every 80 ms; one that takes longer is a deadline miss for each session in it. */
@@ -23,11 +23,18 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
   private final int maxQueuedFrames;
   private final AtomicLong deadlineMisses = new AtomicLong();
 
-  public DialogueEngine(SpeechModel model, int maxSessions, int maxQueuedFrames, EngineObserver observer) {
-    super(new EngineLoop<>("parley-engine", maxSessions, DialogueSession[]::new, observer,
-        EngineLoop.Pacing.REAL_TIME));
+  public DialogueEngine(
+      SpeechModel model, int maxSessions, int maxQueuedFrames, EngineObserver observer) {
+    super(
+        new EngineLoop<>(
+            "parley-engine",
+            maxSessions,
+            DialogueSession[]::new,
+            observer,
+            EngineLoop.Pacing.REAL_TIME));
     if (model.lm().config().depQ() == 0) {
-      throw new IllegalArgumentException("model " + model.name() + " generates no audio: not a dialogue model");
+      throw new IllegalArgumentException(
+          "model " + model.name() + " generates no audio: not a dialogue model");
     }
     this.model = model;
     this.maxQueuedFrames = maxQueuedFrames;
@@ -45,7 +52,8 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
    * @throws EngineFullException when every slot is taken
    * @throws IllegalStateException after {@link #shutdown}
    */
-  public DialogueSession open(DialogueOptions options, DialogueListener listener) throws EngineFullException {
+  public DialogueSession open(DialogueOptions options, DialogueListener listener)
+      throws EngineFullException {
     return loop.open(s -> new DialogueSession(s, options, listener, maxQueuedFrames));
   }
 

@@ -17,7 +17,8 @@ public final class DialogueSession extends EngineSession implements MeteredFeed.
   private final InputFrames input;
   private final StepCounters counters = new StepCounters();
 
-  DialogueSession(int slot, DialogueOptions options, DialogueListener listener, int maxQueuedFrames) {
+  DialogueSession(
+      int slot, DialogueOptions options, DialogueListener listener, int maxQueuedFrames) {
     super(slot);
     this.options = options;
     this.listener = listener;
@@ -25,8 +26,8 @@ public final class DialogueSession extends EngineSession implements MeteredFeed.
   }
 
   /**
-   * Feeds 24 kHz mono samples. Returns false (and closes the session with an error) when more
-   * than the queue's worth of frames is waiting — the client is sending faster than real time.
+   * Feeds 24 kHz mono samples. Returns false (and closes the session with an error) when more than
+   * the queue's worth of frames is waiting — the client is sending faster than real time.
    */
   @Override
   public boolean offerAudio(float[] pcm, int offset, int length) {

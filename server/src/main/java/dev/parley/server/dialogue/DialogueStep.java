@@ -14,11 +14,11 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The dialogue step: one batched Mimi encode of every stepping session's input frame, one LM
- * step, one batched Mimi decode of the frames it produced, in the reference server's order — the
- * first frame of a session is encoded, then that slot's Mimi state is reset, and the LM (which
- * ignores its input at step 0) still takes those codes. Holds the batched streaming state of the
- * codec and the LM; engine thread only.
+ * The dialogue step: one batched Mimi encode of every stepping session's input frame, one LM step,
+ * one batched Mimi decode of the frames it produced, in the reference server's order — the first
+ * frame of a session is encoded, then that slot's Mimi state is reset, and the LM (which ignores
+ * its input at step 0) still takes those codes. Holds the batched streaming state of the codec and
+ * the LM; engine thread only.
  */
 final class DialogueStep implements BatchStep<DialogueSession> {
   private final MimiModel mimi;
@@ -31,7 +31,11 @@ final class DialogueStep implements BatchStep<DialogueSession> {
   private final float[][] pcm;
   private final long[] frameTime;
 
-  DialogueStep(EngineLoop<DialogueSession> loop, SpeechModel model, int maxSessions, EngineObserver observer,
+  DialogueStep(
+      EngineLoop<DialogueSession> loop,
+      SpeechModel model,
+      int maxSessions,
+      EngineObserver observer,
       AtomicLong deadlineMisses) {
     this.loop = loop;
     this.mimi = model.mimi();
@@ -115,25 +119,44 @@ final class DialogueStep implements BatchStep<DialogueSession> {
       if (late) {
         deadlineMisses.incrementAndGet();
       }
-      OutputFrame frame = produced[s] ? frame(session, out.frame()[s][0], audio[s], decoded[s], frameTime[s], t3,
-          total) : null;
+      OutputFrame frame =
+          produced[s]
+              ? frame(session, out.frame()[s][0], audio[s], decoded[s], frameTime[s], t3, total)
+              : null;
       // After its output: a transport may end the session once every input frame is consumed.
-      loop.deliver(session, () -> {
-        if (frame != null) {
-          session.listener().onFrame(frame);
-        }
-        session.listener().onInputConsumed(consumed);
-      });
+      loop.deliver(
+          session,
+          () -> {
+            if (frame != null) {
+              session.listener().onFrame(frame);
+            }
+            session.listener().onInputConsumed(consumed);
+          });
     }
     observer.stepTimed(size, t1 - t0, t2 - t1, t3 - t2, total);
   }
 
-  private OutputFrame frame(DialogueSession session, long token, long[] audio, float[] pcm, long inputCompletedAt,
-      long readyAt, long stepNanos) {
-    String text = token >= 0 && token < tokenizer.vocabSize() && tokenizer.isPrintedInDialogue((int) token)
-        ? tokenizer.textOf((int) token) : "";
-    return new OutputFrame(session.counters().outputFrameProduced(), token, text, audio, pcm, inputCompletedAt,
-        readyAt - inputCompletedAt, stepNanos);
+  private OutputFrame frame(
+      DialogueSession session,
+      long token,
+      long[] audio,
+      float[] pcm,
+      long inputCompletedAt,
+      long readyAt,
+      long stepNanos) {
+    String text =
+        token >= 0 && token < tokenizer.vocabSize() && tokenizer.isPrintedInDialogue((int) token)
+            ? tokenizer.textOf((int) token)
+            : "";
+    return new OutputFrame(
+        session.counters().outputFrameProduced(),
+        token,
+        text,
+        audio,
+        pcm,
+        inputCompletedAt,
+        readyAt - inputCompletedAt,
+        stepNanos);
   }
 
   @Override

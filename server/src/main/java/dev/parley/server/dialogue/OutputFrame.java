@@ -11,5 +11,12 @@ package dev.parley.server.dialogue;
  * @param stepNanos how long the engine step that produced it ran (the batch's model compute); the
  *     rest of the latency is waiting for a step and the transport's own work
  */
-public record OutputFrame(long index, long textToken, String text, long[] audioCodes, float[] pcm,
-    long inputCompletedNanos, long latencyNanos, long stepNanos) {}
+public record OutputFrame(
+    long index,
+    long textToken,
+    String text,
+    long[] audioCodes,
+    float[] pcm,
+    long inputCompletedNanos,
+    long latencyNanos,
+    long stepNanos) {}

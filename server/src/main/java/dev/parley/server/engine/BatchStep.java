@@ -15,8 +15,8 @@ public interface BatchStep<S extends EngineSession> {
   void start(S session);
 
   /**
-   * Under the slot lock: what a started, open session does in the coming step. A session that
-   * steps hands over its input for the step here (the engine keeps it by slot).
+   * Under the slot lock: what a started, open session does in the coming step. A session that steps
+   * hands over its input for the step here (the engine keeps it by slot).
    */
   Turn select(S session, long nowNanos);
 
@@ -35,7 +35,10 @@ public interface BatchStep<S extends EngineSession> {
    */
   void step(S[] batch);
 
-  /** The session's work is done ({@link Turn.Kind#FINISH}): its last events, then {@link EngineLoop#end}. */
+  /**
+   * The session's work is done ({@link Turn.Kind#FINISH}): its last events, then {@link
+   * EngineLoop#end}.
+   */
   default void finish(S session) {
     throw new UnsupportedOperationException("this engine's sessions do not finish by themselves");
   }

@@ -30,8 +30,8 @@ public abstract class BatchedEngine<S extends EngineSession> implements AutoClos
   }
 
   /**
-   * Refuses new sessions and closes the open ones with {@code reason}; the native state is freed
-   * by the loop after its last step.
+   * Refuses new sessions and closes the open ones with {@code reason}; the native state is freed by
+   * the loop after its last step.
    */
   public final void shutdown(String reason) {
     loop.shutdown(reason);

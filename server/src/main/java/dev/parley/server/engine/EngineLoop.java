@@ -11,23 +11,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The batched loop every engine runs: a fixed table of session slots (slot i is row i of every
- * batched tensor) and one thread that, round after round, prepares the slots of new sessions,
- * asks the engine's {@link BatchStep} what each session does, and runs one batched step of those
- * that step. Only this thread touches model state.
+ * batched tensor) and one thread that, round after round, prepares the slots of new sessions, asks
+ * the engine's {@link BatchStep} what each session does, and runs one batched step of those that
+ * step. Only this thread touches model state.
  *
- * <p>It also owns what every engine needs the same way: the gather window (real-time engines wait
- * a few ms after the first ready input for the others, so they share a step), step failures (a
- * failed step closes only the sessions in it), listener guards (a failing listener closes only its
- * session), and an ordered shutdown: new sessions are refused, open ones closed with a message,
- * and the native state is freed by this thread itself once its last step is over, so a shutdown
- * that stops waiting for a slow step can never free memory that step still uses.
+ * <p>It also owns what every engine needs the same way: the gather window (real-time engines wait a
+ * few ms after the first ready input for the others, so they share a step), step failures (a failed
+ * step closes only the sessions in it), listener guards (a failing listener closes only its
+ * session), and an ordered shutdown: new sessions are refused, open ones closed with a message, and
+ * the native state is freed by this thread itself once its last step is over, so a shutdown that
+ * stops waiting for a slow step can never free memory that step still uses.
  *
  * @param <S> the engine's session type
  */
 public final class EngineLoop<S extends EngineSession> {
   private static final Logger LOG = LoggerFactory.getLogger(EngineLoop.class);
+
   /** How long an idle loop sleeps before it looks at its slots again, unless woken. */
   private static final long IDLE_WAIT_NANOS = 20_000_000L;
+
   /** How long {@link #shutdown} waits for a step in progress to end. */
   public static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(5);
 
@@ -41,10 +43,14 @@ public final class EngineLoop<S extends EngineSession> {
    */
   public record Pacing(boolean gather, int startsWhileBusy) {
     /** Dialogue and transcription: steps follow the clients' 80 ms frames. */
-    public static final Pacing REAL_TIME = new Pacing(/* gather= */ true, /* startsWhileBusy= */ Integer.MAX_VALUE);
+    public static final Pacing REAL_TIME =
+        new Pacing(/* gather= */ true, /* startsWhileBusy= */ Integer.MAX_VALUE);
 
-    /** Steps as fast as compute allows; at most one new session prepared per step while others run. */
-    public static final Pacing AS_FAST_AS_POSSIBLE = new Pacing(/* gather= */ false, /* startsWhileBusy= */ 1);
+    /**
+     * Steps as fast as compute allows; at most one new session prepared per step while others run.
+     */
+    public static final Pacing AS_FAST_AS_POSSIBLE =
+        new Pacing(/* gather= */ false, /* startsWhileBusy= */ 1);
   }
 
   private final String name;
@@ -63,7 +69,12 @@ public final class EngineLoop<S extends EngineSession> {
    * @param name the thread's name and the engine's name in logs
    * @param newBatch makes the array of one step's sessions (indexed by slot)
    */
-  public EngineLoop(String name, int maxSessions, IntFunction<S[]> newBatch, EngineObserver observer, Pacing pacing) {
+  public EngineLoop(
+      String name,
+      int maxSessions,
+      IntFunction<S[]> newBatch,
+      EngineObserver observer,
+      Pacing pacing) {
     if (maxSessions < 1) {
       throw new IllegalArgumentException("need at least one session slot");
     }
@@ -107,11 +118,13 @@ public final class EngineLoop<S extends EngineSession> {
    * @throws IllegalStateException after {@link #shutdown}
    */
   public S open(IntFunction<S> create) throws EngineFullException {
-    S session = slots.claim(slot -> {
-      S s = create.apply(slot);
-      s.attach(this);
-      return s;
-    });
+    S session =
+        slots.claim(
+            slot -> {
+              S s = create.apply(slot);
+              s.attach(this);
+              return s;
+            });
     observer.sessionOpened();
     return session;
   }
@@ -121,7 +134,10 @@ public final class EngineLoop<S extends EngineSession> {
     slots.wakeUp();
   }
 
-  /** Runs {@code r} under the slot lock, where {@link BatchStep#select} reads what sessions hand over. */
+  /**
+   * Runs {@code r} under the slot lock, where {@link BatchStep#select} reads what sessions hand
+   * over.
+   */
   public void underLock(Runnable r) {
     slots.lock();
     try {
@@ -131,7 +147,9 @@ public final class EngineLoop<S extends EngineSession> {
     }
   }
 
-  /** Ends {@code session} with {@code reason} (null: a normal close); does nothing the second time. */
+  /**
+   * Ends {@code session} with {@code reason} (null: a normal close); does nothing the second time.
+   */
   public void close(S session, String reason) {
     if (release(session, reason)) {
       notifyClosed(session, reason);
@@ -140,8 +158,8 @@ public final class EngineLoop<S extends EngineSession> {
 
   /**
    * Ends a session whose work is done: frees its slot first (so its client may open the next
-   * session at once), then runs {@code lastEvents} and the normal close. A failing
-   * {@code lastEvents} turns the close into an internal error.
+   * session at once), then runs {@code lastEvents} and the normal close. A failing {@code
+   * lastEvents} turns the close into an internal error.
    */
   public void end(S session, Runnable lastEvents) {
     if (!release(session, null)) {
@@ -205,7 +223,9 @@ public final class EngineLoop<S extends EngineSession> {
       Thread.currentThread().interrupt();
     }
     if (thread.isAlive()) {
-      LOG.warn("{}: a step is still running after {} ms; its native state is freed when it ends", name,
+      LOG.warn(
+          "{}: a step is still running after {} ms; its native state is freed when it ends",
+          name,
           wait.toMillis());
     }
   }
@@ -216,7 +236,8 @@ public final class EngineLoop<S extends EngineSession> {
     return !thread.isAlive() && released.get();
   }
 
-  // ---- the loop (engine thread) -------------------------------------------------------------------
+  // ---- the loop (engine thread)
+  // -------------------------------------------------------------------
 
   private void run() {
     try {

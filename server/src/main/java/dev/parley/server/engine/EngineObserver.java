@@ -8,7 +8,8 @@ public interface EngineObserver {
    * One batched step of {@code batch} sessions; the stages an engine lacks (no decode for
    * transcription, no encode for synthesis) are 0.
    */
-  default void stepTimed(int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {}
+  default void stepTimed(
+      int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {}
 
   default void sessionOpened() {}
 

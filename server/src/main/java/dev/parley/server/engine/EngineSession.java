@@ -2,8 +2,8 @@ package dev.parley.server.engine;
 
 /**
  * What the engine loop knows of a session in one of its slots: the slot, whether the session is
- * closed, and whether its slot state was prepared. The engine's own session classes extend it
- * with their inputs and outputs.
+ * closed, and whether its slot state was prepared. The engine's own session classes extend it with
+ * their inputs and outputs.
  */
 public abstract class EngineSession {
   private final int slot;
@@ -29,7 +29,10 @@ public abstract class EngineSession {
     this.loop = (EngineLoop<EngineSession>) owner;
   }
 
-  /** Ends the session with {@code reason} (null: a normal close); its slot is freed before the next step. */
+  /**
+   * Ends the session with {@code reason} (null: a normal close); its slot is freed before the next
+   * step.
+   */
   protected final void endSession(String reason) {
     loop.close(this, reason);
   }

@@ -1,15 +1,15 @@
 package dev.parley.server.engine;
 
-import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.audio.FrameAssembler;
+import dev.parley.codec.audio.ModelAudio;
 import java.util.ArrayDeque;
 import java.util.Locale;
 
 /**
- * A session's audio input on its way to the engine: 24 kHz samples in pieces of any length are
- * cut into complete 80 ms frames, which wait, with the time each completed, in a bounded queue
- * until a step takes them. Audio that would overflow the queue is refused and the overflow is
- * remembered, so the session can be closed with {@link #overflowReason()}. Thread-safe.
+ * A session's audio input on its way to the engine: 24 kHz samples in pieces of any length are cut
+ * into complete 80 ms frames, which wait, with the time each completed, in a bounded queue until a
+ * step takes them. Audio that would overflow the queue is refused and the overflow is remembered,
+ * so the session can be closed with {@link #overflowReason()}. Thread-safe.
  */
 public final class InputFrames {
 
@@ -42,7 +42,9 @@ public final class InputFrames {
     return assembler.flushWithSilence();
   }
 
-  /** The oldest complete frame and, in {@code completedNanos[0]}, when it completed; null if none. */
+  /**
+   * The oldest complete frame and, in {@code completedNanos[0]}, when it completed; null if none.
+   */
   public synchronized float[] poll(long[] completedNanos) {
     float[] f = frames.poll();
     if (f != null) {
@@ -77,8 +79,8 @@ public final class InputFrames {
   }
 
   /**
-   * Who is too fast: a client that sent more than a second beyond real time, or else a server
-   * that fell behind real time (the queue filled although the client kept pace).
+   * Who is too fast: a client that sent more than a second beyond real time, or else a server that
+   * fell behind real time (the queue filled although the client kept pace).
    */
   public String overflowReason() {
     double sentSeconds;
@@ -88,9 +90,12 @@ public final class InputFrames {
     double elapsedSeconds = (System.nanoTime() - openedNanos) / 1e9;
     String waiting = maxFrames + " frames (" + maxFrames * ModelAudio.FRAME_MILLIS + " ms) waiting";
     if (sentSeconds > elapsedSeconds + 1.0) {
-      return String.format(Locale.ROOT,
-          "input overflow: audio is arriving faster than real time (%.1f s sent in %.1f s; %s)", sentSeconds,
-          elapsedSeconds, waiting);
+      return String.format(
+          Locale.ROOT,
+          "input overflow: audio is arriving faster than real time (%.1f s sent in %.1f s; %s)",
+          sentSeconds,
+          elapsedSeconds,
+          waiting);
     }
     return "server overloaded: it fell behind real time on this session (" + waiting + ")";
   }

@@ -5,11 +5,11 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 
 /**
- * Audio (and markers placed in it) that a transport has decoded but not yet given to its
- * session ({@link Target}): the transport keeps it here and moves it in while the session's frame queue
- * has room, so a client sending a file faster than real time is transcribed at engine speed
- * instead of overflowing the queue. The transport slows the client down (gRPC flow control, or
- * no more socket reads) while this holds too much. Not thread-safe: the owner synchronizes.
+ * Audio (and markers placed in it) that a transport has decoded but not yet given to its session
+ * ({@link Target}): the transport keeps it here and moves it in while the session's frame queue has
+ * room, so a client sending a file faster than real time is transcribed at engine speed instead of
+ * overflowing the queue. The transport slows the client down (gRPC flow control, or no more socket
+ * reads) while this holds too much. Not thread-safe: the owner synchronizes.
  */
 public final class MeteredFeed {
   /** What a feed fills: a session's bounded frame queue. */

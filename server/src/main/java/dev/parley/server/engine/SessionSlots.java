@@ -9,8 +9,8 @@ import java.util.function.ToLongFunction;
 
 /**
  * The fixed session slots of a batched engine (slot i is row i of every batched tensor) and the
- * lock its loop thread and the transports share. Sessions take a free slot on open and give it
- * back on close; the loop waits here for work and for the gather window.
+ * lock its loop thread and the transports share. Sessions take a free slot on open and give it back
+ * on close; the loop waits here for work and for the gather window.
  *
  * @param <S> the engine's session type
  */
@@ -65,9 +65,9 @@ public final class SessionSlots<S> {
   }
 
   /**
-   * Frees {@code session}'s slot once: if the session still holds it, runs {@code markClosed}
-   * under the lock, empties the slot and returns true; a session released before (its slot is
-   * empty or another's) gives false. A session holds its slot from {@link #claim} until here.
+   * Frees {@code session}'s slot once: if the session still holds it, runs {@code markClosed} under
+   * the lock, empties the slot and returns true; a session released before (its slot is empty or
+   * another's) gives false. A session holds its slot from {@link #claim} until here.
    */
   public boolean release(int slot, S session, Runnable markClosed) {
     lock.lock();

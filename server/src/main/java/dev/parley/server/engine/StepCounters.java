@@ -1,8 +1,8 @@
 package dev.parley.server.engine;
 
 /**
- * What the engine counts for one session, written by the engine thread alone and read by
- * transports on theirs: every field is volatile, and a single writer makes the increments safe.
+ * What the engine counts for one session, written by the engine thread alone and read by transports
+ * on theirs: every field is volatile, and a single writer makes the increments safe.
  */
 public final class StepCounters {
   private volatile long steps;

@@ -9,12 +9,14 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 
 /**
- * The server's API keys for gRPC: metadata {@code authorization: Bearer <key>} (or Kyutai's
- * {@code kyutai-api-key}). Health checks and reflection stay open so orchestrators can probe.
+ * The server's API keys for gRPC: metadata {@code authorization: Bearer <key>} (or Kyutai's {@code
+ * kyutai-api-key}). Health checks and reflection stay open so orchestrators can probe.
  */
 final class ApiKeyInterceptor implements ServerInterceptor {
-  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-  static final Metadata.Key<String> KYUTAI_KEY = Metadata.Key.of("kyutai-api-key", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> KYUTAI_KEY =
+      Metadata.Key.of("kyutai-api-key", Metadata.ASCII_STRING_MARSHALLER);
 
   private final ApiKeys keys;
   private final EngineMetrics metrics;
@@ -25,21 +27,26 @@ final class ApiKeyInterceptor implements ServerInterceptor {
   }
 
   @Override
-  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-      ServerCallHandler<Q, R> next) {
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     String service = call.getMethodDescriptor().getServiceName();
     if (keys.isOpen() || service == null || service.startsWith("grpc.")) {
       return next.startCall(call, headers);
     }
     String auth = headers.get(AUTHORIZATION);
-    String key = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7)
-        : headers.get(KYUTAI_KEY);
+    String key =
+        auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)
+            ? auth.substring(7)
+            : headers.get(KYUTAI_KEY);
     if (keys.allowsKey(key)) {
       return next.startCall(call, headers);
     }
     metrics.rejected();
-    call.close(Status.UNAUTHENTICATED.withDescription(key == null
-        ? "an API key is required: send metadata 'authorization: Bearer <key>'" : "the API key is not valid"),
+    call.close(
+        Status.UNAUTHENTICATED.withDescription(
+            key == null
+                ? "an API key is required: send metadata 'authorization: Bearer <key>'"
+                : "the API key is not valid"),
         new Metadata());
     return new ServerCall.Listener<>() {};
   }

@@ -8,11 +8,11 @@ import dev.parley.server.metrics.EngineMetrics;
 import io.grpc.stub.ServerCallStreamObserver;
 
 /**
- * The input side of a streaming call that feeds a session: the client's audio is decoded to
- * 24 kHz, waits here, and enters the session as its frame queue frees; the next request message
- * is asked for only once everything before it is in, so a client sending faster than the engine
- * consumes is held back by HTTP/2 flow control instead of being refused. Thread-safe: gRPC's
- * threads and the engine thread both pump.
+ * The input side of a streaming call that feeds a session: the client's audio is decoded to 24 kHz,
+ * waits here, and enters the session as its frame queue frees; the next request message is asked
+ * for only once everything before it is in, so a client sending faster than the engine consumes is
+ * held back by HTTP/2 flow control instead of being refused. Thread-safe: gRPC's threads and the
+ * engine thread both pump.
  */
 final class CallInput {
   private final RequestMeter requests;
@@ -25,8 +25,15 @@ final class CallInput {
   private int room;
   private boolean endOfInput;
 
-  /** Takes over the call's inbound flow control; {@code configName} names the first message in errors. */
-  CallInput(ServerCallStreamObserver<?> call, ResponseStream<?> responses, EngineMetrics metrics, String configName) {
+  /**
+   * Takes over the call's inbound flow control; {@code configName} names the first message in
+   * errors.
+   */
+  CallInput(
+      ServerCallStreamObserver<?> call,
+      ResponseStream<?> responses,
+      EngineMetrics metrics,
+      String configName) {
     this.requests = new RequestMeter(call, responses);
     this.responses = responses;
     this.metrics = metrics;
@@ -94,8 +101,8 @@ final class CallInput {
   }
 
   /**
-   * Moves what the session has room for into it; asks for the next request message once all is
-   * in. Returns true when the input has ended and all of it is in the session.
+   * Moves what the session has room for into it; asks for the next request message once all is in.
+   * Returns true when the input has ended and all of it is in the session.
    */
   boolean pump() {
     boolean request;

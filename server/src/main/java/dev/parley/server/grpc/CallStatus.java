@@ -21,10 +21,14 @@ final class CallStatus {
 
   /** An engine closed the session with {@code reason}. */
   static Status ofClosedSession(String reason) {
-    Status status = reason.startsWith("server shutting down") ? Status.UNAVAILABLE
-        : reason.contains("overflow") || reason.contains("overloaded") || reason.contains("reached the limit")
-            ? Status.RESOURCE_EXHAUSTED
-        : Status.INTERNAL;
+    Status status =
+        reason.startsWith("server shutting down")
+            ? Status.UNAVAILABLE
+            : reason.contains("overflow")
+                    || reason.contains("overloaded")
+                    || reason.contains("reached the limit")
+                ? Status.RESOURCE_EXHAUSTED
+                : Status.INTERNAL;
     return status.withDescription(reason);
   }
 }

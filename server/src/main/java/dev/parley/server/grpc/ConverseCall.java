@@ -1,8 +1,8 @@
 package dev.parley.server.grpc;
 
-import dev.parley.codec.audio.ModelAudio;
 import com.google.protobuf.ByteString;
 import dev.parley.codec.audio.AudioFormatException;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.format.AudioStreamDecoder;
 import dev.parley.codec.format.AudioStreamEncoder;
 import dev.parley.codec.format.StreamFormat;
@@ -14,12 +14,11 @@ import dev.parley.proto.v1.FrameTiming;
 import dev.parley.proto.v1.SessionConfig;
 import dev.parley.proto.v1.SessionInfo;
 import dev.parley.proto.v1.TextPiece;
-import dev.parley.server.dialogue.DialogueEngine;
-import dev.parley.server.engine.EngineFullException;
-import dev.parley.server.dialogue.OutputFrame;
-import dev.parley.server.dialogue.DialogueSession;
 import dev.parley.server.dialogue.DialogueListener;
 import dev.parley.server.dialogue.DialogueOptions;
+import dev.parley.server.dialogue.DialogueSession;
+import dev.parley.server.dialogue.OutputFrame;
+import dev.parley.server.engine.EngineFullException;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -31,13 +30,14 @@ import org.slf4j.LoggerFactory;
  * One {@code Dialogue.Converse} call: the gRPC side of a dialogue {@link DialogueSession}.
  *
  * <p>Input is metered rather than refused: the next request message is asked for only when the
- * session's frame queue has room, so a client streaming a file faster than real time is slowed
- * by HTTP/2 flow control instead of being closed. Output waits in a bounded queue while the
- * client is not ready ({@code isReady}); a client that stops reading altogether is closed with
+ * session's frame queue has room, so a client streaming a file faster than real time is slowed by
+ * HTTP/2 flow control instead of being closed. Output waits in a bounded queue while the client is
+ * not ready ({@code isReady}); a client that stops reading altogether is closed with
  * RESOURCE_EXHAUSTED. Every call on the response observer runs on one serial executor.
  */
 final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueListener {
   private static final Logger LOG = LoggerFactory.getLogger(ConverseCall.class);
+
   /** Output messages (about 3 per 80 ms frame) held for a client that is not reading. */
   static final int MAX_UNSENT_MESSAGES = 100;
 
@@ -55,15 +55,20 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
   private AudioStreamEncoder encoder;
   private boolean frameTiming;
 
-  ConverseCall(DialogueService service, ServerCallStreamObserver<ConverseResponse> out, Executor pool, String id) {
+  ConverseCall(
+      DialogueService service,
+      ServerCallStreamObserver<ConverseResponse> out,
+      Executor pool,
+      String id) {
     this.service = service;
     this.id = id;
     this.responses = new ResponseStream<>(out, pool, MAX_UNSENT_MESSAGES, this::release);
     this.input = new CallInput(out, responses, service.metrics(), "SessionConfig");
-    out.setOnCancelHandler(() -> {
-      responses.cancelled();
-      release(); // cancelled or past its deadline: the slot is free at once
-    });
+    out.setOnCancelHandler(
+        () -> {
+          responses.cancelled();
+          release(); // cancelled or past its deadline: the slot is free at once
+        });
     input.requestFirst();
   }
 
@@ -110,23 +115,37 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
       throw new IllegalArgumentException("SessionConfig.input_format is required");
     }
     StreamFormat format = ProtoMapping.format(config.getInputFormat(), "input_format");
-    StreamFormat output = config.hasOutputFormat() ? ProtoMapping.format(config.getOutputFormat(), "output_format")
-        : StreamFormat.pcm24k();
-    DialogueOptions options = ProtoMapping.options(config.getSampling(), service.config().textSampling(),
-        service.config().audioSampling(), service.freshSeed());
-    AudioStreamEncoder enc = AudioStreamEncoder.create(ProtoMapping.MODEL_RATE, output, this::sendAudio);
+    StreamFormat output =
+        config.hasOutputFormat()
+            ? ProtoMapping.format(config.getOutputFormat(), "output_format")
+            : StreamFormat.pcm24k();
+    DialogueOptions options =
+        ProtoMapping.options(
+            config.getSampling(),
+            service.config().textSampling(),
+            service.config().audioSampling(),
+            service.freshSeed());
+    AudioStreamEncoder enc =
+        AudioStreamEncoder.create(ProtoMapping.MODEL_RATE, output, this::sendAudio);
     AudioStreamDecoder dec = input.decoder(format);
     DialogueSession s = service.engine().open(options, this);
     boolean timing = config.getFrameTiming();
-    SessionInfo info = SessionInfo.newBuilder().setSessionId(id).setModel(service.engine().model().name())
-        .setModelSampleRateHz(ProtoMapping.MODEL_RATE).setFrameRateHz(ModelAudio.FRAME_RATE)
-        .setOutputFormat(ProtoMapping.proto(output)).setSampling(ProtoMapping.proto(options))
-        .setServer(service.serverName()).build();
-    responses.execute(() -> {
-      encoder = enc;
-      frameTiming = timing;
-      responses.send(ConverseResponse.newBuilder().setSession(info).build());
-    });
+    SessionInfo info =
+        SessionInfo.newBuilder()
+            .setSessionId(id)
+            .setModel(service.engine().model().name())
+            .setModelSampleRateHz(ProtoMapping.MODEL_RATE)
+            .setFrameRateHz(ModelAudio.FRAME_RATE)
+            .setOutputFormat(ProtoMapping.proto(output))
+            .setSampling(ProtoMapping.proto(options))
+            .setServer(service.serverName())
+            .build();
+    responses.execute(
+        () -> {
+          encoder = enc;
+          frameTiming = timing;
+          responses.send(ConverseResponse.newBuilder().setSession(info).build());
+        });
     session = s;
     input.open(dec, s, s.maxQueuedFrames());
     LOG.debug("{}: session open, input {}, output {}", id, format, output);
@@ -189,30 +208,45 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
 
   @Override
   public void onFrame(OutputFrame frame) {
-    responses.execute(() -> {
-      if (responses.isEnded()) {
-        return;
-      }
-      long t0 = System.nanoTime();
-      encoder.write(frame.pcm(), 0, frame.pcm().length);
-      service.metrics().audioOut(System.nanoTime() - t0);
-      if (!frame.text().isEmpty()) {
-        responses.send(ConverseResponse.newBuilder().setText(TextPiece.newBuilder().setText(frame.text())
-            .setFrameIndex(frame.index()).setTimeMs(frame.index() * ModelAudio.FRAME_MILLIS)).build());
-      }
-      long latency = System.nanoTime() - frame.inputCompletedNanos();
-      service.metrics().frameLatency(latency, frame.stepNanos(), frame.latencyNanos());
-      if (frameTiming) {
-        responses.send(ConverseResponse.newBuilder().setTiming(FrameTiming.newBuilder().setFrameIndex(frame.index())
-            .setServerLatencyMs(latency / 1e6).setStepMs(frame.stepNanos() / 1e6)).build());
-      }
-    });
+    responses.execute(
+        () -> {
+          if (responses.isEnded()) {
+            return;
+          }
+          long t0 = System.nanoTime();
+          encoder.write(frame.pcm(), 0, frame.pcm().length);
+          service.metrics().audioOut(System.nanoTime() - t0);
+          if (!frame.text().isEmpty()) {
+            responses.send(
+                ConverseResponse.newBuilder()
+                    .setText(
+                        TextPiece.newBuilder()
+                            .setText(frame.text())
+                            .setFrameIndex(frame.index())
+                            .setTimeMs(frame.index() * ModelAudio.FRAME_MILLIS))
+                    .build());
+          }
+          long latency = System.nanoTime() - frame.inputCompletedNanos();
+          service.metrics().frameLatency(latency, frame.stepNanos(), frame.latencyNanos());
+          if (frameTiming) {
+            responses.send(
+                ConverseResponse.newBuilder()
+                    .setTiming(
+                        FrameTiming.newBuilder()
+                            .setFrameIndex(frame.index())
+                            .setServerLatencyMs(latency / 1e6)
+                            .setStepMs(frame.stepNanos() / 1e6))
+                    .build());
+          }
+        });
   }
 
   private void sendAudio(byte[] chunk) {
     service.metrics().bytesOut(chunk.length);
-    responses.send(ConverseResponse.newBuilder().setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(chunk)))
-        .build());
+    responses.send(
+        ConverseResponse.newBuilder()
+            .setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(chunk)))
+            .build());
   }
 
   @Override
@@ -226,15 +260,22 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
   /** Every input frame is stepped: flush the encoder, send End, complete the call. */
   private void finish() {
     DialogueSession s = session;
-    responses.execute(() -> {
-      if (responses.isEnded()) {
-        return;
-      }
-      encoder.finish();
-      responses.send(ConverseResponse.newBuilder().setEnd(End.newBuilder().setFrames(s.framesProduced())
-          .setInputFrames(s.framesConsumed()).setDeadlineMisses(s.deadlineMisses())).build());
-      responses.complete();
-    });
+    responses.execute(
+        () -> {
+          if (responses.isEnded()) {
+            return;
+          }
+          encoder.finish();
+          responses.send(
+              ConverseResponse.newBuilder()
+                  .setEnd(
+                      End.newBuilder()
+                          .setFrames(s.framesProduced())
+                          .setInputFrames(s.framesConsumed())
+                          .setDeadlineMisses(s.deadlineMisses()))
+                  .build());
+          responses.complete();
+        });
   }
 
   /** An error for this call only: the status goes to the client and the session is freed. */

@@ -3,8 +3,8 @@ package dev.parley.server.grpc;
 import dev.parley.proto.v1.ConverseRequest;
 import dev.parley.proto.v1.ConverseResponse;
 import dev.parley.proto.v1.DialogueGrpc;
-import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.config.ServerConfig;
+import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.metrics.EngineMetrics;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -27,7 +27,11 @@ final class DialogueService extends DialogueGrpc.DialogueImplBase {
   private final Set<ConverseCall> calls = ConcurrentHashMap.newKeySet();
   private volatile boolean accepting = true;
 
-  DialogueService(DialogueEngine engine, ServerConfig config, EngineMetrics metrics, ExecutorService pool,
+  DialogueService(
+      DialogueEngine engine,
+      ServerConfig config,
+      EngineMetrics metrics,
+      ExecutorService pool,
       String serverName) {
     this.engine = engine;
     this.config = config;
@@ -38,10 +42,13 @@ final class DialogueService extends DialogueGrpc.DialogueImplBase {
 
   @Override
   public StreamObserver<ConverseRequest> converse(StreamObserver<ConverseResponse> responses) {
-    ServerCallStreamObserver<ConverseResponse> out = (ServerCallStreamObserver<ConverseResponse>) responses;
+    ServerCallStreamObserver<ConverseResponse> out =
+        (ServerCallStreamObserver<ConverseResponse>) responses;
     if (!accepting) {
-      out.onError(Status.UNAVAILABLE.withDescription("server shutting down: not accepting sessions")
-          .asRuntimeException());
+      out.onError(
+          Status.UNAVAILABLE
+              .withDescription("server shutting down: not accepting sessions")
+              .asRuntimeException());
       return new DiscardingObserver<>();
     }
     ConverseCall call = new ConverseCall(this, out, pool, "grpc-" + ids.incrementAndGet());
@@ -54,8 +61,11 @@ final class DialogueService extends DialogueGrpc.DialogueImplBase {
     long limit = config.idleTimeout().toNanos();
     for (ConverseCall c : calls) {
       if (c.idleNanos() > limit) {
-        c.fail(Status.DEADLINE_EXCEEDED.withDescription(
-            "idle timeout: no message received for " + config.idleTimeout().toSeconds() + " s"));
+        c.fail(
+            Status.DEADLINE_EXCEEDED.withDescription(
+                "idle timeout: no message received for "
+                    + config.idleTimeout().toSeconds()
+                    + " s"));
       }
     }
   }

@@ -4,10 +4,10 @@ import dev.parley.proto.v1.DialogueGrpc;
 import dev.parley.proto.v1.ModelsGrpc;
 import dev.parley.proto.v1.SpeechGrpc;
 import dev.parley.proto.v1.TranscriptionGrpc;
-import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.config.ServerConfig;
-import dev.parley.server.stt.SttEngine;
+import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.metrics.EngineMetrics;
+import dev.parley.server.stt.SttEngine;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -24,12 +24,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The gRPC API on its own port, on the same engines as the WebSocket paths: Dialogue,
- * Transcription, Speech, Models, {@code grpc.health.v1}
- * (NOT_SERVING until warm-up is done; a service without a model never turns SERVING) and server
- * reflection.
+ * Transcription, Speech, Models, {@code grpc.health.v1} (NOT_SERVING until warm-up is done; a
+ * service without a model never turns SERVING) and server reflection.
  */
 public final class GrpcServer implements AutoCloseable {
-  private final List<String> servingServices = new java.util.ArrayList<>(List.of("", ModelsGrpc.SERVICE_NAME));
+  private final List<String> servingServices =
+      new java.util.ArrayList<>(List.of("", ModelsGrpc.SERVICE_NAME));
 
   private final Server server;
   private final HealthStatusManager health = new HealthStatusManager();
@@ -39,33 +39,58 @@ public final class GrpcServer implements AutoCloseable {
   private final ScheduledExecutorService idleSweep;
 
   /** Either engine may be null: its service then answers UNIMPLEMENTED and says why. */
-  public GrpcServer(DialogueEngine engine, SttEngine sttEngine, ServerConfig config, EngineMetrics metrics,
+  public GrpcServer(
+      DialogueEngine engine,
+      SttEngine sttEngine,
+      ServerConfig config,
+      EngineMetrics metrics,
       String serverName) {
     this(engine, sttEngine, null, config, metrics, serverName);
   }
 
   /** Any engine may be null: its service then answers UNIMPLEMENTED and says why. */
-  public GrpcServer(DialogueEngine engine, SttEngine sttEngine, dev.parley.server.tts.TtsEngine ttsEngine,
-      ServerConfig config, EngineMetrics metrics, String serverName) {
+  public GrpcServer(
+      DialogueEngine engine,
+      SttEngine sttEngine,
+      dev.parley.server.tts.TtsEngine ttsEngine,
+      ServerConfig config,
+      EngineMetrics metrics,
+      String serverName) {
     // Output encoding (Opus, resampling) runs here, off the engine thread and gRPC's threads.
-    this.transport = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
-        daemon("parley-grpc-transport"));
-    this.dialogue = engine == null ? null : new DialogueService(engine, config, metrics, transport, serverName);
-    this.speech = ttsEngine == null ? null : new SpeechService(ttsEngine, metrics, transport, config.idleTimeout());
+    this.transport =
+        Executors.newFixedThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors()),
+            daemon("parley-grpc-transport"));
+    this.dialogue =
+        engine == null ? null : new DialogueService(engine, config, metrics, transport, serverName);
+    this.speech =
+        ttsEngine == null
+            ? null
+            : new SpeechService(ttsEngine, metrics, transport, config.idleTimeout());
     ApiKeyInterceptor auth = new ApiKeyInterceptor(config.apiKeys(), metrics);
-    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
-        .maxInboundMessageSize(config.maxMessageBytes())
-        // Handlers never block (audio decoding, queueing): run them on the transport's threads
-        // rather than hopping to an executor for every message.
-        .directExecutor()
-        .addService(ServerInterceptors.intercept(dialogue != null ? dialogue : new NotLoadedServices.Dialogue(), auth))
-        .addService(ServerInterceptors.intercept(new ModelsService(engine, sttEngine, ttsEngine), auth))
-        .addService(ServerInterceptors.intercept(sttEngine != null
-            ? new TranscriptionService(sttEngine, metrics, transport, config.maxQueuedFrames())
-            : new NotLoadedServices.Transcription(), auth))
-        .addService(ServerInterceptors.intercept(speech != null ? speech : new NotLoadedServices.Speech(), auth))
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance());
+    NettyServerBuilder b =
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
+            .maxInboundMessageSize(config.maxMessageBytes())
+            // Handlers never block (audio decoding, queueing): run them on the transport's threads
+            // rather than hopping to an executor for every message.
+            .directExecutor()
+            .addService(
+                ServerInterceptors.intercept(
+                    dialogue != null ? dialogue : new NotLoadedServices.Dialogue(), auth))
+            .addService(
+                ServerInterceptors.intercept(new ModelsService(engine, sttEngine, ttsEngine), auth))
+            .addService(
+                ServerInterceptors.intercept(
+                    sttEngine != null
+                        ? new TranscriptionService(
+                            sttEngine, metrics, transport, config.maxQueuedFrames())
+                        : new NotLoadedServices.Transcription(),
+                    auth))
+            .addService(
+                ServerInterceptors.intercept(
+                    speech != null ? speech : new NotLoadedServices.Speech(), auth))
+            .addService(health.getHealthService())
+            .addService(ProtoReflectionServiceV1.newInstance());
     if (config.tlsCert() != null) {
       b.useTransportSecurity(config.tlsCert().toFile(), config.tlsKey().toFile());
     }
@@ -79,8 +104,13 @@ public final class GrpcServer implements AutoCloseable {
     if (ttsEngine != null) {
       servingServices.add(SpeechGrpc.SERVICE_NAME);
     }
-    for (String s : List.of("", ModelsGrpc.SERVICE_NAME, DialogueGrpc.SERVICE_NAME, TranscriptionGrpc.SERVICE_NAME,
-        SpeechGrpc.SERVICE_NAME)) {
+    for (String s :
+        List.of(
+            "",
+            ModelsGrpc.SERVICE_NAME,
+            DialogueGrpc.SERVICE_NAME,
+            TranscriptionGrpc.SERVICE_NAME,
+            SpeechGrpc.SERVICE_NAME)) {
       health.setStatus(s, ServingStatus.NOT_SERVING);
     }
     this.idleSweep = Executors.newSingleThreadScheduledExecutor(daemon("parley-grpc-idle"));
@@ -121,7 +151,8 @@ public final class GrpcServer implements AutoCloseable {
 
   /** Dialogue and Speech calls in progress. */
   public int openCalls() {
-    return (dialogue == null ? 0 : dialogue.openCalls()) + (speech == null ? 0 : speech.openCalls());
+    return (dialogue == null ? 0 : dialogue.openCalls())
+        + (speech == null ? 0 : speech.openCalls());
   }
 
   @Override

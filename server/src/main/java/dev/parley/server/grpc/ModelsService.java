@@ -29,28 +29,54 @@ final class ModelsService extends ModelsGrpc.ModelsImplBase {
   public void list(ListModelsRequest request, StreamObserver<ListModelsResponse> responses) {
     ListModelsResponse.Builder out = ListModelsResponse.newBuilder();
     if (engine != null) {
-      out.addModels(info(engine.model(), ModelType.DIALOGUE, engine.model().mimi().numCodebooks(),
-          engine.maxSessions(), engine.activeSessions()));
+      out.addModels(
+          info(
+              engine.model(),
+              ModelType.DIALOGUE,
+              engine.model().mimi().numCodebooks(),
+              engine.maxSessions(),
+              engine.activeSessions()));
     }
     if (sttEngine != null) {
-      out.addModels(info(sttEngine.model(), ModelType.TRANSCRIPTION, 0, sttEngine.maxSessions(),
-          sttEngine.activeSessions()));
+      out.addModels(
+          info(
+              sttEngine.model(),
+              ModelType.TRANSCRIPTION,
+              0,
+              sttEngine.maxSessions(),
+              sttEngine.activeSessions()));
     }
     if (ttsEngine != null) {
       SynthesisModel m = ttsEngine.model();
       // Codebooks: those the engine generates (its settings may use fewer than the model has).
-      out.addModels(ModelInfo.newBuilder().setName(m.name()).setType(ModelType.SPEECH)
-          .setSampleRateHz(ProtoMapping.MODEL_RATE).setFrameRateHz(ModelAudio.FRAME_RATE).setCodebooks(ttsEngine.settings().codebooks())
-          .setTextVocabulary(m.tokenizer().vocabSize()).setDevice(m.manager().getDevice().toString())
-          .setMaxSessions(ttsEngine.maxSessions()).setActiveSessions(ttsEngine.activeSessions()));
+      out.addModels(
+          ModelInfo.newBuilder()
+              .setName(m.name())
+              .setType(ModelType.SPEECH)
+              .setSampleRateHz(ProtoMapping.MODEL_RATE)
+              .setFrameRateHz(ModelAudio.FRAME_RATE)
+              .setCodebooks(ttsEngine.settings().codebooks())
+              .setTextVocabulary(m.tokenizer().vocabSize())
+              .setDevice(m.manager().getDevice().toString())
+              .setMaxSessions(ttsEngine.maxSessions())
+              .setActiveSessions(ttsEngine.activeSessions()));
     }
     responses.onNext(out.build());
     responses.onCompleted();
   }
 
-  private static ModelInfo info(SpeechModel model, ModelType type, int codebooks, int max, int active) {
-    return ModelInfo.newBuilder().setName(model.name()).setType(type).setSampleRateHz(ProtoMapping.MODEL_RATE)
-        .setFrameRateHz(ModelAudio.FRAME_RATE).setCodebooks(codebooks).setTextVocabulary(model.tokenizer().vocabSize())
-        .setDevice(model.manager().getDevice().toString()).setMaxSessions(max).setActiveSessions(active).build();
+  private static ModelInfo info(
+      SpeechModel model, ModelType type, int codebooks, int max, int active) {
+    return ModelInfo.newBuilder()
+        .setName(model.name())
+        .setType(type)
+        .setSampleRateHz(ProtoMapping.MODEL_RATE)
+        .setFrameRateHz(ModelAudio.FRAME_RATE)
+        .setCodebooks(codebooks)
+        .setTextVocabulary(model.tokenizer().vocabSize())
+        .setDevice(model.manager().getDevice().toString())
+        .setMaxSessions(max)
+        .setActiveSessions(active)
+        .build();
   }
 }

@@ -15,14 +15,15 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 
 /**
- * The services of a server without their engine or model: every call answers UNIMPLEMENTED and
- * says why, rather than gRPC's generic "method not found".
+ * The services of a server without their engine or model: every call answers UNIMPLEMENTED and says
+ * why, rather than gRPC's generic "method not found".
  */
 final class NotLoadedServices {
   private NotLoadedServices() {}
 
   static StatusRuntimeException notLoaded(String what, String option) {
-    return Status.UNIMPLEMENTED.withDescription("this server hosts no " + what + " model (start it with " + option + ")")
+    return Status.UNIMPLEMENTED
+        .withDescription("this server hosts no " + what + " model (start it with " + option + ")")
         .asRuntimeException();
   }
 
@@ -36,7 +37,8 @@ final class NotLoadedServices {
 
   static final class Transcription extends TranscriptionGrpc.TranscriptionImplBase {
     @Override
-    public StreamObserver<TranscribeRequest> transcribe(StreamObserver<TranscribeResponse> responses) {
+    public StreamObserver<TranscribeRequest> transcribe(
+        StreamObserver<TranscribeResponse> responses) {
       responses.onError(notLoaded("transcription", "--stt-model"));
       return new DialogueService.DiscardingObserver<>();
     }
@@ -44,12 +46,14 @@ final class NotLoadedServices {
 
   static final class Speech extends SpeechGrpc.SpeechImplBase {
     @Override
-    public void synthesize(SynthesizeRequest request, StreamObserver<SynthesizeResponse> responses) {
+    public void synthesize(
+        SynthesizeRequest request, StreamObserver<SynthesizeResponse> responses) {
       responses.onError(notLoaded("speech synthesis", "--tts-model"));
     }
 
     @Override
-    public StreamObserver<SynthesizeStreamRequest> synthesizeStream(StreamObserver<SynthesizeResponse> responses) {
+    public StreamObserver<SynthesizeStreamRequest> synthesizeStream(
+        StreamObserver<SynthesizeResponse> responses) {
       responses.onError(notLoaded("speech synthesis", "--tts-model"));
       return new DialogueService.DiscardingObserver<>();
     }

@@ -3,9 +3,9 @@ package dev.parley.server.grpc;
 import io.grpc.stub.ServerCallStreamObserver;
 
 /**
- * Inbound flow control of a streaming call: at most one request message asked for at a time,
- * and the next only when the call has room for it, so a client sending faster than the engine
- * consumes is held back by HTTP/2 flow control.
+ * Inbound flow control of a streaming call: at most one request message asked for at a time, and
+ * the next only when the call has room for it, so a client sending faster than the engine consumes
+ * is held back by HTTP/2 flow control.
  */
 final class RequestMeter {
   private final ServerCallStreamObserver<?> call;

@@ -21,23 +21,27 @@ final class ResponseStream<T> {
   // Whether everything went out and the transport wants more: read by an engine deciding whether
   // to produce the next frame (output back-pressure), from any thread.
   private volatile boolean writable = true;
-  private volatile Runnable onWritable = () -> { };
+  private volatile Runnable onWritable = () -> {};
 
   /**
    * @param maxUnsent messages held for a client that is not ready before it is failed
-   * @param onEnd runs once, on the serial executor, when the stream ends in any way (free the session)
+   * @param onEnd runs once, on the serial executor, when the stream ends in any way (free the
+   *     session)
    */
   ResponseStream(ServerCallStreamObserver<T> out, Executor pool, int maxUnsent, Runnable onEnd) {
     this.out = out;
     this.serial = new SerialExecutor(pool);
     this.maxUnsent = maxUnsent;
     this.onEnd = onEnd;
-    out.setOnReadyHandler(() -> serial.execute(() -> {
-      drain();
-      if (writable && !ended) {
-        onWritable.run();
-      }
-    }));
+    out.setOnReadyHandler(
+        () ->
+            serial.execute(
+                () -> {
+                  drain();
+                  if (writable && !ended) {
+                    onWritable.run();
+                  }
+                }));
   }
 
   /** Runs (on the serial executor) each time the client becomes ready for more output. */
@@ -73,24 +77,28 @@ final class ResponseStream<T> {
     unsent.add(message);
     drain();
     if (unsent.size() > maxUnsent) {
-      end(Status.RESOURCE_EXHAUSTED.withDescription(
-          "client is not reading: " + maxUnsent + " messages of output waiting"));
+      end(
+          Status.RESOURCE_EXHAUSTED.withDescription(
+              "client is not reading: " + maxUnsent + " messages of output waiting"));
     }
   }
 
-  /** Sends what is queued, whatever the client's readiness (bounded by maxUnsent), then completes. */
+  /**
+   * Sends what is queued, whatever the client's readiness (bounded by maxUnsent), then completes.
+   */
   void complete() {
-    execute(() -> {
-      if (ended) {
-        return;
-      }
-      ended = true;
-      while (!unsent.isEmpty() && !out.isCancelled()) {
-        out.onNext(unsent.poll());
-      }
-      onEnd.run(); // the slot is free before the client learns the call is over
-      out.onCompleted();
-    });
+    execute(
+        () -> {
+          if (ended) {
+            return;
+          }
+          ended = true;
+          while (!unsent.isEmpty() && !out.isCancelled()) {
+            out.onNext(unsent.poll());
+          }
+          onEnd.run(); // the slot is free before the client learns the call is over
+          out.onCompleted();
+        });
   }
 
   /** Fails the call with {@code status} (from any thread); queued messages are dropped. */

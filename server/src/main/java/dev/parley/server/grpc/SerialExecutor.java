@@ -4,8 +4,8 @@ import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 
 /**
- * Runs tasks one at a time, in submission order, on a shared pool: a gRPC call's response
- * observer is not thread-safe, and its events come from the engine thread and gRPC's threads.
+ * Runs tasks one at a time, in submission order, on a shared pool: a gRPC call's response observer
+ * is not thread-safe, and its events come from the engine thread and gRPC's threads.
  */
 final class SerialExecutor implements Executor {
   private final Executor pool;

@@ -18,7 +18,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** {@code parley.v1.Speech}: each Synthesize or SynthesizeStream call is a session of the shared TTS engine. */
+/**
+ * {@code parley.v1.Speech}: each Synthesize or SynthesizeStream call is a session of the shared TTS
+ * engine.
+ */
 final class SpeechService extends SpeechGrpc.SpeechImplBase {
   private final TtsEngine engine;
   private final EngineMetrics metrics;
@@ -46,15 +49,19 @@ final class SpeechService extends SpeechGrpc.SpeechImplBase {
   }
 
   @Override
-  public StreamObserver<SynthesizeStreamRequest> synthesizeStream(StreamObserver<SynthesizeResponse> responses) {
-    return new SynthesizeStreamCall(newCall(responses, /* streamed= */ true), (ServerCallStreamObserver<?>) responses, pool);
+  public StreamObserver<SynthesizeStreamRequest> synthesizeStream(
+      StreamObserver<SynthesizeResponse> responses) {
+    return new SynthesizeStreamCall(
+        newCall(responses, /* streamed= */ true), (ServerCallStreamObserver<?>) responses, pool);
   }
 
   @Override
   public void listVoices(ListVoicesRequest request, StreamObserver<ListVoicesResponse> responses) {
     VoiceLibrary voices = engine.voices();
-    ListVoicesResponse.Builder out = ListVoicesResponse.newBuilder().setDefaultVoice(voices.defaultVoice())
-        .setMaxSpeakers(engine.model().config().maxSpeakers());
+    ListVoicesResponse.Builder out =
+        ListVoicesResponse.newBuilder()
+            .setDefaultVoice(voices.defaultVoice())
+            .setMaxSpeakers(engine.model().config().maxSpeakers());
     for (String name : voices.names()) {
       out.addVoices(Voice.newBuilder().setName(name).setSource(voices.source()));
     }
@@ -63,8 +70,12 @@ final class SpeechService extends SpeechGrpc.SpeechImplBase {
   }
 
   private SynthesizeCall newCall(StreamObserver<SynthesizeResponse> responses, boolean streamed) {
-    SynthesizeCall call = new SynthesizeCall(this, (ServerCallStreamObserver<SynthesizeResponse>) responses,
-        "tts-" + ids.incrementAndGet(), streamed);
+    SynthesizeCall call =
+        new SynthesizeCall(
+            this,
+            (ServerCallStreamObserver<SynthesizeResponse>) responses,
+            "tts-" + ids.incrementAndGet(),
+            streamed);
     calls.add(call);
     return call;
   }

@@ -26,16 +26,20 @@ import org.slf4j.LoggerFactory;
  * The response side of one Synthesize or SynthesizeStream call: a {@link TtsSession} whose words
  * and frames go out in the requested format, {@code ready} first and {@code end} last.
  *
- * <p>Output back-pressure: the engine steps the session only while the client takes what was
- * sent ({@link ResponseStream#isWritable}) and few frames wait to be encoded, so a slow reader
- * slows the synthesis instead of filling memory; the response stream's bounded queue stays as a
- * safety net. Encoding runs on the response stream's serial executor, never the engine thread.
+ * <p>Output back-pressure: the engine steps the session only while the client takes what was sent
+ * ({@link ResponseStream#isWritable}) and few frames wait to be encoded, so a slow reader slows the
+ * synthesis instead of filling memory; the response stream's bounded queue stays as a safety net.
+ * Encoding runs on the response stream's serial executor, never the engine thread.
  */
 final class SynthesizeCall implements TtsListener {
   private static final Logger LOG = LoggerFactory.getLogger(SynthesizeCall.class);
+
   /** Frames handed over by the engine and not yet encoded before the engine pauses the session. */
   static final int MAX_PENDING_FRAMES = 4;
-  /** Safety net: messages held for a client that is not ready (back-pressure keeps it far lower). */
+
+  /**
+   * Safety net: messages held for a client that is not ready (back-pressure keeps it far lower).
+   */
   static final int MAX_UNSENT_MESSAGES = 200;
 
   private final SpeechService service;
@@ -54,18 +58,24 @@ final class SynthesizeCall implements TtsListener {
 
   private AudioStreamEncoder encoder; // serial executor only
 
-  /** @param streamed a SynthesizeStream call, which must keep sending until its end of text */
-  SynthesizeCall(SpeechService service, ServerCallStreamObserver<SynthesizeResponse> out, String id,
+  /**
+   * @param streamed a SynthesizeStream call, which must keep sending until its end of text
+   */
+  SynthesizeCall(
+      SpeechService service,
+      ServerCallStreamObserver<SynthesizeResponse> out,
+      String id,
       boolean streamed) {
     this.service = service;
     this.id = id;
     this.awaitingText = streamed;
     this.responses = new ResponseStream<>(out, service.pool(), MAX_UNSENT_MESSAGES, this::release);
     responses.onWritable(this::resume);
-    out.setOnCancelHandler(() -> {
-      responses.cancelled();
-      release(); // cancelled or past its deadline: the slot is free at once
-    });
+    out.setOnCancelHandler(
+        () -> {
+          responses.cancelled();
+          release(); // cancelled or past its deadline: the slot is free at once
+        });
   }
 
   ResponseStream<SynthesizeResponse> responses() {
@@ -73,26 +83,29 @@ final class SynthesizeCall implements TtsListener {
   }
 
   /**
-   * Opens the session: the whole script and its end for Synthesize ({@code streamed} false), else
-   * a session that SynthesizeStream feeds (the config's text, if any, is its first piece).
+   * Opens the session: the whole script and its end for Synthesize ({@code streamed} false), else a
+   * session that SynthesizeStream feeds (the config's text, if any, is its first piece).
    */
   void start(SynthesizeRequest request, boolean streamed) throws EngineFullException {
     TtsEngine engine = service.engine();
     List<String> script = streamed ? null : SpeechMapping.script(request);
     if (streamed && request.getTurnsCount() > 0) {
-      throw new IllegalArgumentException("turns are for Synthesize; SynthesizeStream takes text pieces");
+      throw new IllegalArgumentException(
+          "turns are for Synthesize; SynthesizeStream takes text pieces");
     }
     TtsOptions options = SpeechMapping.options(request, engine.model().config());
     StreamFormat format = SpeechMapping.outputFormat(request);
-    AudioStreamEncoder enc = AudioStreamEncoder.create(ProtoMapping.MODEL_RATE, format, this::sendAudio);
+    AudioStreamEncoder enc =
+        AudioStreamEncoder.create(ProtoMapping.MODEL_RATE, format, this::sendAudio);
     TtsSession s = streamed ? engine.open(options, this) : engine.synthesize(script, options, this);
     SynthesizeResponse ready = SpeechMapping.ready(engine.model().name(), s.voices());
     synchronized (this) {
       session = s;
-      responses.execute(() -> {
-        encoder = enc;
-        responses.send(ready);
-      });
+      responses.execute(
+          () -> {
+            encoder = enc;
+            responses.send(ready);
+          });
       early.forEach(responses::execute);
       early = null;
     }
@@ -144,7 +157,9 @@ final class SynthesizeCall implements TtsListener {
     if (e instanceof EngineFullException || e instanceof IllegalArgumentException) {
       status = CallStatus.of(e);
     } else if (e instanceof IllegalStateException) {
-      status = Status.UNAVAILABLE.withDescription("the synthesis engine is not running: " + e.getMessage());
+      status =
+          Status.UNAVAILABLE.withDescription(
+              "the synthesis engine is not running: " + e.getMessage());
     } else {
       LOG.warn("{}: synthesis failed", id, e);
       status = Status.INTERNAL.withDescription(e.getMessage());
@@ -163,16 +178,23 @@ final class SynthesizeCall implements TtsListener {
     release();
   }
 
-  /** Fails a stream whose client sent nothing, or a call whose client read nothing, for {@code limit}. */
+  /**
+   * Fails a stream whose client sent nothing, or a call whose client read nothing, for {@code
+   * limit}.
+   */
   void closeIfIdle(Duration limit) {
     long now = System.nanoTime();
     long stalled = stalledSince;
     if (awaitingText && now - lastInputNanos > limit.toNanos()) {
-      fail(Status.DEADLINE_EXCEEDED.withDescription("idle timeout: no text for " + limit.toSeconds()
-          + " s (end the text with end_of_text)"));
+      fail(
+          Status.DEADLINE_EXCEEDED.withDescription(
+              "idle timeout: no text for "
+                  + limit.toSeconds()
+                  + " s (end the text with end_of_text)"));
     } else if (stalled != 0 && now - stalled > limit.toNanos()) {
-      fail(Status.RESOURCE_EXHAUSTED.withDescription("client is not reading: output has waited "
-          + limit.toSeconds() + " s"));
+      fail(
+          Status.RESOURCE_EXHAUSTED.withDescription(
+              "client is not reading: output has waited " + limit.toSeconds() + " s"));
     }
   }
 
@@ -187,26 +209,28 @@ final class SynthesizeCall implements TtsListener {
   public void onAudio(float[] pcm) {
     float[] frame = pcm.clone();
     pendingFrames.incrementAndGet();
-    emit(() -> {
-      pendingFrames.decrementAndGet();
-      if (!responses.isEnded()) {
-        long t0 = System.nanoTime();
-        encoder.write(frame, 0, frame.length);
-        service.metrics().audioOut(System.nanoTime() - t0);
-      }
-      resume();
-    });
+    emit(
+        () -> {
+          pendingFrames.decrementAndGet();
+          if (!responses.isEnded()) {
+            long t0 = System.nanoTime();
+            encoder.write(frame, 0, frame.length);
+            service.metrics().audioOut(System.nanoTime() - t0);
+          }
+          resume();
+        });
   }
 
   @Override
   public void onEnd(TtsSummary summary) {
-    emit(() -> {
-      if (responses.isEnded()) {
-        return;
-      }
-      encoder.finish();
-      responses.send(SpeechMapping.end(summary));
-    });
+    emit(
+        () -> {
+          if (responses.isEnded()) {
+            return;
+          }
+          encoder.finish();
+          responses.send(SpeechMapping.end(summary));
+        });
   }
 
   @Override
@@ -230,8 +254,10 @@ final class SynthesizeCall implements TtsListener {
 
   private void sendAudio(byte[] chunk) {
     service.metrics().bytesOut(chunk.length);
-    responses.send(SynthesizeResponse.newBuilder().setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(chunk)))
-        .build());
+    responses.send(
+        SynthesizeResponse.newBuilder()
+            .setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(chunk)))
+            .build());
   }
 
   // ---- back-pressure ----------------------------------------------------------------------------

@@ -34,10 +34,11 @@ final class SynthesizeStreamCall implements StreamObserver<SynthesizeStreamReque
   public void onNext(SynthesizeStreamRequest request) {
     requests.received();
     call.touched();
-    inbound.execute(() -> {
-      handle(request);
-      requests.requestNext();
-    });
+    inbound.execute(
+        () -> {
+          handle(request);
+          requests.requestNext();
+        });
   }
 
   private void handle(SynthesizeStreamRequest request) {
@@ -49,7 +50,7 @@ final class SynthesizeStreamCall implements StreamObserver<SynthesizeStreamReque
         case CONFIG -> config(request.getConfig());
         case TEXT -> text(request.getText());
         case END_OF_TEXT -> end();
-        case KIND_NOT_SET -> { }
+        case KIND_NOT_SET -> {}
       }
     } catch (EngineFullException | RuntimeException e) {
       call.fail(e);
@@ -96,20 +97,21 @@ final class SynthesizeStreamCall implements StreamObserver<SynthesizeStreamReque
 
   @Override
   public void onCompleted() {
-    inbound.execute(() -> {
-      if (call.responses().isEnded()) {
-        return;
-      }
-      if (!configured) {
-        call.fail(new IllegalArgumentException("the stream ended before its config"));
-        return;
-      }
-      try {
-        end(); // a half-close without end_of_text means the same
-      } catch (RuntimeException e) {
-        call.fail(e);
-      }
-    });
+    inbound.execute(
+        () -> {
+          if (call.responses().isEnded()) {
+            return;
+          }
+          if (!configured) {
+            call.fail(new IllegalArgumentException("the stream ended before its config"));
+            return;
+          }
+          try {
+            end(); // a half-close without end_of_text means the same
+          } catch (RuntimeException e) {
+            call.fail(e);
+          }
+        });
   }
 
   @Override

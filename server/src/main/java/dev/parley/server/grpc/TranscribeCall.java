@@ -29,8 +29,8 @@ import java.util.concurrent.Executor;
 
 /**
  * One {@code Transcription.Transcribe} call: the gRPC side of an {@link SttSession}. Input is
- * metered as in {@link ConverseCall} (a file streamed at once is transcribed as fast as the
- * engine goes, not refused); every call on the response observer runs on one serial executor.
+ * metered as in {@link ConverseCall} (a file streamed at once is transcribed as fast as the engine
+ * goes, not refused); every call on the response observer runs on one serial executor.
  */
 final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttListener {
   private final TranscriptionService service;
@@ -42,17 +42,22 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
   private boolean endSent; // guarded by this
   private int pauseEvery; // response stream's executor only
 
-  TranscribeCall(TranscriptionService service, ServerCallStreamObserver<TranscribeResponse> out, Executor pool,
+  TranscribeCall(
+      TranscriptionService service,
+      ServerCallStreamObserver<TranscribeResponse> out,
+      Executor pool,
       String id) {
     this.service = service;
     this.id = id;
     // Words and pause probabilities are small: hold more of them than of audio frames.
-    this.responses = new ResponseStream<>(out, pool, 10 * ConverseCall.MAX_UNSENT_MESSAGES, this::closeSession);
+    this.responses =
+        new ResponseStream<>(out, pool, 10 * ConverseCall.MAX_UNSENT_MESSAGES, this::closeSession);
     this.input = new CallInput(out, responses, service.metrics(), "TranscribeConfig");
-    out.setOnCancelHandler(() -> {
-      responses.cancelled();
-      closeSession();
-    });
+    out.setOnCancelHandler(
+        () -> {
+          responses.cancelled();
+          closeSession();
+        });
     input.requestFirst();
   }
 
@@ -67,7 +72,7 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
         case CONFIG -> start(request.getConfig());
         case AUDIO -> input.audio(request.getAudio().getData().toByteArray());
         case CONTROL -> control(request.getControl());
-        case KIND_NOT_SET -> { }
+        case KIND_NOT_SET -> {}
       }
     } catch (IllegalArgumentException | AudioFormatException | EngineFullException e) {
       if (e instanceof EngineFullException) {
@@ -87,24 +92,37 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
       throw new IllegalArgumentException("TranscribeConfig.input_format is required");
     }
     if (config.getPauseProbabilitiesEverySteps() < 0) {
-      throw new IllegalArgumentException("pause_probabilities_every_steps must be 0 (never) or positive");
+      throw new IllegalArgumentException(
+          "pause_probabilities_every_steps must be 0 (never) or positive");
     }
     StreamFormat format = ProtoMapping.format(config.getInputFormat(), "input_format");
-    SttOptions options = SttOptions.defaults().withEndOfTurn(
-        config.hasEndOfTurnHead() ? config.getEndOfTurnHead() : SttOptions.DEFAULT_END_OF_TURN_HEAD,
-        config.hasEndOfTurnThreshold() ? config.getEndOfTurnThreshold() : SttOptions.DEFAULT_END_OF_TURN_THRESHOLD);
+    SttOptions options =
+        SttOptions.defaults()
+            .withEndOfTurn(
+                config.hasEndOfTurnHead()
+                    ? config.getEndOfTurnHead()
+                    : SttOptions.DEFAULT_END_OF_TURN_HEAD,
+                config.hasEndOfTurnThreshold()
+                    ? config.getEndOfTurnThreshold()
+                    : SttOptions.DEFAULT_END_OF_TURN_THRESHOLD);
     AudioStreamDecoder dec = input.decoder(format);
     SttEngine engine = service.engine();
     SttSession s = engine.open(options, this);
-    TranscriptionInfo info = TranscriptionInfo.newBuilder().setSessionId(id).setModel(engine.model().name())
-        .setDelayS(engine.settings().audioDelaySeconds()).setPauseHeads(engine.pauseHeads())
-        .setEndOfTurnHead(options.endOfTurnHead()).setEndOfTurnThreshold((float) options.endOfTurnThreshold())
-        .build();
+    TranscriptionInfo info =
+        TranscriptionInfo.newBuilder()
+            .setSessionId(id)
+            .setModel(engine.model().name())
+            .setDelayS(engine.settings().audioDelaySeconds())
+            .setPauseHeads(engine.pauseHeads())
+            .setEndOfTurnHead(options.endOfTurnHead())
+            .setEndOfTurnThreshold((float) options.endOfTurnThreshold())
+            .build();
     int every = config.getPauseProbabilitiesEverySteps();
-    responses.execute(() -> {
-      pauseEvery = every;
-      responses.send(TranscribeResponse.newBuilder().setSession(info).build());
-    });
+    responses.execute(
+        () -> {
+          pauseEvery = every;
+          responses.send(TranscribeResponse.newBuilder().setSession(info).build());
+        });
     session = s;
     input.open(dec, s, service.maxQueuedFrames());
   }
@@ -116,11 +134,14 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
     switch (control.getAction()) {
       case END_OF_INPUT -> input.endInput();
       case MARKER -> input.marker(control.getMarkerId());
-      default -> { }
+      default -> {}
     }
   }
 
-  /** Moves decoded audio into the session; once all of it is in after the end, ends the session's input. */
+  /**
+   * Moves decoded audio into the session; once all of it is in after the end, ends the session's
+   * input.
+   */
   private void pump() {
     if (input.pump()) {
       synchronized (this) {
@@ -159,39 +180,58 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
   public void onStep(SttStep step) {
     pump();
     float[] prs = step.pauseProbabilities();
-    responses.execute(() -> {
-      if (pauseEvery > 0 && prs.length > 0 && step.index() % pauseEvery == 0) {
-        PauseProbabilities.Builder p = PauseProbabilities.newBuilder().setStep(step.index());
-        for (float v : prs) {
-          p.addProbabilities(v);
-        }
-        responses.send(TranscribeResponse.newBuilder().setPause(p).build());
-      }
-    });
+    responses.execute(
+        () -> {
+          if (pauseEvery > 0 && prs.length > 0 && step.index() % pauseEvery == 0) {
+            PauseProbabilities.Builder p = PauseProbabilities.newBuilder().setStep(step.index());
+            for (float v : prs) {
+              p.addProbabilities(v);
+            }
+            responses.send(TranscribeResponse.newBuilder().setPause(p).build());
+          }
+        });
   }
 
   @Override
   public void onEndOfTurn(long stepIndex, float pauseProbability) {
-    responses.execute(() -> responses.send(TranscribeResponse.newBuilder()
-        .setEndOfTurn(EndOfTurn.newBuilder().setStep(stepIndex).setProbability(pauseProbability)).build()));
+    responses.execute(
+        () ->
+            responses.send(
+                TranscribeResponse.newBuilder()
+                    .setEndOfTurn(
+                        EndOfTurn.newBuilder().setStep(stepIndex).setProbability(pauseProbability))
+                    .build()));
   }
 
   @Override
   public void onWord(int index, String text, double startSeconds) {
-    responses.execute(() -> responses.send(TranscribeResponse.newBuilder()
-        .setWord(Word.newBuilder().setIndex(index).setText(text).setStartS(startSeconds)).build()));
+    responses.execute(
+        () ->
+            responses.send(
+                TranscribeResponse.newBuilder()
+                    .setWord(
+                        Word.newBuilder().setIndex(index).setText(text).setStartS(startSeconds))
+                    .build()));
   }
 
   @Override
   public void onWordEnd(int index, double stopSeconds) {
-    responses.execute(() -> responses.send(TranscribeResponse.newBuilder()
-        .setWordEnd(WordEnd.newBuilder().setIndex(index).setEndS(stopSeconds)).build()));
+    responses.execute(
+        () ->
+            responses.send(
+                TranscribeResponse.newBuilder()
+                    .setWordEnd(WordEnd.newBuilder().setIndex(index).setEndS(stopSeconds))
+                    .build()));
   }
 
   @Override
   public void onMarker(long markerId) {
-    responses.execute(() -> responses.send(TranscribeResponse.newBuilder().setMarker(Marker.newBuilder().setId(markerId))
-        .build()));
+    responses.execute(
+        () ->
+            responses.send(
+                TranscribeResponse.newBuilder()
+                    .setMarker(Marker.newBuilder().setId(markerId))
+                    .build()));
   }
 
   @Override
@@ -200,7 +240,12 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
     StringBuilder text = new StringBuilder();
     for (int i = 0; i < words.size(); i++) {
       SttWord w = words.get(i);
-      f.addWords(Word.newBuilder().setIndex(i).setText(w.text()).setStartS(w.startSeconds()).setEndS(w.endSeconds()));
+      f.addWords(
+          Word.newBuilder()
+              .setIndex(i)
+              .setText(w.text())
+              .setStartS(w.startSeconds())
+              .setEndS(w.endSeconds()));
       text.append(i == 0 ? "" : " ").append(w.text());
     }
     f.setText(text.toString());

@@ -18,7 +18,8 @@ final class TranscriptionService extends TranscriptionGrpc.TranscriptionImplBase
   private final int maxQueuedFrames;
   private final AtomicLong ids = new AtomicLong();
 
-  TranscriptionService(SttEngine engine, EngineMetrics metrics, Executor pool, int maxQueuedFrames) {
+  TranscriptionService(
+      SttEngine engine, EngineMetrics metrics, Executor pool, int maxQueuedFrames) {
     this.engine = engine;
     this.metrics = metrics;
     this.pool = pool;
@@ -26,8 +27,12 @@ final class TranscriptionService extends TranscriptionGrpc.TranscriptionImplBase
   }
 
   @Override
-  public StreamObserver<TranscribeRequest> transcribe(StreamObserver<TranscribeResponse> responses) {
-    return new TranscribeCall(this, (ServerCallStreamObserver<TranscribeResponse>) responses, pool,
+  public StreamObserver<TranscribeRequest> transcribe(
+      StreamObserver<TranscribeResponse> responses) {
+    return new TranscribeCall(
+        this,
+        (ServerCallStreamObserver<TranscribeResponse>) responses,
+        pool,
         "stt-" + ids.incrementAndGet());
   }
 

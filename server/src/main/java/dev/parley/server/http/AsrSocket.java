@@ -1,7 +1,7 @@
 package dev.parley.server.http;
 
-import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.audio.AudioFormatException;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.opus.OggOpusReader;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.metrics.EngineMetrics;
@@ -20,17 +20,18 @@ import java.time.Duration;
 /**
  * One {@code /api/asr-streaming} connection, moshi-server's streaming STT protocol: MessagePack
  * maps tagged by {@code type}. In: {@code Audio{pcm}}, {@code OggOpus{data}}, {@code Marker{id}},
- * {@code Init}; out: {@code Ready}, {@code Word}, {@code EndWord}, {@code Step} (models with
- * pause heads), {@code Marker}, {@code Error}.
+ * {@code Init}; out: {@code Ready}, {@code Word}, {@code EndWord}, {@code Step} (models with pause
+ * heads), {@code Marker}, {@code Error}.
  *
  * <p>Input is metered ({@link MeteredSocketInput}), so a client streaming a file (Kyutai's file
  * client sends it, then 35 s of silence, at full speed) is slowed by TCP instead of refused. A
- * malformed message gets an {@code Error} and the connection closes; other sessions are
- * untouched. Engine events arrive on the engine thread and are handed to the event loop.
+ * malformed message gets an {@code Error} and the connection closes; other sessions are untouched.
+ * Engine events arrive on the engine thread and are handed to the event loop.
  */
 final class AsrSocket extends WebSocketSession implements SttListener {
   /** Decoded audio held back before the socket stops reading. */
   static final double MAX_PENDING_SECONDS = 2.0;
+
   /** Messages waiting for a client that does not read before it is dropped. */
   static final int MAX_UNREAD_MESSAGES = 500;
 
@@ -41,7 +42,12 @@ final class AsrSocket extends WebSocketSession implements SttListener {
   private SttSession session;
   private OggOpusReader ogg; // created by the first OggOpus message
 
-  AsrSocket(Channel channel, EngineMetrics metrics, Duration idleTimeout, int maxQueuedFrames, SttEngine engine,
+  AsrSocket(
+      Channel channel,
+      EngineMetrics metrics,
+      Duration idleTimeout,
+      int maxQueuedFrames,
+      SttEngine engine,
       AsrMessages codec) {
     super(channel, metrics, idleTimeout);
     this.engine = engine;
@@ -116,12 +122,13 @@ final class AsrSocket extends WebSocketSession implements SttListener {
 
   @Override
   public void onStep(SttStep step) {
-    onLoop(() -> {
-      input.pump(session);
-      if (sendSteps) {
-        send(AsrMessages.step(step));
-      }
-    });
+    onLoop(
+        () -> {
+          input.pump(session);
+          if (sendSteps) {
+            send(AsrMessages.step(step));
+          }
+        });
   }
 
   @Override
@@ -144,7 +151,9 @@ final class AsrSocket extends WebSocketSession implements SttListener {
     sessionClosed(reason);
   }
 
-  /** Words are never dropped: Netty buffers them, up to a bound for a client that stopped reading. */
+  /**
+   * Words are never dropped: Netty buffers them, up to a bound for a client that stopped reading.
+   */
   private void send(AsrMessages.Out message) {
     if (isEnding()) {
       return;

@@ -10,12 +10,20 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The query parameters Kyutai's web client sends with {@code /api/chat}: sampling ones are
- * applied, the others are accepted and reported as ignored.
+ * The query parameters Kyutai's web client sends with {@code /api/chat}: sampling ones are applied,
+ * the others are accepted and reported as ignored.
  */
 final class ChatParameters {
-  static final Set<String> IGNORED = Set.of("pad_mult", "repetition_penalty", "repetition_penalty_context",
-      "worker_auth_id", "email", "image_url", "image_resolution", "auth_id");
+  static final Set<String> IGNORED =
+      Set.of(
+          "pad_mult",
+          "repetition_penalty",
+          "repetition_penalty_context",
+          "worker_auth_id",
+          "email",
+          "image_url",
+          "image_resolution",
+          "auth_id");
 
   private ChatParameters() {}
 
@@ -23,12 +31,16 @@ final class ChatParameters {
 
   static Parsed parse(QueryStringDecoder q, ServerConfig defaults, long fallbackSeed) {
     Map<String, List<String>> p = q.parameters();
-    SamplingParams text = new SamplingParams(
-        number(p, "text_temperature", defaults.textSampling().temperature()),
-        (int) number(p, "text_topk", defaults.textSampling().topK()), defaults.textSampling().topP());
-    SamplingParams audio = new SamplingParams(
-        number(p, "audio_temperature", defaults.audioSampling().temperature()),
-        (int) number(p, "audio_topk", defaults.audioSampling().topK()), defaults.audioSampling().topP());
+    SamplingParams text =
+        new SamplingParams(
+            number(p, "text_temperature", defaults.textSampling().temperature()),
+            (int) number(p, "text_topk", defaults.textSampling().topK()),
+            defaults.textSampling().topP());
+    SamplingParams audio =
+        new SamplingParams(
+            number(p, "audio_temperature", defaults.audioSampling().temperature()),
+            (int) number(p, "audio_topk", defaults.audioSampling().topK()),
+            defaults.audioSampling().topP());
     // One random stream per session: the text seed if given, else the audio seed, else fresh.
     long seed = (long) number(p, "text_seed", number(p, "audio_seed", fallbackSeed));
     List<String> ignored = new ArrayList<>();
@@ -57,7 +69,8 @@ final class ChatParameters {
     try {
       return Double.parseDouble(v.get(0));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("query parameter " + key + "=" + v.get(0) + " is not a number");
+      throw new IllegalArgumentException(
+          "query parameter " + key + "=" + v.get(0) + " is not a number");
     }
   }
 }

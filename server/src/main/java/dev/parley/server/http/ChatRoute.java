@@ -21,6 +21,7 @@ final class ChatRoute {
   static final String PATH = "/api/chat";
   private static final Logger LOG = LoggerFactory.getLogger(ChatRoute.class);
   private static final AtomicLong SESSION_IDS = new AtomicLong();
+
   /** Kyutai's web client expects the Rust server's build description, every field a string. */
   private static final Map<String, String> BUILD_INFO = buildInfo();
 
@@ -34,14 +35,21 @@ final class ChatRoute {
     this.info = info;
   }
 
-  void handle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
+  void handle(
+      ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
     // A shutting-down server refuses after the upgrade, with the protocol's error message.
-    if (!access.admits(ctx, req, q, engine != null,
-        "this server hosts no dialogue model (start it with --model for /api/chat)\n", /* checkAccepting= */ false)) {
+    if (!access.admits(
+        ctx,
+        req,
+        q,
+        engine != null,
+        "this server hosts no dialogue model (start it with --model for /api/chat)\n",
+        /* checkAccepting= */ false)) {
       return;
     }
     if (!RouteAccess.isUpgrade(req)) {
-      HttpResponses.text(ctx, req, HttpResponseStatus.BAD_REQUEST, PATH + " is a WebSocket endpoint\n");
+      HttpResponses.text(
+          ctx, req, HttpResponseStatus.BAD_REQUEST, PATH + " is a WebSocket endpoint\n");
       return;
     }
     ChatParameters.Parsed params;
@@ -53,15 +61,26 @@ final class ChatRoute {
     }
     long id = SESSION_IDS.incrementAndGet();
     if (!params.ignored().isEmpty()) {
-      LOG.info("session {}: query parameters {} are accepted but not supported; ignored", id, params.ignored());
+      LOG.info(
+          "session {}: query parameters {} are accepted but not supported; ignored",
+          id,
+          params.ignored());
     }
     var config = access.config();
-    new ChatSocket(ctx.channel(), access.metrics(), config.idleTimeout(), config.maxQueuedFrames(), engine,
-        params.options(), metadata(id, params, q), access.accepting())
+    new ChatSocket(
+            ctx.channel(),
+            access.metrics(),
+            config.idleTimeout(),
+            config.maxQueuedFrames(),
+            engine,
+            params.options(),
+            metadata(id, params, q),
+            access.accepting())
         .upgrade(ctx, req, router, PATH, config.tlsCert() != null, config.maxMessageBytes());
   }
 
-  private Map<String, Object> metadata(long id, ChatParameters.Parsed params, QueryStringDecoder q) {
+  private Map<String, Object> metadata(
+      long id, ChatParameters.Parsed params, QueryStringDecoder q) {
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("session_id", id);
     meta.put("model", info.get("model"));
@@ -77,7 +96,8 @@ final class ChatRoute {
     meta.put("server", info.get("server"));
     // The keys Kyutai's web client validates (useServerInfo.ts) to show its server panel.
     meta.put("pad_mult", ChatParameters.numberOr(q, "pad_mult", 0));
-    meta.put("repetition_penalty_context", ChatParameters.numberOr(q, "repetition_penalty_context", 64));
+    meta.put(
+        "repetition_penalty_context", ChatParameters.numberOr(q, "repetition_penalty_context", 64));
     meta.put("repetition_penalty", ChatParameters.numberOr(q, "repetition_penalty", 1.0));
     meta.put("lm_model_file", info.get("model"));
     meta.put("instance_name", "parley");
@@ -89,8 +109,10 @@ final class ChatRoute {
     String version = ChatRoute.class.getPackage().getImplementationVersion();
     String v = version == null ? "dev" : version;
     Map<String, String> b = new LinkedHashMap<>();
-    for (String k : new String[] {"build_timestamp", "build_date", "git_branch", "git_timestamp", "git_date",
-        "git_hash"}) {
+    for (String k :
+        new String[] {
+          "build_timestamp", "build_date", "git_branch", "git_timestamp", "git_date", "git_hash"
+        }) {
       b.put(k, "");
     }
     b.put("git_describe", "parley-" + v);

@@ -1,9 +1,9 @@
 package dev.parley.server.http;
 
-import dev.parley.codec.audio.ModelAudio;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.codec.audio.AudioFormatException;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.opus.OggOpusReader;
 import dev.parley.codec.opus.OggOpusWriter;
 import dev.parley.server.dialogue.DialogueEngine;
@@ -26,15 +26,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One {@code /api/chat} connection (Kyutai's protocol): binary messages of a kind byte plus
- * payload; Ogg Opus pages in, Ogg Opus pages and text pieces out. Incoming pages are decoded on
- * the connection's event loop (pure Java, no blocking) and metered into the engine session
- * ({@link MeteredSocketInput}); frames the engine produces come back on the engine thread and are
- * encoded and written on the event loop. No tensor is ever touched here.
+ * payload; Ogg Opus pages in, Ogg Opus pages and text pieces out. Incoming pages are decoded on the
+ * connection's event loop (pure Java, no blocking) and metered into the engine session ({@link
+ * MeteredSocketInput}); frames the engine produces come back on the engine thread and are encoded
+ * and written on the event loop. No tensor is ever touched here.
  */
 final class ChatSocket extends WebSocketSession implements DialogueListener {
   private static final Logger LOG = LoggerFactory.getLogger(ChatSocket.class);
-  /** Frames produced while the client was not reading before the session is closed (2 s of audio). */
+
+  /**
+   * Frames produced while the client was not reading before the session is closed (2 s of audio).
+   */
   static final int MAX_UNREAD_FRAMES = 25;
+
   /** Decoded audio held back before the socket stops reading. */
   static final double MAX_PENDING_SECONDS = 2.0;
 
@@ -47,8 +51,15 @@ final class ChatSocket extends WebSocketSession implements DialogueListener {
   private final OggOpusWriter writer;
   private DialogueSession session;
 
-  ChatSocket(Channel channel, EngineMetrics metrics, Duration idleTimeout, int maxQueuedFrames,
-      DialogueEngine engine, DialogueOptions options, Map<String, Object> metadata, BooleanSupplier accepting) {
+  ChatSocket(
+      Channel channel,
+      EngineMetrics metrics,
+      Duration idleTimeout,
+      int maxQueuedFrames,
+      DialogueEngine engine,
+      DialogueOptions options,
+      Map<String, Object> metadata,
+      BooleanSupplier accepting) {
     super(channel, metrics, idleTimeout);
     this.engine = engine;
     this.options = options;
@@ -56,7 +67,9 @@ final class ChatSocket extends WebSocketSession implements DialogueListener {
     this.accepting = accepting;
     this.input = new MeteredSocketInput(channel, maxQueuedFrames, MAX_PENDING_SECONDS);
     this.reader = new OggOpusReader(ModelAudio.SAMPLE_RATE, input::addAudio);
-    this.writer = new OggOpusWriter(OggOpusWriter.Options.speech24k(), page -> send(ChatProtocol.AUDIO, page));
+    this.writer =
+        new OggOpusWriter(
+            OggOpusWriter.Options.speech24k(), page -> send(ChatProtocol.AUDIO, page));
   }
 
   /** Claims a slot, then the handshake (kind 0) and the session's metadata (kind 4). */
@@ -106,7 +119,8 @@ final class ChatSocket extends WebSocketSession implements DialogueListener {
 
   @Override
   protected void onText(String text) {
-    sendError("text frames are not part of this protocol: send binary messages (kind byte + payload)");
+    sendError(
+        "text frames are not part of this protocol: send binary messages (kind byte + payload)");
   }
 
   @Override
@@ -125,19 +139,23 @@ final class ChatSocket extends WebSocketSession implements DialogueListener {
 
   @Override
   public void onFrame(OutputFrame frame) {
-    onLoop(() -> {
-      if (isEnding() || !clientReading(MAX_UNREAD_FRAMES, "frames of output")) {
-        return; // drop this frame's audio rather than buffer without limit
-      }
-      long t0 = System.nanoTime();
-      writer.write(frame.pcm());
-      metrics.audioOut(System.nanoTime() - t0);
-      if (!frame.text().isEmpty()) {
-        send(ChatProtocol.TEXT, frame.text().getBytes(StandardCharsets.UTF_8));
-      }
-      // Server latency: input frame complete → output frame encoded and handed to the socket.
-      metrics.frameLatency(System.nanoTime() - frame.inputCompletedNanos(), frame.stepNanos(), frame.latencyNanos());
-    });
+    onLoop(
+        () -> {
+          if (isEnding() || !clientReading(MAX_UNREAD_FRAMES, "frames of output")) {
+            return; // drop this frame's audio rather than buffer without limit
+          }
+          long t0 = System.nanoTime();
+          writer.write(frame.pcm());
+          metrics.audioOut(System.nanoTime() - t0);
+          if (!frame.text().isEmpty()) {
+            send(ChatProtocol.TEXT, frame.text().getBytes(StandardCharsets.UTF_8));
+          }
+          // Server latency: input frame complete → output frame encoded and handed to the socket.
+          metrics.frameLatency(
+              System.nanoTime() - frame.inputCompletedNanos(),
+              frame.stepNanos(),
+              frame.latencyNanos());
+        });
   }
 
   @Override

@@ -26,11 +26,14 @@ import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 
 /**
- * The HTTP and WebSocket port: Netty's event loops, the TLS and HTTP codecs, and per connection
- * an {@link HttpRouter} in front of the engines. Transports here never touch tensors.
+ * The HTTP and WebSocket port: Netty's event loops, the TLS and HTTP codecs, and per connection an
+ * {@link HttpRouter} in front of the engines. Transports here never touch tensors.
  */
 public final class HttpFrontEnd implements AutoCloseable {
-  /** Largest HTTP request body: a file POSTed for transcription (about 8 minutes of 24 kHz 16-bit WAV). */
+  /**
+   * Largest HTTP request body: a file POSTed for transcription (about 8 minutes of 24 kHz 16-bit
+   * WAV).
+   */
   public static final int MAX_UPLOAD_BYTES = 24 << 20;
 
   private final RouteAccess access;
@@ -51,8 +54,15 @@ public final class HttpFrontEnd implements AutoCloseable {
    * @param accepting whether new sessions are taken
    * @param info the server's description ({@code /api/info})
    */
-  public HttpFrontEnd(DialogueEngine dialogue, SttEngine transcription, TtsEngine speech, ServerConfig config,
-      EngineMetrics metrics, BooleanSupplier ready, BooleanSupplier accepting, IntSupplier activeSessions,
+  public HttpFrontEnd(
+      DialogueEngine dialogue,
+      SttEngine transcription,
+      TtsEngine speech,
+      ServerConfig config,
+      EngineMetrics metrics,
+      BooleanSupplier ready,
+      BooleanSupplier accepting,
+      IntSupplier activeSessions,
       Map<String, Object> info) {
     this.access = new RouteAccess(config, metrics, accepting);
     this.ready = ready;
@@ -66,22 +76,33 @@ public final class HttpFrontEnd implements AutoCloseable {
   /** Binds the configured host and port. */
   public HttpFrontEnd bind() throws Exception {
     ServerConfig config = access.config();
-    SslContext ssl = config.tlsCert() == null ? null
-        : SslContextBuilder.forServer(config.tlsCert().toFile(), config.tlsKey().toFile()).build();
-    ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        // Output for a slow reader is bounded: the socket stops being writable past 1 MiB.
-        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            if (ssl != null) {
-              ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
-            }
-            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_UPLOAD_BYTES),
-                new HttpRouter(HttpFrontEnd.this));
-          }
-        });
+    SslContext ssl =
+        config.tlsCert() == null
+            ? null
+            : SslContextBuilder.forServer(config.tlsCert().toFile(), config.tlsKey().toFile())
+                .build();
+    ServerBootstrap b =
+        new ServerBootstrap()
+            .group(boss, workers)
+            .channel(NioServerSocketChannel.class)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            // Output for a slow reader is bounded: the socket stops being writable past 1 MiB.
+            .childOption(
+                ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    if (ssl != null) {
+                      ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                    }
+                    ch.pipeline()
+                        .addLast(
+                            new HttpServerCodec(),
+                            new HttpObjectAggregator(MAX_UPLOAD_BYTES),
+                            new HttpRouter(HttpFrontEnd.this));
+                  }
+                });
     serverChannel = b.bind(new InetSocketAddress(config.host(), config.port())).sync().channel();
     return this;
   }

@@ -17,15 +17,21 @@ import java.nio.charset.StandardCharsets;
 final class HttpResponses {
   private HttpResponses() {}
 
-  static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String type,
+  static void respond(
+      ChannelHandlerContext ctx,
+      FullHttpRequest req,
+      HttpResponseStatus status,
+      String type,
       String body) {
-    FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-        Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+    FullHttpResponse res =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
     res.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
     send(ctx, req, res);
   }
 
-  static void text(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String body) {
+  static void text(
+      ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String body) {
     respond(ctx, req, status, "text/plain", body);
   }
 

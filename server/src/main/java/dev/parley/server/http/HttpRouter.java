@@ -18,11 +18,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Routes plain HTTP requests on the server's port: {@code /api/chat} upgrades to the chat
- * WebSocket ({@link ChatRoute}); {@code /api/asr-streaming} is transcription
- * ({@link TranscriptionRoutes}); {@code /api/tts} and {@code /api/tts_streaming} are speech
- * synthesis ({@link SpeechRoutes}); {@code /healthz}, {@code /readyz}, {@code /api/info},
- * {@code /metrics}; static files from {@code --static} at {@code /}. One per connection.
+ * Routes plain HTTP requests on the server's port: {@code /api/chat} upgrades to the chat WebSocket
+ * ({@link ChatRoute}); {@code /api/asr-streaming} is transcription ({@link TranscriptionRoutes});
+ * {@code /api/tts} and {@code /api/tts_streaming} are speech synthesis ({@link SpeechRoutes});
+ * {@code /healthz}, {@code /readyz}, {@code /api/info}, {@code /metrics}; static files from {@code
+ * --static} at {@code /}. One per connection.
  */
 final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -57,21 +57,31 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       case "/healthz" -> HttpResponses.text(ctx, req, HttpResponseStatus.OK, "ok\n");
       case "/readyz" -> {
         boolean ready = server.isReady();
-        HttpResponses.text(ctx, req, ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+        HttpResponses.text(
+            ctx,
+            req,
+            ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
             ready ? "ready\n" : "warming up\n");
       }
       case "/api/info" -> {
         Map<String, Object> body = new LinkedHashMap<>(server.info());
         body.put("sessions_active", server.activeSessions().getAsInt());
-        HttpResponses.respond(ctx, req, HttpResponseStatus.OK, "application/json", JSON.writeValueAsString(body));
+        HttpResponses.respond(
+            ctx, req, HttpResponseStatus.OK, "application/json", JSON.writeValueAsString(body));
       }
-      case "/metrics" -> HttpResponses.respond(ctx, req, HttpResponseStatus.OK,
-          "text/plain; version=0.0.4; charset=utf-8", server.access().metrics().scrape());
+      case "/metrics" ->
+          HttpResponses.respond(
+              ctx,
+              req,
+              HttpResponseStatus.OK,
+              "text/plain; version=0.0.4; charset=utf-8",
+              server.access().metrics().scrape());
       default -> staticFile(ctx, req, path);
     }
   }
 
-  private void staticFile(ChannelHandlerContext ctx, FullHttpRequest req, String path) throws Exception {
+  private void staticFile(ChannelHandlerContext ctx, FullHttpRequest req, String path)
+      throws Exception {
     Path root = server.access().config().staticDir();
     if (root == null) {
       HttpResponses.text(ctx, req, HttpResponseStatus.NOT_FOUND, "not found\n");
@@ -84,9 +94,13 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       return;
     }
     String type = Files.probeContentType(file);
-    FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-        Unpooled.wrappedBuffer(Files.readAllBytes(file)));
-    res.headers().set(HttpHeaderNames.CONTENT_TYPE, type == null ? "application/octet-stream" : type);
+    FullHttpResponse res =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            HttpResponseStatus.OK,
+            Unpooled.wrappedBuffer(Files.readAllBytes(file)));
+    res.headers()
+        .set(HttpHeaderNames.CONTENT_TYPE, type == null ? "application/octet-stream" : type);
     HttpResponses.send(ctx, req, res);
   }
 }

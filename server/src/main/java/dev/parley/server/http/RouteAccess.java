@@ -14,7 +14,8 @@ import java.util.function.BooleanSupplier;
  * the server still takes sessions. A failed check is answered here.
  */
 record RouteAccess(ServerConfig config, EngineMetrics metrics, BooleanSupplier accepting) {
-  static final String WRONG_KEY = "missing or wrong API key (Authorization: Bearer, kyutai-api-key, or auth_id)\n";
+  static final String WRONG_KEY =
+      "missing or wrong API key (Authorization: Bearer, kyutai-api-key, or auth_id)\n";
 
   /**
    * Whether the request may go on; if not, it has been answered.
@@ -24,8 +25,13 @@ record RouteAccess(ServerConfig config, EngineMetrics metrics, BooleanSupplier a
    * @param checkAccepting whether a shutting-down server refuses here (else the route refuses in
    *     its own protocol after the upgrade)
    */
-  boolean admits(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, boolean hosted,
-      String notHosted, boolean checkAccepting) {
+  boolean admits(
+      ChannelHandlerContext ctx,
+      FullHttpRequest req,
+      QueryStringDecoder q,
+      boolean hosted,
+      String notHosted,
+      boolean checkAccepting) {
     if (!hosted) {
       HttpResponses.text(ctx, req, HttpResponseStatus.NOT_FOUND, notHosted);
       return false;
@@ -36,7 +42,8 @@ record RouteAccess(ServerConfig config, EngineMetrics metrics, BooleanSupplier a
       return false;
     }
     if (checkAccepting && !accepting.getAsBoolean()) {
-      HttpResponses.text(ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, "server is shutting down\n");
+      HttpResponses.text(
+          ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, "server is shutting down\n");
       return false;
     }
     return true;

@@ -1,12 +1,12 @@
 package dev.parley.server.http;
 
-import dev.parley.codec.audio.ModelAudio;
-import dev.parley.server.config.ServerConfig;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.wav.WavEncoding;
 import dev.parley.codec.wav.WavWriter;
+import dev.parley.server.config.ServerConfig;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.metrics.EngineMetrics;
 import dev.parley.server.tts.TtsEngine;
@@ -27,10 +27,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -44,7 +40,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * Text to speech over HTTP, as moshi-server serves it: {@code GET /api/tts_streaming} upgrades to
@@ -63,10 +58,13 @@ import java.util.function.BooleanSupplier;
 final class SpeechRoutes {
   static final String PATH = "/api/tts";
   static final String STREAMING_PATH = "/api/tts_streaming";
+
   /** How long a POST waits for a free slot (moshi-server's Py module: 1000 tries 100 ms apart). */
   static final long SLOT_WAIT_MILLIS = 30_000;
+
   private static final long RETRY_MILLIS = 100;
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** Claims slots off the event loops; idle threads go away. */
   private static final ExecutorService OPENER = opener();
 
@@ -83,11 +81,18 @@ final class SpeechRoutes {
   }
 
   private static ExecutorService opener() {
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-      Thread t = new Thread(r, "parley-tts-open");
-      t.setDaemon(true);
-      return t;
-    });
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            4,
+            4,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "parley-tts-open");
+              t.setDaemon(true);
+              return t;
+            });
     pool.allowCoreThreadTimeOut(true);
     return pool;
   }
@@ -96,10 +101,16 @@ final class SpeechRoutes {
     return path.equals(PATH) || path.equals(STREAMING_PATH);
   }
 
-  void handle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
+  void handle(
+      ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
     String path = q.path();
-    if (!access.admits(ctx, req, q, engine != null,
-        "this server hosts no text-to-speech model (start it with --tts-model, e.g. --tts-model demo-tts)\n", /* checkAccepting= */ true)) {
+    if (!access.admits(
+        ctx,
+        req,
+        q,
+        engine != null,
+        "this server hosts no text-to-speech model (start it with --tts-model, e.g. --tts-model demo-tts)\n",
+        /* checkAccepting= */ true)) {
       return;
     }
     boolean upgrade = RouteAccess.isUpgrade(req);
@@ -108,28 +119,42 @@ final class SpeechRoutes {
     } else if (req.method() == HttpMethod.POST) {
       synthesize(ctx, req);
     } else {
-      HttpResponses.respond(ctx, req, path.equals(PATH) ? HttpResponseStatus.METHOD_NOT_ALLOWED
-          : HttpResponseStatus.BAD_REQUEST, "text/plain", path + ": POST a JSON body such as "
-          + "{\"text\": \"Hello world\"}" + (path.equals(STREAMING_PATH) ? ", or open a WebSocket" : "") + "\n");
+      HttpResponses.respond(
+          ctx,
+          req,
+          path.equals(PATH)
+              ? HttpResponseStatus.METHOD_NOT_ALLOWED
+              : HttpResponseStatus.BAD_REQUEST,
+          "text/plain",
+          path
+              + ": POST a JSON body such as "
+              + "{\"text\": \"Hello world\"}"
+              + (path.equals(STREAMING_PATH) ? ", or open a WebSocket" : "")
+              + "\n");
     }
   }
 
   // ---- the streaming WebSocket ----------------------------------------------------------------
 
-  private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
+  private void upgrade(
+      ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
     TtsSocket.Format format;
     TtsOptions options;
     try {
       format = TtsSocket.Format.parse(param(q, "format"));
       String voice = param(q, "voice");
-      options = TtsOptions.voice(voice).withSampling(floatParam(q, "temperature"), seedParam(param(q, "seed")))
-          .withCfg(doubleParam(q, "cfg_alpha"));
+      options =
+          TtsOptions.voice(voice)
+              .withSampling(floatParam(q, "temperature"), seedParam(param(q, "seed")))
+              .withCfg(doubleParam(q, "cfg_alpha"));
     } catch (IllegalArgumentException e) {
-      HttpResponses.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", e.getMessage() + "\n");
+      HttpResponses.respond(
+          ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", e.getMessage() + "\n");
       return;
     }
     new TtsSocket(ctx.channel(), engine, metrics, format, options, OPENER, config.idleTimeout())
-        .upgrade(ctx, req, router, STREAMING_PATH, config.tlsCert() != null, config.maxMessageBytes());
+        .upgrade(
+            ctx, req, router, STREAMING_PATH, config.tlsCert() != null, config.maxMessageBytes());
   }
 
   private static String param(QueryStringDecoder q, String name) {
@@ -155,7 +180,8 @@ final class SpeechRoutes {
     } catch (NumberFormatException e) {
       // below
     }
-    throw new IllegalArgumentException("query parameter " + name + " must be a number, got '" + s + "'");
+    throw new IllegalArgumentException(
+        "query parameter " + name + " must be a number, got '" + s + "'");
   }
 
   /** A u64 seed (as moshi-server's), kept as its 64 bits. */
@@ -171,7 +197,8 @@ final class SpeechRoutes {
     } catch (NumberFormatException e) {
       // below
     }
-    throw new IllegalArgumentException("seed must be an integer from 0 to 2^64 - 1, got '" + s + "'");
+    throw new IllegalArgumentException(
+        "seed must be an integer from 0 to 2^64 - 1, got '" + s + "'");
   }
 
   // ---- POST: a whole synthesis ----------------------------------------------------------------
@@ -186,11 +213,16 @@ final class SpeechRoutes {
     try {
       request = parse(body, req.headers().get(HttpHeaderNames.ACCEPT));
     } catch (IllegalArgumentException e) {
-      HttpResponses.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", e.getMessage() + "\n");
+      HttpResponses.respond(
+          ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", e.getMessage() + "\n");
       return;
     }
-    PostSynthesis job = new PostSynthesis(ctx, req.retain(), request, System.nanoTime()
-        + TimeUnit.MILLISECONDS.toNanos(SLOT_WAIT_MILLIS));
+    PostSynthesis job =
+        new PostSynthesis(
+            ctx,
+            req.retain(),
+            request,
+            System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SLOT_WAIT_MILLIS));
     job.submit();
   }
 
@@ -198,9 +230,9 @@ final class SpeechRoutes {
    * moshi-server's {@code TtsQuery}: {@code text} (a string, or a list of strings: speaker turns),
    * {@code voice} or {@code voices}, {@code seed}, {@code temperature}, {@code top_k} (at most 1:
    * greedy, as moshi-server; other values are accepted, the engine samples from the top 250),
-   * {@code cfg_alpha}, {@code max_seq_len} (accepted; the engine's own step limit applies),
-   * {@code return_timestamps}; and {@code format} ({@code "wav"} or {@code "json"}). Unknown fields
-   * are ignored, as serde does.
+   * {@code cfg_alpha}, {@code max_seq_len} (accepted; the engine's own step limit applies), {@code
+   * return_timestamps}; and {@code format} ({@code "wav"} or {@code "json"}). Unknown fields are
+   * ignored, as serde does.
    */
   static SpeechRequest parse(byte[] body, String accept) {
     JsonNode root;
@@ -212,12 +244,14 @@ final class SpeechRoutes {
       throw new IllegalArgumentException("cannot read the body: " + e.getMessage());
     }
     if (root == null || !root.isObject()) {
-      throw new IllegalArgumentException("the body must be a JSON object such as {\"text\": \"Hello world\"}");
+      throw new IllegalArgumentException(
+          "the body must be a JSON object such as {\"text\": \"Hello world\"}");
     }
     JsonNode text = root.get("text");
     List<String> turns = new ArrayList<>();
     if (text == null || text.isNull()) {
-      throw new IllegalArgumentException("missing field 'text' (a string, or a list of strings: one per speaker turn)");
+      throw new IllegalArgumentException(
+          "missing field 'text' (a string, or a list of strings: one per speaker turn)");
     } else if (text.isTextual()) {
       turns.add(text.textValue());
     } else if (text.isArray()) {
@@ -281,14 +315,20 @@ final class SpeechRoutes {
     if (fmt != null) {
       switch (fmt.toLowerCase(java.util.Locale.ROOT)) {
         case "json" -> json = true;
-        case "wav" -> { }
-        default -> throw new IllegalArgumentException("'format' must be \"wav\" or \"json\", got '" + fmt + "'");
+        case "wav" -> {}
+        default ->
+            throw new IllegalArgumentException(
+                "'format' must be \"wav\" or \"json\", got '" + fmt + "'");
       }
-    } else if (accept != null && accept.contains("application/json") && !accept.contains("audio/")) {
+    } else if (accept != null
+        && accept.contains("application/json")
+        && !accept.contains("audio/")) {
       json = true;
     }
-    TtsOptions options = (voices != null ? TtsOptions.defaults().withVoices(voices) : TtsOptions.voice(voice))
-        .withSampling(temperature == null ? null : temperature.floatValue(), seed).withCfg(cfg);
+    TtsOptions options =
+        (voices != null ? TtsOptions.defaults().withVoices(voices) : TtsOptions.voice(voice))
+            .withSampling(temperature == null ? null : temperature.floatValue(), seed)
+            .withCfg(cfg);
     return new SpeechRequest(turns, options, json);
   }
 
@@ -325,7 +365,9 @@ final class SpeechRoutes {
     return n.longValue();
   }
 
-  /** One POSTed synthesis: claims a slot (waiting for one), collects the audio, answers at the end. */
+  /**
+   * One POSTed synthesis: claims a slot (waiting for one), collects the audio, answers at the end.
+   */
   private final class PostSynthesis implements TtsListener {
     private final ChannelHandlerContext ctx;
     private final FullHttpRequest req; // retained until answered
@@ -337,7 +379,8 @@ final class SpeechRoutes {
     private volatile TtsSession session;
     private boolean answered; // event loop
 
-    PostSynthesis(ChannelHandlerContext ctx, FullHttpRequest req, SpeechRequest request, long deadline) {
+    PostSynthesis(
+        ChannelHandlerContext ctx, FullHttpRequest req, SpeechRequest request, long deadline) {
       this.ctx = ctx;
       this.req = req;
       this.request = request;
@@ -401,15 +444,19 @@ final class SpeechRoutes {
 
     @Override
     public void onClosed(String reason) {
-      onLoop(() -> {
-        ctx.channel().closeFuture().removeListener(onDisconnect);
-        if (reason == null) {
-          respondAudio();
-        } else {
-          answerNow(reason.startsWith("server shutting down") ? HttpResponseStatus.SERVICE_UNAVAILABLE
-              : HttpResponseStatus.INTERNAL_SERVER_ERROR, reason);
-        }
-      });
+      onLoop(
+          () -> {
+            ctx.channel().closeFuture().removeListener(onDisconnect);
+            if (reason == null) {
+              respondAudio();
+            } else {
+              answerNow(
+                  reason.startsWith("server shutting down")
+                      ? HttpResponseStatus.SERVICE_UNAVAILABLE
+                      : HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                  reason);
+            }
+          });
     }
 
     private void respondAudio() {
@@ -425,34 +472,42 @@ final class SpeechRoutes {
       frames.clear();
       ByteArrayOutputStream wav = new ByteArrayOutputStream(44 + 2 * at);
       try {
-        WavWriter.write(wav, java.util.Arrays.copyOf(pcm, at), 1, ModelAudio.SAMPLE_RATE, WavEncoding.PCM_S16);
+        WavWriter.write(
+            wav, java.util.Arrays.copyOf(pcm, at), 1, ModelAudio.SAMPLE_RATE, WavEncoding.PCM_S16);
         byte[] body;
         String type;
         if (request.json()) {
           Map<String, Object> out = new LinkedHashMap<>();
           out.put("wav", Base64.getEncoder().encodeToString(wav.toByteArray()));
-          out.put("transcript", words.stream().map(w -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("text", w.text());
-            m.put("start_s", w.startSeconds());
-            m.put("stop_s", w.endSeconds());
-            return m;
-          }).toList());
+          out.put(
+              "transcript",
+              words.stream()
+                  .map(
+                      w -> {
+                        Map<String, Object> m = new LinkedHashMap<>();
+                        m.put("text", w.text());
+                        m.put("start_s", w.startSeconds());
+                        m.put("stop_s", w.endSeconds());
+                        return m;
+                      })
+                  .toList());
           body = JSON.writeValueAsBytes(out);
           type = "application/json";
         } else {
           body = wav.toByteArray();
           type = "audio/wav";
         }
-        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-            Unpooled.wrappedBuffer(body));
+        FullHttpResponse res =
+            new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(body));
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
         metrics.bytesOut(body.length);
         answered = true;
         HttpResponses.send(ctx, req, res);
         release();
       } catch (IOException e) {
-        answerNow(HttpResponseStatus.INTERNAL_SERVER_ERROR, "cannot write the WAV: " + e.getMessage());
+        answerNow(
+            HttpResponseStatus.INTERNAL_SERVER_ERROR, "cannot write the WAV: " + e.getMessage());
       }
     }
 

@@ -1,23 +1,23 @@
 package dev.parley.server.http;
 
-import dev.parley.codec.audio.ModelAudio;
-import dev.parley.server.config.ServerConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.codec.audio.AudioFormatException;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.codec.opus.OggOpusReader;
 import dev.parley.codec.resample.StreamingResampler;
 import dev.parley.codec.wav.WavAudio;
 import dev.parley.codec.wav.WavReader;
+import dev.parley.server.config.ServerConfig;
 import dev.parley.server.engine.EngineFullException;
-import dev.parley.server.metrics.EngineMetrics;
-import dev.parley.server.wire.AsrMessages;
 import dev.parley.server.engine.MeteredFeed;
+import dev.parley.server.metrics.EngineMetrics;
 import dev.parley.server.stt.SttEngine;
 import dev.parley.server.stt.SttListener;
 import dev.parley.server.stt.SttOptions;
 import dev.parley.server.stt.SttSession;
 import dev.parley.server.stt.SttStep;
 import dev.parley.server.stt.SttWord;
+import dev.parley.server.wire.AsrMessages;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -53,18 +53,28 @@ final class TranscriptionRoutes {
     this.metrics = access.metrics();
   }
 
-  void handle(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
-    if (!access.admits(ctx, req, q, engine != null,
-        "this server hosts no transcription model (start it with --stt-model)\n", /* checkAccepting= */ true)) {
+  void handle(
+      ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
+    if (!access.admits(
+        ctx,
+        req,
+        q,
+        engine != null,
+        "this server hosts no transcription model (start it with --stt-model)\n",
+        /* checkAccepting= */ true)) {
       return;
     }
     if (req.method() == HttpMethod.POST) {
       transcribeFile(ctx, req);
     } else if (RouteAccess.isUpgrade(req)) {
-      new AsrSocket(ctx.channel(), metrics, config.idleTimeout(), config.maxQueuedFrames(), engine, codec)
+      new AsrSocket(
+              ctx.channel(), metrics, config.idleTimeout(), config.maxQueuedFrames(), engine, codec)
           .upgrade(ctx, req, router, PATH, config.tlsCert() != null, config.maxMessageBytes());
     } else {
-      HttpResponses.text(ctx, req, HttpResponseStatus.BAD_REQUEST,
+      HttpResponses.text(
+          ctx,
+          req,
+          HttpResponseStatus.BAD_REQUEST,
           PATH + ": open a WebSocket, or POST a WAV or Ogg Opus file\n");
     }
   }
@@ -77,7 +87,11 @@ final class TranscriptionRoutes {
     try {
       pcm = decodeFile(body);
     } catch (IOException | IllegalArgumentException e) {
-      HttpResponses.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain",
+      HttpResponses.respond(
+          ctx,
+          req,
+          HttpResponseStatus.BAD_REQUEST,
+          "text/plain",
           "cannot read the audio: " + e.getMessage() + "\n");
       return;
     }
@@ -87,7 +101,8 @@ final class TranscriptionRoutes {
     } catch (EngineFullException e) {
       req.release();
       metrics.rejected();
-      HttpResponses.respond(ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", e.getMessage() + "\n");
+      HttpResponses.respond(
+          ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", e.getMessage() + "\n");
       return;
     }
     job.pump();
@@ -97,8 +112,10 @@ final class TranscriptionRoutes {
   static float[] decodeFile(byte[] body) throws IOException {
     if (body.length >= 4 && body[0] == 'O' && body[1] == 'g' && body[2] == 'g' && body[3] == 'S') {
       List<float[]> parts = new ArrayList<>();
-      OggOpusReader reader = new OggOpusReader(ModelAudio.SAMPLE_RATE, (p, off, len) -> parts.add(java.util.Arrays.copyOfRange(p, off,
-          off + len)));
+      OggOpusReader reader =
+          new OggOpusReader(
+              ModelAudio.SAMPLE_RATE,
+              (p, off, len) -> parts.add(java.util.Arrays.copyOfRange(p, off, off + len)));
       reader.feed(body);
       reader.finish();
       return concat(parts);
@@ -138,7 +155,9 @@ final class TranscriptionRoutes {
     }
 
     synchronized void pump() {
-      if (session != null && !ended && feed.pumpInto(session, MeteredFeed.room(config.maxQueuedFrames()))) {
+      if (session != null
+          && !ended
+          && feed.pumpInto(session, MeteredFeed.room(config.maxQueuedFrames()))) {
         ended = true;
         session.endOfInput();
       }
@@ -159,29 +178,52 @@ final class TranscriptionRoutes {
 
     @Override
     public void onClosed(String reason) {
-      ctx.executor().execute(() -> {
-        try {
-          if (reason != null) {
-            HttpResponses.respond(ctx, req, reason.startsWith("server shutting down")
-                ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.INTERNAL_SERVER_ERROR,
-                "text/plain", reason + "\n");
-            return;
-          }
-          Map<String, Object> out = new LinkedHashMap<>();
-          out.put("model", engine.model().name());
-          out.put("duration_s", seconds);
-          out.put("text", String.join(" ", words.stream().map(SttWord::text).toList()));
-          out.put("words", words.stream().map(w -> Map.of("text", w.text(), "start_s", w.startSeconds(),
-              "end_s", w.endSeconds())).toList());
-          String json = JSON.writeValueAsString(out);
-          metrics.bytesOut(json.length());
-          HttpResponses.respond(ctx, req, HttpResponseStatus.OK, "application/json", json);
-        } catch (IOException e) {
-          HttpResponses.respond(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, "text/plain", e.getMessage());
-        } finally {
-          req.release();
-        }
-      });
+      ctx.executor()
+          .execute(
+              () -> {
+                try {
+                  if (reason != null) {
+                    HttpResponses.respond(
+                        ctx,
+                        req,
+                        reason.startsWith("server shutting down")
+                            ? HttpResponseStatus.SERVICE_UNAVAILABLE
+                            : HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                        "text/plain",
+                        reason + "\n");
+                    return;
+                  }
+                  Map<String, Object> out = new LinkedHashMap<>();
+                  out.put("model", engine.model().name());
+                  out.put("duration_s", seconds);
+                  out.put("text", String.join(" ", words.stream().map(SttWord::text).toList()));
+                  out.put(
+                      "words",
+                      words.stream()
+                          .map(
+                              w ->
+                                  Map.of(
+                                      "text",
+                                      w.text(),
+                                      "start_s",
+                                      w.startSeconds(),
+                                      "end_s",
+                                      w.endSeconds()))
+                          .toList());
+                  String json = JSON.writeValueAsString(out);
+                  metrics.bytesOut(json.length());
+                  HttpResponses.respond(ctx, req, HttpResponseStatus.OK, "application/json", json);
+                } catch (IOException e) {
+                  HttpResponses.respond(
+                      ctx,
+                      req,
+                      HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                      "text/plain",
+                      e.getMessage());
+                } finally {
+                  req.release();
+                }
+              });
     }
   }
 }

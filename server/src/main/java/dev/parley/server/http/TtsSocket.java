@@ -1,7 +1,6 @@
 package dev.parley.server.http;
 
 import dev.parley.codec.audio.ModelAudio;
-import dev.parley.server.wire.TtsMessages;
 import dev.parley.codec.opus.OggOpusWriter;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.metrics.EngineMetrics;
@@ -12,66 +11,60 @@ import dev.parley.server.tts.TtsOptions;
 import dev.parley.server.tts.TtsSession;
 import dev.parley.server.tts.TtsWord;
 import dev.parley.server.tts.Voice;
+import dev.parley.server.wire.TtsMessages;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.handler.timeout.IdleState;
-import io.netty.handler.timeout.IdleStateEvent;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One {@code /api/tts_streaming} connection: moshi-server's streaming TTS protocol (its {@code Py}
- * module, {@code py_module.rs}). In: WebSocket text frames (words), or binary MessagePack
- * {@code Text{text}}, {@code Voice{embeddings, shape}} (before the first text), {@code Eos}; the
- * binary frame {@code "\0"} is also the end of text. Out, by the query's {@code format}:
- * {@code OggOpus} (the default: Ogg pages as binary frames, the header pages first),
- * {@code OggOpusMessagePack} ({@code OggOpus{data}}), {@code Pcm} (little-endian float 32 samples,
- * 1920 a frame) or {@code PcmMessagePack} ({@code Audio{pcm}}); the MessagePack formats also carry
- * {@code Ready} (a synthesis slot is held), a {@code Text{text, start_s, stop_s}} per spoken word
- * and {@code Error{message}}. The server closes the socket once the last word is spoken (an Ogg
- * stream gets its end-of-stream page first); an {@code Eos} before any text closes it at once,
- * with no audio, as moshi-server does.
+ * module, {@code py_module.rs}). In: WebSocket text frames (words), or binary MessagePack {@code
+ * Text{text}}, {@code Voice{embeddings, shape}} (before the first text), {@code Eos}; the binary
+ * frame {@code "\0"} is also the end of text. Out, by the query's {@code format}: {@code OggOpus}
+ * (the default: Ogg pages as binary frames, the header pages first), {@code OggOpusMessagePack}
+ * ({@code OggOpus{data}}), {@code Pcm} (little-endian float 32 samples, 1920 a frame) or {@code
+ * PcmMessagePack} ({@code Audio{pcm}}); the MessagePack formats also carry {@code Ready} (a
+ * synthesis slot is held), a {@code Text{text, start_s, stop_s}} per spoken word and {@code
+ * Error{message}}. The server closes the socket once the last word is spoken (an Ogg stream gets
+ * its end-of-stream page first); an {@code Eos} before any text closes it at once, with no audio,
+ * as moshi-server does.
  *
  * <p>A slot is claimed when the socket opens (off the event loop: a voice may have to be read), so
  * {@code Ready} means a slot is held; messages that arrive meanwhile wait. A {@code Voice} before
- * the first text reopens the synthesis with that voice. Errors (a malformed message, a text past the
- * limit, an unknown voice) end this connection only: an {@code Error} message in the MessagePack
- * formats, then a close with code 1008 and the reason. Output is back-pressured: while the socket
- * is not writable the engine does not step this session. Engine events arrive on the engine thread
- * and are handed to the connection's event loop, where all the state here lives.
+ * the first text reopens the synthesis with that voice. Errors (a malformed message, a text past
+ * the limit, an unknown voice) end this connection only: an {@code Error} message in the
+ * MessagePack formats, then a close with code 1008 and the reason. Output is back-pressured: while
+ * the socket is not writable the engine does not step this session. Engine events arrive on the
+ * engine thread and are handed to the connection's event loop, where all the state here lives.
  */
 final class TtsSocket extends WebSocketSession {
   private static final Logger LOG = LoggerFactory.getLogger(TtsSocket.class);
+
   /** Client messages held while a slot is being opened. */
   static final int MAX_QUEUED_MESSAGES = 10_000;
+
   /** Frames handed to the event loop but not yet written before the engine pauses the session. */
   static final int MAX_PENDING_FRAMES = 8;
+
   static final int FRAME_SAMPLES = ModelAudio.FRAME_SAMPLES;
 
   /** moshi-server's {@code StreamingOutput}, spelled as its query parameter. */
   enum Format {
-    OggOpus, OggOpusMessagePack, Pcm, PcmMessagePack;
+    OggOpus,
+    OggOpusMessagePack,
+    Pcm,
+    PcmMessagePack;
 
     boolean messagePack() {
       return this == OggOpusMessagePack || this == PcmMessagePack;
@@ -91,8 +84,10 @@ final class TtsSocket extends WebSocketSession {
           return f;
         }
       }
-      throw new IllegalArgumentException("unknown format '" + s
-          + "': expected OggOpus, OggOpusMessagePack, Pcm or PcmMessagePack");
+      throw new IllegalArgumentException(
+          "unknown format '"
+              + s
+              + "': expected OggOpus, OggOpusMessagePack, Pcm or PcmMessagePack");
     }
   }
 
@@ -112,8 +107,14 @@ final class TtsSocket extends WebSocketSession {
   private OggOpusWriter ogg;
   private final ByteArrayOutputStream pages = new ByteArrayOutputStream();
 
-  TtsSocket(Channel channel, TtsEngine engine, EngineMetrics metrics, Format format, TtsOptions options,
-      Executor opener, Duration idleTimeout) {
+  TtsSocket(
+      Channel channel,
+      TtsEngine engine,
+      EngineMetrics metrics,
+      Format format,
+      TtsOptions options,
+      Executor opener,
+      Duration idleTimeout) {
     super(channel, metrics, idleTimeout);
     this.engine = engine;
     this.format = format;
@@ -133,29 +134,30 @@ final class TtsSocket extends WebSocketSession {
     opening = true;
     Synthesis s = new Synthesis();
     try {
-      opener.execute(() -> {
-        TtsSession session = null;
-        String error = null;
-        boolean full = false;
-        try {
-          session = engine.open(opts, s);
-        } catch (EngineFullException e) {
-          full = true;
-          error = "no free channels: " + e.getMessage();
-        } catch (RuntimeException e) { // unknown voice, a voice of the wrong shape, shut down
-          error = e.getMessage() == null ? e.toString() : e.getMessage();
-        }
-        TtsSession opened = session;
-        String why = error;
-        boolean wasFull = full;
-        try {
-          channel.eventLoop().execute(() -> opened(s, opened, why, wasFull));
-        } catch (RejectedExecutionException e) {
-          if (opened != null) {
-            opened.close();
-          }
-        }
-      });
+      opener.execute(
+          () -> {
+            TtsSession session = null;
+            String error = null;
+            boolean full = false;
+            try {
+              session = engine.open(opts, s);
+            } catch (EngineFullException e) {
+              full = true;
+              error = "no free channels: " + e.getMessage();
+            } catch (RuntimeException e) { // unknown voice, a voice of the wrong shape, shut down
+              error = e.getMessage() == null ? e.toString() : e.getMessage();
+            }
+            TtsSession opened = session;
+            String why = error;
+            boolean wasFull = full;
+            try {
+              channel.eventLoop().execute(() -> opened(s, opened, why, wasFull));
+            } catch (RejectedExecutionException e) {
+              if (opened != null) {
+                opened.close();
+              }
+            }
+          });
     } catch (RejectedExecutionException e) {
       opening = false;
       fail("server is shutting down");
@@ -276,12 +278,16 @@ final class TtsSocket extends WebSocketSession {
     }
     TtsConfig cfg = engine.model().config();
     if (!cfg.multiSpeaker()) {
-      fail("model " + engine.model().name() + " has no voice conditioning: it takes no Voice message");
+      fail(
+          "model "
+              + engine.model().name()
+              + " has no voice conditioning: it takes no Voice message");
       return;
     }
     Voice voice;
     try {
-      voice = Voice.fromClient(v.embeddings(), v.shape(), cfg.conditioners().get("speaker_wavs").dim());
+      voice =
+          Voice.fromClient(v.embeddings(), v.shape(), cfg.conditioners().get("speaker_wavs").dim());
     } catch (IllegalArgumentException e) {
       fail(e.getMessage());
       return;
@@ -321,38 +327,43 @@ final class TtsSocket extends WebSocketSession {
     public void onAudio(float[] pcm) {
       float[] copy = pcm.clone();
       pendingFrames.incrementAndGet();
-      onLoop(() -> {
-        int left = pendingFrames.decrementAndGet();
-        if (current == this && !isEnding()) {
-          writeAudio(copy);
-        }
-        if (left == MAX_PENDING_FRAMES - 1 && session != null) {
-          session.wakeUp();
-        }
-      });
+      onLoop(
+          () -> {
+            int left = pendingFrames.decrementAndGet();
+            if (current == this && !isEnding()) {
+              writeAudio(copy);
+            }
+            if (left == MAX_PENDING_FRAMES - 1 && session != null) {
+              session.wakeUp();
+            }
+          });
     }
 
     @Override
     public void onWord(TtsWord word) {
       if (format.messagePack()) {
-        onLoop(() -> {
-          if (current == this && !isEnding()) {
-            sendBinary(TtsMessages.encode(new TtsMessages.Out.Text(word.text(), word.startSeconds(),
-                word.endSeconds())));
-          }
-        });
+        onLoop(
+            () -> {
+              if (current == this && !isEnding()) {
+                sendBinary(
+                    TtsMessages.encode(
+                        new TtsMessages.Out.Text(
+                            word.text(), word.startSeconds(), word.endSeconds())));
+              }
+            });
       }
     }
 
     @Override
     public void onClosed(String reason) {
-      onLoop(() -> {
-        closedSeen = true;
-        closedReason = reason;
-        if (current == this) {
-          ended(this, reason);
-        }
-      });
+      onLoop(
+          () -> {
+            closedSeen = true;
+            closedReason = reason;
+            if (current == this) {
+              ended(this, reason);
+            }
+          });
     }
   }
 
@@ -397,7 +408,8 @@ final class TtsSocket extends WebSocketSession {
     }
     byte[] data = pages.toByteArray();
     pages.reset();
-    sendBinary(format == Format.OggOpus ? data : TtsMessages.encode(new TtsMessages.Out.OggOpus(data)));
+    sendBinary(
+        format == Format.OggOpus ? data : TtsMessages.encode(new TtsMessages.Out.OggOpus(data)));
   }
 
   /** The MessagePack formats carry an {@code Error}; the others only the close reason. */

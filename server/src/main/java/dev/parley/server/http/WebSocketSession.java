@@ -35,15 +35,20 @@ import org.slf4j.LoggerFactory;
  * fragments them, the idle timer and keep-alive pings), ping and close frames, the idle timeout,
  * output back-pressure for a client that stops reading, and the two ways a connection ends — a
  * normal close, or the protocol's error message then a close with the reason. Subclasses speak
- * their protocol; all their state and this class's lives on the connection's event loop, and
- * engine events are handed there with {@link #onLoop}.
+ * their protocol; all their state and this class's lives on the connection's event loop, and engine
+ * events are handed there with {@link #onLoop}.
  */
 abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFrame> {
   private static final Logger LOG = LoggerFactory.getLogger(WebSocketSession.class);
-  /** moshi-server pings every 10 s; so does every Parley socket, so proxies keep quiet ones open. */
+
+  /**
+   * moshi-server pings every 10 s; so does every Parley socket, so proxies keep quiet ones open.
+   */
   static final Duration PING_INTERVAL = Duration.ofSeconds(10);
+
   /** A close frame's reason is at most 123 bytes of UTF-8. */
   private static final int MAX_CLOSE_REASON_BYTES = 123;
+
   /** How long a closing connection may take to let its last frames out before it is cut. */
   private static final long CLOSE_WAIT_SECONDS = 5;
 
@@ -61,36 +66,55 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
   }
 
   /**
-   * Upgrades {@code req} (on the router's channel) to this socket: handshake, frame aggregation
-   * up to {@code maxMessageBytes}, the idle timer, then this handler replaces the router and
-   * {@link #opened} runs.
+   * Upgrades {@code req} (on the router's channel) to this socket: handshake, frame aggregation up
+   * to {@code maxMessageBytes}, the idle timer, then this handler replaces the router and {@link
+   * #opened} runs.
    */
-  final void upgrade(ChannelHandlerContext ctx, FullHttpRequest req, ChannelHandler router, String path,
-      boolean tls, int maxMessageBytes) {
+  final void upgrade(
+      ChannelHandlerContext ctx,
+      FullHttpRequest req,
+      ChannelHandler router,
+      String path,
+      boolean tls,
+      int maxMessageBytes) {
     String url = (tls ? "wss" : "ws") + "://" + req.headers().get(HttpHeaderNames.HOST) + path;
-    WebSocketServerHandshaker hs = new WebSocketServerHandshakerFactory(url, /* subprotocols= */ null,
-        /* allowExtensions= */ true, maxMessageBytes)
-        .newHandshaker(req);
+    WebSocketServerHandshaker hs =
+        new WebSocketServerHandshakerFactory(
+                url, /* subprotocols= */ null, /* allowExtensions= */ true, maxMessageBytes)
+            .newHandshaker(req);
     if (hs == null) {
       WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
       return;
     }
-    hs.handshake(ctx.channel(), req).addListener(f -> {
-      if (!f.isSuccess()) {
-        ctx.close();
-        return;
-      }
-      ctx.pipeline().addBefore(ctx.name(), "idle", new IdleStateHandler(idleTimeout.toMillis(),
-          PING_INTERVAL.toMillis(), 0, TimeUnit.MILLISECONDS));
-      ctx.pipeline().addBefore(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(maxMessageBytes));
-      ctx.pipeline().replace(router, "ws-" + path, this);
-      opened();
-    });
+    hs.handshake(ctx.channel(), req)
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                ctx.close();
+                return;
+              }
+              ctx.pipeline()
+                  .addBefore(
+                      ctx.name(),
+                      "idle",
+                      new IdleStateHandler(
+                          idleTimeout.toMillis(),
+                          PING_INTERVAL.toMillis(),
+                          0,
+                          TimeUnit.MILLISECONDS));
+              ctx.pipeline()
+                  .addBefore(
+                      ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(maxMessageBytes));
+              ctx.pipeline().replace(router, "ws-" + path, this);
+              opened();
+            });
   }
 
   // ---- what each protocol supplies ------------------------------------------------------------
 
-  /** The handshake is done and this handler is in place: open the engine session, greet the client. */
+  /**
+   * The handshake is done and this handler is in place: open the engine session, greet the client.
+   */
   protected abstract void opened();
 
   /** A whole binary message (never empty of readable bytes only if the client sent some). */
@@ -136,7 +160,8 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
     } else if (idle.state() == IdleState.WRITER_IDLE) {
       channel.writeAndFlush(new PingWebSocketFrame());
     } else if (channel.config().isAutoRead() // not idle while we hold its input back ourselves
-        && System.nanoTime() - lastActivityNanos >= idleTimeout.toNanos()) { // nor while it takes output
+        && System.nanoTime() - lastActivityNanos
+            >= idleTimeout.toNanos()) { // nor while it takes output
       if (ending) {
         channel.close(); // the end was said, but the client has not read it for that long
       } else {
@@ -164,18 +189,23 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
     return ending;
   }
 
-  /** From any thread: the engine ended the session, normally (null) or with an error for the client. */
+  /**
+   * From any thread: the engine ended the session, normally (null) or with an error for the client.
+   */
   protected final void sessionClosed(String reason) {
-    onLoop(() -> {
-      if (reason == null) {
-        endNormally("session ended");
-      } else {
-        fail(reason);
-      }
-    });
+    onLoop(
+        () -> {
+          if (reason == null) {
+            endNormally("session ended");
+          } else {
+            fail(reason);
+          }
+        });
   }
 
-  /** An error for this client only: the session is freed, the error goes out, then a close (1008). */
+  /**
+   * An error for this client only: the session is freed, the error goes out, then a close (1008).
+   */
   protected final void fail(String message) {
     if (ending) {
       return;
@@ -196,19 +226,30 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
   }
 
   private void close(int code, String reason) {
-    channel.writeAndFlush(new CloseWebSocketFrame(code, closeReason(reason))).addListener(ChannelFutureListener.CLOSE);
+    channel
+        .writeAndFlush(new CloseWebSocketFrame(code, closeReason(reason)))
+        .addListener(ChannelFutureListener.CLOSE);
     // A client that reads nothing never lets the close frame out: do not wait for it forever.
-    channel.eventLoop().schedule(() -> {
-      channel.close();
-    }, CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+    channel
+        .eventLoop()
+        .schedule(
+            () -> {
+              channel.close();
+            },
+            CLOSE_WAIT_SECONDS,
+            TimeUnit.SECONDS);
   }
 
   /** A close reason cut to fit in 123 bytes of UTF-8. */
   static String closeReason(String message) {
     String s = message;
     while (s.getBytes(StandardCharsets.UTF_8).length > MAX_CLOSE_REASON_BYTES) {
-      s = s.substring(0, s.length() - Math.max(1, (s.getBytes(StandardCharsets.UTF_8).length
-          - MAX_CLOSE_REASON_BYTES) / 4));
+      s =
+          s.substring(
+              0,
+              s.length()
+                  - Math.max(
+                      1, (s.getBytes(StandardCharsets.UTF_8).length - MAX_CLOSE_REASON_BYTES) / 4));
     }
     return s;
   }
@@ -218,11 +259,14 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
   /** Writes one binary message; the socket taking it counts as activity for the idle timeout. */
   protected final void sendBinary(byte[] bytes) {
     metrics.bytesOut(bytes.length);
-    channel.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(bytes))).addListener(f -> {
-      if (f.isSuccess()) {
-        lastActivityNanos = System.nanoTime();
-      }
-    });
+    channel
+        .writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(bytes)))
+        .addListener(
+            f -> {
+              if (f.isSuccess()) {
+                lastActivityNanos = System.nanoTime();
+              }
+            });
   }
 
   /**

@@ -12,11 +12,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A whole file through the model, as Kyutai's {@code run_inference.py} does it: 1920-sample
- * chunks → streaming Mimi encode → LM step (the first chunk is stepped twice, so that the step
- * that only fills the delays consumes it) → streaming Mimi decode of every produced frame. A
- * transcription model ({@code dep_q} 0) goes through {@link OfflineTranscription} instead (the
- * reference STT driver's prefix, flush and greedy text), and only text comes out.
+ * A whole file through the model, as Kyutai's {@code run_inference.py} does it: 1920-sample chunks
+ * → streaming Mimi encode → LM step (the first chunk is stepped twice, so that the step that only
+ * fills the delays consumes it) → streaming Mimi decode of every produced frame. A transcription
+ * model ({@code dep_q} 0) goes through {@link OfflineTranscription} instead (the reference STT
+ * driver's prefix, flush and greedy text), and only text comes out.
  */
 public final class OfflineInference {
   private OfflineInference() {}
@@ -24,7 +24,8 @@ public final class OfflineInference {
   /** Output audio (empty for text-only models), the printed text and every text token. */
   public record Result(float[] pcm, String text, List<Long> textTokens, int steps) {}
 
-  public static Result run(SpeechModel model, float[] pcm24k, SamplingParams text, SamplingParams audio, long seed) {
+  public static Result run(
+      SpeechModel model, float[] pcm24k, SamplingParams text, SamplingParams audio, long seed) {
     MimiModel mimi = model.mimi();
     LmConfig cfg = model.lm().config();
     if (cfg.depQ() == 0) {
@@ -46,8 +47,8 @@ public final class OfflineInference {
     int steps = 0;
     ExecMask one = ExecMask.all(1);
     boolean[] active = {true};
-    try (MimiStreams codec = mimi.newStreams(model.manager(), 1); LmGen gen = new LmGen(model.lm(), 1,
-        model.manager())) {
+    try (MimiStreams codec = mimi.newStreams(model.manager(), 1);
+        LmGen gen = new LmGen(model.lm(), 1, model.manager())) {
       gen.configure(0, text, audio, seed);
       for (int c = 0; c < chunks; c++) {
         float[] chunk = new float[n];

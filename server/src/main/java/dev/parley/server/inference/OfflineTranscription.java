@@ -1,7 +1,6 @@
 package dev.parley.server.inference;
 
 import dev.parley.codec.audio.ModelAudio;
-import dev.parley.codec.audio.FrameAssembler;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.model.SpeechModel;
 import dev.parley.server.stt.SttEngine;
@@ -21,8 +20,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * A whole file through a transcription model (Kyutai STT, {@code dep_q} 0) as the reference driver
  * {@code stt_from_file_pytorch.py} does it: {@link SttSettings#prefixFrames} silent frames, the
  * audio in 1920-sample frames (the last padded with silence), {@link SttSettings#delayFrames}
- * silent frames so the last words come out, greedy text, and words with times by
- * {@code tokens_to_timestamped_text} ({@link dev.parley.server.stt.WordAssembler}).
+ * silent frames so the last words come out, greedy text, and words with times by {@code
+ * tokens_to_timestamped_text} ({@link dev.parley.server.stt.WordAssembler}).
  *
  * <p>It runs on the server's own {@link SttEngine} with one session, so a file gets exactly what a
  * streaming client sending the same audio would get. The audio is fed as fast as the engine steps,
@@ -46,8 +45,15 @@ public final class OfflineTranscription {
    * @param steps model steps taken
    * @param seconds wall time
    */
-  public record Result(String model, SttSettings settings, double audioSeconds, long[] textTokens,
-      List<float[]> pauseProbabilities, List<SttWord> words, int steps, double seconds) {
+  public record Result(
+      String model,
+      SttSettings settings,
+      double audioSeconds,
+      long[] textTokens,
+      List<float[]> pauseProbabilities,
+      List<SttWord> words,
+      int steps,
+      double seconds) {
 
     /** The words joined by single spaces. */
     public String text() {
@@ -62,8 +68,11 @@ public final class OfflineTranscription {
 
   public static Result run(SpeechModel model, float[] pcm24k, SttOptions options) {
     if (model.lm().config().depQ() != 0) {
-      throw new IllegalArgumentException(model.name() + " is not a transcription model (dep_q "
-          + model.lm().config().depQ() + ")");
+      throw new IllegalArgumentException(
+          model.name()
+              + " is not a transcription model (dep_q "
+              + model.lm().config().depQ()
+              + ")");
     }
     long t0 = System.nanoTime();
     try (SttEngine engine = new SttEngine(model, 1, WINDOW + 1)) {
@@ -94,8 +103,15 @@ public final class OfflineTranscription {
         throw new IllegalStateException("transcription failed: " + c.failure.get());
       }
       long[] tokens = c.tokens.stream().mapToLong(Long::longValue).toArray();
-      return new Result(model.name(), settings, ModelAudio.seconds(pcm24k.length), tokens, List.copyOf(c.pauses),
-          c.words.get() == null ? List.of() : c.words.get(), tokens.length, (System.nanoTime() - t0) / 1e9);
+      return new Result(
+          model.name(),
+          settings,
+          ModelAudio.seconds(pcm24k.length),
+          tokens,
+          List.copyOf(c.pauses),
+          c.words.get() == null ? List.of() : c.words.get(),
+          tokens.length,
+          (System.nanoTime() - t0) / 1e9);
     }
   }
 

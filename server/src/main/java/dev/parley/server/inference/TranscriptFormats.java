@@ -10,13 +10,14 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The documents {@code infer} writes for a transcription model: plain text, JSON, SubRip (SRT)
- * and WebVTT. Pure functions of the words (the same cue rules and JSON keys as the SDK's
- * {@code parley transcribe}).
+ * The documents {@code infer} writes for a transcription model: plain text, JSON, SubRip (SRT) and
+ * WebVTT. Pure functions of the words (the same cue rules and JSON keys as the SDK's {@code parley
+ * transcribe}).
  */
 public final class TranscriptFormats {
   /** Longest a subtitle cue may last, from its first word's start to its last word's end. */
   public static final double MAX_CUE_SECONDS = 7.0;
+
   /** Longest a subtitle cue's text may be (one comfortable subtitle line). */
   public static final int MAX_CUE_CHARS = 42;
 
@@ -24,7 +25,10 @@ public final class TranscriptFormats {
 
   /** The output formats. */
   public enum Format {
-    TEXT, JSON, SRT, VTT;
+    TEXT,
+    JSON,
+    SRT,
+    VTT;
 
     /** {@code text|json|srt|vtt}, case-insensitive ({@code txt} for text). */
     public static Format parse(String s) {
@@ -34,11 +38,16 @@ public final class TranscriptFormats {
         case "json" -> JSON;
         case "srt" -> SRT;
         case "vtt", "webvtt" -> VTT;
-        default -> throw new IllegalArgumentException("unknown transcript format '" + s + "': expected text, json, srt or vtt");
+        default ->
+            throw new IllegalArgumentException(
+                "unknown transcript format '" + s + "': expected text, json, srt or vtt");
       };
     }
 
-    /** The format a file name's extension implies ({@code .json}, {@code .srt}, {@code .vtt}), else text. */
+    /**
+     * The format a file name's extension implies ({@code .json}, {@code .srt}, {@code .vtt}), else
+     * text.
+     */
     public static Format ofFileName(String name) {
       String n = name.toLowerCase(Locale.ROOT);
       if (n.endsWith(".json")) {
@@ -84,7 +93,10 @@ public final class TranscriptFormats {
     return words.isEmpty() ? "" : joined(words) + "\n";
   }
 
-  /** Splits words into cues: a new cue past {@link #MAX_CUE_CHARS} characters or {@link #MAX_CUE_SECONDS}. */
+  /**
+   * Splits words into cues: a new cue past {@link #MAX_CUE_CHARS} characters or {@link
+   * #MAX_CUE_SECONDS}.
+   */
   public static List<Cue> cues(List<SttWord> words) {
     return cues(words, MAX_CUE_SECONDS, MAX_CUE_CHARS);
   }
@@ -96,7 +108,8 @@ public final class TranscriptFormats {
     double end = 0;
     for (SttWord w : words) {
       double wEnd = Math.max(w.startSeconds(), w.endSeconds());
-      boolean fits = text.length() + 1 + w.text().length() <= maxChars && wEnd - start <= maxSeconds;
+      boolean fits =
+          text.length() + 1 + w.text().length() <= maxChars && wEnd - start <= maxSeconds;
       if (text.length() > 0 && !fits) {
         cues.add(new Cue(start, end, text.toString()));
         text.setLength(0);
@@ -120,9 +133,14 @@ public final class TranscriptFormats {
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < cues.size(); i++) {
       Cue c = cues.get(i);
-      b.append(i + 1).append('\n')
-          .append(timestamp(c.start(), ',')).append(" --> ").append(timestamp(c.end(), ',')).append('\n')
-          .append(c.text()).append("\n\n");
+      b.append(i + 1)
+          .append('\n')
+          .append(timestamp(c.start(), ','))
+          .append(" --> ")
+          .append(timestamp(c.end(), ','))
+          .append('\n')
+          .append(c.text())
+          .append("\n\n");
     }
     return b.toString();
   }
@@ -131,8 +149,12 @@ public final class TranscriptFormats {
   public static String vtt(List<Cue> cues) {
     StringBuilder b = new StringBuilder("WEBVTT\n\n");
     for (Cue c : cues) {
-      b.append(timestamp(c.start(), '.')).append(" --> ").append(timestamp(c.end(), '.')).append('\n')
-          .append(c.text()).append("\n\n");
+      b.append(timestamp(c.start(), '.'))
+          .append(" --> ")
+          .append(timestamp(c.end(), '.'))
+          .append('\n')
+          .append(c.text())
+          .append("\n\n");
     }
     return b.toString();
   }
@@ -140,14 +162,20 @@ public final class TranscriptFormats {
   /** {@code HH:MM:SS<sep>mmm}, rounded to the millisecond; negative times count as 0. */
   public static String timestamp(double seconds, char sep) {
     long ms = Math.max(0, Math.round(seconds * 1000));
-    return String.format(Locale.ROOT, "%02d:%02d:%02d%c%03d", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, sep,
+    return String.format(
+        Locale.ROOT,
+        "%02d:%02d:%02d%c%03d",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        sep,
         ms % 1000);
   }
 
   /**
-   * One JSON object on one line: the model, its text delay, the audio's length, the text, every word with its
-   * index, start and end in seconds (rounded to the millisecond), the number of model steps and,
-   * with {@code withTokens}, every step's text token.
+   * One JSON object on one line: the model, its text delay, the audio's length, the text, every
+   * word with its index, start and end in seconds (rounded to the millisecond), the number of model
+   * steps and, with {@code withTokens}, every step's text token.
    */
   public static String json(OfflineTranscription.Result r, boolean withTokens) {
     Map<String, Object> o = new LinkedHashMap<>();

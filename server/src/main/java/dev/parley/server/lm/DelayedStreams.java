@@ -3,11 +3,11 @@ package dev.parley.server.lm;
 import java.util.Arrays;
 
 /**
- * The delayed-token ring of a batched generator: per slot and stream, the last
- * {@code max_delay + 2} tokens by step, so that a token stream k takes at step t is read at
- * {@code t + delay[k]}, and a step's frame, realigned across the delays, is read once every
- * stream has it. Tokens are tiny and every one of them is needed on the host anyway, so the ring
- * is Java arrays. Engine thread only.
+ * The delayed-token ring of a batched generator: per slot and stream, the last {@code max_delay +
+ * 2} tokens by step, so that a token stream k takes at step t is read at {@code t + delay[k]}, and
+ * a step's frame, realigned across the delays, is read once every stream has it. Tokens are tiny
+ * and every one of them is needed on the host anyway, so the ring is Java arrays. Engine thread
+ * only.
  */
 public final class DelayedStreams {
   /** Marks a position that holds no token yet (reference {@code ungenerated_token_id}). */
@@ -43,7 +43,10 @@ public final class DelayedStreams {
     return offsets[slot];
   }
 
-  /** Puts a token into {@code stream} at this step; the model reads it {@code delay[stream]} steps later. */
+  /**
+   * Puts a token into {@code stream} at this step; the model reads it {@code delay[stream]} steps
+   * later.
+   */
   public void putDelayed(int slot, int stream, long token) {
     ring[slot][stream][column(offsets[slot] + delays[stream])] = token;
   }
@@ -60,7 +63,8 @@ public final class DelayedStreams {
     }
     long token = ring[slot][stream][column(offsets[slot])];
     if (token == UNGENERATED) {
-      throw new IllegalStateException("slot " + slot + " stream " + stream + ": no token at step " + offsets[slot]);
+      throw new IllegalStateException(
+          "slot " + slot + " stream " + stream + ": no token at step " + offsets[slot]);
     }
     return token;
   }
@@ -84,7 +88,8 @@ public final class DelayedStreams {
     }
     boolean produced = offsets[slot] > maxDelay;
     for (int k = 0; k < frame.length; k++) {
-      frame[k] = produced ? ring[slot][k][column(offsets[slot] - maxDelay + delays[k])] : UNGENERATED;
+      frame[k] =
+          produced ? ring[slot][k][column(offsets[slot] - maxDelay + delays[k])] : UNGENERATED;
     }
     return produced;
   }

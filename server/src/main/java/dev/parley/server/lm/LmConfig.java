@@ -47,18 +47,54 @@ public record LmConfig(
   private static final Set<String> CONDITIONING_KEYS = Set.of("conditioners", "fuser");
 
   /** Without cross-attention (every model but the TTS ones). */
-  public LmConfig(int[] delays, int nQ, int depQ, int card, int textCard, int textCardOut,
-      boolean demuxSecondTextStream, int dim, int existingTextPaddingId, int existingTextEndPaddingId,
-      int extraHeadsNumHeads, int extraHeadsDim, TransformerConfig transformer, int depformerDim,
-      boolean depformerMultiLinear, boolean depformerWeightsPerStep, int[] depformerWeightsPerStepSchedule,
-      Integer depformerLowRankEmbeddings, String depformerNorm, TransformerConfig depformer) {
-    this(delays, nQ, depQ, card, textCard, textCardOut, demuxSecondTextStream, dim, existingTextPaddingId,
-        existingTextEndPaddingId, extraHeadsNumHeads, extraHeadsDim, transformer, depformerDim, depformerMultiLinear,
-        depformerWeightsPerStep, depformerWeightsPerStepSchedule, depformerLowRankEmbeddings, depformerNorm, depformer,
+  public LmConfig(
+      int[] delays,
+      int nQ,
+      int depQ,
+      int card,
+      int textCard,
+      int textCardOut,
+      boolean demuxSecondTextStream,
+      int dim,
+      int existingTextPaddingId,
+      int existingTextEndPaddingId,
+      int extraHeadsNumHeads,
+      int extraHeadsDim,
+      TransformerConfig transformer,
+      int depformerDim,
+      boolean depformerMultiLinear,
+      boolean depformerWeightsPerStep,
+      int[] depformerWeightsPerStepSchedule,
+      Integer depformerLowRankEmbeddings,
+      String depformerNorm,
+      TransformerConfig depformer) {
+    this(
+        delays,
+        nQ,
+        depQ,
+        card,
+        textCard,
+        textCardOut,
+        demuxSecondTextStream,
+        dim,
+        existingTextPaddingId,
+        existingTextEndPaddingId,
+        extraHeadsNumHeads,
+        extraHeadsDim,
+        transformer,
+        depformerDim,
+        depformerMultiLinear,
+        depformerWeightsPerStep,
+        depformerWeightsPerStepSchedule,
+        depformerLowRankEmbeddings,
+        depformerNorm,
+        depformer,
         false);
   }
 
-  /** Whether the config carries conditioners or a fuser (a TTS model, read with its conditioners). */
+  /**
+   * Whether the config carries conditioners or a fuser (a TTS model, read with its conditioners).
+   */
   public static boolean hasConditioning(JsonNode c) {
     for (String k : CONDITIONING_KEYS) {
       if (c.hasNonNull(k) && !(c.get(k).isBoolean() && !c.get(k).asBoolean())) {
@@ -70,7 +106,8 @@ public record LmConfig(
 
   public LmConfig {
     if (delays.length != nQ + 1) {
-      throw new IllegalArgumentException("expected " + (nQ + 1) + " delays (text + n_q audio), got " + delays.length);
+      throw new IllegalArgumentException(
+          "expected " + (nQ + 1) + " delays (text + n_q audio), got " + delays.length);
     }
     if (depQ > nQ) {
       throw new IllegalArgumentException("dep_q " + depQ + " > n_q " + nQ);
@@ -90,7 +127,9 @@ public record LmConfig(
     return m;
   }
 
-  /** Audio streams the caller provides each step (the user's codes for Moshi, all of them for STT). */
+  /**
+   * Audio streams the caller provides each step (the user's codes for Moshi, all of them for STT).
+   */
   public int inputStreams() {
     return nQ - depQ;
   }
@@ -104,14 +143,18 @@ public record LmConfig(
     if (!depformerMultiLinear) {
       return 1;
     }
-    return depformerWeightsPerStepSchedule != null ? max(depformerWeightsPerStepSchedule) + 1 : depQ;
+    return depformerWeightsPerStepSchedule != null
+        ? max(depformerWeightsPerStepSchedule) + 1
+        : depQ;
   }
 
   public int depformerInIndex(int codebook) {
     if (!depformerMultiLinear) {
       return 0;
     }
-    return depformerWeightsPerStepSchedule != null ? depformerWeightsPerStepSchedule[codebook] : codebook;
+    return depformerWeightsPerStepSchedule != null
+        ? depformerWeightsPerStepSchedule[codebook]
+        : codebook;
   }
 
   private static int max(int[] v) {
@@ -128,7 +171,9 @@ public record LmConfig(
 
   /** Moshi 7B ({@code configs/moshi_7b_202409.json}, identical to {@code loaders._lm_kwargs}). */
   public static LmConfig moshi7b() {
-    return fromJson(json("""
+    return fromJson(
+        json(
+            """
         {"dim": 4096, "text_card": 32000, "existing_text_padding_id": 3, "n_q": 16, "dep_q": 8, "card": 2048,
          "num_heads": 32, "num_layers": 32, "hidden_scale": 4.125, "causal": true, "layer_scale": null,
          "context": 3000, "max_period": 10000, "gating": "silu", "norm": "rms_norm_f32",
@@ -140,9 +185,13 @@ public record LmConfig(
          "delays": [0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]}"""));
   }
 
-  /** The golden tests' tiny Moshi-style configuration (dim 32, 2 layers, n_q 8, dep_q 4, card 64). */
+  /**
+   * The golden tests' tiny Moshi-style configuration (dim 32, 2 layers, n_q 8, dep_q 4, card 64).
+   */
   public static LmConfig tiny() {
-    return fromJson(json("""
+    return fromJson(
+        json(
+            """
         {"dim": 32, "text_card": 64, "existing_text_padding_id": 3, "n_q": 8, "dep_q": 4, "card": 64,
          "num_heads": 2, "num_layers": 2, "hidden_scale": 4.125, "causal": true, "layer_scale": null,
          "context": 12, "max_period": 10000, "gating": "silu", "norm": "rms_norm_f32",
@@ -154,11 +203,13 @@ public record LmConfig(
   }
 
   /**
-   * The benchmark's "small" configuration: dim 1024, 16 heads, 8 layers; depformer 512, 8 heads,
-   * 4 layers; n_q 16, dep_q 8, card 2048, text_card 32000, context 3000; otherwise Moshi 7B.
+   * The benchmark's "small" configuration: dim 1024, 16 heads, 8 layers; depformer 512, 8 heads, 4
+   * layers; n_q 16, dep_q 8, card 2048, text_card 32000, context 3000; otherwise Moshi 7B.
    */
   public static LmConfig small() {
-    return fromJson(json("""
+    return fromJson(
+        json(
+            """
         {"dim": 1024, "text_card": 32000, "existing_text_padding_id": 3, "n_q": 16, "dep_q": 8, "card": 2048,
          "num_heads": 16, "num_layers": 8, "hidden_scale": 4.125, "causal": true, "layer_scale": null,
          "context": 3000, "max_period": 10000, "gating": "silu", "norm": "rms_norm_f32",
@@ -179,16 +230,19 @@ public record LmConfig(
 
   public static LmConfig fromJson(JsonNode c) {
     if (c.path("norm_emb").asBoolean(false)) {
-      throw new IllegalArgumentException("norm_emb=true is not supported (no released model uses it)");
+      throw new IllegalArgumentException(
+          "norm_emb=true is not supported (no released model uses it)");
     }
     if (c.path("bias_proj").asBoolean(false)) {
-      throw new IllegalArgumentException("bias_proj=true is not supported (no released model uses it)");
+      throw new IllegalArgumentException(
+          "bias_proj=true is not supported (no released model uses it)");
     }
     if (c.path("kv_repeat").asInt(1) != 1 || c.path("depformer_kv_repeat").asInt(1) != 1) {
       throw new IllegalArgumentException("kv_repeat != 1 is not supported");
     }
     if (c.path("quantize").asBoolean(false)) {
-      throw new IllegalArgumentException("int8-quantized checkpoints (quantize=true) are not supported");
+      throw new IllegalArgumentException(
+          "int8-quantized checkpoints (quantize=true) are not supported");
     }
     int nQ = c.path("n_q").asInt(8);
     int depQ = c.path("dep_q").asInt(8);
@@ -207,39 +261,87 @@ public record LmConfig(
     Double layerScale = c.hasNonNull("layer_scale") ? c.get("layer_scale").asDouble() : null;
     String posEmb = c.path("positional_embedding").asText("sin");
     double maxPeriod = c.path("max_period").asDouble(10000);
-    TransformerConfig main = new TransformerConfig(dim, c.path("num_heads").asInt(8), c.get("num_layers").asInt(),
-        (int) (hiddenScale * dim), causal, context, norm, gating, posEmb, maxPeriod, layerScale, 0, null);
+    TransformerConfig main =
+        new TransformerConfig(
+            dim,
+            c.path("num_heads").asInt(8),
+            c.get("num_layers").asInt(),
+            (int) (hiddenScale * dim),
+            causal,
+            context,
+            norm,
+            gating,
+            posEmb,
+            maxPeriod,
+            layerScale,
+            0,
+            null);
 
     int depDim = c.path("depformer_dim").asInt(256);
     boolean perStep = c.path("depformer_weights_per_step").asBoolean(false);
-    int[] schedule = c.hasNonNull("depformer_weights_per_step_schedule")
-        ? ints(c.get("depformer_weights_per_step_schedule"), null) : null;
+    int[] schedule =
+        c.hasNonNull("depformer_weights_per_step_schedule")
+            ? ints(c.get("depformer_weights_per_step_schedule"), null)
+            : null;
     if (schedule != null && schedule.length != depQ) {
-      throw new IllegalArgumentException("depformer_weights_per_step_schedule must have dep_q entries");
+      throw new IllegalArgumentException(
+          "depformer_weights_per_step_schedule must have dep_q entries");
     }
-    int depFf = c.hasNonNull("depformer_dim_feedforward") ? c.get("depformer_dim_feedforward").asInt()
-        : (int) (hiddenScale * depDim);
+    int depFf =
+        c.hasNonNull("depformer_dim_feedforward")
+            ? c.get("depformer_dim_feedforward").asInt()
+            : (int) (hiddenScale * depDim);
     TransformerConfig dep = null;
     if (depQ > 0) {
       // The depformer inherits the main keyword arguments, then its own depformer_* ones win.
-      dep = new TransformerConfig(depDim,
-          c.has("depformer_num_heads") ? c.get("depformer_num_heads").asInt() : requireKey(c, "depformer_num_heads"),
-          c.path("depformer_num_layers").asInt(main.numLayers()), depFf, causal, 0, norm,
-          c.path("depformer_gating").asText(gating),
-          c.path("depformer_pos_emb").asText("sin"),
-          c.path("depformer_max_period").asDouble(maxPeriod),
-          c.has("depformer_layer_scale") ? (c.get("depformer_layer_scale").isNull() ? null
-              : c.get("depformer_layer_scale").asDouble()) : layerScale,
-          perStep ? depQ : 0, perStep ? schedule : null);
+      dep =
+          new TransformerConfig(
+              depDim,
+              c.has("depformer_num_heads")
+                  ? c.get("depformer_num_heads").asInt()
+                  : requireKey(c, "depformer_num_heads"),
+              c.path("depformer_num_layers").asInt(main.numLayers()),
+              depFf,
+              causal,
+              0,
+              norm,
+              c.path("depformer_gating").asText(gating),
+              c.path("depformer_pos_emb").asText("sin"),
+              c.path("depformer_max_period").asDouble(maxPeriod),
+              c.has("depformer_layer_scale")
+                  ? (c.get("depformer_layer_scale").isNull()
+                      ? null
+                      : c.get("depformer_layer_scale").asDouble())
+                  : layerScale,
+              perStep ? depQ : 0,
+              perStep ? schedule : null);
     }
-    boolean demux = c.path("demux_second_text_stream").asBoolean(c.path("demux_second_stream").asBoolean(false));
-    return new LmConfig(delays, nQ, depQ, card, textCard,
-        c.hasNonNull("text_card_out") ? c.get("text_card_out").asInt() : textCard, demux, dim,
-        c.path("existing_text_padding_id").asInt(3), c.path("existing_text_end_padding_id").asInt(0),
-        c.path("extra_heads_num_heads").asInt(0), c.path("extra_heads_dim").asInt(6), main, depDim,
-        c.path("depformer_multi_linear").asBoolean(false), perStep, schedule,
-        c.hasNonNull("depformer_low_rank_embeddings") ? c.get("depformer_low_rank_embeddings").asInt() : null,
-        c.hasNonNull("depformer_norm") ? c.get("depformer_norm").asText() : null, dep,
+    boolean demux =
+        c.path("demux_second_text_stream")
+            .asBoolean(c.path("demux_second_stream").asBoolean(false));
+    return new LmConfig(
+        delays,
+        nQ,
+        depQ,
+        card,
+        textCard,
+        c.hasNonNull("text_card_out") ? c.get("text_card_out").asInt() : textCard,
+        demux,
+        dim,
+        c.path("existing_text_padding_id").asInt(3),
+        c.path("existing_text_end_padding_id").asInt(0),
+        c.path("extra_heads_num_heads").asInt(0),
+        c.path("extra_heads_dim").asInt(6),
+        main,
+        depDim,
+        c.path("depformer_multi_linear").asBoolean(false),
+        perStep,
+        schedule,
+        c.hasNonNull("depformer_low_rank_embeddings")
+            ? c.get("depformer_low_rank_embeddings").asInt()
+            : null,
+        c.hasNonNull("depformer_norm") ? c.get("depformer_norm").asText() : null,
+        dep,
         c.path("cross_attention").asBoolean(false));
   }
 

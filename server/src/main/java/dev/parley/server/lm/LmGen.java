@@ -11,9 +11,9 @@ import java.util.SplittableRandom;
 
 /**
  * Streaming generation for B independent slots (the reference's {@code LMGen} with exec and reset
- * masks): each step takes the input audio codes of every active slot, runs the temporal
- * transformer once for the batch, samples the text token, then each audio codebook through the
- * depth transformer, and returns each slot's frame realigned across the stream delays.
+ * masks): each step takes the input audio codes of every active slot, runs the temporal transformer
+ * once for the batch, samples the text token, then each audio codebook through the depth
+ * transformer, and returns each slot's frame realigned across the stream delays.
  *
  * <p>The delayed tokens wait in a {@link DelayedStreams} ring.
  */
@@ -38,8 +38,10 @@ public final class LmGen implements AutoCloseable {
     this.batch = batch;
     this.manager = parent.newSubManager();
     this.mainState = model.transformer().newState(manager, batch, model.dataType());
-    this.depState = cfg.depQ() > 0
-        ? model.depformer().newState(manager, batch, model.dataType(), cfg.depQ()) : null;
+    this.depState =
+        cfg.depQ() > 0
+            ? model.depformer().newState(manager, batch, model.dataType(), cfg.depQ())
+            : null;
     this.streams = new DelayedStreams(batch, cfg.delays());
     this.textParams = new SamplingParams[batch];
     this.audioParams = new SamplingParams[batch];
@@ -76,7 +78,10 @@ public final class LmGen implements AutoCloseable {
     return streams.offset(slot);
   }
 
-  /** What one step produced. Arrays are per slot; inactive slots and slots still filling their delays hold −2. */
+  /**
+   * What one step produced. Arrays are per slot; inactive slots and slots still filling their
+   * delays hold −2.
+   */
   public record Step(
       long[][] frame,
       boolean[] produced,
@@ -103,12 +108,14 @@ public final class LmGen implements AutoCloseable {
       if (active[b]) {
         long[] codes = inputCodes[b];
         if (codes == null || codes.length < cfg.inputStreams()) {
-          throw new IllegalArgumentException("slot " + b + ": expected " + cfg.inputStreams() + " input codes");
+          throw new IllegalArgumentException(
+              "slot " + b + ": expected " + cfg.inputStreams() + " input codes");
         }
         for (int s = depQ + 1; s < kk; s++) {
           long code = codes[s - depQ - 1];
           if (code < ScaledEmbedding.ZERO_TOKEN || code >= cfg.card()) {
-            throw new IllegalArgumentException("slot " + b + ": audio code " + code + " out of range");
+            throw new IllegalArgumentException(
+                "slot " + b + ": audio code " + code + " out of range");
           }
           streams.putDelayed(b, s, code);
         }
@@ -124,7 +131,8 @@ public final class LmGen implements AutoCloseable {
     float[][] audioLogits = new float[depQ][];
     float[] heads = null;
     // NDScope frees every tensor the step creates, whichever manager an operation put it in.
-    try (NDScope ignored = new NDScope(); NDManager scope = manager.newSubManager()) {
+    try (NDScope ignored = new NDScope();
+        NDManager scope = manager.newSubManager()) {
       NDArray out = model.transformerStep(model.embed(scope, input), mainState, mask);
       textLogits = model.textLogits(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
       int vocab = cfg.textCardOut();
@@ -140,7 +148,9 @@ public final class LmGen implements AutoCloseable {
           audioLogits[k] = logits.toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
           long[] next = new long[batch];
           for (int b = 0; b < batch; b++) {
-            next[b] = TokenSampler.sample(audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]);
+            next[b] =
+                TokenSampler.sample(
+                    audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]);
             audio[b][k] = next[b];
           }
           prev = next;

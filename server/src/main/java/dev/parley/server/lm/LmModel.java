@@ -20,9 +20,9 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The speech-text LM ({@code models/lm.py} LMModel): per-stream embeddings summed into the
- * temporal transformer, a text head, and the depth transformer that emits one audio codebook
- * after another. Weights are immutable and shared; streaming state lives in {@link LmGen}.
+ * The speech-text LM ({@code models/lm.py} LMModel): per-stream embeddings summed into the temporal
+ * transformer, a text head, and the depth transformer that emits one audio codebook after another.
+ * Weights are immutable and shared; streaming state lives in {@link LmGen}.
  */
 public final class LmModel {
   private final LmConfig cfg;
@@ -47,10 +47,19 @@ public final class LmModel {
     int dim = cfg.dim();
     emb = new ScaledEmbedding[cfg.nQ()];
     for (int i = 0; i < emb.length; i++) {
-      emb[i] = new ScaledEmbedding(p, "emb." + i + ".", cfg.card() + 1L, dim, /* lowRankDim= */ null, /* demux= */ false);
+      emb[i] =
+          new ScaledEmbedding(
+              p,
+              "emb." + i + ".",
+              cfg.card() + 1L,
+              dim,
+              /* lowRankDim= */ null,
+              /* demux= */ false);
     }
     audioTable = p.materialized() && emb.length > 0 ? ScaledEmbedding.stack(emb) : null;
-    textEmb = new ScaledEmbedding(p, "text_emb.", cfg.textCard() + 1L, dim, null, cfg.demuxSecondTextStream());
+    textEmb =
+        new ScaledEmbedding(
+            p, "text_emb.", cfg.textCard() + 1L, dim, null, cfg.demuxSecondTextStream());
     transformer = new Transformer(p, "transformer.", cfg.transformer(), cfg.crossAttention());
     outNorm = Norm.create(cfg.transformer().norm(), p, "out_norm.", dim);
     textLinear = p.get("text_linear.weight", cfg.textCardOut(), dim);
@@ -62,15 +71,28 @@ public final class LmModel {
       }
       depformerEmb = new ScaledEmbedding[depQ - 1];
       for (int i = 0; i < depformerEmb.length; i++) {
-        depformerEmb[i] = new ScaledEmbedding(p, "depformer_emb." + i + ".", cfg.card() + 1L, cfg.depformerDim(),
-            cfg.depformerLowRankEmbeddings(), /* demux= */ false);
+        depformerEmb[i] =
+            new ScaledEmbedding(
+                p,
+                "depformer_emb." + i + ".",
+                cfg.card() + 1L,
+                cfg.depformerDim(),
+                cfg.depformerLowRankEmbeddings(),
+                /* demux= */ false);
       }
-      depformerTextEmb = new ScaledEmbedding(p, "depformer_text_emb.", cfg.textCard() + 1L, cfg.depformerDim(),
-          cfg.depformerLowRankEmbeddings(), cfg.demuxSecondTextStream());
+      depformerTextEmb =
+          new ScaledEmbedding(
+              p,
+              "depformer_text_emb.",
+              cfg.textCard() + 1L,
+              cfg.depformerDim(),
+              cfg.depformerLowRankEmbeddings(),
+              cfg.demuxSecondTextStream());
       depformerNorms = new Norm[depQ];
       if (cfg.depformerNorm() != null) {
         for (int i = 0; i < depQ; i++) {
-          depformerNorms[i] = Norm.create(cfg.depformerNorm(), p, "depformer_norms." + i + ".", cfg.depformerDim());
+          depformerNorms[i] =
+              Norm.create(cfg.depformerNorm(), p, "depformer_norms." + i + ".", cfg.depformerDim());
         }
       }
       depformer = new Transformer(p, "depformer.", cfg.depformer());
@@ -92,11 +114,14 @@ public final class LmModel {
   }
 
   /** Loads a Kyutai LM checkpoint (BF16/F16/F32), failing once with every mismatch listed. */
-  public static LmModel load(Path weights, LmConfig cfg, NDManager manager, DataType dataType) throws IOException {
+  public static LmModel load(Path weights, LmConfig cfg, NDManager manager, DataType dataType)
+      throws IOException {
     try (SafeTensorsFile file = SafeTensorsFile.open(weights)) {
       if (file.tensors().keySet().stream().anyMatch(k -> k.startsWith("condition_provider."))) {
-        throw new IllegalArgumentException(weights + " has conditioners (a speech-synthesis model): load it with "
-            + "dev.parley.server.tts.TtsModel");
+        throw new IllegalArgumentException(
+            weights
+                + " has conditioners (a speech-synthesis model): load it with "
+                + "dev.parley.server.tts.TtsModel");
       }
       CheckpointParameters p = new CheckpointParameters(file, manager, dataType, Map.of());
       LmModel model = new LmModel(cfg, p, dataType);
@@ -143,7 +168,8 @@ public final class LmModel {
       }
       return sum;
     }
-    // One lookup in the stacked table: ids offset by each stream's first row, [B, T, n_q] → sum over n_q.
+    // One lookup in the stacked table: ids offset by each stream's first row, [B, T, n_q] → sum
+    // over n_q.
     long rows = cfg.card() + 1L;
     long[] ids = new long[b * t * nq];
     float[] keep = null;
@@ -192,8 +218,12 @@ public final class LmModel {
     return Ops.linear(transformerOut, textLinear);
   }
 
-  /** Input of depformer position {@code k}: its projection of the transformer output plus the token's embedding. */
-  public NDArray depformerInput(NDManager m, int k, NDArray transformerOut, long[] tokens, long... shape) {
+  /**
+   * Input of depformer position {@code k}: its projection of the transformer output plus the
+   * token's embedding.
+   */
+  public NDArray depformerInput(
+      NDManager m, int k, NDArray transformerOut, long[] tokens, long... shape) {
     NDArray in = Ops.linear(transformerOut, depformerIn[cfg.depformerInIndex(k)]);
     ScaledEmbedding e = k == 0 ? depformerTextEmb : depformerEmb[k - 1];
     return in.add(e.lookup(m, tokens, shape));
@@ -258,11 +288,15 @@ public final class LmModel {
       for (int k = 0; k < depQ; k++) {
         inputs.add(depformerInput(m, k, out, row(target, k), batch, steps));
       }
-      NDArray dep = NDArrays.stack(inputs, 2).reshape(batch * (long) steps, depQ, cfg.depformerDim());
+      NDArray dep =
+          NDArrays.stack(inputs, 2).reshape(batch * (long) steps, depQ, cfg.depformerDim());
       NDArray depOut = depformer.forward(dep);
       float[][] raw = new float[depQ][];
       for (int k = 0; k < depQ; k++) {
-        raw[k] = audioLogits(k, depOut.get(new NDIndex(":, {}", k))).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
+        raw[k] =
+            audioLogits(k, depOut.get(new NDIndex(":, {}", k)))
+                .toType(DataType.FLOAT32, /* copy= */ false)
+                .toFloatArray();
       }
       // Undelay: the logits for frame t of stream 1+k were produced at step t + delay.
       for (int b = 0; b < batch; b++) {
@@ -270,7 +304,8 @@ public final class LmModel {
           int d = delays[1 + k];
           for (int t = 0; t < steps; t++) {
             int o = ((b * depQ + k) * steps + t) * card;
-            boolean valid = t + d < steps && codes[(b * kk + 1 + k) * steps + t] != ScaledEmbedding.ZERO_TOKEN;
+            boolean valid =
+                t + d < steps && codes[(b * kk + 1 + k) * steps + t] != ScaledEmbedding.ZERO_TOKEN;
             mask[(b * depQ + k) * steps + t] = valid;
             if (t + d < steps) {
               System.arraycopy(raw[k], (b * steps + t + d) * card, logits, o, card);
@@ -293,7 +328,8 @@ public final class LmModel {
         } else {
           java.util.Arrays.fill(textOut, o, o + tc, Float.NaN);
         }
-        textMask[b * steps + t] = t + d0 < steps && codes[(b * kk) * steps + t] != ScaledEmbedding.ZERO_TOKEN;
+        textMask[b * steps + t] =
+            t + d0 < steps && codes[(b * kk) * steps + t] != ScaledEmbedding.ZERO_TOKEN;
       }
     }
     return new LmOutput(batch, steps, logits, mask, textOut, textMask, transformerOut);
@@ -312,5 +348,4 @@ public final class LmModel {
   public NDArray depformerStep(NDArray input, Transformer.State state) {
     return depformer.step(input, state, ExecMask.all(Math.toIntExact(input.getShape().get(0))));
   }
-
 }

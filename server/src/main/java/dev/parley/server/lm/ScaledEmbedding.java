@@ -25,7 +25,8 @@ final class ScaledEmbedding {
   private final long rows;
 
   /** {@code prefix} e.g. {@code emb.3.} */
-  ScaledEmbedding(Parameters p, String prefix, long rows, int dim, Integer lowRankDim, boolean demux) {
+  ScaledEmbedding(
+      Parameters p, String prefix, long rows, int dim, Integer lowRankDim, boolean demux) {
     this.rows = rows;
     int width = lowRankDim != null ? lowRankDim : dim;
     this.table = p.get(prefix + "weight", rows, width);
@@ -120,6 +121,8 @@ final class ScaledEmbedding {
     long[] s = java.util.Arrays.copyOf(shape, shape.length + 1);
     s[shape.length] = 1;
     NDArray a = m.create(v, new Shape(s));
-    return a.getDataType() == table.getDataType() ? a : a.toType(table.getDataType(), /* copy= */ false);
+    return a.getDataType() == table.getDataType()
+        ? a
+        : a.toType(table.getDataType(), /* copy= */ false);
   }
 }

@@ -27,7 +27,8 @@ public final class TokenSampler {
     return best;
   }
 
-  public static int sample(float[] logits, int offset, int length, SamplingParams p, SplittableRandom random) {
+  public static int sample(
+      float[] logits, int offset, int length, SamplingParams p, SplittableRandom random) {
     if (p.greedy()) {
       return argmax(logits, offset, length);
     }
@@ -69,7 +70,8 @@ public final class TokenSampler {
    * Top-k without a softmax over the whole vocabulary: the k largest logits are the k largest
    * probabilities, and the normalisation cancels in the draw — 32 000 text logits cost one pass.
    */
-  private static int sampleTopK(float[] logits, int offset, int length, SamplingParams p, SplittableRandom random) {
+  private static int sampleTopK(
+      float[] logits, int offset, int length, SamplingParams p, SplittableRandom random) {
     int[] top = topKLogits(logits, offset, length, p.topK());
     double max = logits[offset + top[0]] / p.temperature();
     double[] weight = new double[top.length];

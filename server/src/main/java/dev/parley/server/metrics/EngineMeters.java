@@ -12,9 +12,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The meters of one engine: {@code parley_<kind>sessions_active} and {@code _started}, a
- * {@code parley_stage_<kind><stage>} timer per stage it has and for the whole step,
- * {@code parley_<kind>batch_size}, and, on the 80 ms clock, {@code parley_<kind>deadline_misses}.
+ * The meters of one engine: {@code parley_<kind>sessions_active} and {@code _started}, a {@code
+ * parley_stage_<kind><stage>} timer per stage it has and for the whole step, {@code
+ * parley_<kind>batch_size}, and, on the 80 ms clock, {@code parley_<kind>deadline_misses}.
  */
 final class EngineMeters implements EngineObserver {
   /** A step is due every 80 ms on the real-time engines. */
@@ -27,12 +27,31 @@ final class EngineMeters implements EngineObserver {
    * @param decode a Mimi decode stage
    * @param deadlines whether steps follow the 80 ms clock (synthesis runs as fast as it can)
    */
-  record Kind(String prefix, String noun, boolean encode, boolean decode, boolean deadlines, double maxBatch) {
-    static final Kind DIALOGUE = new Kind("", "", /* encode= */ true, /* decode= */ true, /* deadlines= */ true, 256);
+  record Kind(
+      String prefix,
+      String noun,
+      boolean encode,
+      boolean decode,
+      boolean deadlines,
+      double maxBatch) {
+    static final Kind DIALOGUE =
+        new Kind("", "", /* encode= */ true, /* decode= */ true, /* deadlines= */ true, 256);
     static final Kind TRANSCRIPTION =
-        new Kind("stt_", "transcription ", /* encode= */ true, /* decode= */ false, /* deadlines= */ true, 1024);
+        new Kind(
+            "stt_",
+            "transcription ",
+            /* encode= */ true,
+            /* decode= */ false,
+            /* deadlines= */ true,
+            1024);
     static final Kind SYNTHESIS =
-        new Kind("tts_", "synthesis ", /* encode= */ false, /* decode= */ true, /* deadlines= */ false, 1024);
+        new Kind(
+            "tts_",
+            "synthesis ",
+            /* encode= */ false,
+            /* decode= */ true,
+            /* deadlines= */ false,
+            1024);
   }
 
   private final AtomicInteger active = new AtomicInteger();
@@ -47,27 +66,42 @@ final class EngineMeters implements EngineObserver {
   EngineMeters(MeterRegistry registry, Kind kind) {
     String p = kind.prefix();
     Gauge.builder("parley_" + p + "sessions_active", active, AtomicInteger::get)
-        .description("open " + kind.noun() + "sessions").register(registry);
-    started = Counter.builder("parley_" + p + "sessions_started").description(kind.noun() + "sessions opened")
+        .description("open " + kind.noun() + "sessions")
         .register(registry);
+    started =
+        Counter.builder("parley_" + p + "sessions_started")
+            .description(kind.noun() + "sessions opened")
+            .register(registry);
     encode = kind.encode() ? stage(registry, p + "mimi_encode") : null;
     lm = stage(registry, p + "lm");
     decode = kind.decode() ? stage(registry, p + "mimi_decode") : null;
     step = stage(registry, p + "step");
-    batch = DistributionSummary.builder("parley_" + p + "batch_size").description(kind.noun() + "sessions per engine step")
-        .publishPercentileHistogram().maximumExpectedValue(kind.maxBatch()).register(registry);
-    deadlineMisses = kind.deadlines() ? Counter.builder("parley_" + p + "deadline_misses")
-        .description(kind.noun() + "session-steps that took longer than 80 ms").register(registry) : null;
+    batch =
+        DistributionSummary.builder("parley_" + p + "batch_size")
+            .description(kind.noun() + "sessions per engine step")
+            .publishPercentileHistogram()
+            .maximumExpectedValue(kind.maxBatch())
+            .register(registry);
+    deadlineMisses =
+        kind.deadlines()
+            ? Counter.builder("parley_" + p + "deadline_misses")
+                .description(kind.noun() + "session-steps that took longer than 80 ms")
+                .register(registry)
+            : null;
   }
 
   /** A stage timer {@code parley_stage_<name>}. */
   static Timer stage(MeterRegistry registry, String name) {
-    return Timer.builder("parley_stage_" + name).description("engine step stage time")
-        .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
+    return Timer.builder("parley_stage_" + name)
+        .description("engine step stage time")
+        .publishPercentileHistogram()
+        .maximumExpectedValue(Duration.ofSeconds(2))
+        .register(registry);
   }
 
   @Override
-  public void stepTimed(int size, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
+  public void stepTimed(
+      int size, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
     if (encode != null) {
       encode.record(encodeNanos, TimeUnit.NANOSECONDS);
     }

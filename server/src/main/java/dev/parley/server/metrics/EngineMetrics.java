@@ -13,9 +13,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** The server's Prometheus metrics: sessions, per-stage step latencies, batch sizes, deadline misses, bytes. */
+/**
+ * The server's Prometheus metrics: sessions, per-stage step latencies, batch sizes, deadline
+ * misses, bytes.
+ */
 public final class EngineMetrics implements EngineObserver {
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final EngineMeters dialogue = new EngineMeters(registry, EngineMeters.Kind.DIALOGUE);
   private final Counter rejected;
   private final Counter closedWithError;
@@ -27,17 +31,29 @@ public final class EngineMetrics implements EngineObserver {
   private final Counter bytesOut;
 
   public EngineMetrics() {
-    rejected = Counter.builder("parley_sessions_rejected").description("sessions refused (full, auth)")
-        .register(registry);
-    closedWithError = Counter.builder("parley_sessions_failed").description("sessions closed with an error")
-        .register(registry);
+    rejected =
+        Counter.builder("parley_sessions_rejected")
+            .description("sessions refused (full, auth)")
+            .register(registry);
+    closedWithError =
+        Counter.builder("parley_sessions_failed")
+            .description("sessions closed with an error")
+            .register(registry);
     audioIn = EngineMeters.stage(registry, "audio_in");
     audioOut = EngineMeters.stage(registry, "audio_out");
-    frameLatency = Timer.builder("parley_frame_latency").description("input frame complete to output frame ready")
-        .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
-    frameOverhead = Timer.builder("parley_frame_overhead")
-        .description("frame latency beyond the model compute of its step: waiting for a step, transport work")
-        .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
+    frameLatency =
+        Timer.builder("parley_frame_latency")
+            .description("input frame complete to output frame ready")
+            .publishPercentileHistogram()
+            .maximumExpectedValue(Duration.ofSeconds(2))
+            .register(registry);
+    frameOverhead =
+        Timer.builder("parley_frame_overhead")
+            .description(
+                "frame latency beyond the model compute of its step: waiting for a step, transport work")
+            .publishPercentileHistogram()
+            .maximumExpectedValue(Duration.ofSeconds(2))
+            .register(registry);
     bytesIn = Counter.builder("parley_bytes_in").baseUnit("bytes").register(registry);
     bytesOut = Counter.builder("parley_bytes_out").baseUnit("bytes").register(registry);
     new JvmMemoryMetrics().bindTo(registry);
@@ -45,12 +61,14 @@ public final class EngineMetrics implements EngineObserver {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     Gauge.builder("parley_process_resident_bytes", NativeMemory::residentBytes)
-        .description("resident set of the process, native memory included").register(registry);
+        .description("resident set of the process, native memory included")
+        .register(registry);
   }
 
   /** The dialogue engine's step: its meters, and the raw stage times while a benchmark captures. */
   @Override
-  public void stepTimed(int size, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
+  public void stepTimed(
+      int size, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
     dialogue.stepTimed(size, encodeNanos, lmNanos, decodeNanos, totalNanos);
     java.util.Queue<long[]> q = stepSamples;
     if (q != null) {
@@ -133,9 +151,9 @@ public final class EngineMetrics implements EngineObserver {
   }
 
   /**
-   * Every output frame recorded since the last call, as columns (nanoseconds): latency (input
-   * frame complete → handed to the transport), the model compute of its step, and the time it was
-   * ready (step done) after its input. Kept only while a benchmark captures.
+   * Every output frame recorded since the last call, as columns (nanoseconds): latency (input frame
+   * complete → handed to the transport), the model compute of its step, and the time it was ready
+   * (step done) after its input. Kept only while a benchmark captures.
    */
   public long[][] drainFrameTimes() {
     return drainColumns(frameSamples, 3);
@@ -179,7 +197,8 @@ public final class EngineMetrics implements EngineObserver {
 
     static double residentBytes() {
       try {
-        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        for (String line :
+            java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
           if (line.startsWith("VmRSS:")) {
             return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024.0;
           }

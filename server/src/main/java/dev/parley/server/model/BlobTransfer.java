@@ -35,6 +35,7 @@ final class BlobTransfer {
   private static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(30);
   private static final int BUFFER = 1 << 20;
   private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-\\d+/(\\d+|\\*)");
+
   /** FileChannel locks are per process; threads of this process queue on these monitors instead. */
   private static final Map<Path, Object> LOCAL_LOCKS = new ConcurrentHashMap<>();
 
@@ -46,12 +47,19 @@ final class BlobTransfer {
     this.progress = progress;
   }
 
-  void fetch(HubFileMetadata meta, String label, Path blob, Path partial, Path lockFile,
-      Optional<String> authorization) throws IOException {
+  void fetch(
+      HubFileMetadata meta,
+      String label,
+      Path blob,
+      Path partial,
+      Path lockFile,
+      Optional<String> authorization)
+      throws IOException {
     Files.createDirectories(lockFile.getParent());
     Files.createDirectories(partial.getParent());
     synchronized (LOCAL_LOCKS.computeIfAbsent(lockFile, k -> new Object())) {
-      try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      try (FileChannel ch =
+          FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
         FileLock lock = ch.lock();
         try {
           if (Files.exists(blob)) {
@@ -77,8 +85,13 @@ final class BlobTransfer {
    * Brings {@code partial} to the full file, resuming where it stops. The digest, when given, is
    * fed the bytes already on disk and then each arriving chunk, so the file is read only once.
    */
-  private void receive(HubFileMetadata meta, String label, Path partial, Optional<String> authorization,
-      MessageDigest digest) throws IOException {
+  private void receive(
+      HubFileMetadata meta,
+      String label,
+      Path partial,
+      Optional<String> authorization,
+      MessageDigest digest)
+      throws IOException {
     long expected = meta.size();
     for (int attempt = 0; attempt < 2; attempt++) {
       long have = Files.exists(partial) ? Files.size(partial) : 0;
@@ -101,7 +114,8 @@ final class BlobTransfer {
         long start = rangeStart(r);
         if (start != have) {
           r.body().close();
-          throw new HubException("the server resumed " + label + " at byte " + start + " instead of " + have);
+          throw new HubException(
+              "the server resumed " + label + " at byte " + start + " instead of " + have);
         }
         append = true;
       } else if (status == 200) {
@@ -114,8 +128,10 @@ final class BlobTransfer {
       } else {
         r.body().close();
         throw status == 429 || status >= 500
-            ? new HubUnreachableException("downloading " + label + ": HTTP " + status + "; try again later", null)
-            : new HubException("downloading " + label + " from " + meta.location() + ": HTTP " + status);
+            ? new HubUnreachableException(
+                "downloading " + label + ": HTTP " + status + "; try again later", null)
+            : new HubException(
+                "downloading " + label + " from " + meta.location() + ": HTTP " + status);
       }
       if (digest != null) {
         digest.reset();
@@ -129,12 +145,23 @@ final class BlobTransfer {
     throw new HubException("cannot resume " + label + ": the server keeps refusing the range");
   }
 
-  private void copy(InputStream body, Path partial, boolean append, long have, long expected, String label,
-      MessageDigest digest) throws IOException {
+  private void copy(
+      InputStream body,
+      Path partial,
+      boolean append,
+      long have,
+      long expected,
+      String label,
+      MessageDigest digest)
+      throws IOException {
     long done = have;
     try (InputStream in = body;
-        OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-            append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+        OutputStream out =
+            Files.newOutputStream(
+                partial,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
       byte[] buf = new byte[BUFFER];
       for (int n; (n = in.read(buf)) > 0; ) {
         out.write(buf, 0, n);
@@ -145,8 +172,16 @@ final class BlobTransfer {
         progress.update(label, done, expected);
       }
     } catch (IOException e) {
-      throw new HubUnreachableException("the download of " + label + " stopped after " + done + " bytes ("
-          + HubDownloader.describe(e) + "); run again to resume from " + partial, e);
+      throw new HubUnreachableException(
+          "the download of "
+              + label
+              + " stopped after "
+              + done
+              + " bytes ("
+              + HubDownloader.describe(e)
+              + "); run again to resume from "
+              + partial,
+          e);
     }
   }
 
@@ -155,33 +190,55 @@ final class BlobTransfer {
       throws IOException {
     long size = Files.size(partial);
     if (meta.size() >= 0 && size < meta.size()) {
-      throw new HubUnreachableException("the download of " + label + " ended early at " + size + " of "
-          + meta.size() + " bytes; run again to resume from " + partial, null);
+      throw new HubUnreachableException(
+          "the download of "
+              + label
+              + " ended early at "
+              + size
+              + " of "
+              + meta.size()
+              + " bytes; run again to resume from "
+              + partial,
+          null);
     }
     if (meta.size() >= 0 && size > meta.size()) {
       Files.delete(partial);
-      throw new HubException("downloaded " + size + " bytes of " + label + " where the hub announced "
-          + meta.size() + "; the partial file was deleted, run again to retry");
+      throw new HubException(
+          "downloaded "
+              + size
+              + " bytes of "
+              + label
+              + " where the hub announced "
+              + meta.size()
+              + "; the partial file was deleted, run again to retry");
     }
     if (digest != null) {
       String actual = HexFormat.of().formatHex(digest.digest());
       if (!actual.equals(meta.etag())) {
         Files.delete(partial);
-        throw new HubException("sha256 mismatch for " + label + ": the hub says " + meta.etag()
-            + " but the downloaded bytes hash to " + actual
-            + "; the partial file was deleted, run again to download it afresh");
+        throw new HubException(
+            "sha256 mismatch for "
+                + label
+                + ": the hub says "
+                + meta.etag()
+                + " but the downloaded bytes hash to "
+                + actual
+                + "; the partial file was deleted, run again to download it afresh");
       }
     }
   }
 
-  private HttpResponse<InputStream> get(URI uri, long from, Optional<String> authorization) throws IOException {
+  private HttpResponse<InputStream> get(URI uri, long from, Optional<String> authorization)
+      throws IOException {
     URI current = uri;
     Optional<String> auth = authorization;
     for (int hop = 0; hop <= HubDownloader.MAX_REDIRECTS; hop++) {
-      HttpRequest.Builder b = HttpRequest.newBuilder(current).GET()
-          .timeout(RESPONSE_TIMEOUT)
-          .header("User-Agent", HubDownloader.USER_AGENT)
-          .header("Accept-Encoding", "identity");
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(current)
+              .GET()
+              .timeout(RESPONSE_TIMEOUT)
+              .header("User-Agent", HubDownloader.USER_AGENT)
+              .header("Accept-Encoding", "identity");
       if (from > 0) {
         b.header("Range", "bytes=" + from + "-");
       }
@@ -193,7 +250,8 @@ final class BlobTransfer {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while downloading " + current);
       } catch (IOException e) {
-        throw new HubUnreachableException("cannot download " + current + " (" + HubDownloader.describe(e) + ")", e);
+        throw new HubUnreachableException(
+            "cannot download " + current + " (" + HubDownloader.describe(e) + ")", e);
       }
       Optional<String> location = r.headers().firstValue("Location");
       if (r.statusCode() >= 300 && r.statusCode() < 400 && location.isPresent()) {
@@ -220,8 +278,9 @@ final class BlobTransfer {
   }
 
   private static boolean sameOrigin(URI a, URI b) {
-    return a.getScheme().equalsIgnoreCase(b.getScheme()) && String.valueOf(a.getHost()).equalsIgnoreCase(
-        String.valueOf(b.getHost())) && a.getPort() == b.getPort();
+    return a.getScheme().equalsIgnoreCase(b.getScheme())
+        && String.valueOf(a.getHost()).equalsIgnoreCase(String.valueOf(b.getHost()))
+        && a.getPort() == b.getPort();
   }
 
   private static MessageDigest newSha256() {

@@ -5,9 +5,9 @@ import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
- * Draws one progress line per file on a terminal stream (stderr, so stdout stays clean for
- * output), redrawn in place with {@code \r} at most ten times a second. Plain Java: a progress
- * library would pull in a terminal library for one line of text.
+ * Draws one progress line per file on a terminal stream (stderr, so stdout stays clean for output),
+ * redrawn in place with {@code \r} at most ten times a second. Plain Java: a progress library would
+ * pull in a terminal library for one line of text.
  */
 public final class ConsoleProgress implements DownloadProgress {
   private static final int BAR = 24;
@@ -69,8 +69,12 @@ public final class ConsoleProgress implements DownloadProgress {
     if (total > 0) {
       int filled = (int) Math.min(BAR, done * BAR / total);
       line.append(String.format(Locale.ROOT, "%3d%% [", Math.min(100, done * 100 / total)))
-          .append("#".repeat(filled)).append(".".repeat(BAR - filled)).append("]  ")
-          .append(bytes(done)).append(" / ").append(bytes(total));
+          .append("#".repeat(filled))
+          .append(".".repeat(BAR - filled))
+          .append("]  ")
+          .append(bytes(done))
+          .append(" / ")
+          .append(bytes(total));
     } else {
       line.append(bytes(done));
     }

@@ -16,16 +16,17 @@ import java.io.UncheckedIOException;
 
 /**
  * The offline demo: a small model of the real architecture family (a Mimi with the released
- * structure at reduced width, a Moshi-style LM with 16 streams, delays and a depth transformer,
- * and a 64-piece SentencePiece tokenizer), seeded random weights, built in memory from no files.
- * Every pipeline runs with it; its audio is not speech.
+ * structure at reduced width, a Moshi-style LM with 16 streams, delays and a depth transformer, and
+ * a 64-piece SentencePiece tokenizer), seeded random weights, built in memory from no files. Every
+ * pipeline runs with it; its audio is not speech.
  */
 public final class DemoModel {
   public static final long SEED = 20251122L;
 
   private DemoModel() {}
 
-  static final String MIMI = """
+  static final String MIMI =
+      """
       {"sample_rate": 24000, "frame_rate": 12.5,
        "seanet": {"dimension": 32, "n_filters": 4, "ratios": [8, 6, 5, 4], "kernel_size": 7,
                   "residual_kernel_size": 3, "last_kernel_size": 3, "n_residual_layers": 1,
@@ -36,7 +37,8 @@ public final class DemoModel {
        "quantizer": {"dimension": 16, "n_q": 8, "bins": 64},
        "num_codebooks": 8}""";
 
-  static final String LM = """
+  static final String LM =
+      """
       {"dim": 64, "text_card": 64, "existing_text_padding_id": 3, "n_q": 16, "dep_q": 8, "card": 64,
        "num_heads": 4, "num_layers": 2, "hidden_scale": 4.125, "causal": true, "layer_scale": null,
        "context": 250, "max_period": 10000, "gating": "silu", "norm": "rms_norm_f32",
@@ -47,11 +49,12 @@ public final class DemoModel {
        "delays": [0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]}""";
 
   /**
-   * The transcription demo's LM: the dialogue demo's temporal transformer with no depth
-   * transformer ({@code dep_q} 0), the 8 Mimi codebooks as input, all delays 0, and 4 extra heads
-   * of 6 classes (the pause predictors of Kyutai's STT models).
+   * The transcription demo's LM: the dialogue demo's temporal transformer with no depth transformer
+   * ({@code dep_q} 0), the 8 Mimi codebooks as input, all delays 0, and 4 extra heads of 6 classes
+   * (the pause predictors of Kyutai's STT models).
    */
-  static final String STT_LM = """
+  static final String STT_LM =
+      """
       {"dim": 64, "text_card": 64, "existing_text_padding_id": 3, "n_q": 8, "dep_q": 0, "card": 64,
        "num_heads": 4, "num_layers": 2, "hidden_scale": 4.125, "causal": true, "layer_scale": null,
        "context": 250, "max_period": 10000, "gating": "silu", "norm": "rms_norm_f32",
@@ -64,7 +67,8 @@ public final class DemoModel {
   public static final String STT_NAME = "demo-stt";
 
   /** {@code stt_config} of the transcription demo: the values of Kyutai's {@code stt-2.6b-en}. */
-  static final String STT_CONFIG = """
+  static final String STT_CONFIG =
+      """
       {"model_type": "stt",
        "stt_config": {"audio_silence_prefix_seconds": 1.0, "audio_delay_seconds": 2.5}}""";
 
@@ -93,8 +97,8 @@ public final class DemoModel {
   }
 
   /**
-   * The transcription demo ({@code demo-stt}): the dialogue demo's Mimi and tokenizer, an STT-shaped
-   * LM ({@link #sttLmConfig}) with seeded random weights, {@code model_type} stt and an
+   * The transcription demo ({@code demo-stt}): the dialogue demo's Mimi and tokenizer, an
+   * STT-shaped LM ({@link #sttLmConfig}) with seeded random weights, {@code model_type} stt and an
    * {@code stt_config}. Its text is not a transcript.
    */
   public static SpeechModel buildStt(Device device) {
@@ -102,7 +106,8 @@ public final class DemoModel {
     try {
       MimiModel mimi = MimiModel.random(mimiConfig(), m, SEED);
       LmModel lm = LmModel.random(sttLmConfig(), m, SEED + 2, DataType.FLOAT32);
-      return new SpeechModel(STT_NAME, KyutaiModelConfig.parse(json(STT_CONFIG)), mimi, lm, tokenizer(), m);
+      return new SpeechModel(
+          STT_NAME, KyutaiModelConfig.parse(json(STT_CONFIG)), mimi, lm, tokenizer(), m);
     } catch (RuntimeException e) {
       m.close();
       throw e;

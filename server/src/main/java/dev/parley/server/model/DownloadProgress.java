@@ -5,8 +5,8 @@ public interface DownloadProgress {
   DownloadProgress NONE = (file, done, total) -> {};
 
   /**
-   * Called when a download starts (with the bytes already on disk from an earlier attempt) and
-   * then as bytes arrive. {@code total} is -1 when the hub did not say.
+   * Called when a download starts (with the bytes already on disk from an earlier attempt) and then
+   * as bytes arrive. {@code total} is -1 when the hub did not say.
    */
   void update(String file, long done, long total);
 

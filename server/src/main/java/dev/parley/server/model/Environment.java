@@ -20,7 +20,9 @@ public interface Environment {
     return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
   }
 
-  /** The user's home: {@code $HOME} (what Python's {@code expanduser} uses), else {@code user.home}. */
+  /**
+   * The user's home: {@code $HOME} (what Python's {@code expanduser} uses), else {@code user.home}.
+   */
   default Path home() {
     return Path.of(find("HOME").orElseGet(() -> System.getProperty("user.home")));
   }

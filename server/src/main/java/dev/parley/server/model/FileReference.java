@@ -38,7 +38,8 @@ public sealed interface FileReference {
     if (text.startsWith(HF_PREFIX)) {
       String[] parts = text.substring(HF_PREFIX.length()).split("/", 3);
       if (parts.length < 3 || parts[2].isEmpty()) {
-        throw new IllegalArgumentException("'" + text + "' must look like hf://owner/repo/path/in/repo");
+        throw new IllegalArgumentException(
+            "'" + text + "' must look like hf://owner/repo/path/in/repo");
       }
       return new InRepository(new HubRepository(parts[0] + "/" + parts[1]), parts[2]);
     }
@@ -67,8 +68,11 @@ public sealed interface FileReference {
       }
     }
     if (!ok) {
-      throw new IllegalArgumentException("'" + path + "' is not a relative path inside a model repository "
-          + "(use file:///absolute/path for a file outside it)");
+      throw new IllegalArgumentException(
+          "'"
+              + path
+              + "' is not a relative path inside a model repository "
+              + "(use file:///absolute/path for a file outside it)");
     }
     return path;
   }

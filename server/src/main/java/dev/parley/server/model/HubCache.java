@@ -106,11 +106,15 @@ public final class HubCache {
   }
 
   public Path lockPath(String repoId, String etag) {
-    return root.resolve(".locks").resolve(repoFolderName(repoId)).resolve(requireEtag(etag) + ".lock");
+    return root.resolve(".locks")
+        .resolve(repoFolderName(repoId))
+        .resolve(requireEtag(etag) + ".lock");
   }
 
   Path noExistPath(String repoId, String commit, String path) {
-    return repoDir(repoId).resolve(".no_exist").resolve(requireCommit(commit))
+    return repoDir(repoId)
+        .resolve(".no_exist")
+        .resolve(requireCommit(commit))
         .resolve(FileReference.requireRelative(path));
   }
 
@@ -121,7 +125,8 @@ public final class HubCache {
       return;
     }
     Path ref = refPath(repoId, revision);
-    if (Files.isRegularFile(ref) && Files.readString(ref, StandardCharsets.UTF_8).strip().equals(commit)) {
+    if (Files.isRegularFile(ref)
+        && Files.readString(ref, StandardCharsets.UTF_8).strip().equals(commit)) {
       return;
     }
     Files.createDirectories(ref.getParent());
@@ -130,7 +135,10 @@ public final class HubCache {
     Files.move(tmp, ref, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
-  /** Records that the commit has no such file, so offline runs know it is absent rather than unknown. */
+  /**
+   * Records that the commit has no such file, so offline runs know it is absent rather than
+   * unknown.
+   */
   public void markMissing(String repoId, String commit, String path) throws IOException {
     Path marker = noExistPath(repoId, commit, path);
     Files.createDirectories(marker.getParent());
@@ -153,7 +161,8 @@ public final class HubCache {
     } catch (FileAlreadyExistsException e) {
       // Another process linked it between our delete and create: its link is as good as ours.
     } catch (UnsupportedOperationException | IOException e) {
-      LOG.warn("cannot create a symlink at {} ({}); copying the blob instead", pointer, e.toString());
+      LOG.warn(
+          "cannot create a symlink at {} ({}); copying the blob instead", pointer, e.toString());
       Files.copy(blob, pointer, StandardCopyOption.REPLACE_EXISTING);
     }
     return pointer;

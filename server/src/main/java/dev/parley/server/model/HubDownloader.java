@@ -34,11 +34,12 @@ public final class HubDownloader {
     this.cache = cache;
     // Redirects are followed by hand: the HEAD must see the hub's own 302, and the token must not
     // follow a redirect to another host.
-    this.http = HttpClient.newBuilder()
-        .connectTimeout(CONNECT_TIMEOUT)
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .version(HttpClient.Version.HTTP_1_1)
-        .build();
+    this.http =
+        HttpClient.newBuilder()
+            .connectTimeout(CONNECT_TIMEOUT)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .version(HttpClient.Version.HTTP_1_1)
+            .build();
     this.transfer = new BlobTransfer(http, progress);
   }
 
@@ -53,13 +54,19 @@ public final class HubDownloader {
 
   /** {@code {endpoint}/{repo}/resolve/{revision}/{path}}, percent-encoded as the hub expects. */
   public URI fileUrl(String repoId, String revision, String path) {
-    return URI.create(settings.endpoint() + "/" + repoId + "/resolve/" + UrlPaths.encode(revision, /* keepSlash= */ false)
-        + "/" + UrlPaths.encode(path, /* keepSlash= */ true));
+    return URI.create(
+        settings.endpoint()
+            + "/"
+            + repoId
+            + "/resolve/"
+            + UrlPaths.encode(revision, /* keepSlash= */ false)
+            + "/"
+            + UrlPaths.encode(path, /* keepSlash= */ true));
   }
 
   /**
-   * Makes the file present in the cache and returns its snapshot path. A blob that is already
-   * there (shared by another revision) is linked, not fetched again.
+   * Makes the file present in the cache and returns its snapshot path. A blob that is already there
+   * (shared by another revision) is linked, not fetched again.
    *
    * @throws HubEntryNotFoundException the revision has no such file (recorded under .no_exist)
    * @throws HubUnreachableException no network, a timeout, or an interrupted transfer (resumable)
@@ -80,8 +87,13 @@ public final class HubDownloader {
     if (!Files.exists(blob)) {
       // As huggingface_hub does: the token goes to the hub, not to a CDN the hub redirects to.
       Optional<String> auth = meta.location().equals(url) ? authorization() : Optional.empty();
-      transfer.fetch(meta, path, blob, cache.incompletePath(repoId, meta.etag()),
-          cache.lockPath(repoId, meta.etag()), auth);
+      transfer.fetch(
+          meta,
+          path,
+          blob,
+          cache.incompletePath(repoId, meta.etag()),
+          cache.lockPath(repoId, meta.etag()),
+          auth);
     }
     return cache.link(repoId, meta.commit(), path, blob);
   }
@@ -90,18 +102,22 @@ public final class HubDownloader {
   public HubFileMetadata head(String repoId, String revision, String path) throws IOException {
     URI current = fileUrl(repoId, revision, path);
     for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      HttpRequest.Builder b = HttpRequest.newBuilder(current)
-          .method("HEAD", HttpRequest.BodyPublishers.noBody())
-          .timeout(HEAD_TIMEOUT)
-          .header("User-Agent", USER_AGENT)
-          .header("Accept-Encoding", "identity");
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(current)
+              .method("HEAD", HttpRequest.BodyPublishers.noBody())
+              .timeout(HEAD_TIMEOUT)
+              .header("User-Agent", USER_AGENT)
+              .header("Accept-Encoding", "identity");
       authorization().ifPresent(a -> b.header("Authorization", a));
       HttpResponse<Void> r = send(b.build(), HttpResponse.BodyHandlers.discarding());
       Optional<String> location = r.headers().firstValue("Location");
       int status = r.statusCode();
       // Relative redirects stay on the hub (a renamed repo); an absolute one is the CDN, whose
       // target the metadata names instead of being followed.
-      if (status >= 300 && status < 400 && location.isPresent() && !URI.create(location.get()).isAbsolute()) {
+      if (status >= 300
+          && status < 400
+          && location.isPresent()
+          && !URI.create(location.get()).isAbsolute()) {
         current = current.resolve(location.get());
         continue;
       }
@@ -109,16 +125,30 @@ public final class HubDownloader {
         throw failure(r, repoId, revision, path);
       }
       String commit = r.headers().firstValue("X-Repo-Commit").orElse(null);
-      String etag = r.headers().firstValue("X-Linked-Etag").or(() -> r.headers().firstValue("ETag"))
-          .map(HubFileMetadata::normalizeEtag).orElse(null);
+      String etag =
+          r.headers()
+              .firstValue("X-Linked-Etag")
+              .or(() -> r.headers().firstValue("ETag"))
+              .map(HubFileMetadata::normalizeEtag)
+              .orElse(null);
       if (commit == null || !HubCache.isCommitHash(commit) || etag == null || etag.isEmpty()) {
-        throw new HubException(current + " answered without the X-Repo-Commit and ETag headers of a "
-            + "Hugging Face hub; check HF_ENDPOINT (" + settings.endpoint() + ")");
+        throw new HubException(
+            current
+                + " answered without the X-Repo-Commit and ETag headers of a "
+                + "Hugging Face hub; check HF_ENDPOINT ("
+                + settings.endpoint()
+                + ")");
       }
-      long size = r.headers().firstValue("X-Linked-Size").or(() -> r.headers().firstValue("Content-Length"))
-          .map(HubDownloader::parseSize).orElse(-1L);
-      URI target = status >= 300 && status < 400 && location.isPresent()
-          ? current.resolve(location.get()) : current;
+      long size =
+          r.headers()
+              .firstValue("X-Linked-Size")
+              .or(() -> r.headers().firstValue("Content-Length"))
+              .map(HubDownloader::parseSize)
+              .orElse(-1L);
+      URI target =
+          status >= 300 && status < 400 && location.isPresent()
+              ? current.resolve(location.get())
+              : current;
       return new HubFileMetadata(commit, etag, size, target);
     }
     throw new HubException("too many redirects resolving " + fileUrl(repoId, revision, path));
@@ -128,25 +158,29 @@ public final class HubDownloader {
     return settings.token().map(t -> "Bearer " + t);
   }
 
-  private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) throws IOException {
+  private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler)
+      throws IOException {
     try {
       return http.send(request, handler);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while contacting " + request.uri());
     } catch (IOException e) {
-      throw new HubUnreachableException("cannot reach the Hugging Face hub at " + settings.endpoint()
-          + " (" + describe(e) + ")", e);
+      throw new HubUnreachableException(
+          "cannot reach the Hugging Face hub at " + settings.endpoint() + " (" + describe(e) + ")",
+          e);
     }
   }
 
   /** Turns an error answer into the exception that tells the user what to do. */
-  private HubException failure(HttpResponse<?> r, String repoId, String revision, String path) throws IOException {
+  private HubException failure(HttpResponse<?> r, String repoId, String revision, String path)
+      throws IOException {
     int status = r.statusCode();
     String code = r.headers().firstValue("X-Error-Code").orElse("");
     String what = repoId + "@" + revision;
     if (code.equals("EntryNotFound") || (status == 404 && code.isEmpty())) {
-      Optional<String> commit = r.headers().firstValue("X-Repo-Commit").filter(HubCache::isCommitHash);
+      Optional<String> commit =
+          r.headers().firstValue("X-Repo-Commit").filter(HubCache::isCommitHash);
       if (commit.isPresent()) {
         cache.markMissing(repoId, commit.get(), path);
         cache.writeRef(repoId, revision, commit.get());
@@ -157,21 +191,47 @@ public final class HubDownloader {
       return new HubException("repository " + repoId + " has no revision '" + revision + "'");
     }
     if (code.equals("GatedRepo") || status == 403) {
-      return new HubException("repository " + repoId + " is gated or forbidden (HTTP " + status + "): accept its "
-          + "conditions on " + settings.endpoint() + "/" + repoId + " and set HF_TOKEN to a token of that account");
+      return new HubException(
+          "repository "
+              + repoId
+              + " is gated or forbidden (HTTP "
+              + status
+              + "): accept its "
+              + "conditions on "
+              + settings.endpoint()
+              + "/"
+              + repoId
+              + " and set HF_TOKEN to a token of that account");
     }
     if (code.equals("RepoNotFound") || status == 401 || status == 404) {
-      return new HubException("repository " + repoId + " was not found on " + settings.endpoint()
-          + (settings.token().isPresent()
-              ? ", or the token in use cannot read it"
-              : ", or it is private: set HF_TOKEN to a token that can read it"));
+      return new HubException(
+          "repository "
+              + repoId
+              + " was not found on "
+              + settings.endpoint()
+              + (settings.token().isPresent()
+                  ? ", or the token in use cannot read it"
+                  : ", or it is private: set HF_TOKEN to a token that can read it"));
     }
     if (status == 429 || status >= 500) {
-      return new HubUnreachableException("the Hugging Face hub answered HTTP " + status + " for " + what + " "
-          + path + "; try again later", null);
+      return new HubUnreachableException(
+          "the Hugging Face hub answered HTTP "
+              + status
+              + " for "
+              + what
+              + " "
+              + path
+              + "; try again later",
+          null);
     }
-    return new HubException("the Hugging Face hub answered HTTP " + status
-        + (code.isEmpty() ? "" : " (" + code + ")") + " for " + what + " " + path);
+    return new HubException(
+        "the Hugging Face hub answered HTTP "
+            + status
+            + (code.isEmpty() ? "" : " (" + code + ")")
+            + " for "
+            + what
+            + " "
+            + path);
   }
 
   private static long parseSize(String s) {
@@ -182,7 +242,10 @@ public final class HubDownloader {
     }
   }
 
-  /** The exception's kind and the first message along its causes (the JDK often leaves the top one empty). */
+  /**
+   * The exception's kind and the first message along its causes (the JDK often leaves the top one
+   * empty).
+   */
   static String describe(Throwable e) {
     String m = null;
     for (Throwable t = e; t != null && m == null; t = t.getCause()) {
@@ -199,11 +262,18 @@ public final class HubDownloader {
       StringBuilder b = new StringBuilder();
       for (byte x : s.getBytes(StandardCharsets.UTF_8)) {
         int c = x & 0xff;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-            || c == '-' || c == '.' || c == '_' || c == '~' || (keepSlash && c == '/')) {
+        if ((c >= 'a' && c <= 'z')
+            || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9')
+            || c == '-'
+            || c == '.'
+            || c == '_'
+            || c == '~'
+            || (keepSlash && c == '/')) {
           b.append((char) c);
         } else {
-          b.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+          b.append('%')
+              .append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
               .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
         }
       }

@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  * @param etag the blob's name in the cache: sha256 for LFS files ({@code X-Linked-Etag}), else the
  *     git blob sha1 ({@code ETag}), quotes and any {@code W/} removed
  * @param size bytes ({@code X-Linked-Size}, else {@code Content-Length}); -1 when not given
- * @param location where to GET the bytes: the CDN redirect target for LFS files, else the resolve URL
+ * @param location where to GET the bytes: the CDN redirect target for LFS files, else the resolve
+ *     URL
  */
 public record HubFileMetadata(String commit, String etag, long size, URI location) {
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
@@ -20,7 +21,10 @@ public record HubFileMetadata(String commit, String etag, long size, URI locatio
     return SHA256.matcher(etag).matches();
   }
 
-  /** Strips the quoting HTTP puts around entity tags: {@code W/"abc"} and {@code "abc"} become {@code abc}. */
+  /**
+   * Strips the quoting HTTP puts around entity tags: {@code W/"abc"} and {@code "abc"} become
+   * {@code abc}.
+   */
   static String normalizeEtag(String raw) {
     String e = raw.strip();
     if (e.startsWith("W/")) {

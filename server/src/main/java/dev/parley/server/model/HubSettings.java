@@ -35,17 +35,27 @@ public record HubSettings(Path cacheDir, URI endpoint, Optional<String> token, b
     return new HubSettings(cacheDir(env, hfHome), endpoint(env), token(env, hfHome), offline(env));
   }
 
-  /** {@code $HF_HOME}, else {@code $XDG_CACHE_HOME/huggingface}, else {@code ~/.cache/huggingface}. */
+  /**
+   * {@code $HF_HOME}, else {@code $XDG_CACHE_HOME/huggingface}, else {@code ~/.cache/huggingface}.
+   */
   static Path hfHome(Environment env) {
-    return env.find("HF_HOME").map(env::expandUser)
-        .orElseGet(() -> env.find("XDG_CACHE_HOME").map(env::expandUser)
-            .orElseGet(() -> env.home().resolve(".cache"))
-            .resolve("huggingface"));
+    return env.find("HF_HOME")
+        .map(env::expandUser)
+        .orElseGet(
+            () ->
+                env.find("XDG_CACHE_HOME")
+                    .map(env::expandUser)
+                    .orElseGet(() -> env.home().resolve(".cache"))
+                    .resolve("huggingface"));
   }
 
-  /** {@code $HF_HUB_CACHE}, else the legacy {@code $HUGGINGFACE_HUB_CACHE}, else {@code HF_HOME/hub}. */
+  /**
+   * {@code $HF_HUB_CACHE}, else the legacy {@code $HUGGINGFACE_HUB_CACHE}, else {@code
+   * HF_HOME/hub}.
+   */
   static Path cacheDir(Environment env, Path hfHome) {
-    return env.find("HF_HUB_CACHE").or(() -> env.find("HUGGINGFACE_HUB_CACHE"))
+    return env.find("HF_HUB_CACHE")
+        .or(() -> env.find("HUGGINGFACE_HUB_CACHE"))
         .map(env::expandUser)
         .orElseGet(() -> hfHome.resolve("hub"));
   }
@@ -55,15 +65,16 @@ public record HubSettings(Path cacheDir, URI endpoint, Optional<String> token, b
   }
 
   /**
-   * {@code $HF_TOKEN} (or the legacy {@code $HUGGING_FACE_HUB_TOKEN}), else the file that
-   * {@code huggingface-cli login} writes: {@code $HF_TOKEN_PATH}, default {@code HF_HOME/token}.
+   * {@code $HF_TOKEN} (or the legacy {@code $HUGGING_FACE_HUB_TOKEN}), else the file that {@code
+   * huggingface-cli login} writes: {@code $HF_TOKEN_PATH}, default {@code HF_HOME/token}.
    */
   static Optional<String> token(Environment env, Path hfHome) {
     Optional<String> fromEnv = env.find("HF_TOKEN").or(() -> env.find("HUGGING_FACE_HUB_TOKEN"));
     if (fromEnv.isPresent()) {
       return fromEnv;
     }
-    Path file = env.find("HF_TOKEN_PATH").map(env::expandUser).orElseGet(() -> hfHome.resolve("token"));
+    Path file =
+        env.find("HF_TOKEN_PATH").map(env::expandUser).orElseGet(() -> hfHome.resolve("token"));
     if (!Files.isRegularFile(file)) {
       return Optional.empty();
     }
@@ -77,7 +88,8 @@ public record HubSettings(Path cacheDir, URI endpoint, Optional<String> token, b
 
   /** {@code HF_HUB_OFFLINE} (or {@code TRANSFORMERS_OFFLINE}) is 1, ON, YES or TRUE. */
   static boolean offline(Environment env) {
-    return env.find("HF_HUB_OFFLINE").or(() -> env.find("TRANSFORMERS_OFFLINE"))
+    return env.find("HF_HUB_OFFLINE")
+        .or(() -> env.find("TRANSFORMERS_OFFLINE"))
         .map(v -> TRUE_VALUES.contains(v.toUpperCase(Locale.ROOT)))
         .orElse(false);
   }

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * paths of the LM weights, Mimi weights, text tokenizer and optional Mimi config and LoRA weights.
  * This is what the Moshi, STT and TTS commands load from.
  */
-public record KyutaiCheckpoint(KyutaiModelConfig config, Optional<Path> configFile, ResolvedModel files) {
+public record KyutaiCheckpoint(
+    KyutaiModelConfig config, Optional<Path> configFile, ResolvedModel files) {
   private static final Logger LOG = LoggerFactory.getLogger(KyutaiCheckpoint.class);
 
   /**
@@ -21,9 +22,11 @@ public record KyutaiCheckpoint(KyutaiModelConfig config, Optional<Path> configFi
    * cannot tell whether config.json exists, the defaults are tried too; if their files are missing,
    * config.json is reported missing with them.
    */
-  public static KyutaiCheckpoint resolve(ModelResolver resolver, ModelReference model) throws IOException {
+  public static KyutaiCheckpoint resolve(ModelResolver resolver, ModelReference model)
+      throws IOException {
     if (model instanceof ModelReference.Demo) {
-      throw new IllegalArgumentException("the " + model + " model is built in memory and has no checkpoint files");
+      throw new IllegalArgumentException(
+          "the " + model + " model is built in memory and has no checkpoint files");
     }
     Optional<Path> configFile;
     MissingModelFilesException configUnknown = null;
@@ -33,9 +36,10 @@ public record KyutaiCheckpoint(KyutaiModelConfig config, Optional<Path> configFi
       configFile = Optional.empty();
       configUnknown = e;
     }
-    KyutaiModelConfig config = configFile.isPresent()
-        ? KyutaiModelConfig.read(configFile.get())
-        : KyutaiModelConfig.defaults();
+    KyutaiModelConfig config =
+        configFile.isPresent()
+            ? KyutaiModelConfig.read(configFile.get())
+            : KyutaiModelConfig.defaults();
     ResolvedModel files;
     try {
       files = resolver.resolve(model, config.requiredFiles());
@@ -43,12 +47,17 @@ public record KyutaiCheckpoint(KyutaiModelConfig config, Optional<Path> configFi
       if (configUnknown == null) {
         throw e;
       }
-      throw e.with(configUnknown.files(), "config.json could not be looked up either, so the Moshi 7B file "
-          + "names were assumed; the model's config.json may name other files");
+      throw e.with(
+          configUnknown.files(),
+          "config.json could not be looked up either, so the Moshi 7B file "
+              + "names were assumed; the model's config.json may name other files");
     }
     if (configUnknown != null) {
-      LOG.warn("{}: config.json is not in the cache and cannot be looked up ({}); assuming the Moshi 7B "
-          + "architecture, whose files are all here", model, configUnknown.reason());
+      LOG.warn(
+          "{}: config.json is not in the cache and cannot be looked up ({}); assuming the Moshi 7B "
+              + "architecture, whose files are all here",
+          model,
+          configUnknown.reason());
     } else if (configFile.isEmpty()) {
       LOG.warn("{} has no config.json: assuming the Moshi 7B architecture and file names", model);
     }
@@ -72,7 +81,8 @@ public record KyutaiCheckpoint(KyutaiModelConfig config, Optional<Path> configFi
    * Kyutai's, cut to the codebooks the model reads and writes.
    */
   public MimiConfig codecConfig() throws IOException {
-    MimiConfig c = mimiConfig().isPresent() ? MimiConfig.fromJson(mimiConfig().get()) : MimiConfig.kyutai();
+    MimiConfig c =
+        mimiConfig().isPresent() ? MimiConfig.fromJson(mimiConfig().get()) : MimiConfig.kyutai();
     return c.withCodebooks(config.numCodebooks());
   }
 

@@ -11,11 +11,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A Kyutai repository's {@code config.json}, split the way moshi's
- * {@code CheckpointInfo.from_hf_repo} splits it: the file names and the model_type /
- * lm_gen_config / stt_config / tts_config / model_id sections are taken out, and every other key
- * is the LM's architecture ({@link #lmConfig()}). A repository without config.json is a Moshi 7B
- * ({@link #defaults()}).
+ * A Kyutai repository's {@code config.json}, split the way moshi's {@code
+ * CheckpointInfo.from_hf_repo} splits it: the file names and the model_type / lm_gen_config /
+ * stt_config / tts_config / model_id sections are taken out, and every other key is the LM's
+ * architecture ({@link #lmConfig()}). A repository without config.json is a Moshi 7B ({@link
+ * #defaults()}).
  */
 public final class KyutaiModelConfig {
   public static final String CONFIG_FILE = "config.json";
@@ -23,6 +23,7 @@ public final class KyutaiModelConfig {
   public static final String DEFAULT_MIMI_NAME = "tokenizer-e351c8d8-checkpoint125.safetensors";
   public static final String DEFAULT_TOKENIZER_NAME = "tokenizer_spm_32k_3.model";
   public static final String DEFAULT_MODEL_TYPE = "moshi";
+
   /** Mimi codebooks of the released Moshi 7B, and what the reference uses without an LM config. */
   public static final int DEFAULT_NUM_CODEBOOKS = 8;
 
@@ -40,9 +41,18 @@ public final class KyutaiModelConfig {
   private final ObjectNode modelId;
   private final Optional<ObjectNode> lmConfig;
 
-  private KyutaiModelConfig(String moshiName, String mimiName, Optional<String> mimiConfigName, String tokenizerName,
-      Optional<String> loraName, String modelType, ObjectNode lmGenConfig, ObjectNode sttConfig,
-      ObjectNode ttsConfig, ObjectNode modelId, Optional<ObjectNode> lmConfig) {
+  private KyutaiModelConfig(
+      String moshiName,
+      String mimiName,
+      Optional<String> mimiConfigName,
+      String tokenizerName,
+      Optional<String> loraName,
+      String modelType,
+      ObjectNode lmGenConfig,
+      ObjectNode sttConfig,
+      ObjectNode ttsConfig,
+      ObjectNode modelId,
+      Optional<ObjectNode> lmConfig) {
     this.moshiName = moshiName;
     this.mimiName = mimiName;
     this.mimiConfigName = mimiConfigName;
@@ -59,8 +69,17 @@ public final class KyutaiModelConfig {
   /** What the reference assumes for a repository without config.json: Moshi 7B. */
   public static KyutaiModelConfig defaults() {
     JsonNodeFactory f = JsonNodeFactory.instance;
-    return new KyutaiModelConfig(DEFAULT_MOSHI_NAME, DEFAULT_MIMI_NAME, Optional.empty(), DEFAULT_TOKENIZER_NAME,
-        Optional.empty(), DEFAULT_MODEL_TYPE, f.objectNode(), f.objectNode(), f.objectNode(), f.objectNode(),
+    return new KyutaiModelConfig(
+        DEFAULT_MOSHI_NAME,
+        DEFAULT_MIMI_NAME,
+        Optional.empty(),
+        DEFAULT_TOKENIZER_NAME,
+        Optional.empty(),
+        DEFAULT_MODEL_TYPE,
+        f.objectNode(),
+        f.objectNode(),
+        f.objectNode(),
+        f.objectNode(),
         Optional.empty());
   }
 
@@ -129,7 +148,9 @@ public final class KyutaiModelConfig {
     return mimiName;
   }
 
-  /** A JSON file overriding Mimi's architecture ({@code mimi_config_name}), if the model has one. */
+  /**
+   * A JSON file overriding Mimi's architecture ({@code mimi_config_name}), if the model has one.
+   */
   public Optional<String> mimiConfigName() {
     return mimiConfigName;
   }
@@ -149,7 +170,9 @@ public final class KyutaiModelConfig {
     return modelType;
   }
 
-  /** Default generation settings ({@code temp}, {@code top_k}, ...); empty when the repo gives none. */
+  /**
+   * Default generation settings ({@code temp}, {@code top_k}, ...); empty when the repo gives none.
+   */
   public ObjectNode lmGenConfig() {
     return lmGenConfig.deepCopy();
   }
@@ -159,7 +182,10 @@ public final class KyutaiModelConfig {
     return sttConfig.deepCopy();
   }
 
-  /** {@code audio_delay}, {@code second_stream_ahead}, {@code multistream}, {@code max_speakers} of TTS models. */
+  /**
+   * {@code audio_delay}, {@code second_stream_ahead}, {@code multistream}, {@code max_speakers} of
+   * TTS models.
+   */
   public ObjectNode ttsConfig() {
     return ttsConfig.deepCopy();
   }
@@ -192,7 +218,9 @@ public final class KyutaiModelConfig {
    */
   public int numCodebooks() {
     int n = DEFAULT_NUM_CODEBOOKS;
-    if (lmConfig.isPresent() && lmConfig.get().hasNonNull("dep_q") && lmConfig.get().hasNonNull("n_q")) {
+    if (lmConfig.isPresent()
+        && lmConfig.get().hasNonNull("dep_q")
+        && lmConfig.get().hasNonNull("n_q")) {
       int depQ = lmConfig.get().get("dep_q").asInt();
       int nQ = lmConfig.get().get("n_q").asInt();
       n = Math.max(depQ, nQ - depQ);
@@ -205,9 +233,17 @@ public final class KyutaiModelConfig {
 
   @Override
   public String toString() {
-    return "KyutaiModelConfig{model_type=" + modelType + ", moshi=" + moshiName + ", mimi=" + mimiName
-        + mimiConfigName.map(m -> ", mimi_config=" + m).orElse("") + ", tokenizer=" + tokenizerName
+    return "KyutaiModelConfig{model_type="
+        + modelType
+        + ", moshi="
+        + moshiName
+        + ", mimi="
+        + mimiName
+        + mimiConfigName.map(m -> ", mimi_config=" + m).orElse("")
+        + ", tokenizer="
+        + tokenizerName
         + loraName.map(l -> ", lora=" + l).orElse("")
-        + (lmConfig.isPresent() ? "" : ", Moshi 7B defaults") + "}";
+        + (lmConfig.isPresent() ? "" : ", Moshi 7B defaults")
+        + "}";
   }
 }

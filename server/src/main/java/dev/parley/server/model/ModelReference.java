@@ -8,16 +8,16 @@ import java.util.regex.Pattern;
 /**
  * What a user passed as {@code --model}: a local directory, a Hugging Face repository (with an
  * optional {@code @revision}), or a built-in model: {@code demo} (dialogue) or {@code demo-stt}
- * (transcription). Parsing only classifies the
- * text; {@link ModelResolver} finds the files.
+ * (transcription). Parsing only classifies the text; {@link ModelResolver} finds the files.
  */
 public sealed interface ModelReference {
 
   /** The forms {@code --model} accepts, for error messages. */
-  String ACCEPTED_FORMS = "a local directory holding the model files (e.g. --model /path/to/dir), "
-      + "a Hugging Face repo id with an optional revision (e.g. --model kyutai/moshiko-pytorch-bf16 "
-      + "or kyutai/moshiko-pytorch-bf16@main), or --model demo (dialogue) or --model demo-stt (transcription), "
-      + "the built-in models";
+  String ACCEPTED_FORMS =
+      "a local directory holding the model files (e.g. --model /path/to/dir), "
+          + "a Hugging Face repo id with an optional revision (e.g. --model kyutai/moshiko-pytorch-bf16 "
+          + "or kyutai/moshiko-pytorch-bf16@main), or --model demo (dialogue) or --model demo-stt (transcription), "
+          + "the built-in models";
 
   /** Model files in a directory on this machine. */
   record LocalDirectory(Path directory) implements ModelReference {
@@ -53,12 +53,19 @@ public sealed interface ModelReference {
     }
 
     private static boolean validName(String s) {
-      return NAME.matcher(s).matches() && !s.contains("--") && !s.contains("..") && !s.endsWith(".git");
+      return NAME.matcher(s).matches()
+          && !s.contains("--")
+          && !s.contains("..")
+          && !s.endsWith(".git");
     }
 
-    /** A branch, tag or commit: it becomes the path {@code refs/<revision>}, so no '..' or empty segments. */
+    /**
+     * A branch, tag or commit: it becomes the path {@code refs/<revision>}, so no '..' or empty
+     * segments.
+     */
     static boolean isRevision(String s) {
-      if (s.isEmpty() || s.chars().anyMatch(c -> Character.isWhitespace(c) || c == '\\' || c < 0x20)) {
+      if (s.isEmpty()
+          || s.chars().anyMatch(c -> Character.isWhitespace(c) || c == '\\' || c < 0x20)) {
         return false;
       }
       for (String seg : s.split("/", -1)) {
@@ -76,8 +83,8 @@ public sealed interface ModelReference {
   }
 
   /**
-   * A tiny in-memory model that needs no files: {@link #NAME} (the dialogue demo) or
-   * {@link #STT_NAME} (the transcription demo).
+   * A tiny in-memory model that needs no files: {@link #NAME} (the dialogue demo) or {@link
+   * #STT_NAME} (the transcription demo).
    */
   record Demo(String name) implements ModelReference {
     public static final String NAME = "demo";
@@ -85,8 +92,8 @@ public sealed interface ModelReference {
 
     public Demo {
       if (!isDemoName(name)) {
-        throw new IllegalArgumentException("not a built-in model: " + name + " (expected " + NAME + " or "
-            + STT_NAME + ")");
+        throw new IllegalArgumentException(
+            "not a built-in model: " + name + " (expected " + NAME + " or " + STT_NAME + ")");
       }
     }
 
@@ -118,8 +125,8 @@ public sealed interface ModelReference {
 
   /**
    * Classifies {@code text}. The literals {@code demo} and {@code demo-stt} always mean the
-   * built-in models (write {@code ./demo} for a directory of that name); an existing directory wins over a repo id of
-   * the same spelling.
+   * built-in models (write {@code ./demo} for a directory of that name); an existing directory wins
+   * over a repo id of the same spelling.
    */
   static ModelReference parse(String text) {
     if (text == null || text.isBlank()) {
@@ -134,8 +141,12 @@ public sealed interface ModelReference {
       return new LocalDirectory(path.toAbsolutePath().normalize());
     }
     if (path != null && Files.exists(path)) {
-      throw new IllegalArgumentException("--model " + s + " is a file, not a directory: pass the directory "
-          + "that holds the model files, or " + ACCEPTED_FORMS);
+      throw new IllegalArgumentException(
+          "--model "
+              + s
+              + " is a file, not a directory: pass the directory "
+              + "that holds the model files, or "
+              + ACCEPTED_FORMS);
     }
     if (!looksLikePath(s)) {
       int at = s.indexOf('@');
@@ -145,20 +156,35 @@ public sealed interface ModelReference {
         return new HubRepository(repo, revision);
       }
       if (HubRepository.isRepoId(repo)) {
-        throw new IllegalArgumentException("--model " + s + ": '" + revision + "' is not a valid revision "
-            + "(a branch, tag or commit hash after '@')");
+        throw new IllegalArgumentException(
+            "--model "
+                + s
+                + ": '"
+                + revision
+                + "' is not a valid revision "
+                + "(a branch, tag or commit hash after '@')");
       }
     }
     if (looksLikePath(s) || s.contains("/")) {
-      throw new IllegalArgumentException("--model " + s + ": no such directory, and not a Hugging Face repo id. "
-          + "Expected " + ACCEPTED_FORMS);
+      throw new IllegalArgumentException(
+          "--model "
+              + s
+              + ": no such directory, and not a Hugging Face repo id. "
+              + "Expected "
+              + ACCEPTED_FORMS);
     }
-    throw new IllegalArgumentException("--model " + s + " is not a model: expected " + ACCEPTED_FORMS);
+    throw new IllegalArgumentException(
+        "--model " + s + " is not a model: expected " + ACCEPTED_FORMS);
   }
 
   private static boolean looksLikePath(String s) {
-    return s.startsWith("/") || s.startsWith("./") || s.startsWith("../") || s.startsWith("~")
-        || s.equals(".") || s.equals("..") || s.contains("\\");
+    return s.startsWith("/")
+        || s.startsWith("./")
+        || s.startsWith("../")
+        || s.startsWith("~")
+        || s.equals(".")
+        || s.equals("..")
+        || s.contains("\\");
   }
 
   private static Path asPath(String s) {

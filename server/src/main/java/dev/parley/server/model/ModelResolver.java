@@ -20,13 +20,13 @@ import java.util.Optional;
 /**
  * Turns a {@code --model} reference and the file names a model needs into local paths. A local
  * directory must already hold them. A hub repository is served from the cache first, with no
- * network at all when everything is there; missing files are then downloaded unless
- * {@code HF_HUB_OFFLINE} forbids it, and if they cannot be had, one
- * {@link MissingModelFilesException} names them all.
+ * network at all when everything is there; missing files are then downloaded unless {@code
+ * HF_HUB_OFFLINE} forbids it, and if they cannot be had, one {@link MissingModelFilesException}
+ * names them all.
  *
- * <p>Once a branch's commit is known in the cache, missing files are fetched at that commit, so
- * one model never mixes files of two commits. To pick up a newer commit of a branch, delete its
- * {@code refs/} file or pass {@code owner/name@<commit>}.
+ * <p>Once a branch's commit is known in the cache, missing files are fetched at that commit, so one
+ * model never mixes files of two commits. To pick up a newer commit of a branch, delete its {@code
+ * refs/} file or pass {@code owner/name@<commit>}.
  */
 public final class ModelResolver {
   private final HubCache cache;
@@ -37,7 +37,9 @@ public final class ModelResolver {
     this.downloader = downloader;
   }
 
-  /** The resolver for this process: cache, endpoint, token and offline switch from the environment. */
+  /**
+   * The resolver for this process: cache, endpoint, token and offline switch from the environment.
+   */
   public static ModelResolver fromEnvironment(Environment env, DownloadProgress progress) {
     HubSettings settings = HubSettings.fromEnvironment(env);
     HubCache cache = new HubCache(settings.cacheDir());
@@ -49,11 +51,12 @@ public final class ModelResolver {
   }
 
   /**
-   * Finds (or downloads) every file. Names may be plain paths inside the model, {@code hf://}
-   * files of other repositories or {@code file://} local files; the result maps each name as given.
-   * The demo model needs no files and resolves to itself.
+   * Finds (or downloads) every file. Names may be plain paths inside the model, {@code hf://} files
+   * of other repositories or {@code file://} local files; the result maps each name as given. The
+   * demo model needs no files and resolves to itself.
    */
-  public ResolvedModel resolve(ModelReference model, List<String> requiredFiles) throws IOException {
+  public ResolvedModel resolve(ModelReference model, List<String> requiredFiles)
+      throws IOException {
     if (model instanceof Demo demo) {
       return ResolvedModel.demo(demo);
     }
@@ -68,7 +71,9 @@ public final class ModelResolver {
           found.put(name, local.get());
         } else {
           missing.add(new MissingFile(name, local.get().toString(), null));
-          addOnce(reasons, model instanceof LocalDirectory d ? "not in " + d.directory() : "no such local file");
+          addOnce(
+              reasons,
+              model instanceof LocalDirectory d ? "not in " + d.directory() : "no such local file");
         }
         continue;
       }
@@ -100,7 +105,8 @@ public final class ModelResolver {
       if (unreachable != null) {
         reasons.add(unreachable.getMessage());
       }
-      throw new MissingModelFilesException(model.toString(), String.join("; ", reasons), missing, unreachable);
+      throw new MissingModelFilesException(
+          model.toString(), String.join("; ", reasons), missing, unreachable);
     }
     Map<String, Path> ordered = new LinkedHashMap<>();
     for (String name : requiredFiles) {
@@ -131,16 +137,19 @@ public final class ModelResolver {
       return Optional.empty();
     }
     if (downloader.offline()) {
-      throw new MissingModelFilesException(model.toString(),
+      throw new MissingModelFilesException(
+          model.toString(),
           "downloads are disabled by HF_HUB_OFFLINE, and the cache does not say whether the repository has it",
-          List.of(describe(w)), null);
+          List.of(describe(w)),
+          null);
     }
     try {
       return Optional.of(download(w));
     } catch (HubEntryNotFoundException e) {
       return Optional.empty();
     } catch (HubUnreachableException e) {
-      throw new MissingModelFilesException(model.toString(), e.getMessage(), List.of(describe(w)), e);
+      throw new MissingModelFilesException(
+          model.toString(), e.getMessage(), List.of(describe(w)), e);
     }
   }
 
@@ -175,11 +184,16 @@ public final class ModelResolver {
   private MissingFile describe(Wanted w) throws IOException {
     String repoId = w.repo.repoId();
     Optional<String> commit = cache.commitOf(repoId, w.repo.revision());
-    String at = commit.isPresent()
-        ? cache.snapshotPath(repoId, commit.get(), w.path).toString()
-        : cache.repoDir(repoId).resolve("snapshots") + "/<commit that refs/" + w.repo.revision()
-            + " names>/" + w.path;
-    return new MissingFile(w.name, at, downloader.fileUrl(repoId, w.repo.revision(), w.path).toString());
+    String at =
+        commit.isPresent()
+            ? cache.snapshotPath(repoId, commit.get(), w.path).toString()
+            : cache.repoDir(repoId).resolve("snapshots")
+                + "/<commit that refs/"
+                + w.repo.revision()
+                + " names>/"
+                + w.path;
+    return new MissingFile(
+        w.name, at, downloader.fileUrl(repoId, w.repo.revision(), w.path).toString());
   }
 
   private Optional<Path> directoryOf(ModelReference model) throws IOException {

@@ -10,10 +10,13 @@ import java.util.Optional;
  * A model whose files are all on this machine.
  *
  * @param reference what the user asked for
- * @param directory the local directory or cache snapshot holding the model's own files (empty for demo)
- * @param files each requested name (as given, {@code hf://} and {@code file://} included) to its path
+ * @param directory the local directory or cache snapshot holding the model's own files (empty for
+ *     demo)
+ * @param files each requested name (as given, {@code hf://} and {@code file://} included) to its
+ *     path
  */
-public record ResolvedModel(ModelReference reference, Optional<Path> directory, Map<String, Path> files) {
+public record ResolvedModel(
+    ModelReference reference, Optional<Path> directory, Map<String, Path> files) {
 
   public ResolvedModel {
     files = Collections.unmodifiableMap(new LinkedHashMap<>(files));
@@ -31,9 +34,10 @@ public record ResolvedModel(ModelReference reference, Optional<Path> directory, 
   public Path file(String name) {
     Path p = files.get(name);
     if (p == null) {
-      throw new IllegalArgumentException(isDemo()
-          ? "the " + reference + " model is built in memory and has no file " + name
-          : name + " was not among the files resolved for " + reference);
+      throw new IllegalArgumentException(
+          isDemo()
+              ? "the " + reference + " model is built in memory and has no file " + name
+              : name + " was not among the files resolved for " + reference);
     }
     return p;
   }

@@ -12,8 +12,8 @@ import dev.parley.server.text.TextTokenizer;
 import java.io.IOException;
 
 /**
- * Everything one loaded model needs at run time: the Mimi codec, the LM, the text tokenizer and
- * the checkpoint's settings. Owns the native memory of all weights.
+ * Everything one loaded model needs at run time: the Mimi codec, the LM, the text tokenizer and the
+ * checkpoint's settings. Owns the native memory of all weights.
  */
 public final class SpeechModel implements AutoCloseable {
   private final String name;
@@ -23,7 +23,12 @@ public final class SpeechModel implements AutoCloseable {
   private final TextTokenizer tokenizer;
   private final NDManager manager;
 
-  SpeechModel(String name, KyutaiModelConfig config, MimiModel mimi, LmModel lm, TextTokenizer tokenizer,
+  SpeechModel(
+      String name,
+      KyutaiModelConfig config,
+      MimiModel mimi,
+      LmModel lm,
+      TextTokenizer tokenizer,
       NDManager manager) {
     this.name = name;
     this.config = config;
@@ -32,16 +37,17 @@ public final class SpeechModel implements AutoCloseable {
     this.tokenizer = tokenizer;
     this.manager = manager;
     if (lm.config().card() != mimi.config().quantizer().bins()) {
-      throw new IllegalArgumentException("LM card " + lm.config().card() + " != Mimi bins "
-          + mimi.config().quantizer().bins());
+      throw new IllegalArgumentException(
+          "LM card " + lm.config().card() + " != Mimi bins " + mimi.config().quantizer().bins());
     }
   }
 
   /**
-   * Resolves (and if needed downloads) the model's files and loads them on {@code device}.
-   * {@code demo} and {@code demo-stt} build the in-memory demo models instead.
+   * Resolves (and if needed downloads) the model's files and loads them on {@code device}. {@code
+   * demo} and {@code demo-stt} build the in-memory demo models instead.
    */
-  public static SpeechModel load(ModelReference reference, ModelResolver resolver, Device device, DataType lmType)
+  public static SpeechModel load(
+      ModelReference reference, ModelResolver resolver, Device device, DataType lmType)
       throws IOException {
     if (reference instanceof ModelReference.Demo demo) {
       return demo.isStt() ? DemoModel.buildStt(device) : DemoModel.build(device);

@@ -16,16 +16,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * the others sit the step out with their state untouched (exec masks). Sessions join and leave
  * between steps.
  *
- * <p>Per session it drives the model as the reference driver {@code stt_from_file_pytorch.py}
- * does: {@link SttSettings#prefixFrames} silent frames first, then the client's audio frame by
- * frame, and at the end of input {@link SttSettings#delayFrames} silent frames so the last words
- * come out. Text is greedy unless the session asks otherwise. Each step yields the pause
- * probabilities of the extra heads, words as soon as they are known ({@link WordAssembler}),
- * end-of-turn signals and markers; listeners run on the engine thread. Transports only call
- * {@link SttSession} and never touch tensors.
+ * <p>Per session it drives the model as the reference driver {@code stt_from_file_pytorch.py} does:
+ * {@link SttSettings#prefixFrames} silent frames first, then the client's audio frame by frame, and
+ * at the end of input {@link SttSettings#delayFrames} silent frames so the last words come out.
+ * Text is greedy unless the session asks otherwise. Each step yields the pause probabilities of the
+ * extra heads, words as soon as they are known ({@link WordAssembler}), end-of-turn signals and
+ * markers; listeners run on the engine thread. Transports only call {@link SttSession} and never
+ * touch tensors.
  */
 public final class SttEngine extends BatchedEngine<SttSession> {
-  /** A step is due every 80 ms; one that takes longer is a deadline miss for each client frame in it. */
+  /**
+   * A step is due every 80 ms; one that takes longer is a deadline miss for each client frame in
+   * it.
+   */
   public static final long FRAME_NANOS = ModelAudio.FRAME_NANOS;
 
   private final SpeechModel model;
@@ -33,6 +36,7 @@ public final class SttEngine extends BatchedEngine<SttSession> {
   private final int maxQueuedFrames;
   private final int numHeads;
   private final AtomicLong deadlineMisses = new AtomicLong();
+
   /** The step deadline ({@link #FRAME_NANOS}; tests shorten it). */
   volatile long deadlineNanos = FRAME_NANOS;
 
@@ -56,18 +60,36 @@ public final class SttEngine extends BatchedEngine<SttSession> {
    * As above, reporting step times (Mimi encode, LM; no decode) and sessions to {@code observer}
    * (the server's metrics).
    */
-  public SttEngine(SpeechModel model, SttSettings settings, int maxSessions, int maxQueuedFrames,
+  public SttEngine(
+      SpeechModel model,
+      SttSettings settings,
+      int maxSessions,
+      int maxQueuedFrames,
       EngineObserver observer) {
-    super(new EngineLoop<>("parley-stt-engine", maxSessions, SttSession[]::new, observer,
-        EngineLoop.Pacing.REAL_TIME));
+    super(
+        new EngineLoop<>(
+            "parley-stt-engine",
+            maxSessions,
+            SttSession[]::new,
+            observer,
+            EngineLoop.Pacing.REAL_TIME));
     LmConfig cfg = model.lm().config();
     if (cfg.depQ() != 0) {
-      throw new IllegalArgumentException("model " + model.name() + " generates audio (dep_q " + cfg.depQ()
-          + "): not a transcription model");
+      throw new IllegalArgumentException(
+          "model "
+              + model.name()
+              + " generates audio (dep_q "
+              + cfg.depQ()
+              + "): not a transcription model");
     }
     if (model.mimi().numCodebooks() < cfg.inputStreams()) {
-      throw new IllegalArgumentException("model " + model.name() + ": the LM reads " + cfg.inputStreams()
-          + " codebooks but Mimi gives " + model.mimi().numCodebooks());
+      throw new IllegalArgumentException(
+          "model "
+              + model.name()
+              + ": the LM reads "
+              + cfg.inputStreams()
+              + " codebooks but Mimi gives "
+              + model.mimi().numCodebooks());
     }
     if (maxSessions < 1 || maxQueuedFrames < 1) {
       throw new IllegalArgumentException("need at least one session slot and one queued frame");
@@ -101,8 +123,17 @@ public final class SttEngine extends BatchedEngine<SttSession> {
   public SttSession open(SttOptions options, SttListener listener) throws EngineFullException {
     // A model with fewer heads than asked uses its last one; one without heads never signals.
     int endOfTurnHead = numHeads == 0 ? -1 : Math.min(options.endOfTurnHead(), numHeads - 1);
-    return loop.open(s -> new SttSession(s, options, settings, listener, maxQueuedFrames,
-        new WordAssembler(model.tokenizer(), settings.frameRate(), settings.offsetSeconds()), endOfTurnHead));
+    return loop.open(
+        s ->
+            new SttSession(
+                s,
+                options,
+                settings,
+                listener,
+                maxQueuedFrames,
+                new WordAssembler(
+                    model.tokenizer(), settings.frameRate(), settings.offsetSeconds()),
+                endOfTurnHead));
   }
 
   /** Client frames, over all sessions, stepped more than 80 ms late. */

@@ -36,6 +36,8 @@ public interface SttListener {
    */
   default void onTranscript(List<SttWord> words) {}
 
-  /** The session ended; {@code reason} is null for a normal end (client close or transcript done). */
+  /**
+   * The session ended; {@code reason} is null for a normal end (client close or transcript done).
+   */
   void onClosed(String reason);
 }

@@ -1,7 +1,6 @@
 package dev.parley.server.stt;
 
 import dev.parley.codec.audio.ModelAudio;
-import dev.parley.codec.audio.FrameAssembler;
 import dev.parley.server.engine.EngineSession;
 import dev.parley.server.engine.InputFrames;
 import dev.parley.server.engine.MeteredFeed;
@@ -18,15 +17,19 @@ import java.util.Objects;
  * <p>Life cycle: the engine first feeds the model's silence prefix (no client audio needed), then
  * every client frame as it completes. {@link #endOfInput} pads a partial last frame with silence
  * and makes the engine feed {@link SttSettings#delayFrames} silent frames, so the words of the last
- * audio come out; then {@link SttListener#onTranscript} and {@link SttListener#onClosed}(null).
- * A session that never calls {@link #endOfInput} (a live microphone) stays open until
- * {@link #close}; its last words come out only as long as audio (or silence) keeps arriving.
+ * audio come out; then {@link SttListener#onTranscript} and {@link SttListener#onClosed}(null). A
+ * session that never calls {@link #endOfInput} (a live microphone) stays open until {@link #close};
+ * its last words come out only as long as audio (or silence) keeps arriving.
  */
 public final class SttSession extends EngineSession implements MeteredFeed.Target {
   static final int FRAME = ModelAudio.FRAME_SAMPLES;
 
   /** Where the next frame comes from. */
-  enum Source { PREFIX, CLIENT, FLUSH }
+  enum Source {
+    PREFIX,
+    CLIENT,
+    FLUSH
+  }
 
   private final SttListener listener;
   private final SttOptions options;
@@ -48,8 +51,14 @@ public final class SttSession extends EngineSession implements MeteredFeed.Targe
   private final int endOfTurnHead;
   private boolean endOfTurnSignalled;
 
-  SttSession(int slot, SttOptions options, SttSettings settings, SttListener listener,
-      int maxQueuedFrames, WordAssembler words, int endOfTurnHead) {
+  SttSession(
+      int slot,
+      SttOptions options,
+      SttSettings settings,
+      SttListener listener,
+      int maxQueuedFrames,
+      WordAssembler words,
+      int endOfTurnHead) {
     super(slot);
     this.options = options;
     this.settings = settings;
@@ -61,9 +70,9 @@ public final class SttSession extends EngineSession implements MeteredFeed.Targe
   }
 
   /**
-   * Feeds 24 kHz mono samples in [-1, 1] (any count). Returns false when the session is closed,
-   * or when this audio overflowed the queue, in which case the session is closed with an error
-   * that says whether the client ran ahead of real time or the server fell behind.
+   * Feeds 24 kHz mono samples in [-1, 1] (any count). Returns false when the session is closed, or
+   * when this audio overflowed the queue, in which case the session is closed with an error that
+   * says whether the client ran ahead of real time or the server fell behind.
    *
    * @throws IllegalArgumentException on a NaN or infinite sample (nothing is taken)
    * @throws IllegalStateException after {@link #endOfInput}
@@ -98,8 +107,8 @@ public final class SttSession extends EngineSession implements MeteredFeed.Targe
   /**
    * Asks for {@link SttListener#onMarker}{@code (id)} once every sample sent so far has been
    * transcribed, that is {@link SttSettings#delayFrames} steps after its last frame was stepped
-   * (moshi-server's rule). A live client must keep sending audio (silence) until then; after
-   * {@link #endOfInput} the flush gets there by itself.
+   * (moshi-server's rule). A live client must keep sending audio (silence) until then; after {@link
+   * #endOfInput} the flush gets there by itself.
    */
   @Override
   public void marker(long id) {
@@ -127,7 +136,10 @@ public final class SttSession extends EngineSession implements MeteredFeed.Targe
     wakeEngine();
   }
 
-  /** Ends the session now (the client left); no transcript follows. Its slot is freed before the next step. */
+  /**
+   * Ends the session now (the client left); no transcript follows. Its slot is freed before the
+   * next step.
+   */
   public void close() {
     endSession(null);
   }
@@ -225,7 +237,10 @@ public final class SttSession extends EngineSession implements MeteredFeed.Targe
     return -1;
   }
 
-  /** The next frame to step (written into {@code pcm[0]}), its source and completion time; null if none. */
+  /**
+   * The next frame to step (written into {@code pcm[0]}), its source and completion time; null if
+   * none.
+   */
   synchronized Source nextFrame(float[][] pcm, long[] completedAt) {
     if (prefixRemaining > 0) {
       prefixRemaining--;

@@ -15,9 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The transcription step: one batched streaming Mimi encode of every stepping session's frame
- * (silence prefix, client audio or flush), one LM step, then each session's events in the
- * reference order — step, end of turn, words, markers. Holds the batched streaming state of the
- * codec and the LM; engine thread only.
+ * (silence prefix, client audio or flush), one LM step, then each session's events in the reference
+ * order — step, end of turn, words, markers. Holds the batched streaming state of the codec and the
+ * LM; engine thread only.
  */
 final class TranscriptionStep implements BatchStep<SttSession> {
   private final MimiModel mimi;
@@ -32,8 +32,13 @@ final class TranscriptionStep implements BatchStep<SttSession> {
   private final float[][] pcm;
   private final SttSession.Source[] sources;
 
-  TranscriptionStep(SttEngine engine, EngineLoop<SttSession> loop, SpeechModel model, int maxSessions,
-      EngineObserver observer, AtomicLong deadlineMisses) {
+  TranscriptionStep(
+      SttEngine engine,
+      EngineLoop<SttSession> loop,
+      SpeechModel model,
+      int maxSessions,
+      EngineObserver observer,
+      AtomicLong deadlineMisses) {
     this.engine = engine;
     this.loop = loop;
     this.mimi = model.mimi();
@@ -52,7 +57,8 @@ final class TranscriptionStep implements BatchStep<SttSession> {
     codec.reset(session.slot());
     // The Mimi stream is not reset after the first frame, and the LM replaces step 0's codes by
     // its initial tokens (the reference driver's behaviour).
-    lm.configure(session.slot(), session.options().text(), SamplingParams.GREEDY, session.options().seed());
+    lm.configure(
+        session.slot(), session.options().text(), SamplingParams.GREEDY, session.options().seed());
   }
 
   @Override
@@ -113,13 +119,18 @@ final class TranscriptionStep implements BatchStep<SttSession> {
     }
   }
 
-  /** One step's events for one session, in the reference order: step, end of turn, words, markers. */
+  /**
+   * One step's events for one session, in the reference order: step, end of turn, words, markers.
+   */
   private void deliver(SttSession session, long index, long token, float[] prs, long stepNanos) {
     SttListener l = session.listener();
     l.onStep(new SttStep(index, token, prs, session.bufferedSamples(), stepNanos));
-    // As the reference's --vad: signal when the head crosses the threshold, once until the next text token.
+    // As the reference's --vad: signal when the head crosses the threshold, once until the next
+    // text token.
     int head = session.endOfTurnHead();
-    if (head >= 0 && prs[head] > session.options().endOfTurnThreshold() && session.signalEndOfTurn()) {
+    if (head >= 0
+        && prs[head] > session.options().endOfTurnThreshold()
+        && session.signalEndOfTurn()) {
       l.onEndOfTurn(index, prs[head]);
     }
     if (token != WordAssembler.END_OF_PADDING_ID && token != WordAssembler.PADDING_ID) {
@@ -139,12 +150,15 @@ final class TranscriptionStep implements BatchStep<SttSession> {
   @Override
   public void finish(SttSession session) {
     SttListener l = session.listener();
-    boolean delivered = loop.deliver(session, () -> {
-      emit(l, session.words().finish());
-      for (long id : session.dueMarkers(session.counters().steps(), /* all= */ true)) {
-        l.onMarker(id);
-      }
-    });
+    boolean delivered =
+        loop.deliver(
+            session,
+            () -> {
+              emit(l, session.words().finish());
+              for (long id : session.dueMarkers(session.counters().steps(), /* all= */ true)) {
+                l.onMarker(id);
+              }
+            });
     if (delivered) {
       loop.end(session, () -> l.onTranscript(session.words().words()));
     }

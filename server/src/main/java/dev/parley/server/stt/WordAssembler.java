@@ -10,28 +10,29 @@ import java.util.List;
  * both offline ({@link #transcribe}) and one token at a time ({@link #push}), so that words can be
  * shown before the transcript is complete.
  *
- * <p>The rules: the end-of-padding id 0 marks word boundaries, and the tokens strictly between
- * two 0s form a segment; tokens before the first 0 belong to no word. A segment spanning token
- * positions {@code [s, e)} gets the times {@code max(0, s/frameRate − offset)} and
- * {@code max(0, e/frameRate − offset)}. Ids up to the padding id 3 (end-of-padding, BOS, EOS,
- * padding) are dropped before decoding. A segment that decodes to several words is split: each
- * word but the last gets as many frames as the tokenizer gives it tokens, the last takes the
- * rest. The last segment (no 0 after it) ends at its first EOS; without an EOS it ends at the end
- * of the tokens, or one second after its start when it is longer than that. (The reference raises
- * an error in that last case — it slices with a float — so the one-second bound, rounded up to
- * whole frames, is this class's own choice.)
+ * <p>The rules: the end-of-padding id 0 marks word boundaries, and the tokens strictly between two
+ * 0s form a segment; tokens before the first 0 belong to no word. A segment spanning token
+ * positions {@code [s, e)} gets the times {@code max(0, s/frameRate − offset)} and {@code max(0,
+ * e/frameRate − offset)}. Ids up to the padding id 3 (end-of-padding, BOS, EOS, padding) are
+ * dropped before decoding. A segment that decodes to several words is split: each word but the last
+ * gets as many frames as the tokenizer gives it tokens, the last takes the rest. The last segment
+ * (no 0 after it) ends at its first EOS; without an EOS it ends at the end of the tokens, or one
+ * second after its start when it is longer than that. (The reference raises an error in that last
+ * case — it slices with a float — so the one-second bound, rounded up to whole frames, is this
+ * class's own choice.)
  *
- * <p>Streaming: {@link #push} returns {@link WordStart} as soon as a word's text is known, that
- * is at the first non-text token after its tokens (padding, end-of-padding or EOS), with the start
+ * <p>Streaming: {@link #push} returns {@link WordStart} as soon as a word's text is known, that is
+ * at the first non-text token after its tokens (padding, end-of-padding or EOS), with the start
  * time the offline rule gives it, and {@link WordEnd} once its end is known (the next 0, the next
  * word of the same segment, or {@link #finish}). When a segment's tokens are contiguous — the
- * normal case — the events carry exactly the offline words; if text tokens continue after a
- * padding token in the same segment, words already announced are not taken back, but
- * {@link #words()} (complete segments only) always equals the offline result. Not thread-safe.
+ * normal case — the events carry exactly the offline words; if text tokens continue after a padding
+ * token in the same segment, words already announced are not taken back, but {@link #words()}
+ * (complete segments only) always equals the offline result. Not thread-safe.
  */
 public final class WordAssembler {
   /** Word boundary (the reference's {@code end_of_padding_id}). */
   public static final int END_OF_PADDING_ID = TextTokenizer.END_OF_PADDING_ID;
+
   /** Padding, and the largest id that is never text (the reference's {@code padding_token_id}). */
   public static final int PADDING_ID = TextTokenizer.PADDING_ID;
 
@@ -83,13 +84,14 @@ public final class WordAssembler {
    * audioDelaySeconds} (whole seconds of the silence prefix, as {@code stt_from_file_pytorch.py}
    * computes it, so a 13-frame prefix of 1.04 s counts as 1 s).
    */
-  public static double referenceOffsetSeconds(int prefixFrames, double frameRate, double audioDelaySeconds) {
+  public static double referenceOffsetSeconds(
+      int prefixFrames, double frameRate, double audioDelaySeconds) {
     return (int) (prefixFrames / frameRate) + audioDelaySeconds;
   }
 
   /** The reference's {@code tokens_to_timestamped_text} over a whole token sequence. */
-  public static List<SttWord> transcribe(long[] tokens, TextTokenizer tokenizer, double frameRate,
-      double offsetSeconds) {
+  public static List<SttWord> transcribe(
+      long[] tokens, TextTokenizer tokenizer, double frameRate, double offsetSeconds) {
     WordAssembler a = new WordAssembler(tokenizer, frameRate, offsetSeconds);
     List<Integer> boundaries = new ArrayList<>();
     for (int i = 0; i < tokens.length; i++) {
@@ -121,8 +123,8 @@ public final class WordAssembler {
   }
 
   /**
-   * Takes the next text token. Returns the events it completes (often none); a word's
-   * {@link WordStart} always comes before its {@link WordEnd}.
+   * Takes the next text token. Returns the events it completes (often none); a word's {@link
+   * WordStart} always comes before its {@link WordEnd}.
    */
   public List<Event> push(long token) {
     if (finished) {
@@ -186,7 +188,8 @@ public final class WordAssembler {
   private void closeSegmentAt(List<Long> tokens, long end, List<Event> events) {
     List<SttWord> fin = decodeSegment(tokens, segmentStart, end);
     announce(fin, events, /* closing= */ true);
-    // Words announced from a partial decode that the final decode no longer has end with the segment.
+    // Words announced from a partial decode that the final decode no longer has end with the
+    // segment.
     for (int i = ended; i < announced; i++) {
       events.add(new WordEnd(words.size() + i, time(end)));
     }
@@ -208,7 +211,10 @@ public final class WordAssembler {
     ended = Math.max(ended, known);
   }
 
-  /** Where the last segment ends: its first EOS, else the end, but at most one second (rounded up) long. */
+  /**
+   * Where the last segment ends: its first EOS, else the end, but at most one second (rounded up)
+   * long.
+   */
   private int lastSegmentEnd(List<Long> tokens, long start, long length) {
     for (int i = 0; i < tokens.size(); i++) {
       if (tokens.get(i) == eosId) {

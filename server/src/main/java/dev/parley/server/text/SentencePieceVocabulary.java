@@ -7,15 +7,22 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The vocabulary of a SentencePiece {@code .model} file, read straight from its protobuf
- * ({@code ModelProto}: field 1 the pieces, field 2 the trainer spec with the special ids). DJL's
- * binding exposes neither the vocabulary size nor the piece types, and asking the native library
- * for an id past the end is undefined behaviour, so {@link TextTokenizer} checks ids against this.
+ * The vocabulary of a SentencePiece {@code .model} file, read straight from its protobuf ({@code
+ * ModelProto}: field 1 the pieces, field 2 the trainer spec with the special ids). DJL's binding
+ * exposes neither the vocabulary size nor the piece types, and asking the native library for an id
+ * past the end is undefined behaviour, so {@link TextTokenizer} checks ids against this.
  */
 public final class SentencePieceVocabulary {
 
   /** {@code SentencePiece.Type} of sentencepiece_model.proto, in enum order (1-based there). */
-  public enum PieceType { NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE }
+  public enum PieceType {
+    NORMAL,
+    UNKNOWN,
+    CONTROL,
+    USER_DEFINED,
+    UNUSED,
+    BYTE
+  }
 
   public record Piece(String piece, float score, PieceType type) {}
 
@@ -42,7 +49,8 @@ public final class SentencePieceVocabulary {
       int field = WireFormat.getTagFieldNumber(tag);
       if (field == 1 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
         pieces.add(piece(in.readByteArray()));
-      } else if (field == 2 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+      } else if (field == 2
+          && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
         trainerSpec(in.readByteArray(), special);
       } else {
         in.skipField(tag);
@@ -78,7 +86,9 @@ public final class SentencePieceVocabulary {
     CodedInputStream in = CodedInputStream.newInstance(bytes);
     for (int tag; (tag = in.readTag()) != 0; ) {
       int field = WireFormat.getTagFieldNumber(tag);
-      if (field >= 40 && field <= 43 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
+      if (field >= 40
+          && field <= 43
+          && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
         special[field - 40] = in.readInt32();
       } else {
         in.skipField(tag);

@@ -11,20 +11,27 @@ import java.util.List;
  * A SentencePiece text tokenizer (Kyutai's {@code tokenizer_*.model}) on DJL's native binding.
  *
  * <p>The native library ships inside the {@code ai.djl.sentencepiece} jar (linux x86_64/aarch64,
- * macOS arm64, Windows x86_64); on first use DJL copies it to
- * {@code <cache>/sentencepiece/<version>/} (e.g. {@code 0.2.0-0.34.0}) and loads it from there, where
- * {@code <cache>} is {@code $ENGINE_CACHE_DIR}, else {@code $DJL_CACHE_DIR}, else
- * {@code ~/.djl.ai} (the temp dir when home is not writable). It never downloads and ignores
- * {@code ai.djl.offline}, so it works offline with no setting; only that folder must be writable.
+ * macOS arm64, Windows x86_64); on first use DJL copies it to {@code
+ * <cache>/sentencepiece/<version>/} (e.g. {@code 0.2.0-0.34.0}) and loads it from there, where
+ * {@code <cache>} is {@code $ENGINE_CACHE_DIR}, else {@code $DJL_CACHE_DIR}, else {@code ~/.djl.ai}
+ * (the temp dir when home is not writable). It never downloads and ignores {@code ai.djl.offline},
+ * so it works offline with no setting; only that folder must be writable.
  *
  * <p>Ids are checked against the vocabulary before they reach native code, which does not check
  * them itself.
  */
 public final class TextTokenizer implements AutoCloseable {
-  /** Moshi's text stream: the end-of-padding marker (the {@code <unk>} slot) that precedes a word. */
+  /**
+   * Moshi's text stream: the end-of-padding marker (the {@code <unk>} slot) that precedes a word.
+   */
   public static final int END_OF_PADDING_ID = 0;
-  /** Moshi's text stream: padding, emitted while no new word starts ({@code existing_text_padding_id}). */
+
+  /**
+   * Moshi's text stream: padding, emitted while no new word starts ({@code
+   * existing_text_padding_id}).
+   */
   public static final int PADDING_ID = 3;
+
   private static final String WORD_BOUNDARY = "\u2581";
 
   private final SpTokenizer tokenizer;
@@ -125,7 +132,8 @@ public final class TextTokenizer implements AutoCloseable {
 
   private int requireId(int id) {
     if (!vocabulary.contains(id)) {
-      throw new IllegalArgumentException("token id " + id + " is outside the vocabulary 0.." + (vocabSize() - 1));
+      throw new IllegalArgumentException(
+          "token id " + id + " is outside the vocabulary 0.." + (vocabSize() - 1));
     }
     return id;
   }

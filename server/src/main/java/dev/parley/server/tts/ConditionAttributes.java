@@ -14,8 +14,8 @@ public record ConditionAttributes(Map<String, String> text, Map<String, TensorCo
   }
 
   /**
-   * {@code dropout_all_conditions}: every text condition absent, every tensor zeroed with its
-   * mask off (the unconditioned row of classic CFG).
+   * {@code dropout_all_conditions}: every text condition absent, every tensor zeroed with its mask
+   * off (the unconditioned row of classic CFG).
    */
   public ConditionAttributes nulled() {
     Map<String, String> t = new HashMap<>();
@@ -23,15 +23,19 @@ public record ConditionAttributes(Map<String, String> text, Map<String, TensorCo
       t.put(k, null);
     }
     Map<String, TensorCondition> z = new HashMap<>();
-    tensors.forEach((k, v) -> z.put(k, new TensorCondition(new float[v.values().length], v.length(), v.dim(),
-        new boolean[v.length()])));
+    tensors.forEach(
+        (k, v) ->
+            z.put(
+                k,
+                new TensorCondition(
+                    new float[v.values().length], v.length(), v.dim(), new boolean[v.length()])));
     return new ConditionAttributes(t, z);
   }
 
   /**
    * {@code TTSModel.make_condition_attributes}: {@code control} "ok", {@code cfg} the CFG strength
-   * formatted with one decimal (null = absent, for models without CFG distillation), and the
-   * voices as {@code speaker_wavs}.
+   * formatted with one decimal (null = absent, for models without CFG distillation), and the voices
+   * as {@code speaker_wavs}.
    */
   public static ConditionAttributes forTts(TtsConfig cfg, TensorCondition voices, Double cfgCoef) {
     Map<String, String> text = new HashMap<>();
@@ -46,10 +50,12 @@ public record ConditionAttributes(Map<String, String> text, Map<String, TensorCo
         ok |= Double.parseDouble(x) == cfgCoef;
       }
       if (!ok) {
-        throw new IllegalArgumentException("unsupported cfg_coef " + cfgCoef + ", valid values are " + valid);
+        throw new IllegalArgumentException(
+            "unsupported cfg_coef " + cfgCoef + ", valid values are " + valid);
       }
       text.put("cfg", v);
     }
-    return new ConditionAttributes(text, voices == null ? Map.of() : Map.of("speaker_wavs", voices));
+    return new ConditionAttributes(
+        text, voices == null ? Map.of() : Map.of("speaker_wavs", voices));
   }
 }

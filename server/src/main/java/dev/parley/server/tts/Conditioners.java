@@ -12,12 +12,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The condition provider and fuser of a TTS model ({@code conditioners/base.py}
- * ConditionProvider, ConditionFuser; {@code text.py} LUTConditioner; {@code tensors.py}
- * TensorConditioner), always in float32 as the reference keeps them. Each conditioner gives
- * {@code output_proj(x)·mask + learnt_padding·(1 − mask)}; the fuser sums the {@code sum}
- * conditions (one step each) and concatenates the {@code cross} ones along time, plus a sinusoidal
- * position embedding when configured.
+ * The condition provider and fuser of a TTS model ({@code conditioners/base.py} ConditionProvider,
+ * ConditionFuser; {@code text.py} LUTConditioner; {@code tensors.py} TensorConditioner), always in
+ * float32 as the reference keeps them. Each conditioner gives {@code output_proj(x)·mask +
+ * learnt_padding·(1 − mask)}; the fuser sums the {@code sum} conditions (one step each) and
+ * concatenates the {@code cross} ones along time, plus a sinusoidal position embedding when
+ * configured.
  */
 public final class Conditioners {
   /** Checkpoint prefix of the conditioners' weights. */
@@ -26,7 +26,8 @@ public final class Conditioners {
   private final TtsConfig cfg;
   private final Map<String, Weights> weights = new LinkedHashMap<>();
 
-  private record Weights(ConditionerConfig cfg, NDArray embed, NDArray outputProj, NDArray learntPadding) {}
+  private record Weights(
+      ConditionerConfig cfg, NDArray embed, NDArray outputProj, NDArray learntPadding) {}
 
   /** {@code p} yields float32 weights (checkpoint keys {@link #PREFIX}{@code name.*}). */
   public Conditioners(TtsConfig cfg, Parameters p) {
@@ -34,9 +35,12 @@ public final class Conditioners {
     int out = cfg.lm().dim();
     for (ConditionerConfig c : cfg.conditioners().values()) {
       String prefix = PREFIX + c.name() + ".";
-      NDArray embed = c.type() == ConditionerConfig.Type.LUT ? p.get(prefix + "embed.weight", c.nBins() + 1L, c.dim())
-          : null;
-      NDArray proj = c.outputProjection() ? p.get(prefix + "output_proj.weight", out, c.dim()) : null;
+      NDArray embed =
+          c.type() == ConditionerConfig.Type.LUT
+              ? p.get(prefix + "embed.weight", c.nBins() + 1L, c.dim())
+              : null;
+      NDArray proj =
+          c.outputProjection() ? p.get(prefix + "output_proj.weight", out, c.dim()) : null;
       NDArray pad = c.learntPadding() ? p.get(prefix + "learnt_padding", 1, 1, out) : null;
       weights.put(c.name(), new Weights(c, embed, proj, pad));
     }
@@ -46,8 +50,8 @@ public final class Conditioners {
   public record Conditions(Map<String, NDArray> each, NDArray sum, NDArray cross) {}
 
   /**
-   * {@code prepare_and_provide} then the fuser, for one batch item, in {@code m}: every
-   * conditioner must get its input (a LUT's string may be null: absent).
+   * {@code prepare_and_provide} then the fuser, for one batch item, in {@code m}: every conditioner
+   * must get its input (a LUT's string may be null: absent).
    */
   public Conditions compute(NDManager m, ConditionAttributes attrs) {
     Map<String, NDArray> each = new LinkedHashMap<>();
@@ -58,7 +62,8 @@ public final class Conditioners {
           throw new IllegalArgumentException("condition '" + name + "' was not given");
         }
         int row = w.cfg().lutIndex(attrs.text().get(name));
-        NDArray e = Ops.embedding(m.create(new long[] {row}, new Shape(1, 1)), w.embed()); // [1, 1, dim]
+        NDArray e =
+            Ops.embedding(m.create(new long[] {row}, new Shape(1, 1)), w.embed()); // [1, 1, dim]
         each.put(name, output(m, w, e, new boolean[] {row != w.cfg().nBins()}));
       } else {
         TensorCondition t = attrs.tensors().get(name);
@@ -66,8 +71,13 @@ public final class Conditioners {
           throw new IllegalArgumentException("condition '" + name + "' was not given");
         }
         if (t.dim() != w.cfg().dim()) {
-          throw new IllegalArgumentException("condition '" + name + "' has dim " + t.dim() + ", the model expects "
-              + w.cfg().dim());
+          throw new IllegalArgumentException(
+              "condition '"
+                  + name
+                  + "' has dim "
+                  + t.dim()
+                  + ", the model expects "
+                  + w.cfg().dim());
         }
         NDArray x = m.create(t.values(), new Shape(1, t.length(), t.dim()));
         each.put(name, output(m, w, x, t.mask()));
@@ -78,7 +88,8 @@ public final class Conditioners {
     for (String n : f.sum()) {
       NDArray c = each.get(n);
       if (c.getShape().get(1) != 1) {
-        throw new IllegalArgumentException("sum condition '" + n + "' must be one step long, got " + c.getShape());
+        throw new IllegalArgumentException(
+            "sum condition '" + n + "' must be one step long, got " + c.getShape());
       }
       sum = sum == null ? c : sum.add(c);
     }
@@ -92,13 +103,20 @@ public final class Conditioners {
       if (f.crossAttentionPosEmb()) {
         int len = Math.toIntExact(cross.getShape().get(1));
         NDArray pos = sinEmbedding(m, len, cfg.lm().dim());
-        cross = cross.add(f.crossAttentionPosEmbScale() == 1.0 ? pos : pos.mul((float) f.crossAttentionPosEmbScale()));
+        cross =
+            cross.add(
+                f.crossAttentionPosEmbScale() == 1.0
+                    ? pos
+                    : pos.mul((float) f.crossAttentionPosEmbScale()));
       }
     }
     return new Conditions(each, sum, cross);
   }
 
-  /** {@code BaseConditioner.forward} after {@code _get_condition}: projection, then padding where the mask is 0. */
+  /**
+   * {@code BaseConditioner.forward} after {@code _get_condition}: projection, then padding where
+   * the mask is 0.
+   */
   private static NDArray output(NDManager m, Weights w, NDArray x, boolean[] mask) {
     NDArray y = w.outputProj() == null ? x : Ops.linear(x, w.outputProj());
     float[] keep = new float[mask.length];
@@ -116,7 +134,9 @@ public final class Conditioners {
     return y.mul(maskf).add(maskf.neg().add(1f).mul(w.learntPadding()));
   }
 
-  /** {@code create_sin_embedding} of positions 0..len-1: cos half, then sin half, max period 10000. */
+  /**
+   * {@code create_sin_embedding} of positions 0..len-1: cos half, then sin half, max period 10000.
+   */
   static NDArray sinEmbedding(NDManager m, int len, int dim) {
     int half = dim / 2;
     float[] v = new float[len * dim];

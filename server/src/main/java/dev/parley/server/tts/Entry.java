@@ -26,7 +26,9 @@ public record Entry(int[] tokens, String text, int padding) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Entry e && java.util.Arrays.equals(tokens, e.tokens) && text.equals(e.text)
+    return o instanceof Entry e
+        && java.util.Arrays.equals(tokens, e.tokens)
+        && text.equals(e.text)
         && padding == e.padding;
   }
 

@@ -7,20 +7,26 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code models/tts.py} script_to_entries: a script (one string per speaker turn, starting with
- * the main speaker) becomes entries split on whitespace; {@code <break time="Xs"/>} becomes an
- * empty entry forcing {@code round(X·12.5)} pads; the first word of a turn gets the speaker token
- * (1 main, 2 other) when the speaker changes on a multi-speaker model; {@code paddingBetween > 0}
+ * {@code models/tts.py} script_to_entries: a script (one string per speaker turn, starting with the
+ * main speaker) becomes entries split on whitespace; {@code <break time="Xs"/>} becomes an empty
+ * entry forcing {@code round(X·12.5)} pads; the first word of a turn gets the speaker token (1
+ * main, 2 other) when the speaker changes on a multi-speaker model; {@code paddingBetween > 0}
  * forces {@code max(0, paddingBetween + tokens − 1)} pads after each word.
  */
 public final class Script {
-  private static final Pattern EVENT = Pattern.compile("(?:<break\\s+time=\"([0-9]+(?:.[0-9]*)?)s\"\\s*/?>)|(?:\\s+)",
-      Pattern.UNICODE_CHARACTER_CLASS); // Python 3 str patterns: \s is Unicode whitespace
+  private static final Pattern EVENT =
+      Pattern.compile(
+          "(?:<break\\s+time=\"([0-9]+(?:.[0-9]*)?)s\"\\s*/?>)|(?:\\s+)",
+          Pattern.UNICODE_CHARACTER_CLASS); // Python 3 str patterns: \s is Unicode whitespace
 
   private Script() {}
 
-  public static List<Entry> toEntries(TextTokenizer tokenizer, List<String> script, boolean multiSpeaker,
-      int paddingBetween, double frameRate) {
+  public static List<Entry> toEntries(
+      TextTokenizer tokenizer,
+      List<String> script,
+      boolean multiSpeaker,
+      int paddingBetween,
+      double frameRate) {
     Builder b = new Builder(tokenizer, multiSpeaker, paddingBetween, frameRate);
     List<Entry> entries = new ArrayList<>();
     for (int idx = 0; idx < script.size(); idx++) {
@@ -43,7 +49,8 @@ public final class Script {
     private boolean firstContent = true;
     private int lastSpeaker = -1;
 
-    public Builder(TextTokenizer tokenizer, boolean multiSpeaker, int paddingBetween, double frameRate) {
+    public Builder(
+        TextTokenizer tokenizer, boolean multiSpeaker, int paddingBetween, double frameRate) {
       this.tokenizer = tokenizer;
       this.multiSpeaker = multiSpeaker;
       this.paddingBetween = paddingBetween;
@@ -59,7 +66,8 @@ public final class Script {
     /** The entries of {@code text}, whole words of the current turn. */
     public List<Entry> add(String text) {
       List<Entry> entries = new ArrayList<>();
-      String line = text.replace('\u2019', '\'').replace(':', ' ').replace("(", "").replace(")", "");
+      String line =
+          text.replace('\u2019', '\'').replace(':', ' ').replace("(", "").replace(")", "");
       while (!line.isEmpty()) {
         Matcher m = EVENT.matcher(line);
         if (!m.find()) {
@@ -72,7 +80,10 @@ public final class Script {
           entries.add(word(word));
         }
         if (duration != null) {
-          int padding = (int) Math.rint(Double.parseDouble(duration) * frameRate); // Python's round: half to even
+          int padding =
+              (int)
+                  Math.rint(
+                      Double.parseDouble(duration) * frameRate); // Python's round: half to even
           entries.add(new Entry(new int[0], "", padding));
         }
       }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.parley.codec.mimi.MimiConfig;
 import dev.parley.codec.mimi.MimiModel;
 import dev.parley.codec.torch.TorchRuntime;
+import dev.parley.server.model.DemoModel;
 import dev.parley.server.model.KyutaiCheckpoint;
 import dev.parley.server.model.KyutaiModelConfig;
 import dev.parley.server.model.ModelReference;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import dev.parley.server.model.DemoModel;
 
 /**
  * A loaded text-to-speech model: the TTS LM with its conditioners, the Mimi decoder, the text
@@ -32,15 +32,27 @@ public final class SynthesisModel implements AutoCloseable {
   private final NDManager manager;
   private final boolean demo;
 
-  public SynthesisModel(String name, TtsModel tts, MimiModel mimi, TextTokenizer tokenizer, VoiceLibrary voices,
-      NDManager manager, boolean demo) {
+  public SynthesisModel(
+      String name,
+      TtsModel tts,
+      MimiModel mimi,
+      TextTokenizer tokenizer,
+      VoiceLibrary voices,
+      NDManager manager,
+      boolean demo) {
     if (tts.lm().config().card() != mimi.config().quantizer().bins()) {
-      throw new IllegalArgumentException("TTS card " + tts.lm().config().card() + " != Mimi bins "
-          + mimi.config().quantizer().bins());
+      throw new IllegalArgumentException(
+          "TTS card "
+              + tts.lm().config().card()
+              + " != Mimi bins "
+              + mimi.config().quantizer().bins());
     }
     if (tts.lm().config().depQ() > mimi.numCodebooks()) {
-      throw new IllegalArgumentException("the TTS model writes " + tts.lm().config().depQ()
-          + " codebooks but Mimi decodes " + mimi.numCodebooks());
+      throw new IllegalArgumentException(
+          "the TTS model writes "
+              + tts.lm().config().depQ()
+              + " codebooks but Mimi decodes "
+              + mimi.numCodebooks());
     }
     this.name = name;
     this.tts = tts;
@@ -52,24 +64,36 @@ public final class SynthesisModel implements AutoCloseable {
   }
 
   /**
-   * Resolves (downloading when online) a Kyutai TTS checkpoint such as {@code kyutai/tts-1.6b-en_fr}
-   * and loads it on {@code device}. Voices come from {@code voiceFolder} when given, else from the
-   * {@code kyutai/tts-voices} snapshot in the Hugging Face cache, fetching a named voice on first
-   * use when the hub is reachable.
+   * Resolves (downloading when online) a Kyutai TTS checkpoint such as {@code
+   * kyutai/tts-1.6b-en_fr} and loads it on {@code device}. Voices come from {@code voiceFolder}
+   * when given, else from the {@code kyutai/tts-voices} snapshot in the Hugging Face cache,
+   * fetching a named voice on first use when the hub is reachable.
    */
-  public static SynthesisModel load(ModelReference reference, ModelResolver resolver, Device device, DataType lmType,
-      Path voiceFolder, String defaultVoice) throws IOException {
+  public static SynthesisModel load(
+      ModelReference reference,
+      ModelResolver resolver,
+      Device device,
+      DataType lmType,
+      Path voiceFolder,
+      String defaultVoice)
+      throws IOException {
     KyutaiCheckpoint ckpt = KyutaiCheckpoint.resolve(resolver, reference);
     KyutaiModelConfig cfg = ckpt.config();
     if (!"tts".equals(cfg.modelType())) {
-      throw new IllegalArgumentException(reference + " is a '" + cfg.modelType() + "' model, not a TTS model");
+      throw new IllegalArgumentException(
+          reference + " is a '" + cfg.modelType() + "' model, not a TTS model");
     }
     TtsConfig ttsConfig = TtsConfig.from(cfg);
     MimiConfig mimiConfig = ckpt.codecConfig();
-    VoiceLibrary voices = voiceFolder != null
-        ? VoiceLibrary.folder(voiceFolder, ttsConfig.voiceSuffix(), voiceFolder.toString(),
-            defaultVoice == null ? VoiceLibrary.KYUTAI_DEFAULT_VOICE : defaultVoice, null)
-        : hubVoices(resolver, ttsConfig, defaultVoice);
+    VoiceLibrary voices =
+        voiceFolder != null
+            ? VoiceLibrary.folder(
+                voiceFolder,
+                ttsConfig.voiceSuffix(),
+                voiceFolder.toString(),
+                defaultVoice == null ? VoiceLibrary.KYUTAI_DEFAULT_VOICE : defaultVoice,
+                null)
+            : hubVoices(resolver, ttsConfig, defaultVoice);
     NDManager m = TorchRuntime.newManager(device);
     try {
       MimiModel mimi = MimiModel.load(ckpt.mimiWeights(), mimiConfig, m, DataType.FLOAT32);
@@ -84,6 +108,7 @@ public final class SynthesisModel implements AutoCloseable {
 
   /** The name of the built-in TTS model. */
   public static final String DEMO_NAME = "demo-tts";
+
   /** The demo's built-in voices. */
   public static final List<String> DEMO_VOICES = List.of("demo-alto", "demo-bass");
 
@@ -93,7 +118,8 @@ public final class SynthesisModel implements AutoCloseable {
    * embeddings, acoustic delay 2) at the width of the other demos, reading the demo Mimi's 8
    * codebooks; text leads audio by 0.48 s (6 steps).
    */
-  static final String DEMO_CONFIG = """
+  static final String DEMO_CONFIG =
+      """
       {"dim": 64, "text_card": 64, "existing_text_padding_id": 3, "n_q": 8, "dep_q": 8, "card": 64,
        "num_heads": 4, "num_layers": 2, "hidden_scale": 4.125, "causal": true, "layer_scale": null,
        "context": 250, "max_period": 10000, "gating": "silu", "norm": "rms_norm_f32",
@@ -117,8 +143,9 @@ public final class SynthesisModel implements AutoCloseable {
   public static SynthesisModel demo(Device device) {
     NDManager m = TorchRuntime.newManager(device);
     try {
-      KyutaiModelConfig kc = KyutaiModelConfig.parse(new com.fasterxml.jackson.databind.ObjectMapper()
-          .readTree(DEMO_CONFIG));
+      KyutaiModelConfig kc =
+          KyutaiModelConfig.parse(
+              new com.fasterxml.jackson.databind.ObjectMapper().readTree(DEMO_CONFIG));
       TtsConfig cfg = TtsConfig.from(kc);
       MimiModel mimi = MimiModel.random(DemoModel.mimiConfig(), m, DemoModel.SEED);
       TtsModel tts = TtsModel.random(cfg, m, DemoModel.SEED + 3, DataType.FLOAT32);
@@ -131,21 +158,33 @@ public final class SynthesisModel implements AutoCloseable {
         }
         voices.add(new Voice(n, "builtin", w, 32, 10));
       }
-      return new SynthesisModel(DEMO_NAME, tts, mimi, DemoModel.tokenizer(),
-          VoiceLibrary.builtin(voices, DEMO_VOICES.get(0)), m, /* demo= */ true);
+      return new SynthesisModel(
+          DEMO_NAME,
+          tts,
+          mimi,
+          DemoModel.tokenizer(),
+          VoiceLibrary.builtin(voices, DEMO_VOICES.get(0)),
+          m,
+          /* demo= */ true);
     } catch (IOException | RuntimeException e) {
       m.close();
-      throw e instanceof RuntimeException re ? re : new java.io.UncheckedIOException((IOException) e);
+      throw e instanceof RuntimeException re
+          ? re
+          : new java.io.UncheckedIOException((IOException) e);
     }
   }
 
   /** The cached snapshot of {@code kyutai/tts-voices} (possibly empty), fetching others by name. */
-  private static VoiceLibrary hubVoices(ModelResolver resolver, TtsConfig cfg, String defaultVoice) throws IOException {
+  private static VoiceLibrary hubVoices(ModelResolver resolver, TtsConfig cfg, String defaultVoice)
+      throws IOException {
     ModelReference repo = new ModelReference.HubRepository(VoiceLibrary.KYUTAI_VOICES_REPO, "main");
     String repoId = VoiceLibrary.KYUTAI_VOICES_REPO;
     Optional<String> commit = resolver.cache().commitOf(repoId, "main");
     Path snapshot = commit.map(c -> resolver.cache().snapshotDir(repoId, c)).orElse(null);
-    return VoiceLibrary.folder(snapshot, cfg.voiceSuffix(), "hf:" + repoId,
+    return VoiceLibrary.folder(
+        snapshot,
+        cfg.voiceSuffix(),
+        "hf:" + repoId,
         defaultVoice == null ? VoiceLibrary.KYUTAI_DEFAULT_VOICE : defaultVoice,
         file -> resolver.resolveOptional(repo, file));
   }

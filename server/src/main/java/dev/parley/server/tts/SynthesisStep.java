@@ -28,8 +28,13 @@ final class SynthesisStep implements BatchStep<TtsSession> {
   private final EngineObserver observer;
   private final EngineLoop<TtsSession> loop;
 
-  SynthesisStep(EngineLoop<TtsSession> loop, SynthesisModel model, TtsSettings settings, TtsStateMachine machine,
-      int maxSessions, EngineObserver observer) {
+  SynthesisStep(
+      EngineLoop<TtsSession> loop,
+      SynthesisModel model,
+      TtsSettings settings,
+      TtsStateMachine machine,
+      int maxSessions,
+      EngineObserver observer) {
     this.loop = loop;
     TtsConfig cfg = model.config();
     this.settings = settings;
@@ -38,15 +43,26 @@ final class SynthesisStep implements BatchStep<TtsSession> {
     this.delaySteps = cfg.delaySteps();
     this.mimi = model.mimi();
     this.codec = mimi.newStreams(model.manager(), maxSessions);
-    // Distilled models take the CFG strength as a condition; the others get classic batch-doubled CFG.
+    // Distilled models take the CFG strength as a condition; the others get classic batch-doubled
+    // CFG.
     double classicCfg = cfg.validCfgValues().isEmpty() ? settings.cfgCoef() : 1.0;
-    this.gen = new TtsGen(model.tts(), maxSessions, settings.codebooks(), classicCfg, model.manager());
+    this.gen =
+        new TtsGen(model.tts(), maxSessions, settings.codebooks(), classicCfg, model.manager());
   }
 
-  /** Computes the voice's conditions (unless cached) into the slot; may take a while for a client's own voice. */
+  /**
+   * Computes the voice's conditions (unless cached) into the slot; may take a while for a client's
+   * own voice.
+   */
   @Override
   public void start(TtsSession session) {
-    gen.start(session.slot(), session.attributes, session.conditionKey, session.text, session.audio, session.seed,
+    gen.start(
+        session.slot(),
+        session.attributes,
+        session.conditionKey,
+        session.text,
+        session.audio,
+        session.seed,
         settings.paddingBonus());
     codec.reset(session.slot());
   }
@@ -60,8 +76,12 @@ final class SynthesisStep implements BatchStep<TtsSession> {
       return Turn.FINISH;
     }
     if (offset >= settings.maxSteps()) {
-      return Turn.close("synthesis reached the limit of " + settings.maxSteps() + " steps ("
-          + settings.maxSteps() / TtsConfig.FRAME_RATE + " s)");
+      return Turn.close(
+          "synthesis reached the limit of "
+              + settings.maxSteps()
+              + " steps ("
+              + settings.maxSteps() / TtsConfig.FRAME_RATE
+              + " s)");
     }
     if (!session.started() || !session.outputReady()) {
       return Turn.IDLE;
@@ -91,7 +111,9 @@ final class SynthesisStep implements BatchStep<TtsSession> {
       active[s] = batch[s] != null;
       size += active[s] ? 1 : 0;
     }
-    TtsGen.Step out = gen.step(active, (slot, offset, sampled) -> machine.process(offset, batch[slot].state, sampled));
+    TtsGen.Step out =
+        gen.step(
+            active, (slot, offset, sampled) -> machine.process(offset, batch[slot].state, sampled));
     long t1 = System.nanoTime();
     long[][] codes = new long[n][];
     boolean[] decode = new boolean[n];
@@ -156,8 +178,9 @@ final class SynthesisStep implements BatchStep<TtsSession> {
       } else {
         return;
       }
-      session.listener.onWord(new TtsWord(session.wordsEmitted, w.text(), w.step() * FRAME_SECONDS,
-          end * FRAME_SECONDS));
+      session.listener.onWord(
+          new TtsWord(
+              session.wordsEmitted, w.text(), w.step() * FRAME_SECONDS, end * FRAME_SECONDS));
       session.wordsEmitted++;
     }
   }

@@ -7,22 +7,30 @@ package dev.parley.server.tts;
 public record TensorCondition(float[] values, int length, int dim, boolean[] mask) {
   public TensorCondition {
     if (values.length != length * dim || mask.length != length) {
-      throw new IllegalArgumentException("tensor condition must be [" + length + ", " + dim + "] with " + length
-          + " mask entries");
+      throw new IllegalArgumentException(
+          "tensor condition must be ["
+              + length
+              + ", "
+              + dim
+              + "] with "
+              + length
+              + " mask entries");
     }
   }
 
   /**
    * {@code make_condition_attributes}: voice embeddings, each {@code [1, D, T]} as stored in a
-   * {@code kyutai/tts-voices} file (row-major, D·T floats), placed in slots 0.. of
-   * {@code maxSpeakers} slots of T steps each: [maxSpeakers·T, D], mask true for the given voices.
+   * {@code kyutai/tts-voices} file (row-major, D·T floats), placed in slots 0.. of {@code
+   * maxSpeakers} slots of T steps each: [maxSpeakers·T, D], mask true for the given voices.
    */
-  public static TensorCondition voices(java.util.List<float[]> speakerWavs, int dim, int steps, int maxSpeakers) {
+  public static TensorCondition voices(
+      java.util.List<float[]> speakerWavs, int dim, int steps, int maxSpeakers) {
     if (speakerWavs.isEmpty()) {
       throw new IllegalArgumentException("at least one voice is needed");
     }
     if (speakerWavs.size() > maxSpeakers) {
-      throw new IllegalArgumentException(speakerWavs.size() + " voices, the model takes at most " + maxSpeakers);
+      throw new IllegalArgumentException(
+          speakerWavs.size() + " voices, the model takes at most " + maxSpeakers);
     }
     int len = maxSpeakers * steps;
     float[] v = new float[len * dim];
@@ -30,8 +38,16 @@ public record TensorCondition(float[] values, int length, int dim, boolean[] mas
     for (int s = 0; s < speakerWavs.size(); s++) {
       float[] w = speakerWavs.get(s);
       if (w.length != dim * steps) {
-        throw new IllegalArgumentException("voice " + s + " has " + w.length + " values, expected [1, " + dim + ", "
-            + steps + "]");
+        throw new IllegalArgumentException(
+            "voice "
+                + s
+                + " has "
+                + w.length
+                + " values, expected [1, "
+                + dim
+                + ", "
+                + steps
+                + "]");
       }
       for (int t = 0; t < steps; t++) {
         int row = s * steps + t;

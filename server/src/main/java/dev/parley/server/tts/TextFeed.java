@@ -4,9 +4,9 @@ import java.util.List;
 
 /**
  * Text that arrives in pieces (an LLM's tokens: "Hel", "lo wor", "ld") turned into entries as soon
- * as words are whole: everything up to the last whitespace is complete, the rest is held until
- * more text or the end shows where it stops. A break tag is never cut: text from an unclosed
- * {@code <} is held too.
+ * as words are whole: everything up to the last whitespace is complete, the rest is held until more
+ * text or the end shows where it stops. A break tag is never cut: text from an unclosed {@code <}
+ * is held too.
  */
 public final class TextFeed {
   private final Script.Builder script;
@@ -51,8 +51,10 @@ public final class TextFeed {
     return rest.isBlank() ? List.of() : script.add(rest);
   }
 
-  private static final java.util.regex.Pattern BREAK_TAG = java.util.regex.Pattern.compile(
-      "<break\\s+time=\"([0-9]+(?:.[0-9]*)?)s\"\\s*/?>", java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
+  private static final java.util.regex.Pattern BREAK_TAG =
+      java.util.regex.Pattern.compile(
+          "<break\\s+time=\"([0-9]+(?:.[0-9]*)?)s\"\\s*/?>",
+          java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
 
   /**
    * Length of the longest prefix of {@code pending} that is whole: it ends at whitespace or right

@@ -1,7 +1,7 @@
 package dev.parley.server.tts;
 
-import dev.parley.codec.audio.ModelAudio;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.lm.LmConfig;
 import dev.parley.server.model.KyutaiModelConfig;
 import java.io.IOException;
@@ -13,9 +13,9 @@ import java.util.Map;
 
 /**
  * A Delayed-Streams-Modeling TTS model's configuration: the LM architecture (with cross-attention
- * and the demuxed second text stream), its conditioners and fuser, and {@code tts_config}
- * ({@code audio_delay} seconds of text lead, {@code second_stream_ahead}, {@code multistream},
- * {@code max_speakers}) as {@code TTSModel.from_checkpoint_info} reads them.
+ * and the demuxed second text stream), its conditioners and fuser, and {@code tts_config} ({@code
+ * audio_delay} seconds of text lead, {@code second_stream_ahead}, {@code multistream}, {@code
+ * max_speakers}) as {@code TTSModel.from_checkpoint_info} reads them.
  *
  * @param conditioners in config order (the reference's {@code ModuleDict} order)
  * @param voiceSuffix {@code .<sig>@<epoch>.safetensors} naming the model's voice files, or null
@@ -31,6 +31,7 @@ public record TtsConfig(
     String voiceSuffix) {
 
   public static final int DEFAULT_MAX_SPEAKERS = 5;
+
   /** Mimi's frame rate: steps per second. */
   public static final double FRAME_RATE = ModelAudio.FRAME_RATE;
 
@@ -40,16 +41,19 @@ public record TtsConfig(
     used.addAll(fuser.cross());
     for (String n : used) {
       if (!conditioners.containsKey(n)) {
-        throw new IllegalArgumentException("fuser names condition '" + n + "' but there is no such conditioner");
+        throw new IllegalArgumentException(
+            "fuser names condition '" + n + "' but there is no such conditioner");
       }
     }
     for (String n : fuser.cross()) {
       if (!lm.crossAttention()) {
-        throw new IllegalArgumentException("fuser has cross condition '" + n + "' but cross_attention is false");
+        throw new IllegalArgumentException(
+            "fuser has cross condition '" + n + "' but cross_attention is false");
       }
     }
     if (lm.crossAttention() && fuser.cross().isEmpty()) {
-      throw new IllegalArgumentException("cross_attention is true but the fuser has no cross condition");
+      throw new IllegalArgumentException(
+          "cross_attention is true but the fuser has no cross condition");
     }
     if (secondStreamAhead > 0 && !lm.demuxSecondTextStream()) {
       throw new IllegalArgumentException("second_stream_ahead needs demux_second_stream");
@@ -83,7 +87,9 @@ public record TtsConfig(
   }
 
   public static TtsConfig from(KyutaiModelConfig c) {
-    JsonNode lm = c.lmConfig().orElseThrow(() -> new IllegalArgumentException("a TTS model needs a config.json"));
+    JsonNode lm =
+        c.lmConfig()
+            .orElseThrow(() -> new IllegalArgumentException("a TTS model needs a config.json"));
     String suffix = null;
     JsonNode id = c.modelId();
     if (id.hasNonNull("sig") && id.hasNonNull("epoch")) {
@@ -102,13 +108,21 @@ public record TtsConfig(
         conds.put(e.getKey(), ConditionerConfig.parse(e.getKey(), e.getValue(), lmConfig.dim()));
       }
     }
-    FuserConfig fuser = lm.path("fuser").isObject() ? FuserConfig.parse(lm.get("fuser"))
-        : new FuserConfig(List.of(), List.of(), /* crossAttentionPosEmb= */ false, 1.0);
+    FuserConfig fuser =
+        lm.path("fuser").isObject()
+            ? FuserConfig.parse(lm.get("fuser"))
+            : new FuserConfig(List.of(), List.of(), /* crossAttentionPosEmb= */ false, 1.0);
     if (!tts.hasNonNull("audio_delay")) {
       throw new IllegalArgumentException("tts_config has no audio_delay");
     }
-    return new TtsConfig(lmConfig, conds, fuser, tts.get("audio_delay").asDouble(),
-        tts.path("second_stream_ahead").asInt(0), tts.path("multistream").asBoolean(false),
-        tts.path("max_speakers").asInt(DEFAULT_MAX_SPEAKERS), voiceSuffix);
+    return new TtsConfig(
+        lmConfig,
+        conds,
+        fuser,
+        tts.get("audio_delay").asDouble(),
+        tts.path("second_stream_ahead").asInt(0),
+        tts.path("multistream").asBoolean(false),
+        tts.path("max_speakers").asInt(DEFAULT_MAX_SPEAKERS),
+        voiceSuffix);
   }
 }

@@ -19,9 +19,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * allows (moshi-server's {@code is_active}: the next word and the {@code second_stream_ahead} words
  * after it are known, or the text has ended). When streamed text runs dry the session waits, and
  * once its audio is less than {@link TtsSettings#underrunLeadSeconds} ahead of real-time playback
- * it steps with forced pads so the words already given keep coming out. Frames before the text
- * lead ({@code delay_steps}) hold no audio and are not decoded, as in the reference; the session
- * stops {@code delay_steps + final_padding} steps after its last word, as {@code TTSModel.generate}.
+ * it steps with forced pads so the words already given keep coming out. Frames before the text lead
+ * ({@code delay_steps}) hold no audio and are not decoded, as in the reference; the session stops
+ * {@code delay_steps + final_padding} steps after its last word, as {@code TTSModel.generate}.
  */
 public final class TtsEngine extends BatchedEngine<TtsSession> {
   private final SynthesisModel model;
@@ -33,18 +33,31 @@ public final class TtsEngine extends BatchedEngine<TtsSession> {
   }
 
   /** Starts the engine thread; step times (model, decode) and sessions go to {@code observer}. */
-  public TtsEngine(SynthesisModel model, TtsSettings settings, int maxSessions, EngineObserver observer) {
-    super(new EngineLoop<>("parley-tts-engine", maxSessions, TtsSession[]::new, observer,
-        EngineLoop.Pacing.AS_FAST_AS_POSSIBLE));
+  public TtsEngine(
+      SynthesisModel model, TtsSettings settings, int maxSessions, EngineObserver observer) {
+    super(
+        new EngineLoop<>(
+            "parley-tts-engine",
+            maxSessions,
+            TtsSession[]::new,
+            observer,
+            EngineLoop.Pacing.AS_FAST_AS_POSSIBLE));
     TtsConfig cfg = model.config();
     if (settings.codebooks() > cfg.lm().depQ()) {
-      throw new IllegalArgumentException("the model generates at most " + cfg.lm().depQ() + " codebooks, asked for "
-          + settings.codebooks());
+      throw new IllegalArgumentException(
+          "the model generates at most "
+              + cfg.lm().depQ()
+              + " codebooks, asked for "
+              + settings.codebooks());
     }
     this.model = model;
     this.settings = settings;
-    this.machine = new TtsStateMachine(cfg.textCard(), cfg.secondStreamAhead(), settings.maxPadding(),
-        settings.initialPadding());
+    this.machine =
+        new TtsStateMachine(
+            cfg.textCard(),
+            cfg.secondStreamAhead(),
+            settings.maxPadding(),
+            settings.initialPadding());
     loop.start(new SynthesisStep(loop, model, settings, machine, maxSessions, observer));
   }
 
@@ -76,14 +89,16 @@ public final class TtsEngine extends BatchedEngine<TtsSession> {
         chosen.add(options.customVoice());
         names.add(options.customVoice().name());
       } else {
-        List<String> asked = options.voices().isEmpty() ? List.of(model.voices().defaultVoice()) : options.voices();
+        List<String> asked =
+            options.voices().isEmpty() ? List.of(model.voices().defaultVoice()) : options.voices();
         for (String n : asked) {
           Voice v = model.voices().get(n);
           chosen.add(v);
           names.add(v.name());
         }
         if (chosen.size() == 1) {
-          chosen.add(chosen.get(0)); // one voice speaks every turn, in both speaker slots (moshi-server)
+          chosen.add(
+              chosen.get(0)); // one voice speaks every turn, in both speaker slots (moshi-server)
         }
       }
       int dim = cfg.conditioners().get("speaker_wavs").dim();
@@ -91,8 +106,18 @@ public final class TtsEngine extends BatchedEngine<TtsSession> {
       List<float[]> wavs = new ArrayList<>();
       for (Voice v : chosen) {
         if (v.dim() != dim || v.steps() != stepsPerVoice) {
-          throw new IllegalArgumentException("voice " + v.name() + " is [1, " + v.dim() + ", " + v.steps()
-              + "]; this model needs [1, " + dim + ", " + stepsPerVoice + "]");
+          throw new IllegalArgumentException(
+              "voice "
+                  + v.name()
+                  + " is [1, "
+                  + v.dim()
+                  + ", "
+                  + v.steps()
+                  + "]; this model needs [1, "
+                  + dim
+                  + ", "
+                  + stepsPerVoice
+                  + "]");
         }
         wavs.add(v.speakerWavs());
       }
@@ -100,8 +125,10 @@ public final class TtsEngine extends BatchedEngine<TtsSession> {
     } else if (options.customVoice() != null || !options.voices().isEmpty()) {
       throw new IllegalArgumentException("model " + model.name() + " has no voice conditioning");
     }
-    Double cfgCoef = cfg.validCfgValues().isEmpty() ? null
-        : options.cfgCoef() != null ? options.cfgCoef() : settings.cfgCoef();
+    Double cfgCoef =
+        cfg.validCfgValues().isEmpty()
+            ? null
+            : options.cfgCoef() != null ? options.cfgCoef() : settings.cfgCoef();
     ConditionAttributes attributes = ConditionAttributes.forTts(cfg, voices, cfgCoef);
     float temp = options.temperature() != null ? options.temperature() : settings.temperature();
     if (!(temp >= 0 && temp <= 5)) {
@@ -110,16 +137,32 @@ public final class TtsEngine extends BatchedEngine<TtsSession> {
     SamplingParams sampling = temp == 0 ? SamplingParams.GREEDY : new SamplingParams(temp, 250, 0);
     long seed = options.seed() != null ? options.seed() : ThreadLocalRandom.current().nextLong();
     // Named voices recur: their conditions are computed once and copied into later sessions.
-    String conditionKey = options.customVoice() != null ? null : String.join("\n", names) + "|" + cfgCoef;
-    return loop.open(s -> new TtsSession(s, listener, attributes, conditionKey, names, sampling,
-        sampling, seed, new TextFeed(new Script.Builder(model.tokenizer(), cfg.multiSpeaker(), settings.paddingBetween(),
-            TtsConfig.FRAME_RATE)),
-        machine.newStreamingState(), settings.maxTextChars()));
+    String conditionKey =
+        options.customVoice() != null ? null : String.join("\n", names) + "|" + cfgCoef;
+    return loop.open(
+        s ->
+            new TtsSession(
+                s,
+                listener,
+                attributes,
+                conditionKey,
+                names,
+                sampling,
+                sampling,
+                seed,
+                new TextFeed(
+                    new Script.Builder(
+                        model.tokenizer(),
+                        cfg.multiSpeaker(),
+                        settings.paddingBetween(),
+                        TtsConfig.FRAME_RATE)),
+                machine.newStreamingState(),
+                settings.maxTextChars()));
   }
 
   /**
-   * A whole script at once (speaker turns alternate between the voices) and the end of text:
-   * what {@code Synthesize} and {@code POST /api/tts} do.
+   * A whole script at once (speaker turns alternate between the voices) and the end of text: what
+   * {@code Synthesize} and {@code POST /api/tts} do.
    */
   public TtsSession synthesize(List<String> turns, TtsOptions options, TtsListener listener)
       throws EngineFullException {
@@ -133,7 +176,8 @@ public final class TtsEngine extends BatchedEngine<TtsSession> {
       throw new IllegalArgumentException("no text to speak");
     }
     if (chars > settings.maxTextChars()) {
-      throw new IllegalArgumentException("text longer than " + settings.maxTextChars() + " characters");
+      throw new IllegalArgumentException(
+          "text longer than " + settings.maxTextChars() + " characters");
     }
     TtsSession session = open(options, listener);
     try {

@@ -17,10 +17,10 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Streaming TTS generation for B independent slots: the reference's {@code LMGen} as
- * {@code TTSModel.generate} drives it. A CFG-distilled model takes the guidance strength as a
- * condition (the logits are used as they come); the others get classic guidance, a second
- * unconditioned row per slot with {@code null + (cond − null)·coef}. Per slot: the fused {@code sum} condition is
+ * Streaming TTS generation for B independent slots: the reference's {@code LMGen} as {@code
+ * TTSModel.generate} drives it. A CFG-distilled model takes the guidance strength as a condition
+ * (the logits are used as they come); the others get classic guidance, a second unconditioned row
+ * per slot with {@code null + (cond − null)·coef}. Per slot: the fused {@code sum} condition is
  * added to every step's input and the {@code cross} condition's keys/values are computed once at
  * {@link #start}; each step samples the text token, lets a {@link TextHook} (the TTS state machine)
  * replace it — the replacement is what the depformer sees and the next step's text input — then
@@ -55,7 +55,8 @@ public final class TtsGen implements AutoCloseable {
   private final int padId;
   private final int depQ; // codebooks generated
   private final double cfgCoef;
-  private final int rows; // batch, or 2·batch with classic CFG (row batch + b: slot b unconditioned)
+  private final int
+      rows; // batch, or 2·batch with classic CFG (row batch + b: slot b unconditioned)
 
   public TtsGen(TtsModel model, int batch, NDManager parent) {
     this(model, batch, model.lm().config().depQ(), 1.0, parent);
@@ -69,15 +70,16 @@ public final class TtsGen implements AutoCloseable {
   /**
    * @param cfgCoef classic classifier-free guidance for models without CFG distillation: 1 for
    *     none; otherwise every slot also runs a second, unconditioned row (conditions dropped, text
-   *     input zeroed: the reference's {@code cfg_is_no_text}) and audio logits become
-   *     {@code null + (cond − null)·cfgCoef}; text logits are the conditioned ones.
+   *     input zeroed: the reference's {@code cfg_is_no_text}) and audio logits become {@code null +
+   *     (cond − null)·cfgCoef}; text logits are the conditioned ones.
    */
   public TtsGen(TtsModel model, int batch, int codebooks, double cfgCoef, NDManager parent) {
     this.model = model;
     this.lm = model.lm();
     this.cfg = lm.config();
     if (codebooks < 1 || codebooks > cfg.depQ()) {
-      throw new IllegalArgumentException("codebooks must be 1.." + cfg.depQ() + ", got " + codebooks);
+      throw new IllegalArgumentException(
+          "codebooks must be 1.." + cfg.depQ() + ", got " + codebooks);
     }
     this.depQ = codebooks;
     this.cfgCoef = cfgCoef;
@@ -87,8 +89,10 @@ public final class TtsGen implements AutoCloseable {
     this.manager = parent.newSubManager();
     this.mainState = lm.transformer().newState(manager, rows, lm.dataType());
     this.depState = lm.depformer().newState(manager, rows, lm.dataType(), depQ);
-    this.conditionSum = model.config().fuser().sum().isEmpty() ? null
-        : manager.zeros(new Shape(rows, 1, cfg.dim()), lm.dataType());
+    this.conditionSum =
+        model.config().fuser().sum().isEmpty()
+            ? null
+            : manager.zeros(new Shape(rows, 1, cfg.dim()), lm.dataType());
     this.streams = new DelayedStreams(batch, cfg.delays());
     this.textParams = new SamplingParams[batch];
     this.audioParams = new SamplingParams[batch];
@@ -124,7 +128,12 @@ public final class TtsGen implements AutoCloseable {
    * Starts {@code slot} afresh with its conditions (computed once here: the sum condition and every
    * layer's cross-attention keys/values), sampling settings, seed and pad-logit bonus.
    */
-  public void start(int slot, ConditionAttributes attributes, SamplingParams text, SamplingParams audio, long seed,
+  public void start(
+      int slot,
+      ConditionAttributes attributes,
+      SamplingParams text,
+      SamplingParams audio,
+      long seed,
       float padBonus) {
     start(slot, attributes, null, text, audio, seed, padBonus);
   }
@@ -134,8 +143,14 @@ public final class TtsGen implements AutoCloseable {
    * later session with the same key copies the cached sum condition and cross-attention keys and
    * values instead of computing them again (null: do not cache, e.g. a client's own embedding).
    */
-  public void start(int slot, ConditionAttributes attributes, String conditionKey, SamplingParams text,
-      SamplingParams audio, long seed, float padBonus) {
+  public void start(
+      int slot,
+      ConditionAttributes attributes,
+      String conditionKey,
+      SamplingParams text,
+      SamplingParams audio,
+      long seed,
+      float padBonus) {
     CachedConditions cached = conditionKey == null ? null : conditionCache.get(conditionKey);
     if (cached != null) {
       cached.applyTo(this, slot);
@@ -168,16 +183,27 @@ public final class TtsGen implements AutoCloseable {
         }
       };
 
-  /** Voices whose conditions stay cached (the real model's keys/values are ~100 MB a voice pair). */
+  /**
+   * Voices whose conditions stay cached (the real model's keys/values are ~100 MB a voice pair).
+   */
   static final int CONDITION_CACHE_SIZE = 8;
 
-  /** One slot's conditions (and its unconditioned row's, with classic CFG), owned by {@code owner}. */
-  private record CachedConditions(NDManager owner, NDArray sum, NDArray nullSum, ai.djl.ndarray.NDList keysValues,
+  /**
+   * One slot's conditions (and its unconditioned row's, with classic CFG), owned by {@code owner}.
+   */
+  private record CachedConditions(
+      NDManager owner,
+      NDArray sum,
+      NDArray nullSum,
+      ai.djl.ndarray.NDList keysValues,
       ai.djl.ndarray.NDList nullKeysValues) {
     static CachedConditions of(TtsGen gen, int slot) {
       NDManager owner = gen.manager.newSubManager();
       boolean cfg = gen.rows > gen.batch;
-      return new CachedConditions(owner, gen.sumRow(slot, owner), cfg ? gen.sumRow(gen.batch + slot, owner) : null,
+      return new CachedConditions(
+          owner,
+          gen.sumRow(slot, owner),
+          cfg ? gen.sumRow(gen.batch + slot, owner) : null,
           gen.mainState.crossKeysValues(slot, owner),
           cfg ? gen.mainState.crossKeysValues(gen.batch + slot, owner) : null);
     }
@@ -210,10 +236,12 @@ public final class TtsGen implements AutoCloseable {
   // The scope is opened for what closing it does: it frees every array made inside.
   @SuppressWarnings("try")
   private void setConditions(int row, ConditionAttributes attributes) {
-    try (NDScope ignored = new NDScope(); NDManager scope = manager.newSubManager()) {
+    try (NDScope ignored = new NDScope();
+        NDManager scope = manager.newSubManager()) {
       Conditioners.Conditions c = model.conditioners().compute(scope, attributes);
       if (conditionSum != null) {
-        conditionSum.set(new NDIndex("{}:{}", row, row + 1), Conditioners.as(c.sum(), lm.dataType()));
+        conditionSum.set(
+            new NDIndex("{}:{}", row, row + 1), Conditioners.as(c.sum(), lm.dataType()));
       }
       if (c.cross() != null) {
         mainState.setCrossSource(row, Conditioners.as(c.cross(), lm.dataType()));
@@ -296,7 +324,8 @@ public final class TtsGen implements AutoCloseable {
     long[][] audio = new long[batch][depQ];
     float[] textLogits;
     float[][] audioLogits = new float[depQ][];
-    try (NDScope ignored = new NDScope(); NDManager scope = manager.newSubManager()) {
+    try (NDScope ignored = new NDScope();
+        NDManager scope = manager.newSubManager()) {
       NDArray in = lm.embed(scope, input);
       if (conditionSum != null) {
         in = in.add(conditionSum);
@@ -304,7 +333,9 @@ public final class TtsGen implements AutoCloseable {
       NDArray out = lm.transformerStep(in, mainState, mask);
       textLogits = lm.textLogits(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
       if (rows > batch) {
-        textLogits = Arrays.copyOf(textLogits, batch * cfg.textCardOut()); // cfg_is_no_text: conditioned logits
+        textLogits =
+            Arrays.copyOf(
+                textLogits, batch * cfg.textCardOut()); // cfg_is_no_text: conditioned logits
       }
       int vocab = cfg.textCardOut();
       for (int b = 0; b < batch; b++) {
@@ -332,11 +363,14 @@ public final class TtsGen implements AutoCloseable {
           }
           NDArray dIn = lm.depformerInput(scope, k, out, prevRows, rows, 1);
           NDArray logits = lm.audioLogits(k, lm.depformerStep(dIn, depState));
-          audioLogits[k] = guided(logits.toType(DataType.FLOAT32, /* copy= */ false).toFloatArray(), cfg.card());
+          audioLogits[k] =
+              guided(logits.toType(DataType.FLOAT32, /* copy= */ false).toFloatArray(), cfg.card());
           long[] next = new long[batch];
           for (int b = 0; b < batch; b++) {
             if (depRan[b]) {
-              next[b] = TokenSampler.sample(audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]);
+              next[b] =
+                  TokenSampler.sample(
+                      audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]);
             } else {
               Arrays.fill(audioLogits[k], b * cfg.card(), (b + 1) * cfg.card(), Float.NaN);
               next[b] = 0; // a valid id for the batch's next depformer input; never used
@@ -369,11 +403,22 @@ public final class TtsGen implements AutoCloseable {
       }
       produced[b] = streams.advance(b, textInput[b], audio[b], frame[b]);
     }
-    return new Step(stepOffset, sampled, textInput, depRan, audioSampled, audio, textLogits, audioLogits, frame,
+    return new Step(
+        stepOffset,
+        sampled,
+        textInput,
+        depRan,
+        audioSampled,
+        audio,
+        textLogits,
+        audioLogits,
+        frame,
         produced);
   }
 
-  /** With classic CFG, {@code null + (cond − null)·coef} per slot from the 2·batch rows of logits. */
+  /**
+   * With classic CFG, {@code null + (cond − null)·coef} per slot from the 2·batch rows of logits.
+   */
   private float[] guided(float[] logits, int card) {
     if (rows == batch) {
       return logits;

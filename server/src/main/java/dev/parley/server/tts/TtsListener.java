@@ -1,7 +1,5 @@
 package dev.parley.server.tts;
 
-import dev.parley.codec.audio.ModelAudio;
-
 /**
  * What a synthesis produces, called on the engine thread in order: words (each before its audio),
  * audio frames, then {@link #onEnd} and {@link #onClosed}. Implementations must not block.

@@ -30,12 +30,17 @@ public final class TtsModel {
     this.conditioners = conditioners;
   }
 
-  /** Loads every tensor of a TTS checkpoint, failing once with every missing, mis-shaped or unexpected key. */
-  public static TtsModel load(Path weights, TtsConfig cfg, NDManager manager, DataType dataType) throws IOException {
+  /**
+   * Loads every tensor of a TTS checkpoint, failing once with every missing, mis-shaped or
+   * unexpected key.
+   */
+  public static TtsModel load(Path weights, TtsConfig cfg, NDManager manager, DataType dataType)
+      throws IOException {
     try (SafeTensorsFile file = SafeTensorsFile.open(weights)) {
       CheckpointParameters lmParams = new CheckpointParameters(file, manager, dataType, Map.of());
       LmModel lm = new LmModel(cfg.lm(), lmParams, dataType);
-      CheckpointParameters condParams = new CheckpointParameters(file, manager, DataType.FLOAT32, Map.of());
+      CheckpointParameters condParams =
+          new CheckpointParameters(file, manager, DataType.FLOAT32, Map.of());
       Conditioners conditioners = new Conditioners(cfg, condParams);
       List<String> problems = new ArrayList<>();
       collect(problems, () -> lmParams.verify(k -> k.startsWith(Conditioners.PREFIX)));

@@ -11,7 +11,8 @@ import java.util.List;
  * @param seed sampler seed, or null (random)
  * @param cfgCoef CFG strength, or null
  */
-public record TtsOptions(List<String> voices, Voice customVoice, Float temperature, Long seed, Double cfgCoef) {
+public record TtsOptions(
+    List<String> voices, Voice customVoice, Float temperature, Long seed, Double cfgCoef) {
   public TtsOptions {
     voices = List.copyOf(voices);
   }
@@ -21,7 +22,8 @@ public record TtsOptions(List<String> voices, Voice customVoice, Float temperatu
   }
 
   public static TtsOptions voice(String name) {
-    return new TtsOptions(name == null || name.isBlank() ? List.of() : List.of(name), null, null, null, null);
+    return new TtsOptions(
+        name == null || name.isBlank() ? List.of() : List.of(name), null, null, null, null);
   }
 
   public TtsOptions withVoices(List<String> names) {

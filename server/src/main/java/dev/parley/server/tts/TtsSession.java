@@ -42,9 +42,18 @@ public final class TtsSession extends EngineSession {
   long computeToFirstAudio;
   int wordsEmitted;
 
-  TtsSession(int slot, TtsListener listener, ConditionAttributes attributes, String conditionKey,
+  TtsSession(
+      int slot,
+      TtsListener listener,
+      ConditionAttributes attributes,
+      String conditionKey,
       List<String> voiceNames,
-      SamplingParams text, SamplingParams audio, long seed, TextFeed feed, TtsStateMachine.State state, int maxChars) {
+      SamplingParams text,
+      SamplingParams audio,
+      long seed,
+      TextFeed feed,
+      TtsStateMachine.State state,
+      int maxChars) {
     super(slot);
     this.listener = listener;
     this.attributes = attributes;
@@ -71,53 +80,56 @@ public final class TtsSession extends EngineSession {
    * @throws IllegalStateException after {@link #endOfText} or once closed
    */
   public void pushText(CharSequence piece) {
-    underEngineLock(() -> {
-      if (isClosed()) {
-        throw new IllegalStateException("the synthesis is closed");
-      }
-      if (ended) {
-        throw new IllegalStateException("text after the end of text");
-      }
-      if (feed.characters() + piece.length() > maxChars) {
-        throw new IllegalArgumentException("text longer than " + maxChars + " characters");
-      }
-      if (firstTextAt < 0 && !piece.toString().isBlank()) {
-        firstTextAt = System.nanoTime();
-      }
-      inbox.addAll(feed.push(piece));
-    });
+    underEngineLock(
+        () -> {
+          if (isClosed()) {
+            throw new IllegalStateException("the synthesis is closed");
+          }
+          if (ended) {
+            throw new IllegalStateException("text after the end of text");
+          }
+          if (feed.characters() + piece.length() > maxChars) {
+            throw new IllegalArgumentException("text longer than " + maxChars + " characters");
+          }
+          if (firstTextAt < 0 && !piece.toString().isBlank()) {
+            firstTextAt = System.nanoTime();
+          }
+          inbox.addAll(feed.push(piece));
+        });
     wakeEngine();
   }
 
   /** A whole script: turn i is spoken by speaker i % 2; then the end of text. */
   void pushTurns(List<String> turns) {
-    underEngineLock(() -> {
-      if (isClosed() || ended) {
-        throw new IllegalStateException("the synthesis already has its text");
-      }
-      for (int i = 0; i < turns.size(); i++) {
-        inbox.addAll(feed.turn(i, turns.get(i)));
-      }
-      ended = true;
-      inboxEnded = true;
-      firstTextAt = System.nanoTime();
-    });
+    underEngineLock(
+        () -> {
+          if (isClosed() || ended) {
+            throw new IllegalStateException("the synthesis already has its text");
+          }
+          for (int i = 0; i < turns.size(); i++) {
+            inbox.addAll(feed.turn(i, turns.get(i)));
+          }
+          ended = true;
+          inboxEnded = true;
+          firstTextAt = System.nanoTime();
+        });
     wakeEngine();
   }
 
   /** No more text: speak what is left, then end. Repeated calls are ignored. */
   public void endOfText() {
-    underEngineLock(() -> {
-      if (ended || isClosed()) {
-        return;
-      }
-      ended = true;
-      inbox.addAll(feed.finish());
-      inboxEnded = true;
-      if (firstTextAt < 0) {
-        firstTextAt = System.nanoTime();
-      }
-    });
+    underEngineLock(
+        () -> {
+          if (ended || isClosed()) {
+            return;
+          }
+          ended = true;
+          inbox.addAll(feed.finish());
+          inboxEnded = true;
+          if (firstTextAt < 0) {
+            firstTextAt = System.nanoTime();
+          }
+        });
     wakeEngine();
   }
 
@@ -169,7 +181,13 @@ public final class TtsSession extends EngineSession {
   }
 
   TtsSummary summary() {
-    return new TtsSummary(framesSent, wordsEmitted, steps, state.starvedSteps(), firstAudioNanos, stepsToFirstAudio,
+    return new TtsSummary(
+        framesSent,
+        wordsEmitted,
+        steps,
+        state.starvedSteps(),
+        firstAudioNanos,
+        stepsToFirstAudio,
         computeToFirstAudio);
   }
 }

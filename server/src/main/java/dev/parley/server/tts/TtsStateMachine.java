@@ -8,11 +8,10 @@ import java.util.List;
 
 /**
  * The DSM TTS state machine ({@code models/tts.py} StateMachine): every step it turns the model's
- * sampled text token into the next text input. The model signals a new word (token 0); the
- * machine then pops the next entry and feeds its tokens over the following steps while forcing
- * pads, forces a new word after {@code maxPadding} pads, and with a second text stream feeds the
- * tokens of the word {@code secondStreamAhead} entries ahead, muxed as
- * {@code (second + 1)·card + first}.
+ * sampled text token into the next text input. The model signals a new word (token 0); the machine
+ * then pops the next entry and feeds its tokens over the following steps while forcing pads, forces
+ * a new word after {@code maxPadding} pads, and with a second text stream feeds the tokens of the
+ * word {@code secondStreamAhead} entries ahead, muxed as {@code (second + 1)·card + first}.
  */
 public final class TtsStateMachine {
   public static final int NEW_WORD = 0;
@@ -64,7 +63,9 @@ public final class TtsStateMachine {
       entries.addAll(more);
     }
 
-    /** Whether every entry has been given: only then may running out of entries end the synthesis. */
+    /**
+     * Whether every entry has been given: only then may running out of entries end the synthesis.
+     */
     public boolean endOfText() {
       return endOfText;
     }
@@ -137,7 +138,10 @@ public final class TtsStateMachine {
       return List.copyOf(transcript);
     }
 
-    /** The tokens of the {@code lookahead}-th entry with tokens still queued (breaks skipped), or none. */
+    /**
+     * The tokens of the {@code lookahead}-th entry with tokens still queued (breaks skipped), or
+     * none.
+     */
     private List<Integer> tokensAhead(int lookahead) {
       for (Entry e : entries) {
         if (!e.isBreak()) {

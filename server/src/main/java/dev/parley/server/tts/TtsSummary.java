@@ -13,8 +13,14 @@ import dev.parley.codec.audio.ModelAudio;
  * @param stepsToFirstAudio model steps run before the first audio frame
  * @param computeNanosToFirstAudio wall time of those steps (model and Mimi), summed
  */
-public record TtsSummary(long frames, int words, long steps, long starvedSteps, long firstAudioNanos,
-    long stepsToFirstAudio, long computeNanosToFirstAudio) {
+public record TtsSummary(
+    long frames,
+    int words,
+    long steps,
+    long starvedSteps,
+    long firstAudioNanos,
+    long stepsToFirstAudio,
+    long computeNanosToFirstAudio) {
 
   public double audioSeconds() {
     return frames / ModelAudio.FRAME_RATE;

@@ -24,8 +24,10 @@ import java.util.stream.Stream;
 public final class VoiceLibrary {
   /** Hugging Face repo of Kyutai's voice embeddings. */
   public static final String KYUTAI_VOICES_REPO = "kyutai/tts-voices";
+
   /** moshi-server's default voice for tts-1.6b-en_fr. */
-  public static final String KYUTAI_DEFAULT_VOICE = "expresso/ex03-ex01_happy_001_channel1_334s.wav";
+  public static final String KYUTAI_DEFAULT_VOICE =
+      "expresso/ex03-ex01_happy_001_channel1_334s.wav";
 
   /** Fetches one voice file that is not in the folder; empty when it does not exist. */
   @FunctionalInterface
@@ -40,8 +42,13 @@ public final class VoiceLibrary {
   private final Fetcher fetcher;
   private final String defaultVoice;
 
-  private VoiceLibrary(String source, String suffix, Map<String, Path> files, Map<String, Voice> builtin,
-      Fetcher fetcher, String defaultVoice) {
+  private VoiceLibrary(
+      String source,
+      String suffix,
+      Map<String, Path> files,
+      Map<String, Voice> builtin,
+      Fetcher fetcher,
+      String defaultVoice) {
     this.source = source;
     this.suffix = suffix;
     this.files = Collections.unmodifiableMap(new TreeMap<>(files));
@@ -57,7 +64,8 @@ public final class VoiceLibrary {
       m.put(v.name(), v);
     }
     if (!m.containsKey(defaultVoice)) {
-      throw new IllegalArgumentException("default voice " + defaultVoice + " is not among " + m.keySet());
+      throw new IllegalArgumentException(
+          "default voice " + defaultVoice + " is not among " + m.keySet());
     }
     return new VoiceLibrary("builtin", "", Map.of(), m, null, defaultVoice);
   }
@@ -68,10 +76,12 @@ public final class VoiceLibrary {
    *
    * @param fetcher fetches a named voice missing from the folder, or null
    */
-  public static VoiceLibrary folder(Path folder, String suffix, String source, String defaultVoice, Fetcher fetcher)
+  public static VoiceLibrary folder(
+      Path folder, String suffix, String source, String defaultVoice, Fetcher fetcher)
       throws IOException {
     if (suffix == null || suffix.isEmpty()) {
-      throw new IllegalArgumentException("the model's config names no voice file suffix (model_id sig/epoch)");
+      throw new IllegalArgumentException(
+          "the model's config names no voice file suffix (model_id sig/epoch)");
     }
     Map<String, Path> files = new TreeMap<>();
     if (folder != null && Files.isDirectory(folder)) {
@@ -123,8 +133,8 @@ public final class VoiceLibrary {
         try {
           file = fetcher.fetch(n + suffix).orElse(null);
         } catch (IOException | RuntimeException e) {
-          throw new UnknownVoiceException(n, names(), "not in the local voices, and fetching it failed: "
-              + e.getMessage());
+          throw new UnknownVoiceException(
+              n, names(), "not in the local voices, and fetching it failed: " + e.getMessage());
         }
       }
       if (file == null) {
@@ -146,8 +156,11 @@ public final class VoiceLibrary {
       }
       long[] shape = f.info("speaker_wavs").shape();
       if (shape.length != 3 || shape[0] != 1) {
-        throw new IOException(file + ": speaker_wavs has shape " + java.util.Arrays.toString(shape)
-            + ", expected [1, D, T]");
+        throw new IOException(
+            file
+                + ": speaker_wavs has shape "
+                + java.util.Arrays.toString(shape)
+                + ", expected [1, D, T]");
       }
       return new Voice(name, source, f.floats("speaker_wavs"), (int) shape[1], (int) shape[2]);
     }

@@ -6,16 +6,16 @@ import java.util.List;
 import org.msgpack.core.MessageUnpacker;
 
 /**
- * The MessagePack messages of moshi-server's streaming transcription WebSocket
- * ({@code /api/asr-streaming}, {@code rust/moshi-server/src/asr.rs} {@code InMsg}/{@code OutMsg}):
- * one message per binary frame, a map tagged by its {@code "type"} field, encoded as
- * {@code rmp_serde} with struct maps encodes it — {@code "type"} first, then the fields in
- * declaration order; {@code f64} times as float 64, {@code f32} probabilities and samples as
- * float 32, integers in their shortest form, Ogg data as bin.
+ * The MessagePack messages of moshi-server's streaming transcription WebSocket ({@code
+ * /api/asr-streaming}, {@code rust/moshi-server/src/asr.rs} {@code InMsg}/{@code OutMsg}): one
+ * message per binary frame, a map tagged by its {@code "type"} field, encoded as {@code rmp_serde}
+ * with struct maps encodes it — {@code "type"} first, then the fields in declaration order; {@code
+ * f64} times as float 64, {@code f32} probabilities and samples as float 32, integers in their
+ * shortest form, Ogg data as bin.
  *
- * <p>Decoding is as lenient as the reference's serde decoding where that is harmless (fields in
- * any order, unknown fields ignored, samples as float 32, float 64 or integers, Ogg data as bin or
- * as an array of bytes) and strict elsewhere: anything that is not one well-formed MessagePack map
+ * <p>Decoding is as lenient as the reference's serde decoding where that is harmless (fields in any
+ * order, unknown fields ignored, samples as float 32, float 64 or integers, Ogg data as bin or as
+ * an array of bytes) and strict elsewhere: anything that is not one well-formed MessagePack map
  * with a known {@code type} and fields of the right types, non-finite samples, and arrays longer
  * than the configured bounds are refused with an {@link AsrProtocolException} whose message can be
  * sent back to the client in an {@link Out.Error}. Instances are immutable and thread-safe.
@@ -23,6 +23,7 @@ import org.msgpack.core.MessageUnpacker;
 public final class AsrMessages {
   /** Default bound on the samples of one {@code Audio} message: 10 s at 24 kHz. */
   public static final int DEFAULT_MAX_PCM_SAMPLES = 240_000;
+
   /** Default bound on the bytes of one {@code OggOpus} message. */
   public static final int DEFAULT_MAX_OGG_BYTES = 1 << 20;
 
@@ -42,7 +43,8 @@ public final class AsrMessages {
   }
 
   /** Server to client ({@code OutMsg}). */
-  public sealed interface Out permits Out.Word, Out.EndWord, Out.Marker, Out.Step, Out.Error, Out.Ready {
+  public sealed interface Out
+      permits Out.Word, Out.EndWord, Out.Marker, Out.Step, Out.Error, Out.Ready {
     /** A word and when it starts, in seconds from the start of the client's audio. */
     record Word(String text, double startTime) implements Out {}
 
@@ -52,7 +54,10 @@ public final class AsrMessages {
     /** The marker {@code id} the client sent. */
     record Marker(long id) implements Out {}
 
-    /** One model step: its index, each extra head's pause probability, and the samples still waiting. */
+    /**
+     * One model step: its index, each extra head's pause probability, and the samples still
+     * waiting.
+     */
     record Step(long stepIdx, float[] prs, long bufferedPcm) implements Out {}
 
     /** Something went wrong; the server closes the stream. */
@@ -77,7 +82,9 @@ public final class AsrMessages {
     this.maxOggBytes = maxOggBytes;
   }
 
-  /** Bounds of {@link #DEFAULT_MAX_PCM_SAMPLES} samples and {@link #DEFAULT_MAX_OGG_BYTES} bytes. */
+  /**
+   * Bounds of {@link #DEFAULT_MAX_PCM_SAMPLES} samples and {@link #DEFAULT_MAX_OGG_BYTES} bytes.
+   */
   public static AsrMessages withDefaults() {
     return new AsrMessages(DEFAULT_MAX_PCM_SAMPLES, DEFAULT_MAX_OGG_BYTES);
   }
@@ -91,18 +98,28 @@ public final class AsrMessages {
   /** The bytes of a server message, as moshi-server sends them. */
   public static byte[] encode(Out message) {
     if (message instanceof Out.Word m) {
-      return MessagePackOut.message("Word", 2, p -> p.packString("text").packString(m.text()).packString("start_time")
-          .packDouble(m.startTime()));
+      return MessagePackOut.message(
+          "Word",
+          2,
+          p ->
+              p.packString("text")
+                  .packString(m.text())
+                  .packString("start_time")
+                  .packDouble(m.startTime()));
     } else if (message instanceof Out.EndWord m) {
-      return MessagePackOut.message("EndWord", 1, p -> p.packString("stop_time").packDouble(m.stopTime()));
+      return MessagePackOut.message(
+          "EndWord", 1, p -> p.packString("stop_time").packDouble(m.stopTime()));
     } else if (message instanceof Out.Marker m) {
       return MessagePackOut.message("Marker", 1, p -> p.packString("id").packLong(m.id()));
     } else if (message instanceof Out.Step m) {
-      return MessagePackOut.message("Step", 3, p -> {
-        p.packString("step_idx").packLong(m.stepIdx());
-        MessagePackOut.floats(p, "prs", m.prs());
-        p.packString("buffered_pcm").packLong(m.bufferedPcm());
-      });
+      return MessagePackOut.message(
+          "Step",
+          3,
+          p -> {
+            p.packString("step_idx").packLong(m.stepIdx());
+            MessagePackOut.floats(p, "prs", m.prs());
+            p.packString("buffered_pcm").packLong(m.bufferedPcm());
+          });
     } else if (message instanceof Out.Error m) {
       return MessagePackOut.error(m.message());
     } else {
@@ -110,15 +127,21 @@ public final class AsrMessages {
     }
   }
 
-  /** The bytes of a client message, as Kyutai's clients send them (samples as float 32, Ogg data as bin). */
+  /**
+   * The bytes of a client message, as Kyutai's clients send them (samples as float 32, Ogg data as
+   * bin).
+   */
   public static byte[] encode(In message) {
     if (message instanceof In.Audio m) {
       return MessagePackOut.message("Audio", 1, p -> MessagePackOut.floats(p, "pcm", m.pcm()));
     } else if (message instanceof In.OggOpus m) {
-      return MessagePackOut.message("OggOpus", 1, p -> {
-        p.packString("data").packBinaryHeader(m.data().length);
-        p.writePayload(m.data());
-      });
+      return MessagePackOut.message(
+          "OggOpus",
+          1,
+          p -> {
+            p.packString("data").packBinaryHeader(m.data().length);
+            p.writePayload(m.data());
+          });
     } else if (message instanceof In.Marker m) {
       return MessagePackOut.message("Marker", 1, p -> p.packString("id").packLong(m.id()));
     } else {
@@ -126,7 +149,9 @@ public final class AsrMessages {
     }
   }
 
-  /** A {@link Out.Step} for an engine step (the pause probabilities as they are; buffered samples). */
+  /**
+   * A {@link Out.Step} for an engine step (the pause probabilities as they are; buffered samples).
+   */
   public static Out.Step step(SttStep step) {
     return new Out.Step(step.index(), step.pauseProbabilities(), step.bufferedSamples());
   }
@@ -152,7 +177,8 @@ public final class AsrMessages {
       case "Init":
         return new In.Init();
       default:
-        throw new AsrProtocolException("unknown message type '" + f.type + "' (expected Audio, OggOpus, Marker or Init)");
+        throw new AsrProtocolException(
+            "unknown message type '" + f.type + "' (expected Audio, OggOpus, Marker or Init)");
     }
   }
 
@@ -167,15 +193,19 @@ public final class AsrMessages {
       case "Marker":
         return new Out.Marker(f.requireId());
       case "Step":
-        return new Out.Step(f.require(f.stepIdx, "step_idx"), f.require(f.prs, "prs"),
+        return new Out.Step(
+            f.require(f.stepIdx, "step_idx"),
+            f.require(f.prs, "prs"),
             f.require(f.bufferedPcm, "buffered_pcm"));
       case "Error":
         return new Out.Error(f.require(f.message, "message"));
       case "Ready":
         return new Out.Ready();
       default:
-        throw new AsrProtocolException("unknown message type '" + f.type
-            + "' (expected Word, EndWord, Marker, Step, Error or Ready)");
+        throw new AsrProtocolException(
+            "unknown message type '"
+                + f.type
+                + "' (expected Word, EndWord, Marker, Step, Error or Ready)");
     }
   }
 
@@ -205,13 +235,28 @@ public final class AsrMessages {
     }
   }
 
-  private static final List<String> KNOWN = List.of("type", "pcm", "data", "id", "text", "start_time", "stop_time",
-      "step_idx", "prs", "buffered_pcm", "message");
+  private static final List<String> KNOWN =
+      List.of(
+          "type",
+          "pcm",
+          "data",
+          "id",
+          "text",
+          "start_time",
+          "stop_time",
+          "step_idx",
+          "prs",
+          "buffered_pcm",
+          "message");
 
   private Fields parse(byte[] bytes) throws AsrProtocolException {
     Fields f = new Fields();
     try {
-      MessagePackMap.read(bytes, KNOWN, "every message is a map with a \"type\" field", (u, key) -> readField(u, key, f));
+      MessagePackMap.read(
+          bytes,
+          KNOWN,
+          "every message is a map with a \"type\" field",
+          (u, key) -> readField(u, key, f));
     } catch (MalformedMessageException e) {
       throw new AsrProtocolException(e.getMessage(), e);
     }
@@ -221,7 +266,8 @@ public final class AsrMessages {
     return f;
   }
 
-  private void readField(MessageUnpacker u, String key, Fields f) throws IOException, MalformedMessageException {
+  private void readField(MessageUnpacker u, String key, Fields f)
+      throws IOException, MalformedMessageException {
     switch (key) {
       case "type" -> f.type = MessagePackMap.string(u, key);
       case "text" -> f.text = MessagePackMap.string(u, key);

@@ -13,8 +13,8 @@ import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.ValueType;
 
 /**
- * Strict reading of moshi-server's client messages: one MessagePack map with string keys, read
- * as serde reads them (unknown keys skipped, duplicates refused, nothing after the map), and typed
+ * Strict reading of moshi-server's client messages: one MessagePack map with string keys, read as
+ * serde reads them (unknown keys skipped, duplicates refused, nothing after the map), and typed
  * field readers whose errors say what was wrong and where, for the client to see.
  */
 public final class MessagePackMap {
@@ -31,7 +31,8 @@ public final class MessagePackMap {
    *
    * @param notAMap what a valid message looks like, said when {@code bytes} is not a map
    */
-  public static void read(byte[] bytes, Collection<String> known, String notAMap, FieldReader fields)
+  public static void read(
+      byte[] bytes, Collection<String> known, String notAMap, FieldReader fields)
       throws MalformedMessageException {
     if (bytes.length == 0) {
       throw new MalformedMessageException("empty message: expected a MessagePack map");
@@ -39,15 +40,16 @@ public final class MessagePackMap {
     try (MessageUnpacker u = MessagePack.newDefaultUnpacker(bytes)) {
       MessageFormat first = u.getNextFormat();
       if (first == MessageFormat.NEVER_USED || first.getValueType() != ValueType.MAP) {
-        throw new MalformedMessageException("not a MessagePack map (the message starts with " + describe(first)
-            + "): " + notAMap);
+        throw new MalformedMessageException(
+            "not a MessagePack map (the message starts with " + describe(first) + "): " + notAMap);
       }
       int n = u.unpackMapHeader();
       Set<String> seen = new HashSet<>();
       for (int i = 0; i < n; i++) {
         MessageFormat kf = u.getNextFormat();
         if (kf.getValueType() != ValueType.STRING) {
-          throw new MalformedMessageException("map key " + i + " is " + describe(kf) + ", not a string");
+          throw new MalformedMessageException(
+              "map key " + i + " is " + describe(kf) + ", not a string");
         }
         String key = u.unpackString();
         if (!seen.add(key)) {
@@ -71,10 +73,12 @@ public final class MessagePackMap {
     }
   }
 
-  public static String string(MessageUnpacker u, String key) throws IOException, MalformedMessageException {
+  public static String string(MessageUnpacker u, String key)
+      throws IOException, MalformedMessageException {
     MessageFormat fmt = u.getNextFormat();
     if (fmt.getValueType() != ValueType.STRING) {
-      throw new MalformedMessageException("field '" + key + "' must be a string, got " + describe(fmt));
+      throw new MalformedMessageException(
+          "field '" + key + "' must be a string, got " + describe(fmt));
     }
     return u.unpackString();
   }
@@ -84,13 +88,15 @@ public final class MessagePackMap {
       throws IOException, MalformedMessageException {
     MessageFormat fmt = u.getNextFormat();
     if (fmt.getValueType() != ValueType.INTEGER) {
-      throw new MalformedMessageException("field '" + key + "' must be an integer, got " + describe(fmt));
+      throw new MalformedMessageException(
+          "field '" + key + "' must be an integer, got " + describe(fmt));
     }
     long v;
     try {
       v = u.unpackLong();
     } catch (MessageIntegerOverflowException e) {
-      throw new MalformedMessageException("field '" + key + "' is out of the 64-bit signed range", e);
+      throw new MalformedMessageException(
+          "field '" + key + "' is out of the 64-bit signed range", e);
     }
     if (unsigned && v < 0) {
       throw new MalformedMessageException("field '" + key + "' must not be negative, got " + v);
@@ -99,7 +105,8 @@ public final class MessagePackMap {
   }
 
   /** A finite float or integer. */
-  public static double number(MessageUnpacker u, String key) throws IOException, MalformedMessageException {
+  public static double number(MessageUnpacker u, String key)
+      throws IOException, MalformedMessageException {
     MessageFormat fmt = u.getNextFormat();
     double v;
     if (fmt.getValueType() == ValueType.FLOAT) {
@@ -107,7 +114,8 @@ public final class MessagePackMap {
     } else if (fmt.getValueType() == ValueType.INTEGER) {
       v = integer(u, key, /* unsigned= */ false);
     } else {
-      throw new MalformedMessageException("field '" + key + "' must be a number, got " + describe(fmt));
+      throw new MalformedMessageException(
+          "field '" + key + "' must be a number, got " + describe(fmt));
     }
     if (!Double.isFinite(v)) {
       throw new MalformedMessageException("field '" + key + "' is " + v);
@@ -116,15 +124,23 @@ public final class MessagePackMap {
   }
 
   /** An array of at most {@code max} finite numbers. */
-  public static float[] floats(MessageUnpacker u, String key, int max) throws IOException, MalformedMessageException {
+  public static float[] floats(MessageUnpacker u, String key, int max)
+      throws IOException, MalformedMessageException {
     MessageFormat fmt = u.getNextFormat();
     if (fmt.getValueType() != ValueType.ARRAY) {
-      throw new MalformedMessageException("field '" + key + "' must be an array of numbers, got " + describe(fmt));
+      throw new MalformedMessageException(
+          "field '" + key + "' must be an array of numbers, got " + describe(fmt));
     }
     int n = u.unpackArrayHeader();
     if (n > max) {
-      throw new MalformedMessageException("field '" + key + "' holds " + n + " values, more than the limit of " + max
-          + " per message");
+      throw new MalformedMessageException(
+          "field '"
+              + key
+              + "' holds "
+              + n
+              + " values, more than the limit of "
+              + max
+              + " per message");
     }
     float[] out = new float[n];
     for (int i = 0; i < n; i++) {
@@ -137,18 +153,24 @@ public final class MessagePackMap {
       } else if (ef.getValueType() == ValueType.INTEGER) {
         x = (float) integer(u, key, /* unsigned= */ false);
       } else {
-        throw new MalformedMessageException(key + "[" + i + "] must be a number, got " + describe(ef));
+        throw new MalformedMessageException(
+            key + "[" + i + "] must be a number, got " + describe(ef));
       }
       if (!Float.isFinite(x)) {
-        throw new MalformedMessageException(key + "[" + i + "] is " + x + ": values must be finite");
+        throw new MalformedMessageException(
+            key + "[" + i + "] is " + x + ": values must be finite");
       }
       out[i] = x;
     }
     return out;
   }
 
-  /** Binary data, or an array of byte values (serde's default form of {@code Vec<u8>}), at most {@code max} bytes. */
-  public static byte[] bytes(MessageUnpacker u, String key, int max) throws IOException, MalformedMessageException {
+  /**
+   * Binary data, or an array of byte values (serde's default form of {@code Vec<u8>}), at most
+   * {@code max} bytes.
+   */
+  public static byte[] bytes(MessageUnpacker u, String key, int max)
+      throws IOException, MalformedMessageException {
     MessageFormat fmt = u.getNextFormat();
     if (fmt.getValueType() == ValueType.BINARY) {
       int n = u.unpackBinaryHeader();
@@ -169,13 +191,20 @@ public final class MessagePackMap {
       }
       return out;
     }
-    throw new MalformedMessageException("field '" + key + "' must be binary data, got " + describe(fmt));
+    throw new MalformedMessageException(
+        "field '" + key + "' must be binary data, got " + describe(fmt));
   }
 
   private static void checkLength(String key, int n, int max) throws MalformedMessageException {
     if (n > max) {
-      throw new MalformedMessageException("field '" + key + "' holds " + n + " bytes, more than the limit of " + max
-          + " per message");
+      throw new MalformedMessageException(
+          "field '"
+              + key
+              + "' holds "
+              + n
+              + " bytes, more than the limit of "
+              + max
+              + " per message");
     }
   }
 

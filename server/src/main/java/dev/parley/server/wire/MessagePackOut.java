@@ -17,7 +17,9 @@ final class MessagePackOut {
 
   private MessagePackOut() {}
 
-  /** The bytes of a map of {@code type} and {@code count} more fields that {@code fields} writes. */
+  /**
+   * The bytes of a map of {@code type} and {@code count} more fields that {@code fields} writes.
+   */
   static byte[] message(String type, int count, Fields fields) {
     try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
       p.packMapHeader(count + 1).packString("type").packString(type);

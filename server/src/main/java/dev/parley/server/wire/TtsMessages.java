@@ -8,26 +8,29 @@ import org.msgpack.value.ValueType;
 
 /**
  * The MessagePack messages of moshi-server's streaming TTS WebSocket ({@code /api/tts_streaming},
- * the {@code Py} module: {@code py_module.rs InMsg} in, {@code tts.rs OutMsg} out). One message
- * per binary frame: a map tagged by its {@code "type"} field, written as {@code rmp_serde} with
- * struct maps writes it — {@code "type"} first, then the fields in declaration order; {@code f64}
- * times as float 64, {@code f32} samples as float 32, integers in their shortest form and Ogg data
- * ({@code Vec<u8>}, which serde writes as a sequence) as an array of byte values.
+ * the {@code Py} module: {@code py_module.rs InMsg} in, {@code tts.rs OutMsg} out). One message per
+ * binary frame: a map tagged by its {@code "type"} field, written as {@code rmp_serde} with struct
+ * maps writes it — {@code "type"} first, then the fields in declaration order; {@code f64} times as
+ * float 64, {@code f32} samples as float 32, integers in their shortest form and Ogg data ({@code
+ * Vec<u8>}, which serde writes as a sequence) as an array of byte values.
  *
  * <p>Decoding is as lenient as serde where that is harmless (fields in any order, unknown fields
  * ignored, numbers as float 32, float 64 or integers, Ogg data as bin or as an array of bytes) and
  * strict elsewhere: anything that is not one well-formed map with a known {@code type} and fields
- * of the right types, non-finite values, and arrays past the bounds are refused with a
- * {@link ProtocolException} whose message can go back to the client in an {@link Out.Error}.
- * Instances are immutable and thread-safe.
+ * of the right types, non-finite values, and arrays past the bounds are refused with a {@link
+ * ProtocolException} whose message can go back to the client in an {@link Out.Error}. Instances are
+ * immutable and thread-safe.
  */
 public final class TtsMessages {
   /** Bound on the values of one {@code Voice} embedding (Kyutai's are [1, 512, 125]: 64 000). */
   public static final int MAX_EMBEDDING_VALUES = 1 << 21;
+
   /** Bound on the samples of one {@code Audio} message (10 s at 24 kHz). */
   public static final int MAX_PCM_SAMPLES = 240_000;
+
   /** Bound on the bytes of one {@code OggOpus} message. */
   public static final int MAX_OGG_BYTES = 1 << 20;
+
   private static final int MAX_SHAPE_DIMS = 8;
 
   private static final TtsMessages DEFAULT = new TtsMessages();
@@ -37,7 +40,10 @@ public final class TtsMessages {
     /** Words to speak (whole words: the message ends a word). */
     record Text(String text) implements In {}
 
-    /** A voice embedding ({@code speaker_wavs} values, row-major) and its shape, sent before the first text. */
+    /**
+     * A voice embedding ({@code speaker_wavs} values, row-major) and its shape, sent before the
+     * first text.
+     */
     record Voice(float[] embeddings, long[] shape) implements In {}
 
     /** No more text. */
@@ -86,17 +92,28 @@ public final class TtsMessages {
   /** The bytes of a server message, as moshi-server sends them. */
   public static byte[] encode(Out message) {
     if (message instanceof Out.Text m) {
-      return MessagePackOut.message("Text", 3, p -> p.packString("text").packString(m.text()).packString("start_s")
-          .packDouble(m.startS()).packString("stop_s").packDouble(m.stopS()));
+      return MessagePackOut.message(
+          "Text",
+          3,
+          p ->
+              p.packString("text")
+                  .packString(m.text())
+                  .packString("start_s")
+                  .packDouble(m.startS())
+                  .packString("stop_s")
+                  .packDouble(m.stopS()));
     } else if (message instanceof Out.Audio m) {
       return MessagePackOut.message("Audio", 1, p -> MessagePackOut.floats(p, "pcm", m.pcm()));
     } else if (message instanceof Out.OggOpus m) {
-      return MessagePackOut.message("OggOpus", 1, p -> {
-        p.packString("data").packArrayHeader(m.data().length);
-        for (byte b : m.data()) {
-          p.packInt(b & 0xff);
-        }
-      });
+      return MessagePackOut.message(
+          "OggOpus",
+          1,
+          p -> {
+            p.packString("data").packArrayHeader(m.data().length);
+            for (byte b : m.data()) {
+              p.packInt(b & 0xff);
+            }
+          });
     } else if (message instanceof Out.Error m) {
       return MessagePackOut.error(m.message());
     } else {
@@ -109,13 +126,16 @@ public final class TtsMessages {
     if (message instanceof In.Text m) {
       return MessagePackOut.message("Text", 1, p -> p.packString("text").packString(m.text()));
     } else if (message instanceof In.Voice m) {
-      return MessagePackOut.message("Voice", 2, p -> {
-        MessagePackOut.floats(p, "embeddings", m.embeddings());
-        p.packString("shape").packArrayHeader(m.shape().length);
-        for (long d : m.shape()) {
-          p.packLong(d);
-        }
-      });
+      return MessagePackOut.message(
+          "Voice",
+          2,
+          p -> {
+            MessagePackOut.floats(p, "embeddings", m.embeddings());
+            p.packString("shape").packArrayHeader(m.shape().length);
+            for (long d : m.shape()) {
+              p.packLong(d);
+            }
+          });
     } else {
       return MessagePackOut.message("Eos", 0, p -> {});
     }
@@ -134,7 +154,8 @@ public final class TtsMessages {
       case "Eos":
         return new In.Eos();
       default:
-        throw new ProtocolException("unknown message type '" + f.type + "' (expected Text, Voice or Eos)");
+        throw new ProtocolException(
+            "unknown message type '" + f.type + "' (expected Text, Voice or Eos)");
     }
   }
 
@@ -143,7 +164,10 @@ public final class TtsMessages {
     Fields f = parse(bytes);
     switch (f.type) {
       case "Text":
-        return new Out.Text(f.require(f.text, "text"), f.require(f.startS, "start_s"), f.require(f.stopS, "stop_s"));
+        return new Out.Text(
+            f.require(f.text, "text"),
+            f.require(f.startS, "start_s"),
+            f.require(f.stopS, "stop_s"));
       case "Audio":
         return new Out.Audio(f.require(f.pcm, "pcm"));
       case "OggOpus":
@@ -153,8 +177,10 @@ public final class TtsMessages {
       case "Ready":
         return new Out.Ready();
       default:
-        throw new ProtocolException("unknown message type '" + f.type
-            + "' (expected Text, Audio, OggOpus, Error or Ready)");
+        throw new ProtocolException(
+            "unknown message type '"
+                + f.type
+                + "' (expected Text, Audio, OggOpus, Error or Ready)");
     }
   }
 
@@ -178,14 +204,18 @@ public final class TtsMessages {
     }
   }
 
-  private static final List<String> KNOWN = List.of("type", "text", "embeddings", "shape", "pcm", "data", "start_s",
-      "stop_s", "message");
+  private static final List<String> KNOWN =
+      List.of("type", "text", "embeddings", "shape", "pcm", "data", "start_s", "stop_s", "message");
 
   private static Fields parse(byte[] bytes) throws ProtocolException {
     Fields f = new Fields();
     try {
-      MessagePackMap.read(bytes, KNOWN, "every binary message is a map with a \"type\" field, or the single byte 0 "
-          + "for the end of text", (u, key) -> readField(u, key, f));
+      MessagePackMap.read(
+          bytes,
+          KNOWN,
+          "every binary message is a map with a \"type\" field, or the single byte 0 "
+              + "for the end of text",
+          (u, key) -> readField(u, key, f));
     } catch (MalformedMessageException e) {
       throw new ProtocolException(e.getMessage(), e);
     }
@@ -195,8 +225,8 @@ public final class TtsMessages {
     return f;
   }
 
-  private static void readField(MessageUnpacker u, String key, Fields f) throws IOException,
-      MalformedMessageException {
+  private static void readField(MessageUnpacker u, String key, Fields f)
+      throws IOException, MalformedMessageException {
     switch (key) {
       case "type" -> f.type = MessagePackMap.string(u, key);
       case "text" -> f.text = MessagePackMap.string(u, key);
@@ -211,15 +241,17 @@ public final class TtsMessages {
     }
   }
 
-  private static long[] shape(MessageUnpacker u, String key) throws IOException, MalformedMessageException {
+  private static long[] shape(MessageUnpacker u, String key)
+      throws IOException, MalformedMessageException {
     MessageFormat fmt = u.getNextFormat();
     if (fmt.getValueType() != ValueType.ARRAY) {
-      throw new MalformedMessageException("field '" + key + "' must be an array of sizes, got "
-          + MessagePackMap.describe(fmt));
+      throw new MalformedMessageException(
+          "field '" + key + "' must be an array of sizes, got " + MessagePackMap.describe(fmt));
     }
     int n = u.unpackArrayHeader();
     if (n > MAX_SHAPE_DIMS) {
-      throw new MalformedMessageException("field '" + key + "' has " + n + " dimensions, more than " + MAX_SHAPE_DIMS);
+      throw new MalformedMessageException(
+          "field '" + key + "' has " + n + " dimensions, more than " + MAX_SHAPE_DIMS);
     }
     long[] out = new long[n];
     for (int i = 0; i < n; i++) {

@@ -30,8 +30,12 @@ class CodecCliTest {
   }
 
   static String[] mimi(String... rest) {
-    String[] head = {"--mimi", Golden.path("mimi_tiny.safetensors").toString(), "--mimi-config",
-        Golden.path("mimi_tiny.config.json").toString()};
+    String[] head = {
+      "--mimi",
+      Golden.path("mimi_tiny.safetensors").toString(),
+      "--mimi-config",
+      Golden.path("mimi_tiny.config.json").toString()
+    };
     String[] all = new String[head.length + rest.length];
     System.arraycopy(head, 0, all, 0, head.length);
     System.arraycopy(rest, 0, all, head.length, rest.length);
@@ -46,10 +50,17 @@ class CodecCliTest {
   void wholeAndStreamingEncodeGiveTheReferenceCodes() throws Exception {
     Path whole = dir.resolve("whole.safetensors");
     Path stream = dir.resolve("stream.safetensors");
-    assertThat(run(concat(new String[] {"codec", "encode"}, mimi(wav.toString(), whole.toString())))).isZero();
-    assertThat(run(concat(new String[] {"codec", "encode", "--streaming"}, mimi(wav.toString(), stream.toString()))))
+    assertThat(
+            run(concat(new String[] {"codec", "encode"}, mimi(wav.toString(), whole.toString()))))
         .isZero();
-    try (SafeTensorsFile w = SafeTensorsFile.open(whole); SafeTensorsFile s = SafeTensorsFile.open(stream)) {
+    assertThat(
+            run(
+                concat(
+                    new String[] {"codec", "encode", "--streaming"},
+                    mimi(wav.toString(), stream.toString()))))
+        .isZero();
+    try (SafeTensorsFile w = SafeTensorsFile.open(whole);
+        SafeTensorsFile s = SafeTensorsFile.open(stream)) {
       assertThat(w.info("codes").shape()).containsExactly(1, 8, 30);
       assertThat(w.longs("codes")).isEqualTo(io.longs("codes"));
       assertThat(s.longs("codes")).isEqualTo(io.longs("stream_codes"));
@@ -59,18 +70,26 @@ class CodecCliTest {
   @Test
   void decodeWritesTheReferencePcmAsFloatWav() throws Exception {
     Path codes = dir.resolve("codes.safetensors");
-    new dev.parley.codec.tensor.SafeTensorsWriter().putLongs("codes", new long[] {1, 8, 30}, io.longs("codes"))
+    new dev.parley.codec.tensor.SafeTensorsWriter()
+        .putLongs("codes", new long[] {1, 8, 30}, io.longs("codes"))
         .write(codes);
     Path out = dir.resolve("decoded.wav");
     Path streamOut = dir.resolve("stream_decoded.wav");
-    assertThat(run(concat(new String[] {"codec", "decode"}, mimi(codes.toString(), out.toString())))).isZero();
-    assertThat(run(concat(new String[] {"codec", "decode", "--streaming"}, mimi(codes.toString(),
-        streamOut.toString())))).isZero();
+    assertThat(
+            run(concat(new String[] {"codec", "decode"}, mimi(codes.toString(), out.toString()))))
+        .isZero();
+    assertThat(
+            run(
+                concat(
+                    new String[] {"codec", "decode", "--streaming"},
+                    mimi(codes.toString(), streamOut.toString()))))
+        .isZero();
     WavAudio a = WavReader.read(out);
     assertThat(a.sampleRate()).isEqualTo(24000);
     assertThat(a.encoding()).isEqualTo(WavEncoding.FLOAT32);
     Golden.assertClose("decoded", a.samples(), io.floats("decoded"));
-    Golden.assertClose("stream_decoded", WavReader.read(streamOut).samples(), io.floats("stream_decoded"));
+    Golden.assertClose(
+        "stream_decoded", WavReader.read(streamOut).samples(), io.floats("stream_decoded"));
   }
 
   @Test
@@ -80,11 +99,14 @@ class CodecCliTest {
     float[] up = dev.parley.codec.resample.StreamingResampler.resample(pcm, 24000, 48000);
     WavWriter.writeMono(wav48, up, 48000, WavEncoding.FLOAT32);
     Path out = dir.resolve("codes48.safetensors");
-    assertThat(run(concat(new String[] {"codec", "encode"}, mimi(wav48.toString(), out.toString())))).isZero();
+    assertThat(
+            run(concat(new String[] {"codec", "encode"}, mimi(wav48.toString(), out.toString()))))
+        .isZero();
     try (SafeTensorsFile f = SafeTensorsFile.open(out)) {
       long[] codes = f.longs("codes");
       long[] ref = io.longs("codes");
-      // Resampling twice is not lossless, but the semantic codebook of clear speech mostly survives.
+      // Resampling twice is not lossless, but the semantic codebook of clear speech mostly
+      // survives.
       int same = 0;
       for (int t = 0; t < 30; t++) {
         same += codes[t] == ref[t] ? 1 : 0;
@@ -101,18 +123,26 @@ class CodecCliTest {
     StringWriter err = new StringWriter();
     CommandLine cli = ParleyMain.commandLine();
     cli.setErr(new PrintWriter(err));
-    int code = cli.execute(concat(new String[] {"codec", "encode"}, mimi(notWav.toString(),
-        dir.resolve("x.safetensors").toString())));
+    int code =
+        cli.execute(
+            concat(
+                new String[] {"codec", "encode"},
+                mimi(notWav.toString(), dir.resolve("x.safetensors").toString())));
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).startsWith("error: ");
     StringWriter err2 = new StringWriter();
     CommandLine cli2 = ParleyMain.commandLine();
     cli2.setErr(new PrintWriter(err2));
     Path bad = dir.resolve("bad.safetensors");
-    new dev.parley.codec.tensor.SafeTensorsWriter().putLongs("codes", new long[] {1, 8, 1},
-        new long[] {0, 1, 2, 3, 4, 5, 6, 999}).write(bad);
-    assertThat(cli2.execute(concat(new String[] {"codec", "decode"}, mimi(bad.toString(),
-        dir.resolve("y.wav").toString())))).isEqualTo(2);
+    new dev.parley.codec.tensor.SafeTensorsWriter()
+        .putLongs("codes", new long[] {1, 8, 1}, new long[] {0, 1, 2, 3, 4, 5, 6, 999})
+        .write(bad);
+    assertThat(
+            cli2.execute(
+                concat(
+                    new String[] {"codec", "decode"},
+                    mimi(bad.toString(), dir.resolve("y.wav").toString()))))
+        .isEqualTo(2);
     assertThat(err2.toString()).contains("999");
   }
 

@@ -36,21 +36,26 @@ class InferSttCliTest {
   }
 
   Path speech16k() throws Exception {
-    return ExternalTools.speechWav(dir, "Hello there. The quick brown fox jumps over the lazy dog.", 16000);
+    return ExternalTools.speechWav(
+        dir, "Hello there. The quick brown fox jumps over the lazy dog.", 16000);
   }
 
   @Test
   void demoSttWritesJsonSrtVttAndText() throws Exception {
     Path in = speech16k();
     Path json = dir.resolve("t.json");
-    assertThat(run("infer", "--model", "demo-stt", in.toString(), "-o", json.toString(), "--tokens").code()).isZero();
+    assertThat(
+            run("infer", "--model", "demo-stt", in.toString(), "-o", json.toString(), "--tokens")
+                .code())
+        .isZero();
     JsonNode j = new ObjectMapper().readTree(json.toFile());
     assertThat(j.get("model").asText()).isEqualTo("demo-stt");
     assertThat(j.get("delay_s").asDouble()).isEqualTo(2.5);
     double audio = j.get("audio_s").asDouble();
     assertThat(audio).isGreaterThan(1.0);
     int frames = (int) Math.ceil(audio * 24000 / 1920 - 1e-9);
-    assertThat(j.get("steps").asInt()).isEqualTo(13 + frames + 32); // prefix 1 s, delay 2.5 s at 12.5 Hz
+    assertThat(j.get("steps").asInt())
+        .isEqualTo(13 + frames + 32); // prefix 1 s, delay 2.5 s at 12.5 Hz
     assertThat(j.get("text_tokens")).hasSize(j.get("steps").asInt());
     StringBuilder text = new StringBuilder();
     for (JsonNode w : j.get("words")) {
@@ -65,7 +70,9 @@ class InferSttCliTest {
     if (j.get("words").isEmpty()) {
       assertThat(s).isEmpty();
     } else {
-      assertThat(s).startsWith("1\n").containsPattern("\\d\\d:\\d\\d:\\d\\d,\\d\\d\\d --> \\d\\d:\\d\\d:\\d\\d,\\d\\d\\d\n");
+      assertThat(s)
+          .startsWith("1\n")
+          .containsPattern("\\d\\d:\\d\\d:\\d\\d,\\d\\d\\d --> \\d\\d:\\d\\d:\\d\\d,\\d\\d\\d\n");
     }
     Run vtt = run("infer", "--model", "demo-stt", "--format", "vtt", in.toString());
     assertThat(vtt.code()).isZero();
@@ -102,10 +109,23 @@ class InferSttCliTest {
     Path in = dir.resolve("in.wav");
     WavWriter.writeMono(in, new float[4800], 24000, WavEncoding.PCM_S16);
     assertThat(run("infer", "--model", "demo", in.toString()).code()).isNotZero();
-    assertThat(run("infer", "--model", "demo", "--format", "json", in.toString(), dir.resolve("o.wav").toString())
-        .code()).isNotZero();
-    assertThat(run("infer", "--model", "demo", in.toString(), "-o", dir.resolve("o.wav").toString()).code()).isZero();
+    assertThat(
+            run(
+                    "infer",
+                    "--model",
+                    "demo",
+                    "--format",
+                    "json",
+                    in.toString(),
+                    dir.resolve("o.wav").toString())
+                .code())
+        .isNotZero();
+    assertThat(
+            run("infer", "--model", "demo", in.toString(), "-o", dir.resolve("o.wav").toString())
+                .code())
+        .isZero();
     assertThat(Files.size(dir.resolve("o.wav"))).isGreaterThan(44);
-    assertThat(run("infer", "--model", "demo-stt", "--format", "docx", in.toString()).code()).isNotZero();
+    assertThat(run("infer", "--model", "demo-stt", "--format", "docx", in.toString()).code())
+        .isNotZero();
   }
 }

@@ -27,9 +27,21 @@ class LmCliTest {
     Path out = dir.resolve("fwd.safetensors");
     try (SafeTensorsFile ref = Golden.open("lm_tiny.forward.safetensors")) {
       Path in = dir.resolve("codes.safetensors");
-      new SafeTensorsWriter().putLongs("codes", new long[] {2, 9, 16}, ref.longs("codes")).write(in);
-      assertThat(run("lm", "forward", "--config", Golden.path("lm_tiny.config.json").toString(), "--weights",
-          Golden.path("lm_tiny.safetensors").toString(), "--codes", in.toString(), out.toString())).isZero();
+      new SafeTensorsWriter()
+          .putLongs("codes", new long[] {2, 9, 16}, ref.longs("codes"))
+          .write(in);
+      assertThat(
+              run(
+                  "lm",
+                  "forward",
+                  "--config",
+                  Golden.path("lm_tiny.config.json").toString(),
+                  "--weights",
+                  Golden.path("lm_tiny.safetensors").toString(),
+                  "--codes",
+                  in.toString(),
+                  out.toString()))
+          .isZero();
       try (SafeTensorsFile f = SafeTensorsFile.open(out)) {
         assertThat(f.info("logits").shape()).containsExactly(2, 4, 16, 64);
         Golden.assertClose("logits", f.floats("logits"), ref.floats("logits"));
@@ -45,10 +57,22 @@ class LmCliTest {
     Path out = dir.resolve("gen.safetensors");
     try (SafeTensorsFile ref = Golden.open("lm_tiny.gen.safetensors")) {
       Path in = dir.resolve("in.safetensors");
-      new SafeTensorsWriter().putLongs("input_codes", new long[] {1, 4, 40}, ref.longs("input_codes")).write(in);
-      assertThat(run("lm", "generate", "--config", Golden.path("lm_tiny.config.json").toString(), "--weights",
-          Golden.path("lm_tiny.safetensors").toString(), "--input-codes", in.toString(), "--greedy",
-          out.toString())).isZero();
+      new SafeTensorsWriter()
+          .putLongs("input_codes", new long[] {1, 4, 40}, ref.longs("input_codes"))
+          .write(in);
+      assertThat(
+              run(
+                  "lm",
+                  "generate",
+                  "--config",
+                  Golden.path("lm_tiny.config.json").toString(),
+                  "--weights",
+                  Golden.path("lm_tiny.safetensors").toString(),
+                  "--input-codes",
+                  in.toString(),
+                  "--greedy",
+                  out.toString()))
+          .isZero();
       try (SafeTensorsFile f = SafeTensorsFile.open(out)) {
         assertThat(f.info("output_tokens").shape()).containsExactly(1, 5, 39);
         assertThat(f.longs("output_tokens")).isEqualTo(ref.longs("output_tokens"));
@@ -62,10 +86,22 @@ class LmCliTest {
     Path out = dir.resolve("stt.safetensors");
     try (SafeTensorsFile ref = Golden.open("stt_tiny.gen.safetensors")) {
       Path in = dir.resolve("in.safetensors");
-      new SafeTensorsWriter().putLongs("input_codes", new long[] {1, 8, 30}, ref.longs("input_codes")).write(in);
-      assertThat(run("lm", "generate", "--config", Golden.path("stt_tiny.config.json").toString(), "--weights",
-          Golden.path("stt_tiny.safetensors").toString(), "--input-codes", in.toString(), "--greedy",
-          out.toString())).isZero();
+      new SafeTensorsWriter()
+          .putLongs("input_codes", new long[] {1, 8, 30}, ref.longs("input_codes"))
+          .write(in);
+      assertThat(
+              run(
+                  "lm",
+                  "generate",
+                  "--config",
+                  Golden.path("stt_tiny.config.json").toString(),
+                  "--weights",
+                  Golden.path("stt_tiny.safetensors").toString(),
+                  "--input-codes",
+                  in.toString(),
+                  "--greedy",
+                  out.toString()))
+          .isZero();
       try (SafeTensorsFile f = SafeTensorsFile.open(out)) {
         assertThat(f.longs("output_tokens")).isEqualTo(ref.longs("output_tokens"));
         assertThat(f.info("extra_heads").shape()).containsExactly(30, 2, 6);
@@ -84,11 +120,22 @@ class LmCliTest {
     WavWriter.writeMono(in, pcm, 16000, WavEncoding.PCM_S16);
     Path out = dir.resolve("out.wav");
     Path text = dir.resolve("out.txt");
-    assertThat(run("infer", "--model", "demo", "--seed", "7", "--text-out", text.toString(), in.toString(),
-        out.toString())).isZero();
+    assertThat(
+            run(
+                "infer",
+                "--model",
+                "demo",
+                "--seed",
+                "7",
+                "--text-out",
+                text.toString(),
+                in.toString(),
+                out.toString()))
+        .isZero();
     WavAudio a = WavReader.read(out);
     assertThat(a.sampleRate()).isEqualTo(24000);
-    // 25 input frames, stepped 26 times (the first twice); the first step fills the delays → 25 frames out.
+    // 25 input frames, stepped 26 times (the first twice); the first step fills the delays → 25
+    // frames out.
     assertThat(a.samples().length).isEqualTo(25 * 1920);
     assertThat(Files.exists(text)).isTrue();
     float peak = 0;

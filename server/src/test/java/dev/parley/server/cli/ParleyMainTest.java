@@ -31,7 +31,11 @@ class ParleyMainTest {
     }
     assertThat(code).isZero();
     assertThat(captured.toString())
-        .contains("PyTorch 2.7.1 engine loaded offline", "1+2+3+4 = 10", "codec  the Mimi neural codec", "Not yet in this build");
+        .contains(
+            "PyTorch 2.7.1 engine loaded offline",
+            "1+2+3+4 = 10",
+            "codec  the Mimi neural codec",
+            "Not yet in this build");
   }
 
   @Test
@@ -47,7 +51,10 @@ class ParleyMainTest {
     Path back = dir.resolve("back.wav");
     CommandLine cli = ParleyMain.commandLine();
     assertThat(cli.execute("audio", "to-opus", wav.toString(), opus.toString())).isZero();
-    assertThat(cli.execute("audio", "to-wav", "--encoding", "float32", opus.toString(), back.toString())).isZero();
+    assertThat(
+            cli.execute(
+                "audio", "to-wav", "--encoding", "float32", opus.toString(), back.toString()))
+        .isZero();
     WavAudio decoded = WavReader.read(back);
     assertThat(decoded.sampleRate()).isEqualTo(24000);
     assertThat(decoded.samples().length).isBetween(24000 - 2, 24000 + 2);
@@ -69,7 +76,8 @@ class ParleyMainTest {
     StringWriter err = new StringWriter();
     CommandLine cli = ParleyMain.commandLine();
     cli.setErr(new PrintWriter(err));
-    assertThat(cli.execute("audio", "to-wav", junk.toString(), dir.resolve("x.wav").toString())).isEqualTo(2);
+    assertThat(cli.execute("audio", "to-wav", junk.toString(), dir.resolve("x.wav").toString()))
+        .isEqualTo(2);
     assertThat(err.toString()).startsWith("error: bad capture pattern");
   }
 }

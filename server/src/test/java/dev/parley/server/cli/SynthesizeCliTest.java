@@ -26,7 +26,8 @@ class SynthesizeCliTest {
   void aModelDirectoryWritesTheReferencePcm() throws Exception {
     Path model = dir.resolve("tts");
     Files.createDirectories(model);
-    ObjectNode config = (ObjectNode) new ObjectMapper().readTree(Golden.path("tts_tiny.config.json").toFile());
+    ObjectNode config =
+        (ObjectNode) new ObjectMapper().readTree(Golden.path("tts_tiny.config.json").toFile());
     config.put("moshi_name", "dsm.safetensors");
     config.put("mimi_name", "mimi.safetensors");
     config.put("mimi_config_name", "mimi.json");
@@ -40,17 +41,37 @@ class SynthesizeCliTest {
     Files.createDirectories(voices);
     float[] expected;
     try (SafeTensorsFile gen = Golden.open("tts_tiny.gen.safetensors")) {
-      new SafeTensorsWriter().putFloats("speaker_wavs", new long[] {1, 24, 6}, gen.floats("voice0_speaker_wavs"))
+      new SafeTensorsWriter()
+          .putFloats("speaker_wavs", new long[] {1, 24, 6}, gen.floats("voice0_speaker_wavs"))
           .write(voices.resolve("voice0.tiny0001@1.safetensors"));
       expected = gen.floats("pcm");
     }
-    String script = new ObjectMapper().readTree(Golden.path("tts_tiny.gen.json").toFile()).get("script").get(0)
-        .asText();
+    String script =
+        new ObjectMapper()
+            .readTree(Golden.path("tts_tiny.gen.json").toFile())
+            .get("script")
+            .get(0)
+            .asText();
     Path out = dir.resolve("out.wav");
     // The golden run is tts_pytorch.py's: greedy, one voice in one speaker slot, cfg condition 2.0.
-    int code = ParleyMain.commandLine().execute("synthesize", "--model", model.toString(), "--voices",
-        voices.toString(), "--voice", "voice0", "--temperature", "0", "--codebooks", "8", "--text", script, "-o",
-        out.toString());
+    int code =
+        ParleyMain.commandLine()
+            .execute(
+                "synthesize",
+                "--model",
+                model.toString(),
+                "--voices",
+                voices.toString(),
+                "--voice",
+                "voice0",
+                "--temperature",
+                "0",
+                "--codebooks",
+                "8",
+                "--text",
+                script,
+                "-o",
+                out.toString());
     assertThat(code).isZero();
     WavAudio wav = WavReader.read(out);
     assertThat(wav.sampleRate()).isEqualTo(24000);
@@ -73,7 +94,8 @@ class SynthesizeCliTest {
     var err = new java.io.StringWriter();
     var cmd = ParleyMain.commandLine();
     cmd.setErr(new java.io.PrintWriter(err));
-    assertThat(cmd.execute("synthesize", "--voice", "nobody", "--text", "hi", "-o", out.toString())).isNotZero();
+    assertThat(cmd.execute("synthesize", "--voice", "nobody", "--text", "hi", "-o", out.toString()))
+        .isNotZero();
     assertThat(err.toString()).contains("unknown voice 'nobody'").contains("demo-alto");
   }
 }

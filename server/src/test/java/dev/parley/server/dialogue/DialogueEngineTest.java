@@ -1,11 +1,11 @@
 package dev.parley.server.dialogue;
 
-import dev.parley.server.engine.EngineObserver;
-import dev.parley.server.engine.EngineFullException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
+import dev.parley.server.engine.EngineFullException;
+import dev.parley.server.engine.EngineObserver;
 import dev.parley.server.model.DemoModel;
 import dev.parley.server.model.SpeechModel;
 import java.util.ArrayList;
@@ -101,7 +101,8 @@ class DialogueEngineTest {
         assertThat(f.index()).isEqualTo(i);
         assertThat(f.pcm()).hasSize(1920);
         assertThat(f.audioCodes()).hasSize(8);
-        assertThat(java.util.Arrays.stream(f.audioCodes()).allMatch(c -> c >= 0 && c < 64)).isTrue();
+        assertThat(java.util.Arrays.stream(f.audioCodes()).allMatch(c -> c >= 0 && c < 64))
+            .isTrue();
         assertThat(f.latencyNanos()).isPositive();
       }
       s.close();
@@ -140,8 +141,11 @@ class DialogueEngineTest {
   static void assertSameTokens(List<OutputFrame> expected, List<OutputFrame> actual) {
     assertThat(actual).hasSameSizeAs(expected);
     for (int i = 0; i < expected.size(); i++) {
-      assertThat(actual.get(i).textToken()).as("text token of frame %d", i).isEqualTo(expected.get(i).textToken());
-      assertThat(actual.get(i).audioCodes()).as("audio codes of frame %d", i)
+      assertThat(actual.get(i).textToken())
+          .as("text token of frame %d", i)
+          .isEqualTo(expected.get(i).textToken());
+      assertThat(actual.get(i).audioCodes())
+          .as("audio codes of frame %d", i)
           .containsExactly(expected.get(i).audioCodes());
     }
   }
@@ -153,7 +157,8 @@ class DialogueEngineTest {
       DialogueSession s1 = engine.open(DialogueOptions.greedy(), r1);
       engine.open(DialogueOptions.greedy(), new Recorder());
       assertThatThrownBy(() -> engine.open(DialogueOptions.greedy(), new Recorder()))
-          .isInstanceOf(EngineFullException.class).hasMessageContaining("server full");
+          .isInstanceOf(EngineFullException.class)
+          .hasMessageContaining("server full");
       float[] warm = input(5, 6);
       s1.offerAudio(warm, 0, warm.length);
       r1.await(5);
@@ -202,18 +207,20 @@ class DialogueEngineTest {
         sessions.add(engine.open(DialogueOptions.greedy(), r));
       }
       float[] pcm = input(round, 40);
-      Thread feeder = new Thread(() -> {
-        for (int f = 0; f < 40; f++) {
-          for (DialogueSession s : sessions) {
-            s.offerAudio(pcm, f * 1920, 1920);
-          }
-          try {
-            Thread.sleep(2);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      });
+      Thread feeder =
+          new Thread(
+              () -> {
+                for (int f = 0; f < 40; f++) {
+                  for (DialogueSession s : sessions) {
+                    s.offerAudio(pcm, f * 1920, 1920);
+                  }
+                  try {
+                    Thread.sleep(2);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              });
       feeder.start();
       long stepsBefore = 3 + 2L * round;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -226,7 +233,8 @@ class DialogueEngineTest {
         assertThat(r.closed.get(10, TimeUnit.SECONDS)).isEqualTo("server shutting down");
       }
       assertThat(engine.awaitTermination(java.time.Duration.ofSeconds(10))).isTrue();
-      assertThat((long) model.manager().getManagedArrays().size()).as("arrays after round %d", round)
+      assertThat((long) model.manager().getManagedArrays().size())
+          .as("arrays after round %d", round)
           .isEqualTo(arrays0);
       assertThatThrownBy(() -> engine.open(DialogueOptions.greedy(), new Recorder()))
           .isInstanceOf(IllegalStateException.class);

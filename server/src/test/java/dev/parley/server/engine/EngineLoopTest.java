@@ -98,8 +98,13 @@ class EngineLoopTest {
   }
 
   static EngineLoop<TestSession> loop(CountingStep step, int slots) {
-    return new EngineLoop<>("test-engine", slots, TestSession[]::new, EngineObserver.NONE,
-        EngineLoop.Pacing.AS_FAST_AS_POSSIBLE).start(step);
+    return new EngineLoop<>(
+            "test-engine",
+            slots,
+            TestSession[]::new,
+            EngineObserver.NONE,
+            EngineLoop.Pacing.AS_FAST_AS_POSSIBLE)
+        .start(step);
   }
 
   @Test
@@ -111,7 +116,8 @@ class EngineLoopTest {
     assertThat(step.entered.await(10, TimeUnit.SECONDS)).isTrue();
 
     // The step is held mid-way; shutdown stops waiting for it after 100 ms.
-    CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> loop.shutdown("going down", Duration.ofMillis(100)));
+    CompletableFuture<Void> stopped =
+        CompletableFuture.runAsync(() -> loop.shutdown("going down", Duration.ofMillis(100)));
     stopped.get(10, TimeUnit.SECONDS);
     assertThat(a.closed).containsExactly("going down");
     assertThat(loop.isAlive()).as("the step is still running").isTrue();
@@ -161,9 +167,13 @@ class EngineLoopTest {
     EngineLoop<TestSession> loop = loop(step, 2);
     TestSession a = loop.open(TestSession::new);
     TestSession b = loop.open(TestSession::new);
-    assertThat(loop.deliver(a, () -> {
-      throw new IllegalStateException("listener broke");
-    })).isFalse();
+    assertThat(
+            loop.deliver(
+                a,
+                () -> {
+                  throw new IllegalStateException("listener broke");
+                }))
+        .isFalse();
     assertThat(a.closed).containsExactly("internal error: listener broke");
     assertThat(loop.deliver(a, () -> {})).as("nothing is delivered to a closed session").isFalse();
     assertThat(loop.deliver(b, () -> {})).isTrue();

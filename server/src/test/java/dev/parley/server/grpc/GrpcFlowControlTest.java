@@ -29,7 +29,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Back-pressure both ways: a client ahead of real time is slowed, one that stops reading is closed. */
+/**
+ * Back-pressure both ways: a client ahead of real time is slowed, one that stops reading is closed.
+ */
 class GrpcFlowControlTest {
   static SpeechModel model;
   static ParleyServer server;
@@ -38,8 +40,11 @@ class GrpcFlowControlTest {
   @BeforeAll
   static void start() throws Exception {
     model = DemoModel.build(Device.cpu());
-    server = new ParleyServer(model, ServerConfig.builder().host("127.0.0.1").port(0).grpcPort(0).maxSessions(2)
-        .build()).start();
+    server =
+        new ParleyServer(
+                model,
+                ServerConfig.builder().host("127.0.0.1").port(0).grpcPort(0).maxSessions(2).build())
+            .start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
   }
 
@@ -50,58 +55,76 @@ class GrpcFlowControlTest {
     model.close();
   }
 
-  /** Streams {@code seconds} of PCM as fast as the server's flow control lets it, optionally never reading. */
+  /**
+   * Streams {@code seconds} of PCM as fast as the server's flow control lets it, optionally never
+   * reading.
+   */
   static Status stream(double seconds, boolean read, AtomicLong audioBytes) throws Exception {
     float[] pcm = Signals.sine(220, 24000, (int) (seconds * 24000), 0.3);
     byte[] bytes = Pcm.monoToS16le(pcm, 0, pcm.length);
     CompletableFuture<Status> done = new CompletableFuture<>();
     int[] sent = {0};
     CompletableFuture<ClientCallStreamObserver<ConverseRequest>> call = new CompletableFuture<>();
-    DialogueGrpc.newStub(channel).converse(new ClientResponseObserver<ConverseRequest, ConverseResponse>() {
-      ClientCallStreamObserver<ConverseRequest> requests;
+    DialogueGrpc.newStub(channel)
+        .converse(
+            new ClientResponseObserver<ConverseRequest, ConverseResponse>() {
+              ClientCallStreamObserver<ConverseRequest> requests;
 
-      @Override
-      public void beforeStart(ClientCallStreamObserver<ConverseRequest> r) {
-        requests = r;
-        call.complete(r);
-        if (!read) {
-          r.disableAutoRequestWithInitial(0); // never asks for a response message
-        }
-        r.setOnReadyHandler(() -> {
-          if (sent[0] == 0) {
-            AudioFormat f = AudioFormat.newBuilder().setEncoding(Encoding.PCM_S16LE).setSampleRateHz(24000).build();
-            r.onNext(ConverseRequest.newBuilder().setConfig(SessionConfig.newBuilder().setInputFormat(f)).build());
-          }
-          while (r.isReady() && sent[0] < bytes.length) { // the client side of flow control
-            int n = Math.min(3840, bytes.length - sent[0]);
-            r.onNext(ConverseRequest.newBuilder().setAudio(AudioChunk.newBuilder()
-                .setData(ByteString.copyFrom(bytes, sent[0], n))).build());
-            sent[0] += n;
-          }
-          if (sent[0] >= bytes.length && sent[0] != Integer.MAX_VALUE) {
-            sent[0] = Integer.MAX_VALUE;
-            r.onCompleted();
-          }
-        });
-      }
+              @Override
+              public void beforeStart(ClientCallStreamObserver<ConverseRequest> r) {
+                requests = r;
+                call.complete(r);
+                if (!read) {
+                  r.disableAutoRequestWithInitial(0); // never asks for a response message
+                }
+                r.setOnReadyHandler(
+                    () -> {
+                      if (sent[0] == 0) {
+                        AudioFormat f =
+                            AudioFormat.newBuilder()
+                                .setEncoding(Encoding.PCM_S16LE)
+                                .setSampleRateHz(24000)
+                                .build();
+                        r.onNext(
+                            ConverseRequest.newBuilder()
+                                .setConfig(SessionConfig.newBuilder().setInputFormat(f))
+                                .build());
+                      }
+                      while (r.isReady()
+                          && sent[0] < bytes.length) { // the client side of flow control
+                        int n = Math.min(3840, bytes.length - sent[0]);
+                        r.onNext(
+                            ConverseRequest.newBuilder()
+                                .setAudio(
+                                    AudioChunk.newBuilder()
+                                        .setData(ByteString.copyFrom(bytes, sent[0], n)))
+                                .build());
+                        sent[0] += n;
+                      }
+                      if (sent[0] >= bytes.length && sent[0] != Integer.MAX_VALUE) {
+                        sent[0] = Integer.MAX_VALUE;
+                        r.onCompleted();
+                      }
+                    });
+              }
 
-      @Override
-      public void onNext(ConverseResponse value) {
-        if (value.hasAudio()) {
-          audioBytes.addAndGet(value.getAudio().getData().size());
-        }
-      }
+              @Override
+              public void onNext(ConverseResponse value) {
+                if (value.hasAudio()) {
+                  audioBytes.addAndGet(value.getAudio().getData().size());
+                }
+              }
 
-      @Override
-      public void onError(Throwable t) {
-        done.complete(Status.fromThrowable(t));
-      }
+              @Override
+              public void onError(Throwable t) {
+                done.complete(Status.fromThrowable(t));
+              }
 
-      @Override
-      public void onCompleted() {
-        done.complete(Status.OK);
-      }
-    });
+              @Override
+              public void onCompleted() {
+                done.complete(Status.OK);
+              }
+            });
     if (!read) {
       // The server must give up on this client by itself; only then does the client read, to
       // collect the status that waits behind the unread messages.

@@ -54,8 +54,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The Speech service on real servers hosting the demo TTS model, through real Netty channels:
  * {@code ready}, words, audio and {@code end} in order; Ogg Opus that opusdec reads; streamed text
- * giving the whole text's audio; output back-pressure; every bad request refused with a status
- * that says why; slots freed by cancellation, deadlines and idle timeouts.
+ * giving the whole text's audio; output back-pressure; every bad request refused with a status that
+ * says why; slots freed by cancellation, deadlines and idle timeouts.
  */
 class GrpcSpeechTest {
   static final String TEXT = "Hello robot, the voice streams now.";
@@ -75,15 +75,34 @@ class GrpcSpeechTest {
   @BeforeAll
   static void start() throws Exception {
     model = SynthesisModel.demo(Device.cpu());
-    server = new ParleyServer(null, null, model, ServerConfig.builder().host("127.0.0.1").port(0).grpcPort(0)
-        .maxSessions(2).build()).start();
+    server =
+        new ParleyServer(
+                null,
+                null,
+                model,
+                ServerConfig.builder().host("127.0.0.1").port(0).grpcPort(0).maxSessions(2).build())
+            .start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
     waitingModel = SynthesisModel.demo(Device.cpu());
-    waitingEngine = new TtsEngine(waitingModel, TtsSettings.of(waitingModel).withUnderrunLead(0), 2);
-    waiting = new GrpcServer(null, null, waitingEngine, ServerConfig.builder().host("127.0.0.1").grpcPort(0)
-        .maxSessions(2).idleTimeout(Duration.ofSeconds(2)).build(), new EngineMetrics(), "test").start();
+    waitingEngine =
+        new TtsEngine(waitingModel, TtsSettings.of(waitingModel).withUnderrunLead(0), 2);
+    waiting =
+        new GrpcServer(
+                null,
+                null,
+                waitingEngine,
+                ServerConfig.builder()
+                    .host("127.0.0.1")
+                    .grpcPort(0)
+                    .maxSessions(2)
+                    .idleTimeout(Duration.ofSeconds(2))
+                    .build(),
+                new EngineMetrics(),
+                "test")
+            .start();
     waiting.serving();
-    waitingChannel = NettyChannelBuilder.forAddress("127.0.0.1", waiting.port()).usePlaintext().build();
+    waitingChannel =
+        NettyChannelBuilder.forAddress("127.0.0.1", waiting.port()).usePlaintext().build();
   }
 
   @AfterAll
@@ -99,7 +118,8 @@ class GrpcSpeechTest {
 
   @AfterEach
   void everySlotIsFreeAgain() throws Exception {
-    waitFor(() -> server.ttsEngine().activeSessions() == 0 && waitingEngine.activeSessions() == 0,
+    waitFor(
+        () -> server.ttsEngine().activeSessions() == 0 && waitingEngine.activeSessions() == 0,
         "every synthesis slot free after the test");
   }
 
@@ -153,12 +173,15 @@ class GrpcSpeechTest {
 
     byte[] audio() {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
-      of(SynthesizeResponse.KindCase.AUDIO).forEach(m -> out.writeBytes(m.getAudio().getData().toByteArray()));
+      of(SynthesizeResponse.KindCase.AUDIO)
+          .forEach(m -> out.writeBytes(m.getAudio().getData().toByteArray()));
       return out.toByteArray();
     }
 
     List<WordTiming> words() {
-      return of(SynthesizeResponse.KindCase.WORD).stream().map(SynthesizeResponse::getWord).toList();
+      return of(SynthesizeResponse.KindCase.WORD).stream()
+          .map(SynthesizeResponse::getWord)
+          .toList();
     }
 
     SynthesisEnd end() {
@@ -178,12 +201,14 @@ class GrpcSpeechTest {
 
   /** Opens a SynthesizeStream; the returned observer sends its requests. */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  static io.grpc.stub.StreamObserver<SynthesizeStreamRequest> stream(ManagedChannel ch, Recorder r) {
+  static io.grpc.stub.StreamObserver<SynthesizeStreamRequest> stream(
+      ManagedChannel ch, Recorder r) {
     return SpeechGrpc.newStub(ch).synthesizeStream((ClientResponseObserver) r);
   }
 
   /** Sends {@code messages} on a new stream (then half-closes), returning how it ended. */
-  static Recorder stream(ManagedChannel ch, List<SynthesizeStreamRequest> messages, long sleepMillis)
+  static Recorder stream(
+      ManagedChannel ch, List<SynthesizeStreamRequest> messages, long sleepMillis)
       throws Exception {
     Recorder r = new Recorder();
     var in = stream(ch, r);
@@ -261,7 +286,9 @@ class GrpcSpeechTest {
 
   @Test
   void synthesizeSendsReadyThenWordsAndPcmFramesThenEnd() throws Exception {
-    Recorder r = synthesize(fixed().setText(TEXT).setOutputFormat(format(Encoding.PCM_S16LE, 24000)).build());
+    Recorder r =
+        synthesize(
+            fixed().setText(TEXT).setOutputFormat(format(Encoding.PCM_S16LE, 24000)).build());
     assertThat(r.await()).isEqualTo(Status.OK);
 
     SynthesizeResponse first = r.messages.get(0);
@@ -279,8 +306,8 @@ class GrpcSpeechTest {
     assertThat(end.getSteps()).isGreaterThan(end.getFrames()); // plus the text lead
     // Mono 16-bit PCM at 24 kHz, one 80 ms frame per chunk.
     assertThat(r.audio().length).isEqualTo(end.getFrames() * FRAME * 2);
-    assertThat(r.of(SynthesizeResponse.KindCase.AUDIO)).allSatisfy(m ->
-        assertThat(m.getAudio().getData().size()).isEqualTo(FRAME * 2));
+    assertThat(r.of(SynthesizeResponse.KindCase.AUDIO))
+        .allSatisfy(m -> assertThat(m.getAudio().getData().size()).isEqualTo(FRAME * 2));
 
     // Every word of the text, in order, timed within the audio and without overlap.
     List<WordTiming> words = r.words();
@@ -301,16 +328,20 @@ class GrpcSpeechTest {
       if (m.hasAudio()) {
         audioBefore += m.getAudio().getData().size() / 2.0 / 24000;
       } else if (m.hasWord()) {
-        assertThat(audioBefore).as("audio before word " + m.getWord().getText()).isLessThan(m.getWord().getEndS());
+        assertThat(audioBefore)
+            .as("audio before word " + m.getWord().getText())
+            .isLessThan(m.getWord().getEndS());
       }
     }
   }
 
   @Test
-  void oggOpusOutputDecodesWithOpusdecToTheSameLengthAndLoudness(@TempDir Path dir) throws Exception {
+  void oggOpusOutputDecodesWithOpusdecToTheSameLengthAndLoudness(@TempDir Path dir)
+      throws Exception {
     ExternalTools.require("opusdec", "opus-tools");
     Recorder pcm = synthesize(fixed().setText(TEXT).build());
-    Recorder ogg = synthesize(fixed().setText(TEXT).setOutputFormat(format(Encoding.OGG_OPUS, 48000)).build());
+    Recorder ogg =
+        synthesize(fixed().setText(TEXT).setOutputFormat(format(Encoding.OGG_OPUS, 48000)).build());
     assertThat(pcm.await()).isEqualTo(Status.OK);
     assertThat(ogg.await()).isEqualTo(Status.OK);
     long frames = ogg.end().getFrames();
@@ -328,12 +359,20 @@ class GrpcSpeechTest {
 
   @Test
   void aDialogueOfTurnsIsSpokenByItsVoicesInOrder() throws Exception {
-    Recorder r = synthesize(fixed().addTurns("Hello there.").addTurns("Hi, how are you?")
-        .addVoices("demo-alto").addVoices("demo-bass").build());
+    Recorder r =
+        synthesize(
+            fixed()
+                .addTurns("Hello there.")
+                .addTurns("Hi, how are you?")
+                .addVoices("demo-alto")
+                .addVoices("demo-bass")
+                .build());
     assertThat(r.await()).isEqualTo(Status.OK);
-    assertThat(r.messages.get(0).getReady().getVoicesList()).containsExactly("demo-alto", "demo-bass");
-    assertThat(r.words()).extracting(WordTiming::getText).containsExactly("Hello", "there.", "Hi,", "how", "are",
-        "you?");
+    assertThat(r.messages.get(0).getReady().getVoicesList())
+        .containsExactly("demo-alto", "demo-bass");
+    assertThat(r.words())
+        .extracting(WordTiming::getText)
+        .containsExactly("Hello", "there.", "Hi,", "how", "are", "you?");
   }
 
   // ---- SynthesizeStream -----------------------------------------------------------------------
@@ -343,8 +382,17 @@ class GrpcSpeechTest {
     Recorder whole = synthesize(waitingChannel, fixed().setText(TEXT).build(), new Recorder());
     assertThat(whole.await()).isEqualTo(Status.OK);
     // Pieces cut inside words, as an LLM's tokens come, with pauses between them.
-    List<SynthesizeStreamRequest> messages = List.of(config(fixed()), text("Hel"), text("lo "), text("robot, the"),
-        text(" voi"), text("ce "), text("streams "), text("now."), endOfText());
+    List<SynthesizeStreamRequest> messages =
+        List.of(
+            config(fixed()),
+            text("Hel"),
+            text("lo "),
+            text("robot, the"),
+            text(" voi"),
+            text("ce "),
+            text("streams "),
+            text("now."),
+            endOfText());
     Recorder streamed = stream(waitingChannel, messages, 30);
     assertThat(streamed.done.get()).isEqualTo(Status.OK);
     assertThat(streamed.messages.get(0).hasReady()).isTrue();
@@ -359,8 +407,11 @@ class GrpcSpeechTest {
   void theConfigsTextIsTheFirstPieceAndAHalfCloseEndsTheText() throws Exception {
     Recorder whole = synthesize(waitingChannel, fixed().setText(TEXT).build(), new Recorder());
     assertThat(whole.await()).isEqualTo(Status.OK);
-    Recorder streamed = stream(waitingChannel, List.of(config(fixed().setText("Hello robot, ")),
-        text("the voice streams now.")), 20); // no end_of_text: the half-close ends it
+    Recorder streamed =
+        stream(
+            waitingChannel,
+            List.of(config(fixed().setText("Hello robot, ")), text("the voice streams now.")),
+            20); // no end_of_text: the half-close ends it
     assertThat(streamed.done.get()).isEqualTo(Status.OK);
     assertThat(Arrays.equals(streamed.audio(), whole.audio())).as("byte-identical PCM").isTrue();
   }
@@ -386,12 +437,20 @@ class GrpcSpeechTest {
 
   @Test
   void aSlowReaderPausesTheSynthesisInsteadOfBufferingIt() throws Exception {
-    ManagedChannel small = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext()
-        .flowControlWindow(32 * 1024).build();
+    ManagedChannel small =
+        NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort())
+            .usePlaintext()
+            .flowControlWindow(32 * 1024)
+            .build();
     try {
       long stepsBefore = server.ttsEngine().steps();
-      Recorder r = synthesize(small, fixed().setText("one two three four five six seven eight nine ten ".repeat(6))
-          .build(), new Recorder(1)); // reads nothing but the first message
+      Recorder r =
+          synthesize(
+              small,
+              fixed()
+                  .setText("one two three four five six seven eight nine ten ".repeat(6))
+                  .build(),
+              new Recorder(1)); // reads nothing but the first message
       waitFor(() -> server.ttsEngine().activeSessions() == 1, "synthesis open");
       // Steps stop once the transport's buffers are full (however fast this machine steps)...
       long paused = -1;
@@ -403,11 +462,15 @@ class GrpcSpeechTest {
       }
       // ... and stay stopped.
       Thread.sleep(1000);
-      assertThat(server.ttsEngine().steps()).as("no step while the client reads nothing").isEqualTo(paused);
+      assertThat(server.ttsEngine().steps())
+          .as("no step while the client reads nothing")
+          .isEqualTo(paused);
       assertThat(server.ttsEngine().activeSessions()).as("still open, not failed").isEqualTo(1);
       r.call.request(Integer.MAX_VALUE);
       assertThat(r.await()).isEqualTo(Status.OK);
-      assertThat(paused - stepsBefore).as("paused well before the end").isLessThan(r.end().getSteps() / 2);
+      assertThat(paused - stepsBefore)
+          .as("paused well before the end")
+          .isLessThan(r.end().getSteps() / 2);
       assertThat(r.audio().length).isEqualTo(r.end().getFrames() * FRAME * 2);
       assertThat(r.words()).hasSize(60);
     } finally {
@@ -439,8 +502,11 @@ class GrpcSpeechTest {
   @Test
   void aDeadlineThatPassesFreesTheSlot() throws Exception {
     Recorder r = new Recorder(1); // never reads: the synthesis cannot finish before the deadline
-    SpeechGrpc.newStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS).synthesize(
-        fixed().setText("a long text that will not be heard to its end ".repeat(40)).build(), castObserver(r));
+    SpeechGrpc.newStub(channel)
+        .withDeadlineAfter(2, TimeUnit.SECONDS)
+        .synthesize(
+            fixed().setText("a long text that will not be heard to its end ".repeat(40)).build(),
+            castObserver(r));
     waitFor(() -> server.ttsEngine().activeSessions() == 1, "synthesis open");
     r.call.request(Integer.MAX_VALUE);
     assertThat(r.await().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
@@ -454,7 +520,8 @@ class GrpcSpeechTest {
   }
 
   @Test
-  void aStreamThatSendsNothingOrAClientThatReadsNothingIsClosedAfterTheIdleTimeout() throws Exception {
+  void aStreamThatSendsNothingOrAClientThatReadsNothingIsClosedAfterTheIdleTimeout()
+      throws Exception {
     Recorder silent = new Recorder();
     var in = stream(waitingChannel, silent);
     in.onNext(config(fixed().setText("Hello ")));
@@ -462,11 +529,17 @@ class GrpcSpeechTest {
     assertThat(s.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
     assertThat(s.getDescription()).contains("idle timeout").contains("end_of_text");
 
-    ManagedChannel small = NettyChannelBuilder.forAddress("127.0.0.1", waiting.port()).usePlaintext()
-        .flowControlWindow(32 * 1024).build();
+    ManagedChannel small =
+        NettyChannelBuilder.forAddress("127.0.0.1", waiting.port())
+            .usePlaintext()
+            .flowControlWindow(32 * 1024)
+            .build();
     try {
-      Recorder deaf = synthesize(small, fixed().setText("nobody listens to these words ".repeat(40)).build(),
-          new Recorder(1));
+      Recorder deaf =
+          synthesize(
+              small,
+              fixed().setText("nobody listens to these words ".repeat(40)).build(),
+              new Recorder(1));
       waitFor(() -> waitingEngine.activeSessions() == 1, "synthesis open");
       waitFor(() -> waitingEngine.activeSessions() == 0, "closed by the server");
       deaf.call.request(Integer.MAX_VALUE); // to collect the status behind the unread messages
@@ -485,9 +558,12 @@ class GrpcSpeechTest {
   void badSynthesizeRequestsGetInvalidArgumentSayingWhat() throws Exception {
     assertInvalid(synthesize(SynthesizeRequest.getDefaultInstance()), "no text to speak");
     assertInvalid(synthesize(fixed().setText("   \n").build()), "no text to speak");
-    assertInvalid(synthesize(fixed().setText(TEXT).setVoice("nobody").build()), "nobody", "demo-alto");
-    assertInvalid(synthesize(fixed().setText(TEXT).addTurns("Hi.").build()), "text or turns, not both");
-    assertInvalid(synthesize(fixed().setText(TEXT).setVoice("demo-alto").addVoices("demo-bass").build()),
+    assertInvalid(
+        synthesize(fixed().setText(TEXT).setVoice("nobody").build()), "nobody", "demo-alto");
+    assertInvalid(
+        synthesize(fixed().setText(TEXT).addTurns("Hi.").build()), "text or turns, not both");
+    assertInvalid(
+        synthesize(fixed().setText(TEXT).setVoice("demo-alto").addVoices("demo-bass").build()),
         "voice or voices, not both");
     SynthesizeRequest.Builder six = fixed().addTurns("Hi.");
     for (int i = 0; i < 6; i++) {
@@ -495,9 +571,12 @@ class GrpcSpeechTest {
     }
     assertInvalid(synthesize(six.build()), "at most " + model.config().maxSpeakers());
     assertInvalid(synthesize(fixed().setText("word ".repeat(10_001)).build()), "longer than 50000");
-    assertInvalid(synthesize(fixed().setText(TEXT).setOutputFormat(format(Encoding.OPUS, 44100)).build()),
-        "output_format", "44100");
-    assertInvalid(synthesize(fixed().setText(TEXT).setOutputFormat(AudioFormat.getDefaultInstance()).build()),
+    assertInvalid(
+        synthesize(fixed().setText(TEXT).setOutputFormat(format(Encoding.OPUS, 44100)).build()),
+        "output_format",
+        "44100");
+    assertInvalid(
+        synthesize(fixed().setText(TEXT).setOutputFormat(AudioFormat.getDefaultInstance()).build()),
         "output_format.encoding");
     assertInvalid(synthesize(fixed().setText(TEXT).setTemperature(9f).build()), "temperature");
     assertInvalid(synthesize(fixed().setText(TEXT).setCfgCoef(7f).build()), "cfg_coef");
@@ -510,15 +589,32 @@ class GrpcSpeechTest {
     assertInvalid(stream(channel, List.of(text("Hello")), 0), "first message must be a config");
     assertInvalid(stream(channel, List.of(endOfText()), 0), "first message must be a config");
     assertInvalid(stream(channel, List.of(), 0), "ended before its config");
-    assertInvalid(stream(channel, List.of(config(fixed()), text("Hello there."), endOfText(), text("More.")), 0),
+    assertInvalid(
+        stream(
+            channel, List.of(config(fixed()), text("Hello there."), endOfText(), text("More.")), 0),
         "text after end_of_text");
-    assertInvalid(stream(channel, List.of(config(fixed()), config(fixed())), 0), "config may only be the first");
-    assertInvalid(stream(channel, List.of(config(fixed()), text("  "), endOfText()), 0), "no text to speak");
+    assertInvalid(
+        stream(channel, List.of(config(fixed()), config(fixed())), 0),
+        "config may only be the first");
+    assertInvalid(
+        stream(channel, List.of(config(fixed()), text("  "), endOfText()), 0), "no text to speak");
     assertInvalid(stream(channel, List.of(config(fixed().addTurns("Hi."))), 0), "turns");
-    assertInvalid(stream(channel, List.of(config(fixed().setVoice("nobody"))), 0), "nobody", "demo-bass");
+    assertInvalid(
+        stream(channel, List.of(config(fixed().setVoice("nobody"))), 0), "nobody", "demo-bass");
     String piece = "word ".repeat(2_000); // 10 000 characters a message, 50 000 at most in all
-    assertInvalid(stream(channel, List.of(config(fixed()), text(piece), text(piece), text(piece), text(piece),
-        text(piece), text("one more")), 0), "longer than 50000");
+    assertInvalid(
+        stream(
+            channel,
+            List.of(
+                config(fixed()),
+                text(piece),
+                text(piece),
+                text(piece),
+                text(piece),
+                text(piece),
+                text("one more")),
+            0),
+        "longer than 50000");
     assertThat(server.ttsEngine().activeSessions()).isZero();
     stillServes(channel);
   }
@@ -527,8 +623,10 @@ class GrpcSpeechTest {
 
   @Test
   void listVoicesNamesTheVoicesTheDefaultAndTheSpeakers() {
-    ListVoicesResponse v = SpeechGrpc.newBlockingStub(channel).listVoices(ListVoicesRequest.getDefaultInstance());
-    assertThat(v.getVoicesList()).extracting(dev.parley.proto.v1.Voice::getName)
+    ListVoicesResponse v =
+        SpeechGrpc.newBlockingStub(channel).listVoices(ListVoicesRequest.getDefaultInstance());
+    assertThat(v.getVoicesList())
+        .extracting(dev.parley.proto.v1.Voice::getName)
         .containsExactly("demo-alto", "demo-bass");
     assertThat(v.getVoicesList()).allSatisfy(x -> assertThat(x.getSource()).isEqualTo("builtin"));
     assertThat(v.getDefaultVoice()).isEqualTo("demo-alto");
@@ -537,8 +635,10 @@ class GrpcSpeechTest {
 
   @Test
   void modelsListTheSpeechModelAndHealthSaysSpeechIsServing() {
-    List<ModelInfo> models = ModelsGrpc.newBlockingStub(channel).list(ListModelsRequest.getDefaultInstance())
-        .getModelsList();
+    List<ModelInfo> models =
+        ModelsGrpc.newBlockingStub(channel)
+            .list(ListModelsRequest.getDefaultInstance())
+            .getModelsList();
     assertThat(models).hasSize(1);
     ModelInfo m = models.get(0);
     assertThat(m.getName()).isEqualTo("demo-tts");
@@ -549,9 +649,15 @@ class GrpcSpeechTest {
     assertThat(m.getMaxSessions()).isEqualTo(2);
     assertThat(m.getTextVocabulary()).isPositive();
     var health = HealthGrpc.newBlockingStub(channel);
-    assertThat(health.check(HealthCheckRequest.newBuilder().setService(SpeechGrpc.SERVICE_NAME).build())
-        .getStatus()).isEqualTo(ServingStatus.SERVING);
-    assertThat(health.check(HealthCheckRequest.newBuilder().setService("parley.v1.Dialogue").build())
-        .getStatus()).isEqualTo(ServingStatus.NOT_SERVING);
+    assertThat(
+            health
+                .check(HealthCheckRequest.newBuilder().setService(SpeechGrpc.SERVICE_NAME).build())
+                .getStatus())
+        .isEqualTo(ServingStatus.SERVING);
+    assertThat(
+            health
+                .check(HealthCheckRequest.newBuilder().setService("parley.v1.Dialogue").build())
+                .getStatus())
+        .isEqualTo(ServingStatus.NOT_SERVING);
   }
 }

@@ -54,8 +54,13 @@ class SdkSpeechTest {
   @BeforeAll
   static void start() throws Exception {
     model = SynthesisModel.demo(Device.cpu());
-    server = new ParleyServer(null, null, model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0).withGrpcPort(0))
-        .start();
+    server =
+        new ParleyServer(
+                null,
+                null,
+                model,
+                ServerConfig.defaults().withHost("127.0.0.1").withPort(0).withGrpcPort(0))
+            .start();
   }
 
   @AfterAll
@@ -94,7 +99,8 @@ class SdkSpeechTest {
   }
 
   static SpeechResult unary(String text, SpeechOptions options) {
-    try (ParleyClient client = client(); Synthesis s = client.synthesize(text, options)) {
+    try (ParleyClient client = client();
+        Synthesis s = client.synthesize(text, options)) {
       return s.collect();
     }
   }
@@ -108,7 +114,9 @@ class SdkSpeechTest {
     SynthesisEnd end = r.end();
     assertThat(end.getFrames()).isPositive();
     assertThat(r.samples()).hasSize((int) end.getFrames() * 1920);
-    assertThat(r.words()).extracting(WordTiming::getText).containsExactly("Hello", "from", "the", "Java", "SDK.");
+    assertThat(r.words())
+        .extracting(WordTiming::getText)
+        .containsExactly("Hello", "from", "the", "Java", "SDK.");
     assertThat(end.getWords()).isEqualTo(5);
     double previous = -1;
     for (WordTiming w : r.words()) {
@@ -127,19 +135,22 @@ class SdkSpeechTest {
     List<WordTiming> words = new CopyOnWriteArrayList<>();
     SynthesisEnd end;
     try (ParleyClient client = client();
-        SpeechStream stream = client.openSpeechStream(fixed(3), new SpeechListener() {
-          @Override
-          public void onAudio(byte[] chunk) {
-            synchronized (audio) {
-              audio.writeBytes(chunk);
-            }
-          }
+        SpeechStream stream =
+            client.openSpeechStream(
+                fixed(3),
+                new SpeechListener() {
+                  @Override
+                  public void onAudio(byte[] chunk) {
+                    synchronized (audio) {
+                      audio.writeBytes(chunk);
+                    }
+                  }
 
-          @Override
-          public void onWord(WordTiming word) {
-            words.add(word);
-          }
-        })) {
+                  @Override
+                  public void onWord(WordTiming word) {
+                    words.add(word);
+                  }
+                })) {
       for (String piece : List.of("Hel", "lo fr", "om the Ja", "va SDK.")) {
         stream.sendText(piece);
       }
@@ -155,19 +166,35 @@ class SdkSpeechTest {
   }
 
   @Test
-  void parleySpeakWritesAWavSoxiReadsAs24kWithTheSynthesisLength(@TempDir Path dir) throws Exception {
+  void parleySpeakWritesAWavSoxiReadsAs24kWithTheSynthesisLength(@TempDir Path dir)
+      throws Exception {
     ExternalTools.require("soxi", "sox");
     SpeechResult reference = unary(TEXT, fixed(5).toBuilder().voice("demo-bass").build());
     Path wav = dir.resolve("speech.wav");
-    Run r = cli("speak", TEXT, "-o", wav.toString(), "--voice", "demo-bass", "--seed", "5", "--temperature", "0",
-        "--timings");
+    Run r =
+        cli(
+            "speak",
+            TEXT,
+            "-o",
+            wav.toString(),
+            "--voice",
+            "demo-bass",
+            "--seed",
+            "5",
+            "--temperature",
+            "0",
+            "--timings");
     assertThat(r.status()).as(r.err()).isZero();
-    assertThat(r.err()).startsWith("wrote " + wav + ": ").contains("5 words (demo-bass on demo-tts)");
-    assertThat(r.out().lines().map(l -> l.split("\t")[2]).toList()).containsExactly("Hello", "from", "the", "Java", "SDK.");
+    assertThat(r.err())
+        .startsWith("wrote " + wav + ": ")
+        .contains("5 words (demo-bass on demo-tts)");
+    assertThat(r.out().lines().map(l -> l.split("\t")[2]).toList())
+        .containsExactly("Hello", "from", "the", "Java", "SDK.");
     long samples = reference.end().getFrames() * 1920;
     assertThat(ExternalTools.run("soxi", "-r", wav.toString()).strip()).isEqualTo("24000");
     assertThat(ExternalTools.run("soxi", "-c", wav.toString()).strip()).isEqualTo("1");
-    assertThat(ExternalTools.run("soxi", "-s", wav.toString()).strip()).isEqualTo(Long.toString(samples));
+    assertThat(ExternalTools.run("soxi", "-s", wav.toString()).strip())
+        .isEqualTo(Long.toString(samples));
     assertThat(Double.parseDouble(ExternalTools.run("soxi", "-D", wav.toString()).strip()))
         .isCloseTo(samples / 24000.0, within(1e-6));
     assertThat(WavReader.read(wav).samples()).containsExactly(reference.samples());
@@ -192,11 +219,19 @@ class SdkSpeechTest {
     ExternalTools.require("soxi", "sox");
     Path wav = dir.resolve("stdin.wav");
     String lines = "Hello there.\n\nHow are\nyou today?\n";
-    Run r = cli(new ByteArrayInputStream(lines.getBytes(StandardCharsets.UTF_8)), "speak", "-", "-o", wav.toString(),
-        "--timings", "--seed", "1");
+    Run r =
+        cli(
+            new ByteArrayInputStream(lines.getBytes(StandardCharsets.UTF_8)),
+            "speak",
+            "-",
+            "-o",
+            wav.toString(),
+            "--timings",
+            "--seed",
+            "1");
     assertThat(r.status()).as(r.err()).isZero();
-    assertThat(r.out().lines().map(l -> l.split("\t")[2]).toList()).containsExactly("Hello", "there.", "How", "are", "you",
-        "today?");
+    assertThat(r.out().lines().map(l -> l.split("\t")[2]).toList())
+        .containsExactly("Hello", "there.", "How", "are", "you", "today?");
     assertThat(r.err()).contains("6 words (demo-alto on demo-tts)");
     long samples = Long.parseLong(ExternalTools.run("soxi", "-s", wav.toString()).strip());
     assertThat(samples).isPositive();
@@ -215,32 +250,47 @@ class SdkSpeechTest {
     assertThat(lines.get(3)).startsWith("2 voices; default demo-alto; dialogues of up to");
     try (ParleyClient client = client()) {
       ListVoicesResponse v = client.listVoices();
-      assertThat(v.getVoicesList()).extracting(Voice::getName).containsExactly("demo-alto", "demo-bass");
+      assertThat(v.getVoicesList())
+          .extracting(Voice::getName)
+          .containsExactly("demo-alto", "demo-bass");
       assertThat(v.getDefaultVoice()).isEqualTo("demo-alto");
     }
   }
 
   @Test
   void anUnknownVoiceIsAClearErrorEverywhere(@TempDir Path dir) throws Exception {
-    try (ParleyClient client = client(); Synthesis s = client.synthesize(TEXT, SpeechOptions.builder().voice("nobody").build())) {
-      assertThatThrownBy(s::collect).isInstanceOfSatisfying(ParleyException.class, e -> {
-        assertThat(e.code()).isIn("INVALID_ARGUMENT", "NOT_FOUND");
-        assertThat(e.description()).contains("nobody");
-      });
+    try (ParleyClient client = client();
+        Synthesis s = client.synthesize(TEXT, SpeechOptions.builder().voice("nobody").build())) {
+      assertThatThrownBy(s::collect)
+          .isInstanceOfSatisfying(
+              ParleyException.class,
+              e -> {
+                assertThat(e.code()).isIn("INVALID_ARGUMENT", "NOT_FOUND");
+                assertThat(e.description()).contains("nobody");
+              });
     }
     try (ParleyClient client = client();
-        SpeechStream stream = client.openSpeechStream(SpeechOptions.builder().voice("nobody").build(),
-            new SpeechListener() {})) {
-      assertThatThrownBy(() -> stream.awaitEnd(WAIT)).isInstanceOfSatisfying(ParleyException.class,
-          e -> assertThat(e.description()).contains("nobody"));
+        SpeechStream stream =
+            client.openSpeechStream(
+                SpeechOptions.builder().voice("nobody").build(), new SpeechListener() {})) {
+      assertThatThrownBy(() -> stream.awaitEnd(WAIT))
+          .isInstanceOfSatisfying(
+              ParleyException.class, e -> assertThat(e.description()).contains("nobody"));
     }
     Path wav = dir.resolve("x.wav");
     Run r = cli("speak", TEXT, "--voice", "nobody", "-o", wav.toString());
     assertThat(r.status()).isNotZero();
     assertThat(r.err()).contains("parley: the server answered ", "nobody");
     assertThat(wav).doesNotExist();
-    Run stdin = cli(new ByteArrayInputStream("Hello there\n".getBytes(StandardCharsets.UTF_8)), "speak", "-", "--voice",
-        "nobody", "-o", wav.toString());
+    Run stdin =
+        cli(
+            new ByteArrayInputStream("Hello there\n".getBytes(StandardCharsets.UTF_8)),
+            "speak",
+            "-",
+            "--voice",
+            "nobody",
+            "-o",
+            wav.toString());
     assertThat(stdin.status()).isNotZero();
     assertThat(stdin.err()).contains("nobody");
     assertThat(Files.exists(wav)).isFalse();

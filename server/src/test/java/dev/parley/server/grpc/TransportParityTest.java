@@ -56,35 +56,48 @@ class TransportParityTest {
       w.write(speech);
     }
     try (SpeechModel model = DemoModel.build(Device.cpu());
-        ParleyServer server = new ParleyServer(model, ServerConfig.builder().host("127.0.0.1").port(0).grpcPort(0)
-            .maxSessions(2).build()).start()) {
+        ParleyServer server =
+            new ParleyServer(
+                    model,
+                    ServerConfig.builder()
+                        .host("127.0.0.1")
+                        .port(0)
+                        .grpcPort(0)
+                        .maxSessions(2)
+                        .build())
+                .start()) {
       // WebSocket first, in real time as Kyutai's web client sends.
       List<String> wsText = new CopyOnWriteArrayList<>();
       ByteArrayOutputStream wsOgg = new ByteArrayOutputStream();
-      WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
-          .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat?text_seed=" + SEED), new WebSocket.Listener() {
-            private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+      WebSocket ws =
+          HttpClient.newHttpClient()
+              .newWebSocketBuilder()
+              .buildAsync(
+                  URI.create("ws://127.0.0.1:" + server.port() + "/api/chat?text_seed=" + SEED),
+                  new WebSocket.Listener() {
+                    private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
 
-            @Override
-            public CompletionStage<?> onBinary(WebSocket w, ByteBuffer data, boolean last) {
-              byte[] b = new byte[data.remaining()];
-              data.get(b);
-              partial.writeBytes(b);
-              if (last) {
-                byte[] m = partial.toByteArray();
-                partial.reset();
-                if (m[0] == 1) {
-                  synchronized (wsOgg) {
-                    wsOgg.write(m, 1, m.length - 1);
-                  }
-                } else if (m[0] == 2) {
-                  wsText.add(new String(m, 1, m.length - 1, StandardCharsets.UTF_8));
-                }
-              }
-              w.request(1);
-              return null;
-            }
-          }).join();
+                    @Override
+                    public CompletionStage<?> onBinary(WebSocket w, ByteBuffer data, boolean last) {
+                      byte[] b = new byte[data.remaining()];
+                      data.get(b);
+                      partial.writeBytes(b);
+                      if (last) {
+                        byte[] m = partial.toByteArray();
+                        partial.reset();
+                        if (m[0] == 1) {
+                          synchronized (wsOgg) {
+                            wsOgg.write(m, 1, m.length - 1);
+                          }
+                        } else if (m[0] == 2) {
+                          wsText.add(new String(m, 1, m.length - 1, StandardCharsets.UTF_8));
+                        }
+                      }
+                      w.request(1);
+                      return null;
+                    }
+                  })
+              .join();
       long t0 = System.nanoTime();
       for (int i = 0; i < pages.size(); i++) {
         byte[] msg = new byte[pages.get(i).length + 1];
@@ -104,36 +117,49 @@ class TransportParityTest {
       ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
 
       // gRPC: the same Ogg pages, as fast as flow control allows.
-      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+      ManagedChannel channel =
+          NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
       List<String> grpcText = new CopyOnWriteArrayList<>();
       ByteArrayOutputStream grpcOgg = new ByteArrayOutputStream();
       CompletableFuture<Void> done = new CompletableFuture<>();
-      StreamObserver<ConverseRequest> in = DialogueGrpc.newStub(channel).converse(new StreamObserver<>() {
-        @Override
-        public void onNext(ConverseResponse r) {
-          if (r.hasAudio()) {
-            grpcOgg.writeBytes(r.getAudio().getData().toByteArray());
-          } else if (r.hasText()) {
-            grpcText.add(r.getText().getText());
-          }
-        }
+      StreamObserver<ConverseRequest> in =
+          DialogueGrpc.newStub(channel)
+              .converse(
+                  new StreamObserver<>() {
+                    @Override
+                    public void onNext(ConverseResponse r) {
+                      if (r.hasAudio()) {
+                        grpcOgg.writeBytes(r.getAudio().getData().toByteArray());
+                      } else if (r.hasText()) {
+                        grpcText.add(r.getText().getText());
+                      }
+                    }
 
-        @Override
-        public void onError(Throwable t) {
-          done.completeExceptionally(t);
-        }
+                    @Override
+                    public void onError(Throwable t) {
+                      done.completeExceptionally(t);
+                    }
 
-        @Override
-        public void onCompleted() {
-          done.complete(null);
-        }
-      });
-      AudioFormat ogg = AudioFormat.newBuilder().setEncoding(Encoding.OGG_OPUS).setSampleRateHz(24000).build();
-      in.onNext(ConverseRequest.newBuilder().setConfig(SessionConfig.newBuilder().setInputFormat(ogg)
-          .setOutputFormat(ogg).setSampling(SamplingParams.newBuilder().setSeed(SEED))).build());
+                    @Override
+                    public void onCompleted() {
+                      done.complete(null);
+                    }
+                  });
+      AudioFormat ogg =
+          AudioFormat.newBuilder().setEncoding(Encoding.OGG_OPUS).setSampleRateHz(24000).build();
+      in.onNext(
+          ConverseRequest.newBuilder()
+              .setConfig(
+                  SessionConfig.newBuilder()
+                      .setInputFormat(ogg)
+                      .setOutputFormat(ogg)
+                      .setSampling(SamplingParams.newBuilder().setSeed(SEED)))
+              .build());
       for (byte[] page : pages) {
-        in.onNext(ConverseRequest.newBuilder().setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(page)))
-            .build());
+        in.onNext(
+            ConverseRequest.newBuilder()
+                .setAudio(AudioChunk.newBuilder().setData(ByteString.copyFrom(page)))
+                .build());
       }
       in.onCompleted();
       done.get(60, TimeUnit.SECONDS);
@@ -157,7 +183,9 @@ class TransportParityTest {
 
   static float[] decode(byte[] ogg) {
     List<float[]> parts = new ArrayList<>();
-    OggOpusReader r = new OggOpusReader(24000, (pcm, off, len) -> parts.add(Arrays.copyOfRange(pcm, off, off + len)));
+    OggOpusReader r =
+        new OggOpusReader(
+            24000, (pcm, off, len) -> parts.add(Arrays.copyOfRange(pcm, off, off + len)));
     try {
       r.feed(ogg);
     } catch (dev.parley.codec.audio.AudioFormatException e) {

@@ -1,16 +1,16 @@
 package dev.parley.server.http;
 
-import dev.parley.server.ParleyServer;
-import dev.parley.server.config.ApiKeys;
-import dev.parley.server.config.ServerConfig;
-import dev.parley.server.wire.ChatProtocol;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
 import dev.parley.codec.opus.OggOpusReader;
 import dev.parley.codec.opus.OggOpusWriter;
+import dev.parley.server.ParleyServer;
+import dev.parley.server.config.ApiKeys;
+import dev.parley.server.config.ServerConfig;
 import dev.parley.server.model.DemoModel;
 import dev.parley.server.model.SpeechModel;
+import dev.parley.server.wire.ChatProtocol;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -40,8 +40,16 @@ class ChatServerTest {
   @BeforeAll
   static void start() throws Exception {
     model = DemoModel.build(Device.cpu());
-    server = new ParleyServer(model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0).withGrpcPort(0).withMaxSessions(2)
-        .withApiKeys(new ApiKeys(Set.of("secret-key")))).start();
+    server =
+        new ParleyServer(
+                model,
+                ServerConfig.defaults()
+                    .withHost("127.0.0.1")
+                    .withPort(0)
+                    .withGrpcPort(0)
+                    .withMaxSessions(2)
+                    .withApiKeys(new ApiKeys(Set.of("secret-key"))))
+            .start();
   }
 
   @AfterAll
@@ -101,12 +109,16 @@ class ChatServerTest {
 
   static Client connect(String query) {
     Client c = new Client();
-    c.socket = HTTP.newWebSocketBuilder().header("Authorization", "Bearer secret-key")
-        .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat" + query), c).join();
+    c.socket =
+        HTTP.newWebSocketBuilder()
+            .header("Authorization", "Bearer secret-key")
+            .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat" + query), c)
+            .join();
     return c;
   }
 
-  static void waitFor(java.util.function.BooleanSupplier cond, long millis) throws InterruptedException {
+  static void waitFor(java.util.function.BooleanSupplier cond, long millis)
+      throws InterruptedException {
     long end = System.currentTimeMillis() + millis;
     while (!cond.getAsBoolean() && System.currentTimeMillis() < end) {
       Thread.sleep(20);
@@ -138,16 +150,35 @@ class ChatServerTest {
    * (client/src/pages/Conversation/hooks/useServerInfo.ts, a zod object: extra keys allowed).
    */
   static void assertSatisfiesKyutaiWebClientSchema(com.fasterxml.jackson.databind.JsonNode m) {
-    for (String number : List.of("text_temperature", "text_topk", "audio_temperature", "audio_topk", "pad_mult",
-        "repetition_penalty_context", "repetition_penalty")) {
+    for (String number :
+        List.of(
+            "text_temperature",
+            "text_topk",
+            "audio_temperature",
+            "audio_topk",
+            "pad_mult",
+            "repetition_penalty_context",
+            "repetition_penalty")) {
       assertThat(m.path(number).isNumber()).as(number + " is a number").isTrue();
     }
     for (String string : List.of("lm_model_file", "instance_name")) {
       assertThat(m.path(string).isTextual()).as(string + " is a string").isTrue();
     }
-    for (String string : List.of("build_timestamp", "build_date", "git_branch", "git_timestamp", "git_date", "git_hash",
-        "git_describe", "rustc_host_triple", "rustc_version", "cargo_target_triple")) {
-      assertThat(m.path("build_info").path(string).isTextual()).as("build_info." + string + " is a string").isTrue();
+    for (String string :
+        List.of(
+            "build_timestamp",
+            "build_date",
+            "git_branch",
+            "git_timestamp",
+            "git_date",
+            "git_hash",
+            "git_describe",
+            "rustc_host_triple",
+            "rustc_version",
+            "cargo_target_triple")) {
+      assertThat(m.path("build_info").path(string).isTextual())
+          .as("build_info." + string + " is a string")
+          .isTrue();
     }
   }
 
@@ -165,14 +196,20 @@ class ChatServerTest {
   void aRealTimeClientGetsHandshakeMetadataAndAnOggOpusStreamBack() throws Exception {
     double bytesIn0 = metric("parley_bytes_in_bytes_total");
     double bytesOut0 = metric("parley_bytes_out_bytes_total");
-    Client c = connect("?text_temperature=0.7&text_topk=25&audio_temperature=0.8&audio_topk=250&pad_mult=0"
-        + "&text_seed=4&audio_seed=5&repetition_penalty=1&repetition_penalty_context=64");
+    Client c =
+        connect(
+            "?text_temperature=0.7&text_topk=25&audio_temperature=0.8&audio_topk=250&pad_mult=0"
+                + "&text_seed=4&audio_seed=5&repetition_penalty=1&repetition_penalty_context=64");
     waitFor(() -> c.messages.size() >= 2, 5000);
-    assertThat(c.messages.get(0)[0]).as("the server speaks first: handshake").isEqualTo(ChatProtocol.HANDSHAKE);
-    String meta = new String(c.messages.get(1), 1, c.messages.get(1).length - 1, StandardCharsets.UTF_8);
+    assertThat(c.messages.get(0)[0])
+        .as("the server speaks first: handshake")
+        .isEqualTo(ChatProtocol.HANDSHAKE);
+    String meta =
+        new String(c.messages.get(1), 1, c.messages.get(1).length - 1, StandardCharsets.UTF_8);
     assertThat(c.messages.get(1)[0]).isEqualTo(ChatProtocol.METADATA);
     assertThat(meta).contains("\"model\":\"demo\"", "\"seed\":4", "repetition_penalty");
-    assertSatisfiesKyutaiWebClientSchema(new com.fasterxml.jackson.databind.ObjectMapper().readTree(meta));
+    assertSatisfiesKyutaiWebClientSchema(
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(meta));
     // Stream 2 s as the web client does: each Ogg page in its own message, in real time.
     float[] pcm = signal(2.0);
     List<byte[]> pages = new ArrayList<>();
@@ -202,16 +239,18 @@ class ChatServerTest {
     long sent = pages.stream().mapToLong(p -> p.length + 1).sum();
     long received = c.messages.stream().mapToLong(m -> m.length).sum();
     assertThat(metric("parley_bytes_in_bytes_total") - bytesIn0).isEqualTo(sent);
-    assertThat(metric("parley_bytes_out_bytes_total") - bytesOut0).isGreaterThanOrEqualTo(received)
+    assertThat(metric("parley_bytes_out_bytes_total") - bytesOut0)
+        .isGreaterThanOrEqualTo(received)
         .isLessThan(received + 4096); // at most what was still in flight at close
   }
 
   @Test
-  void espeakSpeechInRealTimeComesBackAsAnOggStreamOpusdecDecodes(@org.junit.jupiter.api.io.TempDir
-      java.nio.file.Path dir) throws Exception {
+  void espeakSpeechInRealTimeComesBackAsAnOggStreamOpusdecDecodes(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     dev.parley.codec.testing.ExternalTools.require("opusdec", "opus-tools");
-    java.nio.file.Path wav = dev.parley.codec.testing.ExternalTools.speechWav(dir,
-        "Hello Parley, this is a real time test of the chat server.", 24000);
+    java.nio.file.Path wav =
+        dev.parley.codec.testing.ExternalTools.speechWav(
+            dir, "Hello Parley, this is a real time test of the chat server.", 24000);
     float[] speech = dev.parley.codec.wav.WavReader.read(wav).samples();
     Client c = connect("");
     waitFor(() -> c.messages.size() >= 2, 5000);
@@ -237,8 +276,8 @@ class ChatServerTest {
     java.nio.file.Path opus = dir.resolve("reply.opus");
     java.nio.file.Files.write(opus, ogg.toByteArray());
     java.nio.file.Path back = dir.resolve("reply.wav");
-    dev.parley.codec.testing.ExternalTools.run("opusdec", "--rate", "24000", "--float", opus.toString(),
-        back.toString());
+    dev.parley.codec.testing.ExternalTools.run(
+        "opusdec", "--rate", "24000", "--float", opus.toString(), back.toString());
     double seconds = dev.parley.codec.wav.WavReader.read(back).durationSeconds();
     double input = speech.length / 24000.0;
     // One frame of acoustic delay, the partial last input frame, and the live stream's last page.
@@ -268,11 +307,16 @@ class ChatServerTest {
     bad.sendKind(0x42, new byte[] {1, 2, 3}); // unknown kind: ignored
     bad.socket.sendText("hello", true).join(); // text frame: error message, session goes on
     waitFor(() -> !bad.ofKind(ChatProtocol.ERROR).isEmpty(), 5000);
-    assertThat(new String(bad.ofKind(ChatProtocol.ERROR).get(0), StandardCharsets.UTF_8)).contains("text frames");
-    bad.sendKind(ChatProtocol.AUDIO, "this is not an ogg page at all".getBytes(StandardCharsets.UTF_8));
+    assertThat(new String(bad.ofKind(ChatProtocol.ERROR).get(0), StandardCharsets.UTF_8))
+        .contains("text frames");
+    bad.sendKind(
+        ChatProtocol.AUDIO, "this is not an ogg page at all".getBytes(StandardCharsets.UTF_8));
     assertThat(bad.closed.get(5, TimeUnit.SECONDS)).isNotNull();
-    assertThat(new String(bad.ofKind(ChatProtocol.ERROR).get(bad.ofKind(ChatProtocol.ERROR).size() - 1),
-        StandardCharsets.UTF_8)).contains("undecodable audio");
+    assertThat(
+            new String(
+                bad.ofKind(ChatProtocol.ERROR).get(bad.ofKind(ChatProtocol.ERROR).size() - 1),
+                StandardCharsets.UTF_8))
+        .contains("undecodable audio");
     List<byte[]> pages = new ArrayList<>();
     try (OggOpusWriter w = new OggOpusWriter(OggOpusWriter.Options.speech24k(), pages::add)) {
       w.write(signal(0.8));
@@ -310,7 +354,8 @@ class ChatServerTest {
     Client c = connect("");
     assertThat(c.closed.get(5, TimeUnit.SECONDS)).isNotNull();
     assertThat(c.ofKind(ChatProtocol.HANDSHAKE)).isEmpty();
-    assertThat(new String(c.ofKind(ChatProtocol.ERROR).get(0), StandardCharsets.UTF_8)).contains("server full");
+    assertThat(new String(c.ofKind(ChatProtocol.ERROR).get(0), StandardCharsets.UTF_8))
+        .contains("server full");
     a.socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
     b.socket.abort(); // an abrupt disconnect frees its slot too
     waitFor(() -> server.engine().activeSessions() == 0, 15_000);
@@ -320,18 +365,25 @@ class ChatServerTest {
   @Test
   void aWrongApiKeyIsRefusedBeforeTheUpgrade() throws Exception {
     Client c = new Client();
-    CompletableFuture<WebSocket> ws = HTTP.newWebSocketBuilder().header("kyutai-api-key", "wrong")
-        .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat"), c);
+    CompletableFuture<WebSocket> ws =
+        HTTP.newWebSocketBuilder()
+            .header("kyutai-api-key", "wrong")
+            .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat"), c);
     try {
       ws.join();
       throw new AssertionError("connected with a wrong key");
     } catch (CompletionException e) {
       assertThat(e.getCause()).isInstanceOf(java.net.http.WebSocketHandshakeException.class);
-      assertThat(((java.net.http.WebSocketHandshakeException) e.getCause()).getResponse().statusCode()).isEqualTo(401);
+      assertThat(
+              ((java.net.http.WebSocketHandshakeException) e.getCause()).getResponse().statusCode())
+          .isEqualTo(401);
     }
     Client ok = new Client();
-    ok.socket = HTTP.newWebSocketBuilder()
-        .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat?auth_id=secret-key"), ok).join();
+    ok.socket =
+        HTTP.newWebSocketBuilder()
+            .buildAsync(
+                URI.create("ws://127.0.0.1:" + server.port() + "/api/chat?auth_id=secret-key"), ok)
+            .join();
     waitFor(() -> !ok.messages.isEmpty(), 5000);
     assertThat(ok.messages.get(0)[0]).isEqualTo(ChatProtocol.HANDSHAKE);
     ok.socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
@@ -358,7 +410,8 @@ class ChatServerTest {
       c.socket.abort();
       if (i == 99) {
         waitFor(() -> server.engine().activeSessions() == 0, 15_000);
-        waitForIdleEngine(); // a step may still run after its sessions left; its arrays are transient
+        waitForIdleEngine(); // a step may still run after its sessions left; its arrays are
+        // transient
         rssBefore = rssKb();
         heapBefore = Runtime.getRuntime().totalMemory() / 1024;
         arraysBefore = model.manager().getManagedArrays().size();
@@ -368,17 +421,21 @@ class ChatServerTest {
     waitForIdleEngine();
     assertThat(server.engine().activeSessions()).isZero();
     assertThat(server.metrics().activeSessions()).isZero();
-    assertThat(get("http://127.0.0.1:" + server.port() + "/metrics").body()).contains("parley_sessions_active 0.0");
+    assertThat(get("http://127.0.0.1:" + server.port() + "/metrics").body())
+        .contains("parley_sessions_active 0.0");
     // Tensors: exactly as many as before (a session's state is a fixed slot, nothing stays).
     assertThat(model.manager().getManagedArrays().size()).isEqualTo(arraysBefore);
     // Resident memory over the last 100 sessions, after the first 100 warmed up Netty's and the
     // HTTP client's buffer pools (client and server share this JVM): flat within a few MiB.
     long heapGrowth = Math.max(0, Runtime.getRuntime().totalMemory() / 1024 - heapBefore);
-    assertThat(rssKb() - rssBefore - heapGrowth).as("native growth over 100 sessions (kB)").isLessThan(32 * 1024);
+    assertThat(rssKb() - rssBefore - heapGrowth)
+        .as("native growth over 100 sessions (kB)")
+        .isLessThan(32 * 1024);
   }
 
   static long rssKb() throws java.io.IOException {
-    for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+    for (String line :
+        java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
       if (line.startsWith("VmRSS:")) {
         return Long.parseLong(line.replaceAll("[^0-9]", ""));
       }
@@ -392,13 +449,20 @@ class ChatServerTest {
     assertThat(get(base + "/healthz").statusCode()).isEqualTo(200);
     assertThat(get(base + "/readyz").body()).contains("ready");
     assertThat(get(base + "/api/info").body()).contains("\"model\":\"demo\"", "\"max_sessions\":2");
-    assertThat(get(base + "/metrics").body()).contains("parley_sessions_active", "parley_stage_lm_seconds",
-        "parley_stage_audio_in_seconds", "parley_stage_audio_out_seconds", "parley_frame_overhead_seconds",
-        "parley_deadline_misses_total", "jvm_memory_used_bytes");
+    assertThat(get(base + "/metrics").body())
+        .contains(
+            "parley_sessions_active",
+            "parley_stage_lm_seconds",
+            "parley_stage_audio_in_seconds",
+            "parley_stage_audio_out_seconds",
+            "parley_frame_overhead_seconds",
+            "parley_deadline_misses_total",
+            "jvm_memory_used_bytes");
     assertThat(get(base + "/nope").statusCode()).isEqualTo(404);
   }
 
   static HttpResponse<String> get(String url) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -1,14 +1,14 @@
 package dev.parley.server.http;
 
-import dev.parley.server.ParleyServer;
-import dev.parley.server.config.ServerConfig;
-import dev.parley.server.wire.ChatProtocol;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
 import dev.parley.codec.opus.OggOpusWriter;
+import dev.parley.server.ParleyServer;
+import dev.parley.server.config.ServerConfig;
 import dev.parley.server.model.DemoModel;
 import dev.parley.server.model.SpeechModel;
+import dev.parley.server.wire.ChatProtocol;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
@@ -37,15 +37,20 @@ class ConcurrentChatTest {
     return pages;
   }
 
-  /** Runs the given sessions concurrently in real time; returns each one's text messages joined by '|'. */
+  /**
+   * Runs the given sessions concurrently in real time; returns each one's text messages joined by
+   * '|'.
+   */
   static List<String> run(ParleyServer server, int[] sessions) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
     List<ChatServerTest.Client> clients = new ArrayList<>();
     List<List<byte[]>> inputs = new ArrayList<>();
     for (int s : sessions) {
       ChatServerTest.Client c = new ChatServerTest.Client();
-      c.socket = http.newWebSocketBuilder()
-          .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat" + GREEDY), c).join();
+      c.socket =
+          http.newWebSocketBuilder()
+              .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat" + GREEDY), c)
+              .join();
       clients.add(c);
       inputs.add(pages(s));
     }
@@ -84,14 +89,23 @@ class ConcurrentChatTest {
   @Test
   void eightConcurrentSessionsEachGetWhatTheyGetAlone() throws Exception {
     try (SpeechModel model = DemoModel.build(Device.cpu());
-        ParleyServer server = new ParleyServer(model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0).withGrpcPort(0)
-            .withMaxSessions(8)).start()) {
+        ParleyServer server =
+            new ParleyServer(
+                    model,
+                    ServerConfig.defaults()
+                        .withHost("127.0.0.1")
+                        .withPort(0)
+                        .withGrpcPort(0)
+                        .withMaxSessions(8))
+                .start()) {
       int[] all = {0, 1, 2, 3, 4, 5, 6, 7};
       List<String> together = run(server, all);
       long steps = server.engine().steps();
       assertThat(String.join("", together)).as("the demo model printed some text").isNotEmpty();
       for (int s : all) {
-        assertThat(run(server, new int[] {s}).get(0)).as("session %d", s).isEqualTo(together.get(s));
+        assertThat(run(server, new int[] {s}).get(0))
+            .as("session %d", s)
+            .isEqualTo(together.get(s));
       }
       assertThat(steps).as("the 8 sessions shared steps").isLessThan(8L * 20);
     }

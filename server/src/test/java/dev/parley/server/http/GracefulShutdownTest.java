@@ -1,13 +1,13 @@
 package dev.parley.server.http;
 
-import dev.parley.server.ParleyServer;
-import dev.parley.server.config.ServerConfig;
-import dev.parley.server.wire.ChatProtocol;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
+import dev.parley.server.ParleyServer;
+import dev.parley.server.config.ServerConfig;
 import dev.parley.server.model.DemoModel;
 import dev.parley.server.model.SpeechModel;
+import dev.parley.server.wire.ChatProtocol;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
@@ -21,17 +21,29 @@ class GracefulShutdownTest {
   @Test
   void runningSessionsGetTheGraceThenAMessage() throws Exception {
     try (SpeechModel model = DemoModel.build(Device.cpu())) {
-      ParleyServer server = new ParleyServer(model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0).withGrpcPort(0)
-          .withShutdownGrace(Duration.ofMillis(800))).start();
+      ParleyServer server =
+          new ParleyServer(
+                  model,
+                  ServerConfig.defaults()
+                      .withHost("127.0.0.1")
+                      .withPort(0)
+                      .withGrpcPort(0)
+                      .withShutdownGrace(Duration.ofMillis(800)))
+              .start();
       ChatServerTest.Client c = new ChatServerTest.Client();
-      c.socket = HttpClient.newHttpClient().newWebSocketBuilder()
-          .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat"), c).join();
+      c.socket =
+          HttpClient.newHttpClient()
+              .newWebSocketBuilder()
+              .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat"), c)
+              .join();
       ChatServerTest.waitFor(() -> c.messages.size() >= 2, 5000);
       long t0 = System.nanoTime();
       CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::shutdown);
       assertThat(c.closed.get(10, TimeUnit.SECONDS)).isNotNull();
       long waitedMs = (System.nanoTime() - t0) / 1_000_000;
-      assertThat(waitedMs).as("the session ran through the grace period").isGreaterThanOrEqualTo(700);
+      assertThat(waitedMs)
+          .as("the session ran through the grace period")
+          .isGreaterThanOrEqualTo(700);
       assertThat(new String(c.ofKind(ChatProtocol.ERROR).get(0), StandardCharsets.UTF_8))
           .contains("server shutting down");
       stopping.get(10, TimeUnit.SECONDS);

@@ -1,12 +1,12 @@
 package dev.parley.server.http;
 
-import dev.parley.server.ParleyServer;
-import dev.parley.server.config.ApiKeys;
-import dev.parley.server.config.ServerConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
 import dev.parley.codec.testing.ExternalTools;
+import dev.parley.server.ParleyServer;
+import dev.parley.server.config.ApiKeys;
+import dev.parley.server.config.ServerConfig;
 import dev.parley.server.tts.SynthesisModel;
 import dev.parley.server.tts.TtsListener;
 import dev.parley.server.tts.TtsOptions;
@@ -28,7 +28,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,8 +65,17 @@ class TtsStreamingTest {
   @BeforeAll
   static void start() throws Exception {
     model = SynthesisModel.demo(Device.cpu());
-    server = new ParleyServer(null, null, model, ServerConfig.defaults().withHost("127.0.0.1").withPort(0)
-        .withGrpcPort(-1).withMaxSessions(4)).start();
+    server =
+        new ParleyServer(
+                null,
+                null,
+                model,
+                ServerConfig.defaults()
+                    .withHost("127.0.0.1")
+                    .withPort(0)
+                    .withGrpcPort(-1)
+                    .withMaxSessions(4))
+            .start();
   }
 
   @AfterAll
@@ -78,7 +86,10 @@ class TtsStreamingTest {
 
   // ---- a client that knows nothing of the server's codec --------------------------------------
 
-  /** One decoded MessagePack map: its fields, and the MessagePack format of each value (of an array: its first element). */
+  /**
+   * One decoded MessagePack map: its fields, and the MessagePack format of each value (of an array:
+   * its first element).
+   */
   record Msg(Map<String, Object> fields, Map<String, MessageFormat> formats) {
     String type() {
       return (String) fields.get("type");
@@ -217,8 +228,16 @@ class TtsStreamingTest {
 
   static Client connect(String query) {
     Client c = new Client();
-    c.socket = HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + server.port()
-        + "/api/tts_streaming" + (query.isEmpty() ? "" : "?" + query)), c).join();
+    c.socket =
+        HTTP.newWebSocketBuilder()
+            .buildAsync(
+                URI.create(
+                    "ws://127.0.0.1:"
+                        + server.port()
+                        + "/api/tts_streaming"
+                        + (query.isEmpty() ? "" : "?" + query)),
+                c)
+            .join();
     return c;
   }
 
@@ -234,8 +253,11 @@ class TtsStreamingTest {
   }
 
   static float[] pcm(List<Msg> messages) {
-    List<double[]> parts = messages.stream().filter(m -> m.type().equals("Audio"))
-        .map(m -> (double[]) m.get("pcm")).toList();
+    List<double[]> parts =
+        messages.stream()
+            .filter(m -> m.type().equals("Audio"))
+            .map(m -> (double[]) m.get("pcm"))
+            .toList();
     float[] all = new float[parts.stream().mapToInt(p -> p.length).sum()];
     int at = 0;
     for (double[] p : parts) {
@@ -275,9 +297,12 @@ class TtsStreamingTest {
   @Test
   void pcmMessagePackSendsReadyThenTimedWordsAndWholeFrames() throws Exception {
     List<Msg> msgs = speak("format=PcmMessagePack", SENTENCE);
-    assertThat(msgs.get(0).fields()).as("Ready first, a map of its type alone").isEqualTo(Map.of("type", "Ready"));
+    assertThat(msgs.get(0).fields())
+        .as("Ready first, a map of its type alone")
+        .isEqualTo(Map.of("type", "Ready"));
     assertThat(ofType(msgs, "Error")).isEmpty();
-    // rmp_serde's layout: "type" first, then the fields in declaration order; f64 times, f32 samples.
+    // rmp_serde's layout: "type" first, then the fields in declaration order; f64 times, f32
+    // samples.
     List<Msg> words = ofType(msgs, "Text");
     for (Msg w : words) {
       assertThat(w.fields().keySet()).containsExactly("type", "text", "start_s", "stop_s");
@@ -320,7 +345,8 @@ class TtsStreamingTest {
     float[] reference = pcm(speak("format=PcmMessagePack", SENTENCE));
     int frames = reference.length / 1920;
 
-    // No format: OggOpus. Binary frames only: the header pages, a page per frame, the end-of-stream page.
+    // No format: OggOpus. Binary frames only: the header pages, a page per frame, the end-of-stream
+    // page.
     Client c = connect("");
     for (String w : WORDS) {
       c.text(w);
@@ -330,7 +356,9 @@ class TtsStreamingTest {
     List<byte[]> pages = c.binary;
     assertThat(pages).hasSize(1 + frames + 1);
     assertThat(new String(pages.get(0), 0, 4, StandardCharsets.US_ASCII)).isEqualTo("OggS");
-    assertThat(new String(pages.get(0), StandardCharsets.ISO_8859_1)).contains("OpusHead").contains("OpusTags");
+    assertThat(new String(pages.get(0), StandardCharsets.ISO_8859_1))
+        .contains("OpusHead")
+        .contains("OpusTags");
     for (byte[] p : pages) {
       assertThat(new String(p, 0, 4, StandardCharsets.US_ASCII)).isEqualTo("OggS");
     }
@@ -338,12 +366,16 @@ class TtsStreamingTest {
     pages.forEach(ogg::writeBytes);
     float[] decoded = opusdec(dir, "default", ogg.toByteArray());
     assertThat(decoded.length).isEqualTo(frames * 1920);
-    assertThat(rms(decoded)).isCloseTo(rms(reference), org.assertj.core.data.Percentage.withPercentage(50));
+    assertThat(rms(decoded))
+        .isCloseTo(rms(reference), org.assertj.core.data.Percentage.withPercentage(50));
 
-    // OggOpusMessagePack: Ready, the header, words, a page per frame, the end page; data as serde writes Vec<u8>.
+    // OggOpusMessagePack: Ready, the header, words, a page per frame, the end page; data as serde
+    // writes Vec<u8>.
     List<Msg> msgs = speak("format=OggOpusMessagePack", SENTENCE);
     assertThat(msgs.get(0).type()).isEqualTo("Ready");
-    assertThat(ofType(msgs, "Text")).extracting(w -> (String) w.get("text")).containsExactlyElementsOf(WORDS);
+    assertThat(ofType(msgs, "Text"))
+        .extracting(w -> (String) w.get("text"))
+        .containsExactlyElementsOf(WORDS);
     List<Msg> oggMsgs = ofType(msgs, "OggOpus");
     assertThat(msgs.get(1).type()).isEqualTo("OggOpus");
     assertThat(oggMsgs).hasSize(1 + frames + 1);
@@ -402,7 +434,9 @@ class TtsStreamingTest {
     c.send(new byte[] {0});
     assertThat(c.awaitClosed()).startsWith("1000");
     List<Msg> msgs = c.messages();
-    assertThat(ofType(msgs, "Text")).extracting(w -> (String) w.get("text")).containsExactlyElementsOf(WORDS);
+    assertThat(ofType(msgs, "Text"))
+        .extracting(w -> (String) w.get("text"))
+        .containsExactlyElementsOf(WORDS);
     float[] pcm = pcm(msgs);
     assertThat(pcm).hasSameSizeAs(pcm(reference));
     assertThat(maxAbsDiff(pcm, pcm(reference))).isLessThan(1e-4);
@@ -440,8 +474,17 @@ class TtsStreamingTest {
     // speaker slots), so the truth is the engine given the same embedding directly.
     Voice bass = server.ttsEngine().voices().get("demo-bass");
     Direct direct = new Direct();
-    TtsSession session = server.ttsEngine().open(TtsOptions.defaults().withCustomVoice(
-        Voice.fromClient(bass.speakerWavs(), new long[] {1, bass.dim(), bass.steps()}, bass.dim())), direct);
+    TtsSession session =
+        server
+            .ttsEngine()
+            .open(
+                TtsOptions.defaults()
+                    .withCustomVoice(
+                        Voice.fromClient(
+                            bass.speakerWavs(),
+                            new long[] {1, bass.dim(), bass.steps()},
+                            bass.dim())),
+                direct);
     for (String w : WORDS) {
       session.pushText(w + " ");
     }
@@ -450,7 +493,14 @@ class TtsStreamingTest {
     float[] alto = pcm(speak("format=PcmMessagePack", SENTENCE));
 
     Client c = connect("format=PcmMessagePack");
-    c.send(pack("type", "Voice", "embeddings", bass.speakerWavs(), "shape", new long[] {1, bass.dim(), bass.steps()}));
+    c.send(
+        pack(
+            "type",
+            "Voice",
+            "embeddings",
+            bass.speakerWavs(),
+            "shape",
+            new long[] {1, bass.dim(), bass.steps()}));
     for (String w : WORDS) {
       c.text(w);
     }
@@ -459,18 +509,23 @@ class TtsStreamingTest {
     List<Msg> msgs = c.messages();
     assertThat(ofType(msgs, "Ready")).hasSize(1);
     assertThat(msgs.get(0).type()).isEqualTo("Ready");
-    assertThat(ofType(msgs, "Text")).extracting(w -> (String) w.get("text")).containsExactlyElementsOf(WORDS);
+    assertThat(ofType(msgs, "Text"))
+        .extracting(w -> (String) w.get("text"))
+        .containsExactlyElementsOf(WORDS);
     float[] custom = pcm(msgs);
     assertThat(custom).hasSameSizeAs(expected);
     assertThat(maxAbsDiff(custom, expected)).isLessThan(1e-4);
-    assertThat(custom.length != alto.length || maxAbsDiff(custom, alto) > 1e-3).as("the voice matters").isTrue();
+    assertThat(custom.length != alto.length || maxAbsDiff(custom, alto) > 1e-3)
+        .as("the voice matters")
+        .isTrue();
     assertNoSessionLeft();
   }
 
   @Test
   void aVoiceOfTheWrongShapeOrAfterTheTextIsAnError() throws Exception {
     Client c = connect("format=PcmMessagePack");
-    c.send(pack("type", "Voice", "embeddings", new float[16 * 10], "shape", new long[] {1, 16, 10}));
+    c.send(
+        pack("type", "Voice", "embeddings", new float[16 * 10], "shape", new long[] {1, 16, 10}));
     assertThat(c.awaitClosed()).startsWith("1008");
     List<Msg> errors = ofType(c.messages(), "Error");
     assertThat(errors).hasSize(1);
@@ -478,9 +533,11 @@ class TtsStreamingTest {
 
     Client late = connect("format=PcmMessagePack");
     late.text("hello");
-    late.send(pack("type", "Voice", "embeddings", new float[32 * 10], "shape", new long[] {1, 32, 10}));
+    late.send(
+        pack("type", "Voice", "embeddings", new float[32 * 10], "shape", new long[] {1, 32, 10}));
     assertThat(late.awaitClosed()).startsWith("1008");
-    assertThat((String) ofType(late.messages(), "Error").get(0).get("message")).contains("before the first text");
+    assertThat((String) ofType(late.messages(), "Error").get(0).get("message"))
+        .contains("before the first text");
     assertNoSessionLeft();
   }
 
@@ -495,7 +552,8 @@ class TtsStreamingTest {
     Client malformed = connect("format=PcmMessagePack");
     malformed.send(new byte[] {(byte) 0xc1, 1, 2});
     assertThat(malformed.awaitClosed()).startsWith("1008");
-    assertThat((String) ofType(malformed.messages(), "Error").get(0).get("message")).contains("not a MessagePack map");
+    assertThat((String) ofType(malformed.messages(), "Error").get(0).get("message"))
+        .contains("not a MessagePack map");
 
     Client unknownType = connect("format=PcmMessagePack");
     unknownType.send(pack("type", "Speak", "text", "hi"));
@@ -507,7 +565,9 @@ class TtsStreamingTest {
     assertThat(unknownVoice.awaitClosed()).startsWith("1008");
     List<Msg> uv = unknownVoice.messages();
     assertThat(uv).hasSize(1);
-    assertThat((String) uv.get(0).get("message")).contains("unknown voice 'no-such-voice'").contains("demo-alto");
+    assertThat((String) uv.get(0).get("message"))
+        .contains("unknown voice 'no-such-voice'")
+        .contains("demo-alto");
 
     Client empty = connect("format=PcmMessagePack");
     empty.eos();
@@ -517,35 +577,44 @@ class TtsStreamingTest {
     Client tooLong = connect("format=PcmMessagePack");
     tooLong.text("word ".repeat(10_001)); // 50 005 characters: past the engine's 50 000
     assertThat(tooLong.awaitClosed()).startsWith("1008");
-    assertThat((String) ofType(tooLong.messages(), "Error").get(0).get("message")).contains("longer than 50000");
+    assertThat((String) ofType(tooLong.messages(), "Error").get(0).get("message"))
+        .contains("longer than 50000");
 
     Client rawFormat = connect("format=Pcm");
     rawFormat.send(pack("type", "Text"));
-    assertThat(rawFormat.awaitClosed()).as("no Error message in a raw format: the close says why")
+    assertThat(rawFormat.awaitClosed())
+        .as("no Error message in a raw format: the close says why")
         .isEqualTo("1008 Text message without its text field");
     assertThat(rawFormat.binary).isEmpty();
 
-    CompletionException badFormat = org.junit.jupiter.api.Assertions.assertThrows(CompletionException.class,
-        () -> connect("format=Wav"));
+    CompletionException badFormat =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            CompletionException.class, () -> connect("format=Wav"));
     assertThat(badFormat.getCause()).isInstanceOf(WebSocketHandshakeException.class);
-    assertThat(((WebSocketHandshakeException) badFormat.getCause()).getResponse().statusCode()).isEqualTo(400);
+    assertThat(((WebSocketHandshakeException) badFormat.getCause()).getResponse().statusCode())
+        .isEqualTo(400);
 
     good.text("test of the speech server");
     good.eos();
     assertThat(good.awaitClosed()).startsWith("1000");
     List<Msg> msgs = good.messages();
     assertThat(ofType(msgs, "Error")).isEmpty();
-    assertThat(ofType(msgs, "Text")).extracting(w -> (String) w.get("text")).containsExactlyElementsOf(WORDS);
-    assertThat(pcm(msgs).length).as("a paused stream may pad, never lose words").isGreaterThanOrEqualTo(
-        reference.length);
+    assertThat(ofType(msgs, "Text"))
+        .extracting(w -> (String) w.get("text"))
+        .containsExactlyElementsOf(WORDS);
+    assertThat(pcm(msgs).length)
+        .as("a paused stream may pad, never lose words")
+        .isGreaterThanOrEqualTo(reference.length);
     assertNoSessionLeft();
   }
 
-  // ---- (e) POST /api/tts -------------------------------------------------------------------------
+  // ---- (e) POST /api/tts
+  // -------------------------------------------------------------------------
 
   static HttpResponse<byte[]> post(String path, String body, String... headers) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     if (headers.length > 0) {
       b.headers(headers);
     }
@@ -579,21 +648,32 @@ class TtsStreamingTest {
       Path f = dir.resolve("check-" + System.nanoTime() + ".wav");
       Files.write(f, wav);
       assertThat(ExternalTools.run("soxi", "-r", f.toString()).strip()).isEqualTo("24000");
-      assertThat(ExternalTools.run("soxi", "-s", f.toString()).strip()).isEqualTo(String.valueOf(samples));
+      assertThat(ExternalTools.run("soxi", "-s", f.toString()).strip())
+          .isEqualTo(String.valueOf(samples));
     }
     return samples;
   }
 
   @Test
   void postAnswersAWavOrJsonWithTheTranscript(@TempDir Path dir) throws Exception {
-    HttpResponse<byte[]> wav = post("/api/tts", "{\"text\": \"" + SENTENCE + "\", \"voice\": \"demo-bass\", "
-        + "\"seed\": 42, \"temperature\": 0, \"top_k\": 250}");
+    HttpResponse<byte[]> wav =
+        post(
+            "/api/tts",
+            "{\"text\": \""
+                + SENTENCE
+                + "\", \"voice\": \"demo-bass\", "
+                + "\"seed\": 42, \"temperature\": 0, \"top_k\": 250}");
     assertThat(wav.statusCode()).as(new String(wav.body(), StandardCharsets.UTF_8)).isEqualTo(200);
     assertThat(wav.headers().firstValue("content-type")).hasValue("audio/wav");
     int samples = checkWav(wav.body(), dir);
 
-    HttpResponse<byte[]> json = post("/api/tts", "{\"text\": [\"" + SENTENCE + "\"], \"voice\": \"demo-bass\", "
-        + "\"return_timestamps\": true}");
+    HttpResponse<byte[]> json =
+        post(
+            "/api/tts",
+            "{\"text\": [\""
+                + SENTENCE
+                + "\"], \"voice\": \"demo-bass\", "
+                + "\"return_timestamps\": true}");
     assertThat(json.statusCode()).isEqualTo(200);
     assertThat(json.headers().firstValue("content-type")).hasValue("application/json");
     var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.body());
@@ -606,23 +686,32 @@ class TtsStreamingTest {
       assertThat(w.fieldNames()).toIterable().containsExactly("text", "start_s", "stop_s");
       texts.add(w.get("text").asText());
       assertThat(w.get("start_s").asDouble()).isGreaterThanOrEqualTo(last);
-      assertThat(w.get("stop_s").asDouble()).isGreaterThanOrEqualTo(w.get("start_s").asDouble())
+      assertThat(w.get("stop_s").asDouble())
+          .isGreaterThanOrEqualTo(w.get("start_s").asDouble())
           .isLessThanOrEqualTo(samples / 24000.0);
       last = w.get("stop_s").asDouble();
     }
     assertThat(texts).containsExactlyElementsOf(WORDS);
 
-    // Accept: application/json asks for JSON too; moshi-server's Py module POSTs on the streaming path.
-    HttpResponse<byte[]> accept = post("/api/tts", "{\"text\": \"hello\"}", "Accept", "application/json");
+    // Accept: application/json asks for JSON too; moshi-server's Py module POSTs on the streaming
+    // path.
+    HttpResponse<byte[]> accept =
+        post("/api/tts", "{\"text\": \"hello\"}", "Accept", "application/json");
     assertThat(accept.headers().firstValue("content-type")).hasValue("application/json");
-    HttpResponse<byte[]> py = post("/api/tts_streaming", "{\"text\": \"hello world\", \"voice\": \"demo-alto\"}");
+    HttpResponse<byte[]> py =
+        post("/api/tts_streaming", "{\"text\": \"hello world\", \"voice\": \"demo-alto\"}");
     assertThat(py.statusCode()).isEqualTo(200);
     checkWav(py.body(), dir);
 
     // Two speaker turns with two voices.
-    HttpResponse<byte[]> turns = post("/api/tts", "{\"text\": [\"hello there\", \"hi back\"], "
-        + "\"voices\": [\"demo-alto\", \"demo-bass\"]}");
-    assertThat(turns.statusCode()).as(new String(turns.body(), StandardCharsets.UTF_8)).isEqualTo(200);
+    HttpResponse<byte[]> turns =
+        post(
+            "/api/tts",
+            "{\"text\": [\"hello there\", \"hi back\"], "
+                + "\"voices\": [\"demo-alto\", \"demo-bass\"]}");
+    assertThat(turns.statusCode())
+        .as(new String(turns.body(), StandardCharsets.UTF_8))
+        .isEqualTo(200);
     checkWav(turns.body(), dir);
     assertNoSessionLeft();
   }
@@ -637,7 +726,9 @@ class TtsStreamingTest {
     cases.put("{\"text\": []}", "no text to speak");
     cases.put("{\"text\": 12}", "'text' must be a string or a list of strings");
     cases.put("{\"text\": \"hi\", \"voice\": \"nobody\"}", "unknown voice 'nobody'");
-    cases.put("{\"text\": \"hi\", \"voice\": \"demo-alto\", \"voices\": [\"demo-bass\"]}", "should not be set");
+    cases.put(
+        "{\"text\": \"hi\", \"voice\": \"demo-alto\", \"voices\": [\"demo-bass\"]}",
+        "should not be set");
     cases.put("{\"text\": \"hi\", \"temperature\": \"hot\"}", "'temperature' must be a number");
     cases.put("{\"text\": \"hi\", \"temperature\": 9}", "temperature must be in [0, 5]");
     cases.put("{\"text\": \"hi\", \"seed\": -1}", "seed must be an integer from 0");
@@ -645,10 +736,15 @@ class TtsStreamingTest {
     for (var e : cases.entrySet()) {
       HttpResponse<byte[]> r = post("/api/tts", e.getKey());
       assertThat(r.statusCode()).as(e.getKey()).isEqualTo(400);
-      assertThat(new String(r.body(), StandardCharsets.UTF_8)).as(e.getKey()).contains(e.getValue());
+      assertThat(new String(r.body(), StandardCharsets.UTF_8))
+          .as(e.getKey())
+          .contains(e.getValue());
     }
-    HttpResponse<String> get = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
-        + "/api/tts")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> get =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/api/tts"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(get.statusCode()).isEqualTo(405);
     assertThat(get.body()).contains("POST a JSON body");
     assertNoSessionLeft();
@@ -673,8 +769,11 @@ class TtsStreamingTest {
     try (Socket s = new Socket("127.0.0.1", server.port())) {
       byte[] body = ("{\"text\": \"" + longText + "\"}").getBytes(StandardCharsets.UTF_8);
       OutputStream out = s.getOutputStream();
-      out.write(("POST /api/tts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-          + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("POST /api/tts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                  + body.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.write(body);
       out.flush();
       waitFor(() -> server.ttsEngine().activeSessions() >= 1, 10_000);
@@ -708,9 +807,12 @@ class TtsStreamingTest {
       socket.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
       out = socket.getOutputStream();
       in = new java.io.DataInputStream(new java.io.BufferedInputStream(socket.getInputStream()));
-      out.write(("GET /api/tts_streaming?" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-          + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("GET /api/tts_streaming?"
+                  + query
+                  + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                  + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       StringBuilder head = new StringBuilder();
       while (!head.toString().endsWith("\r\n\r\n")) {
@@ -808,31 +910,58 @@ class TtsStreamingTest {
 
   @Test
   void keysAreCheckedAndASilentClientTimesOut() throws Exception {
-    try (ParleyServer keyed = new ParleyServer(null, null, model, ServerConfig.defaults().withHost("127.0.0.1")
-        .withPort(0).withGrpcPort(-1).withMaxSessions(1).withApiKeys(new ApiKeys(java.util.Set.of("k1")))
-        .withLimits(1 << 20, 64, java.time.Duration.ofSeconds(1))).start()) {
+    try (ParleyServer keyed =
+        new ParleyServer(
+                null,
+                null,
+                model,
+                ServerConfig.defaults()
+                    .withHost("127.0.0.1")
+                    .withPort(0)
+                    .withGrpcPort(-1)
+                    .withMaxSessions(1)
+                    .withApiKeys(new ApiKeys(java.util.Set.of("k1")))
+                    .withLimits(1 << 20, 64, java.time.Duration.ofSeconds(1)))
+            .start()) {
       String base = "127.0.0.1:" + keyed.port();
-      CompletionException refused = org.junit.jupiter.api.Assertions.assertThrows(CompletionException.class,
-          () -> HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://" + base + "/api/tts_streaming"),
-              new Client()).join());
-      assertThat(((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode()).isEqualTo(401);
-      HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + base + "/api/tts"))
-          .POST(HttpRequest.BodyPublishers.ofString("{\"text\": \"hi\"}")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      CompletionException refused =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              CompletionException.class,
+              () ->
+                  HTTP.newWebSocketBuilder()
+                      .buildAsync(URI.create("ws://" + base + "/api/tts_streaming"), new Client())
+                      .join());
+      assertThat(((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode())
+          .isEqualTo(401);
+      HttpResponse<String> post =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://" + base + "/api/tts"))
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"text\": \"hi\"}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(post.statusCode()).isEqualTo(401);
 
       // auth_id in the query (browsers cannot set headers on a WebSocket); then nothing is sent.
       Client silent = new Client();
-      silent.socket = HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://" + base
-          + "/api/tts_streaming?format=PcmMessagePack&auth_id=k1"), silent).join();
+      silent.socket =
+          HTTP.newWebSocketBuilder()
+              .buildAsync(
+                  URI.create(
+                      "ws://" + base + "/api/tts_streaming?format=PcmMessagePack&auth_id=k1"),
+                  silent)
+              .join();
       assertThat(silent.awaitClosed()).startsWith("1008 idle timeout");
       assertThat(silent.messages()).extracting(Msg::type).containsExactly("Ready", "Error");
       waitFor(() -> keyed.ttsEngine().activeSessions() == 0, 10_000);
 
       // A client that is being answered is not idle, even when it sends nothing for longer.
       Client busy = new Client();
-      busy.socket = HTTP.newWebSocketBuilder().header("kyutai-api-key", "k1").buildAsync(URI.create("ws://" + base
-          + "/api/tts_streaming?format=PcmMessagePack"), busy).join();
+      busy.socket =
+          HTTP.newWebSocketBuilder()
+              .header("kyutai-api-key", "k1")
+              .buildAsync(
+                  URI.create("ws://" + base + "/api/tts_streaming?format=PcmMessagePack"), busy)
+              .join();
       busy.text("one two three four five six seven eight nine ten ".repeat(3).strip());
       busy.eos();
       assertThat(busy.awaitClosed()).startsWith("1000");

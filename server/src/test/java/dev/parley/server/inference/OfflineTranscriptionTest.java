@@ -21,7 +21,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Offline transcription: the reference driver's tokens on the golden model, consistent words on demo-stt. */
+/**
+ * Offline transcription: the reference driver's tokens on the golden model, consistent words on
+ * demo-stt.
+ */
 class OfflineTranscriptionTest {
   @TempDir Path dir;
 
@@ -43,8 +46,12 @@ class OfflineTranscriptionTest {
 
   @Test
   void demoSttTranscribesSpeechInAnyRateWithConsistentWords() throws Exception {
-    Path wav = ExternalTools.speechWav(dir, "The robot sings a quiet song. Streaming speech recognition turns "
-        + "audio into words.", 16000);
+    Path wav =
+        ExternalTools.speechWav(
+            dir,
+            "The robot sings a quiet song. Streaming speech recognition turns "
+                + "audio into words.",
+            16000);
     WavAudio in = WavReader.read(wav);
     float[] pcm = StreamingResampler.resample(in.samples(), 16000, 24000);
     try (SpeechModel model = DemoModel.buildStt(Device.cpu())) {
@@ -55,17 +62,23 @@ class OfflineTranscriptionTest {
       assertThat(r.textTokens()).hasSize(r.steps());
       assertThat(r.audioSeconds()).isEqualTo(pcm.length / 24000.0);
       // The words are the reference's tokens_to_timestamped_text of the tokens.
-      assertThat(r.words()).isEqualTo(WordAssembler.transcribe(r.textTokens(), model.tokenizer(), s.frameRate(),
-          s.offsetSeconds()));
+      assertThat(r.words())
+          .isEqualTo(
+              WordAssembler.transcribe(
+                  r.textTokens(), model.tokenizer(), s.frameRate(), s.offsetSeconds()));
       double last = 0;
-      double latest = frames * 0.08 + (s.prefixFrames() + s.delayFrames()) / s.frameRate() - s.offsetSeconds();
+      double latest =
+          frames * 0.08 + (s.prefixFrames() + s.delayFrames()) / s.frameRate() - s.offsetSeconds();
       for (SttWord w : r.words()) {
         assertThat(w.text()).isNotBlank().doesNotContainAnyWhitespaces();
-        assertThat(w.startSeconds()).isGreaterThanOrEqualTo(last).isLessThanOrEqualTo(w.endSeconds());
+        assertThat(w.startSeconds())
+            .isGreaterThanOrEqualTo(last)
+            .isLessThanOrEqualTo(w.endSeconds());
         assertThat(w.endSeconds()).isLessThanOrEqualTo(latest + 1e-9);
         last = w.startSeconds();
       }
-      assertThat(r.text()).isEqualTo(String.join(" ", r.words().stream().map(SttWord::text).toList()));
+      assertThat(r.text())
+          .isEqualTo(String.join(" ", r.words().stream().map(SttWord::text).toList()));
       // Same audio, same result (greedy, deterministic).
       assertThat(OfflineTranscription.run(model, pcm).textTokens()).containsExactly(r.textTokens());
     }
@@ -82,14 +95,20 @@ class OfflineTranscriptionTest {
 
   @Test
   void aLongFileIsFedInAWindowWithoutOverflow() throws Exception {
-    float[] pcm = new float[1920 * (OfflineTranscription.WINDOW * 4) + 100]; // many windows, a partial last frame
+    float[] pcm =
+        new float
+            [1920 * (OfflineTranscription.WINDOW * 4) + 100]; // many windows, a partial last frame
     for (int i = 0; i < pcm.length; i++) {
       pcm[i] = (float) (0.2 * Math.sin(2 * Math.PI * 180 * i / 24000.0));
     }
     try (SpeechModel model = DemoModel.buildStt(Device.cpu())) {
       OfflineTranscription.Result r = OfflineTranscription.run(model, pcm);
-      assertThat(r.steps()).isEqualTo(r.settings().prefixFrames() + OfflineTranscription.WINDOW * 4 + 1
-          + r.settings().delayFrames());
+      assertThat(r.steps())
+          .isEqualTo(
+              r.settings().prefixFrames()
+                  + OfflineTranscription.WINDOW * 4
+                  + 1
+                  + r.settings().delayFrames());
     }
   }
 
@@ -104,8 +123,13 @@ class OfflineTranscriptionTest {
   @Test
   void offlineInferenceDelegatesTranscriptionModels() throws Exception {
     try (SpeechModel model = SttTestModels.goldenModel(dir)) {
-      OfflineInference.Result r = OfflineInference.run(model, SttTestModels.goldenPcm(),
-          dev.parley.server.lm.SamplingParams.GREEDY, dev.parley.server.lm.SamplingParams.GREEDY, 0);
+      OfflineInference.Result r =
+          OfflineInference.run(
+              model,
+              SttTestModels.goldenPcm(),
+              dev.parley.server.lm.SamplingParams.GREEDY,
+              dev.parley.server.lm.SamplingParams.GREEDY,
+              0);
       assertThat(r.pcm()).isEmpty();
       assertThat(r.steps()).isEqualTo(75);
       assertThat(r.textTokens()).hasSize(75);

@@ -15,12 +15,15 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class TranscriptFormatsTest {
-  static final List<SttWord> WORDS = List.of(new SttWord("Hello", 0.08, 0.4), new SttWord("world.", 0.4, 0.88),
-      new SttWord("Again", 3661.5, 3662.0004));
+  static final List<SttWord> WORDS =
+      List.of(
+          new SttWord("Hello", 0.08, 0.4),
+          new SttWord("world.", 0.4, 0.88),
+          new SttWord("Again", 3661.5, 3662.0004));
 
   static OfflineTranscription.Result result(List<SttWord> words, long[] tokens) {
-    return new OfflineTranscription.Result("m", SttSettings.of(1.0, 2.5, 12.5), 2.0, tokens, List.of(), words,
-        tokens.length, 0.5);
+    return new OfflineTranscription.Result(
+        "m", SttSettings.of(1.0, 2.5, 12.5), 2.0, tokens, List.of(), words, tokens.length, 0.5);
   }
 
   @Test
@@ -32,11 +35,16 @@ class TranscriptFormatsTest {
   @Test
   void subtitlesHaveNumberedTimedCues() {
     List<Cue> cues = TranscriptFormats.cues(WORDS);
-    assertThat(cues).containsExactly(new Cue(0.08, 0.88, "Hello world."), new Cue(3661.5, 3662.0004, "Again"));
-    assertThat(TranscriptFormats.srt(cues)).isEqualTo("1\n00:00:00,080 --> 00:00:00,880\nHello world.\n\n"
-        + "2\n01:01:01,500 --> 01:01:02,000\nAgain\n\n");
-    assertThat(TranscriptFormats.vtt(cues)).isEqualTo("WEBVTT\n\n00:00:00.080 --> 00:00:00.880\nHello world.\n\n"
-        + "01:01:01.500 --> 01:01:02.000\nAgain\n\n");
+    assertThat(cues)
+        .containsExactly(new Cue(0.08, 0.88, "Hello world."), new Cue(3661.5, 3662.0004, "Again"));
+    assertThat(TranscriptFormats.srt(cues))
+        .isEqualTo(
+            "1\n00:00:00,080 --> 00:00:00,880\nHello world.\n\n"
+                + "2\n01:01:01,500 --> 01:01:02,000\nAgain\n\n");
+    assertThat(TranscriptFormats.vtt(cues))
+        .isEqualTo(
+            "WEBVTT\n\n00:00:00.080 --> 00:00:00.880\nHello world.\n\n"
+                + "01:01:01.500 --> 01:01:02.000\nAgain\n\n");
     assertThat(TranscriptFormats.srt(List.of())).isEmpty();
     assertThat(TranscriptFormats.vtt(List.of())).isEqualTo("WEBVTT\n\n");
   }
@@ -59,7 +67,9 @@ class TranscriptFormatsTest {
 
   @Test
   void jsonHasTheTranscriptWordsAndOptionallyTokens() throws Exception {
-    JsonNode j = new ObjectMapper().readTree(TranscriptFormats.json(result(WORDS, new long[] {0, 5, 3}), true));
+    JsonNode j =
+        new ObjectMapper()
+            .readTree(TranscriptFormats.json(result(WORDS, new long[] {0, 5, 3}), true));
     assertThat(j.get("model").asText()).isEqualTo("m");
     assertThat(j.get("delay_s").asDouble()).isEqualTo(2.5);
     assertThat(j.get("audio_s").asDouble()).isEqualTo(2.0);
@@ -71,14 +81,19 @@ class TranscriptFormatsTest {
     assertThat(j.get("words").get(2).get("end_s").asDouble()).isEqualTo(3662.0);
     assertThat(j.get("steps").asInt()).isEqualTo(3);
     assertThat(j.get("text_tokens").toString()).isEqualTo("[0,5,3]");
-    assertThat(new ObjectMapper().readTree(TranscriptFormats.json(result(WORDS, new long[] {0}), false))
-        .has("text_tokens")).isFalse();
+    assertThat(
+            new ObjectMapper()
+                .readTree(TranscriptFormats.json(result(WORDS, new long[] {0}), false))
+                .has("text_tokens"))
+        .isFalse();
   }
 
   @Test
   void wordsForcedThroughTheWordAssemblerRenderInEveryFormat() throws Exception {
-    try (TextTokenizer tok = TextTokenizer.fromBytes(java.nio.file.Files.readAllBytes(
-        dev.parley.codec.testing.Golden.path("tokenizer_tiny.model")))) {
+    try (TextTokenizer tok =
+        TextTokenizer.fromBytes(
+            java.nio.file.Files.readAllBytes(
+                dev.parley.codec.testing.Golden.path("tokenizer_tiny.model")))) {
       int[] hello = tok.encode("hello there");
       long[] tokens = new long[51 + hello.length + 20];
       java.util.Arrays.fill(tokens, 3);
@@ -91,13 +106,16 @@ class TranscriptFormatsTest {
       assertThat(TranscriptFormats.joined(words)).isEqualTo("hello there");
       OfflineTranscription.Result r = result(words, tokens);
       assertThat(TranscriptFormats.render(Format.TEXT, r, false)).isEqualTo("hello there\n");
-      assertThat(TranscriptFormats.render(Format.SRT, r, false)).startsWith("1\n00:00:00,580 --> ")
+      assertThat(TranscriptFormats.render(Format.SRT, r, false))
+          .startsWith("1\n00:00:00,580 --> ")
           .contains("\nhello there\n\n");
-      assertThat(TranscriptFormats.render(Format.VTT, r, false)).startsWith("WEBVTT\n\n00:00:00.580 --> ");
+      assertThat(TranscriptFormats.render(Format.VTT, r, false))
+          .startsWith("WEBVTT\n\n00:00:00.580 --> ");
       JsonNode j = new ObjectMapper().readTree(TranscriptFormats.render(Format.JSON, r, false));
       assertThat(j.get("words").get(0).get("text").asText()).isEqualTo("hello");
       assertThat(j.get("words").get(0).get("start_s").asDouble()).isEqualTo(0.58);
-      assertThat(j.get("words").get(1).get("end_s").asDouble()).isGreaterThan(j.get("words").get(1).get("start_s").asDouble());
+      assertThat(j.get("words").get(1).get("end_s").asDouble())
+          .isGreaterThan(j.get("words").get(1).get("start_s").asDouble());
     }
   }
 

@@ -26,8 +26,12 @@ class LmBatchTest {
   @BeforeAll
   static void load() throws IOException {
     manager = TorchRuntime.newManager();
-    lm = LmModel.load(Golden.path("lm_tiny.safetensors"), LmConfig.fromJson(Golden.path("lm_tiny.config.json")),
-        manager, DataType.FLOAT32);
+    lm =
+        LmModel.load(
+            Golden.path("lm_tiny.safetensors"),
+            LmConfig.fromJson(Golden.path("lm_tiny.config.json")),
+            manager,
+            DataType.FLOAT32);
   }
 
   @AfterAll
@@ -137,11 +141,13 @@ class LmBatchTest {
     assertThat(run1).isNotEqualTo(run3);
   }
 
-  private static List<Long> sampled(long[][] in, SamplingParams text, SamplingParams audio, long seed) {
+  private static List<Long> sampled(
+      long[][] in, SamplingParams text, SamplingParams audio, long seed) {
     List<Long> tokens = new ArrayList<>();
     try (LmGen gen = new LmGen(lm, 2, manager)) {
       gen.configure(0, text, audio, seed);
-      gen.configure(1, text, audio, 1000); // a neighbour with its own stream must not disturb slot 0
+      gen.configure(
+          1, text, audio, 1000); // a neighbour with its own stream must not disturb slot 0
       for (long[] step : in) {
         LmGen.Step s = gen.step(new long[][] {step, step}, new boolean[] {true, true});
         tokens.add(s.textToken()[0]);

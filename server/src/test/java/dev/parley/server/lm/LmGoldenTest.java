@@ -21,8 +21,12 @@ class LmGoldenTest {
   @BeforeAll
   static void load() throws IOException {
     manager = TorchRuntime.newManager();
-    lm = LmModel.load(Golden.path("lm_tiny.safetensors"), LmConfig.fromJson(Golden.path("lm_tiny.config.json")),
-        manager, DataType.FLOAT32);
+    lm =
+        LmModel.load(
+            Golden.path("lm_tiny.safetensors"),
+            LmConfig.fromJson(Golden.path("lm_tiny.config.json")),
+            manager,
+            DataType.FLOAT32);
   }
 
   @AfterAll
@@ -32,7 +36,8 @@ class LmGoldenTest {
 
   @Test
   void teacherForcedForwardMatchesReference() throws IOException {
-    try (SafeTensorsFile f = Golden.open("lm_tiny.forward.safetensors"); NDManager scope = manager.newSubManager()) {
+    try (SafeTensorsFile f = Golden.open("lm_tiny.forward.safetensors");
+        NDManager scope = manager.newSubManager()) {
       LmOutput out = lm.forward(scope, f.longs("codes"), 2, 16);
       Golden.assertClose("transformer_out", out.transformerOut(), f.floats("transformer_out"));
       Golden.assertClose("text_logits", out.textLogits(), f.floats("text_logits"));
@@ -50,7 +55,8 @@ class LmGoldenTest {
 
   @Test
   void greedyGenerationMatchesReferenceAtEveryStep() throws IOException {
-    try (SafeTensorsFile f = Golden.open("lm_tiny.gen.safetensors"); LmGen gen = new LmGen(lm, 1, manager)) {
+    try (SafeTensorsFile f = Golden.open("lm_tiny.gen.safetensors");
+        LmGen gen = new LmGen(lm, 1, manager)) {
       long[] input = f.longs("input_codes"); // [1, 4, 40]
       float[] textLogits = f.floats("text_logits"); // [40, 64]
       float[] audioLogits = f.floats("audio_logits"); // [40, 4, 64]
@@ -65,10 +71,14 @@ class LmGoldenTest {
           codes[k] = input[k * 40 + s];
         }
         LmGen.Step step = gen.step(new long[][] {codes}, new boolean[] {true});
-        Golden.assertClose("text_logits step " + s, step.textLogits(),
+        Golden.assertClose(
+            "text_logits step " + s,
+            step.textLogits(),
             Arrays.copyOfRange(textLogits, s * 64, (s + 1) * 64));
         for (int k = 0; k < 4; k++) {
-          Golden.assertClose("audio_logits step " + s + " codebook " + k, step.audioLogits()[k],
+          Golden.assertClose(
+              "audio_logits step " + s + " codebook " + k,
+              step.audioLogits()[k],
               Arrays.copyOfRange(audioLogits, (s * 4 + k) * 64, (s * 4 + k + 1) * 64));
           assertThat(step.audioTokens()[0][k]).isEqualTo(expectedAudio[s * 4 + k]);
         }
@@ -76,7 +86,9 @@ class LmGoldenTest {
         if (step.produced()[0]) {
           assertThat(expectedStep[frames]).isEqualTo(s);
           for (int k = 0; k < 5; k++) {
-            assertThat(step.frame()[0][k]).as("frame %d stream %d", frames, k).isEqualTo(expectedOut[k * 39 + frames]);
+            assertThat(step.frame()[0][k])
+                .as("frame %d stream %d", frames, k)
+                .isEqualTo(expectedOut[k * 39 + frames]);
           }
           frames++;
         } else {

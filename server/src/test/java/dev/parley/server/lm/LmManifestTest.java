@@ -21,8 +21,11 @@ class LmManifestTest {
   void moshi7bConstructsExactlyTheCheckpointTensors() throws IOException {
     JsonNode manifest = new ObjectMapper().readTree(Golden.path("manifest_moshi_7b.json").toFile());
     Map<String, String> expected = new TreeMap<>();
-    manifest.get("checkpoint_keys").fields().forEachRemaining(e -> expected.put(e.getKey(),
-        e.getValue().get("shape").toString().replace(" ", "")));
+    manifest
+        .get("checkpoint_keys")
+        .fields()
+        .forEachRemaining(
+            e -> expected.put(e.getKey(), e.getValue().get("shape").toString().replace(" ", "")));
     assertThat(expected).hasSize(355);
     try (NDManager m = TorchRuntime.newManager()) {
       ShapeRecorder recorder = new ShapeRecorder(m);

@@ -21,8 +21,12 @@ class SttGoldenTest {
   @BeforeAll
   static void load() throws IOException {
     manager = TorchRuntime.newManager();
-    lm = LmModel.load(Golden.path("stt_tiny.safetensors"), LmConfig.fromJson(Golden.path("stt_tiny.config.json")),
-        manager, DataType.FLOAT32);
+    lm =
+        LmModel.load(
+            Golden.path("stt_tiny.safetensors"),
+            LmConfig.fromJson(Golden.path("stt_tiny.config.json")),
+            manager,
+            DataType.FLOAT32);
   }
 
   @AfterAll
@@ -32,7 +36,8 @@ class SttGoldenTest {
 
   @Test
   void forwardTextMatchesReference() throws IOException {
-    try (SafeTensorsFile f = Golden.open("stt_tiny.forward.safetensors"); NDManager scope = manager.newSubManager()) {
+    try (SafeTensorsFile f = Golden.open("stt_tiny.forward.safetensors");
+        NDManager scope = manager.newSubManager()) {
       LmOutput out = lm.forward(scope, f.longs("codes"), 1, 30);
       Golden.assertClose("transformer_out", out.transformerOut(), f.floats("transformer_out"));
       Golden.assertClose("text_logits", out.textLogits(), f.floats("text_logits"));
@@ -42,7 +47,8 @@ class SttGoldenTest {
 
   @Test
   void greedyTextAndExtraHeadsMatchReference() throws IOException {
-    try (SafeTensorsFile f = Golden.open("stt_tiny.gen.safetensors"); LmGen gen = new LmGen(lm, 1, manager)) {
+    try (SafeTensorsFile f = Golden.open("stt_tiny.gen.safetensors");
+        LmGen gen = new LmGen(lm, 1, manager)) {
       long[] input = f.longs("input_codes"); // [1, 8, 30]
       long[] expected = f.longs("output_tokens"); // [1, 1, 30]
       float[] heads = f.floats("extra_heads"); // [30, 2, 6]
@@ -54,9 +60,13 @@ class SttGoldenTest {
         }
         LmGen.Step step = gen.step(new long[][] {codes}, new boolean[] {true});
         assertThat(step.produced()[0]).isTrue();
-        Golden.assertClose("text_logits " + s, step.textLogits(), Arrays.copyOfRange(textLogits, s * 64, s * 64 + 64));
+        Golden.assertClose(
+            "text_logits " + s,
+            step.textLogits(),
+            Arrays.copyOfRange(textLogits, s * 64, s * 64 + 64));
         assertThat(step.frame()[0]).as("step " + s).containsExactly(expected[s]);
-        Golden.assertClose("extra_heads " + s, step.extraHeads(), Arrays.copyOfRange(heads, s * 12, s * 12 + 12));
+        Golden.assertClose(
+            "extra_heads " + s, step.extraHeads(), Arrays.copyOfRange(heads, s * 12, s * 12 + 12));
       }
     }
   }

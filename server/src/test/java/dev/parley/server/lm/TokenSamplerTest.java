@@ -87,7 +87,8 @@ class TokenSamplerTest {
   @Test
   void greedyTakesTheFirstMaximum() {
     float[] l = {1f, 5f, 2f, 5f};
-    assertThat(TokenSampler.sample(l, 0, 4, SamplingParams.GREEDY, new SplittableRandom(1))).isEqualTo(1);
+    assertThat(TokenSampler.sample(l, 0, 4, SamplingParams.GREEDY, new SplittableRandom(1)))
+        .isEqualTo(1);
     assertThat(TokenSampler.argmax(new float[] {9f, 0f, 3f, 7f}, 2, 2)).isEqualTo(1);
   }
 }

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 class ConsoleProgressTest {
   private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
   private final long[] now = {0};
-  private final ConsoleProgress bar = new ConsoleProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8),
-      () -> now[0]);
+  private final ConsoleProgress bar =
+      new ConsoleProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8), () -> now[0]);
 
   private String out() {
     return bytes.toString(StandardCharsets.UTF_8);
@@ -28,10 +28,13 @@ class ConsoleProgressTest {
     String[] draws = out().split("\r", -1);
     assertThat(draws[0]).isEmpty();
     assertThat(draws).hasSize(4);
-    assertThat(draws[1]).startsWith("model.safetensors    0% [........................]  0 B / 4.0 GiB");
-    assertThat(draws[2]).startsWith("model.safetensors   50% [############............]  2.0 GiB / 4.0 GiB")
+    assertThat(draws[1])
+        .startsWith("model.safetensors    0% [........................]  0 B / 4.0 GiB");
+    assertThat(draws[2])
+        .startsWith("model.safetensors   50% [############............]  2.0 GiB / 4.0 GiB")
         .contains("1.0 GiB/s");
-    assertThat(draws[3]).startsWith("model.safetensors  100% [########################]  4.0 GiB / 4.0 GiB")
+    assertThat(draws[3])
+        .startsWith("model.safetensors  100% [########################]  4.0 GiB / 4.0 GiB")
         .endsWith(System.lineSeparator());
   }
 
@@ -49,6 +52,10 @@ class ConsoleProgressTest {
   void aNewFileStartsANewLine() {
     bar.update("a", 5, 10);
     bar.update("b", 0, -1);
-    assertThat(out()).isEqualTo("\ra   50% [############............]  5 B / 10 B" + System.lineSeparator() + "\rb  0 B");
+    assertThat(out())
+        .isEqualTo(
+            "\ra   50% [############............]  5 B / 10 B"
+                + System.lineSeparator()
+                + "\rb  0 B");
   }
 }

@@ -13,7 +13,10 @@ final class Digests {
     return hex("SHA-256", data);
   }
 
-  /** The id git gives a file's content: sha1 of "blob {length}\0{content}" (the hub's ETag for small files). */
+  /**
+   * The id git gives a file's content: sha1 of "blob {length}\0{content}" (the hub's ETag for small
+   * files).
+   */
   static String gitBlobSha1(byte[] data) {
     byte[] header = ("blob " + data.length + "\0").getBytes(StandardCharsets.US_ASCII);
     byte[] all = new byte[header.length + data.length];

@@ -22,13 +22,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A loopback stand-in for the Hugging Face hub, answering as the real one does:
- * {@code HEAD/GET /{owner}/{name}/resolve/{revision}/{path}} gives, for an LFS file, a 302 to a
- * CDN URL with {@code X-Repo-Commit}, {@code X-Linked-Etag} (the sha256) and
- * {@code X-Linked-Size}; for a small file, a 200 with {@code ETag} (the git blob sha1) and
- * {@code X-Repo-Commit}; for a missing file a 404 with {@code X-Error-Code: EntryNotFound}. The CDN
- * ({@code /cdn/{sha256}}) and small-file GETs honour {@code Range: bytes=N-}. Every request is
- * recorded so tests can check what the client sent.
+ * A loopback stand-in for the Hugging Face hub, answering as the real one does: {@code HEAD/GET
+ * /{owner}/{name}/resolve/{revision}/{path}} gives, for an LFS file, a 302 to a CDN URL with {@code
+ * X-Repo-Commit}, {@code X-Linked-Etag} (the sha256) and {@code X-Linked-Size}; for a small file, a
+ * 200 with {@code ETag} (the git blob sha1) and {@code X-Repo-Commit}; for a missing file a 404
+ * with {@code X-Error-Code: EntryNotFound}. The CDN ({@code /cdn/{sha256}}) and small-file GETs
+ * honour {@code Range: bytes=N-}. Every request is recorded so tests can check what the client
+ * sent.
  */
 final class FakeHub implements AutoCloseable {
   private static final Pattern RESOLVE = Pattern.compile("/([^/]+)/([^/]+)/resolve/([^/]+)/(.+)");
@@ -65,7 +65,9 @@ final class FakeHub implements AutoCloseable {
 
   /** Adds (or replaces) a file; returns the repo's commit, which is fixed by the repo id. */
   String put(String repoId, String path, byte[] content, boolean lfs) {
-    Repo repo = repos.computeIfAbsent(repoId, id -> new Repo(Digests.commit(id), new ConcurrentHashMap<>()));
+    Repo repo =
+        repos.computeIfAbsent(
+            repoId, id -> new Repo(Digests.commit(id), new ConcurrentHashMap<>()));
     repo.files().put(path, new HubFile(content, lfs));
     if (lfs) {
       cdn.put(Digests.sha256(content), content);
@@ -89,7 +91,9 @@ final class FakeHub implements AutoCloseable {
     ignoreRange = ignore;
   }
 
-  /** The next CDN answer announces the full length but the connection drops after {@code n} bytes. */
+  /**
+   * The next CDN answer announces the full length but the connection drops after {@code n} bytes.
+   */
   void cutNextCdnAnswerAfter(long n) {
     cutNextCdnAnswerAfter = n;
   }
@@ -134,12 +138,19 @@ final class FakeHub implements AutoCloseable {
     }
   }
 
-  /** Logs a request; a body's is logged before its last byte goes out, so a client that has it all sees it. */
+  /**
+   * Logs a request; a body's is logged before its last byte goes out, so a client that has it all
+   * sees it.
+   */
   private void record(HttpExchange ex, long bytesSent) {
     Map<String, String> headers = new HashMap<>();
     ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), v.get(0)));
-    requests.add(new Request(ex.getRequestMethod(), URLDecoder.decode(ex.getRequestURI().getRawPath(),
-        StandardCharsets.UTF_8), headers, bytesSent));
+    requests.add(
+        new Request(
+            ex.getRequestMethod(),
+            URLDecoder.decode(ex.getRequestURI().getRawPath(), StandardCharsets.UTF_8),
+            headers,
+            bytesSent));
   }
 
   private void serveResolve(HttpExchange ex, String raw, long[] sent) throws IOException {
@@ -175,8 +186,13 @@ final class FakeHub implements AutoCloseable {
       String sha = Digests.sha256(file.content());
       h.set("X-Linked-Etag", "\"" + sha + "\"");
       h.set("X-Linked-Size", String.valueOf(file.content().length));
-      h.set("ETag", "\"" + Digests.gitBlobSha1(("version https://git-lfs.github.com/spec/v1\noid sha256:" + sha)
-          .getBytes(StandardCharsets.UTF_8)) + "\"");
+      h.set(
+          "ETag",
+          "\""
+              + Digests.gitBlobSha1(
+                  ("version https://git-lfs.github.com/spec/v1\noid sha256:" + sha)
+                      .getBytes(StandardCharsets.UTF_8))
+              + "\"");
       h.set("Location", endpoint() + "/cdn/" + sha);
       empty(ex, 302);
       return;
@@ -196,7 +212,10 @@ final class FakeHub implements AutoCloseable {
     body(ex, content, cut, sent);
   }
 
-  /** Sends the content, or from the requested offset with 206; {@code cut >= 0} drops the connection early. */
+  /**
+   * Sends the content, or from the requested offset with 206; {@code cut >= 0} drops the connection
+   * early.
+   */
   private void body(HttpExchange ex, byte[] content, long cut, long[] sent) throws IOException {
     int from = 0;
     String range = ex.getRequestHeaders().getFirst("Range");
@@ -208,7 +227,9 @@ final class FakeHub implements AutoCloseable {
         empty(ex, 416);
         return;
       }
-      ex.getResponseHeaders().set("Content-Range", "bytes " + from + "-" + (content.length - 1) + "/" + content.length);
+      ex.getResponseHeaders()
+          .set(
+              "Content-Range", "bytes " + from + "-" + (content.length - 1) + "/" + content.length);
     }
     int status = from > 0 ? 206 : 200;
     byte[] part = Arrays.copyOfRange(content, from, content.length);

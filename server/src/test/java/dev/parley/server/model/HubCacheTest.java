@@ -24,8 +24,10 @@ class HubCacheTest {
 
     Path found = cache.find(REPO, "main", "model.safetensors").orElseThrow();
 
-    assertThat(found).isEqualTo(root.resolve("models--kyutai--moshiko-pytorch-bf16/snapshots/" + COMMIT
-        + "/model.safetensors"));
+    assertThat(found)
+        .isEqualTo(
+            root.resolve(
+                "models--kyutai--moshiko-pytorch-bf16/snapshots/" + COMMIT + "/model.safetensors"));
     assertThat(Files.readAllBytes(found)).isEqualTo(weights);
     assertThat(cache.commitOf(REPO, "main")).contains(COMMIT);
   }
@@ -36,21 +38,25 @@ class HubCacheTest {
     PythonCacheLayout.put(root, REPO, COMMIT, COMMIT, "tokenizer_spm_32k_3.model", tok, true);
     HubCache cache = new HubCache(root);
 
-    assertThat(cache.find(REPO, COMMIT, "tokenizer_spm_32k_3.model").map(HubCacheTest::read)).contains("spm");
+    assertThat(cache.find(REPO, COMMIT, "tokenizer_spm_32k_3.model").map(HubCacheTest::read))
+        .contains("spm");
     assertThat(cache.find(REPO, "main", "tokenizer_spm_32k_3.model")).isEmpty();
   }
 
   @Test
   void filesInSubfoldersAreFound() throws Exception {
     PythonCacheLayout.put(root, REPO, "main", COMMIT, "voices/a.safetensors", "v".getBytes(), true);
-    assertThat(new HubCache(root).find(REPO, "main", "voices/a.safetensors").map(HubCacheTest::read)).contains("v");
+    assertThat(
+            new HubCache(root).find(REPO, "main", "voices/a.safetensors").map(HubCacheTest::read))
+        .contains("v");
   }
 
   @Test
   void aLinkWhoseBlobIsGoneIsNotFound() throws Exception {
     byte[] weights = "w".getBytes();
     PythonCacheLayout.put(root, REPO, "main", COMMIT, "model.safetensors", weights, true);
-    Files.delete(root.resolve("models--kyutai--moshiko-pytorch-bf16/blobs/" + Digests.sha256(weights)));
+    Files.delete(
+        root.resolve("models--kyutai--moshiko-pytorch-bf16/blobs/" + Digests.sha256(weights)));
 
     assertThat(new HubCache(root).find(REPO, "main", "model.safetensors")).isEmpty();
   }
@@ -90,16 +96,21 @@ class HubCacheTest {
     Path pointer = cache.link(REPO, COMMIT, "sub/f.bin", blob);
     cache.writeRef(REPO, "main", COMMIT);
 
-    assertThat(Files.readSymbolicLink(pointer)).isEqualTo(Path.of("../../../blobs/" + Digests.sha256(data)));
-    assertThat(Files.readString(root.resolve("models--kyutai--moshiko-pytorch-bf16/refs/main"))).isEqualTo(COMMIT);
+    assertThat(Files.readSymbolicLink(pointer))
+        .isEqualTo(Path.of("../../../blobs/" + Digests.sha256(data)));
+    assertThat(Files.readString(root.resolve("models--kyutai--moshiko-pytorch-bf16/refs/main")))
+        .isEqualTo(COMMIT);
   }
 
   @Test
   void namesThatEscapeTheCacheAreRefused() {
     HubCache cache = new HubCache(root);
-    assertThatThrownBy(() -> cache.snapshotPath(REPO, COMMIT, "../../x")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> cache.snapshotPath(REPO, "main", "x")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> cache.blobPath(REPO, "../x")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> cache.snapshotPath(REPO, COMMIT, "../../x"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> cache.snapshotPath(REPO, "main", "x"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> cache.blobPath(REPO, "../x"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   private static String read(Path p) {

@@ -76,7 +76,9 @@ class HubDownloaderTest {
 
     String etag = Digests.gitBlobSha1(json);
     assertThat(Files.readSymbolicLink(p)).isEqualTo(Path.of("../../blobs/" + etag));
-    assertThat(Files.readAllBytes(repoDir().resolve("snapshots").resolve(commit).resolve("config.json")))
+    assertThat(
+            Files.readAllBytes(
+                repoDir().resolve("snapshots").resolve(commit).resolve("config.json")))
         .isEqualTo(json);
     assertThat(hub.requests("GET", "/cdn/")).isEmpty();
   }
@@ -88,9 +90,11 @@ class HubDownloaderTest {
 
     Path p = downloader(Optional.empty()).download(REPO, "main", "voices/a b.safetensors");
 
-    assertThat(Files.readSymbolicLink(p)).isEqualTo(Path.of("../../../blobs/" + Digests.sha256(data)));
+    assertThat(Files.readSymbolicLink(p))
+        .isEqualTo(Path.of("../../../blobs/" + Digests.sha256(data)));
     assertThat(Files.readAllBytes(p)).isEqualTo(data);
-    assertThat(hub.requests("HEAD", "/kyutai/tiny-model/resolve/main/voices/a b.safetensors")).hasSize(1);
+    assertThat(hub.requests("HEAD", "/kyutai/tiny-model/resolve/main/voices/a b.safetensors"))
+        .hasSize(1);
   }
 
   @Test
@@ -111,7 +115,8 @@ class HubDownloaderTest {
     assertThat(gets.get(0).header("Range")).isEqualTo("bytes=" + have + "-");
     assertThat(gets.get(0).bytesSent()).isEqualTo(weights.length - have);
     assertThat(partial).doesNotExist();
-    assertThat(p).isEqualTo(repoDir().resolve("snapshots").resolve(commit).resolve("model.safetensors"));
+    assertThat(p)
+        .isEqualTo(repoDir().resolve("snapshots").resolve(commit).resolve("model.safetensors"));
   }
 
   @Test
@@ -161,7 +166,8 @@ class HubDownloaderTest {
     String sha = Digests.sha256(weights);
     hub.corruptCdn(weights);
 
-    assertThatThrownBy(() -> downloader(Optional.empty()).download(REPO, "main", "model.safetensors"))
+    assertThatThrownBy(
+            () -> downloader(Optional.empty()).download(REPO, "main", "model.safetensors"))
         .isInstanceOf(HubException.class)
         .isNotInstanceOf(HubUnreachableException.class)
         .hasMessageContaining("sha256 mismatch")
@@ -169,7 +175,8 @@ class HubDownloaderTest {
         .hasMessageContaining(sha);
     assertThat(repoDir().resolve("blobs").resolve(sha + ".incomplete")).doesNotExist();
     assertThat(repoDir().resolve("blobs").resolve(sha)).doesNotExist();
-    assertThat(repoDir().resolve("snapshots").resolve(commit).resolve("model.safetensors")).doesNotExist();
+    assertThat(repoDir().resolve("snapshots").resolve(commit).resolve("model.safetensors"))
+        .doesNotExist();
   }
 
   @Test
@@ -187,7 +194,10 @@ class HubDownloaderTest {
     for (FakeHub.Request r : hub.requests("HEAD", "/kyutai/")) {
       assertThat(r.header("Authorization")).isEqualTo("Bearer hf_secret");
     }
-    assertThat(hub.requests("GET", "/kyutai/tiny-model/resolve/main/config.json").get(0).header("Authorization"))
+    assertThat(
+            hub.requests("GET", "/kyutai/tiny-model/resolve/main/config.json")
+                .get(0)
+                .header("Authorization"))
         .isEqualTo("Bearer hf_secret");
     assertThat(hub.requests("GET", "/cdn/").get(0).header("Authorization")).isNull();
   }
@@ -198,7 +208,9 @@ class HubDownloaderTest {
 
     downloader(Optional.empty()).download(REPO, "main", "config.json");
 
-    assertThat(hub.requests()).isNotEmpty().allSatisfy(r -> assertThat(r.header("Authorization")).isNull());
+    assertThat(hub.requests())
+        .isNotEmpty()
+        .allSatisfy(r -> assertThat(r.header("Authorization")).isNull());
   }
 
   @Test
@@ -241,11 +253,13 @@ class HubDownloaderTest {
   @Test
   void anUnreachableHubIsReportedAsSuch() throws Exception {
     int port;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
-    HubSettings settings = new HubSettings(cacheRoot, java.net.URI.create("http://127.0.0.1:" + port),
-        Optional.empty(), false);
+    HubSettings settings =
+        new HubSettings(
+            cacheRoot, java.net.URI.create("http://127.0.0.1:" + port), Optional.empty(), false);
     HubDownloader d = new HubDownloader(settings, new HubCache(cacheRoot), DownloadProgress.NONE);
 
     assertThatThrownBy(() -> d.download(REPO, "main", "config.json"))
@@ -264,11 +278,21 @@ class HubDownloaderTest {
     HubFileMetadata lfs = d.head(REPO, "main", "model.safetensors");
     HubFileMetadata small = d.head(REPO, "main", "config.json");
 
-    assertThat(lfs).isEqualTo(new HubFileMetadata(commit, Digests.sha256(weights), weights.length,
-        java.net.URI.create(hub.endpoint() + "/cdn/" + Digests.sha256(weights))));
+    assertThat(lfs)
+        .isEqualTo(
+            new HubFileMetadata(
+                commit,
+                Digests.sha256(weights),
+                weights.length,
+                java.net.URI.create(hub.endpoint() + "/cdn/" + Digests.sha256(weights))));
     assertThat(lfs.etagIsSha256()).isTrue();
-    assertThat(small).isEqualTo(new HubFileMetadata(commit, Digests.gitBlobSha1(json), json.length,
-        d.fileUrl(REPO, "main", "config.json")));
+    assertThat(small)
+        .isEqualTo(
+            new HubFileMetadata(
+                commit,
+                Digests.gitBlobSha1(json),
+                json.length,
+                d.fileUrl(REPO, "main", "config.json")));
     assertThat(small.etagIsSha256()).isFalse();
     assertThat(hub.requests("GET", "/")).isEmpty();
     assertThat(cacheRoot).isEmptyDirectory();
@@ -278,6 +302,7 @@ class HubDownloaderTest {
   void urlsArePercentEncodedLikeHuggingfaceHub() {
     HubDownloader d = downloader(Optional.empty());
     assertThat(d.fileUrl("kyutai/tts-voices", "refs/pr/1", "expresso/ex03 happy.wav").toString())
-        .isEqualTo(hub.endpoint() + "/kyutai/tts-voices/resolve/refs%2Fpr%2F1/expresso/ex03%20happy.wav");
+        .isEqualTo(
+            hub.endpoint() + "/kyutai/tts-voices/resolve/refs%2Fpr%2F1/expresso/ex03%20happy.wav");
   }
 }

@@ -29,14 +29,25 @@ class HubSettingsTest {
 
   @Test
   void cacheDirPrecedence() {
-    assertThat(settings(Map.of("XDG_CACHE_HOME", "/xdg")).cacheDir()).isEqualTo(Path.of("/xdg/huggingface/hub"));
+    assertThat(settings(Map.of("XDG_CACHE_HOME", "/xdg")).cacheDir())
+        .isEqualTo(Path.of("/xdg/huggingface/hub"));
     assertThat(settings(Map.of("XDG_CACHE_HOME", "/xdg", "HF_HOME", "/hf")).cacheDir())
         .isEqualTo(Path.of("/hf/hub"));
     assertThat(settings(Map.of("HF_HOME", "/hf", "HUGGINGFACE_HUB_CACHE", "/legacy")).cacheDir())
         .isEqualTo(Path.of("/legacy"));
-    assertThat(settings(Map.of("HF_HOME", "/hf", "HUGGINGFACE_HUB_CACHE", "/legacy", "HF_HUB_CACHE", "/cache"))
-        .cacheDir()).isEqualTo(Path.of("/cache"));
-    assertThat(settings(Map.of("HF_HUB_CACHE", "~/models")).cacheDir()).isEqualTo(home.resolve("models"));
+    assertThat(
+            settings(
+                    Map.of(
+                        "HF_HOME",
+                        "/hf",
+                        "HUGGINGFACE_HUB_CACHE",
+                        "/legacy",
+                        "HF_HUB_CACHE",
+                        "/cache"))
+                .cacheDir())
+        .isEqualTo(Path.of("/cache"));
+    assertThat(settings(Map.of("HF_HUB_CACHE", "~/models")).cacheDir())
+        .isEqualTo(home.resolve("models"));
   }
 
   @Test

@@ -42,11 +42,13 @@ class KyutaiCheckpointTest {
     byte[] mimi = Digests.randomBytes(20_000, 32);
     byte[] mimiConfig = "{\"seanet\": {}}".getBytes(StandardCharsets.UTF_8);
     byte[] tok = "tok".getBytes(StandardCharsets.UTF_8);
-    String config = """
+    String config =
+        """
         {"moshi_name": "model.safetensors", "mimi_name": "hf://kyutai/mimi-repo/m/mimi.safetensors",
          "mimi_config_name": "mimi.json", "tokenizer_name": "tok.model", "model_type": "tts", "n_q": 32, "dep_q": 32,
          "tts_config": {"multistream": true}}""";
-    String commit = hub.put("kyutai/tts", "config.json", config.getBytes(StandardCharsets.UTF_8), false);
+    String commit =
+        hub.put("kyutai/tts", "config.json", config.getBytes(StandardCharsets.UTF_8), false);
     hub.put("kyutai/tts", "model.safetensors", lm, true);
     hub.put("kyutai/tts", "mimi.json", mimiConfig, false);
     hub.put("kyutai/tts", "tok.model", tok, true);
@@ -60,8 +62,10 @@ class KyutaiCheckpointTest {
     assertThat(c.config().numCodebooks()).isEqualTo(16);
     assertThat(c.moshiWeights()).isEqualTo(snapshot.resolve("model.safetensors"));
     assertThat(Files.readAllBytes(c.moshiWeights())).isEqualTo(lm);
-    assertThat(c.mimiWeights()).isEqualTo(cacheRoot.resolve("models--kyutai--mimi-repo/snapshots/" + mimiCommit
-        + "/m/mimi.safetensors"));
+    assertThat(c.mimiWeights())
+        .isEqualTo(
+            cacheRoot.resolve(
+                "models--kyutai--mimi-repo/snapshots/" + mimiCommit + "/m/mimi.safetensors"));
     assertThat(Files.readAllBytes(c.mimiWeights())).isEqualTo(mimi);
     assertThat(Files.readAllBytes(c.mimiConfig().orElseThrow())).isEqualTo(mimiConfig);
     assertThat(Files.readAllBytes(c.tokenizer())).isEqualTo(tok);
@@ -74,48 +78,73 @@ class KyutaiCheckpointTest {
     hub.put("kyutai/legacy", "tokenizer-e351c8d8-checkpoint125.safetensors", new byte[] {2}, true);
     hub.put("kyutai/legacy", "tokenizer_spm_32k_3.model", new byte[] {3}, true);
 
-    KyutaiCheckpoint c = KyutaiCheckpoint.resolve(resolver(false), new HubRepository("kyutai/legacy"));
+    KyutaiCheckpoint c =
+        KyutaiCheckpoint.resolve(resolver(false), new HubRepository("kyutai/legacy"));
 
     assertThat(c.configFile()).isEmpty();
     assertThat(c.config().lmConfig()).isEmpty();
     assertThat(Files.readAllBytes(c.tokenizer())).containsExactly(3);
-    assertThat(cacheRoot.resolve("models--kyutai--legacy/.no_exist/" + commit + "/config.json")).exists();
+    assertThat(cacheRoot.resolve("models--kyutai--legacy/.no_exist/" + commit + "/config.json"))
+        .exists();
 
     // Later, offline, the marker tells the repo has no config.json, so the cached files suffice.
     hub.close();
-    KyutaiCheckpoint again = KyutaiCheckpoint.resolve(resolver(true), new HubRepository("kyutai/legacy"));
+    KyutaiCheckpoint again =
+        KyutaiCheckpoint.resolve(resolver(true), new HubRepository("kyutai/legacy"));
     assertThat(again.moshiWeights()).isEqualTo(c.moshiWeights());
   }
 
   @Test
   void offlineWithAPythonCacheOfALegacyRepo() throws Exception {
     String commit = Digests.commit("legacy");
-    for (String f : new String[] {"model.safetensors", "tokenizer-e351c8d8-checkpoint125.safetensors",
-        "tokenizer_spm_32k_3.model"}) {
-      PythonCacheLayout.put(cacheRoot, "kyutai/moshiko-pytorch-bf16", "main", commit, f, f.getBytes(), true);
+    for (String f :
+        new String[] {
+          "model.safetensors",
+          "tokenizer-e351c8d8-checkpoint125.safetensors",
+          "tokenizer_spm_32k_3.model"
+        }) {
+      PythonCacheLayout.put(
+          cacheRoot, "kyutai/moshiko-pytorch-bf16", "main", commit, f, f.getBytes(), true);
     }
     // Python downloaded these without ever asking for config.json, so nothing says it is absent;
     // the reference then assumes Moshi 7B, and so does this.
-    KyutaiCheckpoint c = KyutaiCheckpoint.resolve(resolver(true), new HubRepository("kyutai/moshiko-pytorch-bf16"));
-    assertThat(Files.readString(c.mimiWeights())).isEqualTo("tokenizer-e351c8d8-checkpoint125.safetensors");
+    KyutaiCheckpoint c =
+        KyutaiCheckpoint.resolve(resolver(true), new HubRepository("kyutai/moshiko-pytorch-bf16"));
+    assertThat(Files.readString(c.mimiWeights()))
+        .isEqualTo("tokenizer-e351c8d8-checkpoint125.safetensors");
     assertThat(hub.requests()).isEmpty();
   }
 
   @Test
   void offlineWithNothingCachedListsConfigJsonAndTheDefaultFiles() {
-    assertThatThrownBy(() -> KyutaiCheckpoint.resolve(resolver(true), new HubRepository("kyutai/stt-1b-en_fr")))
-        .isInstanceOfSatisfying(MissingModelFilesException.class, e -> {
-          assertThat(e.files()).extracting(MissingFile::name).containsExactly("config.json", "model.safetensors",
-              "tokenizer-e351c8d8-checkpoint125.safetensors", "tokenizer_spm_32k_3.model");
-          assertThat(e.getMessage()).contains("HF_HUB_OFFLINE", "config.json may name other files",
-              hub.endpoint() + "/kyutai/stt-1b-en_fr/resolve/main/config.json", "--model /path/to/dir");
-        });
+    assertThatThrownBy(
+            () ->
+                KyutaiCheckpoint.resolve(resolver(true), new HubRepository("kyutai/stt-1b-en_fr")))
+        .isInstanceOfSatisfying(
+            MissingModelFilesException.class,
+            e -> {
+              assertThat(e.files())
+                  .extracting(MissingFile::name)
+                  .containsExactly(
+                      "config.json",
+                      "model.safetensors",
+                      "tokenizer-e351c8d8-checkpoint125.safetensors",
+                      "tokenizer_spm_32k_3.model");
+              assertThat(e.getMessage())
+                  .contains(
+                      "HF_HUB_OFFLINE",
+                      "config.json may name other files",
+                      hub.endpoint() + "/kyutai/stt-1b-en_fr/resolve/main/config.json",
+                      "--model /path/to/dir");
+            });
   }
 
   @Test
   void aLocalDirectoryWithItsOwnConfig() throws Exception {
-    Files.writeString(work.resolve("config.json"), "{\"moshi_name\": \"lm.safetensors\", \"tokenizer_name\": \"t.model\","
-        + " \"mimi_name\": \"m.safetensors\", \"n_q\": 16, \"dep_q\": 8}");
+    Files.writeString(
+        work.resolve("config.json"),
+        "{\"moshi_name\": \"lm.safetensors\", \"tokenizer_name\": \"t.model\","
+            + " \"mimi_name\": \"m.safetensors\", \"n_q\": 16, \"dep_q\": 8}");
     for (String f : new String[] {"lm.safetensors", "t.model", "m.safetensors"}) {
       Files.writeString(work.resolve(f), f);
     }

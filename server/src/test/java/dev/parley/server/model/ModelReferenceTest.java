@@ -16,7 +16,8 @@ class ModelReferenceTest {
 
   @Test
   void anExistingDirectoryIsLocal() {
-    assertThat(ModelReference.parse(dir.toString())).isEqualTo(new LocalDirectory(dir.toAbsolutePath().normalize()));
+    assertThat(ModelReference.parse(dir.toString()))
+        .isEqualTo(new LocalDirectory(dir.toAbsolutePath().normalize()));
   }
 
   @Test
@@ -30,8 +31,10 @@ class ModelReferenceTest {
     assertThat(ModelReference.parse("kyutai/stt-1b-en_fr@v1.0"))
         .isEqualTo(new HubRepository("kyutai/stt-1b-en_fr", "v1.0"));
     String commit = "0123456789abcdef0123456789abcdef01234567";
-    assertThat(ModelReference.parse("kyutai/mimi@" + commit)).isEqualTo(new HubRepository("kyutai/mimi", commit));
-    assertThat(ModelReference.parse("kyutai/mimi@refs/pr/3")).isEqualTo(new HubRepository("kyutai/mimi", "refs/pr/3"));
+    assertThat(ModelReference.parse("kyutai/mimi@" + commit))
+        .isEqualTo(new HubRepository("kyutai/mimi", commit));
+    assertThat(ModelReference.parse("kyutai/mimi@refs/pr/3"))
+        .isEqualTo(new HubRepository("kyutai/mimi", "refs/pr/3"));
   }
 
   @Test
@@ -49,7 +52,8 @@ class ModelReferenceTest {
     assertThat(ref.toString()).isEqualTo("demo-stt");
     assertThat(ModelReference.parse(" demo-stt ")).isEqualTo(ref);
     assertThatThrownBy(() -> new Demo("demo-tts")).hasMessageContaining("not a built-in model");
-    assertThatThrownBy(() -> ModelReference.parse("demo-tts")).hasMessageContaining("--model demo-stt");
+    assertThatThrownBy(() -> ModelReference.parse("demo-tts"))
+        .hasMessageContaining("--model demo-stt");
   }
 
   @Test
@@ -83,9 +87,22 @@ class ModelReferenceTest {
 
   @Test
   void anythingElseIsRefusedWithTheAcceptedForms() {
-    for (String bad : new String[] {"", "  ", "moshi", "a/b/c", "-bad/name", "owner/na--me", "owner/..x",
-        "owner/name.git", "owner/name@", "owner/name@../../etc", "owner/name@has space"}) {
-      assertThatThrownBy(() -> ModelReference.parse(bad)).as(bad)
+    for (String bad :
+        new String[] {
+          "",
+          "  ",
+          "moshi",
+          "a/b/c",
+          "-bad/name",
+          "owner/na--me",
+          "owner/..x",
+          "owner/name.git",
+          "owner/name@",
+          "owner/name@../../etc",
+          "owner/name@has space"
+        }) {
+      assertThatThrownBy(() -> ModelReference.parse(bad))
+          .as(bad)
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("--model");
     }

@@ -47,7 +47,8 @@ class ModelResolverTest {
   }
 
   private static URI closedPort() throws Exception {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return URI.create("http://127.0.0.1:" + s.getLocalPort());
     }
   }
@@ -58,7 +59,9 @@ class ModelResolverTest {
     Files.createDirectories(work.resolve("sub"));
     Files.writeString(work.resolve("sub/tok.model"), "t");
 
-    ResolvedModel m = resolver(true).resolve(new LocalDirectory(work), List.of("model.safetensors", "sub/tok.model"));
+    ResolvedModel m =
+        resolver(true)
+            .resolve(new LocalDirectory(work), List.of("model.safetensors", "sub/tok.model"));
 
     assertThat(m.directory()).contains(work);
     assertThat(m.file("model.safetensors")).isEqualTo(work.resolve("model.safetensors"));
@@ -70,29 +73,47 @@ class ModelResolverTest {
   void aLocalDirectoryMissingFilesNamesThemAll() throws Exception {
     Files.writeString(work.resolve("model.safetensors"), "w");
 
-    assertThatThrownBy(() -> resolver(false).resolve(new LocalDirectory(work),
-        List.of("model.safetensors", "mimi.safetensors", "tok.model")))
-        .isInstanceOfSatisfying(MissingModelFilesException.class, e -> {
-          assertThat(e.files()).extracting(MissingFile::name).containsExactly("mimi.safetensors", "tok.model");
-          assertThat(e.files()).extracting(MissingFile::expectedAt)
-              .containsExactly(work.resolve("mimi.safetensors").toString(), work.resolve("tok.model").toString());
-          assertThat(e.getMessage()).contains("not in " + work);
-        });
+    assertThatThrownBy(
+            () ->
+                resolver(false)
+                    .resolve(
+                        new LocalDirectory(work),
+                        List.of("model.safetensors", "mimi.safetensors", "tok.model")))
+        .isInstanceOfSatisfying(
+            MissingModelFilesException.class,
+            e -> {
+              assertThat(e.files())
+                  .extracting(MissingFile::name)
+                  .containsExactly("mimi.safetensors", "tok.model");
+              assertThat(e.files())
+                  .extracting(MissingFile::expectedAt)
+                  .containsExactly(
+                      work.resolve("mimi.safetensors").toString(),
+                      work.resolve("tok.model").toString());
+              assertThat(e.getMessage()).contains("not in " + work);
+            });
     assertThat(hub.requests()).isEmpty();
   }
 
   @Test
   void aFullyCachedRepoNeedsNoNetwork() throws Exception {
     String commit = Digests.commit("cached");
-    PythonCacheLayout.put(cacheRoot, REPO, "main", commit, "model.safetensors", "w".getBytes(), true);
+    PythonCacheLayout.put(
+        cacheRoot, REPO, "main", commit, "model.safetensors", "w".getBytes(), true);
     PythonCacheLayout.put(cacheRoot, REPO, "main", commit, "tok.model", "t".getBytes(), true);
 
-    ResolvedModel m = resolver(closedPort(), false).resolve(MODEL, List.of("model.safetensors", "tok.model"));
+    ResolvedModel m =
+        resolver(closedPort(), false).resolve(MODEL, List.of("model.safetensors", "tok.model"));
 
     Path snapshot = cacheRoot.resolve("models--kyutai--tiny-model/snapshots/" + commit);
     assertThat(m.directory()).contains(snapshot);
-    assertThat(m.files()).isEqualTo(Map.of("model.safetensors", snapshot.resolve("model.safetensors"),
-        "tok.model", snapshot.resolve("tok.model")));
+    assertThat(m.files())
+        .isEqualTo(
+            Map.of(
+                "model.safetensors",
+                snapshot.resolve("model.safetensors"),
+                "tok.model",
+                snapshot.resolve("tok.model")));
     assertThat(Files.readString(m.file("tok.model"))).isEqualTo("t");
   }
 
@@ -108,33 +129,54 @@ class ModelResolverTest {
 
     assertThat(Files.readAllBytes(m.file("tok.model"))).isEqualTo(tok);
     assertThat(m.file("tok.model").getParent()).isEqualTo(m.file("model.safetensors").getParent());
-    assertThat(hub.requests()).extracting(FakeHub.Request::path).noneMatch(p -> p.contains("model.safetensors"));
+    assertThat(hub.requests())
+        .extracting(FakeHub.Request::path)
+        .noneMatch(p -> p.contains("model.safetensors"));
     // The cached commit pins the download, so both files come from one commit.
-    assertThat(hub.requests("HEAD", "/kyutai/tiny-model/resolve/" + commit + "/tok.model")).hasSize(1);
+    assertThat(hub.requests("HEAD", "/kyutai/tiny-model/resolve/" + commit + "/tok.model"))
+        .hasSize(1);
   }
 
   @Test
   void offlineListsEveryMissingFileWithItsCachePathAndUrl() throws Exception {
     String commit = Digests.commit("offline");
-    PythonCacheLayout.put(cacheRoot, REPO, "main", commit, "model.safetensors", "w".getBytes(), true);
+    PythonCacheLayout.put(
+        cacheRoot, REPO, "main", commit, "model.safetensors", "w".getBytes(), true);
 
-    assertThatThrownBy(() -> resolver(true).resolve(MODEL,
-        List.of("model.safetensors", "mimi.safetensors", "tok.model", "hf://kyutai/other/x.json")))
-        .isInstanceOfSatisfying(MissingModelFilesException.class, e -> {
-          Path snapshot = cacheRoot.resolve("models--kyutai--tiny-model/snapshots/" + commit);
-          assertThat(e.files()).containsExactly(
-              new MissingFile("mimi.safetensors", snapshot.resolve("mimi.safetensors").toString(),
-                  hub.endpoint() + "/kyutai/tiny-model/resolve/main/mimi.safetensors"),
-              new MissingFile("tok.model", snapshot.resolve("tok.model").toString(),
-                  hub.endpoint() + "/kyutai/tiny-model/resolve/main/tok.model"),
-              new MissingFile("hf://kyutai/other/x.json",
-                  cacheRoot.resolve("models--kyutai--other/snapshots") + "/<commit that refs/main names>/x.json",
-                  hub.endpoint() + "/kyutai/other/resolve/main/x.json"));
-          assertThat(e.getMessage())
-              .contains("HF_HUB_OFFLINE", "3 files are missing", "--model /path/to/dir")
-              .contains(snapshot.resolve("mimi.safetensors").toString())
-              .contains(hub.endpoint() + "/kyutai/tiny-model/resolve/main/tok.model");
-        });
+    assertThatThrownBy(
+            () ->
+                resolver(true)
+                    .resolve(
+                        MODEL,
+                        List.of(
+                            "model.safetensors",
+                            "mimi.safetensors",
+                            "tok.model",
+                            "hf://kyutai/other/x.json")))
+        .isInstanceOfSatisfying(
+            MissingModelFilesException.class,
+            e -> {
+              Path snapshot = cacheRoot.resolve("models--kyutai--tiny-model/snapshots/" + commit);
+              assertThat(e.files())
+                  .containsExactly(
+                      new MissingFile(
+                          "mimi.safetensors",
+                          snapshot.resolve("mimi.safetensors").toString(),
+                          hub.endpoint() + "/kyutai/tiny-model/resolve/main/mimi.safetensors"),
+                      new MissingFile(
+                          "tok.model",
+                          snapshot.resolve("tok.model").toString(),
+                          hub.endpoint() + "/kyutai/tiny-model/resolve/main/tok.model"),
+                      new MissingFile(
+                          "hf://kyutai/other/x.json",
+                          cacheRoot.resolve("models--kyutai--other/snapshots")
+                              + "/<commit that refs/main names>/x.json",
+                          hub.endpoint() + "/kyutai/other/resolve/main/x.json"));
+              assertThat(e.getMessage())
+                  .contains("HF_HUB_OFFLINE", "3 files are missing", "--model /path/to/dir")
+                  .contains(snapshot.resolve("mimi.safetensors").toString())
+                  .contains(hub.endpoint() + "/kyutai/tiny-model/resolve/main/tok.model");
+            });
     assertThat(hub.requests()).isEmpty();
   }
 
@@ -142,17 +184,20 @@ class ModelResolverTest {
   void anUnreachableHubReportsEveryMissingFile() throws Exception {
     URI down = closedPort();
     assertThatThrownBy(() -> resolver(down, false).resolve(MODEL, List.of("a.bin", "b.bin")))
-        .isInstanceOfSatisfying(MissingModelFilesException.class, e -> {
-          assertThat(e.files()).extracting(MissingFile::name).containsExactly("a.bin", "b.bin");
-          assertThat(e.getMessage()).contains("cannot reach", down.toString());
-          assertThat(e.getCause()).isInstanceOf(HubUnreachableException.class);
-        });
+        .isInstanceOfSatisfying(
+            MissingModelFilesException.class,
+            e -> {
+              assertThat(e.files()).extracting(MissingFile::name).containsExactly("a.bin", "b.bin");
+              assertThat(e.getMessage()).contains("cannot reach", down.toString());
+              assertThat(e.getCause()).isInstanceOf(HubUnreachableException.class);
+            });
   }
 
   @Test
   void aFileTheRepoLacksIsAHubError() {
     hub.put(REPO, "model.safetensors", new byte[] {1}, true);
-    assertThatThrownBy(() -> resolver(false).resolve(MODEL, List.of("model.safetensors", "nope.bin")))
+    assertThatThrownBy(
+            () -> resolver(false).resolve(MODEL, List.of("model.safetensors", "nope.bin")))
         .isInstanceOf(HubEntryNotFoundException.class)
         .hasMessageContaining("nope.bin");
   }
@@ -163,12 +208,17 @@ class ModelResolverTest {
     String otherCommit = hub.put("kyutai/mimi", "weights/mimi.safetensors", mimi, true);
     Files.writeString(work.resolve("model.safetensors"), "w");
 
-    ResolvedModel m = resolver(false).resolve(new LocalDirectory(work),
-        List.of("model.safetensors", "hf://kyutai/mimi/weights/mimi.safetensors"));
+    ResolvedModel m =
+        resolver(false)
+            .resolve(
+                new LocalDirectory(work),
+                List.of("model.safetensors", "hf://kyutai/mimi/weights/mimi.safetensors"));
 
     Path p = m.file("hf://kyutai/mimi/weights/mimi.safetensors");
-    assertThat(p).isEqualTo(cacheRoot.resolve("models--kyutai--mimi/snapshots/" + otherCommit
-        + "/weights/mimi.safetensors"));
+    assertThat(p)
+        .isEqualTo(
+            cacheRoot.resolve(
+                "models--kyutai--mimi/snapshots/" + otherCommit + "/weights/mimi.safetensors"));
     assertThat(Files.readAllBytes(p)).isEqualTo(mimi);
   }
 
@@ -179,9 +229,13 @@ class ModelResolverTest {
     ResolvedModel m = resolver(true).resolve(MODEL, List.of("file://" + tok));
     assertThat(m.file("file://" + tok)).isEqualTo(tok);
 
-    assertThatThrownBy(() -> resolver(true).resolve(MODEL, List.of("file://" + work.resolve("gone.model"))))
-        .isInstanceOfSatisfying(MissingModelFilesException.class,
-            e -> assertThat(e.files().get(0).expectedAt()).isEqualTo(work.resolve("gone.model").toString()));
+    assertThatThrownBy(
+            () -> resolver(true).resolve(MODEL, List.of("file://" + work.resolve("gone.model"))))
+        .isInstanceOfSatisfying(
+            MissingModelFilesException.class,
+            e ->
+                assertThat(e.files().get(0).expectedAt())
+                    .isEqualTo(work.resolve("gone.model").toString()));
   }
 
   @Test
@@ -196,8 +250,10 @@ class ModelResolverTest {
     // Offline, what the cache recorded still answers, but an unknown file cannot be judged.
     ModelResolver offline = resolver(true);
     assertThat(offline.resolveOptional(MODEL, "config.json")).isPresent();
-    assertThat(offline.resolveOptional(new HubRepository("kyutai/legacy"), "config.json")).isEmpty();
-    assertThatThrownBy(() -> offline.resolveOptional(new HubRepository("kyutai/unknown"), "config.json"))
+    assertThat(offline.resolveOptional(new HubRepository("kyutai/legacy"), "config.json"))
+        .isEmpty();
+    assertThatThrownBy(
+            () -> offline.resolveOptional(new HubRepository("kyutai/unknown"), "config.json"))
         .isInstanceOf(MissingModelFilesException.class);
     assertThat(commit).isNotEmpty();
   }
@@ -207,34 +263,61 @@ class ModelResolverTest {
     byte[] weights = Digests.randomBytes(5000, 23);
     String commit = hub.put(REPO, "model.safetensors", weights, true);
     hub.requireToken("hf_from_env");
-    Environment env = Environment.of(Map.of("HF_ENDPOINT", hub.endpoint() + "/", "HF_HUB_CACHE", cacheRoot.toString(),
-        "HF_TOKEN", "hf_from_env", "HOME", work.toString()));
+    Environment env =
+        Environment.of(
+            Map.of(
+                "HF_ENDPOINT",
+                hub.endpoint() + "/",
+                "HF_HUB_CACHE",
+                cacheRoot.toString(),
+                "HF_TOKEN",
+                "hf_from_env",
+                "HOME",
+                work.toString()));
 
-    ResolvedModel m = ModelResolver.fromEnvironment(env, DownloadProgress.NONE).resolve(MODEL,
-        List.of("model.safetensors"));
+    ResolvedModel m =
+        ModelResolver.fromEnvironment(env, DownloadProgress.NONE)
+            .resolve(MODEL, List.of("model.safetensors"));
 
     assertThat(m.file("model.safetensors"))
-        .isEqualTo(cacheRoot.resolve("models--kyutai--tiny-model/snapshots/" + commit + "/model.safetensors"));
+        .isEqualTo(
+            cacheRoot.resolve(
+                "models--kyutai--tiny-model/snapshots/" + commit + "/model.safetensors"));
     assertThat(Files.readAllBytes(m.file("model.safetensors"))).isEqualTo(weights);
-    assertThat(hub.requests("HEAD", "/kyutai/").get(0).header("Authorization")).isEqualTo("Bearer hf_from_env");
+    assertThat(hub.requests("HEAD", "/kyutai/").get(0).header("Authorization"))
+        .isEqualTo("Bearer hf_from_env");
   }
 
   @Test
   void hfHubOfflineInTheEnvironmentKeepsTheNetworkOff() throws Exception {
     hub.put(REPO, "model.safetensors", new byte[] {1}, true);
-    Environment env = Environment.of(Map.of("HF_ENDPOINT", hub.endpoint().toString(),
-        "HF_HOME", work.toString(), "HF_HUB_OFFLINE", "1"));
+    Environment env =
+        Environment.of(
+            Map.of(
+                "HF_ENDPOINT",
+                hub.endpoint().toString(),
+                "HF_HOME",
+                work.toString(),
+                "HF_HUB_OFFLINE",
+                "1"));
 
-    assertThatThrownBy(() -> ModelResolver.fromEnvironment(env, DownloadProgress.NONE).resolve(MODEL,
-        List.of("model.safetensors")))
-        .isInstanceOfSatisfying(MissingModelFilesException.class, e -> assertThat(e.files().get(0).expectedAt())
-            .startsWith(work.resolve("hub/models--kyutai--tiny-model/snapshots").toString()));
+    assertThatThrownBy(
+            () ->
+                ModelResolver.fromEnvironment(env, DownloadProgress.NONE)
+                    .resolve(MODEL, List.of("model.safetensors")))
+        .isInstanceOfSatisfying(
+            MissingModelFilesException.class,
+            e ->
+                assertThat(e.files().get(0).expectedAt())
+                    .startsWith(
+                        work.resolve("hub/models--kyutai--tiny-model/snapshots").toString()));
     assertThat(hub.requests()).isEmpty();
   }
 
   @Test
   void theDemoModelNeedsNoFiles() throws Exception {
-    ResolvedModel m = resolver(true).resolve(ModelReference.parse("demo"), List.of("model.safetensors"));
+    ResolvedModel m =
+        resolver(true).resolve(ModelReference.parse("demo"), List.of("model.safetensors"));
     assertThat(m.isDemo()).isTrue();
     assertThat(m.directory()).isEmpty();
     assertThatThrownBy(() -> m.file("model.safetensors")).hasMessageContaining("built in memory");
@@ -242,11 +325,14 @@ class ModelResolverTest {
 
   @Test
   void theTranscriptionDemoNeedsNoFilesEither() throws Exception {
-    ResolvedModel m = resolver(true).resolve(ModelReference.parse("demo-stt"), List.of("model.safetensors"));
+    ResolvedModel m =
+        resolver(true).resolve(ModelReference.parse("demo-stt"), List.of("model.safetensors"));
     assertThat(m.isDemo()).isTrue();
     assertThat(m.reference()).hasToString("demo-stt");
     assertThat(m.directory()).isEmpty();
-    assertThat(resolver(true).resolveOptional(ModelReference.parse("demo-stt"), "config.json")).isEmpty();
-    assertThatThrownBy(() -> m.file("model.safetensors")).hasMessageContaining("demo-stt model is built in memory");
+    assertThat(resolver(true).resolveOptional(ModelReference.parse("demo-stt"), "config.json"))
+        .isEmpty();
+    assertThatThrownBy(() -> m.file("model.safetensors"))
+        .hasMessageContaining("demo-stt model is built in memory");
   }
 }

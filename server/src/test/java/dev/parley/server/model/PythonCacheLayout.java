@@ -17,8 +17,15 @@ final class PythonCacheLayout {
    * it ({@code os.path.relpath}: one {@code ..} per folder level), and {@code refs/{revision}}
    * holding the commit without a newline.
    */
-  static Path put(Path cacheRoot, String repoId, String revision, String commit, String path, byte[] content,
-      boolean lfs) throws IOException {
+  static Path put(
+      Path cacheRoot,
+      String repoId,
+      String revision,
+      String commit,
+      String path,
+      byte[] content,
+      boolean lfs)
+      throws IOException {
     Path repo = cacheRoot.resolve("models--" + repoId.replace("/", "--"));
     String etag = lfs ? Digests.sha256(content) : Digests.gitBlobSha1(content);
     Path blob = repo.resolve("blobs").resolve(etag);

@@ -20,15 +20,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A model directory laid out as a Kyutai repo (config.json naming the LM weights, the Mimi
- * weights and config, and the tokenizer) loads into a {@link SpeechModel} that computes what the
- * reference computes.
+ * A model directory laid out as a Kyutai repo (config.json naming the LM weights, the Mimi weights
+ * and config, and the tokenizer) loads into a {@link SpeechModel} that computes what the reference
+ * computes.
  */
 class SpeechModelLoadTest {
   @TempDir Path dir;
 
   private Path modelDir() throws Exception {
-    ObjectNode config = (ObjectNode) new ObjectMapper().readTree(Golden.path("lm_tiny.config.json").toFile());
+    ObjectNode config =
+        (ObjectNode) new ObjectMapper().readTree(Golden.path("lm_tiny.config.json").toFile());
     config.put("model_type", "moshi");
     config.put("moshi_name", "lm.safetensors");
     config.put("mimi_name", "mimi.safetensors");
@@ -43,15 +44,20 @@ class SpeechModelLoadTest {
   }
 
   static ModelResolver offlineResolver(Path cache) {
-    return ModelResolver.fromEnvironment(Environment.of(Map.of("HF_HUB_CACHE", cache.toString(),
-        "HF_HUB_OFFLINE", "1")), DownloadProgress.NONE);
+    return ModelResolver.fromEnvironment(
+        Environment.of(Map.of("HF_HUB_CACHE", cache.toString(), "HF_HUB_OFFLINE", "1")),
+        DownloadProgress.NONE);
   }
 
   @Test
   void aLocalKyutaiLayoutLoadsAndComputesTheReference() throws Exception {
     Path model = modelDir();
-    try (SpeechModel m = SpeechModel.load(ModelReference.parse(model.toString()), offlineResolver(dir.resolve("c")),
-        Device.cpu(), DataType.FLOAT32);
+    try (SpeechModel m =
+            SpeechModel.load(
+                ModelReference.parse(model.toString()),
+                offlineResolver(dir.resolve("c")),
+                Device.cpu(),
+                DataType.FLOAT32);
         SafeTensorsFile fwd = Golden.open("lm_tiny.forward.safetensors");
         SafeTensorsFile io = Golden.open("mimi_tiny.io.safetensors");
         NDManager scope = m.manager().newSubManager()) {
@@ -71,26 +77,42 @@ class SpeechModelLoadTest {
   void aMissingFileIsNamedInTheError() throws Exception {
     Path model = modelDir();
     Files.delete(model.resolve("tok.model"));
-    assertThatThrownBy(() -> SpeechModel.load(ModelReference.parse(model.toString()),
-        offlineResolver(dir.resolve("c")), Device.cpu(), DataType.FLOAT32))
+    assertThatThrownBy(
+            () ->
+                SpeechModel.load(
+                    ModelReference.parse(model.toString()),
+                    offlineResolver(dir.resolve("c")),
+                    Device.cpu(),
+                    DataType.FLOAT32))
         .hasMessageContaining("tok.model");
   }
 
   @Test
   void wrongWeightsListEveryMismatch() throws Exception {
     Path model = modelDir();
-    Files.copy(Golden.path("stt_tiny.safetensors"), model.resolve("lm.safetensors"),
+    Files.copy(
+        Golden.path("stt_tiny.safetensors"),
+        model.resolve("lm.safetensors"),
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    assertThatThrownBy(() -> SpeechModel.load(ModelReference.parse(model.toString()),
-        offlineResolver(dir.resolve("c")), Device.cpu(), DataType.FLOAT32))
+    assertThatThrownBy(
+            () ->
+                SpeechModel.load(
+                    ModelReference.parse(model.toString()),
+                    offlineResolver(dir.resolve("c")),
+                    Device.cpu(),
+                    DataType.FLOAT32))
         .hasMessageContaining("missing: depformer_in.0.weight")
         .hasMessageContaining("unexpected: extra_heads.0.weight");
   }
 
   @Test
   void theDemoModelBuildsWithoutFiles() {
-    try (SpeechModel m = SpeechModel.load(new ModelReference.Demo(), offlineResolver(dir.resolve("none")),
-        Device.cpu(), DataType.FLOAT32)) {
+    try (SpeechModel m =
+        SpeechModel.load(
+            new ModelReference.Demo(),
+            offlineResolver(dir.resolve("none")),
+            Device.cpu(),
+            DataType.FLOAT32)) {
       assertThat(m.isDemo()).isTrue();
       assertThat(m.lm().config().depQ()).isEqualTo(8);
       assertThat(m.mimi().numCodebooks()).isEqualTo(8);
@@ -103,8 +125,12 @@ class SpeechModelLoadTest {
 
   @Test
   void theTranscriptionDemoBuildsWithoutFiles() throws Exception {
-    try (SpeechModel m = SpeechModel.load(ModelReference.parse("demo-stt"), offlineResolver(dir.resolve("none")),
-        Device.cpu(), DataType.FLOAT32)) {
+    try (SpeechModel m =
+        SpeechModel.load(
+            ModelReference.parse("demo-stt"),
+            offlineResolver(dir.resolve("none")),
+            Device.cpu(),
+            DataType.FLOAT32)) {
       assertThat(m.name()).isEqualTo("demo-stt");
       assertThat(m.isDemo()).isTrue();
       assertThat(m.modelType()).isEqualTo("stt");
@@ -113,15 +139,22 @@ class SpeechModelLoadTest {
       assertThat(m.lm().config().inputStreams()).isLessThanOrEqualTo(m.mimi().numCodebooks());
       assertThat(m.config().sttConfig().path("audio_delay_seconds").asDouble()).isEqualTo(2.5);
     }
-    try (SpeechModel m = SpeechModel.load(ModelReference.parse("demo"), offlineResolver(dir.resolve("none")),
-        Device.cpu(), DataType.FLOAT32)) {
+    try (SpeechModel m =
+        SpeechModel.load(
+            ModelReference.parse("demo"),
+            offlineResolver(dir.resolve("none")),
+            Device.cpu(),
+            DataType.FLOAT32)) {
       assertThat(m.modelType()).isEqualTo("moshi");
     }
   }
 
   @Test
   void theDemoModelsHaveNoCheckpoint() {
-    assertThatThrownBy(() -> KyutaiCheckpoint.resolve(offlineResolver(dir.resolve("none")), ModelReference.parse("demo-stt")))
+    assertThatThrownBy(
+            () ->
+                KyutaiCheckpoint.resolve(
+                    offlineResolver(dir.resolve("none")), ModelReference.parse("demo-stt")))
         .hasMessageContaining("demo-stt model is built in memory");
   }
 }

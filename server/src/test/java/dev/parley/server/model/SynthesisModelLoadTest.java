@@ -33,10 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A TTS repo laid out as {@code kyutai/tts-1.6b-en_fr} (config.json with tts_config and model_id,
- * LM weights with conditioners, Mimi, tokenizer) on a hub that serves it over HTTP, and voices
- * from {@code kyutai/tts-voices} named {@code <name>.<sig>@<epoch>.safetensors}: the model loads,
- * the default voice is fetched on first use into the cache, and offline the cached voices are
- * listed and used while unknown ones fail clearly.
+ * LM weights with conditioners, Mimi, tokenizer) on a hub that serves it over HTTP, and voices from
+ * {@code kyutai/tts-voices} named {@code <name>.<sig>@<epoch>.safetensors}: the model loads, the
+ * default voice is fetched on first use into the cache, and offline the cached voices are listed
+ * and used while unknown ones fail clearly.
  */
 class SynthesisModelLoadTest {
   static final String SUFFIX = ".tiny0001@1.safetensors";
@@ -61,16 +61,37 @@ class SynthesisModelLoadTest {
   }
 
   private void publish() throws Exception {
-    ObjectNode config = (ObjectNode) new ObjectMapper().readTree(Golden.path("tts_tiny.config.json").toFile());
+    ObjectNode config =
+        (ObjectNode) new ObjectMapper().readTree(Golden.path("tts_tiny.config.json").toFile());
     config.put("moshi_name", "dsm_tts.safetensors");
     config.put("mimi_name", "mimi.safetensors");
     config.put("mimi_config_name", "mimi.json");
     config.put("tokenizer_name", "tok.model");
-    hub.put("kyutai/tts-tiny", "config.json", config.toString().getBytes(StandardCharsets.UTF_8), false);
-    hub.put("kyutai/tts-tiny", "dsm_tts.safetensors", Files.readAllBytes(Golden.path("tts_tiny.safetensors")), true);
-    hub.put("kyutai/tts-tiny", "mimi.safetensors", Files.readAllBytes(Golden.path("mimi_tiny.safetensors")), true);
-    hub.put("kyutai/tts-tiny", "mimi.json", Files.readAllBytes(Golden.path("mimi_tiny.config.json")), false);
-    hub.put("kyutai/tts-tiny", "tok.model", Files.readAllBytes(Golden.path("tokenizer_tiny.model")), true);
+    hub.put(
+        "kyutai/tts-tiny",
+        "config.json",
+        config.toString().getBytes(StandardCharsets.UTF_8),
+        false);
+    hub.put(
+        "kyutai/tts-tiny",
+        "dsm_tts.safetensors",
+        Files.readAllBytes(Golden.path("tts_tiny.safetensors")),
+        true);
+    hub.put(
+        "kyutai/tts-tiny",
+        "mimi.safetensors",
+        Files.readAllBytes(Golden.path("mimi_tiny.safetensors")),
+        true);
+    hub.put(
+        "kyutai/tts-tiny",
+        "mimi.json",
+        Files.readAllBytes(Golden.path("mimi_tiny.config.json")),
+        false);
+    hub.put(
+        "kyutai/tts-tiny",
+        "tok.model",
+        Files.readAllBytes(Golden.path("tokenizer_tiny.model")),
+        true);
     float[] voice;
     try (SafeTensorsFile gen = Golden.open("tts_tiny.gen.safetensors")) {
       voice = gen.floats("voice0_speaker_wavs");
@@ -85,17 +106,20 @@ class SynthesisModelLoadTest {
   private static String speak(TtsEngine engine, TtsOptions options) throws Exception {
     CompletableFuture<String> closed = new CompletableFuture<>();
     AtomicInteger frames = new AtomicInteger();
-    engine.synthesize(List.of("Hello robot."), options, new TtsListener() {
-      @Override
-      public void onAudio(float[] pcm) {
-        frames.incrementAndGet();
-      }
+    engine.synthesize(
+        List.of("Hello robot."),
+        options,
+        new TtsListener() {
+          @Override
+          public void onAudio(float[] pcm) {
+            frames.incrementAndGet();
+          }
 
-      @Override
-      public void onClosed(String reason) {
-        closed.complete(reason == null ? "ok " + frames.get() : reason);
-      }
-    });
+          @Override
+          public void onClosed(String reason) {
+            closed.complete(reason == null ? "ok " + frames.get() : reason);
+          }
+        });
     return closed.get(60, TimeUnit.SECONDS);
   }
 
@@ -103,22 +127,25 @@ class SynthesisModelLoadTest {
   void loadsFromTheHubAndFetchesVoicesIntoTheCache() throws Exception {
     publish();
     HubRepository repo = new HubRepository("kyutai/tts-tiny");
-    try (SynthesisModel model = SynthesisModel.load(repo, resolver(false), Device.cpu(), DataType.FLOAT32, null,
-        null)) {
+    try (SynthesisModel model =
+        SynthesisModel.load(repo, resolver(false), Device.cpu(), DataType.FLOAT32, null, null)) {
       assertThat(model.config().voiceSuffix()).isEqualTo(SUFFIX);
       assertThat(model.voices().source()).isEqualTo("hf:kyutai/tts-voices");
       try (TtsEngine engine = new TtsEngine(model, TtsSettings.of(model).withCodebooks(8), 1)) {
         assertThat(speak(engine, TtsOptions.defaults())).startsWith("ok ");
       }
     }
-    // Offline now: the voice fetched above is in the cache and listed; one never fetched is unknown.
-    try (SynthesisModel model = SynthesisModel.load(repo, resolver(true), Device.cpu(), DataType.FLOAT32, null,
-        null)) {
+    // Offline now: the voice fetched above is in the cache and listed; one never fetched is
+    // unknown.
+    try (SynthesisModel model =
+        SynthesisModel.load(repo, resolver(true), Device.cpu(), DataType.FLOAT32, null, null)) {
       assertThat(model.voices().names()).containsExactly(VoiceLibrary.KYUTAI_DEFAULT_VOICE);
       try (TtsEngine engine = new TtsEngine(model, TtsSettings.of(model).withCodebooks(8), 1)) {
-        assertThat(speak(engine, TtsOptions.voice(VoiceLibrary.KYUTAI_DEFAULT_VOICE))).startsWith("ok ");
+        assertThat(speak(engine, TtsOptions.voice(VoiceLibrary.KYUTAI_DEFAULT_VOICE)))
+            .startsWith("ok ");
         assertThatThrownBy(() -> engine.open(TtsOptions.voice("vctk/p225_023.wav"), null))
-            .isInstanceOf(UnknownVoiceException.class).hasMessageContaining("vctk/p225_023.wav");
+            .isInstanceOf(UnknownVoiceException.class)
+            .hasMessageContaining("vctk/p225_023.wav");
         assertThatThrownBy(() -> engine.open(TtsOptions.voice("../../etc/passwd"), null))
             .isInstanceOf(UnknownVoiceException.class);
       }
@@ -132,15 +159,29 @@ class SynthesisModelLoadTest {
     Files.createDirectories(voices.resolve("expresso"));
     Files.createDirectories(voices.resolve("vctk"));
     float[] v = new float[24 * 6];
-    new SafeTensorsWriter().putFloats("speaker_wavs", new long[] {1, 24, 6}, v)
+    new SafeTensorsWriter()
+        .putFloats("speaker_wavs", new long[] {1, 24, 6}, v)
         .write(voices.resolve("expresso/ex03-ex01_happy_001_channel1_334s.wav" + SUFFIX));
-    new SafeTensorsWriter().putFloats("speaker_wavs", new long[] {1, 24, 6}, v).write(voices.resolve("vctk/a.wav" + SUFFIX));
-    new SafeTensorsWriter().putFloats("speaker_wavs", new long[] {1, 24, 6}, v).write(voices.resolve("other.safetensors"));
-    new SafeTensorsWriter().putFloats("wrong", new long[] {1, 24, 6}, v).write(voices.resolve("bad.wav" + SUFFIX));
-    try (SynthesisModel model = SynthesisModel.load(new HubRepository("kyutai/tts-tiny"), resolver(false),
-        Device.cpu(), DataType.FLOAT32, voices, "vctk/a.wav")) {
-      assertThat(model.voices().names()).containsExactly("bad.wav", "expresso/ex03-ex01_happy_001_channel1_334s.wav",
-          "vctk/a.wav");
+    new SafeTensorsWriter()
+        .putFloats("speaker_wavs", new long[] {1, 24, 6}, v)
+        .write(voices.resolve("vctk/a.wav" + SUFFIX));
+    new SafeTensorsWriter()
+        .putFloats("speaker_wavs", new long[] {1, 24, 6}, v)
+        .write(voices.resolve("other.safetensors"));
+    new SafeTensorsWriter()
+        .putFloats("wrong", new long[] {1, 24, 6}, v)
+        .write(voices.resolve("bad.wav" + SUFFIX));
+    try (SynthesisModel model =
+        SynthesisModel.load(
+            new HubRepository("kyutai/tts-tiny"),
+            resolver(false),
+            Device.cpu(),
+            DataType.FLOAT32,
+            voices,
+            "vctk/a.wav")) {
+      assertThat(model.voices().names())
+          .containsExactly(
+              "bad.wav", "expresso/ex03-ex01_happy_001_channel1_334s.wav", "vctk/a.wav");
       assertThat(model.voices().defaultVoice()).isEqualTo("vctk/a.wav");
       assertThat(model.voices().get(null).name()).isEqualTo("vctk/a.wav");
       assertThatThrownBy(() -> model.voices().get("bad.wav")).hasMessageContaining("speaker_wavs");

@@ -18,8 +18,8 @@ import dev.parley.proto.v1.End;
 import dev.parley.proto.v1.ModelInfo;
 import dev.parley.proto.v1.ModelType;
 import dev.parley.proto.v1.TextPiece;
-import dev.parley.server.config.ApiKeys;
 import dev.parley.server.ParleyServer;
+import dev.parley.server.config.ApiKeys;
 import dev.parley.server.config.ServerConfig;
 import dev.parley.server.model.DemoModel;
 import dev.parley.server.model.SpeechModel;
@@ -46,8 +46,17 @@ class SdkAgainstServerTest {
   @BeforeAll
   static void start() throws Exception {
     model = DemoModel.build(Device.cpu());
-    server = new ParleyServer(model, ServerConfig.builder().host("127.0.0.1").port(0).grpcPort(0).maxSessions(2)
-        .apiKeys(new ApiKeys(Set.of(KEY))).build()).start();
+    server =
+        new ParleyServer(
+                model,
+                ServerConfig.builder()
+                    .host("127.0.0.1")
+                    .port(0)
+                    .grpcPort(0)
+                    .maxSessions(2)
+                    .apiKeys(new ApiKeys(Set.of(KEY)))
+                    .build())
+            .start();
   }
 
   @AfterAll
@@ -57,7 +66,8 @@ class SdkAgainstServerTest {
   }
 
   static float[] speech(Path dir) throws Exception {
-    return WavReader.read(ExternalTools.speechWav(dir, "Hello from the Java SDK.", 24000)).samples();
+    return WavReader.read(ExternalTools.speechWav(dir, "Hello from the Java SDK.", 24000))
+        .samples();
   }
 
   @Test
@@ -65,22 +75,26 @@ class SdkAgainstServerTest {
     float[] pcm = speech(dir);
     ByteArrayOutputStream reply = new ByteArrayOutputStream();
     List<TextPiece> text = new CopyOnWriteArrayList<>();
-    try (ParleyClient client = ParleyClient.builder().target("127.0.0.1", server.grpcPort()).apiKey(KEY).build()) {
+    try (ParleyClient client =
+        ParleyClient.builder().target("127.0.0.1", server.grpcPort()).apiKey(KEY).build()) {
       List<ModelInfo> models = client.models();
       assertThat(models).extracting(ModelInfo::getType).containsExactly(ModelType.DIALOGUE);
-      Conversation c = client.converse(ConversationOptions.builder().seed(42).build(), new ConversationListener() {
-        @Override
-        public void onAudio(byte[] chunk) {
-          synchronized (reply) {
-            reply.writeBytes(chunk);
-          }
-        }
+      Conversation c =
+          client.converse(
+              ConversationOptions.builder().seed(42).build(),
+              new ConversationListener() {
+                @Override
+                public void onAudio(byte[] chunk) {
+                  synchronized (reply) {
+                    reply.writeBytes(chunk);
+                  }
+                }
 
-        @Override
-        public void onText(TextPiece t) {
-          text.add(t);
-        }
-      });
+                @Override
+                public void onText(TextPiece t) {
+                  text.add(t);
+                }
+              });
       for (int i = 0; i < pcm.length; i += 1920) {
         c.sendAudio(Arrays.copyOfRange(pcm, i, Math.min(pcm.length, i + 1920)));
       }
@@ -101,21 +115,28 @@ class SdkAgainstServerTest {
 
   @Test
   void theSdkSurfacesAWrongKeyAndAFullServerAsParleyExceptions() throws Exception {
-    try (ParleyClient wrong = ParleyClient.builder().target("127.0.0.1", server.grpcPort()).apiKey("nope").build()) {
-      assertThatThrownBy(wrong::models).isInstanceOf(ParleyException.class)
+    try (ParleyClient wrong =
+        ParleyClient.builder().target("127.0.0.1", server.grpcPort()).apiKey("nope").build()) {
+      assertThatThrownBy(wrong::models)
+          .isInstanceOf(ParleyException.class)
           .satisfies(e -> assertThat(((ParleyException) e).code()).isEqualTo("UNAUTHENTICATED"));
     }
-    try (ParleyClient client = ParleyClient.builder().target("127.0.0.1", server.grpcPort()).apiKey(KEY).build()) {
-      Conversation a = client.converse(ConversationOptions.defaults(), new ConversationListener() {});
-      Conversation b = client.converse(ConversationOptions.defaults(), new ConversationListener() {});
+    try (ParleyClient client =
+        ParleyClient.builder().target("127.0.0.1", server.grpcPort()).apiKey(KEY).build()) {
+      Conversation a =
+          client.converse(ConversationOptions.defaults(), new ConversationListener() {});
+      Conversation b =
+          client.converse(ConversationOptions.defaults(), new ConversationListener() {});
       a.sendAudio(new float[1920]);
       b.sendAudio(new float[1920]);
       long end = System.currentTimeMillis() + 10_000;
       while (server.engine().activeSessions() < 2 && System.currentTimeMillis() < end) {
         Thread.sleep(10);
       }
-      Conversation third = client.converse(ConversationOptions.defaults(), new ConversationListener() {});
-      assertThatThrownBy(() -> third.awaitEnd(Duration.ofSeconds(10))).isInstanceOf(ParleyException.class)
+      Conversation third =
+          client.converse(ConversationOptions.defaults(), new ConversationListener() {});
+      assertThatThrownBy(() -> third.awaitEnd(Duration.ofSeconds(10)))
+          .isInstanceOf(ParleyException.class)
           .satisfies(e -> assertThat(((ParleyException) e).code()).isEqualTo("RESOURCE_EXHAUSTED"))
           .hasMessageContaining("server full");
       a.cancel();
@@ -134,23 +155,26 @@ class SdkAgainstServerTest {
     AtomicInteger samples = new AtomicInteger();
     List<String> metadata = new CopyOnWriteArrayList<>();
     List<String> errors = new CopyOnWriteArrayList<>();
-    KyutaiChatClient client = KyutaiChatClient.connect(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat"),
-        KyutaiChatOptions.builder().apiKey(KEY).seed(7).build(), new KyutaiChatListener() {
-          @Override
-          public void onAudio(float[] pcm24k) {
-            samples.addAndGet(pcm24k.length);
-          }
+    KyutaiChatClient client =
+        KyutaiChatClient.connect(
+            URI.create("ws://127.0.0.1:" + server.port() + "/api/chat"),
+            KyutaiChatOptions.builder().apiKey(KEY).seed(7).build(),
+            new KyutaiChatListener() {
+              @Override
+              public void onAudio(float[] pcm24k) {
+                samples.addAndGet(pcm24k.length);
+              }
 
-          @Override
-          public void onMetadata(String json) {
-            metadata.add(json);
-          }
+              @Override
+              public void onMetadata(String json) {
+                metadata.add(json);
+              }
 
-          @Override
-          public void onServerError(String message) {
-            errors.add(message);
-          }
-        });
+              @Override
+              public void onServerError(String message) {
+                errors.add(message);
+              }
+            });
     assertThat(client.handshakePayload()).isNotNull();
     long t0 = System.nanoTime();
     int frames = 0;

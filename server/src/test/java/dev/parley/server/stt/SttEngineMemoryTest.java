@@ -80,24 +80,36 @@ class SttEngineMemoryTest {
         int waves = Integer.getInteger("parley.stt.memoryWaves", 15);
         for (int w = warmUp; w < warmUp + waves; w++) {
           wave(engine, slots, w);
-          assertThat((long) model.manager().getManagedArrays().size()).as("arrays after wave %d", w)
+          assertThat((long) model.manager().getManagedArrays().size())
+              .as("arrays after wave %d", w)
               .isEqualTo(arrays1);
         }
         System.gc();
         long rss2 = rssKb();
         long heap2 = heapCommittedKb();
         long steps = engine.steps() - steps0;
-        System.out.printf("STT memory: %d sessions in %d engine steps (batch %d, %.1f ms/step); arrays %d -> %d; "
-            + "VmRSS %d kB -> %d kB (%+d kB), Java heap committed %d kB -> %d kB%n", waves * slots, steps, slots,
-            (System.nanoTime() - t0) / 1e6 / steps, arrays1, model.manager().getManagedArrays().size(), rss1, rss2,
-            rss2 - rss1, heap1, heap2);
+        System.out.printf(
+            "STT memory: %d sessions in %d engine steps (batch %d, %.1f ms/step); arrays %d -> %d; "
+                + "VmRSS %d kB -> %d kB (%+d kB), Java heap committed %d kB -> %d kB%n",
+            waves * slots,
+            steps,
+            slots,
+            (System.nanoTime() - t0) / 1e6 / steps,
+            arrays1,
+            model.manager().getManagedArrays().size(),
+            rss1,
+            rss2,
+            rss2 - rss1,
+            heap1,
+            heap2);
         if (rss1 > 0) {
           // As in MimiNativeMemoryTest: what the Java heap newly committed is not native growth.
           long nativeGrowth = rss2 - rss1 - Math.max(0, heap2 - heap1);
           assertThat(nativeGrowth).as("native resident growth (kB)").isLessThanOrEqualTo(32 * 1024);
         }
       }
-      assertThat((long) model.manager().getManagedArrays().size()).as("arrays after the engine closed")
+      assertThat((long) model.manager().getManagedArrays().size())
+          .as("arrays after the engine closed")
           .isEqualTo(arrays0);
     }
   }

@@ -72,7 +72,8 @@ class SttEngineTest {
       assertThat(engine.pauseHeads()).isEqualTo(4);
     }
     try (SpeechModel dialogue = DemoModel.build(Device.cpu())) {
-      assertThatThrownBy(() -> new SttEngine(dialogue, 1, 10)).hasMessageContaining("not a transcription model");
+      assertThatThrownBy(() -> new SttEngine(dialogue, 1, 10))
+          .hasMessageContaining("not a transcription model");
     }
   }
 
@@ -92,8 +93,10 @@ class SttEngineTest {
     }
     assertThat(r.thread.getName()).isEqualTo("parley-stt-engine");
     // Offline word assembly over the session's own tokens gives the transcript it received.
-    assertThat(r.awaitTranscript()).isEqualTo(WordAssembler.transcribe(r.tokens(), model.tokenizer(), 12.5, 3.5));
-    assertThat(WordAssemblerTest.fromEvents(toEvents(r.wordEvents()))).isEqualTo(r.awaitTranscript());
+    assertThat(r.awaitTranscript())
+        .isEqualTo(WordAssembler.transcribe(r.tokens(), model.tokenizer(), 12.5, 3.5));
+    assertThat(WordAssemblerTest.fromEvents(toEvents(r.wordEvents())))
+        .isEqualTo(r.awaitTranscript());
     assertThat(r.closed.get(5, TimeUnit.SECONDS)).isEmpty();
   }
 
@@ -115,36 +118,40 @@ class SttEngineTest {
       for (int i = 0; i < n; i++) {
         int id = i;
         together[i] = new Recorder();
-        Thread t = new Thread(() -> {
-          try {
-            if (id >= n / 2) {
-              firstHalfStarted.await(); // the second half joins while the first is mid-stream
-              Thread.sleep(30L * (id - n / 2));
-            }
-            SttSession s = engine.open(SttOptions.defaults(), together[id]);
-            SplittableRandom r = new SplittableRandom(id);
-            float[] pcm = inputs[id];
-            int off = 0;
-            while (off < pcm.length) {
-              int len = Math.min(pcm.length - off, 200 + r.nextInt(4000));
-              s.offerAudio(pcm, off, len);
-              off += len;
-              if (off > pcm.length / 3) {
-                firstHalfStarted.countDown();
-              }
-              Thread.sleep(r.nextInt(15));
-            }
-            s.endOfInput();
-          } catch (Exception e) {
-            together[id].transcript.completeExceptionally(e);
-          }
-        });
+        Thread t =
+            new Thread(
+                () -> {
+                  try {
+                    if (id >= n / 2) {
+                      firstHalfStarted
+                          .await(); // the second half joins while the first is mid-stream
+                      Thread.sleep(30L * (id - n / 2));
+                    }
+                    SttSession s = engine.open(SttOptions.defaults(), together[id]);
+                    SplittableRandom r = new SplittableRandom(id);
+                    float[] pcm = inputs[id];
+                    int off = 0;
+                    while (off < pcm.length) {
+                      int len = Math.min(pcm.length - off, 200 + r.nextInt(4000));
+                      s.offerAudio(pcm, off, len);
+                      off += len;
+                      if (off > pcm.length / 3) {
+                        firstHalfStarted.countDown();
+                      }
+                      Thread.sleep(r.nextInt(15));
+                    }
+                    s.endOfInput();
+                  } catch (Exception e) {
+                    together[id].transcript.completeExceptionally(e);
+                  }
+                });
         clients.add(t);
         t.start();
       }
       for (int i = 0; i < n; i++) {
         together[i].awaitTranscript();
-        assertThat(together[i].closed.get(10, TimeUnit.SECONDS)).isEmpty(); // onClosed follows the transcript
+        assertThat(together[i].closed.get(10, TimeUnit.SECONDS))
+            .isEmpty(); // onClosed follows the transcript
         soloSteps += together[i].steps.size();
       }
       for (Thread t : clients) {
@@ -158,9 +165,15 @@ class SttEngineTest {
     double maxPauseDiff = 0;
     boolean exact = true;
     for (int i = 0; i < n; i++) {
-      assertThat(together[i].tokens()).as("tokens of session %d", i).containsExactly(alone[i].tokens());
-      assertThat(together[i].wordEvents()).as("word events of session %d", i).isEqualTo(alone[i].wordEvents());
-      assertThat(together[i].awaitTranscript()).as("transcript of session %d", i).isEqualTo(alone[i].awaitTranscript());
+      assertThat(together[i].tokens())
+          .as("tokens of session %d", i)
+          .containsExactly(alone[i].tokens());
+      assertThat(together[i].wordEvents())
+          .as("word events of session %d", i)
+          .isEqualTo(alone[i].wordEvents());
+      assertThat(together[i].awaitTranscript())
+          .as("transcript of session %d", i)
+          .isEqualTo(alone[i].awaitTranscript());
       for (int s = 0; s < alone[i].steps.size(); s++) {
         float[] a = alone[i].steps.get(s).pauseProbabilities();
         float[] b = together[i].steps.get(s).pauseProbabilities();
@@ -171,12 +184,16 @@ class SttEngineTest {
       }
       words += alone[i].awaitTranscript().size();
     }
-    double stepMs = together[0].steps.stream().mapToLong(SttStep::stepNanos).average().orElse(0) / 1e6;
-    System.out.printf("16 concurrent sessions: %d engine steps for %d session steps (session 0's steps %.1f ms on "
-        + "average), %d words in all; pause probabilities bit-identical: %s, max difference %.3g%n", steps, soloSteps,
-        stepMs, words, exact, maxPauseDiff);
-    // libtorch's CPU matrix kernels block by batch size, so activations may differ in the last bits between
-    // a batch of 1 and of 16 (tokens and words above are exact); probabilities must agree to float rounding.
+    double stepMs =
+        together[0].steps.stream().mapToLong(SttStep::stepNanos).average().orElse(0) / 1e6;
+    System.out.printf(
+        "16 concurrent sessions: %d engine steps for %d session steps (session 0's steps %.1f ms on "
+            + "average), %d words in all; pause probabilities bit-identical: %s, max difference %.3g%n",
+        steps, soloSteps, stepMs, words, exact, maxPauseDiff);
+    // libtorch's CPU matrix kernels block by batch size, so activations may differ in the last bits
+    // between
+    // a batch of 1 and of 16 (tokens and words above are exact); probabilities must agree to float
+    // rounding.
     assertThat(maxPauseDiff).isLessThanOrEqualTo(1e-6);
   }
 
@@ -189,7 +206,8 @@ class SttEngineTest {
       SttSession s1 = engine.open(SttOptions.defaults(), r1);
       engine.open(SttOptions.defaults(), new Recorder());
       assertThatThrownBy(() -> engine.open(SttOptions.defaults(), new Recorder()))
-          .isInstanceOf(EngineFullException.class).hasMessageContaining("server full");
+          .isInstanceOf(EngineFullException.class)
+          .hasMessageContaining("server full");
       float[] other = input(5);
       s1.offerAudio(other, 0, other.length);
       while (r1.steps.size() < 20) {
@@ -219,7 +237,9 @@ class SttEngineTest {
         accepted = s.offerAudio(flood, off, 1920 * 50);
       }
       assertThat(accepted).isFalse();
-      assertThat(r.closed.get(5, TimeUnit.SECONDS)).contains("input overflow").contains("faster than real time");
+      assertThat(r.closed.get(5, TimeUnit.SECONDS))
+          .contains("input overflow")
+          .contains("faster than real time");
       assertThat(s.isClosed()).isTrue();
       assertThat(engine.activeSessions()).isZero();
       assertThat(r.transcript).isNotDone();
@@ -231,9 +251,11 @@ class SttEngineTest {
     try (SttEngine engine = new SttEngine(model, 1, 100)) {
       Recorder r = new Recorder();
       SttSession s = engine.open(SttOptions.defaults(), r);
-      assertThatThrownBy(() -> s.offerAudio(new float[] {0f, Float.NaN}, 0, 2)).hasMessageContaining("NaN");
+      assertThatThrownBy(() -> s.offerAudio(new float[] {0f, Float.NaN}, 0, 2))
+          .hasMessageContaining("NaN");
       s.endOfInput();
-      assertThatThrownBy(() -> s.offerAudio(new float[10], 0, 10)).hasMessageContaining("after the end of input");
+      assertThatThrownBy(() -> s.offerAudio(new float[10], 0, 10))
+          .hasMessageContaining("after the end of input");
       assertThat(r.awaitTranscript()).isNotNull();
       assertThat(r.steps).hasSize(13 + 32); // no audio at all: prefix and flush only
     }
@@ -251,7 +273,9 @@ class SttEngineTest {
       r.awaitTranscript();
       long clientFrames = (pcm.length + 1919) / 1920;
       assertThat(s.framesConsumed()).isEqualTo(clientFrames);
-      assertThat(s.deadlineMisses()).as("the silence prefix and flush are not real-time").isEqualTo(clientFrames);
+      assertThat(s.deadlineMisses())
+          .as("the silence prefix and flush are not real-time")
+          .isEqualTo(clientFrames);
       assertThat(engine.deadlineMisses()).isEqualTo(clientFrames);
     }
   }
@@ -261,8 +285,11 @@ class SttEngineTest {
     for (String e : wordEvents) {
       String[] p = e.split(" ");
       if (p[0].equals("word")) {
-        out.add(new WordAssembler.WordStart(Integer.parseInt(p[1]), String.join(" ", Arrays.copyOfRange(p, 2,
-            p.length - 1)), Double.parseDouble(p[p.length - 1])));
+        out.add(
+            new WordAssembler.WordStart(
+                Integer.parseInt(p[1]),
+                String.join(" ", Arrays.copyOfRange(p, 2, p.length - 1)),
+                Double.parseDouble(p[p.length - 1])));
       } else {
         out.add(new WordAssembler.WordEnd(Integer.parseInt(p[1]), Double.parseDouble(p[2])));
       }

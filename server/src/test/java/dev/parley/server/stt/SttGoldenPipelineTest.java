@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The golden word-timestamp run ({@code stt_tiny.words.*}: the reference driver
- * {@code stt_from_file_pytorch.py} on the tiny STT model): pcm → streaming Mimi → STT LM with 13
- * silent frames before and 32 after, greedy — first with the building blocks, then through
- * {@link SttEngine}.
+ * The golden word-timestamp run ({@code stt_tiny.words.*}: the reference driver {@code
+ * stt_from_file_pytorch.py} on the tiny STT model): pcm → streaming Mimi → STT LM with 13 silent
+ * frames before and 32 after, greedy — first with the building blocks, then through {@link
+ * SttEngine}.
  */
 class SttGoldenPipelineTest {
   @TempDir static Path dir;
@@ -73,16 +73,23 @@ class SttGoldenPipelineTest {
         }
         long[] codes = model.mimi().encodeFrame(new float[][] {chunk}, codec, ExecMask.all(1))[0];
         for (int k = 0; k < 8; k++) {
-          assertThat(codes[k]).as("Mimi code %d of step %d", k, s).isEqualTo(inputCodes[k * steps + s]);
+          assertThat(codes[k])
+              .as("Mimi code %d of step %d", k, s)
+              .isEqualTo(inputCodes[k * steps + s]);
         }
         LmGen.Step out = gen.step(new long[][] {codes}, new boolean[] {true});
         assertThat(out.textToken()[0]).as("text token of step %d", s).isEqualTo(textTokens[s]);
-        Golden.assertClose("extra heads of step " + s, out.extraHeads(), Arrays.copyOfRange(extraHeads, s * 12, s * 12 + 12));
+        Golden.assertClose(
+            "extra heads of step " + s,
+            out.extraHeads(),
+            Arrays.copyOfRange(extraHeads, s * 12, s * 12 + 12));
       }
     }
   }
 
-  /** The README's end-of-turn rule applied to the golden data (independent of the engine's code). */
+  /**
+   * The README's end-of-turn rule applied to the golden data (independent of the engine's code).
+   */
   static List<Long> endOfTurnSteps(int head, double threshold) {
     List<Long> out = new ArrayList<>();
     boolean signalled = false;
@@ -122,12 +129,15 @@ class SttGoldenPipelineTest {
       for (int s = 0; s < 75; s++) {
         SttStep step = r.steps.get(s);
         assertThat(step.index()).isEqualTo(s);
-        float[] expected = {(float) pause.get(s).get(0).asDouble(), (float) pause.get(s).get(1).asDouble()};
+        float[] expected = {
+          (float) pause.get(s).get(0).asDouble(), (float) pause.get(s).get(1).asDouble()
+        };
         Golden.assertClose("pause probabilities of step " + s, step.pauseProbabilities(), expected);
       }
       assertThat(r.awaitTranscript()).isEmpty(); // the golden words: none
       assertThat(words.get("words")).isEmpty();
-      // Head 2 asked, the model has 2 heads: head 1 is used, and its golden end-of-turn steps are none.
+      // Head 2 asked, the model has 2 heads: head 1 is used, and its golden end-of-turn steps are
+      // none.
       assertThat(words.get("end_of_turn_steps_by_head").get("1")).isEmpty();
       assertThat(r.endOfTurn).isEmpty();
       assertThat(r.markers).containsExactly(7L, 8L);
@@ -146,7 +156,9 @@ class SttGoldenPipelineTest {
         Recorder r = transcribe(engine, SttOptions.defaults().withEndOfTurn(head, threshold));
         List<Long> expected = endOfTurnSteps(Math.min(head, 1), threshold);
         assertThat(expected).as("the threshold makes the rule fire").isNotEmpty();
-        assertThat(r.endOfTurn.stream().map(a -> a[0]).toList()).as("head %d", head).isEqualTo(expected);
+        assertThat(r.endOfTurn.stream().map(a -> a[0]).toList())
+            .as("head %d", head)
+            .isEqualTo(expected);
       }
     }
   }

@@ -25,9 +25,13 @@ public final class SttTestModels {
    * golden word-timestamp run used ({@code stt_config} of stt-2.6b-en: 1.0 s prefix, 2.5 s delay).
    */
   public static SpeechModel goldenModel(Path dir) throws Exception {
-    ObjectNode config = (ObjectNode) new ObjectMapper().readTree(Golden.path("stt_tiny.config.json").toFile());
+    ObjectNode config =
+        (ObjectNode) new ObjectMapper().readTree(Golden.path("stt_tiny.config.json").toFile());
     config.put("model_type", "stt");
-    config.putObject("stt_config").put("audio_silence_prefix_seconds", 1.0).put("audio_delay_seconds", 2.5);
+    config
+        .putObject("stt_config")
+        .put("audio_silence_prefix_seconds", 1.0)
+        .put("audio_delay_seconds", 2.5);
     config.put("moshi_name", "stt.safetensors");
     config.put("mimi_name", "mimi.safetensors");
     config.put("mimi_config_name", "mimi.json");
@@ -38,9 +42,13 @@ public final class SttTestModels {
     Files.copy(Golden.path("mimi_tiny.safetensors"), model.resolve("mimi.safetensors"));
     Files.copy(Golden.path("mimi_tiny.config.json"), model.resolve("mimi.json"));
     Files.copy(Golden.path("tokenizer_tiny.model"), model.resolve("tok.model"));
-    ModelResolver offline = ModelResolver.fromEnvironment(Environment.of(Map.of("HF_HUB_CACHE",
-        dir.resolve("cache").toString(), "HF_HUB_OFFLINE", "1")), DownloadProgress.NONE);
-    return SpeechModel.load(ModelReference.parse(model.toString()), offline, Device.cpu(), DataType.FLOAT32);
+    ModelResolver offline =
+        ModelResolver.fromEnvironment(
+            Environment.of(
+                Map.of("HF_HUB_CACHE", dir.resolve("cache").toString(), "HF_HUB_OFFLINE", "1")),
+            DownloadProgress.NONE);
+    return SpeechModel.load(
+        ModelReference.parse(model.toString()), offline, Device.cpu(), DataType.FLOAT32);
   }
 
   /** The golden speech: 2.4 s (27 frames of espeak-ng speech, 3 of a sine) at 24 kHz. */
@@ -56,8 +64,12 @@ public final class SttTestModels {
    */
   public static float[] speech(Path dir) throws Exception {
     if (ExternalTools.onPath("espeak-ng") && ExternalTools.onPath("sox")) {
-      Path wav = ExternalTools.speechWav(dir, "The robot sings a quiet song. Streaming speech recognition "
-          + "turns every frame of audio into words while the speaker is still talking.", 24000);
+      Path wav =
+          ExternalTools.speechWav(
+              dir,
+              "The robot sings a quiet song. Streaming speech recognition "
+                  + "turns every frame of audio into words while the speaker is still talking.",
+              24000);
       return WavReader.read(wav).samples();
     }
     float[] g = goldenPcm();

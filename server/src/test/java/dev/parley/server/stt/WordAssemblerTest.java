@@ -47,15 +47,22 @@ class WordAssemblerTest {
     for (int i = 0; i < expected.size(); i++) {
       JsonNode w = expected.get(i);
       assertThat(actual.get(i).text()).as(what + " word " + i).isEqualTo(w.get("text").asText());
-      assertThat(actual.get(i).startSeconds()).as(what + " start " + i).isCloseTo(w.get("start").asDouble(), within(1e-6));
-      assertThat(actual.get(i).endSeconds()).as(what + " end " + i).isCloseTo(w.get("end").asDouble(), within(1e-6));
+      assertThat(actual.get(i).startSeconds())
+          .as(what + " start " + i)
+          .isCloseTo(w.get("start").asDouble(), within(1e-6));
+      assertThat(actual.get(i).endSeconds())
+          .as(what + " end " + i)
+          .isCloseTo(w.get("end").asDouble(), within(1e-6));
     }
   }
 
   @Test
   void theReferenceOffsetRule() {
-    assertThat(WordAssembler.referenceOffsetSeconds(golden.get("n_prefix_chunks").asInt(), 12.5,
-        golden.get("stt_config").get("audio_delay_seconds").asDouble()))
+    assertThat(
+            WordAssembler.referenceOffsetSeconds(
+                golden.get("n_prefix_chunks").asInt(),
+                12.5,
+                golden.get("stt_config").get("audio_delay_seconds").asDouble()))
         .isEqualTo(golden.get("offset_seconds").asDouble());
     assertThat(WordAssembler.referenceOffsetSeconds(0, 12.5, 0.5)).isEqualTo(0.5); // stt-1b-en_fr
   }
@@ -71,7 +78,8 @@ class WordAssemblerTest {
       long[] t = tokens(c.get("text_tokens"));
       double offset = c.get("offset_seconds").asDouble();
       double rate = c.get("frame_rate").asDouble();
-      assertWords(name + " offline", WordAssembler.transcribe(t, tokenizer, rate, offset), c.get("words"));
+      assertWords(
+          name + " offline", WordAssembler.transcribe(t, tokenizer, rate, offset), c.get("words"));
       WordAssembler a = new WordAssembler(tokenizer, rate, offset);
       List<WordAssembler.Event> events = new ArrayList<>();
       for (long token : t) {
@@ -88,11 +96,19 @@ class WordAssemblerTest {
   @Test
   void theModelRunOfTheGoldenFileHasNoWords() {
     assertThat(golden.get("words")).isEmpty();
-    assertThat(WordAssembler.transcribe(tokens(golden.get("text_tokens")), tokenizer, 12.5,
-        golden.get("offset_seconds").asDouble())).isEmpty();
+    assertThat(
+            WordAssembler.transcribe(
+                tokens(golden.get("text_tokens")),
+                tokenizer,
+                12.5,
+                golden.get("offset_seconds").asDouble()))
+        .isEmpty();
   }
 
-  /** The reference raises here; this implementation bounds the segment to 13 frames (1 s rounded up). */
+  /**
+   * The reference raises here; this implementation bounds the segment to 13 frames (1 s rounded
+   * up).
+   */
   @Test
   void aLongTailWithoutEosEndsOneSecondAfterItsStart() {
     JsonNode c = null;
@@ -207,7 +223,8 @@ class WordAssemblerTest {
       }
     }
     if (contiguous) {
-      // A word cut off by the end of the stream, or one run into the next by a missing padding, is fine;
+      // A word cut off by the end of the stream, or one run into the next by a missing padding, is
+      // fine;
       // text resumed after padding within one segment is the non-contiguous case.
       int lastZero = -1;
       boolean padSeen = false;

@@ -24,7 +24,8 @@ class TextTokenizerTest {
 
   @BeforeAll
   static void load() throws Exception {
-    try (InputStream in = TextTokenizerTest.class.getResourceAsStream("/golden/tokenizer_tiny.examples.json")) {
+    try (InputStream in =
+        TextTokenizerTest.class.getResourceAsStream("/golden/tokenizer_tiny.examples.json")) {
       golden = new ObjectMapper().readTree(in);
     }
     tokenizer = TextTokenizer.load(resource("tokenizer_tiny.model"));
@@ -43,14 +44,17 @@ class TextTokenizerTest {
   void encodesEveryExampleToTheReferenceIds() {
     assertThat(golden.get("examples")).hasSizeGreaterThanOrEqualTo(10);
     for (JsonNode e : golden.get("examples")) {
-      assertThat(tokenizer.encode(e.get("text").asText())).as(e.get("text").asText()).containsExactly(ints(e.get("ids")));
+      assertThat(tokenizer.encode(e.get("text").asText()))
+          .as(e.get("text").asText())
+          .containsExactly(ints(e.get("ids")));
     }
   }
 
   @Test
   void piecesOfEveryExampleMatch() {
     for (JsonNode e : golden.get("examples")) {
-      assertThat(tokenizer.encodeAsPieces(e.get("text").asText())).as(e.get("text").asText())
+      assertThat(tokenizer.encodeAsPieces(e.get("text").asText()))
+          .as(e.get("text").asText())
           .containsExactlyElementsOf(strings(e.get("pieces")));
     }
   }
@@ -61,7 +65,8 @@ class TextTokenizerTest {
       int[] ids = ints(e.get("ids"));
       List<String> expected = strings(e.get("pieces"));
       for (int i = 0; i < ids.length; i++) {
-        assertThat(tokenizer.idToPiece(ids[i])).as(e.get("text").asText() + " token " + i)
+        assertThat(tokenizer.idToPiece(ids[i]))
+            .as(e.get("text").asText() + " token " + i)
             .isEqualTo(ids[i] == 0 ? "<unk>" : expected.get(i));
       }
     }
@@ -70,7 +75,9 @@ class TextTokenizerTest {
   @Test
   void decodesEveryExampleToTheReferenceText() {
     for (JsonNode e : golden.get("examples")) {
-      assertThat(tokenizer.decode(ints(e.get("ids")))).as(e.get("text").asText()).isEqualTo(e.get("decoded").asText());
+      assertThat(tokenizer.decode(ints(e.get("ids"))))
+          .as(e.get("text").asText())
+          .isEqualTo(e.get("decoded").asText());
     }
   }
 
@@ -147,10 +154,12 @@ class TextTokenizerTest {
 
   @Test
   void idsOutsideTheVocabularyAreRefusedBeforeNativeCode() {
-    assertThatThrownBy(() -> tokenizer.idToPiece(64)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> tokenizer.idToPiece(64))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("0..63");
     assertThatThrownBy(() -> tokenizer.idToPiece(-1)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> tokenizer.decode(new int[] {4, 1000})).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> tokenizer.decode(new int[] {4, 1000}))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

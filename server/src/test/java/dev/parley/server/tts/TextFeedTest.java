@@ -13,9 +13,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Text cut into arbitrary pieces (as an LLM streams it) gives exactly the entries of the whole
- * text through {@link Script#toEntries}, which reproduces the reference's {@code script_to_entries}
- * on the golden script: words are never split or merged, break tags never cut.
+ * Text cut into arbitrary pieces (as an LLM streams it) gives exactly the entries of the whole text
+ * through {@link Script#toEntries}, which reproduces the reference's {@code script_to_entries} on
+ * the golden script: words are never split or merged, break tags never cut.
  */
 class TextFeedTest {
   static TextTokenizer tokenizer;
@@ -45,10 +45,19 @@ class TextFeedTest {
 
   @Test
   void anyCutOfTheTextGivesTheEntriesOfTheWholeText() throws Exception {
-    String golden = new ObjectMapper().readTree(Golden.path("tts_tiny.gen.json").toFile()).get("script").get(0)
-        .asText();
-    List<String> texts = List.of(golden, "Hello <break time=\"1.5s\"/> robot:  it's (quite) late\u2019s   now ",
-        "a<break time=\"0.25s\"/>b   c\td\ne", "  leading and trailing  ", "one");
+    String golden =
+        new ObjectMapper()
+            .readTree(Golden.path("tts_tiny.gen.json").toFile())
+            .get("script")
+            .get(0)
+            .asText();
+    List<String> texts =
+        List.of(
+            golden,
+            "Hello <break time=\"1.5s\"/> robot:  it's (quite) late\u2019s   now ",
+            "a<break time=\"0.25s\"/>b   c\td\ne",
+            "  leading and trailing  ",
+            "one");
     SplittableRandom r = new SplittableRandom(5);
     for (String text : texts) {
       List<Entry> whole = Script.toEntries(tokenizer, List.of(text), true, 1, 12.5);
@@ -74,7 +83,10 @@ class TextFeedTest {
     assertThat(feed.push("Hel")).isEmpty();
     assertThat(feed.push("lo wor")).extracting(Entry::text).containsExactly("Hello");
     assertThat(feed.push("ld <break ")).extracting(Entry::text).containsExactly("world");
-    assertThat(feed.push("time=\"1s\"/>")).singleElement().matches(Entry::isBreak).extracting(Entry::padding)
+    assertThat(feed.push("time=\"1s\"/>"))
+        .singleElement()
+        .matches(Entry::isBreak)
+        .extracting(Entry::padding)
         .isEqualTo(12);
     assertThat(feed.push(" ")).isEmpty();
     assertThat(feed.finish()).isEmpty();

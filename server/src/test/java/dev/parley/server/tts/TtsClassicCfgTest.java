@@ -15,16 +15,17 @@ import org.junit.jupiter.api.Test;
 /**
  * Classic (batch-doubled) CFG for a TTS model without CFG distillation, checked against two plain
  * runs: the conditioned one and one with every condition dropped and the text zeroed. Until the
- * depformer first runs the guided run is the conditioned one (text logits are the conditioned
- * ones: {@code cfg_is_no_text}); at that step each codebook's logits are
- * {@code null + (cond − null)·coef}.
+ * depformer first runs the guided run is the conditioned one (text logits are the conditioned ones:
+ * {@code cfg_is_no_text}); at that step each codebook's logits are {@code null + (cond −
+ * null)·coef}.
  */
 class TtsClassicCfgTest {
   static final double COEF = 2.5;
 
   @Test
   void guidedLogitsCombineTheConditionedAndTheNullRuns() throws Exception {
-    ObjectNode lm = (ObjectNode) new ObjectMapper().readTree(Golden.path("tts_tiny.config.json").toFile());
+    ObjectNode lm =
+        (ObjectNode) new ObjectMapper().readTree(Golden.path("tts_tiny.config.json").toFile());
     ((ObjectNode) lm.get("conditioners")).remove("cfg");
     ArrayNode sum = (ArrayNode) lm.get("fuser").get("sum");
     sum.removeAll();
@@ -37,8 +38,9 @@ class TtsClassicCfgTest {
       for (int i = 0; i < wavs.length; i++) {
         wavs[i] = (float) Math.sin(i * 0.37);
       }
-      ConditionAttributes attrs = ConditionAttributes.forTts(cfg,
-          TensorCondition.voices(List.of(wavs), 24, 6, cfg.maxSpeakers()), null);
+      ConditionAttributes attrs =
+          ConditionAttributes.forTts(
+              cfg, TensorCondition.voices(List.of(wavs), 24, 6, cfg.maxSpeakers()), null);
       int depQ = cfg.lm().depQ();
       int delay = cfg.delaySteps();
       try (TtsGen guided = new TtsGen(model, 2, depQ, COEF, m);
@@ -46,8 +48,16 @@ class TtsClassicCfgTest {
           TtsGen none = new TtsGen(model, 1, depQ, 1.0, m)) {
         // Slot 1 of the guided run holds another voice: slots must not leak into each other.
         guided.start(0, attrs, lmGreedy(), lmGreedy(), 0, 0f);
-        guided.start(1, ConditionAttributes.forTts(cfg, TensorCondition.voices(List.of(new float[24 * 6]), 24, 6,
-            cfg.maxSpeakers()), null), lmGreedy(), lmGreedy(), 0, 0f);
+        guided.start(
+            1,
+            ConditionAttributes.forTts(
+                cfg,
+                TensorCondition.voices(List.of(new float[24 * 6]), 24, 6, cfg.maxSpeakers()),
+                null),
+            lmGreedy(),
+            lmGreedy(),
+            0,
+            0f);
         cond.start(0, attrs, lmGreedy(), lmGreedy(), 0, 0f);
         none.start(0, attrs.nulled(), lmGreedy(), lmGreedy(), 0, 0f);
         // A fixed text schedule stands in for the state machine: pads, then a word token.
@@ -57,10 +67,15 @@ class TtsClassicCfgTest {
           TtsGen.Step c = cond.step(new boolean[] {true}, text);
           int at = s;
           // The null run reads zeroed text, but its depformer sees the conditioned text token.
-          TtsGen.Step n = none.step(new boolean[] {true},
-              (slot, offset, sampled) -> at < delay ? TtsGen.ZERO : text.onText(slot, offset, sampled));
+          TtsGen.Step n =
+              none.step(
+                  new boolean[] {true},
+                  (slot, offset, sampled) ->
+                      at < delay ? TtsGen.ZERO : text.onText(slot, offset, sampled));
           float[] gText = java.util.Arrays.copyOf(g.textLogits(), cfg.lm().textCardOut());
-          assertThat(gText).as("text logits at step %d", s).usingElementComparator(close(1e-5f))
+          assertThat(gText)
+              .as("text logits at step %d", s)
+              .usingElementComparator(close(1e-5f))
               .containsExactly(c.textLogits());
           if (s < delay) {
             assertThat(g.depformerRan()[0]).isFalse();
@@ -73,7 +88,8 @@ class TtsClassicCfgTest {
             float nl = n.audioLogits()[0][i];
             expected[i] = (float) (nl + (c.audioLogits()[0][i] - nl) * COEF);
           }
-          assertThat(java.util.Arrays.copyOf(g.audioLogits()[0], card)).usingElementComparator(close(1e-4f))
+          assertThat(java.util.Arrays.copyOf(g.audioLogits()[0], card))
+              .usingElementComparator(close(1e-4f))
               .containsExactly(expected);
           assertThat(expected).isNotEqualTo(java.util.Arrays.copyOf(c.audioLogits()[0], card));
         }

@@ -15,8 +15,12 @@ import dev.parley.server.model.KyutaiModelConfig;
 import org.junit.jupiter.api.Test;
 
 class TtsConfigTest {
-  /** The key layout of kyutai/tts-1.6b-en_fr's config.json (file names, sections and architecture in one object). */
-  static final String REAL_LAYOUT = """
+  /**
+   * The key layout of kyutai/tts-1.6b-en_fr's config.json (file names, sections and architecture in
+   * one object).
+   */
+  static final String REAL_LAYOUT =
+      """
       {"moshi_name": "dsm_tts_1e68beda@240.safetensors", "mimi_name": "tokenizer-e351c8d8-checkpoint125.safetensors",
        "tokenizer_name": "tokenizer_spm_8k_en_fr_audio.model", "model_type": "tts",
        "model_id": {"sig": "1e68beda", "epoch": 240},
@@ -55,13 +59,16 @@ class TtsConfigTest {
     assertThat(c.lm().crossAttention()).isTrue();
     assertThat(c.lm().depQ()).isEqualTo(32);
     assertThat(c.lm().depformerInputs()).isEqualTo(11);
-    assertThat(c.conditioners().get("speaker_wavs").type()).isEqualTo(ConditionerConfig.Type.TENSOR);
+    assertThat(c.conditioners().get("speaker_wavs").type())
+        .isEqualTo(ConditionerConfig.Type.TENSOR);
     assertThat(c.conditioners().get("speaker_wavs").dim()).isEqualTo(512);
-    assertThat(c.conditioners().get("control").outputProjection()).isTrue(); // force_linear by default
+    assertThat(c.conditioners().get("control").outputProjection())
+        .isTrue(); // force_linear by default
     assertThat(c.validCfgValues()).hasSize(7);
     assertThat(c.conditioners().get("cfg").lutIndex(null)).isEqualTo(7);
     assertThat(c.conditioners().get("cfg").lutIndex("2.0")).isEqualTo(2);
-    assertThatThrownBy(() -> c.conditioners().get("cfg").lutIndex("5.0")).hasMessageContaining("not a valid value");
+    assertThatThrownBy(() -> c.conditioners().get("cfg").lutIndex("5.0"))
+        .hasMessageContaining("not a valid value");
   }
 
   @Test
@@ -69,36 +76,47 @@ class TtsConfigTest {
     ObjectMapper om = new ObjectMapper();
     ObjectNode prepend = (ObjectNode) om.readTree(REAL_LAYOUT);
     ((ObjectNode) prepend.get("fuser")).putArray("prepend").add("control");
-    assertThatThrownBy(() -> TtsConfig.from(KyutaiModelConfig.parse(prepend))).hasMessageContaining("prepend");
+    assertThatThrownBy(() -> TtsConfig.from(KyutaiModelConfig.parse(prepend)))
+        .hasMessageContaining("prepend");
     ObjectNode unknown = (ObjectNode) om.readTree(REAL_LAYOUT);
     ((ObjectNode) unknown.get("fuser")).putArray("sum").add("nope");
-    assertThatThrownBy(() -> TtsConfig.from(KyutaiModelConfig.parse(unknown))).hasMessageContaining("nope");
+    assertThatThrownBy(() -> TtsConfig.from(KyutaiModelConfig.parse(unknown)))
+        .hasMessageContaining("nope");
     ObjectNode noCross = (ObjectNode) om.readTree(REAL_LAYOUT);
     noCross.put("cross_attention", false);
-    assertThatThrownBy(() -> TtsConfig.from(KyutaiModelConfig.parse(noCross))).hasMessageContaining("cross_attention");
+    assertThatThrownBy(() -> TtsConfig.from(KyutaiModelConfig.parse(noCross)))
+        .hasMessageContaining("cross_attention");
     ObjectNode badType = (ObjectNode) om.readTree(REAL_LAYOUT);
     ((ObjectNode) badType.get("conditioners").get("cfg")).put("type", "t5");
-    assertThatThrownBy(() -> TtsConfig.from(KyutaiModelConfig.parse(badType))).hasMessageContaining("unknown type");
+    assertThatThrownBy(() -> TtsConfig.from(KyutaiModelConfig.parse(badType)))
+        .hasMessageContaining("unknown type");
     ObjectNode noDelay = (ObjectNode) om.readTree(REAL_LAYOUT);
     noDelay.remove("tts_config");
-    assertThatThrownBy(() -> TtsConfig.from(KyutaiModelConfig.parse(noDelay))).hasMessageContaining("audio_delay");
+    assertThatThrownBy(() -> TtsConfig.from(KyutaiModelConfig.parse(noDelay)))
+        .hasMessageContaining("audio_delay");
   }
 
   @Test
   void everyTensorOfTheTinyCheckpointIsLoadedAndNoneIsLeftOver() throws Exception {
     try (NDManager m = TorchRuntime.newManager();
-        var file = dev.parley.codec.tensor.SafeTensorsFile.open(Golden.path("tts_tiny.safetensors"))) {
+        var file =
+            dev.parley.codec.tensor.SafeTensorsFile.open(Golden.path("tts_tiny.safetensors"))) {
       assertThat(file.tensors()).hasSize(105);
       TtsConfig cfg = TtsConfig.fromJson(Golden.path("tts_tiny.config.json"));
-      TtsModel model = TtsModel.load(Golden.path("tts_tiny.safetensors"), cfg, m, DataType.FLOAT32); // verifies
+      TtsModel model =
+          TtsModel.load(Golden.path("tts_tiny.safetensors"), cfg, m, DataType.FLOAT32); // verifies
       assertThat(model.lm().transformer().hasCrossAttention()).isTrue();
       assertThat(model.lm().depformer().hasCrossAttention()).isFalse();
       // The LM loader alone refuses a checkpoint with conditioners, naming the loader to use.
-      assertThatThrownBy(() -> LmModel.load(Golden.path("tts_tiny.safetensors"), cfg.lm(), m, DataType.FLOAT32))
+      assertThatThrownBy(
+              () ->
+                  LmModel.load(Golden.path("tts_tiny.safetensors"), cfg.lm(), m, DataType.FLOAT32))
           .hasMessageContaining("TtsModel");
-      // A model config without cross-attention does not fit the checkpoint: its extra weights are listed.
-      LmConfig plain = LmConfig.fromJson(((ObjectNode) parse(REAL_LAYOUT).lmConfig().get())
-          .put("cross_attention", false));
+      // A model config without cross-attention does not fit the checkpoint: its extra weights are
+      // listed.
+      LmConfig plain =
+          LmConfig.fromJson(
+              ((ObjectNode) parse(REAL_LAYOUT).lmConfig().get()).put("cross_attention", false));
       assertThat(plain.crossAttention()).isFalse();
     }
   }
@@ -108,11 +126,19 @@ class TtsConfigTest {
     try (NDManager m = TorchRuntime.newManager()) {
       TtsConfig cfg = TtsConfig.fromJson(Golden.path("tts_tiny.config.json"));
       TtsModel model = TtsModel.random(cfg, m, 7, DataType.FLOAT32);
-      TensorCondition voice = TensorCondition.voices(java.util.List.of(new float[24 * 6]), 24, 6, cfg.maxSpeakers());
-      TtsSynthesis.Result r = TtsSynthesis.run(model,
-          java.util.List.of(new Entry(new int[] {1, 5, 6}, "a", 3), new Entry(new int[0], "", 2),
-              new Entry(new int[] {7}, "b", 1)),
-          ConditionAttributes.forTts(cfg, voice, 1.5), TtsSynthesis.Options.greedy(), m, null);
+      TensorCondition voice =
+          TensorCondition.voices(java.util.List.of(new float[24 * 6]), 24, 6, cfg.maxSpeakers());
+      TtsSynthesis.Result r =
+          TtsSynthesis.run(
+              model,
+              java.util.List.of(
+                  new Entry(new int[] {1, 5, 6}, "a", 3),
+                  new Entry(new int[0], "", 2),
+                  new Entry(new int[] {7}, "b", 1)),
+              ConditionAttributes.forTts(cfg, voice, 1.5),
+              TtsSynthesis.Options.greedy(),
+              m,
+              null);
       assertThat(r.endStep()).isNotNull();
       assertThat(r.transcript()).extracting(TtsStateMachine.Word::text).containsExactly("a", "b");
       assertThat(r.consumptionSteps()).hasSize(3);

@@ -54,23 +54,29 @@ class TtsEngineDemoTest {
       s.endOfText();
       assertThat(r.awaitClosed()).isEmpty();
       assertThat(r.summary.starvedSteps()).isPositive();
-      assertThat(r.words).extracting(TtsWord::text)
+      assertThat(r.words)
+          .extracting(TtsWord::text)
           .containsExactly("one", "two", "three", "four", "five", "six", "seven", "eight");
       for (int i = 1; i < r.words.size(); i++) {
-        assertThat(r.words.get(i).startSeconds()).isGreaterThanOrEqualTo(r.words.get(i - 1).endSeconds());
+        assertThat(r.words.get(i).startSeconds())
+            .isGreaterThanOrEqualTo(r.words.get(i - 1).endSeconds());
       }
-      assertThat(r.words.get(r.words.size() - 1).endSeconds()).isLessThanOrEqualTo(r.frames.size() / 12.5);
+      assertThat(r.words.get(r.words.size() - 1).endSeconds())
+          .isLessThanOrEqualTo(r.frames.size() / 12.5);
     }
   }
 
   @Test
   void batchedSessionsGiveWhatEachGivesAlone() throws Exception {
-    String[] texts = {"the quick brown fox", "jumps over the lazy dog", "a b c d e f g", "hello world again"};
+    String[] texts = {
+      "the quick brown fox", "jumps over the lazy dog", "a b c d e f g", "hello world again"
+    };
     List<float[]> alone = new ArrayList<>();
     try (TtsEngine engine = new TtsEngine(demo, TtsSettings.of(demo), 1)) {
       for (int i = 0; i < texts.length; i++) {
         Recorder r = new Recorder();
-        engine.synthesize(List.of(texts[i]), seeded(100 + i).withVoices(List.of(TtsEngineDemoTest.voice(i))), r);
+        engine.synthesize(
+            List.of(texts[i]), seeded(100 + i).withVoices(List.of(TtsEngineDemoTest.voice(i))), r);
         assertThat(r.awaitClosed()).isEmpty();
         alone.add(r.pcm());
       }
@@ -124,13 +130,16 @@ class TtsEngineDemoTest {
       assertThat(r.awaitClosed()).isEmpty();
       assertThat(r.words).hasSize(3);
       assertThat(r.frames).isNotEmpty();
-      assertThat(r.pcm()).as("audio is not silent").matches(p -> {
-        double e = 0;
-        for (float x : p) {
-          e += x * x;
-        }
-        return e > 0;
-      });
+      assertThat(r.pcm())
+          .as("audio is not silent")
+          .matches(
+              p -> {
+                double e = 0;
+                for (float x : p) {
+                  e += x * x;
+                }
+                return e > 0;
+              });
     }
   }
 
@@ -145,7 +154,11 @@ class TtsEngineDemoTest {
         for (int i = 0; i < 3; i++) {
           Recorder r = new Recorder();
           rs.add(r);
-          ss.add(engine.synthesize(List.of("wave " + wave + " session " + i + " says a few words"), seeded(wave), r));
+          ss.add(
+              engine.synthesize(
+                  List.of("wave " + wave + " session " + i + " says a few words"),
+                  seeded(wave),
+                  r));
         }
         if (wave % 2 == 1) {
           while (rs.get(0).frames.size() < 3) {
@@ -164,6 +177,8 @@ class TtsEngineDemoTest {
         assertThat(engine.activeSessions()).isZero();
       }
     }
-    assertThat((long) demo.manager().getManagedArrays().size()).as("after the engine closed").isEqualTo(arrays0);
+    assertThat((long) demo.manager().getManagedArrays().size())
+        .as("after the engine closed")
+        .isEqualTo(arrays0);
   }
 }

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The batched TTS engine: the golden {@code tts_tiny} synthesis reproduced through it (tokens,
- * pcm, word times), text streamed in word by word giving the same audio, starvation, batching and
- * bad input.
+ * The batched TTS engine: the golden {@code tts_tiny} synthesis reproduced through it (tokens, pcm,
+ * word times), text streamed in word by word giving the same audio, starvation, batching and bad
+ * input.
  */
 class TtsEngineTest {
   static final String SCRIPT = "Hello robot, the voice streams now.";
@@ -39,14 +39,26 @@ class TtsEngineTest {
   static void load() throws IOException {
     manager = TorchRuntime.newManager();
     TtsConfig cfg = TtsConfig.fromJson(Golden.path("tts_tiny.config.json"));
-    TtsModel model = TtsModel.load(Golden.path("tts_tiny.safetensors"), cfg, manager, DataType.FLOAT32);
-    MimiModel mimi = MimiModel.load(Golden.path("mimi_tiny.safetensors"),
-        MimiConfig.fromJson(Golden.path("mimi_tiny.config.json")), manager, DataType.FLOAT32);
+    TtsModel model =
+        TtsModel.load(Golden.path("tts_tiny.safetensors"), cfg, manager, DataType.FLOAT32);
+    MimiModel mimi =
+        MimiModel.load(
+            Golden.path("mimi_tiny.safetensors"),
+            MimiConfig.fromJson(Golden.path("mimi_tiny.config.json")),
+            manager,
+            DataType.FLOAT32);
     gen = Golden.open("tts_tiny.gen.safetensors");
     json = new ObjectMapper().readTree(Golden.path("tts_tiny.gen.json").toFile());
     Voice v0 = new Voice("voice0", "golden", gen.floats("voice0_speaker_wavs"), 24, 6);
-    tiny = new SynthesisModel("tts_tiny", model, mimi, TextTokenizer.load(Golden.path("tokenizer_tiny.model")),
-        VoiceLibrary.builtin(List.of(v0), "voice0"), manager, false);
+    tiny =
+        new SynthesisModel(
+            "tts_tiny",
+            model,
+            mimi,
+            TextTokenizer.load(Golden.path("tokenizer_tiny.model")),
+            VoiceLibrary.builtin(List.of(v0), "voice0"),
+            manager,
+            false);
   }
 
   @AfterAll
@@ -63,8 +75,10 @@ class TtsEngineTest {
 
   /** The golden run's single voice (one speaker slot, as make_condition_attributes([voice0])). */
   static TtsOptions goldenOptions() throws IOException {
-    return TtsOptions.defaults().withCustomVoice(Voice.fromClient(gen.floats("voice0_speaker_wavs"),
-        new long[] {1, 24, 6}, 24)).withSampling(0f, 0L);
+    return TtsOptions.defaults()
+        .withCustomVoice(
+            Voice.fromClient(gen.floats("voice0_speaker_wavs"), new long[] {1, 24, 6}, 24))
+        .withSampling(0f, 0L);
   }
 
   /** Collects what a session produces. */
@@ -137,7 +151,8 @@ class TtsEngineTest {
     try (TtsEngine engine = new TtsEngine(tiny, goldenSettings().withUnderrunLead(0), 2)) {
       Recorder r = new Recorder();
       TtsSession s = engine.open(goldenOptions(), r);
-      for (String piece : new String[] {"Hel", "lo ", "robot, the", " voi", "ce ", "streams ", "now."}) {
+      for (String piece :
+          new String[] {"Hel", "lo ", "robot, the", " voi", "ce ", "streams ", "now."}) {
         s.pushText(piece);
         Thread.sleep(30);
       }
@@ -152,14 +167,20 @@ class TtsEngineTest {
   void badRequestsFailClearly() throws Exception {
     try (TtsEngine engine = new TtsEngine(tiny, goldenSettings().withLimits(100, 1000), 1)) {
       assertThatThrownBy(() -> engine.open(TtsOptions.voice("nobody"), new Recorder()))
-          .isInstanceOf(UnknownVoiceException.class).hasMessageContaining("nobody").hasMessageContaining("voice0");
+          .isInstanceOf(UnknownVoiceException.class)
+          .hasMessageContaining("nobody")
+          .hasMessageContaining("voice0");
       assertThatThrownBy(() -> Voice.fromClient(new float[24 * 5], new long[] {1, 12, 10}, 24))
           .hasMessageContaining("[1, 12, 10]");
       assertThatThrownBy(() -> Voice.fromClient(new float[7], new long[] {1, 24, 6}, 24))
           .hasMessageContaining("7 values");
-      assertThatThrownBy(() -> engine.synthesize(List.of("  "), TtsOptions.defaults(), new Recorder()))
+      assertThatThrownBy(
+              () -> engine.synthesize(List.of("  "), TtsOptions.defaults(), new Recorder()))
           .hasMessageContaining("no text");
-      assertThatThrownBy(() -> engine.synthesize(List.of("x".repeat(101)), TtsOptions.defaults(), new Recorder()))
+      assertThatThrownBy(
+              () ->
+                  engine.synthesize(
+                      List.of("x".repeat(101)), TtsOptions.defaults(), new Recorder()))
           .hasMessageContaining("longer than 100");
       Recorder r = new Recorder();
       TtsSession s = engine.open(TtsOptions.defaults(), r);

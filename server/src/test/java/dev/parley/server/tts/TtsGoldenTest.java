@@ -19,8 +19,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The tiny random-weight DSM TTS model ({@code tts_tiny.*}: tensors recorded from the reference code) against the
- * reference's conditioners, fuser and {@code TTSModel.generate} (greedy, cfg condition "2.0").
+ * The tiny random-weight DSM TTS model ({@code tts_tiny.*}: tensors recorded from the reference
+ * code) against the reference's conditioners, fuser and {@code TTSModel.generate} (greedy, cfg
+ * condition "2.0").
  */
 class TtsGoldenTest {
   static final int STEPS = 48;
@@ -50,8 +51,9 @@ class TtsGoldenTest {
   }
 
   static ConditionAttributes attributes() throws IOException {
-    TensorCondition voices = TensorCondition.voices(List.of(gen.floats("voice0_speaker_wavs")), 24, 6,
-        cfg.maxSpeakers());
+    TensorCondition voices =
+        TensorCondition.voices(
+            List.of(gen.floats("voice0_speaker_wavs")), 24, 6, cfg.maxSpeakers());
     return ConditionAttributes.forTts(cfg, voices, 2.0);
   }
 
@@ -66,7 +68,8 @@ class TtsGoldenTest {
     assertThat(cfg.voiceSuffix()).isEqualTo(".tiny0001@1.safetensors");
     assertThat(cfg.conditioners().keySet()).containsExactly("speaker_wavs", "cfg", "control");
     assertThat(cfg.conditioners().get("cfg").nBins()).isEqualTo(7);
-    assertThat(cfg.validCfgValues()).containsExactly("1.0", "1.5", "2.0", "2.5", "3.0", "3.5", "4.0");
+    assertThat(cfg.validCfgValues())
+        .containsExactly("1.0", "1.5", "2.0", "2.5", "3.0", "3.5", "4.0");
     assertThat(cfg.fuser().sum()).containsExactly("control", "cfg");
     assertThat(cfg.fuser().cross()).containsExactly("speaker_wavs");
     assertThat(cfg.fuser().crossAttentionPosEmb()).isTrue();
@@ -88,12 +91,19 @@ class TtsGoldenTest {
     assertThat(attrs.text()).containsEntry("cfg", "2.0").containsEntry("control", "ok");
     try (NDManager scope = manager.newSubManager()) {
       Conditioners.Conditions c = model.conditioners().compute(scope, attrs);
-      Golden.assertClose("speaker_wavs_condition", c.each().get("speaker_wavs").toFloatArray(),
+      Golden.assertClose(
+          "speaker_wavs_condition",
+          c.each().get("speaker_wavs").toFloatArray(),
           gen.floats("speaker_wavs_condition"));
-      Golden.assertClose("cfg_condition", c.each().get("cfg").toFloatArray(), gen.floats("cfg_condition"));
-      Golden.assertClose("control_condition", c.each().get("control").toFloatArray(), gen.floats("control_condition"));
+      Golden.assertClose(
+          "cfg_condition", c.each().get("cfg").toFloatArray(), gen.floats("cfg_condition"));
+      Golden.assertClose(
+          "control_condition",
+          c.each().get("control").toFloatArray(),
+          gen.floats("control_condition"));
       Golden.assertClose("condition_sum", c.sum().toFloatArray(), gen.floats("condition_sum"));
-      Golden.assertClose("condition_cross", c.cross().toFloatArray(), gen.floats("condition_cross"));
+      Golden.assertClose(
+          "condition_cross", c.cross().toFloatArray(), gen.floats("condition_cross"));
     }
   }
 
@@ -102,8 +112,13 @@ class TtsGoldenTest {
     try (TextTokenizer tok = TextTokenizer.load(Golden.path("tokenizer_tiny.model"))) {
       List<String> script = new ArrayList<>();
       json.get("script").forEach(s -> script.add(s.asText()));
-      List<Entry> entries = Script.toEntries(tok, script, cfg.multiSpeaker(),
-          json.get("prepare_script").get("padding_between").asInt(), TtsConfig.FRAME_RATE);
+      List<Entry> entries =
+          Script.toEntries(
+              tok,
+              script,
+              cfg.multiSpeaker(),
+              json.get("prepare_script").get("padding_between").asInt(),
+              TtsConfig.FRAME_RATE);
       assertThat(entries).isEqualTo(expectedEntries());
     }
   }
@@ -131,35 +146,56 @@ class TtsGoldenTest {
     double worstText = 0;
     double worstAudio = 0;
     try (TtsGen g = new TtsGen(model, 1, manager)) {
-      g.start(0, attributes(), dev.parley.server.lm.SamplingParams.GREEDY, dev.parley.server.lm.SamplingParams.GREEDY,
-          0, 0f);
+      g.start(
+          0,
+          attributes(),
+          dev.parley.server.lm.SamplingParams.GREEDY,
+          dev.parley.server.lm.SamplingParams.GREEDY,
+          0,
+          0f);
       for (int s = 0; s < STEPS; s++) {
         int at = s;
         TtsGen.Step step = g.step(new boolean[] {true}, (slot, offset, sampled) -> textInput[at]);
-        worstText = Math.max(worstText, Golden.assertClose("text_logits step " + s, step.textLogits(),
-            Arrays.copyOfRange(textLogits, s * TEXT, (s + 1) * TEXT)));
+        worstText =
+            Math.max(
+                worstText,
+                Golden.assertClose(
+                    "text_logits step " + s,
+                    step.textLogits(),
+                    Arrays.copyOfRange(textLogits, s * TEXT, (s + 1) * TEXT)));
         assertThat(step.textSampled()[0]).as("text_sampled step %d", s).isEqualTo(textSampled[s]);
         for (int k = 0; k < Q; k++) {
-          float[] expected = Arrays.copyOfRange(audioLogits, (s * Q + k) * CARD, (s * Q + k + 1) * CARD);
+          float[] expected =
+              Arrays.copyOfRange(audioLogits, (s * Q + k) * CARD, (s * Q + k + 1) * CARD);
           if (Float.isNaN(expected[0])) {
-            assertThat(step.audioLogits()[k]).as("no depformer at step %d", s).containsOnly(Float.NaN);
+            assertThat(step.audioLogits()[k])
+                .as("no depformer at step %d", s)
+                .containsOnly(Float.NaN);
           } else {
-            worstAudio = Math.max(worstAudio,
-                Golden.assertClose("audio_logits step " + s + " codebook " + k, step.audioLogits()[k], expected));
+            worstAudio =
+                Math.max(
+                    worstAudio,
+                    Golden.assertClose(
+                        "audio_logits step " + s + " codebook " + k,
+                        step.audioLogits()[k],
+                        expected));
           }
-          assertThat(step.audioSampled()[0][k]).as("audio_sampled step %d codebook %d", s, k)
+          assertThat(step.audioSampled()[0][k])
+              .as("audio_sampled step %d codebook %d", s, k)
               .isEqualTo(audioSampled[s * Q + k]);
         }
       }
     }
-    System.out.printf("TTS per-step forward: max |text logits err| %.3g, max |audio logits err| %.3g%n", worstText,
-        worstAudio);
+    System.out.printf(
+        "TTS per-step forward: max |text logits err| %.3g, max |audio logits err| %.3g%n",
+        worstText, worstAudio);
   }
 
   @Test
   void greedyGenerationWithStateMachineMatchesReference() throws IOException {
-    TtsSynthesis.Result r = TtsSynthesis.run(model, expectedEntries(), attributes(), TtsSynthesis.Options.greedy(),
-        manager, null);
+    TtsSynthesis.Result r =
+        TtsSynthesis.run(
+            model, expectedEntries(), attributes(), TtsSynthesis.Options.greedy(), manager, null);
     assertThat(r.steps()).hasSize(STEPS);
     long[] textSampled = gen.longs("text_sampled");
     long[] textInput = gen.longs("text_input");
@@ -170,18 +206,28 @@ class TtsGoldenTest {
     float[] audioLogits = gen.floats("audio_logits");
     for (int s = 0; s < STEPS; s++) {
       TtsGen.Step step = r.steps().get(s);
-      Golden.assertClose("text_logits step " + s, step.textLogits(),
+      Golden.assertClose(
+          "text_logits step " + s,
+          step.textLogits(),
           Arrays.copyOfRange(textLogits, s * TEXT, (s + 1) * TEXT));
       assertThat(step.textSampled()[0]).as("text_sampled step %d", s).isEqualTo(textSampled[s]);
       assertThat(step.textInput()[0]).as("text_input step %d", s).isEqualTo(textInput[s]);
-      assertThat(step.depformerRan()[0] ? 1L : 0L).as("depformer_ran step %d", s).isEqualTo(depRan[s]);
+      assertThat(step.depformerRan()[0] ? 1L : 0L)
+          .as("depformer_ran step %d", s)
+          .isEqualTo(depRan[s]);
       for (int k = 0; k < Q; k++) {
-        float[] expected = Arrays.copyOfRange(audioLogits, (s * Q + k) * CARD, (s * Q + k + 1) * CARD);
+        float[] expected =
+            Arrays.copyOfRange(audioLogits, (s * Q + k) * CARD, (s * Q + k + 1) * CARD);
         if (!Float.isNaN(expected[0])) {
-          Golden.assertClose("audio_logits step " + s + " codebook " + k, step.audioLogits()[k], expected);
+          Golden.assertClose(
+              "audio_logits step " + s + " codebook " + k, step.audioLogits()[k], expected);
         }
-        assertThat(step.audioSampled()[0][k]).as("audio_sampled %d/%d", s, k).isEqualTo(audioSampled[s * Q + k]);
-        assertThat(step.audioTokens()[0][k]).as("audio_tokens %d/%d", s, k).isEqualTo(audioTokens[s * Q + k]);
+        assertThat(step.audioSampled()[0][k])
+            .as("audio_sampled %d/%d", s, k)
+            .isEqualTo(audioSampled[s * Q + k]);
+        assertThat(step.audioTokens()[0][k])
+            .as("audio_tokens %d/%d", s, k)
+            .isEqualTo(audioTokens[s * Q + k]);
       }
     }
     long[] frames = gen.longs("frames");
@@ -189,10 +235,13 @@ class TtsGoldenTest {
     assertThat(r.frames()).hasSize(frameStep.length);
     for (int j = 0; j < frameStep.length; j++) {
       assertThat(r.frameSteps().get(j)).isEqualTo(frameStep[j]);
-      assertThat(r.frames().get(j)).as("frame %d", j).containsExactly(Arrays.copyOfRange(frames, j * 9, (j + 1) * 9));
+      assertThat(r.frames().get(j))
+          .as("frame %d", j)
+          .containsExactly(Arrays.copyOfRange(frames, j * 9, (j + 1) * 9));
     }
     assertThat(r.endStep()).isEqualTo(json.get("end_step").asLong());
-    assertThat(r.consumptionSteps()).containsExactlyElementsOf(boxed(gen.longs("consumption_steps")));
+    assertThat(r.consumptionSteps())
+        .containsExactlyElementsOf(boxed(gen.longs("consumption_steps")));
     long[] entryIndex = gen.longs("transcript_entry_index");
     long[] wordStep = gen.longs("transcript_step");
     assertThat(r.transcript()).hasSize(entryIndex.length);
@@ -209,14 +258,19 @@ class TtsGoldenTest {
   void pcmOfTheFramesMatchesReference() throws IOException {
     long[] frames = gen.longs("frames");
     int count = frames.length / 9;
-    dev.parley.codec.mimi.MimiModel mimi = dev.parley.codec.mimi.MimiModel.load(Golden.path("mimi_tiny.safetensors"),
-        dev.parley.codec.mimi.MimiConfig.fromJson(Golden.path("mimi_tiny.config.json")), manager, DataType.FLOAT32);
+    dev.parley.codec.mimi.MimiModel mimi =
+        dev.parley.codec.mimi.MimiModel.load(
+            Golden.path("mimi_tiny.safetensors"),
+            dev.parley.codec.mimi.MimiConfig.fromJson(Golden.path("mimi_tiny.config.json")),
+            manager,
+            DataType.FLOAT32);
     assertThat(mimi.numCodebooks()).isEqualTo(Q);
     float[] pcm = new float[(count - cfg.delaySteps()) * mimi.frameSize()];
     try (dev.parley.codec.mimi.MimiStreams streams = mimi.newStreams(manager, 1)) {
       for (int j = cfg.delaySteps(); j < count; j++) {
         long[] codes = Arrays.copyOfRange(frames, j * 9 + 1, (j + 1) * 9);
-        float[] out = mimi.decodeFrame(new long[][] {codes}, streams, dev.parley.codec.nn.ExecMask.all(1))[0];
+        float[] out =
+            mimi.decodeFrame(new long[][] {codes}, streams, dev.parley.codec.nn.ExecMask.all(1))[0];
         for (int i = 0; i < out.length; i++) {
           pcm[(j - cfg.delaySteps()) * mimi.frameSize() + i] = Math.max(-1f, Math.min(1f, out[i]));
         }

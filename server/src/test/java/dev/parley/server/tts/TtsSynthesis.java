@@ -17,11 +17,18 @@ final class TtsSynthesis {
   private TtsSynthesis() {}
 
   /**
-   * {@code TTSModel.from_checkpoint_info} defaults: max_padding 8, initial_padding 2,
-   * final_padding 4, padding_bonus 0, max_gen_length 30000; the temperature applies to text and audio.
+   * {@code TTSModel.from_checkpoint_info} defaults: max_padding 8, initial_padding 2, final_padding
+   * 4, padding_bonus 0, max_gen_length 30000; the temperature applies to text and audio.
    */
-  record Options(int maxPadding, int initialPadding, int finalPadding, float paddingBonus,
-      SamplingParams text, SamplingParams audio, long seed, int maxGenLength) {
+  record Options(
+      int maxPadding,
+      int initialPadding,
+      int finalPadding,
+      float paddingBonus,
+      SamplingParams text,
+      SamplingParams audio,
+      long seed,
+      int maxGenLength) {
     static Options greedy() {
       return new Options(8, 2, 4, 0f, SamplingParams.GREEDY, SamplingParams.GREEDY, 0, 30000);
     }
@@ -30,16 +37,28 @@ final class TtsSynthesis {
   /**
    * @param frames {@code [1 + dep_q]} each: text input then audio codes, delays undone
    * @param frameSteps the step that returned each frame
-   * @param endStep the step the state machine ran out of words, or null if {@code maxGenLength} stopped it
+   * @param endStep the step the state machine ran out of words, or null if {@code maxGenLength}
+   *     stopped it
    */
-  record Result(List<long[]> frames, List<Long> frameSteps, List<TtsGen.Step> steps, Long endStep,
-      List<Long> consumptionSteps, List<TtsStateMachine.Word> transcript) {}
+  record Result(
+      List<long[]> frames,
+      List<Long> frameSteps,
+      List<TtsGen.Step> steps,
+      Long endStep,
+      List<Long> consumptionSteps,
+      List<TtsStateMachine.Word> transcript) {}
 
-  static Result run(TtsModel model, List<Entry> entries, ConditionAttributes attributes, Options o,
-      NDManager manager, Consumer<TtsGen.Step> onStep) {
+  static Result run(
+      TtsModel model,
+      List<Entry> entries,
+      ConditionAttributes attributes,
+      Options o,
+      NDManager manager,
+      Consumer<TtsGen.Step> onStep) {
     TtsConfig cfg = model.config();
-    TtsStateMachine machine = new TtsStateMachine(cfg.textCard(), cfg.secondStreamAhead(), o.maxPadding(),
-        o.initialPadding());
+    TtsStateMachine machine =
+        new TtsStateMachine(
+            cfg.textCard(), cfg.secondStreamAhead(), o.maxPadding(), o.initialPadding());
     TtsStateMachine.State state = machine.newState(entries);
     List<long[]> frames = new ArrayList<>();
     List<Long> frameSteps = new ArrayList<>();
@@ -47,10 +66,13 @@ final class TtsSynthesis {
     try (TtsGen gen = new TtsGen(model, 1, manager)) {
       gen.start(0, attributes, o.text(), o.audio(), o.seed(), o.paddingBonus());
       for (long offset = 0; offset < o.maxGenLength(); offset++) {
-        if (state.endStep() != null && offset >= state.endStep() + gen.delaySteps() + o.finalPadding()) {
+        if (state.endStep() != null
+            && offset >= state.endStep() + gen.delaySteps() + o.finalPadding()) {
           break;
         }
-        TtsGen.Step step = gen.step(new boolean[] {true}, (slot, at, sampled) -> machine.process(at, state, sampled));
+        TtsGen.Step step =
+            gen.step(
+                new boolean[] {true}, (slot, at, sampled) -> machine.process(at, state, sampled));
         steps.add(step);
         if (onStep != null) {
           onStep.accept(step);
@@ -61,6 +83,7 @@ final class TtsSynthesis {
         }
       }
     }
-    return new Result(frames, frameSteps, steps, state.endStep(), state.consumptionSteps(), state.transcript());
+    return new Result(
+        frames, frameSteps, steps, state.endStep(), state.consumptionSteps(), state.transcript());
   }
 }

@@ -2,13 +2,13 @@ package dev.parley.codec.audio;
 
 /**
  * Streaming low-pass decimation by an integer factor (48 kHz to 24, 16, 12 or 8 kHz), a
- * Kaiser-windowed sinc FIR evaluated only at the kept samples. The output is aligned with the
- * input — the filter's group delay is removed — so output sample {@code k} is input sample
- * {@code k·factor}; the last {@link #delay()} outputs appear when {@link #finish} is called.
+ * Kaiser-windowed sinc FIR evaluated only at the kept samples. The output is aligned with the input
+ * — the filter's group delay is removed — so output sample {@code k} is input sample {@code
+ * k·factor}; the last {@link #delay()} outputs appear when {@link #finish} is called.
  *
- * <p>Exists because Concentus decodes hybrid-mode Opus packets to silence at any rate but
- * 48 kHz, so Parley always decodes at 48 kHz and decimates here. Cheaper than the general
- * resampler for these ratios: a shorter filter and no fractional phases.
+ * <p>Exists because Concentus decodes hybrid-mode Opus packets to silence at any rate but 48 kHz,
+ * so Parley always decodes at 48 kHz and decimates here. Cheaper than the general resampler for
+ * these ratios: a shorter filter and no fractional phases.
  */
 public final class IntegerDecimator {
   private static final int HALF_TAPS_PER_FACTOR = 16;

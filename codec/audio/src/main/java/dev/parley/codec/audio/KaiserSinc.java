@@ -11,7 +11,10 @@ package dev.parley.codec.audio;
  */
 public record KaiserSinc(double cutoff, double half, double beta) {
 
-  /** {@code count} taps at {@code first}, {@code first + 1}, ... samples from the centre, scaled to unit gain at DC. */
+  /**
+   * {@code count} taps at {@code first}, {@code first + 1}, ... samples from the centre, scaled to
+   * unit gain at DC.
+   */
   public float[] unitGainTaps(double first, int count) {
     double i0Beta = besselI0(beta);
     double[] t = new double[count];

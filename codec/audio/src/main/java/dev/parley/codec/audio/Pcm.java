@@ -7,7 +7,10 @@ import java.nio.ByteOrder;
 public final class Pcm {
   private Pcm() {}
 
-  /** Float to 16-bit with rounding and clipping; the inverse of {@link #s16ToFloat(short)} on its range. */
+  /**
+   * Float to 16-bit with rounding and clipping; the inverse of {@link #s16ToFloat(short)} on its
+   * range.
+   */
   public static short floatToS16(float x) {
     float scaled = x * 32768f;
     if (!(scaled < 32767f)) {
@@ -83,8 +86,10 @@ public final class Pcm {
 
   private static void requireWhole(int bytes, int frameBytes, String encoding) {
     if (bytes % frameBytes != 0) {
-      throw new IllegalArgumentException(String.format(
-          "%s chunk of %d bytes is not a whole number of %d-byte sample frames", encoding, bytes, frameBytes));
+      throw new IllegalArgumentException(
+          String.format(
+              "%s chunk of %d bytes is not a whole number of %d-byte sample frames",
+              encoding, bytes, frameBytes));
     }
   }
 }

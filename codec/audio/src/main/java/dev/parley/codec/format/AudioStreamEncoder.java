@@ -3,8 +3,8 @@ package dev.parley.codec.format;
 import java.util.function.Consumer;
 
 /**
- * Turns mono float PCM at a source rate (the model's 24 kHz) into the audio stream a client
- * asked for, handing out encoded chunks as soon as they exist. Not thread-safe: one per stream.
+ * Turns mono float PCM at a source rate (the model's 24 kHz) into the audio stream a client asked
+ * for, handing out encoded chunks as soon as they exist. Not thread-safe: one per stream.
  */
 public interface AudioStreamEncoder {
   /** Encodes {@code length} samples; completed chunks go to the chunk consumer. */

@@ -18,10 +18,13 @@ final class OggOpusStreamDecoder implements AudioStreamDecoder {
       this.reader = new OggOpusReader(targetRate, sink);
     } else {
       this.resampler = new StreamingResampler(48000, targetRate);
-      this.reader = new OggOpusReader(48000, (pcm, off, len) -> {
-        float[] out = resampler.process(pcm, off, len);
-        sink.accept(out, 0, out.length);
-      });
+      this.reader =
+          new OggOpusReader(
+              48000,
+              (pcm, off, len) -> {
+                float[] out = resampler.process(pcm, off, len);
+                sink.accept(out, 0, out.length);
+              });
     }
   }
 

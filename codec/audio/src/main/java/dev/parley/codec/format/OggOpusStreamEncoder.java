@@ -6,8 +6,8 @@ import java.util.function.Consumer;
 
 /**
  * Mono float to an Ogg Opus stream at the requested Opus rate: 20 ms packets, one page per 80 ms,
- * each page its own chunk (what Kyutai's clients expect). Stereo requests get a mono stream:
- * every Opus decoder plays it on both channels.
+ * each page its own chunk (what Kyutai's clients expect). Stereo requests get a mono stream: every
+ * Opus decoder plays it on both channels.
  */
 final class OggOpusStreamEncoder implements AudioStreamEncoder {
   private final OggOpusWriter writer;
@@ -15,7 +15,9 @@ final class OggOpusStreamEncoder implements AudioStreamEncoder {
 
   OggOpusStreamEncoder(int sourceRate, StreamFormat format, Consumer<byte[]> chunks) {
     this.resampler = new StreamingResampler(sourceRate, format.sampleRate());
-    this.writer = new OggOpusWriter(OggOpusWriter.Options.speech24k().withSampleRate(format.sampleRate()), chunks);
+    this.writer =
+        new OggOpusWriter(
+            OggOpusWriter.Options.speech24k().withSampleRate(format.sampleRate()), chunks);
   }
 
   @Override

@@ -10,10 +10,10 @@ import io.github.jaredmdobson.concentus.OpusException;
 import io.github.jaredmdobson.concentus.OpusPacketInfo;
 
 /**
- * Raw Opus packets, one per chunk, to mono float. Decoded at 48 kHz and brought to the target
- * rate afterwards (Concentus decodes hybrid-mode packets to silence at lower rates). With no
- * container there is no pre-skip to drop: output starts with the decoder's own delay, as with
- * any raw Opus receiver. An empty chunk stands for a lost packet and is concealed.
+ * Raw Opus packets, one per chunk, to mono float. Decoded at 48 kHz and brought to the target rate
+ * afterwards (Concentus decodes hybrid-mode packets to silence at lower rates). With no container
+ * there is no pre-skip to drop: output starts with the decoder's own delay, as with any raw Opus
+ * receiver. An empty chunk stands for a lost packet and is concealed.
  */
 final class OpusPacketDecoder implements AudioStreamDecoder {
   private static final int MAX_PACKET_SAMPLES_48K = 5760; // 120 ms
@@ -45,18 +45,25 @@ final class OpusPacketDecoder implements AudioStreamDecoder {
     int samples;
     try {
       if (packet.length == 0) {
-        samples = lastPacketSamples == 0 ? 0 : decoder.decode(null, 0, 0, decoded, 0, lastPacketSamples, false);
+        samples =
+            lastPacketSamples == 0
+                ? 0
+                : decoder.decode(null, 0, 0, decoded, 0, lastPacketSamples, false);
       } else {
         int n = OpusPacketInfo.getNumSamples(packet, 0, packet.length, 48000);
         if (n <= 0 || n > MAX_PACKET_SAMPLES_48K) {
-          throw new OpusStreamException(String.format("chunk %d is not an Opus packet (%d bytes, TOC byte 0x%02x)",
-              index, packet.length, packet[0] & 0xFF));
+          throw new OpusStreamException(
+              String.format(
+                  "chunk %d is not an Opus packet (%d bytes, TOC byte 0x%02x)",
+                  index, packet.length, packet[0] & 0xFF));
         }
         samples = decoder.decode(packet, 0, packet.length, decoded, 0, decoded.length, false);
       }
     } catch (OpusException | RuntimeException e) {
-      throw new OpusStreamException(String.format("cannot decode Opus packet %d (%d bytes): %s", index,
-          packet.length, e.getMessage()), e);
+      throw new OpusStreamException(
+          String.format(
+              "cannot decode Opus packet %d (%d bytes): %s", index, packet.length, e.getMessage()),
+          e);
     }
     if (samples > 0) {
       lastPacketSamples = samples;

@@ -10,9 +10,9 @@ import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
- * Mono float to raw 20 ms Opus packets at the requested Opus rate, one packet per chunk, with
- * the settings of Parley's Ogg streams (32 kb/s voice, complexity 5). {@link #finish()} pads the
- * last partial packet with silence.
+ * Mono float to raw 20 ms Opus packets at the requested Opus rate, one packet per chunk, with the
+ * settings of Parley's Ogg streams (32 kb/s voice, complexity 5). {@link #finish()} pads the last
+ * partial packet with silence.
  */
 final class OpusPacketEncoder implements AudioStreamEncoder {
   private final OpusEncoder encoder;
@@ -28,7 +28,8 @@ final class OpusPacketEncoder implements AudioStreamEncoder {
     try {
       this.encoder = new OpusEncoder(format.sampleRate(), 1, OpusApplication.OPUS_APPLICATION_VOIP);
     } catch (OpusException e) {
-      throw new IllegalStateException("Concentus refused an encoder at " + format.sampleRate() + " Hz", e);
+      throw new IllegalStateException(
+          "Concentus refused an encoder at " + format.sampleRate() + " Hz", e);
     }
     encoder.setBitrate(32000);
     encoder.setComplexity(5);

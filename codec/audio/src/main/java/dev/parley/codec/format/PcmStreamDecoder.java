@@ -8,8 +8,8 @@ import java.nio.ByteOrder;
 
 /**
  * PCM bytes at any rate, mono or interleaved stereo, to mono float at the target rate. Chunks may
- * split a sample anywhere: the incomplete tail waits for the next chunk. NaN or infinite floats
- * are refused: a model fed them produces garbage for every later frame of the session.
+ * split a sample anywhere: the incomplete tail waits for the next chunk. NaN or infinite floats are
+ * refused: a model fed them produces garbage for every later frame of the session.
  */
 final class PcmStreamDecoder implements AudioStreamDecoder {
   private final StreamFormat format;
@@ -54,9 +54,11 @@ final class PcmStreamDecoder implements AudioStreamDecoder {
   private float readFrame(ByteBuffer b) throws AudioFormatException {
     float sum = 0;
     for (int c = 0; c < format.channels(); c++) {
-      float v = format.encoding() == StreamEncoding.PCM_S16LE ? b.getShort() / 32768f : b.getFloat();
+      float v =
+          format.encoding() == StreamEncoding.PCM_S16LE ? b.getShort() / 32768f : b.getFloat();
       if (!Float.isFinite(v)) {
-        throw new AudioFormatException("PCM_F32LE sample " + samples + " is " + v + ": samples must be finite");
+        throw new AudioFormatException(
+            "PCM_F32LE sample " + samples + " is " + v + ": samples must be finite");
       }
       sum += v;
     }
@@ -67,8 +69,10 @@ final class PcmStreamDecoder implements AudioStreamDecoder {
   @Override
   public void finish() throws AudioFormatException {
     if (partialLength != 0) {
-      throw new AudioFormatException(String.format("the %s stream ended inside a sample frame (%d of %d bytes)",
-          format.encoding(), partialLength, frameBytes));
+      throw new AudioFormatException(
+          String.format(
+              "the %s stream ended inside a sample frame (%d of %d bytes)",
+              format.encoding(), partialLength, frameBytes));
     }
     float[] tail = resampler.finish();
     if (tail.length > 0) {

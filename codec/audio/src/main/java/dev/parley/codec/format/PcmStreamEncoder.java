@@ -33,8 +33,9 @@ final class PcmStreamEncoder implements AudioStreamEncoder {
       return;
     }
     boolean s16 = format.encoding() == StreamEncoding.PCM_S16LE;
-    ByteBuffer out = ByteBuffer.allocate(mono.length * format.channels() * (s16 ? 2 : 4))
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out =
+        ByteBuffer.allocate(mono.length * format.channels() * (s16 ? 2 : 4))
+            .order(ByteOrder.LITTLE_ENDIAN);
     for (float v : mono) {
       for (int c = 0; c < format.channels(); c++) {
         if (s16) {

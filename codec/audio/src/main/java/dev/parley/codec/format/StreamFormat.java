@@ -3,8 +3,8 @@ package dev.parley.codec.format;
 import dev.parley.codec.audio.ModelAudio;
 
 /**
- * The format of an audio stream in one direction: encoding, sample rate and channels. Opus
- * streams run at one of Opus's rates; PCM at any rate from 8 to 192 kHz.
+ * The format of an audio stream in one direction: encoding, sample rate and channels. Opus streams
+ * run at one of Opus's rates; PCM at any rate from 8 to 192 kHz.
  */
 public record StreamFormat(StreamEncoding encoding, int sampleRate, int channels) {
   public static final int MIN_PCM_RATE = 8000;
@@ -18,11 +18,17 @@ public record StreamFormat(StreamEncoding encoding, int sampleRate, int channels
       throw new IllegalArgumentException("audio must have 1 or 2 channels, not " + channels);
     }
     if (encoding.isPcm() && (sampleRate < MIN_PCM_RATE || sampleRate > MAX_PCM_RATE)) {
-      throw new IllegalArgumentException("PCM sample rate must be " + MIN_PCM_RATE + " to " + MAX_PCM_RATE
-          + " Hz, not " + sampleRate);
+      throw new IllegalArgumentException(
+          "PCM sample rate must be "
+              + MIN_PCM_RATE
+              + " to "
+              + MAX_PCM_RATE
+              + " Hz, not "
+              + sampleRate);
     }
     if (!encoding.isPcm() && !isOpusRate(sampleRate)) {
-      throw new IllegalArgumentException(encoding + " runs at 8000, 12000, 16000, 24000 or 48000 Hz, not " + sampleRate);
+      throw new IllegalArgumentException(
+          encoding + " runs at 8000, 12000, 16000, 24000 or 48000 Hz, not " + sampleRate);
     }
   }
 

@@ -1,8 +1,8 @@
 package dev.parley.codec.ogg;
 
 /**
- * The Ogg page checksum (RFC 3533 §6): CRC-32 with polynomial 0x04C11DB7, initial value 0, no
- * bit reflection and no final XOR — not the zip CRC-32 that {@link java.util.zip.CRC32} computes.
+ * The Ogg page checksum (RFC 3533 §6): CRC-32 with polynomial 0x04C11DB7, initial value 0, no bit
+ * reflection and no final XOR — not the zip CRC-32 that {@link java.util.zip.CRC32} computes.
  */
 final class OggCrc {
   private static final int[] TABLE = new int[256];

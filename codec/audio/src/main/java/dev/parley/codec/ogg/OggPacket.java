@@ -19,7 +19,10 @@ public record OggPacket(
     boolean onEndOfStreamPage,
     long pageSequence) {
 
-  /** The granule position that belongs to this packet, or -1 when the page's granule is another packet's. */
+  /**
+   * The granule position that belongs to this packet, or -1 when the page's granule is another
+   * packet's.
+   */
   public long granulePosition() {
     return lastOnPage ? pageGranule : -1;
   }

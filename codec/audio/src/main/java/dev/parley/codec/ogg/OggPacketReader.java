@@ -4,9 +4,9 @@ import dev.parley.codec.audio.AudioFormatException;
 import java.util.Arrays;
 
 /**
- * A push parser for one Ogg logical stream (RFC 3533). Bytes may arrive split anywhere — a page
- * may span WebSocket messages and a message may hold several pages — and each packet is handed
- * to the sink as soon as the page that completes it has arrived and its CRC checks out.
+ * A push parser for one Ogg logical stream (RFC 3533). Bytes may arrive split anywhere — a page may
+ * span WebSocket messages and a message may hold several pages — and each packet is handed to the
+ * sink as soon as the page that completes it has arrived and its CRC checks out.
  *
  * <p>Memory is bounded: one page buffer of {@link #MAX_PAGE_BYTES} plus one packet of at most
  * {@code maxPacketBytes}. Anything malformed raises an {@link OggFormatException} naming the
@@ -17,6 +17,7 @@ import java.util.Arrays;
 public final class OggPacketReader {
   /** The largest possible page: 27-byte header, 255 lacing values, 255 segments of 255 bytes. */
   public static final int MAX_PAGE_BYTES = OggPageWriter.HEADER_BYTES + 255 + 255 * 255;
+
   /** Default packet limit: far above any Opus packet (at most 61,440 bytes) and ordinary tags. */
   public static final int DEFAULT_MAX_PACKET_BYTES = 1 << 20;
 
@@ -86,21 +87,25 @@ public final class OggPacketReader {
   }
 
   /**
-   * Declares the end of input. Fails if it cuts a page or a packet short, or if no page at all
-   * was received.
+   * Declares the end of input. Fails if it cuts a page or a packet short, or if no page at all was
+   * received.
    */
   public void finish() throws OggFormatException {
     if (failure != null) {
       throw new OggFormatException("stream already failed: " + failure.getMessage());
     }
     if (have > 0) {
-      throw fail("truncated page at byte offset %d: input ended after %d bytes of a page", streamOffset, have);
+      throw fail(
+          "truncated page at byte offset %d: input ended after %d bytes of a page",
+          streamOffset, have);
     }
     if (pagesRead == 0) {
       throw fail("empty Ogg stream: no page received");
     }
     if (packetOpen) {
-      throw fail("input ended inside a packet (%d bytes so far) that the last page left open", packetLength);
+      throw fail(
+          "input ended inside a packet (%d bytes so far) that the last page left open",
+          packetLength);
     }
   }
 
@@ -124,20 +129,26 @@ public final class OggPacketReader {
     }
     for (int i = before; i < Math.min(have, CAPTURE.length); i++) {
       if (page[i] != CAPTURE[i]) {
-        throw fail("bad capture pattern at byte offset %d: expected \"OggS\", got %s",
+        throw fail(
+            "bad capture pattern at byte offset %d: expected \"OggS\", got %s",
             streamOffset, hex(page, 0, Math.min(have, CAPTURE.length)));
       }
     }
   }
 
-  /** Moves the state machine on once {@code need} bytes are buffered; true when a page was consumed. */
+  /**
+   * Moves the state machine on once {@code need} bytes are buffered; true when a page was consumed.
+   */
   private boolean advance(OggPacketSink sink) throws AudioFormatException {
     if (!lacingRead && need == OggPageWriter.HEADER_BYTES) {
       if (page[4] != 0) {
-        throw fail("unsupported Ogg stream structure version %d at byte offset %d", page[4] & 0xFF, streamOffset);
+        throw fail(
+            "unsupported Ogg stream structure version %d at byte offset %d",
+            page[4] & 0xFF, streamOffset);
       }
       if ((page[5] & ~0x07) != 0) {
-        throw fail("invalid header type flags 0x%02x at byte offset %d", page[5] & 0xFF, streamOffset);
+        throw fail(
+            "invalid header type flags 0x%02x at byte offset %d", page[5] & 0xFF, streamOffset);
       }
       need = OggPageWriter.HEADER_BYTES + (page[26] & 0xFF);
       lacingRead = true;
@@ -175,7 +186,8 @@ public final class OggPacketReader {
     int crc = OggCrc.update(0, page, 0, have);
     OggPageWriter.putInt(page, 22, storedCrc);
     if (crc != storedCrc) {
-      throw fail("CRC mismatch on the page at byte offset %d (sequence %d): stored 0x%08x, computed 0x%08x",
+      throw fail(
+          "CRC mismatch on the page at byte offset %d (sequence %d): stored 0x%08x, computed 0x%08x",
           streamOffset, sequence, storedCrc, crc);
     }
     if (ended) {
@@ -183,23 +195,28 @@ public final class OggPacketReader {
     }
     if (pagesRead == 0) {
       if (!bos) {
-        throw fail("the first page (byte offset %d) lacks the beginning-of-stream flag", streamOffset);
+        throw fail(
+            "the first page (byte offset %d) lacks the beginning-of-stream flag", streamOffset);
       }
       serial = pageSerial;
       nextSequence = sequence;
     } else {
       if (bos) {
-        throw fail("second beginning-of-stream page at byte offset %d: multiplexed or chained Ogg streams are not supported",
+        throw fail(
+            "second beginning-of-stream page at byte offset %d: multiplexed or chained Ogg streams are not supported",
             streamOffset);
       }
       if (pageSerial != serial) {
-        throw fail("page at byte offset %d has serial 0x%08x in stream 0x%08x: multiplexed Ogg streams are not supported",
+        throw fail(
+            "page at byte offset %d has serial 0x%08x in stream 0x%08x: multiplexed Ogg streams are not supported",
             streamOffset, pageSerial, serial);
       }
     }
     if (sequence != nextSequence) {
       if (sequence < nextSequence) {
-        throw fail("page sequence went back from %d to %d at byte offset %d", nextSequence - 1, sequence, streamOffset);
+        throw fail(
+            "page sequence went back from %d to %d at byte offset %d",
+            nextSequence - 1, sequence, streamOffset);
       }
       lostPages += sequence - nextSequence;
       discontinuity = true;
@@ -220,7 +237,8 @@ public final class OggPacketReader {
     int seg = 0;
     if (continued && !packetOpen) {
       if (!discontinuity) {
-        throw fail("page at byte offset %d continues a packet, but no packet is open", streamOffset);
+        throw fail(
+            "page at byte offset %d continues a packet, but no packet is open", streamOffset);
       }
       // The start of this packet was lost with a missing page: skip its tail.
       while (seg < segments) {
@@ -231,7 +249,9 @@ public final class OggPacketReader {
         }
       }
     } else if (!continued && packetOpen) {
-      throw fail("page at byte offset %d does not continue the packet left open by the previous page", streamOffset);
+      throw fail(
+          "page at byte offset %d does not continue the packet left open by the previous page",
+          streamOffset);
     }
     discontinuity = false;
     for (; seg < segments; seg++) {
@@ -260,10 +280,13 @@ public final class OggPacketReader {
 
   private void append(int from, int length) throws OggFormatException {
     if (packetLength + length > maxPacketBytes) {
-      throw fail("packet exceeds the %d-byte limit at byte offset %d", maxPacketBytes, streamOffset);
+      throw fail(
+          "packet exceeds the %d-byte limit at byte offset %d", maxPacketBytes, streamOffset);
     }
     if (packetLength + length > packet.length) {
-      packet = Arrays.copyOf(packet, Math.min(maxPacketBytes, Math.max(packet.length * 2, packetLength + length)));
+      packet =
+          Arrays.copyOf(
+              packet, Math.min(maxPacketBytes, Math.max(packet.length * 2, packetLength + length)));
     }
     System.arraycopy(page, from, packet, packetLength, length);
     packetLength += length;
@@ -282,7 +305,10 @@ public final class OggPacketReader {
   }
 
   static int getInt(byte[] b, int at) {
-    return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16 | (b[at + 3] & 0xFF) << 24;
+    return (b[at] & 0xFF)
+        | (b[at + 1] & 0xFF) << 8
+        | (b[at + 2] & 0xFF) << 16
+        | (b[at + 3] & 0xFF) << 24;
   }
 
   static long getLong(byte[] b, int at) {

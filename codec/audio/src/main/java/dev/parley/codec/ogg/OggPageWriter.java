@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Writes the pages of one Ogg logical stream (RFC 3533), a page at a time, so each page can be
- * sent the moment it is complete. Packets too long for one page continue on the next.
+ * Writes the pages of one Ogg logical stream (RFC 3533), a page at a time, so each page can be sent
+ * the moment it is complete. Packets too long for one page continue on the next.
  */
 public final class OggPageWriter {
   static final int HEADER_BYTES = 27;
@@ -35,8 +35,8 @@ public final class OggPageWriter {
   }
 
   /**
-   * Puts {@code packets} on as few pages as the 255-segment limit allows and returns them, one
-   * byte array per page. The first page ever written carries the BOS flag.
+   * Puts {@code packets} on as few pages as the 255-segment limit allows and returns them, one byte
+   * array per page. The first page ever written carries the BOS flag.
    *
    * @param granules {@code granules[i]} is the granule position after packet {@code i}; a page
    *     takes the granule of the last packet that completes on it, or -1 when none does (RFC 3533)
@@ -48,9 +48,14 @@ public final class OggPageWriter {
     }
     if (granules.length != packets.size()) {
       throw new IllegalArgumentException(
-          "need one granule per packet: " + granules.length + " granules for " + packets.size() + " packets");
+          "need one granule per packet: "
+              + granules.length
+              + " granules for "
+              + packets.size()
+              + " packets");
     }
-    // Lacing: each packet becomes floor(len/255) segments of 255 plus one terminating segment < 255.
+    // Lacing: each packet becomes floor(len/255) segments of 255 plus one terminating segment <
+    // 255.
     List<int[]> segments = new ArrayList<>(); // {packetIndex, offset, length}
     for (int p = 0; p < packets.size(); p++) {
       byte[] packet = packets.get(p);
@@ -73,7 +78,8 @@ public final class OggPageWriter {
         }
       }
       boolean last = end == segments.size();
-      pages.add(page(packets, segments.subList(start, end), granule, continued, last && endOfStream));
+      pages.add(
+          page(packets, segments.subList(start, end), granule, continued, last && endOfStream));
       continued = end > start && segments.get(end - 1)[2] == 255;
       start = end;
     } while (start < segments.size());
@@ -81,7 +87,8 @@ public final class OggPageWriter {
     return pages;
   }
 
-  private byte[] page(List<byte[]> packets, List<int[]> segments, long granule, boolean continued, boolean eos) {
+  private byte[] page(
+      List<byte[]> packets, List<int[]> segments, long granule, boolean continued, boolean eos) {
     int payload = 0;
     for (int[] seg : segments) {
       payload += seg[2];

@@ -15,8 +15,8 @@ import java.util.Arrays;
  * Bytes may be split anywhere; PCM comes out as soon as each packet's page has arrived.
  *
  * <p>Packets are decoded at 48 kHz and decimated to the output rate: Concentus decodes hybrid-mode
- * packets to silence at lower rates. The decimator holds back 16 output samples until more
- * audio or {@link #finish()} arrives.
+ * packets to silence at lower rates. The decimator holds back 16 output samples until more audio or
+ * {@link #finish()} arrives.
  *
  * <p>Accepts every Opus frame size (2.5 to 120 ms per packet, single- and multi-frame packets),
  * several packets per page, streams encoded at any input rate (the OpusHead input rate is
@@ -51,7 +51,8 @@ public final class OggOpusReader {
    */
   public OggOpusReader(int outputRate, PcmConsumer sink) {
     if (48000 % outputRate != 0 || outputRate < 8000 || outputRate == 9600) {
-      throw new IllegalArgumentException("Opus decodes at 8000, 12000, 16000, 24000 or 48000 Hz, not " + outputRate);
+      throw new IllegalArgumentException(
+          "Opus decodes at 8000, 12000, 16000, 24000 or 48000 Hz, not " + outputRate);
     }
     this.outputRate = outputRate;
     this.sink = sink;
@@ -138,22 +139,32 @@ public final class OggOpusReader {
     try {
       if (data.length == 0) {
         // RFC 7845 §5: a zero-length packet stands for a lost one; conceal it.
-        samples = lastPacketSamples == 0 ? 0 : decoder.decode(null, 0, 0, decoded, 0, lastPacketSamples, false);
+        samples =
+            lastPacketSamples == 0
+                ? 0
+                : decoder.decode(null, 0, 0, decoded, 0, lastPacketSamples, false);
       } else {
         int samples48 = OpusPacketInfo.getNumSamples(data, 0, data.length, 48000);
         if (samples48 <= 0) {
-          throw new OpusStreamException(String.format(
-              "invalid Opus packet #%d (%d bytes, TOC byte 0x%02x)", index - 2, data.length, data[0] & 0xFF));
+          throw new OpusStreamException(
+              String.format(
+                  "invalid Opus packet #%d (%d bytes, TOC byte 0x%02x)",
+                  index - 2, data.length, data[0] & 0xFF));
         }
         if (samples48 > MAX_PACKET_SAMPLES_48K) {
-          throw new OpusStreamException(String.format(
-              "Opus packet #%d lasts %.1f ms, over the 120 ms limit", index - 2, samples48 / 48.0));
+          throw new OpusStreamException(
+              String.format(
+                  "Opus packet #%d lasts %.1f ms, over the 120 ms limit",
+                  index - 2, samples48 / 48.0));
         }
         samples = decoder.decode(data, 0, data.length, decoded, 0, decoded.length, false);
       }
     } catch (OpusException | RuntimeException e) {
-      throw new OpusStreamException(String.format("cannot decode Opus packet #%d (%d bytes): %s",
-          index - 2, data.length, e.getMessage()), e);
+      throw new OpusStreamException(
+          String.format(
+              "cannot decode Opus packet #%d (%d bytes): %s",
+              index - 2, data.length, e.getMessage()),
+          e);
     }
     if (samples > 0) {
       lastPacketSamples = samples;

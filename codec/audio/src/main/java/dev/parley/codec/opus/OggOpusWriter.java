@@ -13,12 +13,12 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
- * Encodes mono float PCM into a live Ogg Opus stream (RFC 7845), handing out each page the
- * moment it is complete. The first pages out are OpusHead and OpusTags, each on its own page.
+ * Encodes mono float PCM into a live Ogg Opus stream (RFC 7845), handing out each page the moment
+ * it is complete. The first pages out are OpusHead and OpusTags, each on its own page.
  *
  * <p>Audio goes into fixed-size Opus packets (Concentus encodes up to 60 ms; 20 or 40 ms suit
- * speech) and a page is closed as soon as it holds {@code pageMillis} of audio, so a listener
- * never waits longer than that for bytes. Granule positions count 48 kHz samples, pre-skip is the
+ * speech) and a page is closed as soon as it holds {@code pageMillis} of audio, so a listener never
+ * waits longer than that for bytes. Granule positions count 48 kHz samples, pre-skip is the
  * encoder's real look-ahead, and {@link #close()} pads the tail and trims it back with the final
  * granule so a decoder returns exactly the samples that went in.
  *
@@ -37,17 +37,33 @@ public final class OggOpusWriter implements AutoCloseable {
    * @param application the libopus application mode
    */
   public record Options(
-      int sampleRate, int packetMillis, int pageMillis, int bitrate, int complexity, OpusApplication application) {
+      int sampleRate,
+      int packetMillis,
+      int pageMillis,
+      int bitrate,
+      int complexity,
+      OpusApplication application) {
 
     public Options {
-      if (sampleRate != 8000 && sampleRate != 12000 && sampleRate != 16000 && sampleRate != 24000 && sampleRate != 48000) {
-        throw new IllegalArgumentException("Opus cannot encode at " + sampleRate + " Hz; use 8000, 12000, 16000, 24000 or 48000");
+      if (sampleRate != 8000
+          && sampleRate != 12000
+          && sampleRate != 16000
+          && sampleRate != 24000
+          && sampleRate != 48000) {
+        throw new IllegalArgumentException(
+            "Opus cannot encode at " + sampleRate + " Hz; use 8000, 12000, 16000, 24000 or 48000");
       }
       if (packetMillis != 10 && packetMillis != 20 && packetMillis != 40 && packetMillis != 60) {
-        throw new IllegalArgumentException("packet duration must be 10, 20, 40 or 60 ms, got " + packetMillis);
+        throw new IllegalArgumentException(
+            "packet duration must be 10, 20, 40 or 60 ms, got " + packetMillis);
       }
       if (pageMillis < packetMillis) {
-        throw new IllegalArgumentException("page duration " + pageMillis + " ms is shorter than a packet (" + packetMillis + " ms)");
+        throw new IllegalArgumentException(
+            "page duration "
+                + pageMillis
+                + " ms is shorter than a packet ("
+                + packetMillis
+                + " ms)");
       }
       if (complexity < 0 || complexity > 10) {
         throw new IllegalArgumentException("complexity must be 0..10, got " + complexity);
@@ -56,11 +72,13 @@ public final class OggOpusWriter implements AutoCloseable {
 
     /** Mimi's rate, 20 ms packets, one page per 80 ms Mimi frame, 32 kb/s speech. */
     public static Options speech24k() {
-      return new Options(ModelAudio.SAMPLE_RATE, 20, 80, 32000, 5, OpusApplication.OPUS_APPLICATION_VOIP);
+      return new Options(
+          ModelAudio.SAMPLE_RATE, 20, 80, 32000, 5, OpusApplication.OPUS_APPLICATION_VOIP);
     }
 
     public Options withPacketMillis(int ms) {
-      return new Options(sampleRate, ms, Math.max(ms, pageMillis), bitrate, complexity, application);
+      return new Options(
+          sampleRate, ms, Math.max(ms, pageMillis), bitrate, complexity, application);
     }
 
     public Options withPageMillis(int ms) {
@@ -80,7 +98,8 @@ public final class OggOpusWriter implements AutoCloseable {
     }
   }
 
-  private static final int MAX_PACKET_BYTES = 4000; // > 3 × 1275, the most one 60 ms packet can need
+  private static final int MAX_PACKET_BYTES =
+      4000; // > 3 × 1275, the most one 60 ms packet can need
 
   private final Options options;
   private final Consumer<byte[]> pages;
@@ -196,7 +215,8 @@ public final class OggOpusWriter implements AutoCloseable {
     try {
       bytes = encoder.encode(frame, 0, frameSamples, packetBuffer, 0, packetBuffer.length);
     } catch (OpusException e) {
-      throw new IllegalStateException("Opus encoder failed on a " + frameSamples + "-sample frame", e);
+      throw new IllegalStateException(
+          "Opus encoder failed on a " + frameSamples + "-sample frame", e);
     }
     filled = 0;
     encodedSamples += frameSamples;

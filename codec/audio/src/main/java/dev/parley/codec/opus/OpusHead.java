@@ -15,7 +15,8 @@ import java.nio.charset.StandardCharsets;
  * @param outputGainQ8 gain to apply on output, in dB as Q7.8 fixed point
  * @param mappingFamily channel mapping family (only 0 is accepted)
  */
-public record OpusHead(int channels, int preSkip, long inputSampleRate, int outputGainQ8, int mappingFamily) {
+public record OpusHead(
+    int channels, int preSkip, long inputSampleRate, int outputGainQ8, int mappingFamily) {
   static final byte[] MAGIC = "OpusHead".getBytes(StandardCharsets.US_ASCII);
   private static final int LENGTH = 19;
 
@@ -31,16 +32,19 @@ public record OpusHead(int channels, int preSkip, long inputSampleRate, int outp
   /** Parses the first packet of an Ogg Opus stream. */
   public static OpusHead parse(byte[] packet) throws OpusStreamException {
     if (!startsWith(packet, MAGIC)) {
-      throw new OpusStreamException("the first packet is not an OpusHead header: it starts with "
-          + printable(packet, MAGIC.length));
+      throw new OpusStreamException(
+          "the first packet is not an OpusHead header: it starts with "
+              + printable(packet, MAGIC.length));
     }
     if (packet.length < LENGTH) {
-      throw new OpusStreamException("OpusHead is " + packet.length + " bytes, shorter than the 19 RFC 7845 requires");
+      throw new OpusStreamException(
+          "OpusHead is " + packet.length + " bytes, shorter than the 19 RFC 7845 requires");
     }
     ByteBuffer b = ByteBuffer.wrap(packet).order(ByteOrder.LITTLE_ENDIAN);
     int version = b.get(8) & 0xFF;
     if ((version >> 4) != 0) {
-      throw new OpusStreamException("unsupported OpusHead version " + version + " (major version must be 0)");
+      throw new OpusStreamException(
+          "unsupported OpusHead version " + version + " (major version must be 0)");
     }
     int channels = b.get(9) & 0xFF;
     int preSkip = b.getShort(10) & 0xFFFF;
@@ -48,12 +52,18 @@ public record OpusHead(int channels, int preSkip, long inputSampleRate, int outp
     int gain = b.getShort(16);
     int family = b.get(18) & 0xFF;
     if (family != 0) {
-      throw new OpusStreamException("unsupported channel mapping family " + family + " with " + channels
-          + " channels: only family 0 (mono or stereo) is supported");
+      throw new OpusStreamException(
+          "unsupported channel mapping family "
+              + family
+              + " with "
+              + channels
+              + " channels: only family 0 (mono or stereo) is supported");
     }
     if (channels < 1 || channels > 2) {
-      throw new OpusStreamException("OpusHead declares " + channels
-          + " channels; channel mapping family 0 allows only 1 or 2");
+      throw new OpusStreamException(
+          "OpusHead declares "
+              + channels
+              + " channels; channel mapping family 0 allows only 1 or 2");
     }
     return new OpusHead(channels, preSkip, inputRate, gain, family);
   }

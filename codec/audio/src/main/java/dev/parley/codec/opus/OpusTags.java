@@ -22,8 +22,9 @@ public record OpusTags(String vendor, List<String> comments) {
 
   public static OpusTags parse(byte[] packet) throws OpusStreamException {
     if (!OpusHead.startsWith(packet, MAGIC)) {
-      throw new OpusStreamException("the second packet is not an OpusTags header: it starts with "
-          + OpusHead.printable(packet, MAGIC.length));
+      throw new OpusStreamException(
+          "the second packet is not an OpusTags header: it starts with "
+              + OpusHead.printable(packet, MAGIC.length));
     }
     ByteBuffer b = ByteBuffer.wrap(packet).order(ByteOrder.LITTLE_ENDIAN);
     b.position(MAGIC.length);
@@ -31,7 +32,8 @@ public record OpusTags(String vendor, List<String> comments) {
     long count = uint32(b, "comment count");
     // Each comment needs at least its 4-byte length, so a count beyond that is corrupt.
     if (count > b.remaining() / 4) {
-      throw new OpusStreamException("OpusTags claims " + count + " comments but only " + b.remaining() + " bytes remain");
+      throw new OpusStreamException(
+          "OpusTags claims " + count + " comments but only " + b.remaining() + " bytes remain");
     }
     List<String> comments = new ArrayList<>();
     for (long i = 0; i < count; i++) {
@@ -61,8 +63,14 @@ public record OpusTags(String vendor, List<String> comments) {
   private static String string(ByteBuffer b, String what) throws OpusStreamException {
     long length = uint32(b, "length of the " + what);
     if (length > b.remaining()) {
-      throw new OpusStreamException("OpusTags " + what + " claims " + length + " bytes but only "
-          + b.remaining() + " remain");
+      throw new OpusStreamException(
+          "OpusTags "
+              + what
+              + " claims "
+              + length
+              + " bytes but only "
+              + b.remaining()
+              + " remain");
     }
     byte[] bytes = new byte[(int) length];
     b.get(bytes);

@@ -9,16 +9,16 @@ import java.util.Arrays;
  * at input time {@code n · from/to}, so no delay is added; the signal is taken as zero before its
  * first sample and after {@link #finish()}. Every output sample is computed from the same input
  * samples and the same taps whenever it is computed, so feeding a signal in pieces of any size
- * yields exactly the samples one call on the whole signal yields. In total the stream gives
- * {@code ceil(inputSamples · to / from)} samples. Output lags input by the filter's half-length,
- * 36 samples of the lower rate (1.5 ms at 24 kHz, 4.5 ms at 8 kHz), held back until more input
- * or {@code finish()} arrives. Equal rates pass samples through untouched, with no lag.
+ * yields exactly the samples one call on the whole signal yields. In total the stream gives {@code
+ * ceil(inputSamples · to / from)} samples. Output lags input by the filter's half-length, 36
+ * samples of the lower rate (1.5 ms at 24 kHz, 4.5 ms at 8 kHz), held back until more input or
+ * {@code finish()} arrives. Equal rates pass samples through untouched, with no lag.
  *
  * <p>The cut-off sits at 90% of the lower rate's Nyquist frequency, the filter spans 32 zero
  * crossings of the sinc either side, and the stop band is about 90 dB down. Each filter phase is
- * scaled to unit gain at DC, so a constant stays constant. Rate pairs with few phases (16 to
- * 24 kHz has 3, 44.1 to 24 kHz has 80) are tabulated exactly; others interpolate between
- * tabulated phases, which keeps the table to about 1.2 MB for any pair.
+ * scaled to unit gain at DC, so a constant stays constant. Rate pairs with few phases (16 to 24 kHz
+ * has 3, 44.1 to 24 kHz has 80) are tabulated exactly; others interpolate between tabulated phases,
+ * which keeps the table to about 1.2 MB for any pair.
  *
  * <p>Not thread-safe: one resampler per stream.
  */
@@ -26,6 +26,7 @@ public final class StreamingResampler {
   private static final double ROLLOFF = 0.90;
   private static final int ZERO_CROSSINGS = 32;
   private static final double KAISER_BETA = 9.0;
+
   /** Tabulated phases per input sample at the highest cut-off (fewer for lower cut-offs). */
   private static final int MAX_ROWS = 4096;
 
@@ -50,11 +51,13 @@ public final class StreamingResampler {
 
   public StreamingResampler(int fromRate, int toRate) {
     if (fromRate <= 0 || toRate <= 0) {
-      throw new IllegalArgumentException("sample rates must be positive, got " + fromRate + " -> " + toRate);
+      throw new IllegalArgumentException(
+          "sample rates must be positive, got " + fromRate + " -> " + toRate);
     }
     double ratio = toRate / (double) fromRate;
     if (ratio < 1 / 256.0 || ratio > 256.0) {
-      throw new IllegalArgumentException("resampling ratio " + fromRate + " -> " + toRate + " is out of range");
+      throw new IllegalArgumentException(
+          "resampling ratio " + fromRate + " -> " + toRate + " is out of range");
     }
     this.fromRate = fromRate;
     this.toRate = toRate;
@@ -117,7 +120,8 @@ public final class StreamingResampler {
     inputCount += length;
     // Output n may be computed once its last tap, input centre(n) + half, has arrived.
     long lastCentre = inputCount - 1 - half;
-    long ready = lastCentre < 0 ? 0 : ceilDiv((lastCentre + 1) * phases, stepWhole * phases + stepPhase);
+    long ready =
+        lastCentre < 0 ? 0 : ceilDiv((lastCentre + 1) * phases, stepWhole * phases + stepPhase);
     return produce(ready);
   }
 

@@ -11,6 +11,7 @@ public enum WavEncoding {
 
   /** WAVE_FORMAT_PCM (1) or WAVE_FORMAT_IEEE_FLOAT (3). */
   final int formatTag;
+
   final int bitsPerSample;
 
   WavEncoding(int formatTag, int bitsPerSample) {

@@ -9,12 +9,12 @@ import java.nio.file.Path;
 
 /**
  * Reads RIFF WAVE files: integer PCM (8, 16, 24, 32 bit), IEEE float (32, 64 bit), plain or
- * WAVE_FORMAT_EXTENSIBLE, any rate and channel count, mixed down to mono by averaging.
- * A data chunk whose size is 0 or 0xFFFFFFFF (written by a pipe that could not seek back) is
- * read to the end of the file.
+ * WAVE_FORMAT_EXTENSIBLE, any rate and channel count, mixed down to mono by averaging. A data chunk
+ * whose size is 0 or 0xFFFFFFFF (written by a pipe that could not seek back) is read to the end of
+ * the file.
  *
- * <p>Hand-written rather than javax.sound, which rejects 24-bit/extensible files on some JDKs
- * and cannot tell us which encoding it refused.
+ * <p>Hand-written rather than javax.sound, which rejects 24-bit/extensible files on some JDKs and
+ * cannot tell us which encoding it refused.
  */
 public final class WavReader {
   private WavReader() {}
@@ -30,14 +30,17 @@ public final class WavReader {
   static WavAudio read(byte[] file, String name) throws UnsupportedWavException {
     ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
     if (file.length < 12) {
-      throw new UnsupportedWavException(name + ": " + file.length + " bytes is too short for a WAV file");
+      throw new UnsupportedWavException(
+          name + ": " + file.length + " bytes is too short for a WAV file");
     }
     String riff = fourCc(b, 0);
     if (riff.equals("RF64") || riff.equals("RIFX")) {
-      throw new UnsupportedWavException(name + ": " + riff + " files are not supported; convert to a RIFF WAV");
+      throw new UnsupportedWavException(
+          name + ": " + riff + " files are not supported; convert to a RIFF WAV");
     }
     if (!riff.equals("RIFF") || !fourCc(b, 8).equals("WAVE")) {
-      throw new UnsupportedWavException(name + ": not a RIFF WAVE file (starts with \"" + riff + "\")");
+      throw new UnsupportedWavException(
+          name + ": not a RIFF WAVE file (starts with \"" + riff + "\")");
     }
     int pos = 12;
     WavEncoding encoding = null;
@@ -50,30 +53,43 @@ public final class WavReader {
       int body = pos + 8;
       if (id.equals("fmt ")) {
         if (size < 16 || body + size > file.length) {
-          throw new UnsupportedWavException(name + ": fmt chunk of " + size + " bytes is malformed");
+          throw new UnsupportedWavException(
+              name + ": fmt chunk of " + size + " bytes is malformed");
         }
         int tag = b.getShort(body) & 0xFFFF;
         channels = b.getShort(body + 2) & 0xFFFF;
         rate = b.getInt(body + 4);
         blockAlign = b.getShort(body + 12) & 0xFFFF;
         int bits = b.getShort(body + 14) & 0xFFFF;
-        if (tag == 0xFFFE) { // WAVE_FORMAT_EXTENSIBLE: the real tag is the head of the sub-format GUID
+        if (tag
+            == 0xFFFE) { // WAVE_FORMAT_EXTENSIBLE: the real tag is the head of the sub-format GUID
           if (size < 40) {
-            throw new UnsupportedWavException(name + ": WAVE_FORMAT_EXTENSIBLE fmt chunk of " + size + " bytes is too short");
+            throw new UnsupportedWavException(
+                name + ": WAVE_FORMAT_EXTENSIBLE fmt chunk of " + size + " bytes is too short");
           }
           tag = b.getShort(body + 24) & 0xFFFF;
         }
         encoding = WavEncoding.of(tag, bits);
         if (encoding == null) {
-          throw new UnsupportedWavException(name + ": WAV encoding " + describe(tag, bits)
-              + " is not supported; use integer PCM (8, 16, 24 or 32 bit) or IEEE float (32 or 64 bit)");
+          throw new UnsupportedWavException(
+              name
+                  + ": WAV encoding "
+                  + describe(tag, bits)
+                  + " is not supported; use integer PCM (8, 16, 24 or 32 bit) or IEEE float (32 or 64 bit)");
         }
         if (channels == 0 || rate <= 0) {
-          throw new UnsupportedWavException(name + ": fmt chunk declares " + channels + " channels at " + rate + " Hz");
+          throw new UnsupportedWavException(
+              name + ": fmt chunk declares " + channels + " channels at " + rate + " Hz");
         }
         if (blockAlign != channels * encoding.bytesPerSample()) {
-          throw new UnsupportedWavException(name + ": block align " + blockAlign + " does not match "
-              + channels + " channels of " + encoding);
+          throw new UnsupportedWavException(
+              name
+                  + ": block align "
+                  + blockAlign
+                  + " does not match "
+                  + channels
+                  + " channels of "
+                  + encoding);
         }
       } else if (id.equals("data")) {
         if (encoding == null) {
@@ -82,14 +98,18 @@ public final class WavReader {
         long available = file.length - body;
         long length = (size == 0 || size == 0xFFFFFFFFL || size > available) ? available : size;
         length -= length % blockAlign;
-        return new WavAudio(toMono(b, body, (int) length, channels, encoding), rate, channels, encoding);
+        return new WavAudio(
+            toMono(b, body, (int) length, channels, encoding), rate, channels, encoding);
       }
-      pos = (int) Math.min(file.length, body + size + (size & 1)); // chunks are padded to even sizes
+      pos =
+          (int) Math.min(file.length, body + size + (size & 1)); // chunks are padded to even sizes
     }
-    throw new UnsupportedWavException(name + (encoding == null ? ": no fmt chunk" : ": no data chunk"));
+    throw new UnsupportedWavException(
+        name + (encoding == null ? ": no fmt chunk" : ": no data chunk"));
   }
 
-  private static float[] toMono(ByteBuffer b, int offset, int length, int channels, WavEncoding encoding) {
+  private static float[] toMono(
+      ByteBuffer b, int offset, int length, int channels, WavEncoding encoding) {
     int frames = length / (channels * encoding.bytesPerSample());
     float[] mono = new float[frames];
     int pos = offset;
@@ -137,16 +157,35 @@ public final class WavReader {
   private static String describe(int tag, int bits) {
     String name;
     switch (tag) {
-      case 0x0001: name = "integer PCM"; break;
-      case 0x0002: name = "Microsoft ADPCM"; break;
-      case 0x0003: name = "IEEE float"; break;
-      case 0x0006: name = "A-law"; break;
-      case 0x0007: name = "mu-law"; break;
-      case 0x0011: name = "IMA ADPCM"; break;
-      case 0x0031: name = "GSM 6.10"; break;
-      case 0x0050: name = "MPEG"; break;
-      case 0x0055: name = "MPEG Layer 3"; break;
-      default: name = "unknown";
+      case 0x0001:
+        name = "integer PCM";
+        break;
+      case 0x0002:
+        name = "Microsoft ADPCM";
+        break;
+      case 0x0003:
+        name = "IEEE float";
+        break;
+      case 0x0006:
+        name = "A-law";
+        break;
+      case 0x0007:
+        name = "mu-law";
+        break;
+      case 0x0011:
+        name = "IMA ADPCM";
+        break;
+      case 0x0031:
+        name = "GSM 6.10";
+        break;
+      case 0x0050:
+        name = "MPEG";
+        break;
+      case 0x0055:
+        name = "MPEG Layer 3";
+        break;
+      default:
+        name = "unknown";
     }
     return String.format("0x%04X (%s, %d bits per sample)", tag, name, bits);
   }

@@ -7,11 +7,14 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Writes RIFF WAVE files in any {@link WavEncoding}. Float encodings keep every bit of the input. */
+/**
+ * Writes RIFF WAVE files in any {@link WavEncoding}. Float encodings keep every bit of the input.
+ */
 public final class WavWriter {
   private WavWriter() {}
 
-  public static void writeMono(Path path, float[] samples, int sampleRate, WavEncoding encoding) throws IOException {
+  public static void writeMono(Path path, float[] samples, int sampleRate, WavEncoding encoding)
+      throws IOException {
     try (OutputStream out = Files.newOutputStream(path)) {
       write(out, samples, 1, sampleRate, encoding);
     }
@@ -20,10 +23,12 @@ public final class WavWriter {
   /**
    * @param interleaved samples with channels interleaved, {@code channels} per frame
    */
-  public static void write(OutputStream out, float[] interleaved, int channels, int sampleRate, WavEncoding encoding)
+  public static void write(
+      OutputStream out, float[] interleaved, int channels, int sampleRate, WavEncoding encoding)
       throws IOException {
     if (channels <= 0 || interleaved.length % channels != 0) {
-      throw new IllegalArgumentException(interleaved.length + " samples are not whole frames of " + channels + " channels");
+      throw new IllegalArgumentException(
+          interleaved.length + " samples are not whole frames of " + channels + " channels");
     }
     int bytes = encoding.bytesPerSample();
     long dataBytes = (long) interleaved.length * bytes;
@@ -34,7 +39,9 @@ public final class WavWriter {
     head.put(new byte[] {'R', 'I', 'F', 'F'}).putInt((int) (36 + dataBytes));
     head.put(new byte[] {'W', 'A', 'V', 'E', 'f', 'm', 't', ' '}).putInt(16);
     head.putShort((short) encoding.formatTag).putShort((short) channels).putInt(sampleRate);
-    head.putInt(sampleRate * channels * bytes).putShort((short) (channels * bytes)).putShort((short) encoding.bitsPerSample);
+    head.putInt(sampleRate * channels * bytes)
+        .putShort((short) (channels * bytes))
+        .putShort((short) encoding.bitsPerSample);
     head.put(new byte[] {'d', 'a', 't', 'a'}).putInt((int) dataBytes);
     out.write(head.array());
     ByteBuffer data = ByteBuffer.allocate(8192 * bytes).order(ByteOrder.LITTLE_ENDIAN);

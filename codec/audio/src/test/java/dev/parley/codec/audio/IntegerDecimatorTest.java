@@ -10,11 +10,12 @@ class IntegerDecimatorTest {
 
   private static float[] run(IntegerDecimator d, float[] in, int chunk) {
     float[][] acc = {new float[0]};
-    PcmConsumer sink = (x, o, n) -> {
-      float[] grown = java.util.Arrays.copyOf(acc[0], acc[0].length + n);
-      System.arraycopy(x, o, grown, acc[0].length, n);
-      acc[0] = grown;
-    };
+    PcmConsumer sink =
+        (x, o, n) -> {
+          float[] grown = java.util.Arrays.copyOf(acc[0], acc[0].length + n);
+          System.arraycopy(x, o, grown, acc[0].length, n);
+          acc[0] = grown;
+        };
     for (int i = 0; i < in.length; i += chunk) {
       d.process(in, i, Math.min(chunk, in.length - i), sink);
     }
@@ -31,15 +32,18 @@ class IntegerDecimatorTest {
     float[] out = run(new IntegerDecimator(factor), in, 777);
     assertThat(out).hasSize(48000 / factor);
     double amp = Signals.toneAmplitude(out, 1000, out.length - 1000, pass, outRate);
-    assertThat(amp).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.5 * 0.06)); // within 0.5 dB
+    assertThat(amp)
+        .isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.5 * 0.06)); // within 0.5 dB
     // Aligned: output k equals input k·factor for an in-band tone.
     for (int k = 500; k < 600; k++) {
-      assertThat((double) out[k]).isCloseTo(in[k * factor], org.assertj.core.data.Offset.offset(0.03));
+      assertThat((double) out[k])
+          .isCloseTo(in[k * factor], org.assertj.core.data.Offset.offset(0.03));
     }
     // A tone above the new Nyquist would alias; it must be at least 60 dB down.
     float[] high = Signals.sine(0.6 * outRate, 48000, 48000, 0.5);
     float[] aliased = run(new IntegerDecimator(factor), high, 4096);
-    assertThat(Signals.rms(aliased, 1000, aliased.length - 1000)).isLessThan(0.5 / Math.sqrt(2) * 1e-3);
+    assertThat(Signals.rms(aliased, 1000, aliased.length - 1000))
+        .isLessThan(0.5 / Math.sqrt(2) * 1e-3);
   }
 
   @ParameterizedTest

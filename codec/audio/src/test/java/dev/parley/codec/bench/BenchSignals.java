@@ -1,6 +1,9 @@
 package dev.parley.codec.bench;
 
-/** A speech-like test signal: a gliding harmonic voice with a syllable-rate envelope, plus breath noise. */
+/**
+ * A speech-like test signal: a gliding harmonic voice with a syllable-rate envelope, plus breath
+ * noise.
+ */
 final class BenchSignals {
   private BenchSignals() {}
 

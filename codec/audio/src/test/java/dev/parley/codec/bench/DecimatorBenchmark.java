@@ -11,8 +11,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * One operation = 10 s of 48 kHz audio decimated to 24 kHz by the Kaiser FIR the Opus reader
- * runs after decoding, in 80 ms chunks. × real time per core = 10 000 ms / score (-t 1).
+ * One operation = 10 s of 48 kHz audio decimated to 24 kHz by the Kaiser FIR the Opus reader runs
+ * after decoding, in 80 ms chunks. × real time per core = 10 000 ms / score (-t 1).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

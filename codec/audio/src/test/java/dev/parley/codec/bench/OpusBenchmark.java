@@ -15,9 +15,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * One operation = 10 s of 24 kHz speech-like audio through the streaming Ogg Opus writer or
- * reader, fed in 80 ms (1920-sample) frames as the server does. × real time per core =
- * 10 000 ms / score (run with -t 1).
+ * One operation = 10 s of 24 kHz speech-like audio through the streaming Ogg Opus writer or reader,
+ * fed in 80 ms (1920-sample) frames as the server does. × real time per core = 10 000 ms / score
+ * (run with -t 1).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

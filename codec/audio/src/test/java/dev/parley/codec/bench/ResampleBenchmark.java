@@ -12,8 +12,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * One operation = 10 s of audio at the source rate, resampled in 80 ms chunks as a live stream
- * is. × real time per core = 10 000 ms / score (run with -t 1).
+ * One operation = 10 s of audio at the source rate, resampled in 80 ms chunks as a live stream is.
+ * × real time per core = 10 000 ms / score (run with -t 1).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

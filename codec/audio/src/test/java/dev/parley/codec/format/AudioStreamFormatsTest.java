@@ -27,11 +27,15 @@ class AudioStreamFormatsTest {
   /** Decodes {@code chunks} to 24 kHz mono. */
   static float[] decode(StreamFormat format, List<byte[]> chunks) throws AudioFormatException {
     float[][] out = {new float[0]};
-    AudioStreamDecoder d = AudioStreamDecoder.create(format, MODEL_RATE, (pcm, off, len) -> {
-      float[] grown = Arrays.copyOf(out[0], out[0].length + len);
-      System.arraycopy(pcm, off, grown, out[0].length, len);
-      out[0] = grown;
-    });
+    AudioStreamDecoder d =
+        AudioStreamDecoder.create(
+            format,
+            MODEL_RATE,
+            (pcm, off, len) -> {
+              float[] grown = Arrays.copyOf(out[0], out[0].length + len);
+              System.arraycopy(pcm, off, grown, out[0].length, len);
+              out[0] = grown;
+            });
     for (byte[] c : chunks) {
       d.feed(c);
     }
@@ -67,19 +71,33 @@ class AudioStreamFormatsTest {
   }
 
   @ParameterizedTest(name = "{0} {1} Hz {2} ch")
-  @CsvSource({"PCM_S16LE, 24000, 1", "PCM_S16LE, 48000, 2", "PCM_F32LE, 16000, 1", "PCM_F32LE, 44100, 2",
-      "OGG_OPUS, 24000, 1", "OGG_OPUS, 48000, 1", "OGG_OPUS, 16000, 1", "OPUS, 24000, 1", "OPUS, 48000, 1"})
-  void aToneSurvivesEncodingThenDecodingAtItsFrequencyAndLevel(StreamEncoding encoding, int rate, int channels)
-      throws Exception {
+  @CsvSource({
+    "PCM_S16LE, 24000, 1",
+    "PCM_S16LE, 48000, 2",
+    "PCM_F32LE, 16000, 1",
+    "PCM_F32LE, 44100, 2",
+    "OGG_OPUS, 24000, 1",
+    "OGG_OPUS, 48000, 1",
+    "OGG_OPUS, 16000, 1",
+    "OPUS, 24000, 1",
+    "OPUS, 48000, 1"
+  })
+  void aToneSurvivesEncodingThenDecodingAtItsFrequencyAndLevel(
+      StreamEncoding encoding, int rate, int channels) throws Exception {
     StreamFormat format = new StreamFormat(encoding, rate, channels);
     float[] tone = Signals.sine(440, MODEL_RATE, 2 * MODEL_RATE, 0.5);
     float[] back = decode(format, encode(format, tone, 1920));
     // Codec and filter delays shift the signal a little; the length stays within 60 ms.
-    assertThat((double) back.length).isCloseTo(tone.length, org.assertj.core.data.Offset.offset(0.06 * MODEL_RATE));
+    assertThat((double) back.length)
+        .isCloseTo(tone.length, org.assertj.core.data.Offset.offset(0.06 * MODEL_RATE));
     int from = MODEL_RATE / 2;
     int to = from + MODEL_RATE;
-    assertThat(Signals.toneAmplitude(back, from, to, 440, MODEL_RATE)).as("440 Hz level").isBetween(0.4, 0.6);
-    assertThat(Signals.toneAmplitude(back, from, to, 1000, MODEL_RATE)).as("no other tone").isLessThan(0.02);
+    assertThat(Signals.toneAmplitude(back, from, to, 440, MODEL_RATE))
+        .as("440 Hz level")
+        .isBetween(0.4, 0.6);
+    assertThat(Signals.toneAmplitude(back, from, to, 1000, MODEL_RATE))
+        .as("no other tone")
+        .isLessThan(0.02);
   }
 
   @Test
@@ -94,8 +112,10 @@ class AudioStreamFormatsTest {
   @Test
   void oggOpusSplitAnywhereDecodesAsPageByPage() throws Exception {
     StreamFormat format = new StreamFormat(StreamEncoding.OGG_OPUS, 24000, 1);
-    List<byte[]> pages = encode(format, Signals.sweep(100, 5000, MODEL_RATE, MODEL_RATE, 0.4), 1920);
-    assertThat(decode(format, splitRandomly(join(pages), 9))).containsExactly(decode(format, pages));
+    List<byte[]> pages =
+        encode(format, Signals.sweep(100, 5000, MODEL_RATE, MODEL_RATE, 0.4), 1920);
+    assertThat(decode(format, splitRandomly(join(pages), 9)))
+        .containsExactly(decode(format, pages));
   }
 
   @Test
@@ -119,23 +139,43 @@ class AudioStreamFormatsTest {
     ExternalTools.run("opusdec", "--rate", "24000", "--float", ogg.toString(), wav.toString());
     float[] decoded = WavReader.read(wav).samples();
     assertThat(decoded.length).isEqualTo(tone.length); // the end granule trims the padding exactly
-    assertThat(Signals.toneAmplitude(decoded, MODEL_RATE, 2 * MODEL_RATE, 300, MODEL_RATE)).isBetween(0.4, 0.6);
+    assertThat(Signals.toneAmplitude(decoded, MODEL_RATE, 2 * MODEL_RATE, 300, MODEL_RATE))
+        .isBetween(0.4, 0.6);
   }
 
   @Test
   void badInputFailsWithAMessageSayingWhat() {
-    byte[] nan = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(0.1f).putFloat(Float.NaN).array();
-    assertThatThrownBy(() -> decode(new StreamFormat(StreamEncoding.PCM_F32LE, 24000, 1), List.of(nan)))
-        .isInstanceOf(AudioFormatException.class).hasMessageContaining("NaN");
-    assertThatThrownBy(() -> decode(new StreamFormat(StreamEncoding.PCM_S16LE, 24000, 2), List.of(new byte[6])))
+    byte[] nan =
+        ByteBuffer.allocate(8)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putFloat(0.1f)
+            .putFloat(Float.NaN)
+            .array();
+    assertThatThrownBy(
+            () -> decode(new StreamFormat(StreamEncoding.PCM_F32LE, 24000, 1), List.of(nan)))
+        .isInstanceOf(AudioFormatException.class)
+        .hasMessageContaining("NaN");
+    assertThatThrownBy(
+            () ->
+                decode(new StreamFormat(StreamEncoding.PCM_S16LE, 24000, 2), List.of(new byte[6])))
         .hasMessageContaining("inside a sample frame");
-    assertThatThrownBy(() -> decode(new StreamFormat(StreamEncoding.OGG_OPUS, 24000, 1),
-        List.of("not an ogg stream at all".getBytes())))
+    assertThatThrownBy(
+            () ->
+                decode(
+                    new StreamFormat(StreamEncoding.OGG_OPUS, 24000, 1),
+                    List.of("not an ogg stream at all".getBytes())))
         .isInstanceOf(AudioFormatException.class);
-    assertThatThrownBy(() -> decode(new StreamFormat(StreamEncoding.OPUS, 48000, 1), List.of(new byte[] {(byte) 0xFF})))
+    assertThatThrownBy(
+            () ->
+                decode(
+                    new StreamFormat(StreamEncoding.OPUS, 48000, 1),
+                    List.of(new byte[] {(byte) 0xFF})))
         .isInstanceOf(AudioFormatException.class);
-    assertThatThrownBy(() -> new StreamFormat(StreamEncoding.OPUS, 44100, 1)).hasMessageContaining("44100");
-    assertThatThrownBy(() -> new StreamFormat(StreamEncoding.PCM_S16LE, 4000, 1)).hasMessageContaining("8000 to");
-    assertThatThrownBy(() -> new StreamFormat(StreamEncoding.PCM_S16LE, 24000, 3)).hasMessageContaining("channels");
+    assertThatThrownBy(() -> new StreamFormat(StreamEncoding.OPUS, 44100, 1))
+        .hasMessageContaining("44100");
+    assertThatThrownBy(() -> new StreamFormat(StreamEncoding.PCM_S16LE, 4000, 1))
+        .hasMessageContaining("8000 to");
+    assertThatThrownBy(() -> new StreamFormat(StreamEncoding.PCM_S16LE, 24000, 3))
+        .hasMessageContaining("channels");
   }
 }

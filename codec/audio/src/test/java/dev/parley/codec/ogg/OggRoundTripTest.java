@@ -101,8 +101,10 @@ class OggRoundTripTest {
   @Test
   void oneByteAtATime() throws Exception {
     OggPageWriter writer = new OggPageWriter(5);
-    byte[] stream = OggPageWriter.concat(
-        writer.writePackets(List.of(new byte[] {1, 2, 3}, new byte[300]), new long[] {10, 20}, true));
+    byte[] stream =
+        OggPageWriter.concat(
+            writer.writePackets(
+                List.of(new byte[] {1, 2, 3}, new byte[300]), new long[] {10, 20}, true));
     OggPacketReader reader = new OggPacketReader();
     List<OggPacket> got = new ArrayList<>();
     for (byte b : stream) {
@@ -117,7 +119,8 @@ class OggRoundTripTest {
   @Test
   void pagesThatCompleteNoPacketHaveGranuleMinusOne() throws Exception {
     OggPageWriter writer = new OggPageWriter(5);
-    List<byte[]> pages = writer.writePackets(List.of(new byte[255 * 255 * 2]), new long[] {42}, false);
+    List<byte[]> pages =
+        writer.writePackets(List.of(new byte[255 * 255 * 2]), new long[] {42}, false);
     assertThat(pages).hasSize(3);
     assertThat(OggPacketReader.getLong(pages.get(0), 6)).isEqualTo(-1);
     assertThat(OggPacketReader.getLong(pages.get(1), 6)).isEqualTo(-1);

@@ -17,7 +17,8 @@ class OggOpusBadInputTest {
     OggPageWriter w = new OggPageWriter(3);
     List<byte[]> pages = new ArrayList<>();
     for (int i = 0; i < packets.size(); i++) {
-      pages.addAll(w.writePackets(List.of(packets.get(i)), new long[] {i * 960L}, i == packets.size() - 1));
+      pages.addAll(
+          w.writePackets(List.of(packets.get(i)), new long[] {i * 960L}, i == packets.size() - 1));
     }
     return OggPageWriter.concat(pages);
   }
@@ -33,13 +34,17 @@ class OggOpusBadInputTest {
 
   @Test
   void emptyInput() {
-    assertThatThrownBy(() -> decode(new byte[0])).isInstanceOf(AudioFormatException.class).hasMessageContaining("empty");
+    assertThatThrownBy(() -> decode(new byte[0]))
+        .isInstanceOf(AudioFormatException.class)
+        .hasMessageContaining("empty");
   }
 
   @Test
   void notAnOpusStream() {
     byte[] s = stream(List.of("\u0001vorbis....................".getBytes()));
-    assertThatThrownBy(() -> decode(s)).isInstanceOf(OpusStreamException.class).hasMessageContaining("not an OpusHead");
+    assertThatThrownBy(() -> decode(s))
+        .isInstanceOf(OpusStreamException.class)
+        .hasMessageContaining("not an OpusHead");
   }
 
   @Test
@@ -47,32 +52,38 @@ class OggOpusBadInputTest {
     byte[] head = HEAD.clone();
     head[18] = (byte) 255;
     assertThatThrownBy(() -> decode(stream(List.of(head, TAGS))))
-        .isInstanceOf(OpusStreamException.class).hasMessageContaining("channel mapping family 255");
+        .isInstanceOf(OpusStreamException.class)
+        .hasMessageContaining("channel mapping family 255");
     byte[] six = HEAD.clone();
     six[9] = 6;
     assertThatThrownBy(() -> decode(stream(List.of(six, TAGS))))
-        .isInstanceOf(OpusStreamException.class).hasMessageContaining("6 channels");
+        .isInstanceOf(OpusStreamException.class)
+        .hasMessageContaining("6 channels");
   }
 
   @Test
   void unsupportedVersion() {
     byte[] head = HEAD.clone();
     head[8] = 0x10;
-    assertThatThrownBy(() -> decode(stream(List.of(head, TAGS)))).hasMessageContaining("version 16");
+    assertThatThrownBy(() -> decode(stream(List.of(head, TAGS))))
+        .hasMessageContaining("version 16");
   }
 
   @Test
   void missingTags() {
     assertThatThrownBy(() -> decode(stream(List.of(HEAD, new byte[] {(byte) 0xf8, 1, 2}))))
-        .isInstanceOf(OpusStreamException.class).hasMessageContaining("not an OpusTags");
-    assertThatThrownBy(() -> decode(stream(List.of(HEAD)))).hasMessageContaining("before its OpusTags");
+        .isInstanceOf(OpusStreamException.class)
+        .hasMessageContaining("not an OpusTags");
+    assertThatThrownBy(() -> decode(stream(List.of(HEAD))))
+        .hasMessageContaining("before its OpusTags");
   }
 
   @Test
   void corruptTags() {
     byte[] tags = TAGS.clone();
     tags[8] = (byte) 0xff; // vendor length 255 in a 17-byte packet
-    assertThatThrownBy(() -> decode(stream(List.of(HEAD, tags)))).hasMessageContaining("vendor string claims");
+    assertThatThrownBy(() -> decode(stream(List.of(HEAD, tags))))
+        .hasMessageContaining("vendor string claims");
   }
 
   @Test
@@ -80,7 +91,8 @@ class OggOpusBadInputTest {
     // TOC code 3 with a frame count of 0 is invalid (RFC 6716 §3.2.5).
     byte[] bad = {(byte) 0x03, 0x00};
     assertThatThrownBy(() -> decode(stream(List.of(HEAD, TAGS, bad))))
-        .isInstanceOf(OpusStreamException.class).hasMessageContaining("packet #0");
+        .isInstanceOf(OpusStreamException.class)
+        .hasMessageContaining("packet #0");
   }
 
   @Test
@@ -89,12 +101,14 @@ class OggOpusBadInputTest {
     byte[] bad = new byte[70];
     bad[0] = (byte) 0xfb;
     bad[1] = 63;
-    assertThatThrownBy(() -> decode(stream(List.of(HEAD, TAGS, bad)))).isInstanceOf(OpusStreamException.class);
+    assertThatThrownBy(() -> decode(stream(List.of(HEAD, TAGS, bad))))
+        .isInstanceOf(OpusStreamException.class);
   }
 
   @Test
   void zeroLengthPacketIsConcealedNotFatal() throws Exception {
-    List<byte[]> pages = OggOpusTestSupport.encodePages(new float[4800], OggOpusWriter.Options.speech24k(), 480);
+    List<byte[]> pages =
+        OggOpusTestSupport.encodePages(new float[4800], OggOpusWriter.Options.speech24k(), 480);
     byte[] s = OggPageWriter.concat(pages);
     OggOpusTestSupport.FloatCollector out = new OggOpusTestSupport.FloatCollector();
     OggOpusReader r = new OggOpusReader(24000, out);
@@ -105,24 +119,29 @@ class OggOpusBadInputTest {
   }
 
   /**
-   * At least 10 000 random and mutated pages: each stream must decode or fail with an
-   * {@link AudioFormatException} — never another exception, never a hang.
+   * At least 10 000 random and mutated pages: each stream must decode or fail with an {@link
+   * AudioFormatException} — never another exception, never a hang.
    */
   @Test
   @Timeout(120)
   void fuzzRandomAndMutatedPages() throws Exception {
     Random r = new Random(20261122);
-    byte[] valid = OggPageWriter.concat(OggOpusTestSupport.encodePages(
-        dev.parley.codec.testing.Signals.sweep(200, 4000, 24000, 24000, 0.5), OggOpusWriter.Options.speech24k(), 960));
+    byte[] valid =
+        OggPageWriter.concat(
+            OggOpusTestSupport.encodePages(
+                dev.parley.codec.testing.Signals.sweep(200, 4000, 24000, 24000, 0.5),
+                OggOpusWriter.Options.speech24k(),
+                960));
     int pages = 0;
     int rejected = 0;
     for (int trial = 0; trial < 6000; trial++) {
-      byte[] s = switch (trial % 4) {
-        case 0 -> mutate(valid, r, 1 + r.nextInt(8));
-        case 1 -> splice(valid, r);
-        case 2 -> randomPages(r);
-        default -> mutate(valid, r, 1 + r.nextInt(64));
-      };
+      byte[] s =
+          switch (trial % 4) {
+            case 0 -> mutate(valid, r, 1 + r.nextInt(8));
+            case 1 -> splice(valid, r);
+            case 2 -> randomPages(r);
+            default -> mutate(valid, r, 1 + r.nextInt(64));
+          };
       pages += countPages(s);
       try {
         OggOpusReader reader = new OggOpusReader(24000, (x, o, n) -> {});
@@ -173,7 +192,8 @@ class OggOpusBadInputTest {
         p = new byte[r.nextInt(r.nextBoolean() ? 100 : 70_000)];
         r.nextBytes(p);
       }
-      out.addAll(w.writePackets(List.of(p), new long[] {r.nextLong()}, i == n - 1 && r.nextBoolean()));
+      out.addAll(
+          w.writePackets(List.of(p), new long[] {r.nextLong()}, i == n - 1 && r.nextBoolean()));
     }
     return OggPageWriter.concat(out);
   }

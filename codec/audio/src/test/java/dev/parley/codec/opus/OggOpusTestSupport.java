@@ -35,7 +35,8 @@ final class OggOpusTestSupport {
   }
 
   /** Feeds a stream in random pieces of 1 to {@code maxPiece} bytes. */
-  static void feedInPieces(OggOpusReader reader, byte[] stream, Random r, int maxPiece) throws AudioFormatException {
+  static void feedInPieces(OggOpusReader reader, byte[] stream, Random r, int maxPiece)
+      throws AudioFormatException {
     int pos = 0;
     while (pos < stream.length) {
       int n = Math.min(stream.length - pos, 1 + r.nextInt(maxPiece));

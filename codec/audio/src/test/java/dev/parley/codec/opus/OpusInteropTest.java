@@ -33,11 +33,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Parley's Ogg Opus against Debian's opus-tools (libopus 1.3.1), on espeak-ng speech.
  *
  * <p>Quality measure: Pearson correlation of the waveforms after the best alignment within ±4
- * samples. Opus is perceptual, so it does not preserve the waveform exactly, but speech energy
- * sits below 4 kHz where Opus keeps phase well: a faithful decode correlates above 0.9 with the
- * input, while a decode that is misaligned by a pre-skip error, at the wrong rate, or silent
- * correlates near 0. Two decoders of the same packets (ours and libopus) must agree far more
- * closely: above 0.999 (measured: 0.99999+ against libopus 1.3.1).
+ * samples. Opus is perceptual, so it does not preserve the waveform exactly, but speech energy sits
+ * below 4 kHz where Opus keeps phase well: a faithful decode correlates above 0.9 with the input,
+ * while a decode that is misaligned by a pre-skip error, at the wrong rate, or silent correlates
+ * near 0. Two decoders of the same packets (ours and libopus) must agree far more closely: above
+ * 0.999 (measured: 0.99999+ against libopus 1.3.1).
  */
 class OpusInteropTest {
   private static final String TEXT =
@@ -58,7 +58,11 @@ class OpusInteropTest {
   @ValueSource(ints = {20, 40})
   void opusdecDecodesWhatParleyWrites(int packetMs) throws Exception {
     Path opus = dir.resolve("parley-" + packetMs + ".opus");
-    Files.write(opus, concat(encodePages(speech, OggOpusWriter.Options.speech24k().withPacketMillis(packetMs), 1920)));
+    Files.write(
+        opus,
+        concat(
+            encodePages(
+                speech, OggOpusWriter.Options.speech24k().withPacketMillis(packetMs), 1920)));
 
     String info = run("opusinfo", opus.toString());
     assertThat(info).doesNotContainIgnoringCase("warning").doesNotContainIgnoringCase("error");
@@ -69,24 +73,39 @@ class OpusInteropTest {
     // End trimming makes the length exact, well inside the one-packet tolerance.
     assertThat(decoded.length).isEqualTo(speech.length);
     double[] lag = Signals.bestLag(speech, decoded, 4);
-    System.out.printf("parley %d ms -> opusdec: correlation with input %.4f at lag %.0f%n", packetMs, lag[1], lag[0]);
+    System.out.printf(
+        "parley %d ms -> opusdec: correlation with input %.4f at lag %.0f%n",
+        packetMs, lag[1], lag[0]);
     assertThat(lag[1]).as("correlation at lag %s", lag[0]).isGreaterThan(0.9);
   }
 
   @ParameterizedTest
-  @CsvSource({"2.5,0", "5,20", "10,1000", "20,0", "20,20", "20,1000", "40,0", "40,1000", "60,0", "60,1000"})
+  @CsvSource({
+    "2.5,0", "5,20", "10,1000", "20,0", "20,20", "20,1000", "40,0", "40,1000", "60,0", "60,1000"
+  })
   void parleyDecodesWhatOpusencWrites(String frameMs, String maxDelay) throws Exception {
     Path opus = dir.resolve("enc-" + frameMs + "-" + maxDelay + ".opus");
-    run("opusenc", "--quiet", "--framesize", frameMs, "--max-delay", maxDelay, speechWav.toString(), opus.toString());
+    run(
+        "opusenc",
+        "--quiet",
+        "--framesize",
+        frameMs,
+        "--max-delay",
+        maxDelay,
+        speechWav.toString(),
+        opus.toString());
     byte[] stream = Files.readAllBytes(opus);
 
     float[] ours = decode(stream, 24000, 11);
     float[] reference = opusdec(opus);
-    assertThat(Math.abs(ours.length - reference.length)).as("sample counts").isLessThanOrEqualTo(1440 / 2);
+    assertThat(Math.abs(ours.length - reference.length))
+        .as("sample counts")
+        .isLessThanOrEqualTo(1440 / 2);
     assertThat(ours.length).isEqualTo(speech.length);
     double agreement = Signals.bestLag(reference, ours, 4)[1];
     double fidelity = Signals.bestLag(speech, ours, 4)[1];
-    System.out.printf("opusenc %s ms, max-delay %s -> parley: vs libopus %.5f, vs input %.4f%n",
+    System.out.printf(
+        "opusenc %s ms, max-delay %s -> parley: vs libopus %.5f, vs input %.4f%n",
         frameMs, maxDelay, agreement, fidelity);
     assertThat(agreement).as("agreement with libopus").isGreaterThan(0.999);
     assertThat(fidelity).as("fidelity to the input").isGreaterThan(0.97);
@@ -94,17 +113,25 @@ class OpusInteropTest {
 
   /**
    * 80 and 120 ms packets (as libopus ≥ 1.2 and some browsers send), built by Opus's own
-   * repacketizer from 20–60 ms packets of one fixed mode and bandwidth (it merges only frames
-   * with the same TOC configuration), decoded by us and by libopus.
+   * repacketizer from 20–60 ms packets of one fixed mode and bandwidth (it merges only frames with
+   * the same TOC configuration), decoded by us and by libopus.
    */
   @ParameterizedTest
-  @CsvSource({"MODE_CELT_ONLY,20,4", "MODE_CELT_ONLY,20,6", "MODE_SILK_ONLY,20,4", "MODE_SILK_ONLY,40,3",
-      "MODE_SILK_ONLY,60,2", "MODE_HYBRID,20,6"})
+  @CsvSource({
+    "MODE_CELT_ONLY,20,4",
+    "MODE_CELT_ONLY,20,6",
+    "MODE_SILK_ONLY,20,4",
+    "MODE_SILK_ONLY,40,3",
+    "MODE_SILK_ONLY,60,2",
+    "MODE_HYBRID,20,6"
+  })
   void longMultiFramePackets(OpusMode mode, int frameMs, int framesPerPacket) throws Exception {
     OpusEncoder encoder = new OpusEncoder(24000, 1, OpusApplication.OPUS_APPLICATION_AUDIO);
     encoder.setForceMode(mode);
-    encoder.setBandwidth(mode == OpusMode.MODE_SILK_ONLY
-        ? OpusBandwidth.OPUS_BANDWIDTH_WIDEBAND : OpusBandwidth.OPUS_BANDWIDTH_SUPERWIDEBAND);
+    encoder.setBandwidth(
+        mode == OpusMode.MODE_SILK_ONLY
+            ? OpusBandwidth.OPUS_BANDWIDTH_WIDEBAND
+            : OpusBandwidth.OPUS_BANDWIDTH_SUPERWIDEBAND);
     encoder.setBitrate(32000);
     int frame = 24 * frameMs;
     int preSkip = 2 * encoder.getLookahead();
@@ -114,8 +141,12 @@ class OpusInteropTest {
 
     OggPageWriter writer = new OggPageWriter(7);
     List<byte[]> pages = new ArrayList<>();
-    pages.addAll(writer.writePackets(List.of(new OpusHead(1, preSkip, 24000, 0, 0).toBytes()), new long[] {0}, false));
-    pages.addAll(writer.writePackets(List.of(new OpusTags("test", List.of()).toBytes()), new long[] {0}, false));
+    pages.addAll(
+        writer.writePackets(
+            List.of(new OpusHead(1, preSkip, 24000, 0, 0).toBytes()), new long[] {0}, false));
+    pages.addAll(
+        writer.writePackets(
+            List.of(new OpusTags("test", List.of()).toBytes()), new long[] {0}, false));
     long granule = 0;
     short[] pcm = new short[frame];
     byte[] buf = new byte[4000];
@@ -151,11 +182,20 @@ class OpusInteropTest {
     assertThat(Signals.bestLag(speech, ours, 4)[1]).isGreaterThan(0.85);
   }
 
-  /** What opus-recorder in Kyutai's web client sends: 20 ms AUDIO packets, two per page, a page per message. */
+  /**
+   * What opus-recorder in Kyutai's web client sends: 20 ms AUDIO packets, two per page, a page per
+   * message.
+   */
   @Test
   void browserStylePagesFedOneMessageAtATime() throws Exception {
-    OggOpusWriter.Options browser = new OggOpusWriter.Options(
-        24000, 20, 40, 24000, 0, io.github.jaredmdobson.concentus.OpusApplication.OPUS_APPLICATION_AUDIO);
+    OggOpusWriter.Options browser =
+        new OggOpusWriter.Options(
+            24000,
+            20,
+            40,
+            24000,
+            0,
+            io.github.jaredmdobson.concentus.OpusApplication.OPUS_APPLICATION_AUDIO);
     List<byte[]> pages = encodePages(speech, browser, 960);
     OggOpusTestSupport.FloatCollector out = new OggOpusTestSupport.FloatCollector();
     OggOpusReader reader = new OggOpusReader(24000, out);

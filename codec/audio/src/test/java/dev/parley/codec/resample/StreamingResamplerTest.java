@@ -18,15 +18,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The resampler against the analytic signal (a sum of sines evaluated at the new rate's
- * instants), against sox, and against its own streaming properties. The filter is designed for
- * about −90 dB: pass band flat to 40% of the lower rate, stop band from 49%.
+ * The resampler against the analytic signal (a sum of sines evaluated at the new rate's instants),
+ * against sox, and against its own streaming properties. The filter is designed for about −90 dB:
+ * pass band flat to 40% of the lower rate, stop band from 49%.
  */
 class StreamingResamplerTest {
 
-  private static final String PAIRS = "8000,24000\n24000,8000\n16000,24000\n24000,16000\n22050,24000\n"
-      + "24000,22050\n44100,24000\n24000,44100\n48000,24000\n24000,48000\n48000,16000\n16000,48000\n"
-      + "44100,23999\n192000,24000";
+  private static final String PAIRS =
+      "8000,24000\n24000,8000\n16000,24000\n24000,16000\n22050,24000\n"
+          + "24000,22050\n44100,24000\n24000,44100\n48000,24000\n24000,48000\n48000,16000\n16000,48000\n"
+          + "44100,23999\n192000,24000";
 
   @ParameterizedTest
   @CsvSource(textBlock = PAIRS)
@@ -38,7 +39,9 @@ class StreamingResamplerTest {
       int a = to / 4;
       int b = out.length - to / 4;
       double amp = Signals.toneAmplitude(out, a, b, f, to);
-      assertThat(amp).as("%.0f Hz, %d -> %d", f, from, to).isCloseTo(0.5, Offset.offset(0.5 * 0.023));
+      assertThat(amp)
+          .as("%.0f Hz, %d -> %d", f, from, to)
+          .isCloseTo(0.5, Offset.offset(0.5 * 0.023));
       double off = Signals.toneAmplitude(out, a, b, f * 1.1, to);
       assertThat(off).isLessThan(0.01);
     }
@@ -69,8 +72,16 @@ class StreamingResamplerTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"44100,24000", "48000,24000", "24000,48000", "22050,24000", "16000,24000", "24000,16000",
-      "8000,24000", "24000,44100"})
+  @CsvSource({
+    "44100,24000",
+    "48000,24000",
+    "24000,48000",
+    "22050,24000",
+    "16000,24000",
+    "24000,16000",
+    "8000,24000",
+    "24000,44100"
+  })
   void agreesWithSox(int from, int to, @TempDir Path dir) throws Exception {
     ExternalTools.require("sox", "sox");
     BandLimited x = new BandLimited(0.4 * Math.min(from, to), 3);
@@ -78,21 +89,39 @@ class StreamingResamplerTest {
     Path wav = dir.resolve("in.wav");
     Path soxOut = dir.resolve("sox.wav");
     WavWriter.writeMono(wav, in, from, WavEncoding.FLOAT32);
-    ExternalTools.run("sox", wav.toString(), "-e", "floating-point", "-b", "32", soxOut.toString(),
-        "rate", "-v", String.valueOf(to));
+    ExternalTools.run(
+        "sox",
+        wav.toString(),
+        "-e",
+        "floating-point",
+        "-b",
+        "32",
+        soxOut.toString(),
+        "rate",
+        "-v",
+        String.valueOf(to));
     float[] sox = WavReader.read(soxOut).samples();
     float[] ours = StreamingResampler.resample(in, from, to);
     assertThat(ours.length).isCloseTo(sox.length, Offset.offset(1));
-    // Away from the edges, where each treats the signal's start differently, they agree sample by sample.
+    // Away from the edges, where each treats the signal's start differently, they agree sample by
+    // sample.
     assertThat(errorDb(Arrays.copyOf(ours, sox.length), sox, to / 20)).isLessThan(-90);
   }
 
   @ParameterizedTest
-  @CsvSource({"48000,24000", "44100,24000", "48000,16000", "24000,16000", "24000,8000", "192000,24000"})
+  @CsvSource({
+    "48000,24000",
+    "44100,24000",
+    "48000,16000",
+    "24000,16000",
+    "24000,8000",
+    "192000,24000"
+  })
   void tonesAboveTheNewNyquistAreRemovedNotAliased(int from, int to) {
     for (double f = 0.55 * to; f < 0.49 * from; f += 0.0371 * to) {
       float[] out = StreamingResampler.resample(Signals.sine(f, from, from, 0.5), from, to);
-      double db = 20 * Math.log10(Signals.rms(out, to / 20, out.length - to / 20) / (0.5 / Math.sqrt(2)));
+      double db =
+          20 * Math.log10(Signals.rms(out, to / 20, out.length - to / 20) / (0.5 / Math.sqrt(2)));
       assertThat(db).as("%.0f Hz, %d -> %d", f, from, to).isLessThan(-90);
     }
   }
@@ -109,7 +138,14 @@ class StreamingResamplerTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"44100,24000", "24000,48000", "16000,24000", "44100,23999", "24000,24000", "48000,24000"})
+  @CsvSource({
+    "44100,24000",
+    "24000,48000",
+    "16000,24000",
+    "44100,23999",
+    "24000,24000",
+    "48000,24000"
+  })
   void chunkedEqualsOneShot(int from, int to) {
     Random random = new Random(from + to);
     float[] in = Signals.noise(from, 3 * from + 17, 0.5);
@@ -148,13 +184,17 @@ class StreamingResamplerTest {
     assertThat(new StreamingResampler(24000, 24000).process(x)).containsExactly(x);
     assertThat(StreamingResampler.resample(x, 24000, 24000)).containsExactly(x);
     assertThatThrownBy(() -> new StreamingResampler(0, 24000)).hasMessageContaining("positive");
-    assertThatThrownBy(() -> new StreamingResampler(192000, 100)).hasMessageContaining("out of range");
+    assertThatThrownBy(() -> new StreamingResampler(192000, 100))
+        .hasMessageContaining("out of range");
     StreamingResampler done = new StreamingResampler(16000, 24000);
     done.finish();
     assertThatThrownBy(() -> done.process(x)).isInstanceOf(IllegalStateException.class);
   }
 
-  /** Error power relative to the truth's power, in dB, away from the first and last {@code margin} samples. */
+  /**
+   * Error power relative to the truth's power, in dB, away from the first and last {@code margin}
+   * samples.
+   */
   private static double errorDb(float[] actual, float[] truth, int margin) {
     assertThat(actual).hasSameSizeAs(truth);
     double err = 0;
@@ -166,7 +206,10 @@ class StreamingResamplerTest {
     return 10 * Math.log10(err / power);
   }
 
-  /** 0.1 RMS of 200 sines of random frequency (20 Hz to {@code maxHz}) and phase: a signal any rate can carry. */
+  /**
+   * 0.1 RMS of 200 sines of random frequency (20 Hz to {@code maxHz}) and phase: a signal any rate
+   * can carry.
+   */
   private static final class BandLimited {
     private final double[] hz = new double[200];
     private final double[] phase = new double[200];

@@ -11,10 +11,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * Runs Debian's audio tools (opus-tools, sox, espeak-ng) as independent references. Where a tool
- * is missing, tests are skipped on a developer machine with a message saying what to install, but
- * fail under CI ({@code CI=true}) or with {@code -Dparley.requireTools=true}, so CI can never go
- * green without running them.
+ * Runs Debian's audio tools (opus-tools, sox, espeak-ng) as independent references. Where a tool is
+ * missing, tests are skipped on a developer machine with a message saying what to install, but fail
+ * under CI ({@code CI=true}) or with {@code -Dparley.requireTools=true}, so CI can never go green
+ * without running them.
  */
 public final class ExternalTools {
   private ExternalTools() {}
@@ -24,7 +24,8 @@ public final class ExternalTools {
     if (present) {
       return;
     }
-    String message = tool + " not found: apt-get install " + debianPackage + " (.ci/run installs it)";
+    String message =
+        tool + " not found: apt-get install " + debianPackage + " (.ci/run installs it)";
     if ("true".equalsIgnoreCase(System.getenv("CI")) || Boolean.getBoolean("parley.requireTools")) {
       fail(message);
     }
@@ -69,11 +70,22 @@ public final class ExternalTools {
   }
 
   /** Speech from espeak-ng resampled by sox to {@code rate} Hz mono float. */
-  public static Path speechWav(Path dir, String text, int rate) throws IOException, InterruptedException {
+  public static Path speechWav(Path dir, String text, int rate)
+      throws IOException, InterruptedException {
     Path raw = speechWav(dir, text);
     require("sox", "sox");
     Path out = dir.resolve("speech-" + rate + ".wav");
-    run("sox", raw.toString(), "-e", "floating-point", "-b", "32", out.toString(), "rate", "-v", String.valueOf(rate));
+    run(
+        "sox",
+        raw.toString(),
+        "-e",
+        "floating-point",
+        "-b",
+        "32",
+        out.toString(),
+        "rate",
+        "-v",
+        String.valueOf(rate));
     return out;
   }
 }

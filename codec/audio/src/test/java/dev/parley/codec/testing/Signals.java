@@ -20,7 +20,9 @@ public final class Signals {
     double duration = samples / (double) rate;
     for (int i = 0; i < samples; i++) {
       double t = i / (double) rate;
-      x[i] = (float) (amplitude * Math.sin(2 * Math.PI * (f0 * t + (f1 - f0) * t * t / (2 * duration))));
+      x[i] =
+          (float)
+              (amplitude * Math.sin(2 * Math.PI * (f0 * t + (f1 - f0) * t * t / (2 * duration))));
     }
     return x;
   }

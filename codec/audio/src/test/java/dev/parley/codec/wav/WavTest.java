@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class WavTest {
   @TempDir Path dir;
 
-  private static byte[] write(float[] interleaved, int channels, int rate, WavEncoding e) throws Exception {
+  private static byte[] write(float[] interleaved, int channels, int rate, WavEncoding e)
+      throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     WavWriter.write(out, interleaved, channels, rate, e);
     return out.toByteArray();
@@ -31,11 +32,14 @@ class WavTest {
     x[1] = Float.MIN_VALUE;
     x[2] = 1e30f;
     x[3] = Float.NaN;
-    WavAudio back = WavReader.read(new ByteArrayInputStream(write(x, 1, 44100, WavEncoding.FLOAT32)));
+    WavAudio back =
+        WavReader.read(new ByteArrayInputStream(write(x, 1, 44100, WavEncoding.FLOAT32)));
     assertThat(back.sampleRate()).isEqualTo(44100);
     assertThat(back.encoding()).isEqualTo(WavEncoding.FLOAT32);
     for (int i = 0; i < x.length; i++) {
-      assertThat(Float.floatToRawIntBits(back.samples()[i])).as("sample %d", i).isEqualTo(Float.floatToRawIntBits(x[i]));
+      assertThat(Float.floatToRawIntBits(back.samples()[i]))
+          .as("sample %d", i)
+          .isEqualTo(Float.floatToRawIntBits(x[i]));
     }
   }
 
@@ -44,10 +48,13 @@ class WavTest {
   void everyEncodingRoundTripsWithinOneStep(WavEncoding e) throws Exception {
     float[] x = Signals.noise(2, 4_801, 0.99);
     WavAudio back = WavReader.read(new ByteArrayInputStream(write(x, 1, 8000, e)));
-    double step = e == WavEncoding.FLOAT32 || e == WavEncoding.FLOAT64 ? 0 : Math.pow(2, 1 - e.bitsPerSample);
+    double step =
+        e == WavEncoding.FLOAT32 || e == WavEncoding.FLOAT64 ? 0 : Math.pow(2, 1 - e.bitsPerSample);
     assertThat(back.samples()).hasSize(x.length);
     for (int i = 0; i < x.length; i++) {
-      assertThat((double) Math.abs(back.samples()[i] - x[i])).as("sample %d", i).isLessThanOrEqualTo(step / 2 + 1e-7);
+      assertThat((double) Math.abs(back.samples()[i] - x[i]))
+          .as("sample %d", i)
+          .isLessThanOrEqualTo(step / 2 + 1e-7);
     }
   }
 
@@ -57,14 +64,16 @@ class WavTest {
     for (int i = 0; i < all.length; i++) {
       all[i] = (i - 32768) / 32768f;
     }
-    WavAudio back = WavReader.read(new ByteArrayInputStream(write(all, 1, 16000, WavEncoding.PCM_S16)));
+    WavAudio back =
+        WavReader.read(new ByteArrayInputStream(write(all, 1, 16000, WavEncoding.PCM_S16)));
     assertThat(back.samples()).containsExactly(all);
   }
 
   @Test
   void stereoIsMixedDownByAveraging() throws Exception {
     float[] interleaved = {0.5f, -0.5f, 1f, 0f, 0.25f, 0.25f};
-    WavAudio back = WavReader.read(new ByteArrayInputStream(write(interleaved, 2, 48000, WavEncoding.FLOAT32)));
+    WavAudio back =
+        WavReader.read(new ByteArrayInputStream(write(interleaved, 2, 48000, WavEncoding.FLOAT32)));
     assertThat(back.channels()).isEqualTo(2);
     assertThat(back.samples()).containsExactly(0f, 0.5f, 0.25f);
   }
@@ -74,22 +83,29 @@ class WavTest {
     byte[] file = write(new float[16], 1, 8000, WavEncoding.PCM_U8);
     ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putShort(20, (short) 6); // A-law
     assertThatThrownBy(() -> WavReader.read(new ByteArrayInputStream(file)))
-        .isInstanceOf(UnsupportedWavException.class).hasMessageContaining("A-law");
+        .isInstanceOf(UnsupportedWavException.class)
+        .hasMessageContaining("A-law");
     byte[] pcm12 = write(new float[16], 1, 8000, WavEncoding.PCM_S16);
     ByteBuffer.wrap(pcm12).order(ByteOrder.LITTLE_ENDIAN).putShort(34, (short) 12);
     assertThatThrownBy(() -> WavReader.read(new ByteArrayInputStream(pcm12)))
-        .isInstanceOf(UnsupportedWavException.class).hasMessageContaining("12 bits");
+        .isInstanceOf(UnsupportedWavException.class)
+        .hasMessageContaining("12 bits");
   }
 
   @Test
   void notAWavFile() {
-    assertThatThrownBy(() -> WavReader.read(new ByteArrayInputStream("OggS and more bytes".getBytes())))
-        .isInstanceOf(UnsupportedWavException.class).hasMessageContaining("not a RIFF WAVE");
+    assertThatThrownBy(
+            () -> WavReader.read(new ByteArrayInputStream("OggS and more bytes".getBytes())))
+        .isInstanceOf(UnsupportedWavException.class)
+        .hasMessageContaining("not a RIFF WAVE");
     assertThatThrownBy(() -> WavReader.read(new ByteArrayInputStream(new byte[3])))
-        .isInstanceOf(UnsupportedWavException.class).hasMessageContaining("too short");
+        .isInstanceOf(UnsupportedWavException.class)
+        .hasMessageContaining("too short");
   }
 
-  /** Files written by sox (independent of our writer): extensible headers, 24-bit, 8-bit, stereo. */
+  /**
+   * Files written by sox (independent of our writer): extensible headers, 24-bit, 8-bit, stereo.
+   */
   @Test
   void readsWhatSoxWrites() throws Exception {
     ExternalTools.require("sox", "sox");
@@ -97,9 +113,10 @@ class WavTest {
     Path src = dir.resolve("src.wav");
     WavWriter.writeMono(src, tone, 48000, WavEncoding.FLOAT32);
     String[][] variants = {
-        {"-e", "signed-integer", "-b", "16"}, {"-e", "signed-integer", "-b", "24"},
-        {"-e", "signed-integer", "-b", "32"}, {"-e", "unsigned-integer", "-b", "8"},
-        {"-e", "floating-point", "-b", "64"}};
+      {"-e", "signed-integer", "-b", "16"}, {"-e", "signed-integer", "-b", "24"},
+      {"-e", "signed-integer", "-b", "32"}, {"-e", "unsigned-integer", "-b", "8"},
+      {"-e", "floating-point", "-b", "64"}
+    };
     for (String[] v : variants) {
       Path out = dir.resolve("sox-" + v[3] + v[1] + ".wav");
       ExternalTools.run("sox", "-D", src.toString(), v[0], v[1], v[2], v[3], out.toString());
@@ -107,14 +124,25 @@ class WavTest {
       double step = Math.pow(2, 1 - Integer.parseInt(v[3]));
       assertThat(back.samples()).hasSize(tone.length);
       for (int i = 0; i < tone.length; i++) {
-        assertThat((double) Math.abs(back.samples()[i] - tone[i])).as("%s sample %d", String.join(" ", v), i)
+        assertThat((double) Math.abs(back.samples()[i] - tone[i]))
+            .as("%s sample %d", String.join(" ", v), i)
             .isLessThanOrEqualTo(step / 2 + 1e-7); // -D: no dither, plain rounding
       }
     }
     Path stereo = dir.resolve("stereo.wav");
-    ExternalTools.run("sox", "-M", src.toString(), src.toString(), "-e", "signed-integer", "-b", "24", stereo.toString());
+    ExternalTools.run(
+        "sox",
+        "-M",
+        src.toString(),
+        src.toString(),
+        "-e",
+        "signed-integer",
+        "-b",
+        "24",
+        stereo.toString());
     WavAudio back = WavReader.read(stereo);
     assertThat(back.channels()).isEqualTo(2);
-    assertThat((double) back.samples()[1200]).isCloseTo(tone[1200], org.assertj.core.data.Offset.offset(1e-6));
+    assertThat((double) back.samples()[1200])
+        .isCloseTo(tone[1200], org.assertj.core.data.Offset.offset(1e-6));
   }
 }

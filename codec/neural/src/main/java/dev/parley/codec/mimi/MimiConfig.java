@@ -7,10 +7,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Mimi's architecture. {@link #kyutai()} is the released codec (moshi {@code loaders._mimi_config});
- * {@link #fromJson} reads the key layout of the golden {@code mimi_tiny.config.json}
- * ({@code seanet}, {@code transformer}, {@code quantizer}, {@code num_codebooks}, ...), taking
- * the released values for keys it omits.
+ * Mimi's architecture. {@link #kyutai()} is the released codec (moshi {@code
+ * loaders._mimi_config}); {@link #fromJson} reads the key layout of the golden {@code
+ * mimi_tiny.config.json} ({@code seanet}, {@code transformer}, {@code quantizer}, {@code
+ * num_codebooks}, ...), taking the released values for keys it omits.
  */
 public record MimiConfig(
     int sampleRate,
@@ -21,8 +21,17 @@ public record MimiConfig(
     int numCodebooks) {
 
   /** SEANet encoder/decoder options ({@code loaders._seanet_kwargs}). */
-  public record Seanet(int channels, int dimension, int nFilters, int nResidualLayers, int[] ratios, int kernelSize,
-      int residualKernelSize, int lastKernelSize, int dilationBase, int compress) {
+  public record Seanet(
+      int channels,
+      int dimension,
+      int nFilters,
+      int nResidualLayers,
+      int[] ratios,
+      int kernelSize,
+      int residualKernelSize,
+      int lastKernelSize,
+      int dilationBase,
+      int compress) {
 
     /** Samples per latent step (product of the ratios). */
     public int hopLength() {
@@ -35,21 +44,27 @@ public record MimiConfig(
   }
 
   /** Split residual vector quantizer options ({@code loaders._quantizer_kwargs}). */
-  public record Quantizer(int dimension, int nQ, int bins, int inputDimension, int outputDimension) {}
+  public record Quantizer(
+      int dimension, int nQ, int bins, int inputDimension, int outputDimension) {}
 
   public MimiConfig {
     if (numCodebooks < 1 || numCodebooks > quantizer.nQ()) {
-      throw new IllegalArgumentException("num_codebooks must be in 1.." + quantizer.nQ() + ", got " + numCodebooks);
+      throw new IllegalArgumentException(
+          "num_codebooks must be in 1.." + quantizer.nQ() + ", got " + numCodebooks);
     }
     if (transformer.dModel() != seanet.dimension()) {
-      throw new IllegalArgumentException("transformer d_model must equal the SEANet dimension (no projections)");
+      throw new IllegalArgumentException(
+          "transformer d_model must equal the SEANet dimension (no projections)");
     }
   }
 
   public static MimiConfig kyutai() {
-    return new MimiConfig(24000, 12.5,
+    return new MimiConfig(
+        24000,
+        12.5,
         new Seanet(1, 512, 64, 1, new int[] {8, 6, 5, 4}, 7, 3, 3, 2, 2),
-        new TransformerConfig(512, 8, 8, 2048, true, 250, "layer_norm", "none", "rope", 10000, 0.01, 0, null),
+        new TransformerConfig(
+            512, 8, 8, 2048, true, 250, "layer_norm", "none", "rope", 10000, 0.01, 0, null),
         new Quantizer(256, 32, 2048, 512, 512),
         8);
   }
@@ -96,38 +111,71 @@ public record MimiConfig(
     if (s.has("causal") && !s.get("causal").asBoolean()) {
       throw new IllegalArgumentException("only causal Mimi is supported");
     }
-    Seanet seanet = new Seanet(s.path("channels").asInt(ds.channels()), s.path("dimension").asInt(ds.dimension()),
-        s.path("n_filters").asInt(ds.nFilters()), s.path("n_residual_layers").asInt(ds.nResidualLayers()), ratios,
-        s.path("kernel_size").asInt(ds.kernelSize()), s.path("residual_kernel_size").asInt(ds.residualKernelSize()),
-        s.path("last_kernel_size").asInt(ds.lastKernelSize()), s.path("dilation_base").asInt(ds.dilationBase()),
-        s.path("compress").asInt(ds.compress()));
+    Seanet seanet =
+        new Seanet(
+            s.path("channels").asInt(ds.channels()),
+            s.path("dimension").asInt(ds.dimension()),
+            s.path("n_filters").asInt(ds.nFilters()),
+            s.path("n_residual_layers").asInt(ds.nResidualLayers()),
+            ratios,
+            s.path("kernel_size").asInt(ds.kernelSize()),
+            s.path("residual_kernel_size").asInt(ds.residualKernelSize()),
+            s.path("last_kernel_size").asInt(ds.lastKernelSize()),
+            s.path("dilation_base").asInt(ds.dilationBase()),
+            s.path("compress").asInt(ds.compress()));
     JsonNode t = root.path("transformer");
     TransformerConfig dt = d.transformer();
-    Double layerScale = t.has("layer_scale") ? (t.get("layer_scale").isNull() ? null : t.get("layer_scale").asDouble())
-        : dt.layerScale();
-    TransformerConfig transformer = new TransformerConfig(t.path("d_model").asInt(dt.dModel()),
-        t.path("num_heads").asInt(dt.numHeads()), t.path("num_layers").asInt(dt.numLayers()),
-        t.path("dim_feedforward").asInt(dt.dimFeedforward()), t.path("causal").asBoolean(true),
-        t.path("context").asInt(dt.context()), t.path("norm").asText(dt.norm()), t.path("gating").asText(dt.gating()),
-        t.path("positional_embedding").asText(dt.positionalEmbedding()), t.path("max_period").asDouble(dt.maxPeriod()),
-        layerScale, 0, null);
+    Double layerScale =
+        t.has("layer_scale")
+            ? (t.get("layer_scale").isNull() ? null : t.get("layer_scale").asDouble())
+            : dt.layerScale();
+    TransformerConfig transformer =
+        new TransformerConfig(
+            t.path("d_model").asInt(dt.dModel()),
+            t.path("num_heads").asInt(dt.numHeads()),
+            t.path("num_layers").asInt(dt.numLayers()),
+            t.path("dim_feedforward").asInt(dt.dimFeedforward()),
+            t.path("causal").asBoolean(true),
+            t.path("context").asInt(dt.context()),
+            t.path("norm").asText(dt.norm()),
+            t.path("gating").asText(dt.gating()),
+            t.path("positional_embedding").asText(dt.positionalEmbedding()),
+            t.path("max_period").asDouble(dt.maxPeriod()),
+            layerScale,
+            0,
+            null);
     JsonNode q = root.path("quantizer");
     Quantizer dq = d.quantizer();
-    Quantizer quantizer = new Quantizer(q.path("dimension").asInt(dq.dimension()), q.path("n_q").asInt(dq.nQ()),
-        q.path("bins").asInt(dq.bins()), q.path("input_dimension").asInt(seanet.dimension()),
-        q.path("output_dimension").asInt(seanet.dimension()));
+    Quantizer quantizer =
+        new Quantizer(
+            q.path("dimension").asInt(dq.dimension()),
+            q.path("n_q").asInt(dq.nQ()),
+            q.path("bins").asInt(dq.bins()),
+            q.path("input_dimension").asInt(seanet.dimension()),
+            q.path("output_dimension").asInt(seanet.dimension()));
     JsonNode m = root.path("model");
     if (m.has("resample_method") && !m.get("resample_method").asText().equals("conv")) {
       throw new IllegalArgumentException("only resample_method=conv is supported");
     }
-    return new MimiConfig(root.path("sample_rate").asInt(d.sampleRate()), root.path("frame_rate").asDouble(d.frameRate()),
-        seanet, transformer, quantizer, root.path("num_codebooks").asInt(d.numCodebooks()));
+    return new MimiConfig(
+        root.path("sample_rate").asInt(d.sampleRate()),
+        root.path("frame_rate").asDouble(d.frameRate()),
+        seanet,
+        transformer,
+        quantizer,
+        root.path("num_codebooks").asInt(d.numCodebooks()));
   }
 
   private static void requireValue(JsonNode node, String key, String expected) {
     if (node.has(key) && !node.get(key).asText().equals(expected)) {
-      throw new IllegalArgumentException("seanet." + key + "=" + node.get(key).asText() + " is not supported (only "
-          + expected + ")");
+      throw new IllegalArgumentException(
+          "seanet."
+              + key
+              + "="
+              + node.get(key).asText()
+              + " is not supported (only "
+              + expected
+              + ")");
     }
   }
 }

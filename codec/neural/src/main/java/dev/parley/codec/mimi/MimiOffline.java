@@ -14,7 +14,10 @@ import dev.parley.codec.nn.ExecMask;
 public final class MimiOffline {
   private MimiOffline() {}
 
-  /** 24 kHz mono PCM → codes[K][F] (F = ceil(T / 1920); the streaming path zero-pads the last frame). */
+  /**
+   * 24 kHz mono PCM → codes[K][F] (F = ceil(T / 1920); the streaming path zero-pads the last
+   * frame).
+   */
   // The scope is opened for what closing it does: it frees every array made inside.
   @SuppressWarnings("try")
   public static long[][] encode(MimiModel mimi, float[] pcm, boolean streaming, NDManager parent) {
@@ -23,9 +26,12 @@ public final class MimiOffline {
     int k = mimi.numCodebooks();
     long[][] codes = new long[k][frames];
     if (!streaming) {
-      try (NDScope ignored = new NDScope(); NDManager scope = parent.newSubManager()) {
-        long[] c = mimi.encode(scope.create(pcm, new Shape(1, 1, pcm.length))).toType(DataType.INT64, false)
-            .toLongArray();
+      try (NDScope ignored = new NDScope();
+          NDManager scope = parent.newSubManager()) {
+        long[] c =
+            mimi.encode(scope.create(pcm, new Shape(1, 1, pcm.length)))
+                .toType(DataType.INT64, false)
+                .toLongArray();
         for (int i = 0; i < k; i++) {
           System.arraycopy(c, i * frames, codes[i], 0, frames);
         }
@@ -49,21 +55,25 @@ public final class MimiOffline {
   /** codes[K][F] → 1920·F samples of 24 kHz PCM. */
   // The scope is opened for what closing it does: it frees every array made inside.
   @SuppressWarnings("try")
-  public static float[] decode(MimiModel mimi, long[][] codes, boolean streaming, NDManager parent) {
+  public static float[] decode(
+      MimiModel mimi, long[][] codes, boolean streaming, NDManager parent) {
     int k = codes.length;
     int frames = codes[0].length;
     int n = mimi.frameSize();
     if (k != mimi.numCodebooks()) {
-      throw new IllegalArgumentException("the codes have " + k + " codebooks, the model uses " + mimi.numCodebooks());
+      throw new IllegalArgumentException(
+          "the codes have " + k + " codebooks, the model uses " + mimi.numCodebooks());
     }
     int bins = mimi.config().quantizer().bins();
     for (int i = 0; i < k; i++) {
       if (codes[i].length != frames) {
-        throw new IllegalArgumentException("codebook " + i + " has " + codes[i].length + " frames, expected " + frames);
+        throw new IllegalArgumentException(
+            "codebook " + i + " has " + codes[i].length + " frames, expected " + frames);
       }
       for (long c : codes[i]) {
         if (c < 0 || c >= bins) {
-          throw new IllegalArgumentException("code " + c + " in codebook " + i + " is outside 0.." + (bins - 1));
+          throw new IllegalArgumentException(
+              "code " + c + " in codebook " + i + " is outside 0.." + (bins - 1));
         }
       }
     }
@@ -72,7 +82,8 @@ public final class MimiOffline {
       for (int i = 0; i < k; i++) {
         System.arraycopy(codes[i], 0, flat, i * frames, frames);
       }
-      try (NDScope ignored = new NDScope(); NDManager scope = parent.newSubManager()) {
+      try (NDScope ignored = new NDScope();
+          NDManager scope = parent.newSubManager()) {
         NDArray pcm = mimi.decode(scope.create(flat, new Shape(1, k, frames)));
         return pcm.toType(DataType.FLOAT32, false).toFloatArray();
       }

@@ -6,9 +6,9 @@ import dev.parley.codec.nn.SlotState;
 import dev.parley.codec.nn.Transformer;
 
 /**
- * Streaming state of B independent Mimi streams (the server batches sessions): every conv's
- * carried samples, every transposed conv's pending overlap, both transformers' KV rings and
- * positions. Owned by one caller; close it to free its native memory.
+ * Streaming state of B independent Mimi streams (the server batches sessions): every conv's carried
+ * samples, every transposed conv's pending overlap, both transformers' KV rings and positions.
+ * Owned by one caller; close it to free its native memory.
  */
 public final class MimiStreams implements AutoCloseable {
   private final NDManager manager;
@@ -20,8 +20,15 @@ public final class MimiStreams implements AutoCloseable {
   final Transformer.State decoderTransformer;
   final SlotState decoder;
 
-  MimiStreams(NDManager manager, int batch, SlotState encoder, Transformer.State encoderTransformer,
-      SlotState downsample, SlotState upsample, Transformer.State decoderTransformer, SlotState decoder) {
+  MimiStreams(
+      NDManager manager,
+      int batch,
+      SlotState encoder,
+      Transformer.State encoderTransformer,
+      SlotState downsample,
+      SlotState upsample,
+      Transformer.State decoderTransformer,
+      SlotState decoder) {
     this.manager = manager;
     this.batch = batch;
     this.encoder = encoder;

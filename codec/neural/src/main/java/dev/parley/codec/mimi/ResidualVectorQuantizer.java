@@ -7,10 +7,10 @@ import dev.parley.codec.nn.Ops;
 import dev.parley.codec.nn.Parameters;
 
 /**
- * One residual vector quantizer with its own input and output projections
- * ({@code ResidualVectorQuantizer}, force_projection). Codebook k's centroids are
- * {@code embedding_sum / max(cluster_usage, 1e-5)}; encoding picks the nearest centroid in
- * Euclidean distance level by level on the running residual.
+ * One residual vector quantizer with its own input and output projections ({@code
+ * ResidualVectorQuantizer}, force_projection). Codebook k's centroids are {@code embedding_sum /
+ * max(cluster_usage, 1e-5)}; encoding picks the nearest centroid in Euclidean distance level by
+ * level on the running residual.
  */
 final class ResidualVectorQuantizer {
   private static final float EPSILON = 1e-5f;
@@ -23,8 +23,10 @@ final class ResidualVectorQuantizer {
 
   ResidualVectorQuantizer(Parameters p, String prefix, int nQ, MimiConfig.Quantizer c) {
     this.bins = c.bins();
-    inputProj = p.get(prefix + "input_proj.weight", c.dimension(), c.inputDimension(), 1).squeeze(2);
-    outputProj = p.get(prefix + "output_proj.weight", c.outputDimension(), c.dimension(), 1).squeeze(2);
+    inputProj =
+        p.get(prefix + "input_proj.weight", c.dimension(), c.inputDimension(), 1).squeeze(2);
+    outputProj =
+        p.get(prefix + "output_proj.weight", c.outputDimension(), c.dimension(), 1).squeeze(2);
     centroids = new NDArray[nQ];
     halfNorms = new NDArray[nQ];
     for (int i = 0; i < nQ; i++) {
@@ -51,7 +53,9 @@ final class ResidualVectorQuantizer {
     NDList codes = new NDList();
     for (int i = 0; i < n; i++) {
       NDArray score = halfNorms[i].sub(Ops.linear(r, centroids[i]));
-      score.attach(r.getManager()); // sub() puts its result in the weights' manager, which would grow every call
+      score.attach(
+          r.getManager()); // sub() puts its result in the weights' manager, which would grow
+      // every call
       NDArray idx = score.argMin(-1);
       codes.add(idx.expandDims(-1));
       if (i + 1 < n) {
@@ -69,7 +73,8 @@ final class ResidualVectorQuantizer {
       offsets[i] = (long) i * bins;
     }
     NDArray ids = codes.add(codes.getManager().create(offsets));
-    // ids < n·bins only reach the first n levels' rows; a slice of the table would be a new array in the weights' manager.
+    // ids < n·bins only reach the first n levels' rows; a slice of the table would be a new array
+    // in the weights' manager.
     NDArray summed = Ops.embedding(ids, stacked).sum(new int[] {2});
     return Ops.linear(summed, outputProj);
   }

@@ -5,15 +5,15 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * What every attention layer of one transformer call shares: the query positions of each slot,
- * the RoPE tables, the additive mask over the keys, and where new keys go in the ring. Built once
- * per call, in the call's scope.
+ * What every attention layer of one transformer call shares: the query positions of each slot, the
+ * RoPE tables, the additive mask over the keys, and where new keys go in the ring. Built once per
+ * call, in the call's scope.
  *
  * <p>Streaming follows the reference's {@code RingKVCache.complete}: all T new keys are written
- * first, then every query attends over the whole ring, whose slot j holds position
- * {@code L + (j - L mod C)} (or that minus C), L being the last position written. Once the ring
- * has wrapped, the first queries of a multi-step call therefore see fewer than C keys — exactly as
- * the reference does.
+ * first, then every query attends over the whole ring, whose slot j holds position {@code L + (j -
+ * L mod C)} (or that minus C), L being the last position written. Once the ring has wrapped, the
+ * first queries of a multi-step call therefore see fewer than C keys — exactly as the reference
+ * does.
  */
 public final class AttentionStep {
   final int steps;
@@ -25,7 +25,13 @@ public final class AttentionStep {
   final int weightOffset;
   final int keyLength; // ring slots that can hold a valid key this call; 0 = not streaming
 
-  private AttentionStep(int steps, NDArray[] rope, NDArray mask, long[] writeStart, ExecMask exec, int weightOffset,
+  private AttentionStep(
+      int steps,
+      NDArray[] rope,
+      NDArray mask,
+      long[] writeStart,
+      ExecMask exec,
+      int weightOffset,
       int keyLength) {
     this.keyLength = keyLength;
     this.steps = steps;
@@ -37,8 +43,11 @@ public final class AttentionStep {
     this.weightOffset = weightOffset;
   }
 
-  /** A whole sequence of T steps at positions 0..T-1, causal within {@code context} (0 = unlimited). */
-  public static AttentionStep wholeSequence(NDManager m, int steps, boolean causal, int context, RotaryEmbedding rope) {
+  /**
+   * A whole sequence of T steps at positions 0..T-1, causal within {@code context} (0 = unlimited).
+   */
+  public static AttentionStep wholeSequence(
+      NDManager m, int steps, boolean causal, int context, RotaryEmbedding rope) {
     NDArray mask = null;
     if (causal) {
       float[] bias = new float[steps * steps];
@@ -66,10 +75,19 @@ public final class AttentionStep {
    * A streaming call of T steps for every slot, slot b starting at position {@code offsets[b]},
    * against rings of {@code capacity}; {@code context} limits the span (0 = capacity only).
    */
-  public static AttentionStep streaming(NDManager m, int steps, long[] offsets, int capacity, boolean causal,
-      int context, RotaryEmbedding rope, ExecMask exec, int weightOffset) {
+  public static AttentionStep streaming(
+      NDManager m,
+      int steps,
+      long[] offsets,
+      int capacity,
+      boolean causal,
+      int context,
+      RotaryEmbedding rope,
+      ExecMask exec,
+      int weightOffset) {
     if (steps > capacity) {
-      throw new IllegalArgumentException(steps + " steps in one call exceed the KV cache capacity " + capacity);
+      throw new IllegalArgumentException(
+          steps + " steps in one call exceed the KV cache capacity " + capacity);
     }
     int b = offsets.length;
     // Until a ring wraps, only its first e+T slots were ever written: attend over those alone
@@ -121,8 +139,14 @@ public final class AttentionStep {
     if (mask == null || mask.getDataType() == type) {
       return this;
     }
-    return new AttentionStep(steps, ropeCos == null ? null : new NDArray[] {ropeCos, ropeSin}, mask.toType(type, false),
-        writeStart, exec, weightOffset, keyLength);
+    return new AttentionStep(
+        steps,
+        ropeCos == null ? null : new NDArray[] {ropeCos, ropeSin},
+        mask.toType(type, false),
+        writeStart,
+        exec,
+        weightOffset,
+        keyLength);
   }
 
   public int steps() {

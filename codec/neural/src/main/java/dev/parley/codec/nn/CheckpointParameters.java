@@ -18,9 +18,9 @@ import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
- * Parameters read from a safetensors checkpoint. Float tensors of any stored type (F32, F16,
- * BF16) are widened to float32 in Java and then cast to the compute type on the device. Problems
- * are collected instead of thrown one by one; {@link #verify()} reports all of them at once.
+ * Parameters read from a safetensors checkpoint. Float tensors of any stored type (F32, F16, BF16)
+ * are widened to float32 in Java and then cast to the compute type on the device. Problems are
+ * collected instead of thrown one by one; {@link #verify()} reports all of them at once.
  */
 public final class CheckpointParameters implements Parameters {
   private final SafeTensorsFile file;
@@ -33,8 +33,8 @@ public final class CheckpointParameters implements Parameters {
   /**
    * @param aliases legacy checkpoint name → current name (e.g. codebook {@code embed_avg})
    */
-  public CheckpointParameters(SafeTensorsFile file, NDManager manager, DataType computeType,
-      Map<String, String> aliases) {
+  public CheckpointParameters(
+      SafeTensorsFile file, NDManager manager, DataType computeType, Map<String, String> aliases) {
     this.file = file;
     this.manager = manager;
     this.computeType = computeType;
@@ -77,7 +77,13 @@ public final class CheckpointParameters implements Parameters {
     used.add(key);
     TensorInfo info = file.tensors().get(key);
     if (!Arrays.equals(info.shape(), shape)) {
-      problems.add("shape: " + key + " is " + info.shapeString() + ", model expects " + Arrays.toString(shape));
+      problems.add(
+          "shape: "
+              + key
+              + " is "
+              + info.shapeString()
+              + ", model expects "
+              + Arrays.toString(shape));
       return placeholder(shape);
     }
     if (!info.dtype().isFloat()) {
@@ -85,7 +91,8 @@ public final class CheckpointParameters implements Parameters {
       return placeholder(shape);
     }
     try {
-      NDArray a = manager.create(file.float32(key).asFloatBuffer(), new Shape(shape), DataType.FLOAT32);
+      NDArray a =
+          manager.create(file.float32(key).asFloatBuffer(), new Shape(shape), DataType.FLOAT32);
       return computeType == DataType.FLOAT32 ? a : castAndClose(a);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -104,8 +111,8 @@ public final class CheckpointParameters implements Parameters {
 
   /**
    * Throws one {@link WeightMismatchException} listing every missing, mis-shaped and unexpected
-   * key. Keys matching {@code ignorable} may stay unused (e.g. codebooks beyond the ones in use
-   * are still read, so nothing is ignorable for Mimi).
+   * key. Keys matching {@code ignorable} may stay unused (e.g. codebooks beyond the ones in use are
+   * still read, so nothing is ignorable for Mimi).
    */
   public void verify(Predicate<String> ignorable) {
     List<String> all = new ArrayList<>(problems);

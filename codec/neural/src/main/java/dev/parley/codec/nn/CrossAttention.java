@@ -22,7 +22,8 @@ public final class CrossAttention {
   /** {@code prefix} e.g. {@code transformer.layers.0.cross_attention.} */
   public CrossAttention(Parameters p, String prefix, int dim, int heads) {
     if (dim % heads != 0) {
-      throw new IllegalArgumentException("d_model " + dim + " not divisible by " + heads + " heads");
+      throw new IllegalArgumentException(
+          "d_model " + dim + " not divisible by " + heads + " heads");
     }
     NDArray in = p.get(prefix + "in_proj_weight", 3L * dim, dim);
     this.query = in.get(new NDIndex("0:{}", dim));
@@ -33,7 +34,9 @@ public final class CrossAttention {
     this.scale = (float) (1.0 / Math.sqrt(headDim));
   }
 
-  /** Keys and values of {@code source} [B, S, D]: two arrays [B, H, S, Dh], in the source's manager. */
+  /**
+   * Keys and values of {@code source} [B, S, D]: two arrays [B, H, S, Dh], in the source's manager.
+   */
   public NDArray[] keysValues(NDArray source) {
     Shape s = source.getShape();
     long b = s.get(0);
@@ -51,8 +54,10 @@ public final class CrossAttention {
     long t = s.get(1);
     NDArray q = Ops.linear(x, query).reshape(b, t, heads, headDim).transpose(0, 2, 1, 3).mul(scale);
     NDArray keysT = keys.transpose(0, 1, 3, 2);
-    keysT.attach(x.getManager()); // a view of state-owned keys would otherwise join the state's manager
+    keysT.attach(
+        x.getManager()); // a view of state-owned keys would otherwise join the state's manager
     NDArray attended = q.matMul(keysT).softmax(-1).matMul(values); // [B, H, T, Dh]
-    return Ops.linear(attended.transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim), outProj);
+    return Ops.linear(
+        attended.transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim), outProj);
   }
 }

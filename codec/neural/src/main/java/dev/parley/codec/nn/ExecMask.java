@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Which batch slots a streaming call advances. A slot that is not executing keeps its state
- * exactly (the reference's exec mask): its outputs are computed but meaningless.
+ * Which batch slots a streaming call advances. A slot that is not executing keeps its state exactly
+ * (the reference's exec mask): its outputs are computed but meaningless.
  */
 public final class ExecMask {
   private final boolean[] active;
@@ -46,8 +46,8 @@ public final class ExecMask {
   }
 
   /**
-   * {@code where(mask, updated, previous)} along the batch axis (axis 0), or {@code updated}
-   * itself when every slot executes. The mask tensor is created once, in {@code scope}.
+   * {@code where(mask, updated, previous)} along the batch axis (axis 0), or {@code updated} itself
+   * when every slot executes. The mask tensor is created once, in {@code scope}.
    */
   public NDArray select(NDManager scope, NDArray updated, NDArray previous) {
     if (all) {
@@ -60,6 +60,7 @@ public final class ExecMask {
     java.util.Arrays.fill(s, 1);
     s[0] = active.length;
     // PyTorch's where in DJL does not broadcast the condition: expand it to the full shape.
-    return ai.djl.ndarray.NDArrays.where(device.reshape(new Shape(s)).broadcast(updated.getShape()), updated, previous);
+    return ai.djl.ndarray.NDArrays.where(
+        device.reshape(new Shape(s)).broadcast(updated.getShape()), updated, previous);
   }
 }

@@ -2,26 +2,42 @@ package dev.parley.codec.nn;
 
 import ai.djl.ndarray.NDArray;
 
-/** The transformer's feed-forward block: a GELU MLP, or Moshi's gated MLP ({@code ActivationGating}). */
+/**
+ * The transformer's feed-forward block: a GELU MLP, or Moshi's gated MLP ({@code
+ * ActivationGating}).
+ */
 public interface FeedForward {
   NDArray apply(NDArray x);
 
   /**
-   * {@code gating} "none": {@code linear2(gelu(linear1(x)))} with {@code prefix + "linear1.weight"}.
-   * Otherwise the gated block under {@code gatingPrefix} (e.g. {@code ...gating.} or
-   * {@code ...gating.3.}) with the reference's hidden-size rule.
+   * {@code gating} "none": {@code linear2(gelu(linear1(x)))} with {@code prefix +
+   * "linear1.weight"}. Otherwise the gated block under {@code gatingPrefix} (e.g. {@code
+   * ...gating.} or {@code ...gating.3.}) with the reference's hidden-size rule.
    */
-  static FeedForward create(String gating, Parameters p, String prefix, String gatingPrefix, int dim, int dimFeedforward) {
+  static FeedForward create(
+      String gating,
+      Parameters p,
+      String prefix,
+      String gatingPrefix,
+      int dim,
+      int dimFeedforward) {
     if (gating.equals("none")) {
-      return new GeluMlp(p.get(prefix + "linear1.weight", dimFeedforward, dim),
+      return new GeluMlp(
+          p.get(prefix + "linear1.weight", dimFeedforward, dim),
           p.get(prefix + "linear2.weight", dim, dimFeedforward));
     }
     int hidden = gatedHidden(dim, dimFeedforward);
-    return new Gated(p.get(gatingPrefix + "linear_in.weight", 2L * hidden, dim),
-        p.get(gatingPrefix + "linear_out.weight", dim, hidden), gating, hidden);
+    return new Gated(
+        p.get(gatingPrefix + "linear_in.weight", 2L * hidden, dim),
+        p.get(gatingPrefix + "linear_out.weight", dim, hidden),
+        gating,
+        hidden);
   }
 
-  /** {@code ActivationGating}: 21·dim/8 when dim_feedforward is exactly 4·dim, else 2·dim_feedforward/3. */
+  /**
+   * {@code ActivationGating}: 21·dim/8 when dim_feedforward is exactly 4·dim, else
+   * 2·dim_feedforward/3.
+   */
   static int gatedHidden(int dim, int dimFeedforward) {
     return dimFeedforward == 4 * dim ? (21 * dim) / 8 : (2 * dimFeedforward) / 3;
   }
@@ -33,8 +49,12 @@ public interface FeedForward {
     }
   }
 
-  /** {@code linear_out(act(h[..., 0, :]) · h[..., 1, :])} with {@code h = linear_in(x)} viewed as [.., 2, hidden]. */
-  record Gated(NDArray linearIn, NDArray linearOut, String activation, int hidden) implements FeedForward {
+  /**
+   * {@code linear_out(act(h[..., 0, :]) · h[..., 1, :])} with {@code h = linear_in(x)} viewed as
+   * [.., 2, hidden].
+   */
+  record Gated(NDArray linearIn, NDArray linearOut, String activation, int hidden)
+      implements FeedForward {
     @Override
     public NDArray apply(NDArray x) {
       // h viewed as [..., 2, hidden]: the first half is the gate.

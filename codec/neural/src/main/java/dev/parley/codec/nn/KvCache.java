@@ -22,7 +22,10 @@ public final class KvCache {
     this.capacity = capacity;
   }
 
-  /** Writes k, v [B, H, T, Dh] at ring slots {@code (start[b] + i) mod capacity} of each executing slot. */
+  /**
+   * Writes k, v [B, H, T, Dh] at ring slots {@code (start[b] + i) mod capacity} of each executing
+   * slot.
+   */
   void write(NDArray k, NDArray v, long[] start, ExecMask mask) {
     int t = Math.toIntExact(k.getShape().get(2));
     boolean uniform = mask.allActive();
@@ -48,11 +51,17 @@ public final class KvCache {
       values.set(new NDIndex(":, :, {}:{}", slot, slot + t), v);
       return;
     }
-    keys.set(new NDIndex(dst + ", :, {}:{}", slot, slot + first), k.get(new NDIndex(src + ", :, :{}", first)));
-    values.set(new NDIndex(dst + ", :, {}:{}", slot, slot + first), v.get(new NDIndex(src + ", :, :{}", first)));
+    keys.set(
+        new NDIndex(dst + ", :, {}:{}", slot, slot + first),
+        k.get(new NDIndex(src + ", :, :{}", first)));
+    values.set(
+        new NDIndex(dst + ", :, {}:{}", slot, slot + first),
+        v.get(new NDIndex(src + ", :, :{}", first)));
     if (first < t) {
-      keys.set(new NDIndex(dst + ", :, :{}", t - first), k.get(new NDIndex(src + ", :, {}:", first)));
-      values.set(new NDIndex(dst + ", :, :{}", t - first), v.get(new NDIndex(src + ", :, {}:", first)));
+      keys.set(
+          new NDIndex(dst + ", :, :{}", t - first), k.get(new NDIndex(src + ", :, {}:", first)));
+      values.set(
+          new NDIndex(dst + ", :, :{}", t - first), v.get(new NDIndex(src + ", :, {}:", first)));
     }
   }
 }

@@ -8,9 +8,9 @@ import ai.djl.ndarray.types.Shape;
 
 /**
  * Causal self-attention with RoPE and a ring KV cache (Moshi's StreamingMultiheadAttention). The
- * checkpoint stores the fused projection as {@code self_attn.in_proj_weight} [sets·3·D, D]
- * (q | k | v rows per set) and {@code self_attn.out_proj.weight} [sets·D, D]; with weights per
- * step, set {@code i} serves position {@code i} (or {@code schedule[i]}).
+ * checkpoint stores the fused projection as {@code self_attn.in_proj_weight} [sets·3·D, D] (q | k |
+ * v rows per set) and {@code self_attn.out_proj.weight} [sets·D, D]; with weights per step, set
+ * {@code i} serves position {@code i} (or {@code schedule[i]}).
  */
 public final class MultiHeadAttention {
   private final NDArray[] inProj;
@@ -27,8 +27,10 @@ public final class MultiHeadAttention {
     inProj = new NDArray[sets];
     outProj = new NDArray[sets];
     for (int i = 0; i < sets; i++) {
-      inProj[i] = sets == 1 ? in : in.get(new NDIndex("{}:{}", (long) i * 3 * d, (long) (i + 1) * 3 * d));
-      outProj[i] = sets == 1 ? out : out.get(new NDIndex("{}:{}", (long) i * d, (long) (i + 1) * d));
+      inProj[i] =
+          sets == 1 ? in : in.get(new NDIndex("{}:{}", (long) i * 3 * d, (long) (i + 1) * 3 * d));
+      outProj[i] =
+          sets == 1 ? out : out.get(new NDIndex("{}:{}", (long) i * d, (long) (i + 1) * d));
     }
     this.scale = (float) (1.0 / Math.sqrt(cfg.headDim()));
   }
@@ -44,7 +46,8 @@ public final class MultiHeadAttention {
     NDArray q;
     NDArray k;
     if (step.ropeCos != null) {
-      NDArray qk = RotaryEmbedding.apply(qkv.get(new NDIndex(":, :, :2")), step.ropeCos, step.ropeSin);
+      NDArray qk =
+          RotaryEmbedding.apply(qkv.get(new NDIndex(":, :, :2")), step.ropeCos, step.ropeSin);
       q = qk.get(new NDIndex(":, :, 0"));
       k = qk.get(new NDIndex(":, :, 1"));
     } else {
@@ -71,7 +74,9 @@ public final class MultiHeadAttention {
     }
     NDArray keysT = k.transpose(0, 1, 3, 2);
     if (cache != null) {
-      keysT.attach(x.getManager()); // a view of the cache would otherwise join the state's manager every call
+      keysT.attach(
+          x.getManager()); // a view of the cache would otherwise join the state's manager every
+      // call
     }
     NDArray scores = q.matMul(keysT);
     if (step.mask != null) {
@@ -82,7 +87,9 @@ public final class MultiHeadAttention {
     return perStep(merged, outProj, step.weightOffset);
   }
 
-  /** {@code apply_weights_per_step}: step t of the call uses weight set {@code index(offset + t)}. */
+  /**
+   * {@code apply_weights_per_step}: step t of the call uses weight set {@code index(offset + t)}.
+   */
   private NDArray perStep(NDArray x, NDArray[] weights, int offset) {
     if (weights.length == 1) {
       return Ops.linear(x, weights[0]);

@@ -10,8 +10,10 @@ public interface Norm {
   /** {@code prefix} up to the module, e.g. {@code transformer.layers.0.norm1.} */
   static Norm create(String kind, Parameters p, String prefix, int dim) {
     return switch (kind) {
-      case "layer_norm" -> new Layer(p.get(prefix + "weight", dim), p.get(prefix + "bias", dim), 1e-5f, false);
-      case "layer_norm_f32" -> new Layer(p.get(prefix + "weight", dim), p.get(prefix + "bias", dim), 1e-8f, true);
+      case "layer_norm" ->
+          new Layer(p.get(prefix + "weight", dim), p.get(prefix + "bias", dim), 1e-5f, false);
+      case "layer_norm_f32" ->
+          new Layer(p.get(prefix + "weight", dim), p.get(prefix + "bias", dim), 1e-8f, true);
       case "rms_norm" -> new Rms(p.get(prefix + "alpha", 1, 1, dim), 1e-5f, false);
       case "rms_norm_f32" -> new Rms(p.get(prefix + "alpha", 1, 1, dim), 1e-8f, true);
       default -> throw new IllegalArgumentException("unknown norm " + kind);
@@ -23,8 +25,12 @@ public interface Norm {
     @Override
     public NDArray apply(NDArray x) {
       if (inFloat32 && x.getDataType() != DataType.FLOAT32) {
-        NDArray y = Ops.layerNorm(x.toType(DataType.FLOAT32, false), weight.toType(DataType.FLOAT32, false),
-            bias.toType(DataType.FLOAT32, false), eps);
+        NDArray y =
+            Ops.layerNorm(
+                x.toType(DataType.FLOAT32, false),
+                weight.toType(DataType.FLOAT32, false),
+                bias.toType(DataType.FLOAT32, false),
+                eps);
         return y.toType(x.getDataType(), false);
       }
       return Ops.layerNorm(x, weight, bias, eps);
@@ -32,10 +38,10 @@ public interface Norm {
   }
 
   /**
-   * Moshi's RMSNorm: {@code x · alpha · rsqrt(eps + mean(x²))}, optionally in float32. Computed
-   * as an L2 normalisation times {@code alpha·sqrt(D)} — two tensor operations instead of six;
-   * the results differ only by how eps enters (relative 1e-8 for eps 1e-8, well below float32
-   * rounding of the reference itself).
+   * Moshi's RMSNorm: {@code x · alpha · rsqrt(eps + mean(x²))}, optionally in float32. Computed as
+   * an L2 normalisation times {@code alpha·sqrt(D)} — two tensor operations instead of six; the
+   * results differ only by how eps enters (relative 1e-8 for eps 1e-8, well below float32 rounding
+   * of the reference itself).
    */
   final class Rms implements Norm {
     private final NDArray scaledAlpha;
@@ -54,8 +60,10 @@ public interface Norm {
     public NDArray apply(NDArray x) {
       DataType in = x.getDataType();
       NDArray xf = inFloat32 && in != DataType.FLOAT32 ? x.toType(DataType.FLOAT32, false) : x;
-      NDArray a = scaledAlpha.getDataType() == xf.getDataType() ? scaledAlpha
-          : scaledAlpha.toType(xf.getDataType(), false);
+      NDArray a =
+          scaledAlpha.getDataType() == xf.getDataType()
+              ? scaledAlpha
+              : scaledAlpha.toType(xf.getDataType(), false);
       NDArray y = xf.normalize(2, -1, normEps).mul(a);
       return y.getDataType() == in ? y : y.toType(in, false);
     }

@@ -13,7 +13,8 @@ public final class Ops {
   }
 
   /** Plain (unpadded) 1-d convolution; x [B, Cin, T], w [Cout, Cin/groups, K]. */
-  public static NDArray conv1d(NDArray x, NDArray w, NDArray bias, int stride, int dilation, int groups) {
+  public static NDArray conv1d(
+      NDArray x, NDArray w, NDArray bias, int stride, int dilation, int groups) {
     return x.getNDArrayInternal()
         .convolution(x, w, bias, new Shape(stride), new Shape(0), new Shape(dilation), groups)
         .singletonOrThrow();
@@ -21,7 +22,9 @@ public final class Ops {
 
   /** Row lookup {@code table[ids]}; ids of any shape, result ids.shape + [dim]. */
   public static NDArray embedding(NDArray ids, NDArray table) {
-    return ids.getNDArrayInternal().embedding(ids, table, ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow();
+    return ids.getNDArrayInternal()
+        .embedding(ids, table, ai.djl.ndarray.types.SparseFormat.DENSE)
+        .singletonOrThrow();
   }
 
   /** torch.nn.functional.layer_norm over the last axis. */

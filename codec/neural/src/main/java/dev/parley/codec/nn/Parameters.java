@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDManager;
 
 /**
  * Where a model's constructor gets its weights. A module asks for each parameter by its exact
- * checkpoint name and expected shape; the source decides whether it comes from a checkpoint, from
- * a seeded random draw, or is only recorded (to list a configuration's parameters without
- * allocating them).
+ * checkpoint name and expected shape; the source decides whether it comes from a checkpoint, from a
+ * seeded random draw, or is only recorded (to list a configuration's parameters without allocating
+ * them).
  */
 public interface Parameters {
 

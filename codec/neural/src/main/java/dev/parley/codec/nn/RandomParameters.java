@@ -7,10 +7,10 @@ import ai.djl.ndarray.types.Shape;
 import java.util.SplittableRandom;
 
 /**
- * Seeded random weights for benchmarks, the demo model and memory tests: speed does not depend
- * on the values. Weights are N(0, 1/fan_in) so activations stay in range through deep stacks;
- * norm gains, layer scales and codebook usage counts get the values a trained model has.
- * The draw is done in Java so that a seed gives the same model on every machine.
+ * Seeded random weights for benchmarks, the demo model and memory tests: speed does not depend on
+ * the values. Weights are N(0, 1/fan_in) so activations stay in range through deep stacks; norm
+ * gains, layer scales and codebook usage counts get the values a trained model has. The draw is
+ * done in Java so that a seed gives the same model on every machine.
  */
 public final class RandomParameters implements Parameters {
   private final NDManager manager;
@@ -38,7 +38,9 @@ public final class RandomParameters implements Parameters {
     int n = Math.toIntExact(s.size());
     float[] v = new float[n];
     String leaf = name.substring(name.lastIndexOf('.') + 1);
-    if (leaf.equals("cluster_usage") || leaf.equals("_initialized") || leaf.equals("alpha")
+    if (leaf.equals("cluster_usage")
+        || leaf.equals("_initialized")
+        || leaf.equals("alpha")
         || (name.contains("norm") && leaf.equals("weight"))) {
       java.util.Arrays.fill(v, 1f);
     } else if (leaf.equals("scale")) {

@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Interleaved rotary position embedding ({@code apply_rope}, interleave=True). The rotation of
- * pair {@code (x[2i], x[2i+1])} by angle {@code position · max_period^(-2i/D)} is applied as
- * {@code x·cos' + swap(x)·sin'} with {@code cos' = (c0,c0,c1,c1,..)}, {@code sin' = (-s0,s0,-s1,s1,..)}
- * — the same products and sums as the reference, in fewer tensor operations.
+ * Interleaved rotary position embedding ({@code apply_rope}, interleave=True). The rotation of pair
+ * {@code (x[2i], x[2i+1])} by angle {@code position · max_period^(-2i/D)} is applied as {@code
+ * x·cos' + swap(x)·sin'} with {@code cos' = (c0,c0,c1,c1,..)}, {@code sin' = (-s0,s0,-s1,s1,..)} —
+ * the same products and sums as the reference, in fewer tensor operations.
  */
 public final class RotaryEmbedding {
   private final int headDim;
@@ -55,7 +55,8 @@ public final class RotaryEmbedding {
     ai.djl.ndarray.types.DataType in = x.getDataType();
     if (in != ai.djl.ndarray.types.DataType.FLOAT32) {
       // The reference rotates in float32 and casts back.
-      return apply(x.toType(ai.djl.ndarray.types.DataType.FLOAT32, false), cos, sin).toType(in, false);
+      return apply(x.toType(ai.djl.ndarray.types.DataType.FLOAT32, false), cos, sin)
+          .toType(in, false);
     }
     Shape s = x.getShape();
     long[] pairs = java.util.Arrays.copyOf(s.getShape(), s.dimension() + 1);

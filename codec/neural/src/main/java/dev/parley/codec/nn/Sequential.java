@@ -4,7 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.List;
 
-/** Modules applied in order; optionally with an identity shortcut around them (SEANet's residual block). */
+/**
+ * Modules applied in order; optionally with an identity shortcut around them (SEANet's residual
+ * block).
+ */
 public final class Sequential implements StreamingModule {
   private final List<StreamingModule> modules;
   private final boolean residual;

@@ -8,9 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Records the name and shape of every parameter a model asks for, without allocating them: each
- * one is a broadcast view of a single zero, so even a 7B configuration "constructs" in
- * milliseconds. Used to check a configuration against a checkpoint manifest.
+ * Records the name and shape of every parameter a model asks for, without allocating them: each one
+ * is a broadcast view of a single zero, so even a 7B configuration "constructs" in milliseconds.
+ * Used to check a configuration against a checkpoint manifest.
  */
 public final class ShapeRecorder implements Parameters {
   private final NDManager manager;

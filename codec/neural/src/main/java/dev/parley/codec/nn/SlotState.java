@@ -5,5 +5,5 @@ public interface SlotState {
   /** The slot starts a new stream. */
   void reset(int slot);
 
-  SlotState NONE = slot -> { };
+  SlotState NONE = slot -> {};
 }

@@ -7,15 +7,16 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Causal transposed 1-d convolution (Moshi's StreamingConvTranspose1d, all trimming on the
- * right). DJL has no transposed convolution for PyTorch, so it is computed as one matmul
- * (or, depthwise, one broadcast product) followed by an overlap-add of kernel/stride shifted
- * blocks. Streaming keeps the last {@code kernel - stride} outputs (minus bias) and adds them to
- * the start of the next call.
+ * Causal transposed 1-d convolution (Moshi's StreamingConvTranspose1d, all trimming on the right).
+ * DJL has no transposed convolution for PyTorch, so it is computed as one matmul (or, depthwise,
+ * one broadcast product) followed by an overlap-add of kernel/stride shifted blocks. Streaming
+ * keeps the last {@code kernel - stride} outputs (minus bias) and adds them to the start of the
+ * next call.
  */
 public final class StreamingConvTranspose1d implements StreamingModule {
   private final NDArray weightMatrix; // dense: [Cin, Cout*Kp]; depthwise: [C, Kp, 1]
-  private final NDArray bias; // [1, Cout, 1], shaped once so that calls create nothing in the weights' manager
+  private final NDArray
+      bias; // [1, Cout, 1], shaped once so that calls create nothing in the weights' manager
   private final long in;
   private final long out;
   private final int kernel;
@@ -27,10 +28,18 @@ public final class StreamingConvTranspose1d implements StreamingModule {
   /**
    * @param groups 1 (dense) or {@code in == out} (depthwise, Mimi's channel-wise upsampler)
    */
-  public StreamingConvTranspose1d(Parameters p, String prefix, long in, long out, int kernel, int stride,
-      int groups, boolean bias) {
+  public StreamingConvTranspose1d(
+      Parameters p,
+      String prefix,
+      long in,
+      long out,
+      int kernel,
+      int stride,
+      int groups,
+      boolean bias) {
     if (groups != 1 && !(groups == in && in == out)) {
-      throw new IllegalArgumentException("only dense or depthwise transposed convolutions are supported");
+      throw new IllegalArgumentException(
+          "only dense or depthwise transposed convolutions are supported");
     }
     this.in = in;
     this.out = out;
@@ -43,7 +52,9 @@ public final class StreamingConvTranspose1d implements StreamingModule {
     int padded = blocks * stride;
     if (padded != kernel) {
       // Zero taps up to a multiple of the stride; the extra outputs are trimmed below.
-      w = w.concat(p.manager().zeros(new Shape(in, out / groups, padded - kernel), w.getDataType()), 2);
+      w =
+          w.concat(
+              p.manager().zeros(new Shape(in, out / groups, padded - kernel), w.getDataType()), 2);
     }
     this.weightMatrix = depthwise ? w.reshape(in, padded, 1) : w.reshape(in, out * padded);
     this.bias = bias ? p.get(prefix + "bias", out).reshape(1, out, 1) : null;
@@ -57,7 +68,11 @@ public final class StreamingConvTranspose1d implements StreamingModule {
     NDArray z; // [B, T, Cout, blocks, S]
     if (depthwise) {
       // [B, C, 1, T] * [C, Kp, 1] → [B, C, Kp, T]
-      z = x.expandDims(2).mul(weightMatrix).reshape(b, out, blocks, stride, t).transpose(0, 4, 1, 2, 3);
+      z =
+          x.expandDims(2)
+              .mul(weightMatrix)
+              .reshape(b, out, blocks, stride, t)
+              .transpose(0, 4, 1, 2, 3);
     } else {
       z = x.transpose(0, 2, 1).matMul(weightMatrix).reshape(b, t, out, blocks, stride);
     }
@@ -116,7 +131,8 @@ public final class StreamingConvTranspose1d implements StreamingModule {
 
   @Override
   public SlotState newState(NDManager manager, int batch) {
-    return new State(manager.zeros(new Shape(batch, out, Math.max(overlap, 0)), weightMatrix.getDataType()));
+    return new State(
+        manager.zeros(new Shape(batch, out, Math.max(overlap, 0)), weightMatrix.getDataType()));
   }
 
   public int stride() {

@@ -21,8 +21,8 @@ public final class Transformer {
 
   /**
    * With {@code crossAttention}, every layer has a cross-attention block; its source is given to
-   * {@link #forward(NDArray, NDArray)} or, when streaming, set once per slot with
-   * {@link State#setCrossSource}.
+   * {@link #forward(NDArray, NDArray)} or, when streaming, set once per slot with {@link
+   * State#setCrossSource}.
    */
   public Transformer(Parameters p, String prefix, TransformerConfig cfg, boolean crossAttention) {
     this.cfg = cfg;
@@ -49,15 +49,17 @@ public final class Transformer {
   /** Whole sequence with the cross-attention source [B, S, D] (null without cross-attention). */
   public NDArray forward(NDArray x, NDArray crossSource) {
     int t = Math.toIntExact(x.getShape().get(1));
-    AttentionStep step = AttentionStep.wholeSequence(x.getManager(), t, cfg.causal(), cfg.context(), rope)
-        .withMaskType(x.getDataType());
+    AttentionStep step =
+        AttentionStep.wholeSequence(x.getManager(), t, cfg.causal(), cfg.context(), rope)
+            .withMaskType(x.getDataType());
     if (cfg.usesSin()) {
       x = x.add(sinEmbedding(x.getManager(), new long[] {0}, t));
     }
     for (TransformerLayer layer : layers) {
       if (layer.hasCrossAttention()) {
         if (crossSource == null) {
-          throw new IllegalArgumentException("this transformer has cross-attention: a source is required");
+          throw new IllegalArgumentException(
+              "this transformer has cross-attention: a source is required");
         }
         NDArray[] kv = layer.crossKeysValues(crossSource);
         x = layer.forward(x, step, null, kv[0], kv[1]);
@@ -72,8 +74,18 @@ public final class Transformer {
   public NDArray step(NDArray x, State state, ExecMask mask) {
     int t = Math.toIntExact(x.getShape().get(1));
     NDManager m = x.getManager();
-    AttentionStep step = AttentionStep.streaming(m, t, state.offsets, state.capacity, cfg.causal(), cfg.context(),
-        rope, mask, state.offsetCpu).withMaskType(x.getDataType());
+    AttentionStep step =
+        AttentionStep.streaming(
+                m,
+                t,
+                state.offsets,
+                state.capacity,
+                cfg.causal(),
+                cfg.context(),
+                rope,
+                mask,
+                state.offsetCpu)
+            .withMaskType(x.getDataType());
     if (cfg.usesSin()) {
       x = x.add(sinEmbedding(m, state.offsets, t));
     }
@@ -96,7 +108,9 @@ public final class Transformer {
     return x;
   }
 
-  /** {@code create_sin_embedding}: cos half then sin half, phase = pos / max_period^(i/(half-1)). */
+  /**
+   * {@code create_sin_embedding}: cos half then sin half, phase = pos / max_period^(i/(half-1)).
+   */
   private NDArray sinEmbedding(NDManager m, long[] offsets, int t) {
     int dim = cfg.dModel();
     int half = dim / 2;
@@ -126,7 +140,8 @@ public final class Transformer {
   }
 
   /** State with an explicit KV capacity (the depformer's cache spans one frame's positions). */
-  public State newState(NDManager manager, int batch, ai.djl.ndarray.types.DataType type, int capacity) {
+  public State newState(
+      NDManager manager, int batch, ai.djl.ndarray.types.DataType type, int capacity) {
     return new State(manager, batch, type, capacity);
   }
 
@@ -152,7 +167,9 @@ public final class Transformer {
       }
     }
 
-    /** A slot starts over at position 0; its old keys become unreachable through their positions. */
+    /**
+     * A slot starts over at position 0; its old keys become unreachable through their positions.
+     */
     @Override
     public void reset(int slot) {
       offsets[slot] = 0;
@@ -181,7 +198,8 @@ public final class Transformer {
       }
       Shape s = source.getShape();
       if (s.dimension() != 3 || s.get(0) != 1 || s.get(2) != cfg.dModel()) {
-        throw new IllegalArgumentException("cross-attention source must be [1, S, " + cfg.dModel() + "], got " + s);
+        throw new IllegalArgumentException(
+            "cross-attention source must be [1, S, " + cfg.dModel() + "], got " + s);
       }
       long len = s.get(1);
       if (crossKeys == null) {
@@ -195,8 +213,11 @@ public final class Transformer {
           ai.djl.ndarray.NDScope.unregister(crossKeys[i], crossValues[i]);
         }
       } else if (crossKeys[0].getShape().get(2) != len) {
-        throw new IllegalArgumentException("cross-attention source length " + len + " differs from this state's "
-            + crossKeys[0].getShape().get(2));
+        throw new IllegalArgumentException(
+            "cross-attention source length "
+                + len
+                + " differs from this state's "
+                + crossKeys[0].getShape().get(2));
       }
       try (ai.djl.ndarray.NDScope ignored = new ai.djl.ndarray.NDScope()) {
         NDArray src = source.getDataType() == type ? source : source.toType(type, false);
@@ -234,10 +255,14 @@ public final class Transformer {
       return out;
     }
 
-    /** Sets {@code slot}'s cross-attention keys and values from {@link #crossKeysValues} of this state. */
+    /**
+     * Sets {@code slot}'s cross-attention keys and values from {@link #crossKeysValues} of this
+     * state.
+     */
     public void setCrossKeysValues(int slot, NDList keysValues) {
       if (crossKeys == null || keysValues.size() != 2 * layers.length) {
-        throw new IllegalStateException("no cross-attention state to set, or keys/values of another transformer");
+        throw new IllegalStateException(
+            "no cross-attention state to set, or keys/values of another transformer");
       }
       ai.djl.ndarray.index.NDIndex row = new ai.djl.ndarray.index.NDIndex("{}:{}", slot, slot + 1);
       for (int i = 0; i < layers.length; i++) {

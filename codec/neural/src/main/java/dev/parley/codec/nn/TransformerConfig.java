@@ -1,11 +1,11 @@
 package dev.parley.codec.nn;
 
 /**
- * Options of Moshi's StreamingTransformer that the released Kyutai models use. Defaults mirror
- * the reference constructor where a config file may omit a key.
+ * Options of Moshi's StreamingTransformer that the released Kyutai models use. Defaults mirror the
+ * reference constructor where a config file may omit a key.
  *
- * @param context attention span in steps; 0 means unlimited (streaming then needs
- *     {@code weightsPerStep} to size the cache, as in the reference)
+ * @param context attention span in steps; 0 means unlimited (streaming then needs {@code
+ *     weightsPerStep} to size the cache, as in the reference)
  * @param norm {@code layer_norm}, {@code layer_norm_f32}, {@code rms_norm} or {@code rms_norm_f32}
  * @param gating {@code none} (GELU MLP with linear1/linear2) or an activation name for the gated
  *     feed-forward ({@code silu}, {@code gelu}, ...)
@@ -31,7 +31,8 @@ public record TransformerConfig(
 
   public TransformerConfig {
     if (dModel % numHeads != 0) {
-      throw new IllegalArgumentException("d_model " + dModel + " not divisible by " + numHeads + " heads");
+      throw new IllegalArgumentException(
+          "d_model " + dModel + " not divisible by " + numHeads + " heads");
     }
     if (!java.util.Set.of("rope", "sin", "sin_rope", "none").contains(positionalEmbedding)) {
       throw new IllegalArgumentException("unsupported positional_embedding " + positionalEmbedding);
@@ -81,6 +82,7 @@ public record TransformerConfig(
     if (weightsPerStep > 0) {
       return weightsPerStep;
     }
-    throw new IllegalStateException("streaming needs a context or weights per step to size the KV cache");
+    throw new IllegalStateException(
+        "streaming needs a context or weights per step to size the KV cache");
   }
 }

@@ -6,9 +6,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 
 /**
- * Pre-norm layer: {@code x += ls1(attn(norm1(x)))}, optionally {@code x += lsc(cross(norm_cross(x)))},
- * then {@code x += ls2(ff(norm2(x)))} (StreamingTransformerLayer; LayerScale only when configured;
- * the cross-attention norm is always a LayerNorm with eps 1e-5, as in the reference).
+ * Pre-norm layer: {@code x += ls1(attn(norm1(x)))}, optionally {@code x +=
+ * lsc(cross(norm_cross(x)))}, then {@code x += ls2(ff(norm2(x)))} (StreamingTransformerLayer;
+ * LayerScale only when configured; the cross-attention norm is always a LayerNorm with eps 1e-5, as
+ * in the reference).
  */
 public final class TransformerLayer {
   private final Norm norm1;
@@ -27,8 +28,12 @@ public final class TransformerLayer {
     this(p, prefix, cfg, false);
   }
 
-  /** A layer with a cross-attention block ({@code cross_attention}, {@code norm_cross}) when {@code crossAttention}. */
-  public TransformerLayer(Parameters p, String prefix, TransformerConfig cfg, boolean crossAttention) {
+  /**
+   * A layer with a cross-attention block ({@code cross_attention}, {@code norm_cross}) when {@code
+   * crossAttention}.
+   */
+  public TransformerLayer(
+      Parameters p, String prefix, TransformerConfig cfg, boolean crossAttention) {
     this.cfg = cfg;
     int d = cfg.dModel();
     this.attention = new MultiHeadAttention(p, prefix + "self_attn.", cfg);
@@ -36,7 +41,8 @@ public final class TransformerLayer {
     this.norm2 = Norm.create(cfg.norm(), p, prefix + "norm2.", d);
     int sets = cfg.weightSets();
     if (cfg.weightsPerStep() > 0 && cfg.gating().equals("none")) {
-      throw new IllegalArgumentException("weights_per_step without gating is not supported (nor by the reference)");
+      throw new IllegalArgumentException(
+          "weights_per_step without gating is not supported (nor by the reference)");
     }
     feedForward = new FeedForward[sets];
     for (int i = 0; i < sets; i++) {
@@ -52,12 +58,18 @@ public final class TransformerLayer {
     }
     if (crossAttention) {
       if (cfg.weightsPerStep() > 0) {
-        throw new IllegalArgumentException("cross-attention with weights per step is not supported (nor by the reference)");
+        throw new IllegalArgumentException(
+            "cross-attention with weights per step is not supported (nor by the reference)");
       }
       this.crossAttention = new CrossAttention(p, prefix + "cross_attention.", d, cfg.numHeads());
-      this.normCross = new Norm.Layer(p.get(prefix + "norm_cross.weight", d), p.get(prefix + "norm_cross.bias", d),
-          1e-5f, false);
-      this.layerScaleCross = cfg.layerScale() != null ? p.get(prefix + "layer_scale_cross.scale", d) : null;
+      this.normCross =
+          new Norm.Layer(
+              p.get(prefix + "norm_cross.weight", d),
+              p.get(prefix + "norm_cross.bias", d),
+              1e-5f,
+              false);
+      this.layerScaleCross =
+          cfg.layerScale() != null ? p.get(prefix + "layer_scale_cross.scale", d) : null;
     } else {
       this.crossAttention = null;
       this.normCross = null;
@@ -81,13 +93,18 @@ public final class TransformerLayer {
     return forward(x, step, cache, null, null);
   }
 
-  /** With cross-attention keys/values [B, H, S, Dh] (required exactly when the layer has cross-attention). */
-  public NDArray forward(NDArray x, AttentionStep step, KvCache cache, NDArray crossKeys, NDArray crossValues) {
+  /**
+   * With cross-attention keys/values [B, H, S, Dh] (required exactly when the layer has
+   * cross-attention).
+   */
+  public NDArray forward(
+      NDArray x, AttentionStep step, KvCache cache, NDArray crossKeys, NDArray crossValues) {
     NDArray a = attention.forward(norm1.apply(x), step, cache);
     x = x.add(layerScale1 == null ? a : a.mul(layerScale1));
     if (crossAttention != null) {
       if (crossKeys == null || crossValues == null) {
-        throw new IllegalStateException("a layer with cross-attention needs its cross-attention source");
+        throw new IllegalStateException(
+            "a layer with cross-attention needs its cross-attention source");
       }
       NDArray c = crossAttention.forward(normCross.apply(x), crossKeys, crossValues);
       x = x.add(layerScaleCross == null ? c : c.mul(layerScaleCross));

@@ -16,9 +16,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A memory-mapped safetensors file. Only the header is read at open; each tensor's bytes are
- * mapped on demand, one region per tensor, so files far larger than 2 GiB work (a single tensor
- * must stay under 2 GiB, which every Kyutai checkpoint satisfies).
+ * A memory-mapped safetensors file. Only the header is read at open; each tensor's bytes are mapped
+ * on demand, one region per tensor, so files far larger than 2 GiB work (a single tensor must stay
+ * under 2 GiB, which every Kyutai checkpoint satisfies).
  */
 public final class SafeTensorsFile implements Closeable {
   private static final long MAX_HEADER = 100L << 20;
@@ -30,7 +30,11 @@ public final class SafeTensorsFile implements Closeable {
   private final Map<String, TensorInfo> tensors;
   private final Map<String, String> metadata;
 
-  private SafeTensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
+  private SafeTensorsFile(
+      Path path,
+      FileChannel channel,
+      long dataStart,
+      Map<String, TensorInfo> tensors,
       Map<String, String> metadata) {
     this.path = path;
     this.channel = channel;
@@ -44,7 +48,8 @@ public final class SafeTensorsFile implements Closeable {
     try {
       long size = ch.size();
       if (size < 8) {
-        throw new SafeTensorsException(path + ": too short for a safetensors file (" + size + " bytes)");
+        throw new SafeTensorsException(
+            path + ": too short for a safetensors file (" + size + " bytes)");
       }
       ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
       readFully(ch, lenBuf, 0);
@@ -74,7 +79,11 @@ public final class SafeTensorsFile implements Closeable {
         }
         tensors.put(e.getKey(), parseEntry(path, e.getKey(), e.getValue(), dataLen));
       }
-      return new SafeTensorsFile(path, ch, dataStart, Collections.unmodifiableMap(tensors),
+      return new SafeTensorsFile(
+          path,
+          ch,
+          dataStart,
+          Collections.unmodifiableMap(tensors),
           Collections.unmodifiableMap(meta));
     } catch (IOException | RuntimeException e) {
       ch.close();
@@ -87,7 +96,12 @@ public final class SafeTensorsFile implements Closeable {
     JsonNode dt = node.get("dtype");
     JsonNode sh = node.get("shape");
     JsonNode off = node.get("data_offsets");
-    if (dt == null || sh == null || off == null || !sh.isArray() || !off.isArray() || off.size() != 2) {
+    if (dt == null
+        || sh == null
+        || off == null
+        || !sh.isArray()
+        || !off.isArray()
+        || off.size() != 2) {
       throw new SafeTensorsException(path + ": malformed header entry for " + name);
     }
     DType dtype = DType.parse(dt.asText());
@@ -107,13 +121,26 @@ public final class SafeTensorsFile implements Closeable {
     }
     long bytes = product(path, name, count, dtype.bytes());
     if (end - begin != bytes) {
-      throw new SafeTensorsException(path + ": " + name + " has " + (end - begin) + " bytes, shape "
-          + java.util.Arrays.toString(shape) + " of " + dtype + " needs " + bytes);
+      throw new SafeTensorsException(
+          path
+              + ": "
+              + name
+              + " has "
+              + (end - begin)
+              + " bytes, shape "
+              + java.util.Arrays.toString(shape)
+              + " of "
+              + dtype
+              + " needs "
+              + bytes);
     }
     return new TensorInfo(name, dtype, shape, begin, end);
   }
 
-  /** a·b, or an error for a shape whose size overflows 64 bits (it would otherwise wrap to a small size). */
+  /**
+   * a·b, or an error for a shape whose size overflows 64 bits (it would otherwise wrap to a small
+   * size).
+   */
   private static long product(Path path, String name, long a, long b) throws SafeTensorsException {
     try {
       return Math.multiplyExact(a, b);
@@ -166,7 +193,8 @@ public final class SafeTensorsFile implements Closeable {
     if (t.byteLength() == 0) {
       return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
     }
-    MappedByteBuffer m = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), t.byteLength());
+    MappedByteBuffer m =
+        channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), t.byteLength());
     return m.order(ByteOrder.LITTLE_ENDIAN);
   }
 
@@ -249,7 +277,8 @@ public final class SafeTensorsFile implements Closeable {
           out[i] = src.get(i) & 0xff;
         }
       }
-      default -> throw new SafeTensorsException(name + " is " + t.dtype() + ", not an integer tensor");
+      default ->
+          throw new SafeTensorsException(name + " is " + t.dtype() + ", not an integer tensor");
     }
     return out;
   }

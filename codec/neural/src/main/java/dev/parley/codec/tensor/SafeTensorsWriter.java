@@ -46,7 +46,8 @@ public final class SafeTensorsWriter {
       n *= d;
     }
     if (n * dtype.bytes() != littleEndian.length) {
-      throw new IllegalArgumentException(name + ": " + littleEndian.length + " bytes for " + n + " " + dtype);
+      throw new IllegalArgumentException(
+          name + ": " + littleEndian.length + " bytes for " + n + " " + dtype);
     }
     entries.put(name, new Entry(dtype, shape.clone(), ByteBuffer.wrap(littleEndian)));
     return this;
@@ -89,7 +90,8 @@ public final class SafeTensorsWriter {
       offset += len;
     }
     byte[] header = json.writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
-    int padded = (header.length + 7) / 8 * 8; // align the data section, as the reference writer does
+    int padded =
+        (header.length + 7) / 8 * 8; // align the data section, as the reference writer does
     byte[] h = new byte[padded];
     java.util.Arrays.fill(h, (byte) ' ');
     System.arraycopy(header, 0, h, 0, header.length);
@@ -97,7 +99,8 @@ public final class SafeTensorsWriter {
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    try (OutputStream os = Files.newOutputStream(path); WritableByteChannel ch = Channels.newChannel(os)) {
+    try (OutputStream os = Files.newOutputStream(path);
+        WritableByteChannel ch = Channels.newChannel(os)) {
       ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).flip();
       ch.write(len);
       ch.write(ByteBuffer.wrap(h));

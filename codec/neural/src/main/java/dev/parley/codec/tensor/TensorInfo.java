@@ -2,7 +2,9 @@ package dev.parley.codec.tensor;
 
 import java.util.Arrays;
 
-/** One entry of a safetensors header: name, element type, shape and byte range in the data section. */
+/**
+ * One entry of a safetensors header: name, element type, shape and byte range in the data section.
+ */
 public record TensorInfo(String name, DType dtype, long[] shape, long begin, long end) {
 
   public long elementCount() {

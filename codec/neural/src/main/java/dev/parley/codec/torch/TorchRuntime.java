@@ -8,12 +8,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The one way into DJL's PyTorch engine. It switches DJL to offline mode before the engine loads,
  * so libtorch comes from the {@code pytorch-native-*} jar on the classpath (extracted to DJL's
- * cache) and nothing is ever downloaded. Users need not set {@code ai.djl.offline} or
- * {@code PYTORCH_VERSION} themselves; values they do set win.
+ * cache) and nothing is ever downloaded. Users need not set {@code ai.djl.offline} or {@code
+ * PYTORCH_VERSION} themselves; values they do set win.
  */
 public final class TorchRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(TorchRuntime.class);
-  /** libtorch version of the pytorch-jni / pytorch-native artifacts this build pins (from the POM). */
+
+  /**
+   * libtorch version of the pytorch-jni / pytorch-native artifacts this build pins (from the POM).
+   */
   public static final String PYTORCH_VERSION = buildProperty("libtorch.version");
 
   private static volatile Engine engine;
@@ -29,7 +32,10 @@ public final class TorchRuntime {
         if (e == null) {
           configureOffline();
           e = Engine.getEngine("PyTorch");
-          LOG.info("PyTorch engine {} loaded offline; default device {}", e.getVersion(), e.defaultDevice());
+          LOG.info(
+              "PyTorch engine {} loaded offline; default device {}",
+              e.getVersion(),
+              e.defaultDevice());
           engine = e;
         }
       }
@@ -68,24 +74,29 @@ public final class TorchRuntime {
   }
 
   /**
-   * Parses a device name: {@code cpu}, {@code cuda} or {@code cuda:N} (also DJL's {@code gpu:N}).
-   * A CUDA device fails clearly when the loaded libtorch has no GPU.
+   * Parses a device name: {@code cpu}, {@code cuda} or {@code cuda:N} (also DJL's {@code gpu:N}). A
+   * CUDA device fails clearly when the loaded libtorch has no GPU.
    */
   public static ai.djl.Device device(String name) {
     String n = name.trim().toLowerCase(java.util.Locale.ROOT);
     if (n.equals("cpu")) {
       return ai.djl.Device.cpu();
     }
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(cuda|gpu)(?::(\\d+))?").matcher(n);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(cuda|gpu)(?::(\\d+))?").matcher(n);
     if (!m.matches()) {
       throw new IllegalArgumentException("unknown device '" + name + "' (use cpu, cuda or cuda:N)");
     }
     int index = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
     int gpus = engine().getGpuCount();
     if (index >= gpus) {
-      throw new IllegalArgumentException("device " + name + " requested but " + (gpus == 0
-          ? "this libtorch sees no CUDA GPU (the CPU build from Maven Central has none; see deploy/README.md)"
-          : "only " + gpus + " GPU(s) are visible"));
+      throw new IllegalArgumentException(
+          "device "
+              + name
+              + " requested but "
+              + (gpus == 0
+                  ? "this libtorch sees no CUDA GPU (the CPU build from Maven Central has none; see deploy/README.md)"
+                  : "only " + gpus + " GPU(s) are visible"));
     }
     return ai.djl.Device.gpu(index);
   }
@@ -118,7 +129,9 @@ public final class TorchRuntime {
     try {
       LibC.INSTANCE.setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
     } catch (UnsatisfiedLinkError | RuntimeException e) {
-      LOG.warn("could not set OMP_WAIT_POLICY=PASSIVE ({}); export it to avoid OpenMP spin-waiting", e.toString());
+      LOG.warn(
+          "could not set OMP_WAIT_POLICY=PASSIVE ({}); export it to avoid OpenMP spin-waiting",
+          e.toString());
     }
   }
 
@@ -145,7 +158,8 @@ public final class TorchRuntime {
     }
     String v = p.getProperty(key);
     if (v == null || v.startsWith("${")) {
-      throw new IllegalStateException("libtorch.properties has no " + key + " (the build did not filter it)");
+      throw new IllegalStateException(
+          "libtorch.properties has no " + key + " (the build did not filter it)");
     }
     return v;
   }

@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Several streams in one batch behave exactly like separate single streams: the same codes, PCM
- * equal to float rounding; a slot outside the exec mask keeps its state (it is as if the call
- * never happened for it); reset(slot) starts that slot afresh and leaves the others alone. The
- * tiny golden Mimi (context 10 steps = 5 frames) runs 30 frames, so every KV ring wraps. Slot 0
- * is also checked against the reference's own streaming outputs.
+ * equal to float rounding; a slot outside the exec mask keeps its state (it is as if the call never
+ * happened for it); reset(slot) starts that slot afresh and leaves the others alone. The tiny
+ * golden Mimi (context 10 steps = 5 frames) runs 30 frames, so every KV ring wraps. Slot 0 is also
+ * checked against the reference's own streaming outputs.
  */
 class MimiBatchedStreamsTest {
   static final int FRAMES = 30;
@@ -41,8 +41,12 @@ class MimiBatchedStreamsTest {
   @BeforeAll
   static void load() throws IOException {
     manager = TorchRuntime.newManager();
-    mimi = MimiModel.load(Golden.path("mimi_tiny.safetensors"), MimiConfig.fromJson(Golden.path("mimi_tiny.config.json")),
-        manager, DataType.FLOAT32);
+    mimi =
+        MimiModel.load(
+            Golden.path("mimi_tiny.safetensors"),
+            MimiConfig.fromJson(Golden.path("mimi_tiny.config.json")),
+            manager,
+            DataType.FLOAT32);
     try (SafeTensorsFile io = Golden.open("mimi_tiny.io.safetensors")) {
       float[] pcm = io.floats("pcm");
       speech = new float[FRAMES][];
@@ -105,7 +109,10 @@ class MimiBatchedStreamsTest {
     }
   }
 
-  /** Batched and single-stream PCM differ only by summation order: 1e-5 of the peak (measured ~1e-7). */
+  /**
+   * Batched and single-stream PCM differ only by summation order: 1e-5 of the peak (measured
+   * ~1e-7).
+   */
   static void assertSamePcm(String what, List<float[]> actual, List<float[]> expected) {
     float[] a = Signals.concat(actual.toArray(new float[0][]));
     float[] e = Signals.concat(expected.toArray(new float[0][]));
@@ -122,10 +129,14 @@ class MimiBatchedStreamsTest {
     List<List<long[]>> codes = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
     List<List<float[]>> pcm = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
     List<List<long[]>> toDecode = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-    try (MimiStreams enc = mimi.newStreams(manager, 3); MimiStreams dec = mimi.newStreams(manager, 3)) {
+    try (MimiStreams enc = mimi.newStreams(manager, 3);
+        MimiStreams dec = mimi.newStreams(manager, 3)) {
       for (int f = 0; f < FRAMES; f++) {
-        long[][] c = mimi.encodeFrame(new float[][] {inputs[0][f], inputs[1][f], inputs[2][f]}, enc, ExecMask.all(3));
-        // slot 0 decodes the golden whole-sequence codes (as the reference's stream_decoded), 1 and 2 their own
+        long[][] c =
+            mimi.encodeFrame(
+                new float[][] {inputs[0][f], inputs[1][f], inputs[2][f]}, enc, ExecMask.all(3));
+        // slot 0 decodes the golden whole-sequence codes (as the reference's stream_decoded), 1 and
+        // 2 their own
         long[][] d = {goldenFrame(goldenCodes, f), c[1], c[2]};
         float[][] p = mimi.decodeFrame(d, dec, ExecMask.all(3));
         for (int b = 0; b < 3; b++) {
@@ -141,9 +152,12 @@ class MimiBatchedStreamsTest {
     }
     // and slot 0 is the reference's streaming result
     for (int f = 0; f < FRAMES; f++) {
-      assertThat(codes.get(0).get(f)).as("stream_codes frame %d", f).containsExactly(goldenFrame(goldenStreamCodes, f));
+      assertThat(codes.get(0).get(f))
+          .as("stream_codes frame %d", f)
+          .containsExactly(goldenFrame(goldenStreamCodes, f));
     }
-    Golden.assertClose("stream_decoded", Signals.concat(pcm.get(0).toArray(new float[0][])), goldenStreamDecoded);
+    Golden.assertClose(
+        "stream_decoded", Signals.concat(pcm.get(0).toArray(new float[0][])), goldenStreamDecoded);
     // the three inputs really are different streams
     assertThat(codes.get(1).get(20)).isNotEqualTo(codes.get(0).get(20));
   }
@@ -161,11 +175,14 @@ class MimiBatchedStreamsTest {
     List<long[]> dec0 = new ArrayList<>();
     List<long[]> dec1 = new ArrayList<>();
     List<long[]> dec2 = new ArrayList<>();
-    try (MimiStreams enc = mimi.newStreams(manager, 3); MimiStreams dec = mimi.newStreams(manager, 3)) {
+    try (MimiStreams enc = mimi.newStreams(manager, 3);
+        MimiStreams dec = mimi.newStreams(manager, 3)) {
       for (int f = 0; f < FRAMES; f++) {
         boolean idle = f >= idleFrom && f < idleTo;
         ExecMask mask = idle ? ExecMask.of(true, false, true) : ExecMask.all(3);
-        long[][] c = mimi.encodeFrame(new float[][] {speech[f], idle ? null : reversed[f], shifted[f]}, enc, mask);
+        long[][] c =
+            mimi.encodeFrame(
+                new float[][] {speech[f], idle ? null : reversed[f], shifted[f]}, enc, mask);
         long[][] d = {goldenFrame(goldenCodes, f), idle ? null : c[1], c[2]};
         float[][] p = mimi.decodeFrame(d, dec, mask);
         codes0.add(c[0]);
@@ -190,8 +207,12 @@ class MimiBatchedStreamsTest {
     assertSameCodes("slot 2 unaffected", codes2, encodeAlone(frames(shifted, 0, FRAMES)));
     assertSamePcm("slot 2 decoder", pcm2, decodeAlone(dec2));
     // the skipped frames matter: a stream that did see them encodes differently afterwards
-    assertThat(encodeAlone(frames(reversed, 0, FRAMES)).subList(idleTo, FRAMES).stream().map(Arrays::toString).toList())
-        .isNotEqualTo(codes1.subList(idleFrom, codes1.size()).stream().map(Arrays::toString).toList());
+    assertThat(
+            encodeAlone(frames(reversed, 0, FRAMES)).subList(idleTo, FRAMES).stream()
+                .map(Arrays::toString)
+                .toList())
+        .isNotEqualTo(
+            codes1.subList(idleFrom, codes1.size()).stream().map(Arrays::toString).toList());
   }
 
   @Test
@@ -200,7 +221,8 @@ class MimiBatchedStreamsTest {
     List<List<long[]>> codes = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
     List<List<float[]>> pcm = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
     List<List<long[]>> decoded = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-    try (MimiStreams enc = mimi.newStreams(manager, 3); MimiStreams dec = mimi.newStreams(manager, 3)) {
+    try (MimiStreams enc = mimi.newStreams(manager, 3);
+        MimiStreams dec = mimi.newStreams(manager, 3)) {
       for (int f = 0; f < FRAMES; f++) {
         if (f == resetAt) {
           enc.reset(2);
@@ -210,7 +232,8 @@ class MimiBatchedStreamsTest {
         }
         // slot 2 gets `reversed` from its first frame on after the reset
         float[] in2 = f < resetAt ? shifted[f] : reversed[f - resetAt];
-        long[][] c = mimi.encodeFrame(new float[][] {speech[f], reversed[f], in2}, enc, ExecMask.all(3));
+        long[][] c =
+            mimi.encodeFrame(new float[][] {speech[f], reversed[f], in2}, enc, ExecMask.all(3));
         float[][] p = mimi.decodeFrame(c, dec, ExecMask.all(3));
         for (int b = 0; b < 3; b++) {
           codes.get(b).add(c[b]);
@@ -224,18 +247,33 @@ class MimiBatchedStreamsTest {
     assertSamePcm("slot 0", pcm.get(0), decodeAlone(decoded.get(0)));
     // slot 1: continuous encoder, decoder restarted at resetAt
     assertSameCodes("slot 1 encoder", codes.get(1), encodeAlone(frames(reversed, 0, FRAMES)));
-    assertSamePcm("slot 1 decoder before", pcm.get(1).subList(0, resetAt), decodeAlone(decoded.get(1).subList(0, resetAt)));
-    assertSamePcm("slot 1 decoder after its reset", pcm.get(1).subList(resetAt, FRAMES),
+    assertSamePcm(
+        "slot 1 decoder before",
+        pcm.get(1).subList(0, resetAt),
+        decodeAlone(decoded.get(1).subList(0, resetAt)));
+    assertSamePcm(
+        "slot 1 decoder after its reset",
+        pcm.get(1).subList(resetAt, FRAMES),
         decodeAlone(decoded.get(1).subList(resetAt, FRAMES)));
     // slot 2: a fresh stream from resetAt on
-    assertSameCodes("slot 2 before", codes.get(2).subList(0, resetAt), encodeAlone(frames(shifted, 0, resetAt)));
-    assertSameCodes("slot 2 after reset", codes.get(2).subList(resetAt, FRAMES),
+    assertSameCodes(
+        "slot 2 before",
+        codes.get(2).subList(0, resetAt),
+        encodeAlone(frames(shifted, 0, resetAt)));
+    assertSameCodes(
+        "slot 2 after reset",
+        codes.get(2).subList(resetAt, FRAMES),
         encodeAlone(frames(reversed, 0, FRAMES - resetAt)));
-    assertSamePcm("slot 2 decoder after reset", pcm.get(2).subList(resetAt, FRAMES),
+    assertSamePcm(
+        "slot 2 decoder after reset",
+        pcm.get(2).subList(resetAt, FRAMES),
         decodeAlone(decoded.get(2).subList(resetAt, FRAMES)));
     // and the reset mattered: slot 1's decoder without the reset gives different PCM
     List<float[]> continuous = decodeAlone(decoded.get(1)).subList(resetAt, FRAMES);
-    assertThat(Diff.maxAbs(Signals.concat(continuous.toArray(new float[0][])),
-        Signals.concat(pcm.get(1).subList(resetAt, FRAMES).toArray(new float[0][])))).isGreaterThan(1e-3);
+    assertThat(
+            Diff.maxAbs(
+                Signals.concat(continuous.toArray(new float[0][])),
+                Signals.concat(pcm.get(1).subList(resetAt, FRAMES).toArray(new float[0][]))))
+        .isGreaterThan(1e-3);
   }
 }

@@ -69,13 +69,15 @@ class MimiCheckpointLoadingTest {
   }
 
   /** The golden weights with names mapped by {@code rename} (null drops a tensor), as F32. */
-  private Path copy(String name, UnaryOperator<String> rename, SafeTensorsWriter w) throws IOException {
-    weights.forEach((k, v) -> {
-      String to = rename.apply(k);
-      if (to != null) {
-        w.putFloats(to, shapes.get(k), v);
-      }
-    });
+  private Path copy(String name, UnaryOperator<String> rename, SafeTensorsWriter w)
+      throws IOException {
+    weights.forEach(
+        (k, v) -> {
+          String to = rename.apply(k);
+          if (to != null) {
+            w.putFloats(to, shapes.get(k), v);
+          }
+        });
     Path p = dir.resolve(name);
     w.write(p);
     return p;
@@ -98,20 +100,24 @@ class MimiCheckpointLoadingTest {
     String missing = "decoder.model.0.conv.conv.bias";
     String reshaped = "quantizer.rvq_first.input_proj.weight";
     assertThat(shapes.get(reshaped)).containsExactly(16, 32, 1);
-    SafeTensorsWriter w = new SafeTensorsWriter()
-        .putFloats("encoder.model.99.conv.conv.weight", new long[] {2}, new float[] {1, 2})
-        .putFloats(reshaped, new long[] {32, 16, 1}, weights.get(reshaped));
+    SafeTensorsWriter w =
+        new SafeTensorsWriter()
+            .putFloats("encoder.model.99.conv.conv.weight", new long[] {2}, new float[] {1, 2})
+            .putFloats(reshaped, new long[] {32, 16, 1}, weights.get(reshaped));
     Path p = copy("broken.safetensors", k -> k.equals(missing) || k.equals(reshaped) ? null : k, w);
 
     try (NDManager scope = manager.newSubManager()) {
       assertThatThrownBy(() -> MimiModel.load(p, config, scope, DataType.FLOAT32))
-          .isInstanceOfSatisfying(WeightMismatchException.class, e -> {
-            assertThat(e.problems()).containsExactlyInAnyOrder(
-                "missing: decoder.model.0.conv.conv.bias [64]",
-                "unexpected: encoder.model.99.conv.conv.weight [2]",
-                "shape: quantizer.rvq_first.input_proj.weight is [32, 16, 1], model expects [16, 32, 1]");
-            assertThat(e.getMessage()).contains("broken.safetensors").contains("3 problems");
-          });
+          .isInstanceOfSatisfying(
+              WeightMismatchException.class,
+              e -> {
+                assertThat(e.problems())
+                    .containsExactlyInAnyOrder(
+                        "missing: decoder.model.0.conv.conv.bias [64]",
+                        "unexpected: encoder.model.99.conv.conv.weight [2]",
+                        "shape: quantizer.rvq_first.input_proj.weight is [32, 16, 1], model expects [16, 32, 1]");
+                assertThat(e.getMessage()).contains("broken.safetensors").contains("3 problems");
+              });
     }
   }
 
@@ -123,15 +129,21 @@ class MimiCheckpointLoadingTest {
     Path p = copy("ints.safetensors", k -> k.equals(name) ? null : k, w);
     try (NDManager scope = manager.newSubManager()) {
       assertThatThrownBy(() -> MimiModel.load(p, config, scope, DataType.FLOAT32))
-          .isInstanceOfSatisfying(WeightMismatchException.class, e -> assertThat(e.problems())
-              .containsExactly("dtype: encoder.model.0.conv.conv.bias is I64, expected a float tensor"));
+          .isInstanceOfSatisfying(
+              WeightMismatchException.class,
+              e ->
+                  assertThat(e.problems())
+                      .containsExactly(
+                          "dtype: encoder.model.0.conv.conv.bias is I64, expected a float tensor"));
     }
   }
 
   @Test
   void theGoldenCheckpointItselfLoadsCleanly() throws Exception {
-    try (SafeTensorsFile f = Golden.open("mimi_tiny.safetensors"); NDManager scope = manager.newSubManager()) {
-      CheckpointParameters p = new CheckpointParameters(f, scope, DataType.FLOAT32, MimiModel.LEGACY_NAMES);
+    try (SafeTensorsFile f = Golden.open("mimi_tiny.safetensors");
+        NDManager scope = manager.newSubManager()) {
+      CheckpointParameters p =
+          new CheckpointParameters(f, scope, DataType.FLOAT32, MimiModel.LEGACY_NAMES);
       new MimiModel(config, p, DataType.FLOAT32);
       assertThat(f.tensors()).hasSize(126);
       p.verify(); // every tensor used, none missing or mis-shaped
@@ -142,17 +154,25 @@ class MimiCheckpointLoadingTest {
   void legacyCodebookNamesAreAccepted() throws Exception {
     // The reference's EuclideanCodebook._load_from_state_dict maps inited → _initialized,
     // cluster_size → cluster_usage, embed_avg / embed_sum → embedding_sum.
-    Path p = copy("legacy.safetensors", k -> {
-      if (!k.contains("._codebook.")) {
-        return k;
-      }
-      boolean odd = k.contains("layers.1.") || k.contains("layers.3.") || k.contains("layers.5.");
-      return k.replace("._initialized", ".inited").replace(".cluster_usage", ".cluster_size")
-          .replace(".embedding_sum", odd ? ".embed_sum" : ".embed_avg");
-    }, new SafeTensorsWriter());
+    Path p =
+        copy(
+            "legacy.safetensors",
+            k -> {
+              if (!k.contains("._codebook.")) {
+                return k;
+              }
+              boolean odd =
+                  k.contains("layers.1.") || k.contains("layers.3.") || k.contains("layers.5.");
+              return k.replace("._initialized", ".inited")
+                  .replace(".cluster_usage", ".cluster_size")
+                  .replace(".embedding_sum", odd ? ".embed_sum" : ".embed_avg");
+            },
+            new SafeTensorsWriter());
     try (SafeTensorsFile f = SafeTensorsFile.open(p)) {
-      assertThat(f.tensors().keySet()).noneMatch(k -> k.endsWith("embedding_sum") || k.endsWith("cluster_usage"))
-          .anyMatch(k -> k.endsWith(".embed_avg")).anyMatch(k -> k.endsWith(".embed_sum"))
+      assertThat(f.tensors().keySet())
+          .noneMatch(k -> k.endsWith("embedding_sum") || k.endsWith("cluster_usage"))
+          .anyMatch(k -> k.endsWith(".embed_avg"))
+          .anyMatch(k -> k.endsWith(".embed_sum"))
           .anyMatch(k -> k.endsWith(".inited"));
     }
     try (NDManager scope = manager.newSubManager()) {
@@ -162,28 +182,39 @@ class MimiCheckpointLoadingTest {
     }
   }
 
-  /** A copy of the golden weights stored as 16-bit floats; returns the values each tensor must widen to. */
+  /**
+   * A copy of the golden weights stored as 16-bit floats; returns the values each tensor must widen
+   * to.
+   */
   private Map<String, float[]> halfCopy(Path p, DType dtype) throws IOException {
     SafeTensorsWriter w = new SafeTensorsWriter();
     Map<String, float[]> widened = new LinkedHashMap<>();
-    weights.forEach((k, v) -> {
-      ByteBuffer b = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-      float[] expect = new float[v.length];
-      for (int i = 0; i < v.length; i++) {
-        short h = dtype == DType.BF16 ? ReferenceHalfFloats.bf16Nearest(v[i]) : ReferenceHalfFloats.f16Nearest(v[i]);
-        b.putShort(h);
-        expect[i] = dtype == DType.BF16 ? ReferenceHalfFloats.bf16Value(h) : (float) ReferenceHalfFloats.f16Value(h);
-      }
-      w.putRaw(k, dtype, shapes.get(k), b.array());
-      widened.put(k, expect);
-    });
+    weights.forEach(
+        (k, v) -> {
+          ByteBuffer b = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+          float[] expect = new float[v.length];
+          for (int i = 0; i < v.length; i++) {
+            short h =
+                dtype == DType.BF16
+                    ? ReferenceHalfFloats.bf16Nearest(v[i])
+                    : ReferenceHalfFloats.f16Nearest(v[i]);
+            b.putShort(h);
+            expect[i] =
+                dtype == DType.BF16
+                    ? ReferenceHalfFloats.bf16Value(h)
+                    : (float) ReferenceHalfFloats.f16Value(h);
+          }
+          w.putRaw(k, dtype, shapes.get(k), b.array());
+          widened.put(k, expect);
+        });
     w.write(p);
     return widened;
   }
 
   /** Every tensor, as the loader hands it to the model, equals the rounded value exactly. */
   private void assertLoaderWidensExactly(Path p, Map<String, float[]> widened) throws IOException {
-    try (SafeTensorsFile f = SafeTensorsFile.open(p); NDManager scope = manager.newSubManager()) {
+    try (SafeTensorsFile f = SafeTensorsFile.open(p);
+        NDManager scope = manager.newSubManager()) {
       CheckpointParameters params = new CheckpointParameters(f, scope, DataType.FLOAT32, Map.of());
       for (Map.Entry<String, float[]> e : widened.entrySet()) {
         NDArray a = params.get(e.getKey(), shapes.get(e.getKey()));
@@ -196,14 +227,14 @@ class MimiCheckpointLoadingTest {
   }
 
   /**
-   * A 16-bit copy loads to exactly the rounded values, and the model built from it computes
-   * exactly what a float32 checkpoint holding those rounded values computes. Against the golden
-   * outputs (made with the unrounded weights) only closeness can be asked: every weight moves by
-   * at most the format's unit roundoff u (relative), and in the ~20 layers of the decoder the
-   * roundings have random signs, so the PCM error stays near u·peak (measured: f16 0.54·u·peak,
-   * bf16 0.94·u·peak). 8·u·peak leaves room for that; a real loading fault (wrong format, byte
-   * order, scaling) gives errors of the order of the peak itself. Codes may differ from the golden
-   * ones: a weight change of u moves near-tie nearest-centroid decisions.
+   * A 16-bit copy loads to exactly the rounded values, and the model built from it computes exactly
+   * what a float32 checkpoint holding those rounded values computes. Against the golden outputs
+   * (made with the unrounded weights) only closeness can be asked: every weight moves by at most
+   * the format's unit roundoff u (relative), and in the ~20 layers of the decoder the roundings
+   * have random signs, so the PCM error stays near u·peak (measured: f16 0.54·u·peak, bf16
+   * 0.94·u·peak). 8·u·peak leaves room for that; a real loading fault (wrong format, byte order,
+   * scaling) gives errors of the order of the peak itself. Codes may differ from the golden ones: a
+   * weight change of u moves near-tie nearest-centroid decisions.
    */
   private void checkHalfCheckpoint(DType dtype, double unitRoundoff) throws IOException {
     Path half = dir.resolve(dtype + ".safetensors");
@@ -221,13 +252,16 @@ class MimiCheckpointLoadingTest {
       assertThat(codes).isEqualTo(encode(fromF32));
       assertThat(decoded).containsExactly(decode(fromF32));
       double peak = Diff.peak(goldenDecoded);
-      double err = Diff.assertClose(dtype + " decoded vs golden", decoded, goldenDecoded, 8 * unitRoundoff * peak);
+      double err =
+          Diff.assertClose(
+              dtype + " decoded vs golden", decoded, goldenDecoded, 8 * unitRoundoff * peak);
       int same = 0;
       for (int i = 0; i < codes.length; i++) {
         same += codes[i] == goldenCodes[i] ? 1 : 0;
       }
-      System.out.printf("%s weights: %d/%d codes equal to golden, decoded max abs err %.3g = %.2f u·peak%n", dtype,
-          same, codes.length, err, err / (unitRoundoff * peak));
+      System.out.printf(
+          "%s weights: %d/%d codes equal to golden, decoded max abs err %.3g = %.2f u·peak%n",
+          dtype, same, codes.length, err, err / (unitRoundoff * peak));
     }
   }
 

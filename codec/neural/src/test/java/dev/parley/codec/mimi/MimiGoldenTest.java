@@ -46,7 +46,8 @@ class MimiGoldenTest {
       assertThat(codes.getShape()).isEqualTo(new Shape(1, 8, 30));
       assertThat(codes.toLongArray()).isEqualTo(io.longs("codes"));
       NDArray goldenCodes = scope.create(io.longs("codes"), new Shape(1, 8, 30));
-      Golden.assertClose("quantized", mimi.decodeLatent(goldenCodes).toFloatArray(), io.floats("quantized"));
+      Golden.assertClose(
+          "quantized", mimi.decodeLatent(goldenCodes).toFloatArray(), io.floats("quantized"));
       Golden.assertClose("decoded", mimi.decode(goldenCodes).toFloatArray(), io.floats("decoded"));
     }
   }
@@ -56,7 +57,8 @@ class MimiGoldenTest {
     int frames = 30;
     long[] streamCodes = new long[8 * frames];
     float[] streamLatent = new float[32 * frames];
-    try (MimiStreams s = mimi.newStreams(manager, 1); MimiStreams s2 = mimi.newStreams(manager, 1)) {
+    try (MimiStreams s = mimi.newStreams(manager, 1);
+        MimiStreams s2 = mimi.newStreams(manager, 1)) {
       for (int f = 0; f < frames; f++) {
         try (NDManager scope = manager.newSubManager()) {
           float[] frame = java.util.Arrays.copyOfRange(pcm, 1920 * f, 1920 * (f + 1));
@@ -74,7 +76,8 @@ class MimiGoldenTest {
     }
     Golden.assertClose("stream_latent", streamLatent, io.floats("stream_latent"));
     assertThat(streamCodes).isEqualTo(io.longs("stream_codes"));
-    assertThat(streamCodes).as("streaming differs from whole-sequence after the ring wraps")
+    assertThat(streamCodes)
+        .as("streaming differs from whole-sequence after the ring wraps")
         .isNotEqualTo(io.longs("codes"));
   }
 

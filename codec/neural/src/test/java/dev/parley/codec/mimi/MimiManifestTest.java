@@ -14,9 +14,9 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * The released Mimi architecture asks for exactly the tensors of the real checkpoint:
- * {@code manifest_mimi.json} was made by instantiating the reference {@code get_mimi} and listing
- * {@code tokenizer-e351c8d8-checkpoint125.safetensors} (318 tensors, 96,151,393 values).
+ * The released Mimi architecture asks for exactly the tensors of the real checkpoint: {@code
+ * manifest_mimi.json} was made by instantiating the reference {@code get_mimi} and listing {@code
+ * tokenizer-e351c8d8-checkpoint125.safetensors} (318 tensors, 96,151,393 values).
  */
 class MimiManifestTest {
 
@@ -24,10 +24,14 @@ class MimiManifestTest {
   void kyutaiConfigurationRequestsExactlyTheCheckpointTensors() throws Exception {
     JsonNode manifest = new ObjectMapper().readTree(Golden.path("manifest_mimi.json").toFile());
     Map<String, String> expected = new TreeMap<>();
-    manifest.get("checkpoint_keys").fields().forEachRemaining(e -> {
-      assertThat(e.getValue().get("dtype").asText()).isEqualTo("F32");
-      expected.put(e.getKey(), e.getValue().get("shape").toString());
-    });
+    manifest
+        .get("checkpoint_keys")
+        .fields()
+        .forEachRemaining(
+            e -> {
+              assertThat(e.getValue().get("dtype").asText()).isEqualTo("F32");
+              expected.put(e.getKey(), e.getValue().get("shape").toString());
+            });
     assertThat(expected).hasSize(manifest.get("num_tensors").asInt()).hasSize(318);
 
     try (NDManager m = TorchRuntime.newManager()) {

@@ -13,8 +13,12 @@ class MimiStreamsResetTest {
   @Test
   void resetsCreateNoLastingArrays() throws Exception {
     try (NDManager root = TorchRuntime.newManager()) {
-      MimiModel mimi = MimiModel.load(Golden.path("mimi_tiny.safetensors"),
-          MimiConfig.fromJson(Golden.path("mimi_tiny.config.json")), root, DataType.FLOAT32);
+      MimiModel mimi =
+          MimiModel.load(
+              Golden.path("mimi_tiny.safetensors"),
+              MimiConfig.fromJson(Golden.path("mimi_tiny.config.json")),
+              root,
+              DataType.FLOAT32);
       try (MimiStreams s = mimi.newStreams(root, 3)) {
         int before = root.getManagedArrays().size();
         for (int i = 0; i < 50; i++) {

@@ -8,10 +8,10 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Test weights whose values the test knows: each parameter is drawn from a generator seeded by
- * its name, kept as a Java array (for naive reference implementations) and handed to the module.
- * Like the golden models, norms, layer scales and biases get random values too, so that a code
- * path that ignores them shows.
+ * Test weights whose values the test knows: each parameter is drawn from a generator seeded by its
+ * name, kept as a Java array (for naive reference implementations) and handed to the module. Like
+ * the golden models, norms, layer scales and biases get random values too, so that a code path that
+ * ignores them shows.
  */
 final class KnownParameters implements Parameters {
   private final NDManager manager;

@@ -20,9 +20,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Causal streaming convolution: the whole-sequence call against naive loops of the reference's
- * rule (left context (k−1)·d+1−s of zeros or of the first sample, unpadded strided conv), and
- * streaming in chunks of varying stride multiples against the whole-sequence call.
+ * Causal streaming convolution: the whole-sequence call against naive loops of the reference's rule
+ * (left context (k−1)·d+1−s of zeros or of the first sample, unpadded strided conv), and streaming
+ * in chunks of varying stride multiples against the whole-sequence call.
  */
 class StreamingConv1dTest {
   static NDManager manager;
@@ -38,15 +38,45 @@ class StreamingConv1dTest {
   }
 
   /** One configuration: the layer plus the weights it was built with. */
-  record Conv(StreamingConv1d conv, float[] w, float[] b, int in, int out, int k, int s, int d, int groups,
+  record Conv(
+      StreamingConv1d conv,
+      float[] w,
+      float[] b,
+      int in,
+      int out,
+      int k,
+      int s,
+      int d,
+      int groups,
       boolean replicate) {
-    static Conv of(NDManager m, int in, int out, int k, int s, int d, int groups, boolean bias, boolean replicate) {
+    static Conv of(
+        NDManager m,
+        int in,
+        int out,
+        int k,
+        int s,
+        int d,
+        int groups,
+        boolean bias,
+        boolean replicate) {
       KnownParameters p = new KnownParameters(m, 11 * k + s + 3 * d + groups);
       StreamingConv1d c = new StreamingConv1d(p, "c.", in, out, k, s, d, groups, bias, replicate);
-      return new Conv(c, p.values("c.weight"), bias ? p.values("c.bias") : null, in, out, k, s, d, groups, replicate);
+      return new Conv(
+          c,
+          p.values("c.weight"),
+          bias ? p.values("c.bias") : null,
+          in,
+          out,
+          k,
+          s,
+          d,
+          groups,
+          replicate);
     }
 
-    /** y[b,o,j] = bias[o] + Σ_c Σ_i w[o,c,i] · x̃[b, g·cin+c, j·s + i·d − P], x̃ = left-padded x. */
+    /**
+     * y[b,o,j] = bias[o] + Σ_c Σ_i w[o,c,i] · x̃[b, g·cin+c, j·s + i·d − P], x̃ = left-padded x.
+     */
     float[] naive(float[] x, int batch, int t) {
       int pad = (k - 1) * d + 1 - s;
       int cinG = in / groups;
@@ -62,7 +92,8 @@ class StreamingConv1dTest {
               int ch = g * cinG + c;
               for (int i = 0; i < k; i++) {
                 int pos = j * s + i * d - pad;
-                float xv = pos >= 0 ? x[(bi * in + ch) * t + pos] : replicate ? x[(bi * in + ch) * t] : 0f;
+                float xv =
+                    pos >= 0 ? x[(bi * in + ch) * t + pos] : replicate ? x[(bi * in + ch) * t] : 0f;
                 acc += (double) w[(o * cinG + c) * k + i] * xv;
               }
             }
@@ -83,12 +114,19 @@ class StreamingConv1dTest {
     return x;
   }
 
-  /** Runs the chunks (lengths in input samples) through step() and concatenates the outputs on the time axis. */
+  /**
+   * Runs the chunks (lengths in input samples) through step() and concatenates the outputs on the
+   * time axis.
+   */
   static NDArray stream(StreamingModule m, NDArray x, SlotState state, int[] chunks) {
     NDList outs = new NDList();
     int at = 0;
     for (int c : chunks) {
-      outs.add(m.step(x.get(new NDIndex(":, :, {}:{}", at, at + c)), state, ExecMask.all((int) x.getShape().get(0))));
+      outs.add(
+          m.step(
+              x.get(new NDIndex(":, :, {}:{}", at, at + c)),
+              state,
+              ExecMask.all((int) x.getShape().get(0))));
       at += c;
     }
     assertThat((long) at).isEqualTo(x.getShape().get(2));
@@ -97,17 +135,18 @@ class StreamingConv1dTest {
 
   @ParameterizedTest(name = "in={0} out={1} k={2} s={3} d={4} groups={5} bias={6} replicate={7}")
   @CsvSource({
-      "3, 4, 5, 2, 1, 1, true, false",
-      "3, 4, 3, 1, 2, 1, true, false", // dilation 2 (SEANet residual blocks with dilation_base^j)
-      "2, 5, 3, 1, 2, 1, true, true", // dilation 2 with replicate padding
-      "4, 4, 4, 2, 1, 1, false, true", // Mimi's downsampler: k = 2s, replicate, no bias
-      "1, 4, 7, 1, 1, 1, true, false", // SEANet's first conv
-      "4, 6, 3, 1, 2, 2, true, false", // grouped
-      "3, 5, 1, 1, 1, 1, true, false", // 1x1: no context
-      "3, 2, 2, 2, 1, 1, true, false", // kernel = stride: no context
-      "4, 8, 8, 4, 1, 1, true, false"}) // SEANet downsampling conv, k = 2s
-  void wholeSequenceMatchesNaiveLoopsAndStreamingMatchesWhole(int in, int out, int k, int s, int d, int groups,
-      boolean bias, boolean replicate) {
+    "3, 4, 5, 2, 1, 1, true, false",
+    "3, 4, 3, 1, 2, 1, true, false", // dilation 2 (SEANet residual blocks with dilation_base^j)
+    "2, 5, 3, 1, 2, 1, true, true", // dilation 2 with replicate padding
+    "4, 4, 4, 2, 1, 1, false, true", // Mimi's downsampler: k = 2s, replicate, no bias
+    "1, 4, 7, 1, 1, 1, true, false", // SEANet's first conv
+    "4, 6, 3, 1, 2, 2, true, false", // grouped
+    "3, 5, 1, 1, 1, 1, true, false", // 1x1: no context
+    "3, 2, 2, 2, 1, 1, true, false", // kernel = stride: no context
+    "4, 8, 8, 4, 1, 1, true, false"
+  }) // SEANet downsampling conv, k = 2s
+  void wholeSequenceMatchesNaiveLoopsAndStreamingMatchesWhole(
+      int in, int out, int k, int s, int d, int groups, boolean bias, boolean replicate) {
     try (NDManager scope = manager.newSubManager()) {
       Conv c = Conv.of(scope, in, out, k, s, d, groups, bias, replicate);
       int batch = 2;
@@ -120,7 +159,8 @@ class StreamingConv1dTest {
       float[] naive = c.naive(xs, batch, t);
       Diff.assertClose("whole vs naive", whole, naive, 1e-5 * Math.max(1, Diff.peak(naive)));
 
-      float[] streamed = stream(c.conv(), x, c.conv().newState(scope, batch), chunks).toFloatArray();
+      float[] streamed =
+          stream(c.conv(), x, c.conv().newState(scope, batch), chunks).toFloatArray();
       Diff.assertClose("streamed vs whole", streamed, whole, 1e-6 * Math.max(1, Diff.peak(whole)));
     }
   }
@@ -184,9 +224,15 @@ class StreamingConv1dTest {
       SlotState state = c.conv().newState(scope, 2);
       // call 1: both slots run; call 2: slot 1 is idle and is fed noise; call 3: both run
       c.conv().step(scope.create(Signals.concat(a, a), new Shape(2, 2, t)), state, ExecMask.all(2));
-      c.conv().step(scope.create(Signals.concat(b, noise), new Shape(2, 2, t)), state, ExecMask.of(true, false));
-      float[] y = c.conv().step(scope.create(Signals.concat(b, b), new Shape(2, 2, t)), state, ExecMask.all(2))
-          .toFloatArray();
+      c.conv()
+          .step(
+              scope.create(Signals.concat(b, noise), new Shape(2, 2, t)),
+              state,
+              ExecMask.of(true, false));
+      float[] y =
+          c.conv()
+              .step(scope.create(Signals.concat(b, b), new Shape(2, 2, t)), state, ExecMask.all(2))
+              .toFloatArray();
       // slot 0 saw a, b, b; slot 1 saw a, b (the idle call never happened for it)
       float[] slot0 = c.naive(join(join(a, t, b, t, 2), 2 * t, b, t, 2), 1, 3 * t);
       float[] slot1 = c.naive(join(a, t, b, t, 2), 1, 2 * t);
@@ -200,10 +246,12 @@ class StreamingConv1dTest {
     try (NDManager scope = manager.newSubManager()) {
       Conv c = Conv.of(scope, 1, 1, 4, 2, 1, 1, true, false);
       NDArray x = scope.zeros(new Shape(1, 1, 5));
-      assertThatThrownBy(() -> c.conv().forward(x)).isInstanceOf(IllegalArgumentException.class)
+      assertThatThrownBy(() -> c.conv().forward(x))
+          .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("multiple of stride 2");
       SlotState st = c.conv().newState(scope, 1);
-      assertThatThrownBy(() -> c.conv().step(x, st, ExecMask.all(1))).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> c.conv().step(x, st, ExecMask.all(1)))
+          .isInstanceOf(IllegalArgumentException.class);
       assertThat(c.conv().context()).isEqualTo(2);
     }
   }

@@ -32,11 +32,21 @@ class StreamingConvTranspose1dTest {
     manager.close();
   }
 
-  record ConvTr(StreamingConvTranspose1d layer, float[] w, float[] b, int in, int out, int k, int s, int groups) {
+  record ConvTr(
+      StreamingConvTranspose1d layer,
+      float[] w,
+      float[] b,
+      int in,
+      int out,
+      int k,
+      int s,
+      int groups) {
     static ConvTr of(NDManager m, int in, int out, int k, int s, int groups, boolean bias) {
       KnownParameters p = new KnownParameters(m, 7L * k + s + groups);
-      StreamingConvTranspose1d l = new StreamingConvTranspose1d(p, "t.", in, out, k, s, groups, bias);
-      return new ConvTr(l, p.values("t.weight"), bias ? p.values("t.bias") : null, in, out, k, s, groups);
+      StreamingConvTranspose1d l =
+          new StreamingConvTranspose1d(p, "t.", in, out, k, s, groups, bias);
+      return new ConvTr(
+          l, p.values("t.weight"), bias ? p.values("t.bias") : null, in, out, k, s, groups);
     }
 
     /** The full transposed convolution, [B, Cout, (T−1)·S + K]; weight [Cin, Cout/groups, K]. */
@@ -85,16 +95,17 @@ class StreamingConvTranspose1dTest {
 
   @ParameterizedTest(name = "in={0} out={1} k={2} s={3} groups={4} bias={5}")
   @CsvSource({
-      "3, 4, 4, 2, 1, true", // SEANet decoder shape: k = 2s
-      "4, 2, 8, 4, 1, true",
-      "3, 2, 5, 2, 1, true", // kernel not a multiple of the stride
-      "2, 3, 6, 3, 1, false",
-      "3, 2, 2, 2, 1, true", // kernel = stride: no overlap
-      "4, 4, 4, 2, 4, false", // Mimi's channel-wise upsampler
-      "3, 3, 6, 3, 3, true", // depthwise with bias
-      "2, 2, 3, 2, 2, true"}) // depthwise, kernel not a multiple of the stride
-  void wholeSequenceMatchesNaiveLoopsAndStreamingMatchesWhole(int in, int out, int k, int s, int groups,
-      boolean bias) {
+    "3, 4, 4, 2, 1, true", // SEANet decoder shape: k = 2s
+    "4, 2, 8, 4, 1, true",
+    "3, 2, 5, 2, 1, true", // kernel not a multiple of the stride
+    "2, 3, 6, 3, 1, false",
+    "3, 2, 2, 2, 1, true", // kernel = stride: no overlap
+    "4, 4, 4, 2, 4, false", // Mimi's channel-wise upsampler
+    "3, 3, 6, 3, 3, true", // depthwise with bias
+    "2, 2, 3, 2, 2, true"
+  }) // depthwise, kernel not a multiple of the stride
+  void wholeSequenceMatchesNaiveLoopsAndStreamingMatchesWhole(
+      int in, int out, int k, int s, int groups, boolean bias) {
     try (NDManager scope = manager.newSubManager()) {
       ConvTr c = ConvTr.of(scope, in, out, k, s, groups, bias);
       int batch = 2;
@@ -108,8 +119,10 @@ class StreamingConvTranspose1dTest {
       assertThat(whole).hasSize(batch * out * t * s);
       Diff.assertClose("whole vs naive", whole, c.naiveTrimmed(xs, batch, t), 1e-5);
 
-      float[] streamed = StreamingConv1dTest.stream(c.layer(), x, c.layer().newState(scope, batch),
-          new int[] {1, 3, 2, 5, 1}).toFloatArray();
+      float[] streamed =
+          StreamingConv1dTest.stream(
+                  c.layer(), x, c.layer().newState(scope, batch), new int[] {1, 3, 2, 5, 1})
+              .toFloatArray();
       Diff.assertClose("streamed vs whole", streamed, whole, 1e-6 * Math.max(1, Diff.peak(whole)));
     }
   }
@@ -124,26 +137,45 @@ class StreamingConvTranspose1dTest {
       float[] b = StreamingConv1dTest.input(1, 2, t, 2);
       float[] noise = StreamingConv1dTest.input(1, 2, t, 3);
       SlotState state = c.layer().newState(scope, 2);
-      c.layer().step(scope.create(Signals.concat(a, a), new Shape(2, 2, t)), state, ExecMask.all(2));
+      c.layer()
+          .step(scope.create(Signals.concat(a, a), new Shape(2, 2, t)), state, ExecMask.all(2));
       // slot 1 idle for one call (fed noise), then both run b
-      c.layer().step(scope.create(Signals.concat(b, noise), new Shape(2, 2, t)), state, ExecMask.of(true, false));
-      float[] y = c.layer().step(scope.create(Signals.concat(b, b), new Shape(2, 2, t)), state, ExecMask.all(2))
-          .toFloatArray();
+      c.layer()
+          .step(
+              scope.create(Signals.concat(b, noise), new Shape(2, 2, t)),
+              state,
+              ExecMask.of(true, false));
+      float[] y =
+          c.layer()
+              .step(scope.create(Signals.concat(b, b), new Shape(2, 2, t)), state, ExecMask.all(2))
+              .toFloatArray();
       float[] ab = StreamingConv1dTest.join(a, t, b, t, 2);
       float[] abb = StreamingConv1dTest.join(ab, 2 * t, b, t, 2);
-      Diff.assertClose("slot 0 saw a, b, b", StreamingConv1dTest.slot(y, 0, 3, outT),
-          StreamingConv1dTest.time(c.naiveTrimmed(abb, 1, 3 * t), 3, 3 * outT, 2 * outT, 3 * outT), 1e-5);
-      Diff.assertClose("slot 1 saw a, b", StreamingConv1dTest.slot(y, 1, 3, outT),
-          StreamingConv1dTest.time(c.naiveTrimmed(ab, 1, 2 * t), 3, 2 * outT, outT, 2 * outT), 1e-5);
+      Diff.assertClose(
+          "slot 0 saw a, b, b",
+          StreamingConv1dTest.slot(y, 0, 3, outT),
+          StreamingConv1dTest.time(c.naiveTrimmed(abb, 1, 3 * t), 3, 3 * outT, 2 * outT, 3 * outT),
+          1e-5);
+      Diff.assertClose(
+          "slot 1 saw a, b",
+          StreamingConv1dTest.slot(y, 1, 3, outT),
+          StreamingConv1dTest.time(c.naiveTrimmed(ab, 1, 2 * t), 3, 2 * outT, outT, 2 * outT),
+          1e-5);
 
       // slot 0 starts over: no overlap from its past is added; slot 1 carries on
       state.reset(0);
-      float[] z = c.layer().step(scope.create(Signals.concat(a, a), new Shape(2, 2, t)), state, ExecMask.all(2))
-          .toFloatArray();
-      Diff.assertClose("slot 0 fresh", StreamingConv1dTest.slot(z, 0, 3, outT), c.naiveTrimmed(a, 1, t), 1e-5);
+      float[] z =
+          c.layer()
+              .step(scope.create(Signals.concat(a, a), new Shape(2, 2, t)), state, ExecMask.all(2))
+              .toFloatArray();
+      Diff.assertClose(
+          "slot 0 fresh", StreamingConv1dTest.slot(z, 0, 3, outT), c.naiveTrimmed(a, 1, t), 1e-5);
       float[] aba = StreamingConv1dTest.join(ab, 2 * t, a, t, 2);
-      Diff.assertClose("slot 1 continues", StreamingConv1dTest.slot(z, 1, 3, outT),
-          StreamingConv1dTest.time(c.naiveTrimmed(aba, 1, 3 * t), 3, 3 * outT, 2 * outT, 3 * outT), 1e-5);
+      Diff.assertClose(
+          "slot 1 continues",
+          StreamingConv1dTest.slot(z, 1, 3, outT),
+          StreamingConv1dTest.time(c.naiveTrimmed(aba, 1, 3 * t), 3, 3 * outT, 2 * outT, 3 * outT),
+          1e-5);
     }
   }
 }

@@ -19,13 +19,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Streaming transformer against whole-sequence calls, with the reference's ring KV cache rule
- * (the reference streams Mimi this way): a call of T steps writes all T keys before attending, so once the ring of
- * capacity C has wrapped, the query at index i of the call sees only C − (T−1−i) keys.
- * Consequences checked here: with C ≥ the sequence, any chunking equals the whole sequence;
- * with T = 1 per call, streaming equals the whole sequence with context C; with T > 1 they agree
- * only while positions < C, and for one layer the streaming output at index i of a call equals
- * the whole-sequence output with context C − (T−1−i).
+ * Streaming transformer against whole-sequence calls, with the reference's ring KV cache rule (the
+ * reference streams Mimi this way): a call of T steps writes all T keys before attending, so once
+ * the ring of capacity C has wrapped, the query at index i of the call sees only C − (T−1−i) keys.
+ * Consequences checked here: with C ≥ the sequence, any chunking equals the whole sequence; with T
+ * = 1 per call, streaming equals the whole sequence with context C; with T > 1 they agree only
+ * while positions < C, and for one layer the streaming output at index i of a call equals the
+ * whole-sequence output with context C − (T−1−i).
  */
 class TransformerStreamingTest {
   static final int D = 16;
@@ -43,12 +43,14 @@ class TransformerStreamingTest {
   }
 
   static TransformerConfig config(int layers, int context, String norm, String gating) {
-    return new TransformerConfig(D, 2, layers, 4 * D, true, context, norm, gating, "rope", 10000, 0.01, 0, null);
+    return new TransformerConfig(
+        D, 2, layers, 4 * D, true, context, norm, gating, "rope", 10000, 0.01, 0, null);
   }
 
   /** The same (name-seeded) weights for any context. */
   static Transformer transformer(NDManager m, int layers, int context, String norm, String gating) {
-    return new Transformer(new KnownParameters(m, 5), "transformer.", config(layers, context, norm, gating));
+    return new Transformer(
+        new KnownParameters(m, 5), "transformer.", config(layers, context, norm, gating));
   }
 
   static NDArray input(NDManager m, int batch, long seed) {
@@ -91,8 +93,10 @@ class TransformerStreamingTest {
       Transformer t = transformer(scope, 2, 64, norm, gating);
       NDArray x = input(scope, 2, 1);
       float[] whole = t.forward(x).toFloatArray();
-      for (int[] chunks : new int[][] {repeat(1, STEPS), repeat(2, STEPS), repeat(3, STEPS), {1, 2, 3, 1, 2, 3}}) {
-        Diff.assertClose("chunks " + Arrays.toString(chunks), stream(t, x, chunks), whole, tolerance(whole));
+      for (int[] chunks :
+          new int[][] {repeat(1, STEPS), repeat(2, STEPS), repeat(3, STEPS), {1, 2, 3, 1, 2, 3}}) {
+        Diff.assertClose(
+            "chunks " + Arrays.toString(chunks), stream(t, x, chunks), whole, tolerance(whole));
       }
     }
   }
@@ -103,7 +107,8 @@ class TransformerStreamingTest {
       Transformer t = transformer(scope, 2, 4, "layer_norm", "none");
       NDArray x = input(scope, 1, 2);
       float[] whole = t.forward(x).toFloatArray();
-      Diff.assertClose("T=1 per call, C=4, 12 steps", stream(t, x, repeat(1, STEPS)), whole, tolerance(whole));
+      Diff.assertClose(
+          "T=1 per call, C=4, 12 steps", stream(t, x, repeat(1, STEPS)), whole, tolerance(whole));
     }
   }
 
@@ -121,7 +126,8 @@ class TransformerStreamingTest {
       }
       // position 4 is the first query of the call at e = 4: its key 1 was overwritten by key 5
       assertThat(Diff.maxAbs(position(streamed, context), position(whole, context)))
-          .as("first query after the wrap sees C-1 keys").isGreaterThan(1000 * tol);
+          .as("first query after the wrap sees C-1 keys")
+          .isGreaterThan(1000 * tol);
     }
   }
 
@@ -132,20 +138,26 @@ class TransformerStreamingTest {
       NDArray x = input(scope, 1, 4);
       float[][] wholeByContext = new float[context + 1][];
       for (int c = context - perCall + 1; c <= context; c++) {
-        wholeByContext[c] = transformer(scope, 1, c, "layer_norm", "none").forward(x).toFloatArray();
+        wholeByContext[c] =
+            transformer(scope, 1, c, "layer_norm", "none").forward(x).toFloatArray();
       }
-      float[] streamed = stream(transformer(scope, 1, context, "layer_norm", "none"), x, repeat(perCall, STEPS));
+      float[] streamed =
+          stream(transformer(scope, 1, context, "layer_norm", "none"), x, repeat(perCall, STEPS));
       for (int p = 0; p < STEPS; p++) {
         int i = p % perCall;
         int visible = context - (perCall - 1 - i);
         float[] expected = position(wholeByContext[visible], p);
-        Diff.assertClose("position " + p + " (index " + i + " of its call) = whole with context " + visible,
-            position(streamed, p), expected, tolerance(expected));
+        Diff.assertClose(
+            "position " + p + " (index " + i + " of its call) = whole with context " + visible,
+            position(streamed, p),
+            expected,
+            tolerance(expected));
       }
       // and the rule matters: the first call start e > C - T has a first query that lost keys
       int p = perCall * ((context - perCall) / perCall + 1);
       assertThat(p).isLessThan(STEPS);
-      assertThat(Diff.maxAbs(position(streamed, p), position(wholeByContext[context], p))).isGreaterThan(1e-3);
+      assertThat(Diff.maxAbs(position(streamed, p), position(wholeByContext[context], p)))
+          .isGreaterThan(1e-3);
     }
   }
 
@@ -165,7 +177,10 @@ class TransformerStreamingTest {
       int fed1 = 0;
       for (int s = 0; s < STEPS; s++) {
         boolean idle = s >= 3 && s < 6;
-        NDArray second = idle ? noise.get(new NDIndex(":, {}:{}", s, s + 1)) : b.get(new NDIndex(":, {}:{}", fed1, fed1 + 1));
+        NDArray second =
+            idle
+                ? noise.get(new NDIndex(":, {}:{}", s, s + 1))
+                : b.get(new NDIndex(":, {}:{}", fed1, fed1 + 1));
         NDArray in = a.get(new NDIndex(":, {}:{}", s, s + 1)).concat(second, 0);
         float[] y = t.step(in, state, idle ? onlyFirst : all).toFloatArray();
         System.arraycopy(y, 0, slot0, s * D, D);
@@ -179,15 +194,19 @@ class TransformerStreamingTest {
       float[] aWhole = t.forward(a).toFloatArray();
       Diff.assertClose("slot 0 = its own sequence", slot0, aWhole, tolerance(aWhole));
       float[] bFed = t.forward(b.get(new NDIndex(":, :{}", fed1))).toFloatArray();
-      Diff.assertClose("slot 1 = the steps it executed", Arrays.copyOf(slot1, fed1 * D), bFed, tolerance(bFed));
+      Diff.assertClose(
+          "slot 1 = the steps it executed", Arrays.copyOf(slot1, fed1 * D), bFed, tolerance(bFed));
 
-      // slot 0 starts over with b while slot 1 continues with a; the ring still holds slot 0's old keys
+      // slot 0 starts over with b while slot 1 continues with a; the ring still holds slot 0's old
+      // keys
       state.reset(0);
       assertThat(state.offset(0)).isZero();
       float[] fresh = new float[4 * D];
       float[] continued = new float[4 * D];
       for (int s = 0; s < 4; s++) {
-        NDArray in = b.get(new NDIndex(":, {}:{}", s, s + 1)).concat(a.get(new NDIndex(":, {}:{}", s, s + 1)), 0);
+        NDArray in =
+            b.get(new NDIndex(":, {}:{}", s, s + 1))
+                .concat(a.get(new NDIndex(":, {}:{}", s, s + 1)), 0);
         float[] y = t.step(in, state, all).toFloatArray();
         System.arraycopy(y, 0, fresh, s * D, D);
         System.arraycopy(y, D, continued, s * D, D);
@@ -195,7 +214,8 @@ class TransformerStreamingTest {
       float[] bFirst4 = Arrays.copyOf(t.forward(b).toFloatArray(), 4 * D);
       Diff.assertClose("slot 0 after reset = a fresh stream", fresh, bFirst4, tolerance(bFirst4));
       NDArray bThenA = b.get(new NDIndex(":, :{}", fed1)).concat(a.get(new NDIndex(":, :4")), 1);
-      float[] expected = Arrays.copyOfRange(t.forward(bThenA).toFloatArray(), fed1 * D, (fed1 + 4) * D);
+      float[] expected =
+          Arrays.copyOfRange(t.forward(bThenA).toFloatArray(), fed1 * D, (fed1 + 4) * D);
       Diff.assertClose("slot 1 unaffected by the reset", continued, expected, tolerance(expected));
     }
   }
@@ -206,7 +226,8 @@ class TransformerStreamingTest {
       Transformer t = transformer(scope, 1, 4, "layer_norm", "none");
       Transformer.State state = t.newState(scope, 1);
       NDArray x = scope.zeros(new Shape(1, 5, D));
-      assertThatThrownBy(() -> t.step(x, state, ExecMask.all(1))).isInstanceOf(IllegalArgumentException.class)
+      assertThatThrownBy(() -> t.step(x, state, ExecMask.all(1)))
+          .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("exceed the KV cache capacity 4");
     }
   }

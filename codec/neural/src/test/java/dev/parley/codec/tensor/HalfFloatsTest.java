@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** {@link HalfFloats} against the IEEE/bfloat16 definitions ({@link ReferenceHalfFloats}) and hand-worked values. */
+/**
+ * {@link HalfFloats} against the IEEE/bfloat16 definitions ({@link ReferenceHalfFloats}) and
+ * hand-worked values.
+ */
 class HalfFloatsTest {
 
   private static String hex(int bits) {
@@ -20,7 +23,8 @@ class HalfFloatsTest {
         assertThat(actual).as(hex(h)).isNaN();
       } else {
         // every f16 value is a float32 value, so the widening must be exact (sign of zero included)
-        assertThat(Float.floatToRawIntBits(actual)).as(hex(h))
+        assertThat(Float.floatToRawIntBits(actual))
+            .as(hex(h))
             .isEqualTo(Float.floatToRawIntBits((float) ReferenceHalfFloats.f16Value(h)));
       }
     }
@@ -50,7 +54,9 @@ class HalfFloatsTest {
       }
     }
     assertThat(ReferenceHalfFloats.isF16NaN(HalfFloats.floatToF16(Float.NaN))).isTrue();
-    assertThat(ReferenceHalfFloats.isF16NaN(HalfFloats.floatToF16(Float.intBitsToFloat(0xff800001)))).isTrue();
+    assertThat(
+            ReferenceHalfFloats.isF16NaN(HalfFloats.floatToF16(Float.intBitsToFloat(0xff800001))))
+        .isTrue();
   }
 
   @Test
@@ -59,15 +65,20 @@ class HalfFloatsTest {
     assertThat(HalfFloats.floatToF16(1.5f)).isEqualTo((short) 0x3e00);
     assertThat(HalfFloats.floatToF16(-2.0f)).isEqualTo((short) 0xc000);
     assertThat(HalfFloats.floatToF16(65504f)).isEqualTo((short) 0x7bff); // largest finite
-    assertThat(HalfFloats.floatToF16(65519.99f)).isEqualTo((short) 0x7bff); // below the overflow midpoint
-    assertThat(HalfFloats.floatToF16(65520f)).isEqualTo((short) 0x7c00); // midpoint to 2^16: even = infinity
+    assertThat(HalfFloats.floatToF16(65519.99f))
+        .isEqualTo((short) 0x7bff); // below the overflow midpoint
+    assertThat(HalfFloats.floatToF16(65520f))
+        .isEqualTo((short) 0x7c00); // midpoint to 2^16: even = infinity
     assertThat(HalfFloats.floatToF16(1e6f)).isEqualTo((short) 0x7c00);
     assertThat(HalfFloats.floatToF16(Float.NEGATIVE_INFINITY)).isEqualTo((short) 0xfc00);
     assertThat(HalfFloats.floatToF16(0x1p-24f)).isEqualTo((short) 0x0001); // smallest subnormal
-    assertThat(HalfFloats.floatToF16(0x1p-25f)).isEqualTo((short) 0x0000); // half of it: tie to even (zero)
+    assertThat(HalfFloats.floatToF16(0x1p-25f))
+        .isEqualTo((short) 0x0000); // half of it: tie to even (zero)
     assertThat(HalfFloats.floatToF16(Math.nextUp(0x1p-25f))).isEqualTo((short) 0x0001);
-    assertThat(HalfFloats.floatToF16(3 * 0x1p-25f)).isEqualTo((short) 0x0002); // 1.5 ulp: tie to even (2)
-    assertThat(HalfFloats.floatToF16(1023 * 0x1p-24f)).isEqualTo((short) 0x03ff); // largest subnormal
+    assertThat(HalfFloats.floatToF16(3 * 0x1p-25f))
+        .isEqualTo((short) 0x0002); // 1.5 ulp: tie to even (2)
+    assertThat(HalfFloats.floatToF16(1023 * 0x1p-24f))
+        .isEqualTo((short) 0x03ff); // largest subnormal
     assertThat(HalfFloats.floatToF16(0x1p-14f)).isEqualTo((short) 0x0400); // smallest normal
     assertThat(HalfFloats.floatToF16(-0f)).isEqualTo((short) 0x8000);
     assertThat(HalfFloats.floatToF16(1e-10f)).isEqualTo((short) 0x0000);
@@ -85,13 +96,21 @@ class HalfFloatsTest {
       double lo = ReferenceHalfFloats.f16Value(h);
       double hi = h + 1 == 0x7c00 ? 65536.0 : ReferenceHalfFloats.f16Value(h + 1);
       float mid = (float) ((lo + hi) / 2);
-      assertThat((double) mid).as("midpoint after " + hex(h) + " is a float").isEqualTo((lo + hi) / 2);
+      assertThat((double) mid)
+          .as("midpoint after " + hex(h) + " is a float")
+          .isEqualTo((lo + hi) / 2);
       int even = (h & 1) == 0 ? h : h + 1;
       for (int sign : new int[] {0, 0x8000}) {
         float s = sign == 0 ? 1f : -1f;
-        assertThat(HalfFloats.floatToF16(s * mid) & 0xffff).as("tie after " + hex(h)).isEqualTo(sign | even);
-        assertThat(HalfFloats.floatToF16(s * Math.nextDown(mid)) & 0xffff).as("below mid " + hex(h)).isEqualTo(sign | h);
-        assertThat(HalfFloats.floatToF16(s * Math.nextUp(mid)) & 0xffff).as("above mid " + hex(h)).isEqualTo(sign | (h + 1));
+        assertThat(HalfFloats.floatToF16(s * mid) & 0xffff)
+            .as("tie after " + hex(h))
+            .isEqualTo(sign | even);
+        assertThat(HalfFloats.floatToF16(s * Math.nextDown(mid)) & 0xffff)
+            .as("below mid " + hex(h))
+            .isEqualTo(sign | h);
+        assertThat(HalfFloats.floatToF16(s * Math.nextUp(mid)) & 0xffff)
+            .as("above mid " + hex(h))
+            .isEqualTo(sign | (h + 1));
       }
     }
   }
@@ -104,12 +123,16 @@ class HalfFloatsTest {
       if ((i & 1) == 0) {
         f = Float.intBitsToFloat(r.nextInt()); // any pattern
       } else {
-        f = (float) (Math.exp(r.nextDouble(Math.log(0x1p-27), Math.log(0x1p17))) * (r.nextBoolean() ? 1 : -1));
+        f =
+            (float)
+                (Math.exp(r.nextDouble(Math.log(0x1p-27), Math.log(0x1p17)))
+                    * (r.nextBoolean() ? 1 : -1));
       }
       if (Float.isNaN(f)) {
         continue;
       }
-      assertThat(HalfFloats.floatToF16(f)).as("%s (0x%08x)", f, Float.floatToRawIntBits(f))
+      assertThat(HalfFloats.floatToF16(f))
+          .as("%s (0x%08x)", f, Float.floatToRawIntBits(f))
           .isEqualTo(ReferenceHalfFloats.f16Nearest(f));
     }
   }
@@ -122,7 +145,8 @@ class HalfFloatsTest {
     assertThat(HalfFloats.bf16ToFloat((short) 0x7f7f)).isEqualTo(0x1.fep127f); // largest finite
     assertThat(HalfFloats.bf16ToFloat((short) 0x0001)).isEqualTo(0x1p-133f); // smallest subnormal
     assertThat(HalfFloats.bf16ToFloat((short) 0x8000)).isEqualTo(-0f);
-    assertThat(Float.floatToRawIntBits(HalfFloats.bf16ToFloat((short) 0x8000))).isEqualTo(0x80000000);
+    assertThat(Float.floatToRawIntBits(HalfFloats.bf16ToFloat((short) 0x8000)))
+        .isEqualTo(0x80000000);
     assertThat(HalfFloats.bf16ToFloat((short) 0x7f80)).isEqualTo(Float.POSITIVE_INFINITY);
     assertThat(HalfFloats.bf16ToFloat((short) 0xff80)).isEqualTo(Float.NEGATIVE_INFINITY);
     assertThat(HalfFloats.bf16ToFloat((short) 0x7fc0)).isNaN();
@@ -160,7 +184,8 @@ class HalfFloatsTest {
     assertThat(HalfFloats.floatToBf16(Float.NEGATIVE_INFINITY)).isEqualTo((short) 0xff80);
     assertThat(HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(Float.NaN))).isNaN();
     // a signalling-looking NaN whose payload sits in the low bits must not truncate to infinity
-    assertThat(HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(Float.intBitsToFloat(0x7f800001)))).isNaN();
+    assertThat(HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(Float.intBitsToFloat(0x7f800001))))
+        .isNaN();
   }
 
   @Test
@@ -171,7 +196,8 @@ class HalfFloatsTest {
       if (Float.isNaN(f)) {
         continue;
       }
-      assertThat(HalfFloats.floatToBf16(f)).as("%s (0x%08x)", f, Float.floatToRawIntBits(f))
+      assertThat(HalfFloats.floatToBf16(f))
+          .as("%s (0x%08x)", f, Float.floatToRawIntBits(f))
           .isEqualTo(ReferenceHalfFloats.bf16Nearest(f));
     }
   }

@@ -10,7 +10,10 @@ import java.util.Arrays;
 public final class ReferenceHalfFloats {
   private ReferenceHalfFloats() {}
 
-  /** Magnitudes of the f16 patterns 0x0000..0x7C00; 0x7C00 (infinity) stands for 2^16, the value past 65504. */
+  /**
+   * Magnitudes of the f16 patterns 0x0000..0x7C00; 0x7C00 (infinity) stands for 2^16, the value
+   * past 65504.
+   */
   private static final double[] F16_MAGNITUDES = new double[0x7C01];
 
   static {
@@ -19,7 +22,10 @@ public final class ReferenceHalfFloats {
     }
   }
 
-  /** The value of an IEEE binary16 pattern: (-1)^s · 2^(e-15) · (1 + m/1024), or 2^-14 · m/1024 when e = 0. */
+  /**
+   * The value of an IEEE binary16 pattern: (-1)^s · 2^(e-15) · (1 + m/1024), or 2^-14 · m/1024 when
+   * e = 0.
+   */
   public static double f16Value(int bits) {
     int h = bits & 0xffff;
     double sign = (h & 0x8000) != 0 ? -1 : 1;
@@ -59,7 +65,9 @@ public final class ReferenceHalfFloats {
     return (short) (sign | h);
   }
 
-  /** Nearest bf16 to {@code f} (bf16 = float32 with the low 16 bits zero), ties to even, f not NaN. */
+  /**
+   * Nearest bf16 to {@code f} (bf16 = float32 with the low 16 bits zero), ties to even, f not NaN.
+   */
   public static short bf16Nearest(float f) {
     int bits = Float.floatToRawIntBits(f);
     int sign = bits & 0x80000000;

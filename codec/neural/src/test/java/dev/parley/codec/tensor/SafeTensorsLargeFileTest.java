@@ -14,12 +14,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A checkpoint larger than 2 GiB (and 4 GiB), built as a sparse file: only the header and a few
- * tensors are real bytes, the U8 padding tensors between them are holes. Tensors sit across the
- * 2 GiB boundary, beyond it and beyond 4 GiB, so any int truncation of a file position shows.
+ * tensors are real bytes, the U8 padding tensors between them are holes. Tensors sit across the 2
+ * GiB boundary, beyond it and beyond 4 GiB, so any int truncation of a file position shows.
  */
 class SafeTensorsLargeFileTest {
   private static final long GIB = 1L << 30;
-  private static final int HEADER = 1024; // header padded to a fixed size so absolute positions are known
+  private static final int HEADER =
+      1024; // header padded to a fixed size so absolute positions are known
 
   @TempDir Path dir;
 
@@ -35,15 +36,22 @@ class SafeTensorsLargeFileTest {
     long farEnd = farBegin + 12; // F32 [3]
     long fartherBegin = 5 * GIB + 24; // beyond 4 GiB, after a 3 GiB hole
     long fartherEnd = fartherBegin + 16; // I64 [2]
-    String header = "{"
-        + entry("near", "F32", "2", nearBegin, nearEnd) + ","
-        + entry("pad1", "U8", Long.toString(straddleBegin - nearEnd), nearEnd, straddleBegin) + ","
-        + entry("straddle", "F32", "4", straddleBegin, straddleEnd) + ","
-        + entry("pad2", "U8", Long.toString(farBegin - straddleEnd), straddleEnd, farBegin) + ","
-        + entry("far", "F32", "3", farBegin, farEnd) + ","
-        + entry("pad3", "U8", Long.toString(fartherBegin - farEnd), farEnd, fartherBegin) + ","
-        + entry("farther", "I64", "2", fartherBegin, fartherEnd)
-        + "}";
+    String header =
+        "{"
+            + entry("near", "F32", "2", nearBegin, nearEnd)
+            + ","
+            + entry("pad1", "U8", Long.toString(straddleBegin - nearEnd), nearEnd, straddleBegin)
+            + ","
+            + entry("straddle", "F32", "4", straddleBegin, straddleEnd)
+            + ","
+            + entry("pad2", "U8", Long.toString(farBegin - straddleEnd), straddleEnd, farBegin)
+            + ","
+            + entry("far", "F32", "3", farBegin, farEnd)
+            + ","
+            + entry("pad3", "U8", Long.toString(fartherBegin - farEnd), farEnd, fartherBegin)
+            + ","
+            + entry("farther", "I64", "2", fartherBegin, fartherEnd)
+            + "}";
     byte[] h = header.getBytes(StandardCharsets.UTF_8);
     assertThat(h.length).isLessThanOrEqualTo(HEADER);
     byte[] padded = new byte[HEADER];
@@ -76,14 +84,24 @@ class SafeTensorsLargeFileTest {
       assertThat(st.longs("farther")).containsExactly(Long.MIN_VALUE + 3, 123456789012345L);
       // a single tensor of 2 GiB or more cannot be one buffer: a clear error, not a wrapped size
       assertThat(st.info("pad3").byteLength()).isGreaterThan(Integer.MAX_VALUE);
-      assertThatThrownBy(() -> st.bytes("pad3")).isInstanceOf(SafeTensorsException.class)
+      assertThatThrownBy(() -> st.bytes("pad3"))
+          .isInstanceOf(SafeTensorsException.class)
           .hasMessageContaining("pad3 is larger than 2 GiB");
     }
   }
 
   private static String entry(String name, String dtype, String shape, long begin, long end) {
-    return "\"" + name + "\":{\"dtype\":\"" + dtype + "\",\"shape\":[" + shape + "],\"data_offsets\":[" + begin + ","
-        + end + "]}";
+    return "\""
+        + name
+        + "\":{\"dtype\":\""
+        + dtype
+        + "\",\"shape\":["
+        + shape
+        + "],\"data_offsets\":["
+        + begin
+        + ","
+        + end
+        + "]}";
   }
 
   private static ByteBuffer le(int n) {

@@ -43,7 +43,8 @@ class SafeTensorsRoundTripTest {
         .metadata("note", "ünïcode ✓")
         .write(f);
     try (SafeTensorsFile st = SafeTensorsFile.open(f)) {
-      assertThat(st.tensors().keySet()).containsExactly("a.ids", "empty", "nan", "scalar", "w.b"); // sorted
+      assertThat(st.tensors().keySet())
+          .containsExactly("a.ids", "empty", "nan", "scalar", "w.b"); // sorted
       assertThat(st.metadata()).containsExactly(entry("format", "pt"), entry("note", "ünïcode ✓"));
       TensorInfo w = st.info("w.b");
       assertThat(w.dtype()).isEqualTo(DType.F32);
@@ -82,7 +83,8 @@ class SafeTensorsRoundTripTest {
     long n = b.getLong(0);
     assertThat(n % 8).as("data section is 8-byte aligned").isZero();
     assertThat(bytes.length).isEqualTo(8 + n + 12 + 16);
-    JsonNode h = new ObjectMapper().readTree(new String(bytes, 8, (int) n, StandardCharsets.UTF_8).strip());
+    JsonNode h =
+        new ObjectMapper().readTree(new String(bytes, 8, (int) n, StandardCharsets.UTF_8).strip());
     assertThat(h.get("__metadata__").get("k").asText()).isEqualTo("v");
     assertThat(h.get("a").get("dtype").asText()).isEqualTo("F32");
     assertThat(h.get("a").get("data_offsets").get(0).asLong()).isZero();
@@ -100,9 +102,23 @@ class SafeTensorsRoundTripTest {
   @Test
   void f16IsWidenedExactly() throws Exception {
     // Patterns worked out by hand from the IEEE binary16 layout.
-    int[] bits = {0x3e00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x0400, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x3555, 0xfbff};
-    float[] expected = {1.5f, -2.0f, 65504f, 0x1p-24f, 1023 * 0x1p-24f, 0x1p-14f, -0f, Float.POSITIVE_INFINITY,
-        Float.NEGATIVE_INFINITY, Float.NaN, 0.333251953125f, -65504f};
+    int[] bits = {
+      0x3e00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x0400, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x3555, 0xfbff
+    };
+    float[] expected = {
+      1.5f,
+      -2.0f,
+      65504f,
+      0x1p-24f,
+      1023 * 0x1p-24f,
+      0x1p-14f,
+      -0f,
+      Float.POSITIVE_INFINITY,
+      Float.NEGATIVE_INFINITY,
+      Float.NaN,
+      0.333251953125f,
+      -65504f
+    };
     Path f = dir.resolve("f16.safetensors");
     new SafeTensorsWriter().putRaw("h", DType.F16, new long[] {3, 4}, le16(bits)).write(f);
     try (SafeTensorsFile st = SafeTensorsFile.open(f)) {
@@ -113,7 +129,8 @@ class SafeTensorsRoundTripTest {
         if (Float.isNaN(expected[i])) {
           assertThat(got[i]).isNaN();
         } else {
-          assertThat(Float.floatToRawIntBits(got[i])).as("0x%04x", bits[i])
+          assertThat(Float.floatToRawIntBits(got[i]))
+              .as("0x%04x", bits[i])
               .isEqualTo(Float.floatToRawIntBits(expected[i]));
         }
       }
@@ -122,9 +139,22 @@ class SafeTensorsRoundTripTest {
 
   @Test
   void bf16IsWidenedExactly() throws Exception {
-    // Floats with at most 8 significant bits are exact in bf16: their bf16 pattern is the top half of the float.
-    float[] values = {1f, -2.5f, 3.140625f, 0x1.fep127f, 0x1p-126f, 0x1p-133f, -0f, 1024f, -0.0078125f,
-        Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 96f};
+    // Floats with at most 8 significant bits are exact in bf16: their bf16 pattern is the top half
+    // of the float.
+    float[] values = {
+      1f,
+      -2.5f,
+      3.140625f,
+      0x1.fep127f,
+      0x1p-126f,
+      0x1p-133f,
+      -0f,
+      1024f,
+      -0.0078125f,
+      Float.POSITIVE_INFINITY,
+      Float.NEGATIVE_INFINITY,
+      96f
+    };
     int[] bits = new int[values.length];
     for (int i = 0; i < values.length; i++) {
       int raw = Float.floatToRawIntBits(values[i]);
@@ -132,12 +162,16 @@ class SafeTensorsRoundTripTest {
       bits[i] = raw >>> 16;
     }
     Path f = dir.resolve("bf16.safetensors");
-    new SafeTensorsWriter().putRaw("b", DType.BF16, new long[] {values.length}, le16(bits))
-        .putRaw("nan", DType.BF16, new long[] {1}, le16(0x7fc0)).write(f);
+    new SafeTensorsWriter()
+        .putRaw("b", DType.BF16, new long[] {values.length}, le16(bits))
+        .putRaw("nan", DType.BF16, new long[] {1}, le16(0x7fc0))
+        .write(f);
     try (SafeTensorsFile st = SafeTensorsFile.open(f)) {
       float[] got = st.floats("b");
       for (int i = 0; i < values.length; i++) {
-        assertThat(Float.floatToRawIntBits(got[i])).as("%s", values[i]).isEqualTo(Float.floatToRawIntBits(values[i]));
+        assertThat(Float.floatToRawIntBits(got[i]))
+            .as("%s", values[i])
+            .isEqualTo(Float.floatToRawIntBits(values[i]));
       }
       assertThat(st.floats("nan")[0]).isNaN();
     }
@@ -146,7 +180,8 @@ class SafeTensorsRoundTripTest {
   @Test
   void f64IsNarrowedToTheNearestFloat() throws Exception {
     double[] d = {0.1, -1e300, 1e-50, 1.0 + 0x1p-30, 16777217.0};
-    // Java's (float) cast rounds to nearest even: 1e300 → -inf, 1e-50 → 0, 1+2^-30 → 1, 2^24+1 → 2^24.
+    // Java's (float) cast rounds to nearest even: 1e300 → -inf, 1e-50 → 0, 1+2^-30 → 1, 2^24+1 →
+    // 2^24.
     float[] expected = {0.1f, Float.NEGATIVE_INFINITY, 0f, 1f, 16777216f};
     ByteBuffer b = ByteBuffer.allocate(8 * d.length).order(ByteOrder.LITTLE_ENDIAN);
     for (double v : d) {
@@ -161,8 +196,12 @@ class SafeTensorsRoundTripTest {
 
   @Test
   void narrowIntegerTypesAreReadAsLongs() throws Exception {
-    ByteBuffer i32 = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putInt(-7).putInt(Integer.MAX_VALUE)
-        .putInt(Integer.MIN_VALUE);
+    ByteBuffer i32 =
+        ByteBuffer.allocate(12)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putInt(-7)
+            .putInt(Integer.MAX_VALUE)
+            .putInt(Integer.MIN_VALUE);
     Path f = dir.resolve("ints.safetensors");
     new SafeTensorsWriter()
         .putRaw("i32", DType.I32, new long[] {3}, i32.array())
@@ -183,14 +222,19 @@ class SafeTensorsRoundTripTest {
   @Test
   void askingForTheWrongKindOfTensorIsAClearError() throws Exception {
     Path f = dir.resolve("kinds.safetensors");
-    new SafeTensorsWriter().putFloats("f", new long[] {1}, new float[] {1})
-        .putLongs("l", new long[] {1}, new long[] {1}).write(f);
+    new SafeTensorsWriter()
+        .putFloats("f", new long[] {1}, new float[] {1})
+        .putLongs("l", new long[] {1}, new long[] {1})
+        .write(f);
     try (SafeTensorsFile st = SafeTensorsFile.open(f)) {
-      assertThatThrownBy(() -> st.floats("l")).isInstanceOf(SafeTensorsException.class)
+      assertThatThrownBy(() -> st.floats("l"))
+          .isInstanceOf(SafeTensorsException.class)
           .hasMessageContaining("l is I64, not a float tensor");
-      assertThatThrownBy(() -> st.longs("f")).isInstanceOf(SafeTensorsException.class)
+      assertThatThrownBy(() -> st.longs("f"))
+          .isInstanceOf(SafeTensorsException.class)
           .hasMessageContaining("f is F32, not an integer tensor");
-      assertThatThrownBy(() -> st.floats("missing")).isInstanceOf(SafeTensorsException.class)
+      assertThatThrownBy(() -> st.floats("missing"))
+          .isInstanceOf(SafeTensorsException.class)
           .hasMessageContaining("no tensor named missing");
     }
   }
@@ -200,7 +244,8 @@ class SafeTensorsRoundTripTest {
     SafeTensorsWriter w = new SafeTensorsWriter();
     assertThatThrownBy(() -> w.putFloats("x", new long[] {2, 2}, new float[3]))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> w.putLongs("x", new long[] {2}, new long[3])).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> w.putLongs("x", new long[] {2}, new long[3]))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> w.putRaw("x", DType.BF16, new long[] {2}, new byte[3]))
         .isInstanceOf(IllegalArgumentException.class);
   }
@@ -214,7 +259,8 @@ class SafeTensorsRoundTripTest {
       long[] codes = st.longs("codes");
       assertThat(codes).hasSize(240);
       assertThat(java.util.Arrays.stream(codes).allMatch(c -> c >= 0 && c < 64)).isTrue();
-      assertThat(List.of(st.info("pcm").dtype(), st.info("latent").dtype())).containsOnly(DType.F32);
+      assertThat(List.of(st.info("pcm").dtype(), st.info("latent").dtype()))
+          .containsOnly(DType.F32);
     }
   }
 }

@@ -28,9 +28,12 @@ public final class Diff {
   }
 
   /** max|actual − expected| ≤ tolerance; returns the error. */
-  public static double assertClose(String what, float[] actual, float[] expected, double tolerance) {
+  public static double assertClose(
+      String what, float[] actual, float[] expected, double tolerance) {
     double err = maxAbs(actual, expected);
-    assertThat(err).as("%s: max abs error (peak %s)", what, peak(expected)).isLessThanOrEqualTo(tolerance);
+    assertThat(err)
+        .as("%s: max abs error (peak %s)", what, peak(expected))
+        .isLessThanOrEqualTo(tolerance);
     return err;
   }
 }

@@ -42,7 +42,9 @@ public final class Golden {
       peak = Math.max(peak, Math.abs(expected[i]));
       err = Math.max(err, Math.abs(actual[i] - expected[i]));
     }
-    assertThat(err).as(what + " max abs error (peak " + peak + ")").isLessThanOrEqualTo(1e-4 + 1e-3 * peak);
+    assertThat(err)
+        .as(what + " max abs error (peak " + peak + ")")
+        .isLessThanOrEqualTo(1e-4 + 1e-3 * peak);
     return err;
   }
 }

@@ -16,7 +16,8 @@ class TorchRuntimeTest {
     assertThat(Utils.isOfflineMode()).isTrue();
     try (NDManager m = TorchRuntime.newManager()) {
       NDArray a = m.create(new float[] {1, 2, 3, 4, 5, 6}, new ai.djl.ndarray.types.Shape(2, 3));
-      NDArray b = m.create(new float[] {1, 0, -1, 2, 0.5f, 0}, new ai.djl.ndarray.types.Shape(3, 2));
+      NDArray b =
+          m.create(new float[] {1, 0, -1, 2, 0.5f, 0}, new ai.djl.ndarray.types.Shape(3, 2));
       // [[1,2,3],[4,5,6]] x [[1,0],[-1,2],[0.5,0]] = [[0.5,4],[2,10]], worked by hand
       assertThat(a.matMul(b).toFloatArray()).containsExactly(0.5f, 4f, 2f, 10f);
     }
