@@ -21,7 +21,6 @@ import dev.parley.server.dialogue.OutputFrame;
 import dev.parley.server.engine.EngineFullException;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
-import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,18 +34,17 @@ import org.slf4j.LoggerFactory;
  * not ready ({@code isReady}); a client that stops reading altogether is closed with
  * RESOURCE_EXHAUSTED. Every call on the response observer runs on one serial executor.
  */
-final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueListener {
+final class ConverseCall extends SessionCall<ConverseRequest, ConverseResponse>
+    implements DialogueListener {
   private static final Logger LOG = LoggerFactory.getLogger(ConverseCall.class);
 
   /** Output messages (about 3 per 80 ms frame) held for a client that is not reading. */
   static final int MAX_UNSENT_MESSAGES = 100;
 
   private final DialogueService service;
-  private final ResponseStream<ConverseResponse> responses;
   final String id;
 
   // Input side: gRPC delivers requests one at a time; the engine thread calls pump() too.
-  private final CallInput input;
   private volatile DialogueSession session;
   private boolean flushed; // guarded by this
   private volatile long lastMessageNanos = System.nanoTime();
@@ -60,19 +58,13 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
       ServerCallStreamObserver<ConverseResponse> out,
       Executor pool,
       String id) {
+    super(out, pool, MAX_UNSENT_MESSAGES, service.metrics(), "SessionConfig");
     this.service = service;
     this.id = id;
-    this.responses = new ResponseStream<>(out, pool, MAX_UNSENT_MESSAGES, this::release);
-    this.input = new CallInput(out, responses, service.metrics(), "SessionConfig");
-    out.setOnCancelHandler(
-        () -> {
-          responses.cancelled();
-          release(); // cancelled or past its deadline: the slot is free at once
-        });
-    input.requestFirst();
   }
 
-  private void release() {
+  @Override
+  protected void release() {
     closeSession();
     service.forget(this);
   }
@@ -84,27 +76,14 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
   // ---- client → engine ------------------------------------------------------------------------
 
   @Override
-  public void onNext(ConverseRequest request) {
+  protected void handle(ConverseRequest request) throws EngineFullException, AudioFormatException {
     lastMessageNanos = System.nanoTime();
-    input.received();
-    if (responses.isEnded()) {
-      return;
+    switch (request.getKindCase()) {
+      case CONFIG -> start(request.getConfig());
+      case AUDIO -> input.audio(request.getAudio().getData().toByteArray());
+      case CONTROL -> control(request.getControl());
+      case KIND_NOT_SET -> LOG.debug("{}: ignoring a request with no known field", id);
     }
-    try {
-      switch (request.getKindCase()) {
-        case CONFIG -> start(request.getConfig());
-        case AUDIO -> input.audio(request.getAudio().getData().toByteArray());
-        case CONTROL -> control(request.getControl());
-        case KIND_NOT_SET -> LOG.debug("{}: ignoring a request with no known field", id);
-      }
-    } catch (IllegalArgumentException | AudioFormatException | EngineFullException e) {
-      if (e instanceof EngineFullException) {
-        service.metrics().rejected();
-      }
-      fail(CallStatus.of(e));
-      return;
-    }
-    pump();
   }
 
   private void start(SessionConfig config) throws EngineFullException {
@@ -163,7 +142,8 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
    * Moves decoded audio into the session while its queue has room; at the end of input, pads the
    * last frame with silence and ends the call once every frame is stepped.
    */
-  private void pump() {
+  @Override
+  protected void pump() {
     if (!input.pump()) {
       return;
     }
@@ -177,26 +157,6 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
     if (s.framesConsumed() >= s.framesReceived() && s.queuedFrames() == 0) {
       finish();
     }
-  }
-
-  @Override
-  public void onCompleted() {
-    if (responses.isEnded()) {
-      return;
-    }
-    try {
-      input.endInput(); // a half-close without END_OF_INPUT means the same
-    } catch (IllegalArgumentException | AudioFormatException e) {
-      fail(CallStatus.of(e));
-      return;
-    }
-    pump();
-  }
-
-  @Override
-  public void onError(Throwable t) {
-    responses.cancelled();
-    release();
   }
 
   // ---- engine → client ------------------------------------------------------------------------
@@ -278,10 +238,10 @@ final class ConverseCall implements StreamObserver<ConverseRequest>, DialogueLis
         });
   }
 
-  /** An error for this call only: the status goes to the client and the session is freed. */
+  @Override
   void fail(Status status) {
     LOG.debug("{}: {}", id, status);
-    responses.fail(status);
+    super.fail(status);
   }
 
   private void closeSession() {

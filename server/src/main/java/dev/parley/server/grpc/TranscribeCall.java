@@ -21,9 +21,7 @@ import dev.parley.server.stt.SttOptions;
 import dev.parley.server.stt.SttSession;
 import dev.parley.server.stt.SttStep;
 import dev.parley.server.stt.SttWord;
-import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
-import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.concurrent.Executor;
 
@@ -32,12 +30,11 @@ import java.util.concurrent.Executor;
  * metered as in {@link ConverseCall} (a file streamed at once is transcribed as fast as the engine
  * goes, not refused); every call on the response observer runs on one serial executor.
  */
-final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttListener {
+final class TranscribeCall extends SessionCall<TranscribeRequest, TranscribeResponse>
+    implements SttListener {
   private final TranscriptionService service;
-  private final ResponseStream<TranscribeResponse> responses;
   private final String id;
 
-  private final CallInput input;
   private volatile SttSession session;
   private boolean endSent; // guarded by this
   private int pauseEvery; // response stream's executor only
@@ -47,41 +44,21 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
       ServerCallStreamObserver<TranscribeResponse> out,
       Executor pool,
       String id) {
+    // Words and pause probabilities are small: hold more of them than of audio frames.
+    super(out, pool, 10 * ConverseCall.MAX_UNSENT_MESSAGES, service.metrics(), "TranscribeConfig");
     this.service = service;
     this.id = id;
-    // Words and pause probabilities are small: hold more of them than of audio frames.
-    this.responses =
-        new ResponseStream<>(out, pool, 10 * ConverseCall.MAX_UNSENT_MESSAGES, this::closeSession);
-    this.input = new CallInput(out, responses, service.metrics(), "TranscribeConfig");
-    out.setOnCancelHandler(
-        () -> {
-          responses.cancelled();
-          closeSession();
-        });
-    input.requestFirst();
   }
 
   @Override
-  public void onNext(TranscribeRequest request) {
-    input.received();
-    if (responses.isEnded()) {
-      return;
+  protected void handle(TranscribeRequest request)
+      throws EngineFullException, AudioFormatException {
+    switch (request.getKindCase()) {
+      case CONFIG -> start(request.getConfig());
+      case AUDIO -> input.audio(request.getAudio().getData().toByteArray());
+      case CONTROL -> control(request.getControl());
+      case KIND_NOT_SET -> {}
     }
-    try {
-      switch (request.getKindCase()) {
-        case CONFIG -> start(request.getConfig());
-        case AUDIO -> input.audio(request.getAudio().getData().toByteArray());
-        case CONTROL -> control(request.getControl());
-        case KIND_NOT_SET -> {}
-      }
-    } catch (IllegalArgumentException | AudioFormatException | EngineFullException e) {
-      if (e instanceof EngineFullException) {
-        service.metrics().rejected();
-      }
-      fail(CallStatus.of(e));
-      return;
-    }
-    pump();
   }
 
   private void start(TranscribeConfig config) throws EngineFullException {
@@ -142,7 +119,8 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
    * Moves decoded audio into the session; once all of it is in after the end, ends the session's
    * input.
    */
-  private void pump() {
+  @Override
+  protected void pump() {
     if (input.pump()) {
       synchronized (this) {
         if (endSent) {
@@ -152,26 +130,6 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
       }
       session.endOfInput();
     }
-  }
-
-  @Override
-  public void onCompleted() {
-    if (responses.isEnded()) {
-      return;
-    }
-    try {
-      input.endInput(); // a half-close without END_OF_INPUT means the same
-    } catch (IllegalArgumentException | AudioFormatException e) {
-      fail(CallStatus.of(e));
-      return;
-    }
-    pump();
-  }
-
-  @Override
-  public void onError(Throwable t) {
-    responses.cancelled();
-    closeSession();
   }
 
   // ---- engine → client (engine thread: hand off at once) ---------------------------------------
@@ -261,11 +219,8 @@ final class TranscribeCall implements StreamObserver<TranscribeRequest>, SttList
     fail(CallStatus.ofClosedSession(reason));
   }
 
-  void fail(Status status) {
-    responses.fail(status);
-  }
-
-  private void closeSession() {
+  @Override
+  protected void release() {
     SttSession s = session;
     if (s != null && !s.isClosed()) {
       s.close();
