@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param maxQueuedFrames input frames a session may have waiting before it is closed as too fast
  * @param idleTimeout a connection that sends nothing for this long is closed
  * @param shutdownGrace how long running sessions may continue after shutdown begins
+ * @param httpLimits what a connection may cost before its request is admitted
  */
 public record ServerConfig(
     String host,
@@ -28,7 +29,8 @@ public record ServerConfig(
     Path staticDir,
     Path tlsCert,
     Path tlsKey,
-    ApiKeys apiKeys) {
+    ApiKeys apiKeys,
+    HttpLimits httpLimits) {
 
   public static final int DEFAULT_PORT = 8998;
   public static final int DEFAULT_GRPC_PORT = 9998;
@@ -57,6 +59,7 @@ public record ServerConfig(
     b.tlsCert = tlsCert;
     b.tlsKey = tlsKey;
     b.apiKeys = apiKeys;
+    b.httpLimits = httpLimits;
     return b;
   }
 
@@ -97,6 +100,10 @@ public record ServerConfig(
     return toBuilder().shutdownGrace(grace).build();
   }
 
+  public ServerConfig withHttpLimits(HttpLimits limits) {
+    return toBuilder().httpLimits(limits).build();
+  }
+
   public ServerConfig withLimits(int messageBytes, int queuedFrames, Duration idle) {
     return toBuilder()
         .maxMessageBytes(messageBytes)
@@ -121,6 +128,7 @@ public record ServerConfig(
     private Path tlsCert;
     private Path tlsKey;
     private ApiKeys apiKeys = ApiKeys.open();
+    private HttpLimits httpLimits = HttpLimits.defaults();
 
     private Builder() {}
 
@@ -190,6 +198,11 @@ public record ServerConfig(
       return this;
     }
 
+    public Builder httpLimits(HttpLimits v) {
+      httpLimits = v;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           host,
@@ -205,7 +218,8 @@ public record ServerConfig(
           staticDir,
           tlsCert,
           tlsKey,
-          apiKeys);
+          apiKeys,
+          httpLimits);
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.parley.server.http;
 
+import dev.parley.server.config.HttpLimits;
 import dev.parley.server.config.ServerConfig;
 import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.metrics.EngineMetrics;
@@ -12,16 +13,23 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 
@@ -36,6 +44,9 @@ public final class HttpFrontEnd implements AutoCloseable {
    */
   public static final int MAX_UPLOAD_BYTES = 24 << 20;
 
+  /** How long shutdown waits for the WebSockets' last messages to be written. */
+  static final Duration GOODBYE_WAIT = Duration.ofSeconds(3);
+
   private final RouteAccess access;
   private final BooleanSupplier ready;
   private final IntSupplier activeSessions;
@@ -46,6 +57,8 @@ public final class HttpFrontEnd implements AutoCloseable {
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private Channel serverChannel;
+  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final AtomicInteger pending = new AtomicInteger();
 
   /**
    * The routes over the hosted engines (each may be null).
@@ -96,11 +109,20 @@ public final class HttpFrontEnd implements AutoCloseable {
                     if (ssl != null) {
                       ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
                     }
+                    HttpLimits limits = config.httpLimits();
                     ch.pipeline()
                         .addLast(
-                            new HttpServerCodec(),
-                            new HttpObjectAggregator(MAX_UPLOAD_BYTES),
-                            new HttpRouter(HttpFrontEnd.this));
+                            "http",
+                            new HttpServerCodec(
+                                new HttpDecoderConfig()
+                                    .setMaxInitialLineLength(limits.maxInitialLineBytes())
+                                    .setMaxHeaderSize(limits.maxHeaderBytes())))
+                        .addLast(RequestGate.NAME, new RequestGate(HttpFrontEnd.this))
+                        .addLast(
+                            RequestGate.AGGREGATOR,
+                            RequestGate.aggregator(RequestPolicy.SMALL_BODY_BYTES))
+                        .addLast("router", new HttpRouter(HttpFrontEnd.this));
+                    connections.add(ch);
                   }
                 });
     serverChannel = b.bind(new InetSocketAddress(config.host(), config.port())).sync().channel();
@@ -117,12 +139,54 @@ public final class HttpFrontEnd implements AutoCloseable {
     serverChannel.closeFuture().sync();
   }
 
-  /** Closes the port and stops the event loops. */
+  /**
+   * Says goodbye on every open WebSocket (the protocol's error message, then a close frame; a
+   * socket already ending keeps its own goodbye) and waits, at most {@code wait}, until each has
+   * been written and its connection closed. The event loops must still run for that: call this
+   * before {@link #close} stops them (close calls it too).
+   */
+  public void awaitGoodbyes(String reason, Duration wait) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    List<Channel> sockets = new ArrayList<>();
+    for (Channel ch : connections) {
+      WebSocketSession s = ch.pipeline().get(WebSocketSession.class);
+      if (s != null) {
+        s.goodbye(reason);
+        sockets.add(ch);
+      }
+    }
+    for (Channel ch : sockets) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0 || !ch.closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
+        break;
+      }
+    }
+  }
+
+  /** Connections that have not yet had a request admitted. */
+  public int pendingConnections() {
+    return pending.get();
+  }
+
+  boolean claimPending() {
+    if (pending.incrementAndGet() > access.config().httpLimits().maxPendingConnections()) {
+      pending.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  void releasePending() {
+    pending.decrementAndGet();
+  }
+
+  /** Closes the port, lets the WebSockets' goodbyes out, and stops the event loops. */
   @Override
   public void close() {
     if (serverChannel != null) {
       serverChannel.close().syncUninterruptibly();
     }
+    awaitGoodbyes("server shutting down", GOODBYE_WAIT);
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
   }

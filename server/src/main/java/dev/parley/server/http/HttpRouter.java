@@ -12,7 +12,9 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,6 +33,36 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   HttpRouter(HttpFrontEnd server) {
     this.server = server;
+  }
+
+  /**
+   * What a request to {@code path} may cost before its route sees it ({@link RequestGate}): a new
+   * route declares its policy here. Unknown paths under {@code /api/} and {@code /v1/} need the
+   * key.
+   */
+  static RequestPolicy policy(String path) {
+    return switch (path) {
+      case "/healthz", "/readyz" -> RequestPolicy.PUBLIC;
+      case ChatRoute.PATH, "/api/info", "/metrics" -> RequestPolicy.KEYED;
+      case TranscriptionRoutes.PATH -> RequestPolicy.KEYED_UPLOAD;
+      case SpeechRoutes.PATH, SpeechRoutes.STREAMING_PATH -> SpeechRoutes.POLICY;
+      default ->
+          path.startsWith("/api/") || path.startsWith("/v1/")
+              ? RequestPolicy.KEYED_UPLOAD
+              : RequestPolicy.PUBLIC;
+    };
+  }
+
+  /**
+   * A route that failed answers 500 (the connection closes) and the cause is logged, rate-limited.
+   */
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    EdgeLog.failure(ctx.channel().remoteAddress(), cause);
+    HttpResponses.refuse(
+        ctx,
+        HttpResponseStatus.INTERNAL_SERVER_ERROR,
+        "internal error: " + (cause.getMessage() == null ? cause : cause.getMessage()) + "\n");
   }
 
   @Override
@@ -87,9 +119,14 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       HttpResponses.text(ctx, req, HttpResponseStatus.NOT_FOUND, "not found\n");
       return;
     }
+    if (path.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      HttpResponses.text(
+          ctx, req, HttpResponseStatus.BAD_REQUEST, "control characters in the path\n");
+      return;
+    }
     String rel = path.equals("/") ? "index.html" : path.substring(1);
-    Path file = root.resolve(rel).normalize();
-    if (!file.startsWith(root.normalize()) || !Files.isRegularFile(file)) {
+    Path file = regularFileUnder(root, rel);
+    if (file == null) {
       HttpResponses.text(ctx, req, HttpResponseStatus.NOT_FOUND, "not found\n");
       return;
     }
@@ -102,5 +139,23 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     res.headers()
         .set(HttpHeaderNames.CONTENT_TYPE, type == null ? "application/octet-stream" : type);
     HttpResponses.send(ctx, req, res);
+  }
+
+  /**
+   * The regular file {@code rel} names under {@code root}, with every link resolved; null when
+   * there is none or it lies outside the root (a link out of the folder is not followed).
+   */
+  static Path regularFileUnder(Path root, String rel) {
+    try {
+      Path realRoot = root.toRealPath();
+      Path file = realRoot.resolve(rel).normalize();
+      if (!file.startsWith(realRoot) || !Files.exists(file)) {
+        return null;
+      }
+      Path real = file.toRealPath();
+      return real.startsWith(realRoot) && Files.isRegularFile(real) ? real : null;
+    } catch (IOException | InvalidPathException e) {
+      return null;
+    }
   }
 }

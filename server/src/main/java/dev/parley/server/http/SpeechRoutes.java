@@ -62,6 +62,12 @@ final class SpeechRoutes {
   /** How long a POST waits for a free slot (moshi-server's Py module: 1000 tries 100 ms apart). */
   static final long SLOT_WAIT_MILLIS = 30_000;
 
+  /** A JSON request body: the text limit with room for the other fields and JSON escapes. */
+  static final RequestPolicy POLICY = new RequestPolicy(true, 1 << 20);
+
+  /** Most speaker turns one POST may hold (each turn costs a conditioning switch). */
+  static final int MAX_TURNS = 256;
+
   private static final long RETRY_MILLIS = 100;
   private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -8,13 +8,18 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
@@ -78,9 +83,16 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
       boolean tls,
       int maxMessageBytes) {
     String url = (tls ? "wss" : "ws") + "://" + req.headers().get(HttpHeaderNames.HOST) + path;
+    // No extension is negotiated, so a frame with RSV bits set is a protocol error (1002); this
+    // class answers violations itself, with the protocol's error message before the close.
+    WebSocketDecoderConfig decoder =
+        WebSocketDecoderConfig.newBuilder()
+            .maxFramePayloadLength(maxMessageBytes)
+            .allowExtensions(false)
+            .closeOnProtocolViolation(false)
+            .build();
     WebSocketServerHandshaker hs =
-        new WebSocketServerHandshakerFactory(
-                url, /* subprotocols= */ null, /* allowExtensions= */ true, maxMessageBytes)
+        new WebSocketServerHandshakerFactory(url, /* subprotocols= */ null, decoder)
             .newHandshaker(req);
     if (hs == null) {
       WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
@@ -102,6 +114,12 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
                           PING_INTERVAL.toMillis(),
                           0,
                           TimeUnit.MILLISECONDS));
+              // Text must be UTF-8 however it is fragmented (1007), checked frame by frame.
+              ctx.pipeline()
+                  .addBefore(
+                      ctx.name(),
+                      "ws-utf8",
+                      new Utf8FrameValidator(/* closeOnProtocolViolation= */ false));
               ctx.pipeline()
                   .addBefore(
                       ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(maxMessageBytes));
@@ -177,10 +195,34 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
     super.channelInactive(ctx);
   }
 
+  /**
+   * A frame the decoders refused (a protocol error 1002, invalid UTF-8 1007, a message past the
+   * size limit 1009) or a failure here (1011): the error message, then a close with that code.
+   */
   @Override
   public final void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    LOG.debug("{} failed: {}", channel.remoteAddress(), cause.toString());
-    fail(cause.getMessage() == null ? cause.toString() : cause.getMessage());
+    String message = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+    if (cause instanceof CorruptedWebSocketFrameException c) {
+      LOG.debug("{} sent a bad frame: {}", channel.remoteAddress(), message);
+      fail(c.closeStatus().code(), message);
+    } else if (cause instanceof TooLongFrameException) {
+      LOG.debug("{} sent too large a message: {}", channel.remoteAddress(), message);
+      fail(WebSocketCloseStatus.MESSAGE_TOO_BIG.code(), message);
+    } else if (cause instanceof java.io.IOException) {
+      LOG.debug("{} failed: {}", channel.remoteAddress(), message);
+      fail(message);
+    } else {
+      EdgeLog.failure(channel.remoteAddress(), cause);
+      fail(WebSocketCloseStatus.INTERNAL_SERVER_ERROR.code(), message);
+    }
+  }
+
+  /**
+   * From any thread: the server is going away; unless this socket is already ending, its session is
+   * freed and the client told why (the protocol's error message, then a close).
+   */
+  final void goodbye(String reason) {
+    onLoop(() -> fail(reason));
   }
 
   // ---- endings --------------------------------------------------------------------------------
@@ -207,13 +249,17 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
    * An error for this client only: the session is freed, the error goes out, then a close (1008).
    */
   protected final void fail(String message) {
+    fail(WebSocketCloseStatus.POLICY_VIOLATION.code(), message);
+  }
+
+  private void fail(int code, String message) {
     if (ending) {
       return;
     }
     ending = true;
     closeSession();
     sendError(message);
-    close(1008, message);
+    close(code, message);
   }
 
   /** The work is done: a normal close (1000). */

@@ -461,8 +461,12 @@ class ChatServerTest {
     assertThat(get(base + "/nope").statusCode()).isEqualTo(404);
   }
 
+  /** A GET with this server's key (/metrics and /api/info need it when keys are on). */
   static HttpResponse<String> get(String url) throws Exception {
     return HTTP.send(
-        HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpRequest.newBuilder(URI.create(url))
+            .header("Authorization", "Bearer secret-key")
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -1,0 +1,44 @@
+package dev.parley.server.config;
+
+import java.time.Duration;
+
+/**
+ * What a connection may cost the server before its request is admitted (key checked, body within
+ * the route's limit): nobody without a key holds memory or a connection for long.
+ *
+ * @param requestTimeout a request's head, then its body, must arrive within this; an idle
+ *     keep-alive connection is closed after it too (408)
+ * @param maxPendingConnections connections at once that have not yet had a request admitted; more
+ *     are refused at once (503)
+ * @param maxInitialLineBytes longest request line (414 past it)
+ * @param maxHeaderBytes most bytes of headers (431 past it)
+ */
+public record HttpLimits(
+    Duration requestTimeout,
+    int maxPendingConnections,
+    int maxInitialLineBytes,
+    int maxHeaderBytes) {
+
+  public HttpLimits {
+    if (requestTimeout.isNegative()
+        || requestTimeout.isZero()
+        || maxPendingConnections < 1
+        || maxInitialLineBytes < 64
+        || maxHeaderBytes < 256) {
+      throw new IllegalArgumentException("HTTP limits must be positive: " + this);
+    }
+  }
+
+  /** 10 s to send a request, 1024 connections waiting, 8 KiB request line, 16 KiB of headers. */
+  public static HttpLimits defaults() {
+    return new HttpLimits(Duration.ofSeconds(10), 1024, 8 << 10, 16 << 10);
+  }
+
+  public HttpLimits withRequestTimeout(Duration d) {
+    return new HttpLimits(d, maxPendingConnections, maxInitialLineBytes, maxHeaderBytes);
+  }
+
+  public HttpLimits withMaxPendingConnections(int n) {
+    return new HttpLimits(requestTimeout, n, maxInitialLineBytes, maxHeaderBytes);
+  }
+}

@@ -1,0 +1,251 @@
+package dev.parley.server.http;
+
+import dev.parley.server.config.HttpLimits;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The door of every HTTP connection, between the codec and the routes: a request is admitted from
+ * its head alone (decoded cleanly, API key right for its route, declared body within the route's
+ * limit) before a single body byte is buffered, and only then aggregated, up to that route's limit
+ * ({@link RequestPolicy}). Anything else is answered (400, 401, 408, 413, 414, 431, 503) and the
+ * connection closed. Until it sends a request that is admitted, a connection counts against the
+ * server's cap on pending connections; a head, then a body, must arrive within the request timeout
+ * (an idle keep-alive connection is closed after it too). Once the connection is upgraded to a
+ * WebSocket the gate steps out: the socket's own idle timer takes over. Event loop only.
+ */
+final class RequestGate extends ChannelDuplexHandler {
+  static final String NAME = "request-gate";
+  static final String AGGREGATOR = "aggregator";
+
+  private final HttpFrontEnd server;
+  private final HttpLimits limits;
+  private boolean pending; // counted against the cap on pending connections
+  private boolean refused; // answered and closing: input is dropped
+  private int inFlight; // heads admitted whose response has not been written yet
+  private ScheduledFuture<?> headDeadline;
+  private ScheduledFuture<?> bodyDeadline;
+
+  RequestGate(HttpFrontEnd server) {
+    this.server = server;
+    this.limits = server.access().config().httpLimits();
+  }
+
+  /** The aggregator a route's requests are gathered by: bodies past its limit are refused. */
+  static HttpObjectAggregator aggregator(int maxBodyBytes) {
+    return new HttpObjectAggregator(maxBodyBytes, /* closeOnExpectationFailed= */ true) {
+      @Override
+      protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+        HttpResponses.refuse(
+            ctx,
+            HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+            "request body larger than " + maxBodyBytes + " bytes\n");
+      }
+    };
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    if (!server.claimPending()) {
+      refuse(
+          ctx,
+          HttpResponseStatus.SERVICE_UNAVAILABLE,
+          "too many connections waiting to send a request; try again later\n");
+    } else {
+      pending = true;
+      armHeadDeadline(ctx);
+    }
+    super.channelActive(ctx);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    stepOut();
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    if (!(msg instanceof HttpObject http)) {
+      ctx.fireChannelRead(msg);
+      return;
+    }
+    if (refused) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (http.decoderResult().isFailure()) {
+      Throwable cause = http.decoderResult().cause();
+      ReferenceCountUtil.release(msg);
+      refuse(ctx, statusOf(cause), "malformed request: " + cause.getMessage() + "\n");
+      return;
+    }
+    if (msg instanceof HttpRequest head && !admit(ctx, head)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof LastHttpContent) {
+      cancel(bodyDeadline);
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  /** Whether the request may be read; if not, it has been answered. */
+  private boolean admit(ChannelHandlerContext ctx, HttpRequest head) {
+    cancel(headDeadline);
+    QueryStringDecoder q;
+    String path;
+    try {
+      q = new QueryStringDecoder(head.uri());
+      path = q.path();
+    } catch (IllegalArgumentException e) {
+      refuse(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request target: " + e.getMessage());
+      return false;
+    }
+    RequestPolicy policy = HttpRouter.policy(path);
+    RouteAccess access = server.access();
+    if (policy.needsKey() && !access.config().apiKeys().allows(head.headers(), q)) {
+      access.metrics().rejected();
+      refuse(ctx, HttpResponseStatus.UNAUTHORIZED, RouteAccess.WRONG_KEY);
+      return false;
+    }
+    long length;
+    try {
+      length = HttpUtil.getContentLength(head, -1L);
+    } catch (NumberFormatException e) {
+      refuse(ctx, HttpResponseStatus.BAD_REQUEST, "malformed Content-Length\n");
+      return false;
+    }
+    if (length > policy.maxBodyBytes()) {
+      refuse(
+          ctx,
+          HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+          "request body larger than " + policy.maxBodyBytes() + " bytes\n");
+      return false;
+    }
+    leavePending();
+    inFlight++;
+    ctx.pipeline().replace(AGGREGATOR, AGGREGATOR, aggregator(policy.maxBodyBytes()));
+    if (!(head instanceof LastHttpContent)) {
+      bodyDeadline =
+          ctx.executor()
+              .schedule(
+                  () ->
+                      refuse(
+                          ctx,
+                          HttpResponseStatus.REQUEST_TIMEOUT,
+                          "request timeout: the body did not arrive within "
+                              + limits.requestTimeout().toMillis()
+                              + " ms\n"),
+                  limits.requestTimeout().toNanos(),
+                  TimeUnit.NANOSECONDS);
+    }
+    return true;
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
+      throws Exception {
+    int status = msg instanceof HttpResponse r ? r.status().code() : -1;
+    ctx.write(msg, promise);
+    if (status == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+      stepOut(); // a WebSocket now: its own idle timer applies
+      ctx.pipeline().remove(this);
+    } else if (msg instanceof LastHttpContent && status != HttpResponseStatus.CONTINUE.code()) {
+      inFlight = Math.max(0, inFlight - 1);
+      armHeadDeadline(ctx); // the next request must come within the timeout
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    EdgeLog.failure(ctx.channel().remoteAddress(), cause);
+    if (cause instanceof IOException || !ctx.channel().isActive()) {
+      ctx.close();
+    } else {
+      refuse(
+          ctx, HttpResponseStatus.BAD_REQUEST, "malformed request: " + cause.getMessage() + "\n");
+    }
+  }
+
+  private void armHeadDeadline(ChannelHandlerContext ctx) {
+    cancel(headDeadline);
+    if (refused || inFlight > 0 || !ctx.channel().isActive()) {
+      return;
+    }
+    headDeadline =
+        ctx.executor()
+            .schedule(
+                () -> {
+                  if (inFlight == 0) {
+                    refuse(
+                        ctx,
+                        HttpResponseStatus.REQUEST_TIMEOUT,
+                        "request timeout: no complete request within "
+                            + limits.requestTimeout().toMillis()
+                            + " ms\n");
+                  }
+                },
+                limits.requestTimeout().toNanos(),
+                TimeUnit.NANOSECONDS);
+  }
+
+  /** Answers {@code status} and closes; later input is dropped. */
+  private void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, String text) {
+    if (refused) {
+      return;
+    }
+    refused = true;
+    stepOut();
+    HttpResponses.refuse(ctx, status, text.endsWith("\n") ? text : text + "\n");
+  }
+
+  private void stepOut() {
+    cancel(headDeadline);
+    cancel(bodyDeadline);
+    leavePending();
+  }
+
+  private void leavePending() {
+    if (pending) {
+      pending = false;
+      server.releasePending();
+    }
+  }
+
+  private static void cancel(ScheduledFuture<?> f) {
+    if (f != null) {
+      f.cancel(false);
+    }
+  }
+
+  static HttpResponseStatus statusOf(Throwable cause) {
+    if (cause instanceof TooLongHttpLineException) {
+      return HttpResponseStatus.REQUEST_URI_TOO_LONG;
+    }
+    if (cause instanceof TooLongHttpHeaderException) {
+      return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+    }
+    if (cause instanceof TooLongFrameException) {
+      return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
+    }
+    return HttpResponseStatus.BAD_REQUEST;
+  }
+}
