@@ -161,6 +161,11 @@ public final class ParleyServer implements AutoCloseable {
         + (ttsEngine == null ? 0 : ttsEngine.activeSessions());
   }
 
+  /** HTTP connections that have not yet had a request admitted (key and limits checked). */
+  public int pendingConnections() {
+    return http == null ? 0 : http.pendingConnections();
+  }
+
   public boolean isReady() {
     return ready;
   }

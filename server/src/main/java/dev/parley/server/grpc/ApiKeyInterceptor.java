@@ -10,7 +10,8 @@ import io.grpc.Status;
 
 /**
  * The server's API keys for gRPC: metadata {@code authorization: Bearer <key>} (or Kyutai's {@code
- * kyutai-api-key}). Health checks and reflection stay open so orchestrators can probe.
+ * kyutai-api-key}). Health checks stay open so orchestrators can probe; reflection (which lists the
+ * services) needs the key like the rest.
  */
 final class ApiKeyInterceptor implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION =
@@ -30,7 +31,7 @@ final class ApiKeyInterceptor implements ServerInterceptor {
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     String service = call.getMethodDescriptor().getServiceName();
-    if (keys.isOpen() || service == null || service.startsWith("grpc.")) {
+    if (keys.isOpen() || service == null || service.startsWith("grpc.health.")) {
       return next.startCall(call, headers);
     }
     String auth = headers.get(AUTHORIZATION);

@@ -90,7 +90,7 @@ public final class GrpcServer implements AutoCloseable {
                 ServerInterceptors.intercept(
                     speech != null ? speech : new NotLoadedServices.Speech(), auth))
             .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance());
+            .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));
     if (config.tlsCert() != null) {
       b.useTransportSecurity(config.tlsCert().toFile(), config.tlsKey().toFile());
     }

@@ -110,14 +110,16 @@ public final class HttpFrontEnd implements AutoCloseable {
                       ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
                     }
                     HttpLimits limits = config.httpLimits();
+                    RequestGate gate = new RequestGate(HttpFrontEnd.this);
                     ch.pipeline()
+                        .addLast(RequestGate.WATCHER, gate.byteWatcher())
                         .addLast(
                             "http",
                             new HttpServerCodec(
                                 new HttpDecoderConfig()
                                     .setMaxInitialLineLength(limits.maxInitialLineBytes())
                                     .setMaxHeaderSize(limits.maxHeaderBytes())))
-                        .addLast(RequestGate.NAME, new RequestGate(HttpFrontEnd.this))
+                        .addLast(RequestGate.NAME, gate)
                         .addLast(
                             RequestGate.AGGREGATOR,
                             RequestGate.aggregator(RequestPolicy.SMALL_BODY_BYTES))

@@ -3,6 +3,7 @@ package dev.parley.server.http;
 import dev.parley.server.config.HttpLimits;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpMessage;
@@ -12,6 +13,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -28,24 +30,41 @@ import java.util.concurrent.TimeUnit;
  * ({@link RequestPolicy}). Anything else is answered (400, 401, 408, 413, 414, 431, 503) and the
  * connection closed. Until it sends a request that is admitted, a connection counts against the
  * server's cap on pending connections; a head, then a body, must arrive within the request timeout
- * (an idle keep-alive connection is closed after it too). Once the connection is upgraded to a
- * WebSocket the gate steps out: the socket's own idle timer takes over. Event loop only.
+ * (an idle keep-alive connection is closed after it too, without an answer: nothing was asked).
+ * Once the connection is upgraded to a WebSocket the gate steps out: the socket's own idle timer
+ * takes over. Event loop only.
  */
 final class RequestGate extends ChannelDuplexHandler {
   static final String NAME = "request-gate";
   static final String AGGREGATOR = "aggregator";
+  static final String WATCHER = "request-bytes";
 
   private final HttpFrontEnd server;
   private final HttpLimits limits;
   private boolean pending; // counted against the cap on pending connections
   private boolean refused; // answered and closing: input is dropped
   private int inFlight; // heads admitted whose response has not been written yet
+  private boolean bytesSinceAnswer; // part of a request has arrived since the last response
   private ScheduledFuture<?> headDeadline;
   private ScheduledFuture<?> bodyDeadline;
 
   RequestGate(HttpFrontEnd server) {
     this.server = server;
     this.limits = server.access().config().httpLimits();
+  }
+
+  /**
+   * A handler for in front of the HTTP codec: it notes that bytes arrived, so that a request begun
+   * but not finished in time is answered 408 while an idle keep-alive connection is just closed.
+   */
+  ChannelInboundHandlerAdapter byteWatcher() {
+    return new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        bytesSinceAnswer = true;
+        ctx.fireChannelRead(msg);
+      }
+    };
   }
 
   /** The aggregator a route's requests are gathered by: bodies past its limit are refused. */
@@ -110,6 +129,14 @@ final class RequestGate extends ChannelDuplexHandler {
   /** Whether the request may be read; if not, it has been answered. */
   private boolean admit(ChannelHandlerContext ctx, HttpRequest head) {
     cancel(headDeadline);
+    if (head.protocolVersion() != HttpVersion.HTTP_1_1
+        && head.protocolVersion() != HttpVersion.HTTP_1_0) {
+      refuse(
+          ctx,
+          HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED,
+          head.protocolVersion() + " is not supported: HTTP/1.1 or HTTP/1.0");
+      return false;
+    }
     QueryStringDecoder q;
     String path;
     try {
@@ -167,9 +194,13 @@ final class RequestGate extends ChannelDuplexHandler {
     ctx.write(msg, promise);
     if (status == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
       stepOut(); // a WebSocket now: its own idle timer applies
+      if (ctx.pipeline().get(WATCHER) != null) {
+        ctx.pipeline().remove(WATCHER);
+      }
       ctx.pipeline().remove(this);
     } else if (msg instanceof LastHttpContent && status != HttpResponseStatus.CONTINUE.code()) {
       inFlight = Math.max(0, inFlight - 1);
+      bytesSinceAnswer = false;
       armHeadDeadline(ctx); // the next request must come within the timeout
     }
   }
@@ -194,7 +225,11 @@ final class RequestGate extends ChannelDuplexHandler {
         ctx.executor()
             .schedule(
                 () -> {
-                  if (inFlight == 0) {
+                  if (inFlight == 0 && !bytesSinceAnswer) {
+                    stepOut(); // idle, nothing begun: nobody to answer
+                    refused = true;
+                    ctx.close();
+                  } else if (inFlight == 0) {
                     refuse(
                         ctx,
                         HttpResponseStatus.REQUEST_TIMEOUT,

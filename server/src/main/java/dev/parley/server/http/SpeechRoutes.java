@@ -223,6 +223,18 @@ final class SpeechRoutes {
           ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", e.getMessage() + "\n");
       return;
     }
+    // The request's cost is bounded before it waits for a slot, with the limit in the answer.
+    long chars = request.turns().stream().mapToLong(String::length).sum();
+    int maxChars = engine.settings().maxTextChars();
+    String tooCostly =
+        request.turns().size() > MAX_TURNS
+            ? request.turns().size() + " turns: at most " + MAX_TURNS + " per request"
+            : chars > maxChars ? "text longer than " + maxChars + " characters" : null;
+    if (tooCostly != null) {
+      HttpResponses.respond(
+          ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", tooCostly + "\n");
+      return;
+    }
     PostSynthesis job =
         new PostSynthesis(
             ctx,

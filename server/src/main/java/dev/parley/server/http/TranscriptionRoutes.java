@@ -40,6 +40,9 @@ final class TranscriptionRoutes {
   static final String PATH = "/api/asr-streaming";
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Longest file one POST may hold (decoded audio is held whole while it is transcribed). */
+  static final int MAX_FILE_SECONDS = 600;
+
   private final SttEngine engine; // null without a transcription model
   private final RouteAccess access;
   private final ServerConfig config;
@@ -108,23 +111,54 @@ final class TranscriptionRoutes {
     job.pump();
   }
 
-  /** A WAV (any rate, resampled) or an Ogg Opus file, to 24 kHz mono. */
+  /**
+   * A WAV (any rate, resampled) or an Ogg Opus file, to 24 kHz mono, at most {@link
+   * #MAX_FILE_SECONDS} long (an Ogg file stops being decoded once past it); every sample finite.
+   */
   static float[] decodeFile(byte[] body) throws IOException {
+    float[] pcm;
     if (body.length >= 4 && body[0] == 'O' && body[1] == 'g' && body[2] == 'g' && body[3] == 'S') {
       List<float[]> parts = new ArrayList<>();
+      long[] total = {0};
       OggOpusReader reader =
           new OggOpusReader(
               ModelAudio.SAMPLE_RATE,
-              (p, off, len) -> parts.add(java.util.Arrays.copyOfRange(p, off, off + len)));
+              (p, off, len) -> {
+                total[0] += len;
+                if (total[0] > (long) MAX_FILE_SECONDS * ModelAudio.SAMPLE_RATE) {
+                  throw tooLong();
+                }
+                parts.add(java.util.Arrays.copyOfRange(p, off, off + len));
+              });
       reader.feed(body);
       reader.finish();
-      return concat(parts);
-    }
-    if (body.length >= 4 && body[0] == 'R' && body[1] == 'I' && body[2] == 'F' && body[3] == 'F') {
+      pcm = concat(parts);
+    } else if (body.length >= 4
+        && body[0] == 'R'
+        && body[1] == 'I'
+        && body[2] == 'F'
+        && body[3] == 'F') {
       WavAudio wav = WavReader.read(new ByteArrayInputStream(body));
-      return StreamingResampler.resample(wav.samples(), wav.sampleRate(), ModelAudio.SAMPLE_RATE);
+      if (wav.durationSeconds() > MAX_FILE_SECONDS) {
+        throw tooLong();
+      }
+      pcm = StreamingResampler.resample(wav.samples(), wav.sampleRate(), ModelAudio.SAMPLE_RATE);
+    } else {
+      throw new AudioFormatException(
+          "the body is neither a WAV (RIFF) nor an Ogg Opus (OggS) file");
     }
-    throw new AudioFormatException("the body is neither a WAV (RIFF) nor an Ogg Opus (OggS) file");
+    for (int i = 0; i < pcm.length; i++) {
+      if (!Float.isFinite(pcm[i])) {
+        throw new IllegalArgumentException(
+            "audio sample " + i + " is " + pcm[i] + ": samples must be finite");
+      }
+    }
+    return pcm;
+  }
+
+  private static IllegalArgumentException tooLong() {
+    return new IllegalArgumentException(
+        "the audio is longer than " + MAX_FILE_SECONDS + " s, the most one request may hold");
   }
 
   private static float[] concat(List<float[]> parts) {

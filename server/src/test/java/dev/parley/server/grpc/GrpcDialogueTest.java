@@ -1,6 +1,7 @@
 package dev.parley.server.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
 import com.google.protobuf.ByteString;
@@ -351,36 +352,51 @@ class GrpcDialogueTest {
                 .getStatus())
         .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
 
-    CompletableFuture<List<String>> services = new CompletableFuture<>();
-    StreamObserver<ServerReflectionRequest> reflection =
-        ServerReflectionGrpc.newStub(channel)
-            .serverReflectionInfo(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(ServerReflectionResponse r) {
-                    services.complete(
-                        r.getListServicesResponse().getServiceList().stream()
-                            .map(s -> s.getName())
-                            .toList());
-                  }
-
-                  @Override
-                  public void onError(Throwable t) {
-                    services.completeExceptionally(t);
-                  }
-
-                  @Override
-                  public void onCompleted() {}
-                });
-    reflection.onNext(ServerReflectionRequest.newBuilder().setListServices("*").build());
-    assertThat(services.get(10, TimeUnit.SECONDS))
+    // Reflection lists the services: it needs the key like them.
+    assertThatThrownBy(() -> listServices(ServerReflectionGrpc.newStub(channel)))
+        .hasRootCauseInstanceOf(io.grpc.StatusRuntimeException.class)
+        .rootCause()
+        .hasMessageContaining("UNAUTHENTICATED");
+    assertThat(
+            listServices(
+                ServerReflectionGrpc.newStub(channel)
+                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth(KEY)))))
         .contains(
             DialogueGrpc.SERVICE_NAME,
             ModelsGrpc.SERVICE_NAME,
             TranscriptionGrpc.SERVICE_NAME,
             SpeechGrpc.SERVICE_NAME,
             "grpc.health.v1.Health");
-    reflection.onCompleted();
+  }
+
+  static List<String> listServices(ServerReflectionGrpc.ServerReflectionStub stub)
+      throws Exception {
+    CompletableFuture<List<String>> services = new CompletableFuture<>();
+    StreamObserver<ServerReflectionRequest> reflection =
+        stub.serverReflectionInfo(
+            new StreamObserver<>() {
+              @Override
+              public void onNext(ServerReflectionResponse r) {
+                services.complete(
+                    r.getListServicesResponse().getServiceList().stream()
+                        .map(s -> s.getName())
+                        .toList());
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                services.completeExceptionally(t);
+              }
+
+              @Override
+              public void onCompleted() {}
+            });
+    reflection.onNext(ServerReflectionRequest.newBuilder().setListServices("*").build());
+    try {
+      return services.get(10, TimeUnit.SECONDS);
+    } finally {
+      reflection.onCompleted();
+    }
   }
 
   @Test
