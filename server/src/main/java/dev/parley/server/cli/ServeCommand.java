@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.parley.codec.torch.TorchRuntime;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.config.ApiKeys;
+import dev.parley.server.config.HttpLimits;
 import dev.parley.server.config.ServerConfig;
 import dev.parley.server.lm.SamplingParams;
 import dev.parley.server.model.ModelReference;
@@ -147,6 +148,14 @@ public final class ServeCommand implements Callable<Integer> {
               + "the session is closed (default ${DEFAULT-VALUE}).")
   int idleSeconds;
 
+  @Option(
+      names = "--request-timeout",
+      defaultValue = "10",
+      description =
+          "Seconds an HTTP request's head, then its body, may take to arrive; idle keep-alive "
+              + "connections close after it too (default ${DEFAULT-VALUE}).")
+  int requestTimeoutSeconds;
+
   @Mixin DeviceOptions device;
 
   @Override
@@ -173,7 +182,10 @@ public final class ServeCommand implements Callable<Integer> {
             .withStatic(staticDir)
             .withTls(tlsCert, tlsKey)
             .withApiKeys(keys)
-            .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds));
+            .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds))
+            .withHttpLimits(
+                HttpLimits.defaults()
+                    .withRequestTimeout(Duration.ofSeconds(requestTimeoutSeconds)));
     DataType dtype = half ? DataType.FLOAT16 : DataType.FLOAT32;
     SpeechModel m =
         SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(), target, dtype);

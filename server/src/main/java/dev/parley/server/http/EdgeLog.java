@@ -1,5 +1,6 @@
 package dev.parley.server.http;
 
+import io.netty.handler.codec.PrematureChannelClosureException;
 import java.io.IOException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -9,7 +10,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Failures at the connection edge, logged once per cause and then at most once a minute per cause
  * with the count in between: a flood of resets or malformed requests never becomes a log flood.
- * Peers going away (I/O errors) are expected and only logged at debug level.
+ * Peers going away (I/O errors, a hang-up mid-request) are expected and only logged at debug level.
  */
 final class EdgeLog {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeLog.class);
@@ -24,7 +25,7 @@ final class EdgeLog {
   }
 
   static void failure(Object where, Throwable cause) {
-    if (cause instanceof IOException) {
+    if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
       LOG.debug("{}: {}", where, cause.toString());
       return;
     }

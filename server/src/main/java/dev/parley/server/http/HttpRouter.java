@@ -59,6 +59,9 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     EdgeLog.failure(ctx.channel().remoteAddress(), cause);
+    if (!ctx.channel().isActive()) {
+      return;
+    }
     HttpResponses.refuse(
         ctx,
         HttpResponseStatus.INTERNAL_SERVER_ERROR,

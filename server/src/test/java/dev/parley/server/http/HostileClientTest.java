@@ -463,6 +463,118 @@ class HostileClientTest {
     ANSWERED.incrementAndGet();
   }
 
+  // ---- slowloris -------------------------------------------------------------------------------
+
+  @Test
+  @Order(8)
+  void slowlorisConnectionsAreClosedWhileHealthAndALiveSessionGoOn() throws Exception {
+    ChatServerTest.Client live = new ChatServerTest.Client();
+    live.socket =
+        HTTP.newWebSocketBuilder()
+            .header("Authorization", "Bearer " + KEY)
+            .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/chat"), live)
+            .join();
+    ChatServerTest.waitFor(() -> live.messages.size() >= 2, 30_000);
+    // 300 connections without a key: half send part of a head, half nothing at all.
+    int held = 300;
+    long t0 = System.nanoTime();
+    List<Socket> sockets = new ArrayList<>();
+    for (int i = 0; i < held; i++) {
+      Socket s = new Socket("127.0.0.1", server.port());
+      s.setSoTimeout(60_000);
+      if (i % 2 == 0) {
+        s.getOutputStream()
+            .write(
+                "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+                    .getBytes(StandardCharsets.ISO_8859_1));
+      }
+      sockets.add(s);
+    }
+    // Meanwhile health answers and the live session streams (1 s of audio in real time).
+    assertThat(server.pendingConnections()).isGreaterThan(0);
+    int healthy = 0;
+    List<byte[]> pages = new ArrayList<>();
+    try (OggOpusWriter w = new OggOpusWriter(OggOpusWriter.Options.speech24k(), pages::add)) {
+      w.write(ChatServerTest.signal(1.0));
+    }
+    for (byte[] page : pages) {
+      live.sendKind(ChatProtocol.AUDIO, page);
+      if (get("/healthz", false).statusCode() == 200) {
+        healthy++;
+      }
+      Thread.sleep(80);
+    }
+    assertThat(healthy).isEqualTo(pages.size());
+    ChatServerTest.waitFor(() -> ChatServerTest.decodedSamples(live) >= 5 * 1920, 60_000);
+    assertThat(live.ofKind(ChatProtocol.ERROR)).isEmpty();
+    // Every held connection is closed by the server: a begun head with 408, a silent one without.
+    int timedOut = 0;
+    int silentClosed = 0;
+    for (int i = 0; i < held; i++) {
+      try (Socket s = sockets.get(i)) {
+        Answer a = read(s.getInputStream());
+        if (i % 2 == 0 && a.status() == 408) {
+          timedOut++;
+        } else if (i % 2 == 1 && a.text().isEmpty()) {
+          silentClosed++;
+        }
+      }
+    }
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    System.out.printf(
+        "slowloris: %d connections held without a key, %d answered 408, %d silent ones closed, "
+            + "all within %d ms of opening (request timeout %d ms); /healthz answered %d of %d "
+            + "times meanwhile%n",
+        held, timedOut, silentClosed, ms, REQUEST_TIMEOUT.toMillis(), healthy, pages.size());
+    assertThat(timedOut).isEqualTo(held / 2);
+    assertThat(silentClosed).isEqualTo(held / 2);
+    TRIED.addAndGet(held / 2);
+    ANSWERED.addAndGet(timedOut);
+    live.socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
+    ChatServerTest.waitFor(() -> server.pendingConnections() == 0, 30_000);
+    assertThat(server.pendingConnections()).isZero();
+  }
+
+  @Test
+  @Order(9)
+  void connectionsPastThePendingCapAreRefusedAtOnce() throws Exception {
+    try (ParleyServer small =
+        new ParleyServer(
+                null,
+                null,
+                tts,
+                ServerConfig.builder()
+                    .host("127.0.0.1")
+                    .port(0)
+                    .grpcPort(-1)
+                    .apiKeys(new ApiKeys(Set.of(KEY)))
+                    .httpLimits(HttpLimits.defaults().withMaxPendingConnections(3))
+                    .build())
+            .start()) {
+      List<Socket> held = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        held.add(new Socket("127.0.0.1", small.port()));
+      }
+      ChatServerTest.waitFor(() -> small.pendingConnections() == 3, 30_000);
+      try (Socket extra = new Socket("127.0.0.1", small.port())) {
+        extra.setSoTimeout(30_000);
+        TRIED.incrementAndGet();
+        assertThat(read(extra.getInputStream()).status()).isEqualTo(503);
+        ANSWERED.incrementAndGet();
+      }
+      for (Socket s : held) {
+        s.close();
+      }
+      ChatServerTest.waitFor(() -> small.pendingConnections() == 0, 30_000);
+      HttpResponse<String> health =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + small.port() + "/healthz"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(health.statusCode()).isEqualTo(200);
+    }
+  }
+
   // ---- afterwards ------------------------------------------------------------------------------
 
   @Test
