@@ -47,8 +47,8 @@ final class ChatSocket extends WebSocketSession implements DialogueListener {
   private final Map<String, Object> metadata;
   private final BooleanSupplier accepting;
   private final MeteredSocketInput input;
-  private final OggOpusReader reader;
-  private final OggOpusWriter writer;
+  private OggOpusReader reader; // the codecs are made once a slot is held: a refusal costs nothing
+  private OggOpusWriter writer;
   private DialogueSession session;
 
   ChatSocket(
@@ -66,10 +66,6 @@ final class ChatSocket extends WebSocketSession implements DialogueListener {
     this.metadata = metadata;
     this.accepting = accepting;
     this.input = new MeteredSocketInput(channel, maxQueuedFrames, MAX_PENDING_SECONDS);
-    this.reader = new OggOpusReader(ModelAudio.SAMPLE_RATE, input::addAudio);
-    this.writer =
-        new OggOpusWriter(
-            OggOpusWriter.Options.speech24k(), page -> send(ChatProtocol.AUDIO, page));
   }
 
   /** Claims a slot, then the handshake (kind 0) and the session's metadata (kind 4). */
@@ -85,6 +81,10 @@ final class ChatSocket extends WebSocketSession implements DialogueListener {
       fail(e.getMessage());
       return;
     }
+    reader = new OggOpusReader(ModelAudio.SAMPLE_RATE, input::addAudio);
+    writer =
+        new OggOpusWriter(
+            OggOpusWriter.Options.speech24k(), page -> send(ChatProtocol.AUDIO, page));
     send(ChatProtocol.HANDSHAKE, ChatProtocol.HANDSHAKE_PAYLOAD);
     try {
       send(ChatProtocol.METADATA, new ObjectMapper().writeValueAsBytes(metadata));
