@@ -147,12 +147,24 @@ public final class ServeCommand implements Callable<Integer> {
               + "the session is closed (default ${DEFAULT-VALUE}).")
   int idleSeconds;
 
+  @Option(
+      names = "--drain-seconds",
+      defaultValue = "${env:PARLEY_DRAIN_SECONDS:-30}",
+      description =
+          "On SIGTERM: /readyz turns 503 and new sessions are refused as \"draining\" at once; "
+              + "running sessions may go on this long, then are closed with a message "
+              + "(default ${DEFAULT-VALUE}; env PARLEY_DRAIN_SECONDS).")
+  int drainSeconds;
+
   @Mixin DeviceOptions device;
 
   @Override
   public Integer call() throws Exception {
     if ((tlsCert == null) != (tlsKey == null)) {
       throw new IllegalArgumentException("--tls-cert and --tls-key go together");
+    }
+    if (drainSeconds < 0) {
+      throw new IllegalArgumentException("--drain-seconds must be 0 or more");
     }
     Device target = TorchRuntime.device(device.device);
     if (device.threads != null) {
@@ -173,7 +185,8 @@ public final class ServeCommand implements Callable<Integer> {
             .withStatic(staticDir)
             .withTls(tlsCert, tlsKey)
             .withApiKeys(keys)
-            .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds));
+            .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds))
+            .withDrainTime(Duration.ofSeconds(drainSeconds));
     DataType dtype = half ? DataType.FLOAT16 : DataType.FLOAT32;
     SpeechModel m =
         SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(), target, dtype);
@@ -204,10 +217,11 @@ public final class ServeCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   System.err.println(
-                      "shutting down: no new sessions; running ones get "
-                          + config.shutdownGrace().toSeconds()
+                      "draining: no new sessions; running ones get up to "
+                          + config.drainTime().toSeconds()
                           + " s");
                   server.shutdown();
+                  System.err.println("drained: stopped");
                   m.close();
                   if (s != null) {
                     s.close();
@@ -215,6 +229,10 @@ public final class ServeCommand implements Callable<Integer> {
                   if (t != null) {
                     t.close();
                   }
+                  // A drain that ran to its end is a clean stop: exit 0, not 143 (SIGTERM).
+                  System.out.flush();
+                  System.err.flush();
+                  Runtime.getRuntime().halt(0);
                 },
                 "parley-shutdown"));
     String scheme = tlsCert != null ? "https" : "http";
