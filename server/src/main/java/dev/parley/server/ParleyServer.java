@@ -23,6 +23,9 @@ import java.util.Map;
  * port ({@link GrpcServer}), and the metrics they share.
  */
 public final class ParleyServer implements AutoCloseable {
+  /** What a session still open when the drain time is over is told. */
+  static final String CLOSED_AT_DRAIN_END = "server shutting down: the drain time is over";
+
   private final ServerConfig config;
   private final SpeechModel model;
   private final EngineMetrics metrics = new EngineMetrics();
@@ -203,16 +206,13 @@ public final class ParleyServer implements AutoCloseable {
   }
 
   /**
-   * Graceful stop: no new sessions, running ones may continue for the grace period, then every
-   * session still open is closed with a message.
+   * Graceful stop, a drain: {@code /readyz} turns 503 and new sessions are refused as "draining" on
+   * every transport at once; running sessions may go on for the drain time, then every session
+   * still open is closed with a message.
    */
   public void shutdown() {
-    accepting = false;
-    ready = false;
-    if (grpc != null) {
-      grpc.stopAccepting();
-    }
-    long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
+    drain();
+    long deadline = System.nanoTime() + config.drainTime().toNanos();
     while (activeSessions() > 0 && System.nanoTime() < deadline) {
       try {
         Thread.sleep(50);
@@ -221,14 +221,17 @@ public final class ParleyServer implements AutoCloseable {
         break;
       }
     }
+    if (grpc != null) {
+      grpc.stopAccepting();
+    }
     if (engine != null) {
-      engine.shutdown("server shutting down");
+      engine.shutdown(CLOSED_AT_DRAIN_END);
     }
     if (sttEngine != null) {
-      sttEngine.shutdown("server shutting down");
+      sttEngine.shutdown(CLOSED_AT_DRAIN_END);
     }
     if (ttsEngine != null) {
-      ttsEngine.shutdown("server shutting down");
+      ttsEngine.shutdown(CLOSED_AT_DRAIN_END);
     }
     if (grpc != null) {
       grpc.close();
@@ -236,6 +239,25 @@ public final class ParleyServer implements AutoCloseable {
     if (http != null) {
       http.close();
     }
+  }
+
+  /** Not ready, and new sessions refused as "draining"; what is open goes on. */
+  public void drain() {
+    accepting = false;
+    ready = false;
+    for (var e : new dev.parley.server.engine.BatchedEngine<?>[] {engine, sttEngine, ttsEngine}) {
+      if (e != null) {
+        e.drain();
+      }
+    }
+    if (grpc != null) {
+      grpc.drain();
+    }
+  }
+
+  /** Whether a drain has begun. */
+  public boolean isDraining() {
+    return !accepting;
   }
 
   @Override

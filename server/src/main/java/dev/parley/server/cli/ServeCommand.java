@@ -155,6 +155,13 @@ public final class ServeCommand implements Callable<Integer> {
           "Seconds an HTTP request's head, then its body, may take to arrive; idle keep-alive "
               + "connections close after it too (default ${DEFAULT-VALUE}).")
   int requestTimeoutSeconds;
+      names = "--drain-seconds",
+      defaultValue = "${env:PARLEY_DRAIN_SECONDS:-30}",
+      description =
+          "On SIGTERM: /readyz turns 503 and new sessions are refused as \"draining\" at once; "
+              + "running sessions may go on this long, then are closed with a message "
+              + "(default ${DEFAULT-VALUE}; env PARLEY_DRAIN_SECONDS).")
+  int drainSeconds;
 
   @Mixin DeviceOptions device;
 
@@ -162,6 +169,9 @@ public final class ServeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if ((tlsCert == null) != (tlsKey == null)) {
       throw new IllegalArgumentException("--tls-cert and --tls-key go together");
+    }
+    if (drainSeconds < 0) {
+      throw new IllegalArgumentException("--drain-seconds must be 0 or more");
     }
     Device target = TorchRuntime.device(device.device);
     if (device.threads != null) {
@@ -185,7 +195,8 @@ public final class ServeCommand implements Callable<Integer> {
             .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds))
             .withHttpLimits(
                 HttpLimits.defaults()
-                    .withRequestTimeout(Duration.ofSeconds(requestTimeoutSeconds)));
+                    .withRequestTimeout(Duration.ofSeconds(requestTimeoutSeconds)))
+            .withDrainTime(Duration.ofSeconds(drainSeconds));
     DataType dtype = half ? DataType.FLOAT16 : DataType.FLOAT32;
     SpeechModel m =
         SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(), target, dtype);
@@ -216,10 +227,11 @@ public final class ServeCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   System.err.println(
-                      "shutting down: no new sessions; running ones get "
-                          + config.shutdownGrace().toSeconds()
+                      "draining: no new sessions; running ones get up to "
+                          + config.drainTime().toSeconds()
                           + " s");
                   server.shutdown();
+                  System.err.println("drained: stopped");
                   m.close();
                   if (s != null) {
                     s.close();
@@ -227,6 +239,10 @@ public final class ServeCommand implements Callable<Integer> {
                   if (t != null) {
                     t.close();
                   }
+                  // A drain that ran to its end is a clean stop: exit 0, not 143 (SIGTERM).
+                  System.out.flush();
+                  System.err.flush();
+                  Runtime.getRuntime().halt(0);
                 },
                 "parley-shutdown"));
     String scheme = tlsCert != null ? "https" : "http";

@@ -12,8 +12,8 @@ import java.time.Duration;
  * @param maxMessageBytes largest WebSocket or gRPC message accepted (an Ogg page is at most 64 KiB)
  * @param maxQueuedFrames input frames a session may have waiting before it is closed as too fast
  * @param idleTimeout a connection that sends nothing for this long is closed
- * @param shutdownGrace how long running sessions may continue after shutdown begins
  * @param httpLimits what a connection may cost before its request is admitted
+ * @param drainTime how long running sessions may continue once a drain (SIGTERM) begins
  */
 public record ServerConfig(
     String host,
@@ -23,7 +23,7 @@ public record ServerConfig(
     int maxMessageBytes,
     int maxQueuedFrames,
     Duration idleTimeout,
-    Duration shutdownGrace,
+    Duration drainTime,
     SamplingParams textSampling,
     SamplingParams audioSampling,
     Path staticDir,
@@ -52,7 +52,7 @@ public record ServerConfig(
     b.maxMessageBytes = maxMessageBytes;
     b.maxQueuedFrames = maxQueuedFrames;
     b.idleTimeout = idleTimeout;
-    b.shutdownGrace = shutdownGrace;
+    b.drainTime = drainTime;
     b.textSampling = textSampling;
     b.audioSampling = audioSampling;
     b.staticDir = staticDir;
@@ -96,8 +96,8 @@ public record ServerConfig(
     return toBuilder().tls(cert, key).build();
   }
 
-  public ServerConfig withShutdownGrace(Duration grace) {
-    return toBuilder().shutdownGrace(grace).build();
+  public ServerConfig withDrainTime(Duration grace) {
+    return toBuilder().drainTime(grace).build();
   }
 
   public ServerConfig withHttpLimits(HttpLimits limits) {
@@ -121,7 +121,7 @@ public record ServerConfig(
     private int maxMessageBytes = 1 << 20;
     private int maxQueuedFrames = 25;
     private Duration idleTimeout = Duration.ofSeconds(30);
-    private Duration shutdownGrace = Duration.ofSeconds(10);
+    private Duration drainTime = Duration.ofSeconds(10);
     private SamplingParams textSampling = SamplingParams.DEFAULT_TEXT;
     private SamplingParams audioSampling = SamplingParams.DEFAULT_AUDIO;
     private Path staticDir;
@@ -167,8 +167,8 @@ public record ServerConfig(
       return this;
     }
 
-    public Builder shutdownGrace(Duration v) {
-      shutdownGrace = v;
+    public Builder drainTime(Duration v) {
+      drainTime = v;
       return this;
     }
 
@@ -212,7 +212,7 @@ public record ServerConfig(
           maxMessageBytes,
           maxQueuedFrames,
           idleTimeout,
-          shutdownGrace,
+          drainTime,
           textSampling,
           audioSampling,
           staticDir,

@@ -29,6 +29,11 @@ public abstract class BatchedEngine<S extends EngineSession> implements AutoClos
     return loop.steps();
   }
 
+  /** New sessions are refused as "draining"; open ones go on. */
+  public final void drain() {
+    loop.drain();
+  }
+
   /**
    * Refuses new sessions and closes the open ones with {@code reason}; the native state is freed by
    * the loop after its last step.

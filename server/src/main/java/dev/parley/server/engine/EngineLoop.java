@@ -62,6 +62,7 @@ public final class EngineLoop<S extends EngineSession> {
   private final Thread thread;
   private final AtomicLong steps = new AtomicLong();
   private final AtomicBoolean released = new AtomicBoolean();
+  private volatile boolean draining;
 
   /**
    * A loop over {@code maxSessions} slots; {@link #start} gives it its step and starts its thread.
@@ -85,6 +86,7 @@ public final class EngineLoop<S extends EngineSession> {
     this.slots = new SessionSlots<>(maxSessions);
     this.thread = new Thread(this::run, name);
     this.thread.setDaemon(true);
+    observer.capacity(maxSessions);
   }
 
   /** Starts the thread that runs {@code step}; once only. */
@@ -118,6 +120,9 @@ public final class EngineLoop<S extends EngineSession> {
    * @throws IllegalStateException after {@link #shutdown}
    */
   public S open(IntFunction<S> create) throws EngineFullException {
+    if (draining) {
+      throw EngineFullException.draining();
+    }
     S session =
         slots.claim(
             slot -> {
@@ -127,6 +132,14 @@ public final class EngineLoop<S extends EngineSession> {
             });
     observer.sessionOpened();
     return session;
+  }
+
+  /**
+   * Refuses new sessions with {@link EngineFullException#draining()}; open ones go on until they
+   * end or {@link #shutdown} closes them.
+   */
+  public void drain() {
+    draining = true;
   }
 
   /** Wakes the loop: input arrived, a session opened or its output has room again. */

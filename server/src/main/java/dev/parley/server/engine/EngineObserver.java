@@ -11,6 +11,9 @@ public interface EngineObserver {
   default void stepTimed(
       int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {}
 
+  /** The engine has {@code slots} session slots; called once, when its loop is made. */
+  default void capacity(int slots) {}
+
   default void sessionOpened() {}
 
   /** {@code reason} is null for a normal end. */

@@ -13,6 +13,9 @@ final class CallStatus {
     if (e instanceof AudioFormatException) {
       return Status.INVALID_ARGUMENT.withDescription("undecodable audio: " + e.getMessage());
     }
+    if (e instanceof EngineFullException full && full.isDraining()) {
+      return Status.UNAVAILABLE.withDescription(e.getMessage()); // another replica may take it
+    }
     if (e instanceof EngineFullException) {
       return Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
     }

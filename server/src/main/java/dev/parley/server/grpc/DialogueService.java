@@ -5,6 +5,7 @@ import dev.parley.proto.v1.ConverseResponse;
 import dev.parley.proto.v1.DialogueGrpc;
 import dev.parley.server.config.ServerConfig;
 import dev.parley.server.dialogue.DialogueEngine;
+import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.metrics.EngineMetrics;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -46,9 +47,7 @@ final class DialogueService extends DialogueGrpc.DialogueImplBase {
         (ServerCallStreamObserver<ConverseResponse>) responses;
     if (!accepting) {
       out.onError(
-          Status.UNAVAILABLE
-              .withDescription("server shutting down: not accepting sessions")
-              .asRuntimeException());
+          Status.UNAVAILABLE.withDescription(EngineFullException.DRAINING).asRuntimeException());
       return new DiscardingObserver<>();
     }
     ConverseCall call = new ConverseCall(this, out, pool, "grpc-" + ids.incrementAndGet());

@@ -138,6 +138,19 @@ public final class GrpcServer implements AutoCloseable {
     return server.getPort();
   }
 
+  /**
+   * Draining: health turns NOT_SERVING and new sessions are refused as UNAVAILABLE "draining" (the
+   * port stays open so the refusal carries that text); running calls go on.
+   */
+  public void drain() {
+    for (String s : servingServices) {
+      health.setStatus(s, ServingStatus.NOT_SERVING);
+    }
+    if (dialogue != null) {
+      dialogue.stopAccepting();
+    }
+  }
+
   /** No new calls or sessions; running conversations continue until the engine closes them. */
   public void stopAccepting() {
     for (String s : servingServices) {

@@ -63,7 +63,7 @@ final class AsrSocket extends WebSocketSession implements SttListener {
       session = engine.open(SttOptions.defaults(), this);
     } catch (EngineFullException e) {
       metrics.rejected();
-      fail("no free channels: " + e.getMessage());
+      fail(e.isDraining() ? e.getMessage() : "no free channels: " + e.getMessage());
       return;
     } catch (IllegalStateException e) {
       fail(e.getMessage());

@@ -73,7 +73,7 @@ final class ChatSocket extends WebSocketSession implements DialogueListener {
   protected void opened() {
     try {
       if (!accepting.getAsBoolean()) {
-        throw new IllegalStateException("server is shutting down");
+        throw EngineFullException.draining();
       }
       session = engine.open(options, this);
     } catch (EngineFullException | IllegalStateException e) {

@@ -1,6 +1,7 @@
 package dev.parley.server.http;
 
 import dev.parley.server.config.ServerConfig;
+import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.metrics.EngineMetrics;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -43,7 +44,7 @@ record RouteAccess(ServerConfig config, EngineMetrics metrics, BooleanSupplier a
     }
     if (checkAccepting && !accepting.getAsBoolean()) {
       HttpResponses.text(
-          ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, "server is shutting down\n");
+          ctx, req, HttpResponseStatus.SERVICE_UNAVAILABLE, EngineFullException.DRAINING + "\n");
       return false;
     }
     return true;

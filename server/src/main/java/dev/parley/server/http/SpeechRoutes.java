@@ -116,7 +116,8 @@ final class SpeechRoutes {
         q,
         engine != null,
         "this server hosts no text-to-speech model (start it with --tts-model, e.g. --tts-model demo-tts)\n",
-        /* checkAccepting= */ true)) {
+        /* checkAccepting= */ !RouteAccess.isUpgrade(req))) { // a socket hears "draining" as Error
+
       return;
     }
     boolean upgrade = RouteAccess.isUpgrade(req);

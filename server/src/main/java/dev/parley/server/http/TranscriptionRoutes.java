@@ -64,7 +64,8 @@ final class TranscriptionRoutes {
         q,
         engine != null,
         "this server hosts no transcription model (start it with --stt-model)\n",
-        /* checkAccepting= */ true)) {
+        /* checkAccepting= */ !RouteAccess.isUpgrade(req))) { // a socket hears "draining" as Error
+
       return;
     }
     if (req.method() == HttpMethod.POST) {

@@ -143,7 +143,7 @@ final class TtsSocket extends WebSocketSession {
               session = engine.open(opts, s);
             } catch (EngineFullException e) {
               full = true;
-              error = "no free channels: " + e.getMessage();
+              error = e.isDraining() ? e.getMessage() : "no free channels: " + e.getMessage();
             } catch (RuntimeException e) { // unknown voice, a voice of the wrong shape, shut down
               error = e.getMessage() == null ? e.toString() : e.getMessage();
             }

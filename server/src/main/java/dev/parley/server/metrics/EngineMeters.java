@@ -12,9 +12,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The meters of one engine: {@code parley_<kind>sessions_active} and {@code _started}, a {@code
- * parley_stage_<kind><stage>} timer per stage it has and for the whole step, {@code
- * parley_<kind>batch_size}, and, on the 80 ms clock, {@code parley_<kind>deadline_misses}.
+ * The meters of one engine: {@code parley_<kind>sessions_active}, {@code _capacity} and {@code
+ * _started}, a {@code parley_stage_<kind><stage>} timer per stage it has and for the whole step,
+ * {@code parley_<kind>batch_size}, and, on the 80 ms clock, {@code parley_<kind>deadline_misses}.
  */
 final class EngineMeters implements EngineObserver {
   /** A step is due every 80 ms on the real-time engines. */
@@ -55,6 +55,7 @@ final class EngineMeters implements EngineObserver {
   }
 
   private final AtomicInteger active = new AtomicInteger();
+  private final AtomicInteger capacity = new AtomicInteger();
   private final Counter started;
   private final Timer encode; // null without the stage
   private final Timer lm;
@@ -67,6 +68,9 @@ final class EngineMeters implements EngineObserver {
     String p = kind.prefix();
     Gauge.builder("parley_" + p + "sessions_active", active, AtomicInteger::get)
         .description("open " + kind.noun() + "sessions")
+        .register(registry);
+    Gauge.builder("parley_" + p + "sessions_capacity", capacity, AtomicInteger::get)
+        .description(kind.noun() + "session slots (live / capacity is the occupancy to scale on)")
         .register(registry);
     started =
         Counter.builder("parley_" + p + "sessions_started")
@@ -114,6 +118,11 @@ final class EngineMeters implements EngineObserver {
     if (deadlineMisses != null && totalNanos > DEADLINE_NANOS) {
       deadlineMisses.increment(size);
     }
+  }
+
+  @Override
+  public void capacity(int slots) {
+    capacity.set(slots);
   }
 
   @Override

@@ -77,6 +77,11 @@ public final class EngineMetrics implements EngineObserver {
   }
 
   @Override
+  public void capacity(int slots) {
+    dialogue.capacity(slots);
+  }
+
+  @Override
   public void sessionOpened() {
     dialogue.sessionOpened();
   }

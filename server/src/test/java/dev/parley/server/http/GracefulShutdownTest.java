@@ -28,7 +28,7 @@ class GracefulShutdownTest {
                       .withHost("127.0.0.1")
                       .withPort(0)
                       .withGrpcPort(0)
-                      .withShutdownGrace(Duration.ofMillis(800)))
+                      .withDrainTime(Duration.ofMillis(800)))
               .start();
       ChatServerTest.Client c = new ChatServerTest.Client();
       c.socket =

@@ -21,6 +21,16 @@ public final class TorchRuntime {
 
   private static volatile Engine engine;
 
+  /** The marker of a {@code pytorch-native-*} jar on the classpath (the default, CPU build). */
+  static final String BUNDLED_NATIVES = "native/lib/pytorch.properties";
+
+  static final String EXTERNAL_LIBTORCH_HINT =
+      "this build bundles no libtorch (it was built with -Dgpu): set PYTORCH_LIBRARY_PATH to the"
+          + " lib/ folder of libtorch 2.7.1 (for CUDA: libtorch-cxx11-abi-shared-with-deps-2.7.1+cu128"
+          + " from pytorch.org), PYTORCH_VERSION=2.7.1 and PYTORCH_FLAVOR=cu128 (cpu for a CPU"
+          + " libtorch); deploy/docker/Dockerfile.cuda does exactly this. Or use the default build,"
+          + " which bundles the CPU libtorch.";
+
   private TorchRuntime() {}
 
   /** Loads (once) and returns the PyTorch engine, offline. */
@@ -31,6 +41,13 @@ public final class TorchRuntime {
         e = engine;
         if (e == null) {
           configureOffline();
+          String problem =
+              libtorchProblem(
+                  TorchRuntime.class.getClassLoader().getResource(BUNDLED_NATIVES) != null,
+                  TorchRuntime::setting);
+          if (problem != null) {
+            throw new IllegalStateException(problem);
+          }
           e = Engine.getEngine("PyTorch");
           LOG.info(
               "PyTorch engine {} loaded offline; default device {}",
@@ -104,6 +121,37 @@ public final class TorchRuntime {
   /** A new root manager on {@code device}. */
   public static NDManager newManager(ai.djl.Device device) {
     return engine().newBaseManager(device);
+  }
+
+  /**
+   * Why libtorch cannot be loaded offline, or null when it can: without bundled natives DJL would
+   * try to download them and fail with an unhelpful "Failed to save pytorch index file".
+   *
+   * @param bundled whether a {@code pytorch-native-*} jar is on the classpath
+   * @param setting reads an environment variable or system property (null when unset)
+   */
+  static String libtorchProblem(boolean bundled, java.util.function.UnaryOperator<String> setting) {
+    if (bundled) {
+      return null;
+    }
+    String dir = setting.apply("PYTORCH_LIBRARY_PATH");
+    if (dir == null || dir.isBlank()) {
+      return "no libtorch: " + EXTERNAL_LIBTORCH_HINT;
+    }
+    if (!java.nio.file.Files.isRegularFile(java.nio.file.Path.of(dir, "libtorch.so"))) {
+      return "PYTORCH_LIBRARY_PATH=" + dir + " holds no libtorch.so; " + EXTERNAL_LIBTORCH_HINT;
+    }
+    if (setting.apply("PYTORCH_FLAVOR") == null) {
+      return "PYTORCH_FLAVOR is not set (DJL would look for a *-precxx11 JNI library that does not"
+          + " exist); "
+          + EXTERNAL_LIBTORCH_HINT;
+    }
+    return null;
+  }
+
+  private static String setting(String key) {
+    String v = System.getenv(key);
+    return v != null ? v : System.getProperty(key);
   }
 
   /** Sets the properties DJL reads before it loads natives, unless the user already chose. */

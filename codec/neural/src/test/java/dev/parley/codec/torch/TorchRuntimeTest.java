@@ -22,4 +22,24 @@ class TorchRuntimeTest {
       assertThat(a.matMul(b).toFloatArray()).containsExactly(0.5f, 4f, 2f, 10f);
     }
   }
+
+  @Test
+  void aBuildWithoutLibtorchSaysWhatToSet(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.util.Map<String, String> env = new java.util.HashMap<>();
+    assertThat(TorchRuntime.libtorchProblem(true, env::get)).isNull();
+    assertThat(TorchRuntime.libtorchProblem(false, env::get))
+        .contains("PYTORCH_LIBRARY_PATH", "PYTORCH_FLAVOR=cu128", "PYTORCH_VERSION=2.7.1", "-Dgpu");
+    env.put("PYTORCH_LIBRARY_PATH", dir.toString());
+    assertThat(TorchRuntime.libtorchProblem(false, env::get))
+        .contains(dir + " holds no libtorch.so");
+    java.nio.file.Files.createFile(dir.resolve("libtorch.so"));
+    assertThat(TorchRuntime.libtorchProblem(false, env::get))
+        .startsWith("PYTORCH_FLAVOR is not set");
+    env.put("PYTORCH_FLAVOR", "cu128");
+    assertThat(TorchRuntime.libtorchProblem(false, env::get)).isNull();
+    // This (default) build bundles the CPU natives, so the real check finds them.
+    assertThat(TorchRuntime.class.getClassLoader().getResource(TorchRuntime.BUNDLED_NATIVES))
+        .isNotNull();
+  }
 }
