@@ -22,6 +22,7 @@ import picocli.CommandLine.Parameters;
 
 /** Mimi over files: WAV → codes and codes → WAV, whole-sequence or frame by frame. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "codec",
     description = "Encode audio to Mimi codes and decode them back.",
     subcommands = {CodecCommand.Encode.class, CodecCommand.Decode.class})
@@ -60,6 +61,7 @@ public final class CodecCommand {
   }
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "encode",
       description = "WAV (any rate; float WAV read without quantization) → I64 codes [1,K,F].")
   static final class Encode implements Callable<Integer> {
@@ -107,7 +109,10 @@ public final class CodecCommand {
     }
   }
 
-  @Command(name = "decode", description = "I64 codes [1,K,F] → 32-bit float WAV at 24 kHz.")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "decode",
+      description = "I64 codes [1,K,F] → 32-bit float WAV at 24 kHz.")
   static final class Decode implements Callable<Integer> {
     @Mixin MimiOptions options;
 

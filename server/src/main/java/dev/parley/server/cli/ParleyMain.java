@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code parley-server.jar} entry point. With no subcommand it runs {@link InfoCommand}: the
- * dialogue server itself is not built yet, and this says so rather than pretending.
+ * self-check and the list of commands this build contains.
  */
 @Command(
     name = "parley-server",
@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })
-public final class ParleyMain implements Runnable {
+public final class ParleyMain implements java.util.concurrent.Callable<Integer> {
 
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
@@ -41,9 +41,11 @@ public final class ParleyMain implements Runnable {
             });
   }
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
-  public void run() {
-    new InfoCommand().call();
+  public Integer call() {
+    return InfoCommand.selfCheck(spec);
   }
 
   static String version() {
