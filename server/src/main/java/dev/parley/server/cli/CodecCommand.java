@@ -12,6 +12,7 @@ import dev.parley.codec.wav.WavAudio;
 import dev.parley.codec.wav.WavEncoding;
 import dev.parley.codec.wav.WavReader;
 import dev.parley.codec.wav.WavWriter;
+import dev.parley.server.model.DemoModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -28,13 +29,17 @@ import picocli.CommandLine.Parameters;
     subcommands = {CodecCommand.Encode.class, CodecCommand.Decode.class})
 public final class CodecCommand {
 
+  /** {@code --mimi demo}: the demo models' Mimi, built in memory, so the codec runs offline. */
+  static final String DEMO = "demo";
+
   /** Options shared by both directions. */
   static final class MimiOptions {
     @Option(
         names = "--mimi",
         description =
-            "Mimi weights: a .safetensors file, or a Hugging Face repo id "
-                + "(default: Kyutai's Mimi from ${DEFAULT-VALUE}).",
+            "Mimi weights: demo (the offline demo's Mimi, random weights: its audio is not "
+                + "speech), a .safetensors file, a directory holding Kyutai's Mimi file, or a "
+                + "Hugging Face repo id (default: Kyutai's Mimi from ${DEFAULT-VALUE}).",
         defaultValue = MimiSource.DEFAULT_REPO)
     String mimi;
 
@@ -50,13 +55,22 @@ public final class CodecCommand {
 
     @Mixin DeviceOptions device;
 
+    boolean demo() {
+      return DEMO.equals(mimi);
+    }
+
     MimiConfig config(Integer codebooks) throws IOException {
-      MimiConfig c = config == null ? MimiConfig.kyutai() : MimiConfig.fromJson(config);
+      MimiConfig c =
+          config != null
+              ? MimiConfig.fromJson(config)
+              : demo() ? DemoModel.mimiConfig() : MimiConfig.kyutai();
       return codebooks == null ? c : c.withCodebooks(codebooks);
     }
 
     MimiModel load(MimiConfig c, NDManager m) throws IOException {
-      return MimiModel.load(MimiSource.resolve(mimi), c, m, DataType.FLOAT32);
+      return demo()
+          ? MimiModel.random(c, m, DemoModel.SEED)
+          : MimiModel.load(MimiSource.resolve(mimi), c, m, DataType.FLOAT32);
     }
   }
 

@@ -36,7 +36,7 @@ public final class ParleyMain implements java.util.concurrent.Callable<Integer> 
         // Bad input files are the user's problem to fix, not a crash: one line, exit code 2.
         .setExecutionExceptionHandler(
             (e, cmd, parsed) -> {
-              cmd.getErr().println("error: " + e.getMessage());
+              cmd.getErr().println("error: " + describe(e));
               return 2;
             });
   }
@@ -46,6 +46,25 @@ public final class ParleyMain implements java.util.concurrent.Callable<Integer> 
   @Override
   public Integer call() {
     return InfoCommand.selfCheck(spec);
+  }
+
+  /** One line a user can act on: file errors say what is wrong with which path. */
+  static String describe(Throwable e) {
+    Throwable t =
+        e instanceof java.io.UncheckedIOException && e.getCause() != null ? e.getCause() : e;
+    if (t instanceof java.nio.file.NoSuchFileException f) {
+      return "no such file: " + f.getFile();
+    }
+    if (t instanceof java.nio.file.AccessDeniedException f) {
+      return "permission denied: " + f.getFile();
+    }
+    if (t instanceof java.nio.file.NotDirectoryException f) {
+      return "not a directory: " + f.getFile();
+    }
+    if (t instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getFile() + ": " + f.getReason();
+    }
+    return String.valueOf(t.getMessage());
   }
 
   static String version() {

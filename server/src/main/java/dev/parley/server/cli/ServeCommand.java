@@ -198,8 +198,13 @@ public final class ServeCommand implements Callable<Integer> {
                     voicesDir,
                     defaultVoice);
     boolean dialogue = m.lm().config().depQ() > 0;
-    ParleyServer server =
-        new ParleyServer(dialogue ? m : null, dialogue ? s : m, t, config).start();
+    ParleyServer server = new ParleyServer(dialogue ? m : null, dialogue ? s : m, t, config);
+    try {
+      server.start();
+    } catch (Exception e) {
+      server.shutdown();
+      throw PortInUse.explain(e, host, port, grpcPort);
+    }
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

@@ -328,8 +328,7 @@ class ModelResolverTest {
             MissingModelFilesException.class,
             e ->
                 assertThat(e.files().get(0).expectedAt())
-                    .startsWith(
-                        work.resolve("hub/models--kyutai--tiny-model").toString()));
+                    .startsWith(work.resolve("hub/models--kyutai--tiny-model").toString()));
     assertThat(hub.requests()).isEmpty();
   }
 
