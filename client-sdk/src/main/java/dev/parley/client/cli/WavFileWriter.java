@@ -9,10 +9,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Writes a 16-bit PCM WAV file as its samples arrive: the header goes first with the streaming
- * convention's unknown sizes (0xFFFFFFFF, which sox and ffmpeg read up to the end of the file), the
- * sample bytes are appended as they come, and {@link #close()} puts the real sizes in. A file cut
- * short by a crash is still readable, and so is one written to a pipe. Not thread-safe.
+ * Writes a 16-bit PCM WAV file as its samples arrive. After every append the header's sizes are
+ * brought up to the samples on disk, so a file cut off at any moment (Ctrl-C, a crash) is a valid
+ * WAV of what was written, never one that claims more. A pipe such as /dev/stdout cannot be
+ * rewritten: there the header keeps the streaming convention's unknown sizes (0xFFFFFFFF, which sox
+ * and ffmpeg read up to the end of the stream). Not thread-safe.
  */
 final class WavFileWriter implements AutoCloseable {
   static final int HEADER_BYTES = 44;
@@ -40,7 +41,7 @@ final class WavFileWriter implements AutoCloseable {
             StandardOpenOption.TRUNCATE_EXISTING);
     this.seekable =
         Files.isRegularFile(path); // not a pipe such as /dev/stdout: the header can be fixed
-    writeFully(header(sampleRate, channels, -1));
+    writeFully(header(sampleRate, channels, seekable ? 0 : -1));
   }
 
   /**
@@ -77,6 +78,22 @@ final class WavFileWriter implements AutoCloseable {
     }
     writeFully(ByteBuffer.wrap(s16le, offset, length));
     dataBytes += length;
+    if (seekable) {
+      writeSizes(); // after the samples: the header never claims bytes not yet on disk
+    }
+  }
+
+  /** Puts the RIFF and data chunk sizes for the bytes written so far into the header. */
+  private void writeSizes() throws IOException {
+    ByteBuffer h = header(sampleRate, channels, dataBytes);
+    ByteBuffer riff = h.duplicate().position(4).limit(8);
+    while (riff.hasRemaining()) {
+      channel.write(riff, riff.position());
+    }
+    ByteBuffer data = h.duplicate().position(40).limit(44);
+    while (data.hasRemaining()) {
+      channel.write(data, data.position());
+    }
   }
 
   /** Bytes of samples written so far. */

@@ -22,6 +22,7 @@ import picocli.CommandLine.Parameters;
 
 /** Offline conversions through the same audio layer the server uses. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "audio",
     description = "Convert audio with Parley's audio layer.",
     subcommands = {
@@ -32,6 +33,7 @@ import picocli.CommandLine.Parameters;
 public final class AudioCommand {
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "to-opus",
       description = "Encode a WAV file (any rate) as 24 kHz mono Ogg Opus, as Parley streams it.")
   static final class ToOpus implements Callable<Integer> {
@@ -68,7 +70,10 @@ public final class AudioCommand {
     }
   }
 
-  @Command(name = "to-wav", description = "Decode an Ogg Opus file to a mono WAV file.")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "to-wav",
+      description = "Decode an Ogg Opus file to a mono WAV file.")
   static final class ToWav implements Callable<Integer> {
     @Parameters(index = "0", description = "input .opus / .ogg")
     Path in;
@@ -115,7 +120,10 @@ public final class AudioCommand {
     }
   }
 
-  @Command(name = "resample", description = "Resample a WAV file (mixed down to mono).")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "resample",
+      description = "Resample a WAV file (mixed down to mono).")
   static final class Resample implements Callable<Integer> {
     @Parameters(index = "0")
     Path in;

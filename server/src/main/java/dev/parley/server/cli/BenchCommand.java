@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 
 /** Speed measurements with random weights; the last line of each is a stable key=value record. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "bench",
     description = "Measure codec and model speed (random weights).",
     subcommands = {
@@ -24,7 +25,10 @@ import picocli.CommandLine.Option;
     })
 public final class BenchCommand {
 
-  @Command(name = "mimi", description = "Streaming Mimi encode/decode time per 80 ms frame.")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "mimi",
+      description = "Streaming Mimi encode/decode time per 80 ms frame.")
   static final class Mimi implements Callable<Integer> {
     @Option(
         names = "--mimi-config",
@@ -75,7 +79,10 @@ public final class BenchCommand {
     }
   }
 
-  @Command(name = "lm", description = "LMGen step time (random weights, default sampling).")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "lm",
+      description = "LMGen step time (random weights, default sampling).")
   static final class Lm implements Callable<Integer> {
     @Option(
         names = "--config",
@@ -152,6 +159,7 @@ public final class BenchCommand {
   }
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "chat",
       description = "N real-time /api/chat sessions against an in-process server on loopback.")
   static final class Chat implements Callable<Integer> {
@@ -226,6 +234,7 @@ public final class BenchCommand {
   }
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "stt",
       description = "N real-time transcription streams into an in-process STT engine.")
   static final class Stt implements Callable<Integer> {
@@ -323,6 +332,7 @@ public final class BenchCommand {
   }
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "tts",
       description =
           "Text-to-speech: step time by batch, then time to first audio and real-time "

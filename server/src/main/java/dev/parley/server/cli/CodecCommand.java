@@ -12,6 +12,7 @@ import dev.parley.codec.wav.WavAudio;
 import dev.parley.codec.wav.WavEncoding;
 import dev.parley.codec.wav.WavReader;
 import dev.parley.codec.wav.WavWriter;
+import dev.parley.server.model.DemoModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -22,18 +23,23 @@ import picocli.CommandLine.Parameters;
 
 /** Mimi over files: WAV → codes and codes → WAV, whole-sequence or frame by frame. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "codec",
     description = "Encode audio to Mimi codes and decode them back.",
     subcommands = {CodecCommand.Encode.class, CodecCommand.Decode.class})
 public final class CodecCommand {
+
+  /** {@code --mimi demo}: the demo models' Mimi, built in memory, so the codec runs offline. */
+  static final String DEMO = "demo";
 
   /** Options shared by both directions. */
   static final class MimiOptions {
     @Option(
         names = "--mimi",
         description =
-            "Mimi weights: a .safetensors file, or a Hugging Face repo id "
-                + "(default: Kyutai's Mimi from ${DEFAULT-VALUE}).",
+            "Mimi weights: demo (the offline demo's Mimi, random weights: its audio is not "
+                + "speech), a .safetensors file, a directory holding Kyutai's Mimi file, or a "
+                + "Hugging Face repo id (default: Kyutai's Mimi from ${DEFAULT-VALUE}).",
         defaultValue = MimiSource.DEFAULT_REPO)
     String mimi;
 
@@ -49,17 +55,27 @@ public final class CodecCommand {
 
     @Mixin DeviceOptions device;
 
+    boolean demo() {
+      return DEMO.equals(mimi);
+    }
+
     MimiConfig config(Integer codebooks) throws IOException {
-      MimiConfig c = config == null ? MimiConfig.kyutai() : MimiConfig.fromJson(config);
+      MimiConfig c =
+          config != null
+              ? MimiConfig.fromJson(config)
+              : demo() ? DemoModel.mimiConfig() : MimiConfig.kyutai();
       return codebooks == null ? c : c.withCodebooks(codebooks);
     }
 
     MimiModel load(MimiConfig c, NDManager m) throws IOException {
-      return MimiModel.load(MimiSource.resolve(mimi), c, m, DataType.FLOAT32);
+      return demo()
+          ? MimiModel.random(c, m, DemoModel.SEED)
+          : MimiModel.load(MimiSource.resolve(mimi), c, m, DataType.FLOAT32);
     }
   }
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "encode",
       description = "WAV (any rate; float WAV read without quantization) → I64 codes [1,K,F].")
   static final class Encode implements Callable<Integer> {
@@ -107,7 +123,10 @@ public final class CodecCommand {
     }
   }
 
-  @Command(name = "decode", description = "I64 codes [1,K,F] → 32-bit float WAV at 24 kHz.")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "decode",
+      description = "I64 codes [1,K,F] → 32-bit float WAV at 24 kHz.")
   static final class Decode implements Callable<Integer> {
     @Mixin MimiOptions options;
 

@@ -30,6 +30,7 @@ import picocli.CommandLine.Parameters;
  * transcription model ({@code dep_q} 0, e.g. {@code demo-stt} or {@code kyutai/stt-1b-en_fr}).
  */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "infer",
     description = "Run a model over a WAV file: dialogue writes audio, STT writes the transcript.")
 public final class InferCommand implements Callable<Integer> {

@@ -3,17 +3,39 @@ package dev.parley.server.cli;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.parley.codec.torch.TorchRuntime;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
-/** Reports what this build can do and proves the offline libtorch engine loads and computes. */
+/**
+ * Proves the offline libtorch engine loads and computes, and lists what this build contains. The
+ * list is read from the jar's own command tree, so it cannot disagree with what the jar does.
+ */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "info",
     description = "Show what this build contains and check the offline PyTorch engine.")
 public final class InfoCommand implements Callable<Integer> {
 
+  @Spec CommandSpec spec;
+
+  /** Runs the self-check for the tree under {@code root}; used when no subcommand is given. */
+  static int selfCheck(CommandSpec root) {
+    InfoCommand info = new InfoCommand();
+    info.spec = root.subcommands().get("info").getCommandSpec();
+    return info.call();
+  }
+
   @Override
   public Integer call() {
+    CommandLine root = spec.commandLine();
+    while (root.getParent() != null) {
+      root = root.getParent();
+    }
     System.out.println(
         "Parley " + ParleyMain.version() + " on Java " + System.getProperty("java.version"));
     Engine engine = TorchRuntime.engine();
@@ -23,21 +45,34 @@ public final class InfoCommand implements Callable<Integer> {
     }
     System.out.printf(
         "PyTorch %s engine loaded offline on %s (self-check 1+2+3+4 = %.0f)%n",
-        engine.getVersion(), engine.defaultDevice(), sum);
+        engine.getVersion(), TorchRuntime.name(engine.defaultDevice()), sum);
     System.out.println();
-    System.out.println("Ready in this build:");
+    System.out.println("Commands in this build:");
+    for (Map.Entry<String, CommandLine> e : root.getSubcommands().entrySet()) {
+      String name = e.getKey();
+      if (name.equals("help") || name.equals("info")) {
+        continue;
+      }
+      CommandLine cmd = e.getValue();
+      System.out.printf("  %-11s %s%n", name, firstLine(cmd));
+      if (!cmd.getSubcommands().isEmpty()) {
+        System.out.printf(
+            "  %-11s %s%n",
+            "",
+            cmd.getSubcommands().keySet().stream()
+                .map(sub -> name + " " + sub)
+                .collect(Collectors.joining(", ")));
+      }
+    }
+    System.out.println();
     System.out.println(
-        "  serve  the dialogue server: Kyutai's /api/chat WebSocket, /metrics, /healthz (default: demo model)");
-    System.out.println("  audio  WAV read/write, resampling, streaming Ogg Opus encode/decode");
-    System.out.println("  codec  the Mimi neural codec: codec encode / codec decode");
-    System.out.println("  lm     the Moshi speech-text LM: lm forward / lm generate");
-    System.out.println(
-        "  infer  offline dialogue or transcription over a file (--model demo|DIR|REPO)");
-    System.out.println("  bench  bench mimi / bench lm");
-    System.out.println("         try: java -jar server/target/parley-server.jar infer --help");
-    System.out.println("Not yet in this build (see the project's issues):");
-    System.out.println(
-        "  gRPC, the Java SDK, streaming transcription and speech synthesis services");
+        "Every command explains itself with --help, e.g.: "
+            + "java -jar server/target/parley-server.jar infer --help");
     return sum == 10f ? 0 : 1;
+  }
+
+  private static String firstLine(CommandLine cmd) {
+    String[] d = cmd.getCommandSpec().usageMessage().description();
+    return d.length == 0 ? "" : d[0];
   }
 }

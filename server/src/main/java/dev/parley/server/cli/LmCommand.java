@@ -23,6 +23,7 @@ import picocli.CommandLine.Parameters;
 
 /** The LM over tensor files: the reference's teacher-forced forward and streaming generation. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "lm",
     description = "Run the speech-text LM on code tensors.",
     subcommands = {LmCommand.Forward.class, LmCommand.Generate.class})
@@ -53,6 +54,7 @@ public final class LmCommand {
   }
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "forward",
       description = "Teacher-forced forward: I64 codes [B, 1+n_q, T] → logits and masks.")
   static final class Forward implements Callable<Integer> {
@@ -148,6 +150,7 @@ public final class LmCommand {
   }
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "generate",
       description = "Streaming generation, one step per input column (LMGen).")
   static final class Generate implements Callable<Integer> {

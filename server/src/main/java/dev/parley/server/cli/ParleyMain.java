@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code parley-server.jar} entry point. With no subcommand it runs {@link InfoCommand}: the
- * dialogue server itself is not built yet, and this says so rather than pretending.
+ * self-check and the list of commands this build contains.
  */
 @Command(
     name = "parley-server",
@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })
-public final class ParleyMain implements Runnable {
+public final class ParleyMain implements java.util.concurrent.Callable<Integer> {
 
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
@@ -36,14 +36,35 @@ public final class ParleyMain implements Runnable {
         // Bad input files are the user's problem to fix, not a crash: one line, exit code 2.
         .setExecutionExceptionHandler(
             (e, cmd, parsed) -> {
-              cmd.getErr().println("error: " + e.getMessage());
+              cmd.getErr().println("error: " + describe(e));
               return 2;
             });
   }
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
-  public void run() {
-    new InfoCommand().call();
+  public Integer call() {
+    return InfoCommand.selfCheck(spec);
+  }
+
+  /** One line a user can act on: file errors say what is wrong with which path. */
+  static String describe(Throwable e) {
+    Throwable t =
+        e instanceof java.io.UncheckedIOException && e.getCause() != null ? e.getCause() : e;
+    if (t instanceof java.nio.file.NoSuchFileException f) {
+      return "no such file: " + f.getFile();
+    }
+    if (t instanceof java.nio.file.AccessDeniedException f) {
+      return "permission denied: " + f.getFile();
+    }
+    if (t instanceof java.nio.file.NotDirectoryException f) {
+      return "not a directory: " + f.getFile();
+    }
+    if (t instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getFile() + ": " + f.getReason();
+    }
+    return String.valueOf(t.getMessage());
   }
 
   static String version() {

@@ -23,10 +23,11 @@ import picocli.CommandLine.Option;
  * ({@code /api/asr-streaming}), or both, with gRPC and the HTTP endpoints.
  */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "serve",
     description =
-        "Start the server (default: the offline demo dialogue and transcription "
-            + "models; HTTP/WebSocket on 8998, gRPC on 9998).")
+        "Start the server (default: the offline demo dialogue, transcription and "
+            + "speech-synthesis models; HTTP/WebSocket on 8998, gRPC on 9998).")
 public final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--model",
@@ -61,8 +62,8 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--default-voice",
       description =
-          "Voice used when a request names none (default: "
-              + "expresso/ex03-ex01_happy_001_channel1_334s.wav, as moshi-server).")
+          "Voice used when a request names none (default: demo-alto with demo-tts; "
+              + "expresso/ex03-ex01_happy_001_channel1_334s.wav with a Kyutai TTS model, as moshi-server).")
   String defaultVoice;
 
   @Option(
@@ -220,8 +221,13 @@ public final class ServeCommand implements Callable<Integer> {
                     voicesDir,
                     defaultVoice);
     boolean dialogue = m.lm().config().depQ() > 0;
-    ParleyServer server =
-        new ParleyServer(dialogue ? m : null, dialogue ? s : m, t, config).start();
+    ParleyServer server = new ParleyServer(dialogue ? m : null, dialogue ? s : m, t, config);
+    try {
+      server.start();
+    } catch (Exception e) {
+      server.shutdown();
+      throw PortInUse.explain(e, host, port, grpcPort);
+    }
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

@@ -33,6 +33,7 @@ import picocli.CommandLine.Option;
  * server runs, one session, no network.
  */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "synthesize",
     description = "Speak text into a WAV file with a TTS model (offline).")
 public final class SynthesizeCommand implements Callable<Integer> {

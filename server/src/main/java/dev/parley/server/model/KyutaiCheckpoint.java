@@ -44,13 +44,10 @@ public record KyutaiCheckpoint(
     try {
       files = resolver.resolve(model, config.requiredFiles());
     } catch (MissingModelFilesException e) {
-      if (configUnknown == null) {
+      if (configUnknown == null || KnownCheckpoints.usesMoshiDefaults(model)) {
         throw e;
       }
-      throw e.with(
-          configUnknown.files(),
-          "config.json could not be looked up either, so the Moshi 7B file "
-              + "names were assumed; the model's config.json may name other files");
+      throw missingWithConfig(resolver, model, configUnknown);
     }
     if (configUnknown != null) {
       LOG.warn(
@@ -62,6 +59,30 @@ public record KyutaiCheckpoint(
       LOG.warn("{} has no config.json: assuming the Moshi 7B architecture and file names", model);
     }
     return new KyutaiCheckpoint(config, configFile, files);
+  }
+
+  /**
+   * Offline without config.json, the Moshi 7B names of the other files would be a guess: report the
+   * repository's real files when they are known, else config.json alone, which names them.
+   */
+  private static MissingModelFilesException missingWithConfig(
+      ModelResolver resolver, ModelReference model, MissingModelFilesException configUnknown)
+      throws IOException {
+    java.util.Optional<java.util.List<String>> known = KnownCheckpoints.files(model);
+    if (known.isPresent()) {
+      try {
+        resolver.resolve(model, known.get());
+      } catch (MissingModelFilesException all) {
+        return all;
+      }
+    }
+    return new MissingModelFilesException(
+        configUnknown.model(),
+        configUnknown.reason()
+            + ". config.json names the model's weights, Mimi and tokenizer files; once it is here,"
+            + " they are looked up",
+        configUnknown.files(),
+        configUnknown.getCause());
   }
 
   public Path moshiWeights() {

@@ -184,16 +184,17 @@ public final class ModelResolver {
   private MissingFile describe(Wanted w) throws IOException {
     String repoId = w.repo.repoId();
     Optional<String> commit = cache.commitOf(repoId, w.repo.revision());
+    // Without a known commit there is no snapshot folder yet: name the repository's cache folder.
     String at =
         commit.isPresent()
             ? cache.snapshotPath(repoId, commit.get(), w.path).toString()
-            : cache.repoDir(repoId).resolve("snapshots")
-                + "/<commit that refs/"
-                + w.repo.revision()
-                + " names>/"
-                + w.path;
+            : cache.repoDir(repoId) + " (the cache folder of " + repoId + ", see 2. below)";
     return new MissingFile(
-        w.name, at, downloader.fileUrl(repoId, w.repo.revision(), w.path).toString());
+        w.name,
+        at,
+        downloader.fileUrl(repoId, w.repo.revision(), w.path).toString(),
+        new MissingModelFilesException.HubPlace(
+            repoId, w.repo.revision(), w.path, cache.repoDir(repoId).toString()));
   }
 
   private Optional<Path> directoryOf(ModelReference model) throws IOException {

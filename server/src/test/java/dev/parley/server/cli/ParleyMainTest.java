@@ -19,7 +19,7 @@ class ParleyMainTest {
   @TempDir Path dir;
 
   @Test
-  void defaultCommandLoadsLibtorchOfflineAndSaysWhatIsNotBuiltYet() {
+  void defaultCommandLoadsLibtorchOfflineAndListsEveryCommandOfTheBuild() {
     PrintStream original = System.out;
     java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
     System.setOut(new PrintStream(captured, true));
@@ -32,10 +32,14 @@ class ParleyMainTest {
     assertThat(code).isZero();
     assertThat(captured.toString())
         .contains(
-            "PyTorch 2.7.1 engine loaded offline",
+            "PyTorch 2.7.1 engine loaded offline on cpu ",
             "1+2+3+4 = 10",
-            "codec  the Mimi neural codec",
-            "Not yet in this build");
+            "serve",
+            "synthesize",
+            "codec encode, codec decode",
+            "bench mimi, bench lm, bench chat, bench stt, bench tts",
+            "infer --help");
+    assertThat(captured.toString()).doesNotContain("Not yet", "cpu()");
   }
 
   @Test

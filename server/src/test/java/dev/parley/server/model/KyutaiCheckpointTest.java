@@ -116,27 +116,68 @@ class KyutaiCheckpointTest {
   }
 
   @Test
-  void offlineWithNothingCachedListsConfigJsonAndTheDefaultFiles() {
+  void offlineWithNothingCachedAnSttRepoNamesItsRealFiles() {
     assertThatThrownBy(
             () ->
                 KyutaiCheckpoint.resolve(resolver(true), new HubRepository("kyutai/stt-1b-en_fr")))
         .isInstanceOfSatisfying(
             MissingModelFilesException.class,
             e -> {
+              // The names kyutai/stt-1b-en_fr publishes, not Moshi 7B's.
               assertThat(e.files())
                   .extracting(MissingFile::name)
                   .containsExactly(
                       "config.json",
                       "model.safetensors",
-                      "tokenizer-e351c8d8-checkpoint125.safetensors",
-                      "tokenizer_spm_32k_3.model");
+                      "mimi-pytorch-e351c8d8@125.safetensors",
+                      "tokenizer_en_fr_audio_8000.model");
               assertThat(e.getMessage())
                   .contains(
                       "HF_HUB_OFFLINE",
-                      "config.json may name other files",
                       hub.endpoint() + "/kyutai/stt-1b-en_fr/resolve/main/config.json",
-                      "--model /path/to/dir");
+                      "--model /path/to/dir",
+                      "models--kyutai--stt-1b-en_fr",
+                      "huggingface-cli download kyutai/stt-1b-en_fr config.json model.safetensors")
+                  .doesNotContain("<commit", "tokenizer_spm_32k_3.model");
             });
+  }
+
+  @Test
+  void offlineWithNothingCachedATtsRepoAsksForTheConfigThatNamesItsFiles() {
+    assertThatThrownBy(
+            () ->
+                KyutaiCheckpoint.resolve(
+                    resolver(true), new HubRepository("kyutai/tts-1.6b-en_fr")))
+        .isInstanceOfSatisfying(
+            MissingModelFilesException.class,
+            e -> {
+              assertThat(e.files()).extracting(MissingFile::name).containsExactly("config.json");
+              assertThat(e.getMessage())
+                  .contains(
+                      "config.json names the model's weights, Mimi and tokenizer files",
+                      "Two ways out",
+                      "models--kyutai--tts-1.6b-en_fr",
+                      "huggingface-cli download kyutai/tts-1.6b-en_fr config.json"
+                          + " --local-dir tts-1.6b-en_fr")
+                  .doesNotContain("<commit", "model.safetensors", "tokenizer_spm_32k_3.model");
+            });
+  }
+
+  @Test
+  void offlineWithNothingCachedMoshiNamesItsThreeFiles() {
+    assertThatThrownBy(
+            () ->
+                KyutaiCheckpoint.resolve(
+                    resolver(true), new HubRepository("kyutai/moshiko-pytorch-bf16")))
+        .isInstanceOfSatisfying(
+            MissingModelFilesException.class,
+            e ->
+                assertThat(e.files())
+                    .extracting(MissingFile::name)
+                    .containsExactly(
+                        "model.safetensors",
+                        "tokenizer-e351c8d8-checkpoint125.safetensors",
+                        "tokenizer_spm_32k_3.model"));
   }
 
   @Test

@@ -162,22 +162,41 @@ class ModelResolverTest {
                       new MissingFile(
                           "mimi.safetensors",
                           snapshot.resolve("mimi.safetensors").toString(),
-                          hub.endpoint() + "/kyutai/tiny-model/resolve/main/mimi.safetensors"),
+                          hub.endpoint() + "/kyutai/tiny-model/resolve/main/mimi.safetensors",
+                          place("mimi.safetensors")),
                       new MissingFile(
                           "tok.model",
                           snapshot.resolve("tok.model").toString(),
-                          hub.endpoint() + "/kyutai/tiny-model/resolve/main/tok.model"),
+                          hub.endpoint() + "/kyutai/tiny-model/resolve/main/tok.model",
+                          place("tok.model")),
                       new MissingFile(
                           "hf://kyutai/other/x.json",
-                          cacheRoot.resolve("models--kyutai--other/snapshots")
-                              + "/<commit that refs/main names>/x.json",
-                          hub.endpoint() + "/kyutai/other/resolve/main/x.json"));
+                          cacheRoot.resolve("models--kyutai--other")
+                              + " (the cache folder of kyutai/other, see 2. below)",
+                          hub.endpoint() + "/kyutai/other/resolve/main/x.json",
+                          new MissingModelFilesException.HubPlace(
+                              "kyutai/other",
+                              "main",
+                              "x.json",
+                              cacheRoot.resolve("models--kyutai--other").toString())));
               assertThat(e.getMessage())
                   .contains("HF_HUB_OFFLINE", "3 files are missing", "--model /path/to/dir")
                   .contains(snapshot.resolve("mimi.safetensors").toString())
-                  .contains(hub.endpoint() + "/kyutai/tiny-model/resolve/main/tok.model");
+                  .contains(hub.endpoint() + "/kyutai/tiny-model/resolve/main/tok.model")
+                  .contains(
+                      "Two ways out",
+                      "huggingface-cli download kyutai/tiny-model mimi.safetensors tok.model"
+                          + " --local-dir tiny-model",
+                      "huggingface-cli download kyutai/other x.json",
+                      cacheRoot.resolve("models--kyutai--tiny-model").toString())
+                  .doesNotContain("<commit");
             });
     assertThat(hub.requests()).isEmpty();
+  }
+
+  private MissingModelFilesException.HubPlace place(String path) {
+    return new MissingModelFilesException.HubPlace(
+        REPO, "main", path, cacheRoot.resolve("models--kyutai--tiny-model").toString());
   }
 
   @Test
@@ -309,8 +328,7 @@ class ModelResolverTest {
             MissingModelFilesException.class,
             e ->
                 assertThat(e.files().get(0).expectedAt())
-                    .startsWith(
-                        work.resolve("hub/models--kyutai--tiny-model/snapshots").toString()));
+                    .startsWith(work.resolve("hub/models--kyutai--tiny-model").toString()));
     assertThat(hub.requests()).isEmpty();
   }
 

@@ -145,4 +145,57 @@ class WavTest {
     assertThat((double) back.samples()[1200])
         .isCloseTo(tone[1200], org.assertj.core.data.Offset.offset(1e-6));
   }
+
+  /**
+   * sox reads every encoding we write without a warning (float WAVs need fmt's cbSize and a fact
+   * chunk), finds the frame count we wrote, and decodes the samples to within the encoding's step.
+   */
+  @ParameterizedTest
+  @EnumSource(WavEncoding.class)
+  void soxReadsEveryEncodingWeWriteWithoutAWarning(WavEncoding e) throws Exception {
+    ExternalTools.require("sox", "sox");
+    float[] tone = Signals.sine(440, 24000, 2401, 0.5);
+    Path wav = dir.resolve(e + ".wav");
+    WavWriter.writeMono(wav, tone, 24000, e);
+    assertThat(java.nio.file.Files.list(dir).map(p -> p.getFileName().toString()))
+        .as("nothing left beside the file")
+        .containsExactly(e + ".wav");
+    assertThat(ExternalTools.run("soxi", "-s", wav.toString()).strip()).isEqualTo("2401");
+    assertThat(ExternalTools.run("soxi", "-r", wav.toString()).strip()).isEqualTo("24000");
+    assertThat(ExternalTools.run("soxi", "-b", wav.toString()).strip())
+        .isEqualTo(Integer.toString(e.bitsPerSample));
+    Path raw = dir.resolve(e + ".f64");
+    // -V2: warnings on; their text comes back with the output, which must be empty.
+    String said =
+        ExternalTools.run(
+            "sox",
+            "-V2",
+            "-D",
+            wav.toString(),
+            "-t",
+            "f64",
+            "-e",
+            "floating-point",
+            raw.toString());
+    assertThat(said).as("what sox said reading %s", e).isEmpty();
+    ByteBuffer decoded =
+        ByteBuffer.wrap(java.nio.file.Files.readAllBytes(raw)).order(ByteOrder.LITTLE_ENDIAN);
+    assertThat(decoded.remaining()).isEqualTo(8 * tone.length);
+    double step = e.formatTag == 3 ? 1e-7 : Math.pow(2, 1 - e.bitsPerSample);
+    for (int i = 0; i < tone.length; i++) {
+      assertThat(Math.abs(decoded.getDouble() - tone[i]))
+          .as("%s sample %d", e, i)
+          .isLessThanOrEqualTo(step);
+    }
+  }
+
+  @Test
+  void writingOverAFileReplacesItWhole() throws Exception {
+    Path wav = dir.resolve("again.wav");
+    WavWriter.writeMono(wav, Signals.sine(440, 24000, 48000, 0.5), 24000, WavEncoding.FLOAT32);
+    WavWriter.writeMono(wav, Signals.sine(440, 24000, 100, 0.5), 24000, WavEncoding.PCM_S16);
+    WavAudio back = WavReader.read(wav);
+    assertThat(back.samples()).hasSize(100);
+    assertThat(java.nio.file.Files.size(wav)).isEqualTo(44 + 200);
+  }
 }

@@ -52,12 +52,19 @@ public final class TorchRuntime {
           LOG.info(
               "PyTorch engine {} loaded offline; default device {}",
               e.getVersion(),
-              e.defaultDevice());
+              name(e.defaultDevice()));
           engine = e;
         }
       }
     }
     return e;
+  }
+
+  /** "cpu" or "cuda:N", as --device takes it (DJL's own toString says "cpu()" and "gpu(0)"). */
+  public static String name(ai.djl.Device d) {
+    return d.getDeviceType().equals("cpu") || d.getDeviceId() < 0
+        ? d.getDeviceType()
+        : "cuda:" + d.getDeviceId();
   }
 
   /** A new root manager on the engine's default device; the caller owns and closes it. */
