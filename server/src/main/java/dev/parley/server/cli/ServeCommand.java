@@ -156,6 +156,8 @@ public final class ServeCommand implements Callable<Integer> {
           "Seconds an HTTP request's head, then its body, may take to arrive; idle keep-alive "
               + "connections close after it too (default ${DEFAULT-VALUE}).")
   int requestTimeoutSeconds;
+
+  @Option(
       names = "--drain-seconds",
       defaultValue = "${env:PARLEY_DRAIN_SECONDS:-30}",
       description =
@@ -195,8 +197,7 @@ public final class ServeCommand implements Callable<Integer> {
             .withApiKeys(keys)
             .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds))
             .withHttpLimits(
-                HttpLimits.defaults()
-                    .withRequestTimeout(Duration.ofSeconds(requestTimeoutSeconds)))
+                HttpLimits.defaults().withRequestTimeout(Duration.ofSeconds(requestTimeoutSeconds)))
             .withDrainTime(Duration.ofSeconds(drainSeconds));
     DataType dtype = half ? DataType.FLOAT16 : DataType.FLOAT32;
     SpeechModel m =
