@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 
@@ -59,7 +60,7 @@ public final class ParleyClient implements AutoCloseable {
     return new Builder();
   }
 
-  /** "host:port" this client talks to. */
+  /** "host:port" this client talks to, or its balanced target (several servers). */
   public String target() {
     return target;
   }
@@ -209,10 +210,40 @@ public final class ParleyClient implements AutoCloseable {
     return stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
   }
 
+  /**
+   * Across several servers: a call refused before any answer, as a full server (RESOURCE_EXHAUSTED)
+   * or a draining or unreachable one (UNAVAILABLE) refuses it, is made once more; round_robin sends
+   * the second attempt to the next server. gRPC replays what was sent so far (up to its retry
+   * buffer), so a conversation's first audio is not lost.
+   */
+  private static final Map<String, ?> RETRY_ON_REFUSAL =
+      Map.of(
+          "methodConfig",
+          List.of(
+              Map.of(
+                  "name",
+                  List.of(
+                      Map.of("service", "parley.v1.Dialogue"),
+                      Map.of("service", "parley.v1.Transcription"),
+                      Map.of("service", "parley.v1.Speech")),
+                  "retryPolicy",
+                  Map.of(
+                      "maxAttempts",
+                      2.0,
+                      "initialBackoff",
+                      "0.05s",
+                      "maxBackoff",
+                      "0.2s",
+                      "backoffMultiplier",
+                      2.0,
+                      "retryableStatusCodes",
+                      List.of("UNAVAILABLE", "RESOURCE_EXHAUSTED")))));
+
   /** Builds a {@link ParleyClient}: plaintext to 127.0.0.1:9998 unless told otherwise. */
   public static final class Builder {
     private String host = "127.0.0.1";
     private int port = DEFAULT_PORT;
+    private String balancedTarget; // several addresses or a resolver target, else null
     private boolean tls;
     private Path trustedCertificates;
     private String apiKey;
@@ -220,17 +251,32 @@ public final class ParleyClient implements AutoCloseable {
 
     private Builder() {}
 
-    /** "host:port", "host" (port 9998), or "[v6-address]:port". */
+    /**
+     * "host:port", "host" (port 9998), "[v6-address]:port"; or several servers, either as a list
+     * ("host1:9998,host2:9998") or a resolver target such as {@code
+     * dns:///parley-headless.default.svc:9998} (every address of a Kubernetes headless Service).
+     * With several servers new sessions are spread over them ({@code round_robin}), and a session
+     * refused because its server is full or draining is retried once on another one.
+     */
     public Builder target(String target) {
-      HostPort hp = HostPort.parse(target, DEFAULT_PORT);
-      this.host = hp.host();
-      this.port = hp.port();
+      if (target.contains(":///")) {
+        this.balancedTarget = target.trim();
+        return this;
+      }
+      List<HostPort> list = new java.util.ArrayList<>();
+      for (String a : target.split(",")) {
+        list.add(HostPort.parse(a, DEFAULT_PORT));
+      }
+      this.host = list.get(0).host();
+      this.port = list.get(0).port();
+      this.balancedTarget = list.size() > 1 ? StaticAddresses.target(list) : null;
       return this;
     }
 
     public Builder target(String host, int port) {
       this.host = host;
       this.port = port;
+      this.balancedTarget = null;
       return this;
     }
 
@@ -266,7 +312,13 @@ public final class ParleyClient implements AutoCloseable {
     }
 
     public ParleyClient build() {
-      NettyChannelBuilder b = NettyChannelBuilder.forAddress(host, port);
+      NettyChannelBuilder b =
+          balancedTarget == null
+              ? NettyChannelBuilder.forAddress(host, port)
+              : NettyChannelBuilder.forTarget(balancedTarget)
+                  .defaultLoadBalancingPolicy("round_robin")
+                  .defaultServiceConfig(RETRY_ON_REFUSAL)
+                  .enableRetry();
       if (tls) {
         b.useTransportSecurity();
         if (trustedCertificates != null) {
@@ -276,7 +328,11 @@ public final class ParleyClient implements AutoCloseable {
         b.usePlaintext();
       }
       CallCredentials creds = apiKey == null ? null : new ApiKeyCredentials(apiKey);
-      return new ParleyClient(b.build(), creds, deadline, HostPort.format(host, port));
+      return new ParleyClient(
+          b.build(),
+          creds,
+          deadline,
+          balancedTarget != null ? balancedTarget : HostPort.format(host, port));
     }
 
     private static SslContext sslContext(Path pem) {

@@ -88,6 +88,11 @@ final class EngineWarmUp {
       LOG.warn("engine warm-up did not finish in 120 s");
     }
     sessions.forEach(DialogueSession::close);
+    // Closing is the engine thread's work: wait for it, so no warm-up step runs once clients come.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (engine.activeSessions() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
   }
 
   /** Every transcription slot runs a short stream to its end: prefix, audio, flush, transcript. */

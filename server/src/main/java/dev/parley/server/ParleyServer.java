@@ -131,7 +131,9 @@ public final class ParleyServer implements AutoCloseable {
           new GrpcServer(engine, sttEngine, ttsEngine, config, metrics, (String) info.get("server"))
               .start();
     }
+    metrics.warmingUp(true);
     EngineWarmUp.run(engine, sttEngine, ttsEngine);
+    metrics.warmingUp(false);
     ready = true;
     if (grpc != null) {
       grpc.serving();

@@ -64,10 +64,22 @@ final class ChatCommand implements Callable<Integer> {
   @Option(
       names = "--tail",
       paramLabel = "SECONDS",
-      defaultValue = "0",
-      description =
-          "With --in: seconds of silence sent after the file, so the model can finish its reply (default: 0).")
+      defaultValue = "20",
+      description = {
+        "With --in: the model answers after the question, so after the file the CLI keeps sending"
+            + " silence and listening until the model has been quiet for --quiet seconds, at most"
+            + " this long (default: ${DEFAULT-VALUE}; 0: stop with the file)."
+      })
   double tail;
+
+  @Option(
+      names = "--quiet",
+      paramLabel = "SECONDS",
+      defaultValue = "2",
+      description =
+          "With --in: how long the model must stay quiet (no text, audio below -40 dBFS) after the"
+              + " file for the reply to count as finished (default: ${DEFAULT-VALUE}).")
+  double quiet;
 
   @Option(
       names = "--seconds",
@@ -96,6 +108,11 @@ final class ChatCommand implements Callable<Integer> {
     if (in == null && out != null) {
       throw new IllegalArgumentException("--out needs --in (a live chat plays the reply instead)");
     }
+    if (in != null && out == null) {
+      stderr.println(
+          "parley: warning: without --out the model's voice is not kept, only its text is printed"
+              + " (add --out reply.wav)");
+    }
     return in != null ? fileChat(stdout, stderr) : liveChat(stdout, stderr);
   }
 
@@ -105,27 +122,42 @@ final class ChatCommand implements Callable<Integer> {
         wav.sampleRate() == VoiceLink.RATE
             ? wav.samples()
             : StreamingResampler.resample(wav.samples(), wav.sampleRate(), VoiceLink.RATE);
-    pcm = Arrays.copyOf(pcm, pcm.length + (int) Math.round(tail * VoiceLink.RATE));
     ReplyRecorder reply = new ReplyRecorder(stdout, null);
+    int inputSamples = pcm.length;
+    long tailCap = Math.round(tail * VoiceLink.RATE);
+    long quietSamples = Math.round(quiet * VoiceLink.RATE);
     String summary;
+    boolean stillTalking = false;
+    long tailSent = 0;
     try (ParleyClient client = transport == Transport.grpc ? cli.client() : null;
         VoiceLink link = open(client, reply)) {
       long t0 = System.nanoTime();
-      for (int k = 0; k * FRAME < pcm.length; k++) {
-        if (fast) {
-          if (!link.awaitReady(Duration.ofSeconds(30))) {
-            throw new IllegalStateException("the server took no audio for 30 s");
-          }
-        } else {
-          sleepUntil(t0 + k * ModelAudio.FRAME_NANOS);
-        }
+      int k = 0;
+      for (; k * FRAME < pcm.length; k++) {
+        pace(link, t0, k);
         link.send(Arrays.copyOfRange(pcm, k * FRAME, Math.min(pcm.length, (k + 1) * FRAME)));
       }
-      summary = link.finish(Duration.ofSeconds(60 + pcm.length / VoiceLink.RATE));
+      // The answer comes after the question: listen on (sending silence) until the model is quiet.
+      float[] silence = new float[FRAME];
+      while (tailSent < tailCap && !reply.quietSince(inputSamples, quietSamples)) {
+        pace(link, t0, k++);
+        link.send(silence);
+        tailSent += FRAME;
+      }
+      stillTalking = tailCap > 0 && !reply.quietSince(inputSamples, quietSamples);
+      summary = link.finish(Duration.ofSeconds(60 + (pcm.length + tailSent) / VoiceLink.RATE));
     }
     stdout.println();
     float[] voice = reply.audio();
-    stderr.printf("%s; reply %.2f s%n", summary, voice.length / (double) VoiceLink.RATE);
+    stderr.printf(
+        "%s; reply %.2f s (listened %.2f s after the input)%n",
+        summary, voice.length / (double) VoiceLink.RATE, tailSent / (double) VoiceLink.RATE);
+    if (stillTalking) {
+      stderr.printf(
+          "parley: the model was still talking after the %.0f s tail: its reply may be cut off"
+              + " (a longer --tail lets it finish)%n",
+          tail);
+    }
     if (out != null) {
       WavWriter.writeMono(out, voice, VoiceLink.RATE, WavEncoding.PCM_S16);
       stderr.println("wrote " + out);
@@ -203,6 +235,17 @@ final class ChatCommand implements Callable<Integer> {
     return new WsVoiceLink(wsUrl, o.build(), sink);
   }
 
+  /** Real time: frame k leaves at t0 + k * 80 ms; --fast: as soon as flow control allows. */
+  private void pace(VoiceLink link, long t0, int k) throws InterruptedException {
+    if (fast) {
+      if (!link.awaitReady(Duration.ofSeconds(30))) {
+        throw new IllegalStateException("the server took no audio for 30 s");
+      }
+    } else {
+      sleepUntil(t0 + k * ModelAudio.FRAME_NANOS);
+    }
+  }
+
   private static void sleepUntil(long nanoTime) throws InterruptedException {
     long wait = nanoTime - System.nanoTime();
     if (wait > 0) {
@@ -214,8 +257,14 @@ final class ChatCommand implements Callable<Integer> {
   private static final class ReplyRecorder implements VoiceSink {
     private final PrintWriter stdout;
     private final SpeakerPlayback speaker;
+
+    /** -40 dBFS: below it a reply frame counts as silence. */
+    private static final double QUIET_RMS = 0.01;
+
     private float[] audio = new float[VoiceLink.RATE * 10];
     private int length;
+    private long received;
+    private long lastSound;
 
     ReplyRecorder(PrintWriter stdout, SpeakerPlayback speaker) {
       this.stdout = stdout;
@@ -224,6 +273,14 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public synchronized void onAudio(float[] pcm) {
+      double energy = 0;
+      for (float x : pcm) {
+        energy += (double) x * x;
+      }
+      if (pcm.length > 0 && Math.sqrt(energy / pcm.length) > QUIET_RMS) {
+        lastSound = received + pcm.length;
+      }
+      received += pcm.length;
       if (speaker != null) {
         speaker.play(pcm);
         return;
@@ -237,8 +294,21 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public void onText(String piece) {
+      if (!piece.isBlank()) {
+        synchronized (this) {
+          lastSound = received;
+        }
+      }
       stdout.print(piece);
       stdout.flush();
+    }
+
+    /**
+     * Whether the reply has been quiet (no text, no audio above -40 dBFS) for {@code samples}
+     * samples after the first {@code from} samples of reply, the input's length.
+     */
+    synchronized boolean quietSince(long from, long samples) {
+      return received - Math.max(from, lastSound) >= samples;
     }
 
     synchronized float[] audio() {

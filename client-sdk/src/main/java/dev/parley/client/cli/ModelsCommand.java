@@ -49,6 +49,7 @@ final class ModelsCommand implements Callable<Integer> {
         o.put("codebooks", m.getCodebooks());
         o.put("text_vocabulary", m.getTextVocabulary());
         o.put("device", m.getDevice());
+        o.put("demo", m.getDemo());
         o.put("max_sessions", m.getMaxSessions());
         o.put("active_sessions", m.getActiveSessions());
         list.add(o);
@@ -64,7 +65,7 @@ final class ModelsCommand implements Callable<Integer> {
         new Table("NAME", "TYPE", "DEVICE", "RATE", "FRAME", "CODEBOOKS", "VOCAB", "SESSIONS");
     for (ModelInfo m : models) {
       t.row(
-          m.getName(),
+          m.getDemo() ? m.getName() + " (demo)" : m.getName(),
           m.getType().name(),
           m.getDevice(),
           m.getSampleRateHz() + " Hz",
@@ -74,6 +75,11 @@ final class ModelsCommand implements Callable<Integer> {
           m.getActiveSessions() + "/" + m.getMaxSessions());
     }
     t.print(out);
+    if (models.stream().anyMatch(ModelInfo::getDemo)) {
+      out.println(
+          "(demo): a built-in demo with random weights; its audio is not speech and its text is"
+              + " not language.");
+    }
     return 0;
   }
 }

@@ -107,6 +107,16 @@ public final class ParleyCli {
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           PrintWriter w = commandLine.getErr();
+          if (e instanceof ParleyException p && noServer(p)) {
+            w.println(
+                "parley: no Parley server at "
+                    + top.server
+                    + " ("
+                    + p.description()
+                    + "); start one (java -jar server/target/parley-server.jar serve) or point"
+                    + " --server HOST:PORT at it");
+            return EXIT_SERVER_ERROR;
+          }
           if (e instanceof ParleyException p) {
             w.println("parley: the server answered " + p.code() + ": " + p.description());
             if (p.code().equals("UNIMPLEMENTED")) {
@@ -114,6 +124,14 @@ public final class ParleyCli {
                   "parley: this server does not offer that service (no model for it is loaded there)");
             }
             return EXIT_SERVER_ERROR;
+          }
+          if (e instanceof java.nio.file.NoSuchFileException f) {
+            w.println("parley: no such file: " + f.getFile());
+            return EXIT_LOCAL_ERROR;
+          }
+          if (e instanceof java.nio.file.AccessDeniedException f) {
+            w.println("parley: permission denied: " + f.getFile());
+            return EXIT_LOCAL_ERROR;
           }
           if (e instanceof KyutaiChatException
               || e instanceof SoundDeviceException
@@ -128,6 +146,13 @@ public final class ParleyCli {
     out.flush();
     err.flush();
     return status;
+  }
+
+  /** UNAVAILABLE from the transport itself (nothing listening), not from a server's answer. */
+  private static boolean noServer(ParleyException p) {
+    String d = p.description() == null ? "" : p.description().toLowerCase(java.util.Locale.ROOT);
+    return p.code().equals("UNAVAILABLE")
+        && (d.isEmpty() || d.contains("io exception") || d.contains("connection refused"));
   }
 
   /** The jar's Implementation-Version. */

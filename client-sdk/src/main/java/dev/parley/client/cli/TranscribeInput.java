@@ -59,7 +59,7 @@ final class TranscribeInput implements AutoCloseable {
   /** Opens a WAV or Ogg Opus file. */
   static TranscribeInput file(Path path) throws IOException {
     if (!Files.isRegularFile(path)) {
-      throw new IOException(path + ": no such file");
+      throw new IOException("no such file: " + path);
     }
     byte[] head = new byte[4];
     try (InputStream s = Files.newInputStream(path)) {

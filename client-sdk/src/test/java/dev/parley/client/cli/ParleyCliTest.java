@@ -1,7 +1,6 @@
 package dev.parley.client.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -161,11 +160,16 @@ class ParleyCliTest {
               "--fast");
       assertThat(r.status()).as(r.err()).isZero();
       assertThat(r.out()).contains(" w0 w1"); // the echo's text, streamed to stdout
-      assertThat(r.err()).contains("19 input frames, 19 output frames", "0 deadline misses");
+      assertThat(r.err()).contains("0 deadline misses", "listened").doesNotContain("warning");
     }
     WavAudio reply = WavReader.read(out);
     assertThat(reply.sampleRate()).isEqualTo(24000);
-    assertThat(reply.durationSeconds()).isCloseTo(1.5, within(1e-3));
+    // After the file the CLI listens on, sending silence, until the echo has been quiet for 2 s
+    // (--quiet's default); with --fast it may send a little more before it sees that.
+    assertThat(reply.durationSeconds()).isBetween(1.5 + 2, 1.5 + 20.0);
+    for (int i = 36000 + 480; i < reply.samples().length; i++) {
+      assertThat(Math.abs(reply.samples()[i])).as("the tail, sample %d", i).isLessThan(1e-3f);
+    }
     // Independent reference: sox's own resampling of the same file.
     Path soxOut = dir.resolve("sox.wav");
     ExternalTools.run(
@@ -198,6 +202,8 @@ class ParleyCliTest {
       double elapsed = (System.nanoTime() - t0) / 1e9;
       assertThat(r.status()).as(r.err()).isZero();
       assertThat(elapsed).isGreaterThan(0.7); // 10 frames, one per 80 ms
+      // No --out: the voice would be dropped without a word, so the CLI says so.
+      assertThat(r.err()).contains("warning: without --out the model's voice is not kept");
     }
   }
 
@@ -266,6 +272,19 @@ class ParleyCliTest {
     }
     Run r = run("models", "--server", "127.0.0.1:" + port);
     assertThat(r.status()).isEqualTo(ParleyCli.EXIT_SERVER_ERROR);
-    assertThat(r.err()).contains("UNAVAILABLE");
+    assertThat(r.err()).contains("no Parley server at 127.0.0.1:" + port, "--server HOST:PORT");
+  }
+
+  @Test
+  void aMissingInputFileIsNamedAsSuch(@TempDir Path dir) {
+    Path nosuch = dir.resolve("nosuch.wav");
+    for (String[] args :
+        new String[][] {
+          {"transcribe", nosuch.toString()}, {"chat", "--in", nosuch.toString(), "--out", "r.wav"}
+        }) {
+      Run r = run(args);
+      assertThat(r.status()).as(r.err()).isEqualTo(ParleyCli.EXIT_LOCAL_ERROR);
+      assertThat(r.err()).contains("parley: no such file: " + nosuch);
+    }
   }
 }

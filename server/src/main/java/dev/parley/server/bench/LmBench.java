@@ -70,9 +70,15 @@ public final class LmBench {
 
   public static Result run(
       String name, LmConfig cfg, int batch, int steps, int warmup, int threads) {
+    return run(name, cfg, batch, steps, warmup, threads, DataType.FLOAT32);
+  }
+
+  /** As above, with the weights and compute in {@code dtype} (float16 on a GPU, as --half). */
+  public static Result run(
+      String name, LmConfig cfg, int batch, int steps, int warmup, int threads, DataType dtype) {
     TorchRuntime.setThreads(threads);
     try (NDManager m = TorchRuntime.newManager()) {
-      LmModel lm = LmModel.random(cfg, m, 99, DataType.FLOAT32);
+      LmModel lm = LmModel.random(cfg, m, 99, dtype);
       SplittableRandom rnd = new SplittableRandom(3);
       long[] times = new long[steps];
       boolean[] active = new boolean[batch];

@@ -123,6 +123,11 @@ public final class BenchCommand {
         description = "libtorch intra-op threads (default ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(
+        names = "--half",
+        description = "float16 weights and compute (as serve --half; for GPUs).")
+    boolean half;
+
     @Override
     public Integer call() throws Exception {
       boolean sttName = config.endsWith("-stt") && !config.endsWith(".json");
@@ -153,7 +158,18 @@ public final class BenchCommand {
         c = LmBench.sttMode(c);
         name = name + "-stt";
       }
-      System.out.println(LmBench.run(name, c, batch, steps, warmup, threads).line());
+      System.out.println(
+          LmBench.run(
+                  name + (half ? "-f16" : ""),
+                  c,
+                  batch,
+                  steps,
+                  warmup,
+                  threads,
+                  half
+                      ? ai.djl.ndarray.types.DataType.FLOAT16
+                      : ai.djl.ndarray.types.DataType.FLOAT32)
+              .line());
       return 0;
     }
   }

@@ -69,7 +69,7 @@ public final class CodecCommand {
 
     MimiModel load(MimiConfig c, NDManager m) throws IOException {
       return demo()
-          ? MimiModel.random(c, m, DemoModel.SEED)
+          ? DemoModel.mimi(c, m)
           : MimiModel.load(MimiSource.resolve(mimi), c, m, DataType.FLOAT32);
     }
   }

@@ -153,8 +153,8 @@ public final class ServeCommand implements Callable<Integer> {
       names = "--request-timeout",
       defaultValue = "10",
       description =
-          "Seconds an HTTP request's head, then its body, may take to arrive; idle keep-alive "
-              + "connections close after it too (default ${DEFAULT-VALUE}).")
+          "Seconds an HTTP request's head may take to arrive, and its body may stall; idle "
+              + "keep-alive connections close after it too (default ${DEFAULT-VALUE}).")
   int requestTimeoutSeconds;
 
   @Option(

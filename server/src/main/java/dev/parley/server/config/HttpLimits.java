@@ -6,8 +6,8 @@ import java.time.Duration;
  * What a connection may cost the server before its request is admitted (key checked, body within
  * the route's limit): nobody without a key holds memory or a connection for long.
  *
- * @param requestTimeout a request's head, then its body, must arrive within this; an idle
- *     keep-alive connection is closed after it too (408)
+ * @param requestTimeout a request's head must arrive whole within this, and its body must not stall
+ *     for longer (408); an idle keep-alive connection is closed after it too
  * @param maxPendingConnections connections at once that have not yet had a request admitted; more
  *     are refused at once (503)
  * @param maxInitialLineBytes longest request line (414 past it)

@@ -57,7 +57,8 @@ final class ModelsService extends ModelsGrpc.ModelsImplBase {
               .setFrameRateHz(ModelAudio.FRAME_RATE)
               .setCodebooks(ttsEngine.settings().codebooks())
               .setTextVocabulary(m.tokenizer().vocabSize())
-              .setDevice(m.manager().getDevice().toString())
+              .setDevice(dev.parley.codec.torch.TorchRuntime.name(m.manager().getDevice()))
+              .setDemo(m.isDemo())
               .setMaxSessions(ttsEngine.maxSessions())
               .setActiveSessions(ttsEngine.activeSessions()));
     }
@@ -74,7 +75,8 @@ final class ModelsService extends ModelsGrpc.ModelsImplBase {
         .setFrameRateHz(ModelAudio.FRAME_RATE)
         .setCodebooks(codebooks)
         .setTextVocabulary(model.tokenizer().vocabSize())
-        .setDevice(model.manager().getDevice().toString())
+        .setDevice(dev.parley.codec.torch.TorchRuntime.name(model.manager().getDevice()))
+        .setDemo(model.isDemo())
         .setMaxSessions(max)
         .setActiveSessions(active)
         .build();

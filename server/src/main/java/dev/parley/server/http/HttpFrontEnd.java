@@ -143,23 +143,23 @@ public final class HttpFrontEnd implements AutoCloseable {
 
   /**
    * Says goodbye on every open WebSocket (the protocol's error message, then a close frame; a
-   * socket already ending keeps its own goodbye) and waits, at most {@code wait}, until each has
-   * been written and its connection closed. The event loops must still run for that: call this
-   * before {@link #close} stops them (close calls it too).
+   * socket already ending keeps its own goodbye) and waits, at most {@code wait}, until each close
+   * frame has been written. The event loops must still run for that: call this before {@link
+   * #close} stops them (close calls it too).
    */
   public void awaitGoodbyes(String reason, Duration wait) {
     long deadline = System.nanoTime() + wait.toNanos();
-    List<Channel> sockets = new ArrayList<>();
+    List<WebSocketSession> sockets = new ArrayList<>();
     for (Channel ch : connections) {
       WebSocketSession s = ch.pipeline().get(WebSocketSession.class);
       if (s != null) {
         s.goodbye(reason);
-        sockets.add(ch);
+        sockets.add(s);
       }
     }
-    for (Channel ch : sockets) {
+    for (WebSocketSession s : sockets) {
       long left = deadline - System.nanoTime();
-      if (left <= 0 || !ch.closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
+      if (left <= 0 || !s.closeWritten().awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
         break;
       }
     }

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -29,10 +30,10 @@ import java.util.concurrent.TimeUnit;
  * limit) before a single body byte is buffered, and only then aggregated, up to that route's limit
  * ({@link RequestPolicy}). Anything else is answered (400, 401, 408, 413, 414, 431, 503) and the
  * connection closed. Until it sends a request that is admitted, a connection counts against the
- * server's cap on pending connections; a head, then a body, must arrive within the request timeout
- * (an idle keep-alive connection is closed after it too, without an answer: nothing was asked).
- * Once the connection is upgraded to a WebSocket the gate steps out: the socket's own idle timer
- * takes over. Event loop only.
+ * server's cap on pending connections; a head must arrive whole within the request timeout, and a
+ * body must not stall for longer than it (an idle keep-alive connection is closed after it too,
+ * without an answer: nothing was asked). Once the connection is upgraded to a WebSocket the gate
+ * steps out: the socket's own idle timer takes over. Event loop only.
  */
 final class RequestGate extends ChannelDuplexHandler {
   static final String NAME = "request-gate";
@@ -122,6 +123,8 @@ final class RequestGate extends ChannelDuplexHandler {
     }
     if (msg instanceof LastHttpContent) {
       cancel(bodyDeadline);
+    } else if (msg instanceof HttpContent) {
+      armBodyDeadline(ctx); // a slow upload is fine; a stalled one is not
     }
     ctx.fireChannelRead(msg);
   }
@@ -171,20 +174,25 @@ final class RequestGate extends ChannelDuplexHandler {
     inFlight++;
     ctx.pipeline().replace(AGGREGATOR, AGGREGATOR, aggregator(policy.maxBodyBytes()));
     if (!(head instanceof LastHttpContent)) {
-      bodyDeadline =
-          ctx.executor()
-              .schedule(
-                  () ->
-                      refuse(
-                          ctx,
-                          HttpResponseStatus.REQUEST_TIMEOUT,
-                          "request timeout: the body did not arrive within "
-                              + limits.requestTimeout().toMillis()
-                              + " ms\n"),
-                  limits.requestTimeout().toNanos(),
-                  TimeUnit.NANOSECONDS);
+      armBodyDeadline(ctx);
     }
     return true;
+  }
+
+  private void armBodyDeadline(ChannelHandlerContext ctx) {
+    cancel(bodyDeadline);
+    bodyDeadline =
+        ctx.executor()
+            .schedule(
+                () ->
+                    refuse(
+                        ctx,
+                        HttpResponseStatus.REQUEST_TIMEOUT,
+                        "request timeout: the body stalled (nothing for "
+                            + limits.requestTimeout().toMillis()
+                            + " ms)\n"),
+                limits.requestTimeout().toNanos(),
+                TimeUnit.NANOSECONDS);
   }
 
   @Override

@@ -4,9 +4,11 @@ import dev.parley.server.metrics.EngineMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -61,6 +63,8 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
   protected final EngineMetrics metrics;
   private final Duration idleTimeout;
   private boolean ending;
+  private boolean closeSent;
+  private final ChannelPromise closeWritten; // our close frame is out (or cannot be written)
   private long lastActivityNanos = System.nanoTime(); // a message in, or one the socket took
   private int unreadOutputs;
 
@@ -68,6 +72,7 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
     this.channel = channel;
     this.metrics = metrics;
     this.idleTimeout = idleTimeout;
+    this.closeWritten = channel.newPromise();
   }
 
   /**
@@ -165,9 +170,16 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
     } else if (frame instanceof PingWebSocketFrame) {
       ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
     } else if (frame instanceof CloseWebSocketFrame) {
+      if (closeSent) {
+        ctx.close(); // the client's answer to our close: the handshake is complete
+        return;
+      }
       ending = true; // the client leaving ends its session
+      closeSent = true;
       closeSession();
-      ctx.writeAndFlush(frame.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE);
+      ctx.writeAndFlush(frame.retainedDuplicate())
+          .addListener(f -> closeWritten.trySuccess())
+          .addListener(ChannelFutureListener.CLOSE);
     }
   }
 
@@ -190,6 +202,7 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    closeWritten.trySuccess();
     ending = true;
     closeSession();
     super.channelInactive(ctx);
@@ -223,6 +236,11 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
    */
   final void goodbye(String reason) {
     onLoop(() -> fail(reason));
+  }
+
+  /** Done once this socket's close frame has been written (or the connection is gone). */
+  final ChannelFuture closeWritten() {
+    return closeWritten;
   }
 
   // ---- endings --------------------------------------------------------------------------------
@@ -271,10 +289,16 @@ abstract class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFra
     close(1000, why);
   }
 
+  /**
+   * Our close frame; the connection closes when the client answers it (until then its input is read
+   * and dropped, so a client still sending never meets a reset that would swallow the error and the
+   * close before it reads them), or after {@link #CLOSE_WAIT_SECONDS}.
+   */
   private void close(int code, String reason) {
+    closeSent = true;
     channel
         .writeAndFlush(new CloseWebSocketFrame(code, closeReason(reason)))
-        .addListener(ChannelFutureListener.CLOSE);
+        .addListener(f -> closeWritten.trySuccess());
     // A client that reads nothing never lets the close frame out: do not wait for it forever.
     channel
         .eventLoop()

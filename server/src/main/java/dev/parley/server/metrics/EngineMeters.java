@@ -64,7 +64,11 @@ final class EngineMeters implements EngineObserver {
   private final DistributionSummary batch;
   private final Counter deadlineMisses; // null off the 80 ms clock
 
-  EngineMeters(MeterRegistry registry, Kind kind) {
+  private final java.util.concurrent.atomic.AtomicBoolean counting;
+
+  EngineMeters(
+      MeterRegistry registry, Kind kind, java.util.concurrent.atomic.AtomicBoolean counting) {
+    this.counting = counting;
     String p = kind.prefix();
     Gauge.builder("parley_" + p + "sessions_active", active, AtomicInteger::get)
         .description("open " + kind.noun() + "sessions")
@@ -106,6 +110,9 @@ final class EngineMeters implements EngineObserver {
   @Override
   public void stepTimed(
       int size, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
+    if (!counting.get()) {
+      return;
+    }
     if (encode != null) {
       encode.record(encodeNanos, TimeUnit.NANOSECONDS);
     }
@@ -128,7 +135,9 @@ final class EngineMeters implements EngineObserver {
   @Override
   public void sessionOpened() {
     active.incrementAndGet();
-    started.increment();
+    if (counting.get()) {
+      started.increment();
+    }
   }
 
   @Override

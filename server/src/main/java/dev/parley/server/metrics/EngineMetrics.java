@@ -20,7 +20,13 @@ import java.util.concurrent.TimeUnit;
 public final class EngineMetrics implements EngineObserver {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final EngineMeters dialogue = new EngineMeters(registry, EngineMeters.Kind.DIALOGUE);
+
+  /** False while the server warms up: its throwaway sessions and steps are not traffic. */
+  private final java.util.concurrent.atomic.AtomicBoolean counting =
+      new java.util.concurrent.atomic.AtomicBoolean(true);
+
+  private final EngineMeters dialogue =
+      new EngineMeters(registry, EngineMeters.Kind.DIALOGUE, counting);
   private final Counter rejected;
   private final Counter closedWithError;
   private final Timer audioIn;
@@ -54,8 +60,16 @@ public final class EngineMetrics implements EngineObserver {
             .publishPercentileHistogram()
             .maximumExpectedValue(Duration.ofSeconds(2))
             .register(registry);
-    bytesIn = Counter.builder("parley_bytes_in").baseUnit("bytes").register(registry);
-    bytesOut = Counter.builder("parley_bytes_out").baseUnit("bytes").register(registry);
+    bytesIn =
+        Counter.builder("parley_bytes_in")
+            .description("bytes received from clients: WebSocket messages and gRPC audio")
+            .baseUnit("bytes")
+            .register(registry);
+    bytesOut =
+        Counter.builder("parley_bytes_out")
+            .description("bytes sent to clients: WebSocket messages and gRPC audio")
+            .baseUnit("bytes")
+            .register(registry);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -99,7 +113,7 @@ public final class EngineMetrics implements EngineObserver {
    * started, step and stage times, batch size, deadline misses), apart from the dialogue engine's.
    */
   public EngineObserver transcriptionObserver() {
-    return new EngineMeters(registry, EngineMeters.Kind.TRANSCRIPTION);
+    return new EngineMeters(registry, EngineMeters.Kind.TRANSCRIPTION, counting);
   }
 
   /**
@@ -107,7 +121,15 @@ public final class EngineMetrics implements EngineObserver {
    * step) and batch size. TTS steps run as fast as compute allows, so there are no deadlines.
    */
   public EngineObserver synthesisObserver() {
-    return new EngineMeters(registry, EngineMeters.Kind.SYNTHESIS);
+    return new EngineMeters(registry, EngineMeters.Kind.SYNTHESIS, counting);
+  }
+
+  /**
+   * While warming up, engine sessions and steps are not counted (sessions started, steps, batch
+   * sizes, stage times, deadline misses), so the first scrape shows clients' traffic only.
+   */
+  public void warmingUp(boolean on) {
+    counting.set(!on);
   }
 
   /** Decoding one client message of audio (Ogg Opus, Opus or PCM with resampling) to 24 kHz. */

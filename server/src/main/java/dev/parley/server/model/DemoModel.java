@@ -1,11 +1,14 @@
 package dev.parley.server.model;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.codec.mimi.MimiConfig;
 import dev.parley.codec.mimi.MimiModel;
+import dev.parley.codec.nn.Parameters;
+import dev.parley.codec.nn.RandomParameters;
 import dev.parley.codec.torch.TorchRuntime;
 import dev.parley.server.lm.LmConfig;
 import dev.parley.server.lm.LmModel;
@@ -80,10 +83,46 @@ public final class DemoModel {
     return LmConfig.fromJson(json(LM));
   }
 
+  /**
+   * Gain of the demo Mimi's output: random weights decode to noise near full scale (peaks at ±1,
+   * RMS about -11 dBFS), a blast in headphones; a tenth of it plays at a quiet level.
+   */
+  static final float OUTPUT_GAIN = 0.1f;
+
+  /**
+   * The demo's Mimi: seeded random weights, the decoder's last convolution scaled by {@link
+   * #OUTPUT_GAIN} (its bias is zero, so the whole output is), everything else as {@link
+   * MimiModel#random}.
+   */
+  public static MimiModel mimi(MimiConfig config, NDManager m) {
+    Parameters random = new RandomParameters(m, SEED, DataType.FLOAT32);
+    Parameters quiet =
+        new Parameters() {
+          @Override
+          public NDArray get(String name, long... shape) {
+            NDArray w = random.get(name, shape);
+            if (name.startsWith("decoder.model.")
+                && name.endsWith(".conv.conv.weight")
+                && shape[0] == config.seanet().channels()) {
+              NDArray scaled = w.mul(OUTPUT_GAIN);
+              w.close();
+              return scaled;
+            }
+            return w;
+          }
+
+          @Override
+          public NDManager manager() {
+            return m;
+          }
+        };
+    return new MimiModel(config, quiet, DataType.FLOAT32);
+  }
+
   public static SpeechModel build(Device device) {
     NDManager m = TorchRuntime.newManager(device);
     try {
-      MimiModel mimi = MimiModel.random(mimiConfig(), m, SEED);
+      MimiModel mimi = mimi(mimiConfig(), m);
       LmModel lm = LmModel.random(lmConfig(), m, SEED + 1, DataType.FLOAT32);
       return new SpeechModel("demo", KyutaiModelConfig.defaults(), mimi, lm, tokenizer(), m);
     } catch (RuntimeException e) {
@@ -104,7 +143,7 @@ public final class DemoModel {
   public static SpeechModel buildStt(Device device) {
     NDManager m = TorchRuntime.newManager(device);
     try {
-      MimiModel mimi = MimiModel.random(mimiConfig(), m, SEED);
+      MimiModel mimi = mimi(mimiConfig(), m);
       LmModel lm = LmModel.random(sttLmConfig(), m, SEED + 2, DataType.FLOAT32);
       return new SpeechModel(
           STT_NAME, KyutaiModelConfig.parse(json(STT_CONFIG)), mimi, lm, tokenizer(), m);

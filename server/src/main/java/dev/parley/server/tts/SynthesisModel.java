@@ -147,7 +147,7 @@ public final class SynthesisModel implements AutoCloseable {
           KyutaiModelConfig.parse(
               new com.fasterxml.jackson.databind.ObjectMapper().readTree(DEMO_CONFIG));
       TtsConfig cfg = TtsConfig.from(kc);
-      MimiModel mimi = MimiModel.random(DemoModel.mimiConfig(), m, DemoModel.SEED);
+      MimiModel mimi = DemoModel.mimi(DemoModel.mimiConfig(), m);
       TtsModel tts = TtsModel.random(cfg, m, DemoModel.SEED + 3, DataType.FLOAT32);
       List<Voice> voices = new ArrayList<>();
       java.util.SplittableRandom r = new java.util.SplittableRandom(DemoModel.SEED + 4);

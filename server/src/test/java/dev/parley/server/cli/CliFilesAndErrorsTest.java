@@ -131,4 +131,52 @@ class CliFilesAndErrorsTest {
           .contains("gRPC port " + p + " on 127.0.0.1 is already in use", "--grpc-port N");
     }
   }
+
+  /** sox's own measure of a file: {RMS amplitude, maximum absolute amplitude}. */
+  static double[] soxLevels(Path wav) throws Exception {
+    double rms = Double.NaN;
+    double max = 0;
+    for (String line : ExternalTools.run("sox", wav.toString(), "-n", "stat").lines().toList()) {
+      String[] kv = line.split(":");
+      if (kv.length != 2) {
+        continue;
+      }
+      String k = kv[0].strip();
+      double v = Double.parseDouble(kv[1].strip());
+      if (k.equals("RMS     amplitude")) {
+        rms = v;
+      } else if (k.equals("Maximum amplitude") || k.equals("Minimum amplitude")) {
+        max = Math.max(max, Math.abs(v));
+      }
+    }
+    return new double[] {rms, max};
+  }
+
+  /**
+   * The demo's random audio plays at a quiet level, not as full-scale noise: RMS between -60 and
+   * -25 dBFS and peaks below -6 dBFS, as sox measures them, for the dialogue and TTS demos.
+   */
+  @Test
+  void demoAudioIsQuiet() throws Exception {
+    ExternalTools.require("sox", "sox");
+    Path reply = dir.resolve("demo-reply.wav");
+    assertThat(run("infer", "--model", "demo", tone.toString(), reply.toString()).code()).isZero();
+    Path spoken = dir.resolve("demo-tts.wav");
+    assertThat(
+            run(
+                    "synthesize",
+                    "--model",
+                    "demo-tts",
+                    "--text",
+                    "A quiet voice.",
+                    "-o",
+                    spoken.toString())
+                .code())
+        .isZero();
+    for (Path wav : new Path[] {reply, spoken}) {
+      double[] level = soxLevels(wav);
+      assertThat(20 * Math.log10(level[0])).as("RMS of %s in dBFS", wav).isBetween(-60.0, -25.0);
+      assertThat(level[1]).as("peak of %s", wav).isLessThan(0.5);
+    }
+  }
 }

@@ -925,7 +925,7 @@ class TtsStreamingTest {
                     .withMaxSessions(1)
                     .withApiKeys(new ApiKeys(java.util.Set.of("k1")))
                     // Long enough that a busy machine's first audio never races it.
-                    .withLimits(1 << 20, 64, java.time.Duration.ofSeconds(3)))
+                    .withLimits(1 << 20, 64, java.time.Duration.ofSeconds(5)))
             .start()) {
       String base = "127.0.0.1:" + keyed.port();
       CompletionException refused =
@@ -966,9 +966,13 @@ class TtsStreamingTest {
               .buildAsync(
                   URI.create("ws://" + base + "/api/tts_streaming?format=PcmMessagePack"), busy)
               .join();
+      long t0 = System.nanoTime();
       busy.text("one two three four five six seven eight nine ten ".repeat(10).strip());
       busy.eos();
       assertThat(busy.awaitClosed()).startsWith("1000");
+      System.out.printf(
+          "busy TTS client: answered for %d ms without sending (idle timeout 5000 ms)%n",
+          (System.nanoTime() - t0) / 1_000_000);
       assertThat(ofType(busy.messages(), "Text")).hasSize(100);
       waitFor(() -> keyed.ttsEngine().activeSessions() == 0, 10_000);
     }
