@@ -21,8 +21,9 @@ import java.util.Map;
  * Routes plain HTTP requests on the server's port: {@code /api/chat} upgrades to the chat WebSocket
  * ({@link ChatRoute}); {@code /api/asr-streaming} is transcription ({@link TranscriptionRoutes});
  * {@code /api/tts} and {@code /api/tts_streaming} are speech synthesis ({@link SpeechRoutes});
- * {@code /healthz}, {@code /readyz}, {@code /api/info}, {@code /metrics}; static files from {@code
- * --static} at {@code /}. One per connection.
+ * {@code /healthz}, {@code /readyz}, {@code /api/info}, {@code /api/status} ({@link StatusRoute}),
+ * {@code /metrics}; at {@code /} static files from {@code --static}, else the built-in web app
+ * ({@link WebApp}). One per connection.
  */
 final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -69,6 +70,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         HttpResponses.respond(
             ctx, req, HttpResponseStatus.OK, "application/json", JSON.writeValueAsString(body));
       }
+      case StatusRoute.PATH -> server.status().handle(ctx, req, q);
       case "/metrics" ->
           HttpResponses.respond(
               ctx,
@@ -84,7 +86,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       throws Exception {
     Path root = server.access().config().staticDir();
     if (root == null) {
-      HttpResponses.text(ctx, req, HttpResponseStatus.NOT_FOUND, "not found\n");
+      WebApp.serve(ctx, req, path);
       return;
     }
     String rel = path.equals("/") ? "index.html" : path.substring(1);
