@@ -22,9 +22,6 @@ const ui = {
     const box = $(area + '-note');
     if (box) box.textContent = message;
   },
-  sttDelay() {
-    return status?.stt_delay_seconds ?? 2.5;
-  },
   statusArrived(s) {
     status = s;
     const services = Object.keys(s.engines || {});

@@ -219,16 +219,16 @@ export function setUpTalk(ui) {
         while (merged.length - at >= FRAME_SAMPLES) {
           const frame = merged.slice(at, at + FRAME_SAMPLES);
           at += FRAME_SAMPLES;
-          encoder.encode(
-            new AudioData({
-              format: 'f32-planar',
-              sampleRate: SAMPLE_RATE,
-              numberOfFrames: FRAME_SAMPLES,
-              numberOfChannels: 1,
-              timestamp,
-              data: frame,
-            }),
-          );
+          const data = new AudioData({
+            format: 'f32-planar',
+            sampleRate: SAMPLE_RATE,
+            numberOfFrames: FRAME_SAMPLES,
+            numberOfChannels: 1,
+            timestamp,
+            data: frame,
+          });
+          encoder.encode(data);
+          data.close(); // the encoder holds its own copy
           timestamp += (FRAME_SAMPLES / SAMPLE_RATE) * 1e6;
           inputSamples += FRAME_SAMPLES;
         }

@@ -1,8 +1,8 @@
 // Transcribe: the microphone or a file, as 80 ms blocks of 24 kHz float samples in MessagePack
 // `Audio{pcm}` messages, to /api/asr-streaming (moshi-server's protocol). Words arrive as
 // `Word{text, start_time}` and `EndWord{stop_time}`; `Step{prs}` carries the pause heads' view.
-// At the end the page sends silence for the model's delay, then a `Marker`, and closes when the
-// marker comes back, so every word has been heard.
+// At the end the page sends a `Marker`, then silence until the marker comes back (so every word
+// has been heard), and closes.
 
 import { socketUrl, closeReason } from './api.js';
 import { SAMPLE_RATE, audioContext, openMicrophone, meterValue, rms } from './audio.js';
@@ -115,14 +115,19 @@ export function setUpTranscribe(ui) {
     return {
       ws,
       sendBlock,
-      async finish(delaySeconds) {
-        // Flush: silence for the model's delay, then a marker that returns once all was heard.
-        const blocks = Math.ceil(((delaySeconds ?? 2) + 0.5) * SAMPLE_RATE / BLOCK);
-        for (let i = 0; i < blocks && ws.readyState === WebSocket.OPEN; i++) {
-          sendBlock(new Float32Array(BLOCK));
+      async finish() {
+        // moshi-server's rule: a marker comes back once every sample before it is transcribed,
+        // which takes the model's delay of further audio; so mark the end, then send silence
+        // until the marker returns (at most a minute of it).
+        let back = false;
+        markerP.then(() => (back = true));
+        ws.send(encode({ type: 'Marker', id: 1 }));
+        const silence = new Float32Array(BLOCK);
+        for (let i = 0; i < 750 && !back && ws.readyState === WebSocket.OPEN; i++) {
+          sendBlock(silence);
+          await new Promise((r) => setTimeout(r, 40));
+          while (!back && ws.bufferedAmount > 1 << 16) await new Promise((r) => setTimeout(r, 20));
         }
-        if (ws.readyState === WebSocket.OPEN) ws.send(encode({ type: 'Marker', id: 1 }));
-        await Promise.race([markerP, new Promise((r) => setTimeout(r, 30000))]);
         if (ws.readyState === WebSocket.OPEN) ws.close(1000);
       },
     };
@@ -168,7 +173,7 @@ export function setUpTranscribe(ui) {
         stop() {
           ending = true;
           setState('finishing');
-          conn.finish(ui.sttDelay());
+          conn.finish();
         },
       };
     } catch (e) {
@@ -208,7 +213,7 @@ export function setUpTranscribe(ui) {
         while (conn.ws.bufferedAmount > 1 << 18) await new Promise((r) => setTimeout(r, 20));
       }
       setState('finishing');
-      await conn.finish(ui.sttDelay());
+      await conn.finish();
     } catch (e) {
       ui.error('asr', e.message || String(e));
       run = null;
