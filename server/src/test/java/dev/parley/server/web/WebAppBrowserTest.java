@@ -220,6 +220,40 @@ class WebAppBrowserTest {
     assertThat(browser.driver.findElement(By.cssSelector("[data-engine='dialogue']")).getText())
         .isEqualTo("dialogue: 0 / 2");
     browser.screenshot(SCREENSHOTS.resolve("server.png"));
+
+    // The keyboard: arrow keys move between the tabs, and focus follows.
+    browser.find("tab-server").sendKeys(org.openqa.selenium.Keys.ARROW_RIGHT);
+    browser.await(
+        "ArrowRight wraps to Talk",
+        LONG,
+        d -> "true".equals(browser.find("tab-talk").getAttribute("aria-selected")));
+    assertThat(browser.driver.switchTo().activeElement().getAttribute("id")).isEqualTo("tab-talk");
+    assertThat(browser.find("panel-talk").isDisplayed()).isTrue();
+    assertThat(browser.find("panel-server").isDisplayed()).isFalse();
+
+    // A phone's width in dark mode: nothing wider than the screen, the dark palette in use.
+    browser.driver.executeCdpCommand(
+        "Emulation.setEmulatedMedia",
+        java.util.Map.of(
+            "features",
+            List.of(java.util.Map.of("name", "prefers-color-scheme", "value", "dark"))));
+    browser.driver.executeCdpCommand(
+        "Emulation.setDeviceMetricsOverride",
+        java.util.Map.of("width", 375, "height", 740, "deviceScaleFactor", 1, "mobile", true));
+    for (String tab : new String[] {"tab-talk", "tab-transcribe", "tab-speak", "tab-server"}) {
+      browser.find(tab).click();
+      Object overflow =
+          browser.driver.executeScript(
+              "return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
+      assertThat(((Number) overflow).intValue())
+          .as("horizontal overflow on " + tab)
+          .isLessThanOrEqualTo(0);
+    }
+    Object background =
+        browser.driver.executeScript("return getComputedStyle(document.body).backgroundColor;");
+    assertThat(background).isEqualTo("rgb(22, 23, 26)");
+    browser.find("tab-talk").click();
+    browser.screenshot(SCREENSHOTS.resolve("talk-phone-dark.png"));
   }
 
   @Test
