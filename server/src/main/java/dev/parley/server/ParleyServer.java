@@ -184,6 +184,10 @@ public final class ParleyServer implements AutoCloseable {
     info.put("demo", model != null ? model.isDemo() : ttsModel.isDemo());
     info.put("sample_rate", ModelAudio.SAMPLE_RATE);
     info.put("frame_rate", ModelAudio.FRAME_RATE);
+    ai.djl.Device device = (model != null ? model.manager() : ttsModel.manager()).getDevice();
+    info.put(
+        "device",
+        device.getDeviceType() + (device.getDeviceId() > 0 ? ":" + device.getDeviceId() : ""));
     info.put("codebooks", (model != null ? model.mimi() : ttsModel.mimi()).numCodebooks());
     List<String> services = new ArrayList<>();
     if (engine != null) {
@@ -192,13 +196,16 @@ public final class ParleyServer implements AutoCloseable {
     if (sttEngine != null) {
       services.add("transcription");
       info.put("stt_model", sttModel.name());
+      info.put("stt_demo", sttModel.isDemo());
       info.put("stt_delay_seconds", sttEngine.settings().audioDelaySeconds());
     }
     if (ttsEngine != null) {
       services.add("speech");
       info.put("tts_model", ttsModel.name());
+      info.put("tts_demo", ttsModel.isDemo());
       info.put("tts_voices", ttsEngine.voices().names().size());
       info.put("tts_default_voice", ttsEngine.voices().defaultVoice());
+      info.put("tts_voice_names", ttsEngine.voices().names());
     }
     info.put("services", services);
     info.put("max_sessions", config.maxSessions());

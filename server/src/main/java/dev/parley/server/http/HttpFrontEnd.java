@@ -54,6 +54,7 @@ public final class HttpFrontEnd implements AutoCloseable {
   private final ChatRoute chat;
   private final TranscriptionRoutes transcription;
   private final SpeechRoutes speech;
+  private final StatusRoute status;
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private Channel serverChannel;
@@ -84,6 +85,7 @@ public final class HttpFrontEnd implements AutoCloseable {
     this.chat = new ChatRoute(dialogue, access, info);
     this.transcription = new TranscriptionRoutes(transcription, access);
     this.speech = new SpeechRoutes(speech, access);
+    this.status = new StatusRoute(access, info, ready);
   }
 
   /** Binds the configured host and port. */
@@ -219,5 +221,9 @@ public final class HttpFrontEnd implements AutoCloseable {
 
   SpeechRoutes speech() {
     return speech;
+  }
+
+  StatusRoute status() {
+    return status;
   }
 }

@@ -23,8 +23,9 @@ import java.util.Map;
  * Routes plain HTTP requests on the server's port: {@code /api/chat} upgrades to the chat WebSocket
  * ({@link ChatRoute}); {@code /api/asr-streaming} is transcription ({@link TranscriptionRoutes});
  * {@code /api/tts} and {@code /api/tts_streaming} are speech synthesis ({@link SpeechRoutes});
- * {@code /healthz}, {@code /readyz}, {@code /api/info}, {@code /metrics}; static files from {@code
- * --static} at {@code /}. One per connection.
+ * {@code /healthz}, {@code /readyz}, {@code /api/info}, {@code /api/status} ({@link StatusRoute}),
+ * {@code /metrics}; at {@code /} static files from {@code --static}, else the built-in web app
+ * ({@link WebApp}). One per connection.
  */
 final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -104,6 +105,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         HttpResponses.respond(
             ctx, req, HttpResponseStatus.OK, "application/json", JSON.writeValueAsString(body));
       }
+      case StatusRoute.PATH -> server.status().handle(ctx, req, q);
       case "/metrics" ->
           HttpResponses.respond(
               ctx,
@@ -119,7 +121,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       throws Exception {
     Path root = server.access().config().staticDir();
     if (root == null) {
-      HttpResponses.text(ctx, req, HttpResponseStatus.NOT_FOUND, "not found\n");
+      WebApp.serve(ctx, req, path);
       return;
     }
     if (path.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {

@@ -213,6 +213,11 @@ public final class EngineMetrics implements EngineObserver {
     return dialogue.activeSessions();
   }
 
+  /** The meters themselves, for readers other than Prometheus (the JSON status). */
+  public io.micrometer.core.instrument.MeterRegistry registry() {
+    return registry;
+  }
+
   /** The Prometheus text exposition. */
   public String scrape() {
     return registry.scrape();
