@@ -3,6 +3,8 @@ package dev.parley.server.http;
 import dev.parley.server.config.ServerConfig;
 import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.metrics.EngineMetrics;
+import dev.parley.server.openai.OpenAiApi;
+import dev.parley.server.openai.VoiceTable;
 import dev.parley.server.stt.SttEngine;
 import dev.parley.server.tts.TtsEngine;
 import io.netty.bootstrap.ServerBootstrap;
@@ -43,6 +45,7 @@ public final class HttpFrontEnd implements AutoCloseable {
   private final ChatRoute chat;
   private final TranscriptionRoutes transcription;
   private final SpeechRoutes speech;
+  private final OpenAiApi openAi;
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private Channel serverChannel;
@@ -71,6 +74,15 @@ public final class HttpFrontEnd implements AutoCloseable {
     this.chat = new ChatRoute(dialogue, access, info);
     this.transcription = new TranscriptionRoutes(transcription, access);
     this.speech = new SpeechRoutes(speech, access);
+    this.openAi =
+        new OpenAiApi(
+            dialogue,
+            transcription,
+            speech,
+            config,
+            metrics,
+            accepting,
+            VoiceTable.fromEnvironment());
   }
 
   /** Binds the configured host and port. */
@@ -153,5 +165,9 @@ public final class HttpFrontEnd implements AutoCloseable {
 
   SpeechRoutes speech() {
     return speech;
+  }
+
+  OpenAiApi openAi() {
+    return openAi;
   }
 }
