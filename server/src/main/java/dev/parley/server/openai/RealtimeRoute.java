@@ -11,6 +11,10 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import java.util.List;
 
 /**
  * {@code /v1/realtime}: the WebSocket upgrade. Browsers, which cannot set headers on a WebSocket,
@@ -55,14 +59,75 @@ final class RealtimeRoute {
 
   void handle(
       ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
-    OpenAiHttp.error(
-        ctx,
-        HttpUtil.isKeepAlive(req),
-        new OpenAiError(
-            HttpResponseStatus.BAD_REQUEST,
-            "open a WebSocket to /v1/realtime",
-            OpenAiError.INVALID_REQUEST,
-            null,
-            null));
+    boolean keepAlive = HttpUtil.isKeepAlive(req);
+    if (!"websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE))) {
+      OpenAiHttp.error(
+          ctx,
+          keepAlive,
+          OpenAiError.badRequest(
+              "Open a WebSocket to /v1/realtime?model=<model>", null, "websocket_required"));
+      return;
+    }
+    List<String> m = q.parameters().get("model");
+    String asked = m == null || m.isEmpty() ? null : m.get(0);
+    List<String> intent = q.parameters().get("intent");
+    String sttModel =
+        asked == null
+            ? (intent != null && intent.contains("transcription") || dialogue == null
+                ? models.transcription()
+                : null)
+            : models.forTranscription(asked);
+    if (sttModel == null || stt == null) {
+      String hint =
+          asked != null && models.forDialogue(asked) != null
+              ? "Speech-to-speech realtime sessions on the dialogue model are not implemented yet;"
+                  + " use /api/chat. "
+              : "";
+      OpenAiHttp.error(
+          ctx,
+          keepAlive,
+          new OpenAiError(
+              HttpResponseStatus.NOT_FOUND,
+              hint
+                  + "Realtime transcription sessions need ?model= a transcription model ("
+                  + (models.transcription() == null
+                      ? "this server hosts none"
+                      : models.transcription() + " or " + HostedModels.TRANSCRIPTION_ALIASES)
+                  + ")",
+              OpenAiError.INVALID_REQUEST,
+              "model",
+              "model_not_found"));
+      return;
+    }
+    RealtimeTranscriptionSocket socket =
+        new RealtimeTranscriptionSocket(
+            ctx.channel(), stt, metrics, sttModel, config.maxQueuedFrames());
+    String url =
+        (config.tlsCert() != null ? "wss" : "ws")
+            + "://"
+            + req.headers().get(HttpHeaderNames.HOST)
+            + HostedModels.REALTIME;
+    WebSocketServerHandshaker hs =
+        new WebSocketServerHandshakerFactory(url, "realtime", true, config.maxMessageBytes())
+            .newHandshaker(req);
+    if (hs == null) {
+      WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+      return;
+    }
+    hs.handshake(ctx.channel(), req)
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                ctx.close();
+                return;
+              }
+              ctx.pipeline()
+                  .addBefore(
+                      ctx.name(),
+                      "ws-aggregator",
+                      new WebSocketFrameAggregator(config.maxMessageBytes()));
+              ctx.pipeline().replace(router, "ws-openai-realtime", socket);
+              socket.opened();
+            });
   }
 }
