@@ -4,6 +4,8 @@ import dev.parley.server.config.HttpLimits;
 import dev.parley.server.config.ServerConfig;
 import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.metrics.EngineMetrics;
+import dev.parley.server.openai.OpenAiApi;
+import dev.parley.server.openai.VoiceTable;
 import dev.parley.server.stt.SttEngine;
 import dev.parley.server.tts.TtsEngine;
 import io.netty.bootstrap.ServerBootstrap;
@@ -55,6 +57,7 @@ public final class HttpFrontEnd implements AutoCloseable {
   private final TranscriptionRoutes transcription;
   private final SpeechRoutes speech;
   private final StatusRoute status;
+  private final OpenAiApi openAi;
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private Channel serverChannel;
@@ -86,6 +89,15 @@ public final class HttpFrontEnd implements AutoCloseable {
     this.transcription = new TranscriptionRoutes(transcription, access);
     this.speech = new SpeechRoutes(speech, access);
     this.status = new StatusRoute(access, info, ready);
+    this.openAi =
+        new OpenAiApi(
+            dialogue,
+            transcription,
+            speech,
+            config,
+            metrics,
+            accepting,
+            VoiceTable.fromEnvironment());
   }
 
   /** Binds the configured host and port. */
@@ -225,5 +237,9 @@ public final class HttpFrontEnd implements AutoCloseable {
 
   StatusRoute status() {
     return status;
+  }
+
+  OpenAiApi openAi() {
+    return openAi;
   }
 }

@@ -1,6 +1,7 @@
 package dev.parley.server.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.server.openai.OpenAiApi;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -73,6 +74,10 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
     QueryStringDecoder q = new QueryStringDecoder(req.uri());
     String path = q.path();
+    if (path.startsWith(OpenAiApi.PREFIX)) {
+      server.openAi().handle(ctx, req, q, this);
+      return;
+    }
     if (path.equals(ChatRoute.PATH)) {
       server.chat().handle(ctx, req, q, this);
       return;

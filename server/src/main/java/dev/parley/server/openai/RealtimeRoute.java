@@ -1,0 +1,133 @@
+package dev.parley.server.openai;
+
+import dev.parley.server.config.ServerConfig;
+import dev.parley.server.dialogue.DialogueEngine;
+import dev.parley.server.metrics.EngineMetrics;
+import dev.parley.server.stt.SttEngine;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import java.util.List;
+
+/**
+ * {@code /v1/realtime}: the WebSocket upgrade. Browsers, which cannot set headers on a WebSocket,
+ * send the key as the subprotocol {@code openai-insecure-api-key.<key>} (beside {@code realtime}).
+ */
+final class RealtimeRoute {
+  static final String KEY_PROTOCOL = "openai-insecure-api-key.";
+
+  private final DialogueEngine dialogue;
+  private final SttEngine stt;
+  private final HostedModels models;
+  private final ServerConfig config;
+  private final EngineMetrics metrics;
+
+  RealtimeRoute(
+      DialogueEngine dialogue,
+      SttEngine stt,
+      HostedModels models,
+      ServerConfig config,
+      EngineMetrics metrics) {
+    this.dialogue = dialogue;
+    this.stt = stt;
+    this.models = models;
+    this.config = config;
+    this.metrics = metrics;
+  }
+
+  boolean keyInSubprotocol(FullHttpRequest req) {
+    String protocols = req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL);
+    if (protocols == null) {
+      return false;
+    }
+    for (String p : protocols.split(",")) {
+      String s = p.strip();
+      if (s.startsWith(KEY_PROTOCOL)
+          && config.apiKeys().allowsKey(s.substring(KEY_PROTOCOL.length()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void handle(
+      ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q, ChannelHandler router) {
+    boolean keepAlive = HttpUtil.isKeepAlive(req);
+    if (!"websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE))) {
+      OpenAiHttp.error(
+          ctx,
+          keepAlive,
+          OpenAiError.badRequest(
+              "Open a WebSocket to /v1/realtime?model=<model>", null, "websocket_required"));
+      return;
+    }
+    List<String> m = q.parameters().get("model");
+    String asked = m == null || m.isEmpty() ? null : m.get(0);
+    List<String> intent = q.parameters().get("intent");
+    String sttModel =
+        asked == null
+            ? (intent != null && intent.contains("transcription") || dialogue == null
+                ? models.transcription()
+                : null)
+            : models.forTranscription(asked);
+    if (sttModel == null || stt == null) {
+      String hint =
+          asked != null && models.forDialogue(asked) != null
+              ? "Speech-to-speech realtime sessions on the dialogue model are not implemented yet;"
+                  + " use /api/chat. "
+              : "";
+      OpenAiHttp.error(
+          ctx,
+          keepAlive,
+          new OpenAiError(
+              HttpResponseStatus.NOT_FOUND,
+              hint
+                  + "Realtime transcription sessions need ?model= a transcription model ("
+                  + (models.transcription() == null
+                      ? "this server hosts none"
+                      : models.transcription() + " or " + HostedModels.TRANSCRIPTION_ALIASES)
+                  + ")",
+              OpenAiError.INVALID_REQUEST,
+              "model",
+              "model_not_found"));
+      return;
+    }
+    RealtimeTranscriptionSocket socket =
+        new RealtimeTranscriptionSocket(
+            ctx.channel(), stt, metrics, sttModel, config.maxQueuedFrames());
+    String url =
+        (config.tlsCert() != null ? "wss" : "ws")
+            + "://"
+            + req.headers().get(HttpHeaderNames.HOST)
+            + HostedModels.REALTIME;
+    WebSocketServerHandshaker hs =
+        new WebSocketServerHandshakerFactory(url, "realtime", true, config.maxMessageBytes())
+            .newHandshaker(req);
+    if (hs == null) {
+      WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+      return;
+    }
+    hs.handshake(ctx.channel(), req)
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                ctx.close();
+                return;
+              }
+              ctx.pipeline()
+                  .addBefore(
+                      ctx.name(),
+                      "ws-aggregator",
+                      new WebSocketFrameAggregator(config.maxMessageBytes()));
+              ctx.pipeline().replace(router, "ws-openai-realtime", socket);
+              socket.opened();
+            });
+  }
+}

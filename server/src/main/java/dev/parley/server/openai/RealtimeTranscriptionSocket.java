@@ -1,0 +1,445 @@
+package dev.parley.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.codec.audio.ModelAudio;
+import dev.parley.server.engine.EngineFullException;
+import dev.parley.server.engine.MeteredFeed;
+import dev.parley.server.metrics.EngineMetrics;
+import dev.parley.server.stt.SttEngine;
+import dev.parley.server.stt.SttListener;
+import dev.parley.server.stt.SttOptions;
+import dev.parley.server.stt.SttSession;
+import dev.parley.server.stt.SttStep;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * One {@code /v1/realtime} transcription session over the STT engine. The client appends audio
+ * ({@code input_audio_buffer.append}); the engine transcribes it as it arrives and each word goes
+ * out as {@code conversation.item.input_audio_transcription.delta} of the current item. An item
+ * starts with its first word ({@code input_audio_buffer.speech_started}) and ends either when the
+ * model's pause prediction signals the end of the turn ({@code server_vad}) or when the client
+ * commits: then {@code speech_stopped}, {@code committed} and {@code completed}, whose transcript
+ * is the item's deltas joined. A commit feeds the model's text delay of silence so the last words
+ * come out, and completes once every sample before it has been transcribed.
+ *
+ * <p>Bad input (malformed JSON, unknown event types, bad base64, a wrong audio format) gets an
+ * {@code error} event and the session goes on. Event loop only, except the engine callbacks.
+ */
+final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebSocketFrame>
+    implements SttListener {
+  /** Decoded audio held back before the socket stops reading. */
+  static final double MAX_PENDING_SECONDS = 2.0;
+
+  private final Channel channel;
+  private final SttEngine engine;
+  private final EngineMetrics metrics;
+  private final String model;
+  private final int room;
+  private final MeteredFeed feed = new MeteredFeed();
+  private final Map<Long, Boolean> commits = new HashMap<>(); // marker id -> pending
+  private final String sessionId = "sess_" + UUID.randomUUID().toString().replace("-", "");
+  private SttSession session;
+  private RealtimeAudio audio = new RealtimeAudio(RealtimeAudio.Format.PCM16);
+  private boolean serverVad = true;
+  private long samplesIn;
+  private boolean appendedSinceCommit;
+  private long nextMarker;
+  private long events;
+  private String item; // the current item's id, or null
+  private String previousItem;
+  private final StringBuilder itemText = new StringBuilder();
+  private boolean closed;
+
+  RealtimeTranscriptionSocket(
+      Channel channel, SttEngine engine, EngineMetrics metrics, String model, int maxQueuedFrames) {
+    this.channel = channel;
+    this.engine = engine;
+    this.metrics = metrics;
+    this.model = model;
+    this.room = MeteredFeed.room(maxQueuedFrames);
+  }
+
+  /** The handshake is done: claim a slot and greet. */
+  void opened() {
+    try {
+      session = engine.open(SttOptions.defaults(), this);
+    } catch (EngineFullException | IllegalStateException e) {
+      metrics.rejected();
+      error("server_error", "no_free_slot", "No free transcription slot: " + e.getMessage(), null);
+      close(1013, "no free slot");
+      return;
+    }
+    send(event("session.created").with("session", sessionObject()));
+  }
+
+  // ---- client events --------------------------------------------------------------------------
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
+    if (frame instanceof TextWebSocketFrame t) {
+      metrics.bytesIn(frame.content().readableBytes());
+      onText(t.text());
+    } else if (frame instanceof PingWebSocketFrame) {
+      ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
+    } else if (frame instanceof CloseWebSocketFrame) {
+      closeSession();
+      ctx.writeAndFlush(frame.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      error(
+          "invalid_request_error",
+          "invalid_event",
+          "Realtime events are JSON in text frames; got a binary frame",
+          null);
+    }
+  }
+
+  private void onText(String text) {
+    if (session == null || closed) {
+      return;
+    }
+    JsonNode e;
+    try {
+      e = OpenAiHttp.JSON.readTree(text);
+    } catch (Exception ex) {
+      error("invalid_request_error", "invalid_json", "The event is not valid JSON", null);
+      return;
+    }
+    if (e == null || !e.isObject() || !e.path("type").isTextual()) {
+      error(
+          "invalid_request_error",
+          "invalid_event",
+          "An event is a JSON object with a string 'type'",
+          null);
+      return;
+    }
+    String clientId = e.path("event_id").isTextual() ? e.path("event_id").asText() : null;
+    switch (e.path("type").asText()) {
+      case "input_audio_buffer.append" -> append(e, clientId);
+      case "input_audio_buffer.commit" -> commit(clientId);
+      case "input_audio_buffer.clear" -> {
+        item = null;
+        itemText.setLength(0);
+        appendedSinceCommit = false;
+        send(event("input_audio_buffer.cleared"));
+      }
+      case "session.update" -> update(e.path("session"), clientId, "session.updated");
+      case "transcription_session.update" ->
+          update(e.path("session"), clientId, "transcription_session.updated");
+      default ->
+          error(
+              "invalid_request_error",
+              "unknown_event",
+              "Unsupported event type '"
+                  + e.path("type").asText()
+                  + "' in a transcription session: use session.update,"
+                  + " input_audio_buffer.append, input_audio_buffer.commit or"
+                  + " input_audio_buffer.clear",
+              clientId);
+    }
+  }
+
+  private void append(JsonNode e, String clientId) {
+    JsonNode a = e.path("audio");
+    if (!a.isTextual()) {
+      error("invalid_request_error", "missing_audio", "'audio' must be a base64 string", clientId);
+      return;
+    }
+    float[] pcm;
+    try {
+      pcm = audio.decode(Base64.getDecoder().decode(a.asText()));
+    } catch (IllegalArgumentException ex) {
+      error("invalid_request_error", "invalid_audio", "Bad audio: " + ex.getMessage(), clientId);
+      return;
+    }
+    feed.addAudio(pcm, 0, pcm.length);
+    samplesIn += pcm.length;
+    appendedSinceCommit |= pcm.length > 0;
+    pump();
+  }
+
+  private void commit(String clientId) {
+    if (!appendedSinceCommit && item == null) {
+      error(
+          "invalid_request_error",
+          "input_audio_buffer_commit_empty",
+          "Nothing to commit: no audio since the last commit",
+          clientId);
+      return;
+    }
+    appendedSinceCommit = false;
+    // The marker fires once the model's text delay has passed after the committed audio; the
+    // same delay of silence after it gets it there without waiting for more client audio.
+    long id = nextMarker++;
+    commits.put(id, true);
+    feed.addMarker(id);
+    int silence = (engine.settings().delayFrames() + 1) * ModelAudio.FRAME_SAMPLES;
+    feed.addAudio(new float[silence], 0, silence);
+    pump();
+  }
+
+  private void update(JsonNode s, String clientId, String reply) {
+    if (!s.isObject()) {
+      error("invalid_request_error", "invalid_session", "'session' must be an object", clientId);
+      return;
+    }
+    // Beta names at the top level, GA names under audio.input.
+    JsonNode in = s.path("audio").path("input");
+    JsonNode fmt = in.path("format");
+    String name = null;
+    Integer rate = null;
+    if (fmt.isObject()) {
+      name = fmt.path("type").asText(null);
+      rate = fmt.path("rate").isNumber() ? fmt.path("rate").asInt() : null;
+    } else if (s.path("input_audio_format").isTextual()) {
+      name = s.path("input_audio_format").asText();
+    }
+    RealtimeAudio.Format f = audio.format();
+    if (name != null) {
+      f = RealtimeAudio.Format.of(name);
+      if (f == null) {
+        error(
+            "invalid_request_error",
+            "invalid_value",
+            "Unsupported input audio format '"
+                + name
+                + "': use pcm16 (audio/pcm, 24 kHz), g711_ulaw (audio/pcmu) or g711_alaw"
+                + " (audio/pcma)",
+            clientId);
+        return;
+      }
+      if (f == RealtimeAudio.Format.PCM16 && rate != null && rate != ModelAudio.SAMPLE_RATE) {
+        error(
+            "invalid_request_error",
+            "invalid_value",
+            "audio/pcm is taken at 24000 Hz only, not " + rate,
+            clientId);
+        return;
+      }
+    }
+    JsonNode td = in.has("turn_detection") ? in.get("turn_detection") : s.get("turn_detection");
+    boolean vad = serverVad;
+    if (td != null) {
+      if (td.isNull()) {
+        vad = false;
+      } else if (td.path("type").asText("").equals("server_vad")
+          || td.path("type").asText("").equals("semantic_vad")) {
+        vad = true;
+      } else {
+        error(
+            "invalid_request_error",
+            "invalid_value",
+            "turn_detection must be null or {\"type\": \"server_vad\"}",
+            clientId);
+        return;
+      }
+    }
+    if (f != audio.format()) {
+      audio = new RealtimeAudio(f);
+    }
+    serverVad = vad;
+    send(event(reply).with("session", sessionObject()));
+  }
+
+  private Map<String, Object> sessionObject() {
+    Map<String, Object> format = new LinkedHashMap<>();
+    format.put("type", audio.format().ga);
+    if (audio.format() == RealtimeAudio.Format.PCM16) {
+      format.put("rate", ModelAudio.SAMPLE_RATE);
+    }
+    Map<String, Object> input = new LinkedHashMap<>();
+    input.put("format", format);
+    input.put("transcription", Map.of("model", model));
+    input.put("turn_detection", serverVad ? Map.of("type", "server_vad") : null);
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("type", "transcription");
+    s.put("id", sessionId);
+    s.put("object", "realtime.transcription_session");
+    s.put("audio", Map.of("input", input));
+    return s;
+  }
+
+  private void pump() {
+    if (session == null) {
+      return;
+    }
+    feed.pumpInto(session, room);
+    boolean backlog = feed.pendingSamples() > MAX_PENDING_SECONDS * ModelAudio.SAMPLE_RATE;
+    if (channel.config().isAutoRead() == backlog) {
+      channel.config().setAutoRead(!backlog);
+    }
+  }
+
+  // ---- engine events (engine thread: handed to the event loop) --------------------------------
+
+  @Override
+  public void onStep(SttStep step) {
+    onLoop(this::pump);
+  }
+
+  @Override
+  public void onWord(int index, String text, double startSeconds) {
+    onLoop(
+        () -> {
+          if (item == null) {
+            item = "item_" + UUID.randomUUID().toString().replace("-", "");
+            send(
+                event("input_audio_buffer.speech_started")
+                    .with("audio_start_ms", Math.round(startSeconds * 1000))
+                    .with("item_id", item));
+          }
+          String delta = itemText.isEmpty() ? text : " " + text;
+          itemText.append(delta);
+          send(
+              event("conversation.item.input_audio_transcription.delta")
+                  .with("item_id", item)
+                  .with("content_index", 0)
+                  .with("delta", delta));
+        });
+  }
+
+  @Override
+  public void onEndOfTurn(long stepIndex, float pauseProbability) {
+    onLoop(
+        () -> {
+          if (serverVad && item != null) {
+            finishItem();
+          }
+        });
+  }
+
+  @Override
+  public void onMarker(long id) {
+    onLoop(
+        () -> {
+          if (commits.remove(id) != null) {
+            finishItem();
+          }
+        });
+  }
+
+  /** Ends the current item (an empty one if no word came): stopped, committed, completed. */
+  private void finishItem() {
+    if (item == null) {
+      item = "item_" + UUID.randomUUID().toString().replace("-", "");
+    }
+    long endMs = Math.round(samplesIn * 1000.0 / ModelAudio.SAMPLE_RATE);
+    send(
+        event("input_audio_buffer.speech_stopped")
+            .with("audio_end_ms", endMs)
+            .with("item_id", item));
+    send(
+        event("input_audio_buffer.committed")
+            .with("item_id", item)
+            .with("previous_item_id", previousItem));
+    Map<String, Object> usage = new LinkedHashMap<>();
+    usage.put("type", "duration");
+    usage.put("seconds", samplesIn / (double) ModelAudio.SAMPLE_RATE);
+    send(
+        event("conversation.item.input_audio_transcription.completed")
+            .with("item_id", item)
+            .with("content_index", 0)
+            .with("transcript", itemText.toString())
+            .with("usage", usage));
+    previousItem = item;
+    item = null;
+    itemText.setLength(0);
+  }
+
+  @Override
+  public void onClosed(String reason) {
+    onLoop(
+        () -> {
+          if (reason != null && !closed) {
+            error("server_error", "session_closed", reason, null);
+            close(1011, "session ended");
+          }
+        });
+  }
+
+  // ---- output ---------------------------------------------------------------------------------
+
+  /** A server event under construction. */
+  private static final class Event extends LinkedHashMap<String, Object> {
+    private static final long serialVersionUID = 1L;
+
+    Event with(String k, Object v) {
+      put(k, v);
+      return this;
+    }
+  }
+
+  private Event event(String type) {
+    Event e = new Event();
+    e.put("type", type);
+    e.put("event_id", "event_" + sessionId.substring(5, 13) + "_" + events++);
+    return e;
+  }
+
+  private void error(String type, String code, String message, String clientEventId) {
+    Map<String, Object> err = new LinkedHashMap<>();
+    err.put("type", type);
+    err.put("code", code);
+    err.put("message", message);
+    err.put("param", null);
+    err.put("event_id", clientEventId);
+    send(event("error").with("error", err));
+  }
+
+  private void send(Map<String, Object> event) {
+    if (closed) {
+      return;
+    }
+    String json = OpenAiHttp.json(event);
+    metrics.bytesOut(json.length());
+    channel.writeAndFlush(new TextWebSocketFrame(json));
+  }
+
+  private void close(int code, String reason) {
+    closeSession();
+    closed = true;
+    channel
+        .writeAndFlush(new CloseWebSocketFrame(code, reason))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private void closeSession() {
+    if (session != null) {
+      session.close();
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    closed = true;
+    closeSession(); // an abrupt disconnect frees the slot
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    closeSession();
+    ctx.close();
+  }
+
+  private void onLoop(Runnable r) {
+    try {
+      channel.eventLoop().execute(r);
+    } catch (RejectedExecutionException e) {
+      closeSession();
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package dev.parley.server.openai;
+
+import dev.parley.server.stt.SttWord;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A finished transcript in OpenAI's {@code response_format}s. Segments (for {@code srt}, {@code
+ * vtt} and {@code verbose_json}) are runs of words cut at pauses of {@link #SEGMENT_PAUSE_SECONDS}
+ * or after {@link #SEGMENT_MAX_WORDS} words; the STT model gives no log-probabilities, so a
+ * segment's {@code avg_logprob}, {@code compression_ratio} and {@code no_speech_prob} are 0.
+ */
+final class TranscriptFormats {
+  static final double SEGMENT_PAUSE_SECONDS = 1.0;
+  static final int SEGMENT_MAX_WORDS = 16;
+
+  private TranscriptFormats() {}
+
+  record Segment(double start, double end, String text) {}
+
+  static String text(List<SttWord> words) {
+    return String.join(" ", words.stream().map(SttWord::text).toList());
+  }
+
+  static List<Segment> segments(List<SttWord> words) {
+    List<Segment> out = new ArrayList<>();
+    List<SttWord> run = new ArrayList<>();
+    for (SttWord w : words) {
+      if (!run.isEmpty()
+          && (w.startSeconds() - run.get(run.size() - 1).endSeconds() >= SEGMENT_PAUSE_SECONDS
+              || run.size() >= SEGMENT_MAX_WORDS)) {
+        out.add(segment(run));
+        run.clear();
+      }
+      run.add(w);
+    }
+    if (!run.isEmpty()) {
+      out.add(segment(run));
+    }
+    return out;
+  }
+
+  private static Segment segment(List<SttWord> run) {
+    return new Segment(run.get(0).startSeconds(), run.get(run.size() - 1).endSeconds(), text(run));
+  }
+
+  static Map<String, Object> json(List<SttWord> words) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("text", text(words));
+    return m;
+  }
+
+  static Map<String, Object> verbose(
+      List<SttWord> words,
+      double durationSeconds,
+      String language,
+      boolean withWords,
+      boolean withSegments) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("task", "transcribe");
+    m.put("language", language);
+    m.put("duration", durationSeconds);
+    m.put("text", text(words));
+    if (withSegments) {
+      List<Map<String, Object>> segs = new ArrayList<>();
+      List<Segment> all = segments(words);
+      for (int i = 0; i < all.size(); i++) {
+        Segment s = all.get(i);
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("id", i);
+        o.put("seek", 0);
+        o.put("start", s.start());
+        o.put("end", s.end());
+        o.put("text", s.text());
+        o.put("tokens", List.of());
+        o.put("temperature", 0.0);
+        o.put("avg_logprob", 0.0);
+        o.put("compression_ratio", 0.0);
+        o.put("no_speech_prob", 0.0);
+        segs.add(o);
+      }
+      m.put("segments", segs);
+    }
+    if (withWords) {
+      m.put(
+          "words",
+          words.stream()
+              .map(
+                  w -> {
+                    Map<String, Object> o = new LinkedHashMap<>();
+                    o.put("word", w.text());
+                    o.put("start", w.startSeconds());
+                    o.put("end", w.endSeconds());
+                    return o;
+                  })
+              .toList());
+    }
+    return m;
+  }
+
+  static String srt(List<SttWord> words) {
+    StringBuilder b = new StringBuilder();
+    List<Segment> all = segments(words);
+    for (int i = 0; i < all.size(); i++) {
+      Segment s = all.get(i);
+      b.append(i + 1)
+          .append('\n')
+          .append(time(s.start(), ','))
+          .append(" --> ")
+          .append(time(s.end(), ','))
+          .append('\n')
+          .append(s.text())
+          .append("\n\n");
+    }
+    return b.toString();
+  }
+
+  static String vtt(List<SttWord> words) {
+    StringBuilder b = new StringBuilder("WEBVTT\n\n");
+    for (Segment s : segments(words)) {
+      b.append(time(s.start(), '.'))
+          .append(" --> ")
+          .append(time(s.end(), '.'))
+          .append('\n')
+          .append(s.text())
+          .append("\n\n");
+    }
+    return b.toString();
+  }
+
+  /** {@code HH:MM:SS,mmm} (SRT) or {@code HH:MM:SS.mmm} (WebVTT). */
+  static String time(double seconds, char millisSeparator) {
+    long ms = Math.round(Math.max(0, seconds) * 1000);
+    return String.format(
+        Locale.ROOT,
+        "%02d:%02d:%02d%c%03d",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        millisSeparator,
+        ms % 1000);
+  }
+}
