@@ -88,7 +88,9 @@ fi
 # kubectl 1.20 from Debian, unpacked into the cache only: never one on the PATH, never a cluster.
 KUBECTL=$CACHE/kubectl/usr/bin/kubectl
 if [ ! -x "$KUBECTL" ]; then
-  (cd "$T" && apt-get download -qq kubernetes-client 2>/dev/null && dpkg -x kubernetes-client_*.deb "$CACHE/kubectl")
+  (cd "$T" && { apt-get download -qq kubernetes-client 2>/dev/null ||
+    { apt-get update -qq && apt-get download -qq kubernetes-client 2>/dev/null; }; } &&
+    dpkg -x kubernetes-client_*.deb "$CACHE/kubectl")
 fi
 NODE_MODULES=$CACHE/npm/node_modules
 if [ ! -d "$NODE_MODULES/@kubernetes-models/keda" ]; then
@@ -126,6 +128,8 @@ prometheus_checks() {
   echo "prometheus ($(prometheus --version 2>&1 | head -1 | awk '{print $3}'))"
   check "promtool check config deploy/compose/prometheus.yml" logged "$T/promtool.log" \
     promtool check config deploy/compose/prometheus.yml
+  check "the Compose stack's files, services, ports and data source line up" \
+    node deploy/test/compose-check.mjs "$NODE_MODULES" deploy/compose
   java -jar "$SERVER_JAR" serve --host 127.0.0.1 --port 0 --grpc-port 0 --max-sessions 4 \
     >"$T/server.log" 2>&1 &
   local server=$!
