@@ -93,8 +93,8 @@ public record ServerConfig(
     return toBuilder().tls(cert, key).build();
   }
 
-  public ServerConfig withDrainTime(Duration grace) {
-    return toBuilder().drainTime(grace).build();
+  public ServerConfig withDrainTime(Duration drain) {
+    return toBuilder().drainTime(drain).build();
   }
 
   public ServerConfig withLimits(int messageBytes, int queuedFrames, Duration idle) {
