@@ -55,6 +55,7 @@ logged() { # logged FILE command...: the command's output goes to FILE
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   podman rm -f "$CONTAINER" >/dev/null 2>&1 || true
+  podman rmi -f "$IMAGE" >/dev/null 2>&1 || true # the base image stays cached
   rm -rf "$T"
 }
 trap cleanup EXIT
