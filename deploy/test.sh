@@ -9,7 +9,8 @@
 #   container   build deploy/docker/Dockerfile.cpu with podman on a local debootstrap'd base, run it,
 #               hold a dialogue session through the published port, SIGTERM during it: the session
 #               ends normally, new ones are refused as "draining", /readyz is 503, exit 0 in time
-# Usage: bash deploy/test.sh [kubernetes] [prometheus] [container]   (default: all three)
+#   libtorch    the CUDA image's libtorch layout (external libtorch + JNI, PYTORCH_FLAVOR), on CPU
+# Usage: bash deploy/test.sh [kubernetes] [prometheus] [libtorch] [container]   (default: all)
 # Needs root (podman, apt-get). Downloads are cached in $PARLEY_DEPLOY_CACHE (/var/tmp/parley-deploy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ CACHE=${PARLEY_DEPLOY_CACHE:-/var/tmp/parley-deploy}
 mkdir -p "$CACHE"
 T=$(mktemp -d "$CACHE/run.XXXXXX")
 SECTIONS=("$@")
-((${#SECTIONS[@]})) || SECTIONS=(kubernetes prometheus container)
+((${#SECTIONS[@]})) || SECTIONS=(kubernetes prometheus libtorch container)
 SERVER_JAR=server/target/parley-server.jar
 CLI_JAR=client-sdk/target/parley.jar
 CONTAINER=parley-deploy-test-$$
@@ -54,6 +55,7 @@ logged() { # logged FILE command...: the command's output goes to FILE
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   podman rm -f "$CONTAINER" >/dev/null 2>&1 || true
+  podman rmi -f "$IMAGE" >/dev/null 2>&1 || true # the base image stays cached
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -75,7 +77,8 @@ has_status() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = "$2" ]; }
 # ---- tools -----------------------------------------------------------------------------------
 missing=()
 for tool in podman:podman runc:runc debootstrap:debootstrap slirp4netns:slirp4netns \
-  prometheus:prometheus promtool:prometheus sox:sox soxi:sox curl:curl node:nodejs python3:python3; do
+  prometheus:prometheus promtool:prometheus sox:sox soxi:sox curl:curl node:nodejs python3:python3 \
+  zip:zip unzip:unzip; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
 if ((${#missing[@]})); then
@@ -86,7 +89,9 @@ fi
 # kubectl 1.20 from Debian, unpacked into the cache only: never one on the PATH, never a cluster.
 KUBECTL=$CACHE/kubectl/usr/bin/kubectl
 if [ ! -x "$KUBECTL" ]; then
-  (cd "$T" && apt-get download -qq kubernetes-client 2>/dev/null && dpkg -x kubernetes-client_*.deb "$CACHE/kubectl")
+  (cd "$T" && { apt-get download -qq kubernetes-client 2>/dev/null ||
+    { apt-get update -qq && apt-get download -qq kubernetes-client 2>/dev/null; }; } &&
+    dpkg -x kubernetes-client_*.deb "$CACHE/kubectl")
 fi
 NODE_MODULES=$CACHE/npm/node_modules
 if [ ! -d "$NODE_MODULES/@kubernetes-models/keda" ]; then
@@ -124,6 +129,8 @@ prometheus_checks() {
   echo "prometheus ($(prometheus --version 2>&1 | head -1 | awk '{print $3}'))"
   check "promtool check config deploy/compose/prometheus.yml" logged "$T/promtool.log" \
     promtool check config deploy/compose/prometheus.yml
+  check "the Compose stack's files, services, ports and data source line up" \
+    node deploy/test/compose-check.mjs "$NODE_MODULES" deploy/compose
   java -jar "$SERVER_JAR" serve --host 127.0.0.1 --port 0 --grpc-port 0 --max-sessions 4 \
     >"$T/server.log" 2>&1 &
   local server=$!
@@ -161,6 +168,26 @@ EOF
   local rc=0
   wait "$server" || rc=$?
   check "the idle server stops on SIGTERM with exit 0 (was $rc)" test "$rc" -eq 0
+}
+
+# ---- libtorch: the CUDA image's layout, on CPU -----------------------------------------------
+# Dockerfile.cuda runs a jar without bundled natives on a libtorch folder that also holds the JNI
+# library. The same layout with the CPU libtorch shows the mechanism works and that the jar
+# without it says what to set (the CUDA build itself needs a GPU host).
+libtorch() {
+  echo "libtorch (the -Dgpu layout: PYTORCH_LIBRARY_PATH, PYTORCH_FLAVOR, JNI beside libtorch)"
+  local jar=$T/no-natives.jar lib=$T/libtorch/lib
+  mkdir -p "$lib" "$T/djl-cache"
+  cp "$SERVER_JAR" "$jar"
+  unzip -q -j "$jar" 'pytorch/cpu/linux-x86_64/*' 'jnilib/linux-x86_64/cpu/libdjl_torch.so' -d "$lib"
+  zip -q -d "$jar" 'pytorch/cpu/*' 'native/lib/pytorch.properties'
+  logged "$T/no-libtorch.log" env -u PYTORCH_LIBRARY_PATH java -jar "$jar" bench lm --config tiny --steps 1
+  check "without libtorch the jar says what to set" \
+    grep -q "set PYTORCH_LIBRARY_PATH.*PYTORCH_FLAVOR=cu128" "$T/no-libtorch.log"
+  check "with PYTORCH_LIBRARY_PATH and PYTORCH_FLAVOR=cpu it computes" logged "$T/external.log" \
+    env PYTORCH_LIBRARY_PATH="$lib" PYTORCH_FLAVOR=cpu DJL_CACHE_DIR="$T/djl-cache" \
+    java -jar "$jar" bench lm --config tiny --steps 3 --warmup 1
+  check "and nothing was extracted or downloaded" test -z "$(ls -A "$T/djl-cache")"
 }
 
 # ---- container ---------------------------------------------------------------------------------
@@ -235,8 +262,9 @@ for s in "${SECTIONS[@]}"; do
   case $s in
     kubernetes) kubernetes ;;
     prometheus) prometheus_checks ;;
+    libtorch) libtorch ;;
     container) container ;;
-    *) echo "unknown section $s (kubernetes, prometheus, container)" >&2 && exit 2 ;;
+    *) echo "unknown section $s (kubernetes, prometheus, libtorch, container)" >&2 && exit 2 ;;
   esac
 done
 echo "deploy/test.sh: $passed passed, $failed failed in $((SECONDS - start)) s"

@@ -3,6 +3,7 @@ package dev.parley.server;
 import dev.parley.codec.audio.ModelAudio;
 import dev.parley.server.config.ServerConfig;
 import dev.parley.server.dialogue.DialogueEngine;
+import dev.parley.server.engine.BatchedEngine;
 import dev.parley.server.grpc.GrpcServer;
 import dev.parley.server.http.HttpFrontEnd;
 import dev.parley.server.metrics.EngineMetrics;
@@ -254,7 +255,7 @@ public final class ParleyServer implements AutoCloseable {
   public void drain() {
     accepting = false;
     ready = false;
-    for (var e : new dev.parley.server.engine.BatchedEngine<?>[] {engine, sttEngine, ttsEngine}) {
+    for (var e : new BatchedEngine<?>[] {engine, sttEngine, ttsEngine}) {
       if (e != null) {
         e.drain();
       }

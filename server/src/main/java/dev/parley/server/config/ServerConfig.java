@@ -96,8 +96,8 @@ public record ServerConfig(
     return toBuilder().tls(cert, key).build();
   }
 
-  public ServerConfig withDrainTime(Duration grace) {
-    return toBuilder().drainTime(grace).build();
+  public ServerConfig withDrainTime(Duration drain) {
+    return toBuilder().drainTime(drain).build();
   }
 
   public ServerConfig withHttpLimits(HttpLimits limits) {
