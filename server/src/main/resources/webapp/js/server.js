@@ -36,7 +36,7 @@ class Chart {
     this.svg.append(grid);
     this.data.forEach((d, i) => {
       const pts = d
-        .map((v, j) => (v === null ? null : `${(j * w) / Math.max(1, d.length - 1)},${h - (v / max) * h}`))
+        .map((v, j) => (v === null ? null : `${(j * w) / Math.max(1, d.length - 1)},${h - (v / max) * (h - 18)}`))
         .filter(Boolean)
         .join(' ');
       const line = document.createElementNS(SVG, 'polyline');
