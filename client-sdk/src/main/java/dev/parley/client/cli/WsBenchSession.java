@@ -6,7 +6,6 @@ import dev.parley.client.kyutai.KyutaiChatListener;
 import dev.parley.client.kyutai.KyutaiChatOptions;
 import dev.parley.codec.audio.ModelAudio;
 import java.net.URI;
-import java.time.Duration;
 
 /**
  * One benchmark chat over /api/chat. The protocol carries no timing and no frame count, so it
@@ -68,11 +67,14 @@ final class WsBenchSession {
     }
   }
 
-  /** Waits up to {@code quiet} for the last replies, then closes. */
-  void finish(Duration quiet) throws InterruptedException {
-    long sent = client.samplesSent();
-    long deadline = System.nanoTime() + quiet.toNanos();
-    while (System.nanoTime() < deadline && !client.isClosed() && outSamples() < sent) {
+  /**
+   * Waits until the reply has caught up with the input, or until {@code deadlineNanos} (one
+   * deadline shared by every session, so they wait together), then closes. The model's reply lags
+   * its input by one frame (its acoustic delay), so the last input frame gets no reply.
+   */
+  void finish(long deadlineNanos) throws InterruptedException {
+    long expected = client.samplesSent() - ModelAudio.FRAME_SAMPLES;
+    while (System.nanoTime() < deadlineNanos && !client.isClosed() && outSamples() < expected) {
       Thread.sleep(20);
     }
     client.close();
