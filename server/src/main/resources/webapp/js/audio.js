@@ -33,12 +33,15 @@ export async function openMicrophone(ctx, onSamples) {
   };
 }
 
-/** A player node: push(Float32Array), end(), and onReport({played, missed, buffered, level}). */
-export function player(ctx, onReport, startSeconds = 0.12) {
+/**
+ * A player node: push(Float32Array), end(), and onReport({played, missed, dropped, buffered,
+ * level}). Past `maxSeconds` queued the oldest audio is dropped (a live call must not lag).
+ */
+export function player(ctx, onReport, startSeconds = 0.12, maxSeconds = 4) {
   const node = new AudioWorkletNode(ctx, 'parley-player', {
     numberOfInputs: 0,
     outputChannelCount: [1],
-    processorOptions: { startSeconds },
+    processorOptions: { startSeconds, maxSeconds },
   });
   node.connect(ctx.destination);
   node.port.onmessage = (e) => onReport(e.data);

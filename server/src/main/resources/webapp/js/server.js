@@ -36,7 +36,7 @@ class Chart {
     this.svg.append(grid);
     this.data.forEach((d, i) => {
       const pts = d
-        .map((v, j) => (v === null ? null : `${(j * w) / (POINTS - 1)},${h - (v / max) * h}`))
+        .map((v, j) => (v === null ? null : `${(j * w) / Math.max(1, d.length - 1)},${h - (v / max) * (h - 18)}`))
         .filter(Boolean)
         .join(' ');
       const line = document.createElementNS(SVG, 'polyline');
@@ -50,10 +50,22 @@ class Chart {
     label.setAttribute('class', 'chart-max');
     label.textContent = `max ${fmt(max / 1.1)} ${this.unit}`;
     this.svg.append(label);
+    let x = w - 4;
+    for (let i = this.series.length - 1; i >= 0; i--) {
+      const key = document.createElementNS(SVG, 'text');
+      key.setAttribute('x', x);
+      key.setAttribute('y', 12);
+      key.setAttribute('text-anchor', 'end');
+      key.setAttribute('class', 'legend l' + i);
+      key.textContent = this.series[i].name;
+      this.svg.append(key);
+      x -= this.series[i].name.length * 6 + 8;
+    }
     const last = this.series
       .map((s, i) => `${s.name} ${fmt(this.data[i][this.data[i].length - 1])}`)
       .join(', ');
     this.svg.setAttribute('aria-label', `${this.svg.dataset.title}: ${last} ${this.unit}`);
+    this.svg.dataset.points = this.data[0].length;
   }
 }
 
@@ -109,9 +121,10 @@ export function setUpServer(ui) {
         delta(st?.mimi_decode, pst?.mimi_decode),
         delta(st?.step, pst?.step),
       ]);
+      // No step in the interval: a batch of 0 (idle); an engine not hosted: no line.
       charts.batch.add(
         ['dialogue', 'transcription', 'speech'].map((k) =>
-          delta(eng[k]?.batch_size, previous.s.engines?.[k]?.batch_size),
+          eng[k] ? (delta(eng[k].batch_size, previous.s.engines?.[k]?.batch_size) ?? 0) : null,
         ),
       );
       const secs = (t - previous.t) / 1000;

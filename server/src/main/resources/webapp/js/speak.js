@@ -73,6 +73,7 @@ export function setUpSpeak(ui) {
     const ctx = await audioContext();
     let startedAt = 0;
     let total = 0;
+    // Synthesis runs faster than real time: queue all of it (an hour at most), drop nothing.
     const out = player(ctx, (r) => {
       played.textContent = r.played.toFixed(2);
       played.dataset.seconds = r.played;
@@ -81,7 +82,7 @@ export function setUpSpeak(ui) {
         played.dataset.done = 'true';
         setTimeout(() => ctx.close(), 200);
       }
-    });
+    }, 0.12, 3600);
     const ws = new WebSocket(
       socketUrl('/api/tts_streaming', { format: 'PcmMessagePack', voice: voice.value }),
     );

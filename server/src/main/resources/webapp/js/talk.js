@@ -64,6 +64,10 @@ export function setUpTalk(ui) {
 
   async function startCall() {
     show('connecting', true);
+    const decoderConfig = { codec: 'opus', sampleRate: SAMPLE_RATE, numberOfChannels: 1 };
+    if (!(await AudioDecoder.isConfigSupported(decoderConfig)).supported) {
+      throw new Error('this browser cannot decode 24 kHz mono Opus with WebCodecs');
+    }
     const ctx = await audioContext();
     const params = {
       text_temperature: $('talk-text-temp').value,
@@ -144,7 +148,7 @@ export function setUpTalk(ui) {
       },
       error: (e) => stop('audio decoder failed: ' + e.message),
     });
-    decoder.configure({ codec: 'opus', sampleRate: SAMPLE_RATE, numberOfChannels: 1 });
+    decoder.configure(decoderConfig);
     const demux = new OggDemuxer((packet) => {
       if (isOpusHeader(packet)) return;
       const samples = opusPacketSamples48k(packet);
@@ -201,13 +205,17 @@ export function setUpTalk(ui) {
         },
         error: (e) => stop('audio encoder failed: ' + e.message),
       });
-      encoder.configure({
+      const config = {
         codec: 'opus',
         sampleRate: SAMPLE_RATE,
         numberOfChannels: 1,
         bitrate: 32000,
         opus: { frameDuration: 20000, application: 'voip' },
-      });
+      };
+      if (!(await AudioEncoder.isConfigSupported(config)).supported) {
+        throw new Error('this browser cannot encode 24 kHz mono Opus with WebCodecs');
+      }
+      encoder.configure(config);
       muxer.headers().forEach(send);
       mic = await openMicrophone(ctx, (samples) => {
         if (stopped) return;

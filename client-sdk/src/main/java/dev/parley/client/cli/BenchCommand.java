@@ -92,7 +92,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the result as one JSON object on stdout.")
   boolean json;
 
-  @Option(names = "--no-progress", description = "No progress bar on stderr.")
+  @Option(
+      names = "--no-progress",
+      description = "No progress bar on stderr (there is none when the output is not a terminal).")
   boolean noProgress;
 
   @Override
@@ -101,7 +103,18 @@ final class BenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--sessions must be at least 1 and --seconds positive");
     }
     float[] signal = in == null ? VoiceLikeSignal.generate(10 * ModelAudio.SAMPLE_RATE) : load(in);
-    int frames = (int) Math.ceil((seconds + warmUpSeconds) * ModelAudio.FRAME_RATE);
+    // 1e-9: 1.2 s is 15 frames, though (0.8 + 0.4) * 12.5 is 15.000000000000002 in doubles.
+    int frames = (int) Math.ceil((seconds + warmUpSeconds) * ModelAudio.FRAME_RATE - 1e-9);
+    PrintWriter err = spec.commandLine().getErr();
+    err.printf(
+        Locale.ROOT,
+        "%d sessions stream %s s each: %s s of warm-up (--warmup-seconds, not measured),"
+            + " then %s s measured%n",
+        sessions,
+        plain(seconds + warmUpSeconds),
+        plain(warmUpSeconds),
+        plain(seconds));
+    err.flush();
     Map<String, Object> result =
         transport == Transport.grpc ? grpc(signal, frames) : ws(signal, frames);
     PrintWriter out = spec.commandLine().getOut();
@@ -112,6 +125,13 @@ final class BenchCommand implements Callable<Integer> {
           (k, v) ->
               out.println(
                   k + ": " + (v instanceof Double d ? String.format(Locale.ROOT, "%.2f", d) : v)));
+    }
+    out.flush();
+    List<?> errors = (List<?>) result.get("errors");
+    if (!errors.isEmpty()) {
+      err.printf(
+          "parley: %d of %d sessions failed (first: %s)%n", errors.size(), sessions, errors.get(0));
+      return ParleyCli.EXIT_SERVER_ERROR;
     }
     return 0;
   }
@@ -201,8 +221,9 @@ final class BenchCommand implements Callable<Integer> {
                 all.size(),
                 ModelAudio.seconds(all.stream().mapToLong(WsBenchSession::outSamples).sum())));
     all.forEach(WsBenchSession::markStreamEnd);
+    long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
     for (WsBenchSession s : all) {
-      s.finish(Duration.ofSeconds(3));
+      s.finish(deadline);
     }
     Map<String, Object> r = header(frames);
     r.put("frames_in", all.stream().mapToLong(WsBenchSession::inSamples).sum() / FRAME);
@@ -241,8 +262,9 @@ final class BenchCommand implements Callable<Integer> {
             });
     AtomicInteger next = new AtomicInteger();
     java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    // A bar redraws one line with carriage returns: only for a person at a terminal, not a log.
     ProgressBar bar =
-        noProgress
+        noProgress || System.console() == null
             ? null
             : new ProgressBar(spec.commandLine().getErr(), frames / ModelAudio.FRAME_RATE, status);
     try {
@@ -282,7 +304,16 @@ final class BenchCommand implements Callable<Integer> {
     r.put("target", transport == Transport.grpc ? cli.server : wsUrl.toString());
     r.put("sessions", sessions);
     r.put("seconds", frames / ModelAudio.FRAME_RATE);
+    r.put("warmup_seconds", warmUpSeconds);
     return r;
+  }
+
+  /** 0.4, 20, 1.2: seconds as a person writes them. */
+  private static String plain(double seconds) {
+    return java.math.BigDecimal.valueOf(seconds)
+        .setScale(3, java.math.RoundingMode.HALF_UP)
+        .stripTrailingZeros()
+        .toPlainString();
   }
 
   private static DoubleStream after(int skip, double[] series) {

@@ -48,12 +48,13 @@ final class GrpcVoiceLink implements VoiceLink {
     End end = conversation.awaitEnd(timeout);
     SessionInfo s = conversation.session();
     return String.format(
-        "session %s on %s: %d input frames, %d output frames, %d deadline misses",
+        "session %s on %s: %d input frames, %d output frames, %d deadline %s",
         s == null ? "?" : s.getSessionId(),
         s == null ? "?" : s.getModel(),
         end.getInputFrames(),
         end.getFrames(),
-        end.getDeadlineMisses());
+        end.getDeadlineMisses(),
+        end.getDeadlineMisses() == 1 ? "miss" : "misses");
   }
 
   @Override

@@ -104,6 +104,7 @@ public final class ParleyCli {
     CommandLine cli = new CommandLine(top);
     cli.setOut(out);
     cli.setErr(err);
+    cli.setParameterExceptionHandler(ParleyCli::shortUsageError);
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           PrintWriter w = commandLine.getErr();
@@ -146,6 +147,20 @@ public final class ParleyCli {
     out.flush();
     err.flush();
     return status;
+  }
+
+  /**
+   * A usage error in one line and a pointer to --help, not the whole usage (which hid the one line
+   * that says what is wrong).
+   */
+  static int shortUsageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    PrintWriter w = cmd.getErr();
+    w.println("parley: " + e.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, w);
+    w.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for its options.");
+    w.flush();
+    return cmd.getCommandSpec().exitCodeOnInvalidInput();
   }
 
   /** UNAVAILABLE from the transport itself (nothing listening), not from a server's answer. */

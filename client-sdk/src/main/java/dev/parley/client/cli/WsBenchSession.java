@@ -6,7 +6,6 @@ import dev.parley.client.kyutai.KyutaiChatListener;
 import dev.parley.client.kyutai.KyutaiChatOptions;
 import dev.parley.codec.audio.ModelAudio;
 import java.net.URI;
-import java.time.Duration;
 
 /**
  * One benchmark chat over /api/chat. The protocol carries no timing and no frame count, so it
@@ -20,6 +19,7 @@ final class WsBenchSession {
   private long streamEnd;
   private long samplesAtStreamEnd;
   private long outSamples;
+  private long lastArrival;
   private long textPieces;
 
   WsBenchSession(URI uri, KyutaiChatOptions options) throws InterruptedException {
@@ -68,14 +68,28 @@ final class WsBenchSession {
     }
   }
 
-  /** Waits up to {@code quiet} for the last replies, then closes. */
-  void finish(Duration quiet) throws InterruptedException {
-    long sent = client.samplesSent();
-    long deadline = System.nanoTime() + quiet.toNanos();
-    while (System.nanoTime() < deadline && !client.isClosed() && outSamples() < sent) {
+  /**
+   * Waits until the reply has caught up with the input, has stopped coming for a second, or {@code
+   * deadlineNanos} (one deadline shared by every session, so they wait together), then closes. The
+   * model's reply lags its input by one frame (its acoustic delay), and the last Ogg Opus page may
+   * stay in the server's encoder, so the reply may never fully catch up.
+   */
+  void finish(long deadlineNanos) throws InterruptedException {
+    long expected = client.samplesSent() - ModelAudio.FRAME_SAMPLES;
+    while (System.nanoTime() < deadlineNanos
+        && !client.isClosed()
+        && outSamples() < expected
+        && System.nanoTime() - lastActivity() < QUIET_NANOS) {
       Thread.sleep(20);
     }
     client.close();
+  }
+
+  /** No reply audio for this long after the input ended: the reply is over. */
+  private static final long QUIET_NANOS = 1_000_000_000L;
+
+  private synchronized long lastActivity() {
+    return Math.max(lastArrival, streamEnd);
   }
 
   private synchronized void arrived(int samples, long now) {
@@ -83,6 +97,7 @@ final class WsBenchSession {
       firstAudio = now;
     }
     outSamples += samples;
+    lastArrival = now;
   }
 
   String error() {

@@ -329,6 +329,11 @@ class SpeakCommandTest {
       Run nothing = run("speak", "--server", server.target(), "Hello");
       assertThat(nothing.status()).isEqualTo(2);
       assertThat(nothing.err()).contains("nothing to do: give -o FILE");
+      // One line that says what is missing and where help is, not fifty lines of usage.
+      assertThat(nothing.err().lines())
+          .containsExactly(
+              "parley: nothing to do: give -o FILE to write the speech, --play to hear it, or both",
+              "Try 'parley speak --help' for its options.");
 
       Run mixed = run("speak", "--server", server.target(), "-", "Hello", "-o", wav.toString());
       assertThat(mixed.status()).isEqualTo(2);

@@ -33,6 +33,18 @@ public final class ParleyMain implements java.util.concurrent.Callable<Integer> 
   static CommandLine commandLine() {
     return new CommandLine(new ParleyMain())
         .setCaseInsensitiveEnumValuesAllowed(true)
+        // A usage error in one line and a pointer to --help, not the whole usage.
+        .setParameterExceptionHandler(
+            (e, args) -> {
+              CommandLine cmd = e.getCommandLine();
+              cmd.getErr().println("error: " + e.getMessage());
+              CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr());
+              cmd.getErr()
+                  .println(
+                      "Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for its options.");
+              cmd.getErr().flush();
+              return cmd.getCommandSpec().exitCodeOnInvalidInput();
+            })
         // Bad input files are the user's problem to fix, not a crash: one line, exit code 2.
         .setExecutionExceptionHandler(
             (e, cmd, parsed) -> {

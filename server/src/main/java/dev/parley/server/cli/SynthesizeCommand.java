@@ -141,8 +141,9 @@ public final class SynthesizeCommand implements Callable<Integer> {
       WavWriter.writeMono(output, c.pcm(), ModelAudio.SAMPLE_RATE, WavEncoding.FLOAT32);
       if (timings) {
         for (TtsWord w : c.words) {
+          // The layout of parley speak --timings: start, end (s, to the ms), word; tab-separated.
           System.out.printf(
-              Locale.ROOT, "%8.2f %8.2f  %s%n", w.startSeconds(), w.endSeconds(), w.text());
+              Locale.ROOT, "%.3f\t%.3f\t%s%n", w.startSeconds(), w.endSeconds(), w.text());
         }
       }
       TtsSummary s = c.summary;

@@ -145,7 +145,10 @@ final class DialogueStep implements BatchStep<DialogueSession> {
       long readyAt,
       long stepNanos) {
     String text =
-        token >= 0 && token < tokenizer.vocabSize() && tokenizer.isPrintedInDialogue((int) token)
+        token >= 0
+                && token < tokenizer.vocabSize()
+                && tokenizer.isPrintedInDialogue((int) token)
+                && !tokenizer.isControl((int) token)
             ? tokenizer.textOf((int) token)
             : "";
     return new OutputFrame(

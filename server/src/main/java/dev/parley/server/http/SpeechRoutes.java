@@ -505,8 +505,8 @@ final class SpeechRoutes {
                       w -> {
                         Map<String, Object> m = new LinkedHashMap<>();
                         m.put("text", w.text());
-                        m.put("start_s", w.startSeconds());
-                        m.put("stop_s", w.endSeconds());
+                        m.put("start_s", Math.round(w.startSeconds() * 1000) / 1000.0);
+                        m.put("stop_s", Math.round(w.endSeconds() * 1000) / 1000.0);
                         return m;
                       })
                   .toList());

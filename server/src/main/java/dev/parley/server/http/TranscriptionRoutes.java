@@ -241,9 +241,9 @@ final class TranscriptionRoutes {
                                       "text",
                                       w.text(),
                                       "start_s",
-                                      w.startSeconds(),
+                                      toMs(w.startSeconds()),
                                       "end_s",
-                                      w.endSeconds()))
+                                      toMs(w.endSeconds())))
                           .toList());
                   String json = JSON.writeValueAsString(out);
                   metrics.bytesOut(json.length());
@@ -260,5 +260,10 @@ final class TranscriptionRoutes {
                 }
               });
     }
+  }
+
+  /** Seconds rounded to the millisecond: 0.42, not 0.41999999999999993. */
+  private static double toMs(double seconds) {
+    return Math.round(seconds * 1000) / 1000.0;
   }
 }

@@ -97,6 +97,12 @@ public final class TextTokenizer implements AutoCloseable {
     return id != END_OF_PADDING_ID && id != PADDING_ID;
   }
 
+  /** A control piece such as {@code <s>} or {@code </s>}: markup, not words a client shows. */
+  public boolean isControl(int id) {
+    return vocabulary.contains(id)
+        && vocabulary.piece(id).type() == SentencePieceVocabulary.PieceType.CONTROL;
+  }
+
   public int vocabSize() {
     return vocabulary.size();
   }

@@ -175,6 +175,8 @@ class CliFilesAndErrorsTest {
         .isZero();
     for (Path wav : new Path[] {reply, spoken}) {
       double[] level = soxLevels(wav);
+      System.out.printf(
+          "%s: RMS %.1f dBFS, peak %.3f%n", wav.getFileName(), 20 * Math.log10(level[0]), level[1]);
       assertThat(20 * Math.log10(level[0])).as("RMS of %s in dBFS", wav).isBetween(-60.0, -25.0);
       assertThat(level[1]).as("peak of %s", wav).isLessThan(0.5);
     }

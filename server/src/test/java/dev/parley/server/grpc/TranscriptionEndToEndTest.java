@@ -449,8 +449,7 @@ class TranscriptionEndToEndTest {
             .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
             .findFirst()
             .orElse(0);
-    assertThat(started)
-        .isGreaterThanOrEqualTo(1 + server.sttEngine().maxSessions()); // warm-up + this one
+    assertThat(started).isGreaterThanOrEqualTo(1); // this one at least; the warm-up is not counted
   }
 
   static float[] toArray(List<Float> values) {

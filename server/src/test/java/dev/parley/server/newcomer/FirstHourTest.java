@@ -193,4 +193,48 @@ class FirstHourTest {
     assertThat(ExternalTools.run("soxi", "-D", out.toString()).strip()).startsWith("2.");
     assertThat(samples(scrape())).containsEntry("parley_sessions_started_total", 1.0);
   }
+
+  /** Two slots, three sessions: one is refused (server full), and the bench says so in its exit. */
+  @Test
+  @Order(4)
+  void benchPrintsItsWarmUpAndFailsWhenASessionFailed() throws Exception {
+    Run r =
+        parley("bench", "--sessions", "3", "--seconds", "0.8", "--warmup-seconds", "0.4", "--json");
+    assertThat(r.status()).as(r.err()).isEqualTo(2);
+    assertThat(r.err())
+        .contains("0.4 s of warm-up (--warmup-seconds, not measured)", "1 of 3 sessions failed");
+    var j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+    assertThat(j.get("errors")).hasSize(1);
+    assertThat(j.get("warmup_seconds").asDouble()).isEqualTo(0.4);
+    assertThat(r.err()).as("no progress bar into a non-terminal").doesNotContain("\r");
+  }
+
+  /**
+   * Over /api/chat the bench waits for each session's reply to catch up with its input: all but the
+   * last frame (the model's one-frame delay), then it closes.
+   */
+  @Test
+  @Order(5)
+  void wsBenchGetsEveryReplyFrame() throws Exception {
+    Run r =
+        parley(
+            "bench",
+            "--transport",
+            "ws",
+            "--ws-url",
+            "ws://127.0.0.1:" + server.port() + "/api/chat",
+            "--sessions",
+            "2",
+            "--seconds",
+            "0.8",
+            "--warmup-seconds",
+            "0.4",
+            "--json");
+    assertThat(r.status()).as(r.err()).isZero();
+    var j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+    assertThat(j.get("errors")).isEmpty();
+    assertThat(j.get("frames_in").asLong()).isEqualTo(2 * 15);
+    // All but the delayed frame, less what the last Ogg Opus page of each session may hold back.
+    assertThat(j.get("frames_out").asLong()).isBetween(2 * 14 - 2 * 4L, 2 * 14L);
+  }
 }

@@ -150,6 +150,10 @@ class TextTokenizerTest {
     assertThat(tokenizer.isPrintedInDialogue(1)).isTrue();
     assertThat(tokenizer.isPrintedInDialogue(2)).isTrue();
     assertThat(tokenizer.isPrintedInDialogue(20)).isTrue();
+    // <s> and </s> are control pieces: a live chat does not send them as text.
+    assertThat(tokenizer.isControl(1)).isTrue();
+    assertThat(tokenizer.isControl(2)).isTrue();
+    assertThat(tokenizer.isControl(20)).isFalse();
   }
 
   @Test

@@ -216,7 +216,18 @@ class WebAppBrowserTest {
     browser.await(
         "charts with a few points",
         LONG,
-        d -> browser.find("chart-latency").getAttribute("aria-label").matches(".*p50 [0-9.]+.*"));
+        d ->
+            Integer.parseInt(
+                        java.util.Objects.requireNonNullElse(
+                            browser.find("chart-batch").getAttribute("data-points"), "0"))
+                    >= 4
+                && browser
+                    .find("chart-latency")
+                    .getAttribute("aria-label")
+                    .matches(".*p50 [0-9.]+.*"));
+    assertThat(browser.find("chart-batch").getAttribute("aria-label"))
+        .as("an idle server steps no batch")
+        .contains("dialogue 0.00");
     assertThat(browser.driver.findElement(By.cssSelector("[data-engine='dialogue']")).getText())
         .isEqualTo("dialogue: 0 / 2");
     browser.screenshot(SCREENSHOTS.resolve("server.png"));
