@@ -292,13 +292,19 @@ final class TtsSocket extends WebSocketSession {
       fail(e.getMessage());
       return;
     }
-    closeSession(); // the slot is claimed again with the client's voice
+    // The slot is claimed again with the client's voice. What the client sent after the Voice
+    // (while the first synthesis was still opening) stays queued for the new one.
+    closeSynthesis();
     open(options.withCustomVoice(voice));
   }
 
   @Override
   protected void closeSession() {
     queued.clear();
+    closeSynthesis();
+  }
+
+  private void closeSynthesis() {
     Synthesis s = current;
     current = null;
     if (s != null) {
