@@ -33,18 +33,23 @@ public final class RealtimeBench {
   private RealtimeBench() {}
 
   public record Result(
-      int sessions, int utterances, LatencyStats transcript, LatencyStats firstAudio) {
+      int sessions,
+      int utterances,
+      LatencyStats transcript,
+      LatencyStats firstAudio,
+      long lostSessions) {
     public String line() {
       return String.format(
           Locale.ROOT,
           "bench=realtime sessions=%d utterances=%d transcript_p50_ms=%.0f transcript_p99_ms=%.0f"
-              + " first_audio_p50_ms=%.1f first_audio_p99_ms=%.1f",
+              + " first_audio_p50_ms=%.1f first_audio_p99_ms=%.1f lost_sessions=%d",
           sessions,
           utterances,
           transcript.p50(),
           transcript.p99(),
           firstAudio.p50(),
-          firstAudio.p99());
+          firstAudio.p99(),
+          lostSessions);
     }
   }
 
@@ -55,6 +60,7 @@ public final class RealtimeBench {
     final CompletableFuture<Void> created = new CompletableFuture<>();
     private final StringBuilder partial = new StringBuilder();
     WebSocket ws;
+    boolean lost; // the server closed it (e.g. it fell behind real time)
 
     @Override
     public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
@@ -94,6 +100,17 @@ public final class RealtimeBench {
             .join();
     c.created.orTimeout(60, TimeUnit.SECONDS).join();
     return c;
+  }
+
+  private static void send(Client c, String msg) {
+    if (c.lost) {
+      return;
+    }
+    try {
+      c.ws.sendText(msg, true).join();
+    } catch (RuntimeException e) {
+      c.lost = true;
+    }
   }
 
   private static String append(float[] pcm, int from) {
@@ -136,13 +153,13 @@ public final class RealtimeBench {
       for (int f = 0; f < framesPerUtterance + pauseFrames; f++) {
         String msg = f < framesPerUtterance ? append(speech, f * FRAME) : silence;
         for (int i = 0; i < sessions; i++) {
-          stt.get(i).ws.sendText(msg, true).join();
-          chat.get(i).ws.sendText(msg, true).join();
+          send(stt.get(i), msg);
+          send(chat.get(i), msg);
         }
         if (f == framesPerUtterance - 1) {
           long last = System.nanoTime();
           for (int i = 0; i < sessions; i++) {
-            stt.get(i).ws.sendText("{\"type\":\"input_audio_buffer.commit\"}", true).join();
+            send(stt.get(i), "{\"type\":\"input_audio_buffer.commit\"}");
           }
           // Measured once this utterance's pause is over.
           for (Client c : stt) {
@@ -188,6 +205,7 @@ public final class RealtimeBench {
         sessions,
         utterances,
         new LatencyStats(transcript.stream().mapToLong(Long::longValue).toArray()),
-        new LatencyStats(firstAudio.stream().mapToLong(Long::longValue).toArray()));
+        new LatencyStats(firstAudio.stream().mapToLong(Long::longValue).toArray()),
+        stt.stream().filter(c -> c.lost).count() + chat.stream().filter(c -> c.lost).count());
   }
 }
