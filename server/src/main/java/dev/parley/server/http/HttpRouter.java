@@ -22,8 +22,9 @@ import java.util.Map;
  * Routes plain HTTP requests on the server's port: {@code /api/chat} upgrades to the chat WebSocket
  * ({@link ChatRoute}); {@code /api/asr-streaming} is transcription ({@link TranscriptionRoutes});
  * {@code /api/tts} and {@code /api/tts_streaming} are speech synthesis ({@link SpeechRoutes});
- * {@code /healthz}, {@code /readyz}, {@code /api/info}, {@code /metrics}; static files from {@code
- * --static} at {@code /}. One per connection.
+ * {@code /v1/...} is OpenAI's audio API ({@link OpenAiApi}); {@code /healthz}, {@code /readyz},
+ * {@code /api/info}, {@code /metrics}; static files from {@code --static} at {@code /}. One per
+ * connection.
  */
 final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final ObjectMapper JSON = new ObjectMapper();
