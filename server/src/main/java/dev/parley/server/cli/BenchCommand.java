@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
       BenchCommand.Lm.class,
       BenchCommand.Chat.class,
       BenchCommand.Stt.class,
-      BenchCommand.Tts.class
+      BenchCommand.Tts.class,
+      BenchCommand.Realtime.class
     })
 public final class BenchCommand {
 
@@ -509,6 +510,55 @@ public final class BenchCommand {
         sizes.add(b);
       }
       return sizes;
+    }
+  }
+
+  @Command(
+      name = "realtime",
+      description =
+          "N /v1/realtime transcription and N speech-to-speech sessions (OpenAI Realtime) against"
+              + " an in-process server with the demo models on loopback.")
+  static final class Realtime implements Callable<Integer> {
+    @Option(
+        names = "--sessions",
+        defaultValue = "4",
+        description = "Sessions of each kind (default ${DEFAULT-VALUE}).")
+    int sessions;
+
+    @Option(
+        names = "--utterances",
+        defaultValue = "5",
+        description = "Utterances per session (default ${DEFAULT-VALUE}).")
+    int utterances;
+
+    @Option(
+        names = "--seconds",
+        defaultValue = "3",
+        description = "Seconds per utterance (default ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Override
+    public Integer call() throws Exception {
+      dev.parley.codec.torch.TorchRuntime.setThreads(
+          dev.parley.codec.torch.TorchRuntime.serverCpuThreads());
+      try (var dialogue = dev.parley.server.model.DemoModel.build(ai.djl.Device.cpu());
+          var stt = dev.parley.server.model.DemoModel.buildStt(ai.djl.Device.cpu());
+          var server =
+              new dev.parley.server.ParleyServer(
+                      dialogue,
+                      stt,
+                      dev.parley.server.config.ServerConfig.defaults()
+                          .withHost("127.0.0.1")
+                          .withPort(0)
+                          .withGrpcPort(-1)
+                          .withMaxSessions(sessions))
+                  .start()) {
+        System.out.println(
+            dev.parley.server.bench.RealtimeBench.run(
+                    server, stt.name(), dialogue.name(), sessions, utterances, seconds)
+                .line());
+      }
+      return 0;
     }
   }
 }

@@ -24,9 +24,10 @@ import java.util.Map;
  * Routes plain HTTP requests on the server's port: {@code /api/chat} upgrades to the chat WebSocket
  * ({@link ChatRoute}); {@code /api/asr-streaming} is transcription ({@link TranscriptionRoutes});
  * {@code /api/tts} and {@code /api/tts_streaming} are speech synthesis ({@link SpeechRoutes});
- * {@code /healthz}, {@code /readyz}, {@code /api/info}, {@code /api/status} ({@link StatusRoute}),
- * {@code /metrics}; at {@code /} static files from {@code --static}, else the built-in web app
- * ({@link WebApp}). One per connection.
+ * {@code /v1/...} is OpenAI's audio API ({@link OpenAiApi}); {@code /healthz}, {@code /readyz},
+ * {@code /api/info}, {@code /api/status} ({@link StatusRoute}), {@code /metrics}; at {@code /}
+ * static files from {@code --static}, else the built-in web app ({@link WebApp}). One per
+ * connection.
  */
 final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final ObjectMapper JSON = new ObjectMapper();

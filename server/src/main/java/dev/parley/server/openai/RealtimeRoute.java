@@ -71,37 +71,42 @@ final class RealtimeRoute {
     List<String> m = q.parameters().get("model");
     String asked = m == null || m.isEmpty() ? null : m.get(0);
     List<String> intent = q.parameters().get("intent");
+    boolean transcription = intent != null && intent.contains("transcription");
+    String dialogueModel =
+        transcription ? null : asked == null ? models.dialogue() : models.forDialogue(asked);
     String sttModel =
-        asked == null
-            ? (intent != null && intent.contains("transcription") || dialogue == null
-                ? models.transcription()
-                : null)
-            : models.forTranscription(asked);
-    if (sttModel == null || stt == null) {
-      String hint =
-          asked != null && models.forDialogue(asked) != null
-              ? "Speech-to-speech realtime sessions on the dialogue model are not implemented yet;"
-                  + " use /api/chat. "
-              : "";
+        dialogueModel != null
+            ? null
+            : asked == null ? models.transcription() : models.forTranscription(asked);
+    ChannelHandler socket;
+    Runnable opened;
+    if (dialogueModel != null && dialogue != null) {
+      RealtimeDialogueSocket d =
+          new RealtimeDialogueSocket(ctx.channel(), dialogue, metrics, dialogueModel);
+      socket = d;
+      opened = d::opened;
+    } else if (sttModel != null && stt != null) {
+      RealtimeTranscriptionSocket t =
+          new RealtimeTranscriptionSocket(
+              ctx.channel(), stt, metrics, sttModel, config.maxQueuedFrames());
+      socket = t;
+      opened = t::opened;
+    } else {
       OpenAiHttp.error(
           ctx,
           keepAlive,
           new OpenAiError(
               HttpResponseStatus.NOT_FOUND,
-              hint
-                  + "Realtime transcription sessions need ?model= a transcription model ("
-                  + (models.transcription() == null
-                      ? "this server hosts none"
-                      : models.transcription() + " or " + HostedModels.TRANSCRIPTION_ALIASES)
-                  + ")",
+              "No realtime model '"
+                  + asked
+                  + "' here: ?model= a dialogue model (speech to speech) or a transcription"
+                  + " model; models: "
+                  + String.join(", ", models.ids()),
               OpenAiError.INVALID_REQUEST,
               "model",
               "model_not_found"));
       return;
     }
-    RealtimeTranscriptionSocket socket =
-        new RealtimeTranscriptionSocket(
-            ctx.channel(), stt, metrics, sttModel, config.maxQueuedFrames());
     String url =
         (config.tlsCert() != null ? "wss" : "ws")
             + "://"
@@ -127,7 +132,7 @@ final class RealtimeRoute {
                       "ws-aggregator",
                       new WebSocketFrameAggregator(config.maxMessageBytes()));
               ctx.pipeline().replace(router, "ws-openai-realtime", socket);
-              socket.opened();
+              opened.run();
             });
   }
 }

@@ -10,6 +10,7 @@ import dev.parley.server.stt.SttListener;
 import dev.parley.server.stt.SttOptions;
 import dev.parley.server.stt.SttSession;
 import dev.parley.server.stt.SttStep;
+import dev.parley.server.stt.SttWord;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -20,27 +21,27 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * One {@code /v1/realtime} transcription session over the STT engine. The client appends audio
- * ({@code input_audio_buffer.append}); the engine transcribes it as it arrives and each word goes
- * out as {@code conversation.item.input_audio_transcription.delta} of the current item. An item
- * starts with its first word ({@code input_audio_buffer.speech_started}) and ends either when the
- * model's pause prediction signals the end of the turn ({@code server_vad}) or when the client
- * commits: then {@code speech_stopped}, {@code committed} and {@code completed}, whose transcript
- * is the item's deltas joined. A commit feeds the model's text delay of silence so the last words
- * come out, and completes once every sample before it has been transcribed.
+ * One {@code /v1/realtime} transcription session over the STT engine. Each item is one STT session
+ * (one slot): the client appends audio ({@code input_audio_buffer.append}), the engine transcribes
+ * it as it arrives and each word goes out as {@code
+ * conversation.item.input_audio_transcription.delta}. An item starts with its first word ({@code
+ * input_audio_buffer.speech_started}) and ends when the model's pause prediction signals the end of
+ * the turn ({@code server_vad}) or when the client commits: its session then ends its input, so the
+ * last words come out as for a whole file, and {@code speech_stopped}, {@code committed} and {@code
+ * completed} follow, whose transcript is the item's deltas joined. Audio appended meanwhile waits
+ * for the next item's session, opened as soon as the slot is free.
  *
  * <p>Bad input (malformed JSON, unknown event types, bad base64, a wrong audio format) gets an
  * {@code error} event and the session goes on. Event loop only, except the engine callbacks.
  */
-final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebSocketFrame>
-    implements SttListener {
+final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
   /** Decoded audio held back before the socket stops reading. */
   static final double MAX_PENDING_SECONDS = 2.0;
 
@@ -49,19 +50,16 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
   private final EngineMetrics metrics;
   private final String model;
   private final int room;
-  private final MeteredFeed feed = new MeteredFeed();
-  private final Map<Long, Boolean> commits = new HashMap<>(); // marker id -> pending
+  private MeteredFeed feed = new MeteredFeed(); // appended audio not yet in a session
   private final String sessionId = "sess_" + UUID.randomUUID().toString().replace("-", "");
-  private SttSession session;
+  private Segment segment; // the STT session of the current item
   private RealtimeAudio audio = new RealtimeAudio(RealtimeAudio.Format.PCM16);
   private boolean serverVad = true;
-  private long samplesIn;
+  private boolean commitQueued;
   private boolean appendedSinceCommit;
-  private long nextMarker;
   private long events;
-  private String item; // the current item's id, or null
+  private long samplesTaken; // by the segments before the current one
   private String previousItem;
-  private final StringBuilder itemText = new StringBuilder();
   private boolean closed;
 
   RealtimeTranscriptionSocket(
@@ -75,15 +73,29 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
 
   /** The handshake is done: claim a slot and greet. */
   void opened() {
+    if (openSegment()) {
+      send(event("session.created").with("session", sessionObject()));
+    }
+  }
+
+  /** A fresh STT session for the next item; false (and the socket closing) if none is free. */
+  private boolean openSegment() {
+    Segment next = new Segment(samplesTaken);
     try {
-      session = engine.open(SttOptions.defaults(), this);
+      next.session = engine.open(SttOptions.defaults(), next);
     } catch (EngineFullException | IllegalStateException e) {
       metrics.rejected();
       error("server_error", "no_free_slot", "No free transcription slot: " + e.getMessage(), null);
       close(1013, "no free slot");
-      return;
+      return false;
     }
-    send(event("session.created").with("session", sessionObject()));
+    segment = next;
+    if (commitQueued) {
+      commitQueued = false;
+      endItem();
+    }
+    pump();
+    return true;
   }
 
   // ---- client events --------------------------------------------------------------------------
@@ -108,7 +120,7 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
   }
 
   private void onText(String text) {
-    if (session == null || closed) {
+    if (segment == null || closed) {
       return;
     }
     JsonNode e;
@@ -131,8 +143,7 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
       case "input_audio_buffer.append" -> append(e, clientId);
       case "input_audio_buffer.commit" -> commit(clientId);
       case "input_audio_buffer.clear" -> {
-        item = null;
-        itemText.setLength(0);
+        feed = new MeteredFeed(); // what the engine has not taken yet
         appendedSinceCommit = false;
         send(event("input_audio_buffer.cleared"));
       }
@@ -166,13 +177,12 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
       return;
     }
     feed.addAudio(pcm, 0, pcm.length);
-    samplesIn += pcm.length;
     appendedSinceCommit |= pcm.length > 0;
     pump();
   }
 
   private void commit(String clientId) {
-    if (!appendedSinceCommit && item == null) {
+    if (!appendedSinceCommit && (segment == null || segment.item == null)) {
       error(
           "invalid_request_error",
           "input_audio_buffer_commit_empty",
@@ -181,13 +191,25 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
       return;
     }
     appendedSinceCommit = false;
-    // The marker fires once the model's text delay has passed after the committed audio; the
-    // same delay of silence after it gets it there without waiting for more client audio.
-    long id = nextMarker++;
-    commits.put(id, true);
-    feed.addMarker(id);
-    int silence = (engine.settings().delayFrames() + 1) * ModelAudio.FRAME_SAMPLES;
-    feed.addAudio(new float[silence], 0, silence);
+    endItem();
+  }
+
+  /**
+   * The current item is complete: its session takes the audio appended so far, then ends its input
+   * (so its last words come out, as for a whole file); audio appended from now on waits for the
+   * next item's session, opened once this one is done.
+   */
+  private void endItem() {
+    if (segment == null) {
+      return;
+    }
+    if (segment.tail != null) {
+      commitQueued = true; // for the next item's session, once it opens
+      return;
+    }
+    segment.taken += feed.pendingSamples();
+    segment.tail = feed;
+    feed = new MeteredFeed();
     pump();
   }
 
@@ -273,10 +295,18 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
   }
 
   private void pump() {
-    if (session == null) {
+    Segment g = segment;
+    if (g == null) {
       return;
     }
-    feed.pumpInto(session, room);
+    if (g.tail == null) {
+      g.taken += feed.pendingSamples();
+      feed.pumpInto(g.session, room);
+      g.taken -= feed.pendingSamples();
+    } else if (!g.inputEnded && g.tail.pumpInto(g.session, room)) {
+      g.inputEnded = true;
+      g.session.endOfInput();
+    }
     boolean backlog = feed.pendingSamples() > MAX_PENDING_SECONDS * ModelAudio.SAMPLE_RATE;
     if (channel.config().isAutoRead() == backlog) {
       channel.config().setAutoRead(!backlog);
@@ -285,58 +315,106 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
 
   // ---- engine events (engine thread: handed to the event loop) --------------------------------
 
-  @Override
-  public void onStep(SttStep step) {
-    onLoop(this::pump);
-  }
+  /** One item's STT session and what it has said. */
+  private final class Segment implements SttListener {
+    final long offsetSamples; // where its audio starts in the socket's input
+    SttSession session;
+    MeteredFeed tail; // set by the commit: the item's remaining audio
+    boolean inputEnded;
+    long taken; // samples it took from the socket's feed
+    String item; // its item id, once a word or the commit made it
+    final StringBuilder text = new StringBuilder();
 
-  @Override
-  public void onWord(int index, String text, double startSeconds) {
-    onLoop(
-        () -> {
-          if (item == null) {
-            item = "item_" + UUID.randomUUID().toString().replace("-", "");
-            send(
-                event("input_audio_buffer.speech_started")
-                    .with("audio_start_ms", Math.round(startSeconds * 1000))
-                    .with("item_id", item));
-          }
-          String delta = itemText.isEmpty() ? text : " " + text;
-          itemText.append(delta);
-          send(
-              event("conversation.item.input_audio_transcription.delta")
-                  .with("item_id", item)
-                  .with("content_index", 0)
-                  .with("delta", delta));
-        });
-  }
+    Segment(long offsetSamples) {
+      this.offsetSamples = offsetSamples;
+    }
 
-  @Override
-  public void onEndOfTurn(long stepIndex, float pauseProbability) {
-    onLoop(
-        () -> {
-          if (serverVad && item != null) {
-            finishItem();
-          }
-        });
-  }
+    @Override
+    public void onStep(SttStep step) {
+      onLoop(RealtimeTranscriptionSocket.this::pump);
+    }
 
-  @Override
-  public void onMarker(long id) {
-    onLoop(
-        () -> {
-          if (commits.remove(id) != null) {
-            finishItem();
-          }
-        });
+    @Override
+    public void onWord(int index, String word, double startSeconds) {
+      onLoop(
+          () -> {
+            started(startSeconds);
+            delta(text.isEmpty() ? word : " " + word);
+          });
+    }
+
+    @Override
+    public void onEndOfTurn(long stepIndex, float pauseProbability) {
+      onLoop(
+          () -> {
+            if (serverVad && item != null && segment == this) {
+              endItem();
+            }
+          });
+    }
+
+    @Override
+    public void onTranscript(List<SttWord> words) {
+      onLoop(
+          () -> {
+            String full = String.join(" ", words.stream().map(SttWord::text).toList());
+            if (full.startsWith(text.toString()) && full.length() > text.length()) {
+              if (!words.isEmpty()) {
+                started(words.get(0).startSeconds());
+              }
+              delta(full.substring(text.length())); // the last words, known at the end
+            }
+            finishItem(this);
+          });
+    }
+
+    @Override
+    public void onClosed(String reason) {
+      onLoop(
+          () -> {
+            if (closed) {
+              return;
+            }
+            if (reason != null) {
+              error("server_error", "session_closed", reason, null);
+              close(1011, "session ended");
+            } else if (segment == this) {
+              samplesTaken = offsetSamples + taken;
+              openSegment();
+            }
+          });
+    }
+
+    private void started(double startSeconds) {
+      if (item == null) {
+        item = "item_" + UUID.randomUUID().toString().replace("-", "");
+        send(
+            event("input_audio_buffer.speech_started")
+                .with(
+                    "audio_start_ms",
+                    Math.round(
+                        (offsetSamples / (double) ModelAudio.SAMPLE_RATE + startSeconds) * 1000))
+                .with("item_id", item));
+      }
+    }
+
+    private void delta(String d) {
+      text.append(d);
+      send(
+          event("conversation.item.input_audio_transcription.delta")
+              .with("item_id", item)
+              .with("content_index", 0)
+              .with("delta", d));
+    }
   }
 
   /** Ends the current item (an empty one if no word came): stopped, committed, completed. */
-  private void finishItem() {
-    if (item == null) {
-      item = "item_" + UUID.randomUUID().toString().replace("-", "");
+  private void finishItem(Segment g) {
+    if (g.item == null) {
+      g.item = "item_" + UUID.randomUUID().toString().replace("-", "");
     }
-    long endMs = Math.round(samplesIn * 1000.0 / ModelAudio.SAMPLE_RATE);
+    String item = g.item;
+    long endMs = Math.round((g.offsetSamples + g.taken) * 1000.0 / ModelAudio.SAMPLE_RATE);
     send(
         event("input_audio_buffer.speech_stopped")
             .with("audio_end_ms", endMs)
@@ -347,27 +425,14 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
             .with("previous_item_id", previousItem));
     Map<String, Object> usage = new LinkedHashMap<>();
     usage.put("type", "duration");
-    usage.put("seconds", samplesIn / (double) ModelAudio.SAMPLE_RATE);
+    usage.put("seconds", g.taken / (double) ModelAudio.SAMPLE_RATE);
     send(
         event("conversation.item.input_audio_transcription.completed")
             .with("item_id", item)
             .with("content_index", 0)
-            .with("transcript", itemText.toString())
+            .with("transcript", g.text.toString())
             .with("usage", usage));
     previousItem = item;
-    item = null;
-    itemText.setLength(0);
-  }
-
-  @Override
-  public void onClosed(String reason) {
-    onLoop(
-        () -> {
-          if (reason != null && !closed) {
-            error("server_error", "session_closed", reason, null);
-            close(1011, "session ended");
-          }
-        });
   }
 
   // ---- output ---------------------------------------------------------------------------------
@@ -417,8 +482,8 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
   }
 
   private void closeSession() {
-    if (session != null) {
-      session.close();
+    if (segment != null) {
+      segment.session.close();
     }
   }
 
