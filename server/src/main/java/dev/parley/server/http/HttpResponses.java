@@ -43,10 +43,11 @@ final class HttpResponses {
    * closed once the answer is out (or at once if it cannot be written).
    */
   static void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, String body) {
-    FullHttpResponse res =
-        new DefaultFullHttpResponse(
-            HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
-    res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain");
+    refuse(ctx, RefusalFormat.PLAIN.response(status, body));
+  }
+
+  /** A refusal already written out by a route's {@link RefusalFormat}. */
+  static void refuse(ChannelHandlerContext ctx, FullHttpResponse res) {
     res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     HttpUtil.setContentLength(res, res.content().readableBytes());
     if (ctx.channel().isActive()) {

@@ -46,13 +46,13 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   static RequestPolicy policy(String path) {
     return switch (path) {
       case "/healthz", "/readyz" -> RequestPolicy.PUBLIC;
-      case ChatRoute.PATH, "/api/info", "/metrics" -> RequestPolicy.KEYED;
+      case ChatRoute.PATH, "/api/info", "/metrics", StatusRoute.PATH -> RequestPolicy.KEYED;
       case TranscriptionRoutes.PATH -> RequestPolicy.KEYED_UPLOAD;
       case SpeechRoutes.PATH, SpeechRoutes.STREAMING_PATH -> SpeechRoutes.POLICY;
       default ->
-          path.startsWith("/api/") || path.startsWith("/v1/")
-              ? RequestPolicy.KEYED_UPLOAD
-              : RequestPolicy.PUBLIC;
+          path.startsWith(OpenAiApi.PREFIX)
+              ? OpenAiApi.policy(path)
+              : path.startsWith("/api/") ? RequestPolicy.KEYED_UPLOAD : RequestPolicy.PUBLIC;
     };
   }
 

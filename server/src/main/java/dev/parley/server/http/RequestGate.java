@@ -48,6 +48,8 @@ final class RequestGate extends ChannelDuplexHandler {
   private boolean bytesSinceAnswer; // part of a request has arrived since the last response
   private ScheduledFuture<?> headDeadline;
   private ScheduledFuture<?> bodyDeadline;
+  // How the route of the request being admitted writes refusals; plain text until one is known.
+  private RefusalFormat refusals = RefusalFormat.PLAIN;
 
   RequestGate(HttpFrontEnd server) {
     this.server = server;
@@ -70,13 +72,21 @@ final class RequestGate extends ChannelDuplexHandler {
 
   /** The aggregator a route's requests are gathered by: bodies past its limit are refused. */
   static HttpObjectAggregator aggregator(int maxBodyBytes) {
+    return aggregator(new RequestPolicy(true, maxBodyBytes));
+  }
+
+  private static HttpObjectAggregator aggregator(RequestPolicy policy) {
+    int maxBodyBytes = policy.maxBodyBytes();
     return new HttpObjectAggregator(maxBodyBytes, /* closeOnExpectationFailed= */ true) {
       @Override
       protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
         HttpResponses.refuse(
             ctx,
-            HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-            "request body larger than " + maxBodyBytes + " bytes\n");
+            policy
+                .refusals()
+                .response(
+                    HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    "request body larger than " + maxBodyBytes + " bytes"));
       }
     };
   }
@@ -150,6 +160,7 @@ final class RequestGate extends ChannelDuplexHandler {
       return false;
     }
     RequestPolicy policy = HttpRouter.policy(path);
+    refusals = policy.refusals();
     RouteAccess access = server.access();
     if (policy.needsKey() && !access.config().apiKeys().allows(head.headers(), q)) {
       access.metrics().rejected();
@@ -172,7 +183,7 @@ final class RequestGate extends ChannelDuplexHandler {
     }
     leavePending();
     inFlight++;
-    ctx.pipeline().replace(AGGREGATOR, AGGREGATOR, aggregator(policy.maxBodyBytes()));
+    ctx.pipeline().replace(AGGREGATOR, AGGREGATOR, aggregator(policy));
     if (!(head instanceof LastHttpContent)) {
       armBodyDeadline(ctx);
     }
@@ -257,7 +268,7 @@ final class RequestGate extends ChannelDuplexHandler {
     }
     refused = true;
     stepOut();
-    HttpResponses.refuse(ctx, status, text.endsWith("\n") ? text : text + "\n");
+    HttpResponses.refuse(ctx, refusals.response(status, text));
   }
 
   private void stepOut() {

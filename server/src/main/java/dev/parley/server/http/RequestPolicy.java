@@ -7,8 +7,9 @@ package dev.parley.server.http;
  *
  * @param needsKey the key is checked from the headers when the server has keys
  * @param maxBodyBytes largest body accepted
+ * @param refusals how the edge's refusals of this route's requests are written
  */
-public record RequestPolicy(boolean needsKey, int maxBodyBytes) {
+public record RequestPolicy(boolean needsKey, int maxBodyBytes, RefusalFormat refusals) {
   /** Bodies of requests that carry no payload of their own (GET, a WebSocket upgrade). */
   public static final int SMALL_BODY_BYTES = 64 << 10;
 
@@ -26,5 +27,13 @@ public record RequestPolicy(boolean needsKey, int maxBodyBytes) {
     if (maxBodyBytes < 0) {
       throw new IllegalArgumentException("maxBodyBytes must not be negative");
     }
+    if (refusals == null) {
+      throw new IllegalArgumentException("refusals must be given");
+    }
+  }
+
+  /** A policy whose refusals are plain text. */
+  public RequestPolicy(boolean needsKey, int maxBodyBytes) {
+    this(needsKey, maxBodyBytes, RefusalFormat.PLAIN);
   }
 }

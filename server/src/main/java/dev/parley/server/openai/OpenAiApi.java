@@ -2,16 +2,24 @@ package dev.parley.server.openai;
 
 import dev.parley.server.config.ServerConfig;
 import dev.parley.server.dialogue.DialogueEngine;
+import dev.parley.server.http.RefusalFormat;
+import dev.parley.server.http.RequestPolicy;
 import dev.parley.server.metrics.EngineMetrics;
 import dev.parley.server.stt.SttEngine;
 import dev.parley.server.tts.TtsEngine;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -27,6 +35,44 @@ import java.util.function.BooleanSupplier;
  */
 public final class OpenAiApi {
   public static final String PREFIX = "/v1/";
+
+  /** The edge's refusals (wrong key, body too large, a stalled body) in OpenAI's error JSON. */
+  static final RefusalFormat REFUSALS =
+      (status, message) -> {
+        OpenAiError e =
+            status.equals(HttpResponseStatus.UNAUTHORIZED)
+                ? OpenAiError.wrongKey()
+                : new OpenAiError(
+                    status,
+                    message.strip(),
+                    OpenAiError.INVALID_REQUEST,
+                    null,
+                    status.equals(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE)
+                        ? "request_too_large"
+                        : null);
+        FullHttpResponse res =
+            new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1,
+                e.status(),
+                Unpooled.copiedBuffer(OpenAiHttp.json(e.body()), StandardCharsets.UTF_8));
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+        return res;
+      };
+
+  /**
+   * What a request under {@link #PREFIX} may cost before it reaches these routes. The Realtime
+   * upgrade checks its key itself (browsers send it as a subprotocol, which the edge does not
+   * read); every other route needs the key in its headers before its body is read.
+   */
+  public static RequestPolicy policy(String path) {
+    if (path.equals(HostedModels.REALTIME)) {
+      return new RequestPolicy(false, RequestPolicy.SMALL_BODY_BYTES, REFUSALS);
+    }
+    if (path.equals(HostedModels.TRANSCRIPTIONS)) {
+      return new RequestPolicy(true, TranscriptionsRoute.MAX_BODY_BYTES + (64 << 10), REFUSALS);
+    }
+    return new RequestPolicy(true, 1 << 20, REFUSALS);
+  }
 
   private final ServerConfig config;
   private final EngineMetrics metrics;
