@@ -514,6 +514,7 @@ public final class BenchCommand {
   }
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "realtime",
       description =
           "N /v1/realtime transcription and N speech-to-speech sessions (OpenAI Realtime) against"

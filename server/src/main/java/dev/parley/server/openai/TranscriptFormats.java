@@ -62,7 +62,7 @@ final class TranscriptFormats {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("task", "transcribe");
     m.put("language", language);
-    m.put("duration", durationSeconds);
+    m.put("duration", toMs(durationSeconds));
     m.put("text", text(words));
     if (withSegments) {
       List<Map<String, Object>> segs = new ArrayList<>();
@@ -72,8 +72,8 @@ final class TranscriptFormats {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("id", i);
         o.put("seek", 0);
-        o.put("start", s.start());
-        o.put("end", s.end());
+        o.put("start", toMs(s.start()));
+        o.put("end", toMs(s.end()));
         o.put("text", s.text());
         o.put("tokens", List.of());
         o.put("temperature", 0.0);
@@ -92,8 +92,8 @@ final class TranscriptFormats {
                   w -> {
                     Map<String, Object> o = new LinkedHashMap<>();
                     o.put("word", w.text());
-                    o.put("start", w.startSeconds());
-                    o.put("end", w.endSeconds());
+                    o.put("start", toMs(w.startSeconds()));
+                    o.put("end", toMs(w.endSeconds()));
                     return o;
                   })
               .toList());
@@ -142,5 +142,10 @@ final class TranscriptFormats {
         ms / 1000 % 60,
         millisSeparator,
         ms % 1000);
+  }
+
+  /** Seconds rounded to the millisecond, as Parley's own JSON gives them: 0.42, not 0.419999…. */
+  static double toMs(double seconds) {
+    return Math.round(seconds * 1000) / 1000.0;
   }
 }
