@@ -157,7 +157,7 @@ EOF
   pids+=("$!")
   check "Prometheus is up" wait_for 60 curl -sf "http://127.0.0.1:$pp/-/ready"
   check "a dialogue session while Prometheus scrapes" logged "$T/chat-prom.log" \
-    cli --server "127.0.0.1:$grpc" chat --in "$T/talk8.wav" --out "$T/reply-prom.wav"
+    cli --server "127.0.0.1:$grpc" chat --tail 0 --in "$T/talk8.wav" --out "$T/reply-prom.wav"
   check "Prometheus has scraped the session's frames" wait_for 30 \
     bash -c "curl -s 'http://127.0.0.1:$pp/api/v1/query?query=parley_frame_latency_seconds_count' | grep -q '\"value\":\[[0-9.]*,\"[1-9]'"
   check "every dashboard, adapter and KEDA expression returns series" \
@@ -228,7 +228,7 @@ container() {
     { podman logs "$CONTAINER" 2>&1 | tail -20; return; }
   check "the image's HEALTHCHECK passes" podman healthcheck run "$CONTAINER"
   # A live session of 8 s; SIGTERM once it runs.
-  cli --server "127.0.0.1:$grpc" chat --in "$T/talk8.wav" --out "$T/reply-live.wav" >"$T/chat-live.log" 2>&1 &
+  cli --server "127.0.0.1:$grpc" chat --tail 0 --in "$T/talk8.wav" --out "$T/reply-live.wav" >"$T/chat-live.log" 2>&1 &
   local live=$!
   pids+=("$live")
   check "the session is live (parley_sessions_active 1)" wait_for 60 \

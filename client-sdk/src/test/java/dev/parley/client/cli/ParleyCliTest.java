@@ -232,6 +232,7 @@ class ParleyCliTest {
       assertThat(j.get("end_frames").asLong()).isEqualTo(2 * 18);
       assertThat(j.get("end_input_frames").asLong()).isEqualTo(2 * 18);
       assertThat(j.get("deadline_misses").asLong()).isZero();
+      assertThat(j.get("deadline_misses_with_warmup").asLong()).isZero();
       assertThat(j.get("server_latency_ms").get("count").asInt()).isEqualTo(26);
       // The stand-in reports 5, 6 or 7 ms.
       assertThat(j.get("server_latency_ms").get("p50").asDouble()).isBetween(5.0, 7.0);

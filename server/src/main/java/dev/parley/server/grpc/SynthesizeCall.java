@@ -7,6 +7,7 @@ import dev.parley.proto.v1.AudioChunk;
 import dev.parley.proto.v1.SynthesizeRequest;
 import dev.parley.proto.v1.SynthesizeResponse;
 import dev.parley.server.engine.EngineFullException;
+import dev.parley.server.tts.ScriptLimits;
 import dev.parley.server.tts.TtsEngine;
 import dev.parley.server.tts.TtsListener;
 import dev.parley.server.tts.TtsOptions;
@@ -92,6 +93,12 @@ final class SynthesizeCall implements TtsListener {
     if (streamed && request.getTurnsCount() > 0) {
       throw new IllegalArgumentException(
           "turns are for Synthesize; SynthesizeStream takes text pieces");
+    }
+    if (script != null) { // refused at once rather than silent while a huge script is read
+      String tooCostly = ScriptLimits.refusal(script, engine.settings().maxTextChars());
+      if (tooCostly != null) {
+        throw new IllegalArgumentException(tooCostly);
+      }
     }
     TtsOptions options = SpeechMapping.options(request, engine.model().config());
     StreamFormat format = SpeechMapping.outputFormat(request);

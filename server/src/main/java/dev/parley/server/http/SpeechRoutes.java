@@ -9,6 +9,7 @@ import dev.parley.codec.wav.WavWriter;
 import dev.parley.server.config.ServerConfig;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.metrics.EngineMetrics;
+import dev.parley.server.tts.ScriptLimits;
 import dev.parley.server.tts.TtsEngine;
 import dev.parley.server.tts.TtsListener;
 import dev.parley.server.tts.TtsOptions;
@@ -65,8 +66,7 @@ final class SpeechRoutes {
   /** A JSON request body: the text limit with room for the other fields and JSON escapes. */
   static final RequestPolicy POLICY = new RequestPolicy(true, 1 << 20);
 
-  /** Most speaker turns one POST may hold (each turn costs a conditioning switch). */
-  static final int MAX_TURNS = 256;
+  static final int MAX_TURNS = ScriptLimits.MAX_TURNS;
 
   private static final long RETRY_MILLIS = 100;
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -225,12 +225,7 @@ final class SpeechRoutes {
       return;
     }
     // The request's cost is bounded before it waits for a slot, with the limit in the answer.
-    long chars = request.turns().stream().mapToLong(String::length).sum();
-    int maxChars = engine.settings().maxTextChars();
-    String tooCostly =
-        request.turns().size() > MAX_TURNS
-            ? request.turns().size() + " turns: at most " + MAX_TURNS + " per request"
-            : chars > maxChars ? "text longer than " + maxChars + " characters" : null;
+    String tooCostly = ScriptLimits.refusal(request.turns(), engine.settings().maxTextChars());
     if (tooCostly != null) {
       HttpResponses.respond(
           ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", tooCostly + "\n");

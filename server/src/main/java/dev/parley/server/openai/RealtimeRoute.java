@@ -11,10 +11,15 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code /v1/realtime}: the WebSocket upgrade. Browsers, which cannot set headers on a WebSocket,
@@ -22,6 +27,9 @@ import java.util.List;
  */
 final class RealtimeRoute {
   static final String KEY_PROTOCOL = "openai-insecure-api-key.";
+
+  /** A server with nothing to send pings this often. */
+  static final Duration PING_INTERVAL = Duration.ofSeconds(10);
 
   private final DialogueEngine dialogue;
   private final SttEngine stt;
@@ -112,9 +120,15 @@ final class RealtimeRoute {
             + "://"
             + req.headers().get(HttpHeaderNames.HOST)
             + HostedModels.REALTIME;
+    // No extension is negotiated: a frame with RSV bits is a protocol error (Netty closes 1002),
+    // as is text that is not UTF-8 (1007, checked however the message is fragmented).
+    WebSocketDecoderConfig decoder =
+        WebSocketDecoderConfig.newBuilder()
+            .maxFramePayloadLength(config.maxMessageBytes())
+            .allowExtensions(false)
+            .build();
     WebSocketServerHandshaker hs =
-        new WebSocketServerHandshakerFactory(url, "realtime", true, config.maxMessageBytes())
-            .newHandshaker(req);
+        new WebSocketServerHandshakerFactory(url, "realtime", decoder).newHandshaker(req);
     if (hs == null) {
       WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
       return;
@@ -126,6 +140,15 @@ final class RealtimeRoute {
                 ctx.close();
                 return;
               }
+              Duration idle = config.idleTimeout();
+              ctx.pipeline()
+                  .addBefore(
+                      ctx.name(),
+                      "idle",
+                      new IdleStateHandler(
+                          idle.toMillis(), PING_INTERVAL.toMillis(), 0, TimeUnit.MILLISECONDS));
+              ctx.pipeline().addBefore(ctx.name(), "idle-close", new RealtimeIdleClose(idle));
+              ctx.pipeline().addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator());
               ctx.pipeline()
                   .addBefore(
                       ctx.name(),

@@ -571,6 +571,11 @@ class GrpcSpeechTest {
     }
     assertInvalid(synthesize(six.build()), "at most " + model.config().maxSpeakers());
     assertInvalid(synthesize(fixed().setText("word ".repeat(10_001)).build()), "longer than 50000");
+    SynthesizeRequest.Builder many = fixed();
+    for (int i = 0; i < 257; i++) {
+      many.addTurns("Hi.");
+    }
+    assertInvalid(synthesize(many.build()), "257 turns", "at most 256");
     assertInvalid(
         synthesize(fixed().setText(TEXT).setOutputFormat(format(Encoding.OPUS, 44100)).build()),
         "output_format",

@@ -191,4 +191,53 @@ class OpenAiKeysAtTheEdgeTest {
             WebSocketHandshakeException.class,
             e -> assertThat(e.getResponse().statusCode()).isEqualTo(401));
   }
+
+  @Test
+  void anIdleRealtimeClientGetsAnErrorEventThenTheCloseAndItsSlotFrees() throws Exception {
+    ParleyServer idle =
+        new ParleyServer(
+                null,
+                stt,
+                null,
+                ServerConfig.builder()
+                    .host("127.0.0.1")
+                    .port(0)
+                    .grpcPort(-1)
+                    .maxSessions(1)
+                    .build()
+                    .withLimits(1 << 20, 25, java.time.Duration.ofSeconds(2)))
+            .start();
+    try {
+      URI uri = URI.create("ws://127.0.0.1:" + idle.port() + "/v1/realtime?model=whisper-1");
+      Events quiet = new Events();
+      HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(uri, quiet).join();
+      awaitCreated(quiet);
+      assertThat(quiet.closed.get(60, TimeUnit.SECONDS)).isEqualTo(1008);
+      assertThat(quiet.events)
+          .anySatisfy(
+              e -> {
+                assertThat(e.path("type").asText()).isEqualTo("error");
+                assertThat(e.path("error").path("code").asText()).isEqualTo("idle_timeout");
+              });
+      // The only slot is free again: a new session is created.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (true) {
+        Events next = new Events();
+        WebSocket w = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(uri, next).join();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!next.created() && !next.closed.isDone() && System.nanoTime() < until) {
+          Thread.sleep(20);
+        }
+        if (next.created()) {
+          w.abort();
+          break;
+        }
+        w.abort();
+        assertThat(System.nanoTime()).as("the idle session's slot frees").isLessThan(deadline);
+        Thread.sleep(200);
+      }
+    } finally {
+      idle.close();
+    }
+  }
 }
