@@ -67,19 +67,20 @@ final class GrpcBenchSession {
             });
   }
 
-  /** Sends one 80 ms frame (24 kHz floats) and notes when it was handed over. */
+  /** Sends one 80 ms frame (24 kHz floats) and notes when it was complete (handed over). */
   void send(float[] frame) {
     if (error != null || conversation.isDone()) {
       return;
     }
     byte[] bytes = Pcm.monoToS16le(frame, 0, frame.length);
+    // Noted before the hand-over: on a busy machine the reply can arrive before sendAudio returns.
+    long now = System.nanoTime();
     try {
       conversation.sendAudio(bytes);
     } catch (ParleyException e) {
       error = e;
       return;
     }
-    long now = System.nanoTime();
     synchronized (this) {
       if (inputFrames == 0) {
         firstSend = now;
