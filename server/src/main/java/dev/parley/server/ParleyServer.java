@@ -172,6 +172,11 @@ public final class ParleyServer implements AutoCloseable {
     return http == null ? 0 : http.pendingConnections();
   }
 
+  /** Request-body bytes the HTTP edge has reserved for uploads in progress. */
+  public long bufferedUploadBytes() {
+    return http == null ? 0 : http.bufferedUploadBytes();
+  }
+
   public boolean isReady() {
     return ready;
   }

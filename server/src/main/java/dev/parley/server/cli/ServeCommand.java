@@ -158,6 +158,14 @@ public final class ServeCommand implements Callable<Integer> {
   int requestTimeoutSeconds;
 
   @Option(
+      names = "--max-upload-mib",
+      defaultValue = "256",
+      description =
+          "MiB of HTTP request bodies buffered at once over all connections; an upload past it "
+              + "is refused with 503 (default ${DEFAULT-VALUE}).")
+  long maxUploadMib;
+
+  @Option(
       names = "--drain-seconds",
       defaultValue = "${env:PARLEY_DRAIN_SECONDS:-30}",
       description =
@@ -197,7 +205,9 @@ public final class ServeCommand implements Callable<Integer> {
             .withApiKeys(keys)
             .withLimits(maxMessageBytes, 25, Duration.ofSeconds(idleSeconds))
             .withHttpLimits(
-                HttpLimits.defaults().withRequestTimeout(Duration.ofSeconds(requestTimeoutSeconds)))
+                HttpLimits.defaults()
+                    .withRequestTimeout(Duration.ofSeconds(requestTimeoutSeconds))
+                    .withMaxUploadBytes(maxUploadMib << 20))
             .withDrainTime(Duration.ofSeconds(drainSeconds));
     DataType dtype = half ? DataType.FLOAT16 : DataType.FLOAT32;
     SpeechModel m =

@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 
@@ -63,6 +64,7 @@ public final class HttpFrontEnd implements AutoCloseable {
   private Channel serverChannel;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final AtomicInteger pending = new AtomicInteger();
+  private final AtomicLong uploadBytes = new AtomicLong();
 
   /**
    * The routes over the hosted engines (each may be null).
@@ -194,6 +196,29 @@ public final class HttpFrontEnd implements AutoCloseable {
 
   void releasePending() {
     pending.decrementAndGet();
+  }
+
+  /** Request-body bytes reserved by admitted requests whose response is not written yet. */
+  public long bufferedUploadBytes() {
+    return uploadBytes.get();
+  }
+
+  /** Reserves {@code bytes} of the server's upload budget; false (nothing reserved) if past it. */
+  boolean claimUpload(long bytes) {
+    long max = access.config().httpLimits().maxUploadBytes();
+    while (true) {
+      long now = uploadBytes.get();
+      if (now + bytes > max) {
+        return false;
+      }
+      if (uploadBytes.compareAndSet(now, now + bytes)) {
+        return true;
+      }
+    }
+  }
+
+  void releaseUpload(long bytes) {
+    uploadBytes.addAndGet(-bytes);
   }
 
   /** Closes the port, lets the WebSockets' goodbyes out, and stops the event loops. */

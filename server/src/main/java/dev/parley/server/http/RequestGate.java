@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -45,6 +46,8 @@ final class RequestGate extends ChannelDuplexHandler {
   private boolean pending; // counted against the cap on pending connections
   private boolean refused; // answered and closing: input is dropped
   private int inFlight; // heads admitted whose response has not been written yet
+  // Upload budget reserved by each admitted request still in flight, oldest first.
+  private final ArrayDeque<Long> reservations = new ArrayDeque<>();
   private boolean bytesSinceAnswer; // part of a request has arrived since the last response
   private ScheduledFuture<?> headDeadline;
   private ScheduledFuture<?> bodyDeadline;
@@ -108,6 +111,9 @@ final class RequestGate extends ChannelDuplexHandler {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     stepOut();
+    while (!reservations.isEmpty()) {
+      server.releaseUpload(reservations.poll());
+    }
     super.channelInactive(ctx);
   }
 
@@ -181,6 +187,19 @@ final class RequestGate extends ChannelDuplexHandler {
           "request body larger than " + policy.maxBodyBytes() + " bytes\n");
       return false;
     }
+    // A chunked body may grow to the route's limit: reserve that much.
+    long reserve =
+        length >= 0 ? length : HttpUtil.isTransferEncodingChunked(head) ? policy.maxBodyBytes() : 0;
+    if (reserve > 0 && !server.claimUpload(reserve)) {
+      refuse(
+          ctx,
+          HttpResponseStatus.SERVICE_UNAVAILABLE,
+          "the server is receiving too many uploads at once (limit "
+              + limits.maxUploadBytes()
+              + " bytes buffered); try again later\n");
+      return false;
+    }
+    reservations.add(reserve);
     leavePending();
     inFlight++;
     ctx.pipeline().replace(AGGREGATOR, AGGREGATOR, aggregator(policy));
@@ -213,12 +232,19 @@ final class RequestGate extends ChannelDuplexHandler {
     ctx.write(msg, promise);
     if (status == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
       stepOut(); // a WebSocket now: its own idle timer applies
+      while (!reservations.isEmpty()) {
+        server.releaseUpload(reservations.poll());
+      }
       if (ctx.pipeline().get(WATCHER) != null) {
         ctx.pipeline().remove(WATCHER);
       }
       ctx.pipeline().remove(this);
     } else if (msg instanceof LastHttpContent && status != HttpResponseStatus.CONTINUE.code()) {
       inFlight = Math.max(0, inFlight - 1);
+      Long reserved = reservations.poll();
+      if (reserved != null) {
+        server.releaseUpload(reserved);
+      }
       bytesSinceAnswer = false;
       armHeadDeadline(ctx); // the next request must come within the timeout
     }

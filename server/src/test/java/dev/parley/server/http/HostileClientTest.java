@@ -584,6 +584,92 @@ class HostileClientTest {
     }
   }
 
+  @Test
+  @Order(10)
+  void uploadsTogetherCannotBufferMoreThanTheServersBudget() throws Exception {
+    long budget = 3 << 20;
+    try (ParleyServer small =
+        new ParleyServer(
+                null,
+                stt,
+                null,
+                ServerConfig.builder()
+                    .host("127.0.0.1")
+                    .port(0)
+                    .grpcPort(-1)
+                    .apiKeys(new ApiKeys(Set.of(KEY)))
+                    .httpLimits(HttpLimits.defaults().withMaxUploadBytes(budget))
+                    .build())
+            .start()) {
+      int twoMiB = 2 << 20;
+      String upload = "POST /api/asr-streaming HTTP/1.1";
+      String key = "Authorization: Bearer " + KEY;
+      // An authenticated upload, begun and left unfinished, holds its declared length.
+      try (Socket first = new Socket("127.0.0.1", small.port())) {
+        first.setSoTimeout(30_000);
+        OutputStream out = first.getOutputStream();
+        out.write(
+            head(upload, key, "Content-Length: " + twoMiB).getBytes(StandardCharsets.ISO_8859_1));
+        out.write(new byte[1024]);
+        out.flush();
+        ChatServerTest.waitFor(() -> small.bufferedUploadBytes() == twoMiB, 30_000);
+
+        // Another 2 MiB would pass the 3 MiB budget: refused from its head, with the reason.
+        try (Socket second = new Socket("127.0.0.1", small.port())) {
+          second.setSoTimeout(30_000);
+          second
+              .getOutputStream()
+              .write(
+                  head(upload, key, "Content-Length: " + twoMiB)
+                      .getBytes(StandardCharsets.ISO_8859_1));
+          TRIED.incrementAndGet();
+          Answer refused = read(second.getInputStream());
+          assertThat(refused.status()).isEqualTo(503);
+          assertThat(refused.text()).contains("too many uploads at once");
+          ANSWERED.incrementAndGet();
+        }
+        // A chunked upload reserves the route's whole limit (24 MiB): past the budget too.
+        try (Socket chunked = new Socket("127.0.0.1", small.port())) {
+          chunked.setSoTimeout(30_000);
+          chunked
+              .getOutputStream()
+              .write(
+                  head(upload, key, "Transfer-Encoding: chunked")
+                      .getBytes(StandardCharsets.ISO_8859_1));
+          TRIED.incrementAndGet();
+          assertThat(read(chunked.getInputStream()).status()).isEqualTo(503);
+          ANSWERED.incrementAndGet();
+        }
+        // What fits beside it is admitted, read and answered by its route (not audio: 400).
+        byte[] small512k = new byte[512 << 10];
+        byte[] request =
+            head(upload, key, "Content-Length: " + small512k.length, "Connection: close")
+                .getBytes(StandardCharsets.ISO_8859_1);
+        byte[] whole = new byte[request.length + small512k.length];
+        System.arraycopy(request, 0, whole, 0, request.length);
+        try (Socket fits = new Socket("127.0.0.1", small.port())) {
+          fits.setSoTimeout(30_000);
+          fits.getOutputStream().write(whole);
+          assertThat(read(fits.getInputStream()).status()).isEqualTo(400);
+        }
+        assertThat(small.bufferedUploadBytes()).isEqualTo(twoMiB);
+      }
+      // The unfinished upload's connection closed: its reservation is returned.
+      ChatServerTest.waitFor(() -> small.bufferedUploadBytes() == 0, 30_000);
+      try (Socket again = new Socket("127.0.0.1", small.port())) {
+        again.setSoTimeout(30_000);
+        OutputStream out = again.getOutputStream();
+        out.write(
+            head(upload, key, "Content-Length: " + twoMiB, "Connection: close")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(new byte[twoMiB]);
+        out.flush();
+        assertThat(read(again.getInputStream()).status()).isEqualTo(400);
+      }
+      ChatServerTest.waitFor(() -> small.bufferedUploadBytes() == 0, 30_000);
+    }
+  }
+
   // ---- afterwards ------------------------------------------------------------------------------
 
   @Test
