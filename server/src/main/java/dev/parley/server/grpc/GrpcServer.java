@@ -28,6 +28,9 @@ import java.util.concurrent.TimeUnit;
  * service without a model never turns SERVING) and server reflection.
  */
 public final class GrpcServer implements AutoCloseable {
+  /** Calls open at once on one connection (each session is one call). */
+  static final int MAX_CALLS_PER_CONNECTION = 128;
+
   private final List<String> servingServices =
       new java.util.ArrayList<>(List.of("", ModelsGrpc.SERVICE_NAME));
 
@@ -67,10 +70,18 @@ public final class GrpcServer implements AutoCloseable {
         ttsEngine == null
             ? null
             : new SpeechService(ttsEngine, metrics, transport, config.idleTimeout());
+    GrpcTransportLog.install();
     ApiKeyInterceptor auth = new ApiKeyInterceptor(config.apiKeys(), metrics);
     NettyServerBuilder b =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
             .maxInboundMessageSize(config.maxMessageBytes())
+            // Nobody holds a connection for nothing: the HTTP/2 preface must arrive within the
+            // request timeout, a connection with no call open is sent away (GOAWAY, clients
+            // reconnect) after the idle timeout, and one connection opens a bounded number of
+            // calls.
+            .handshakeTimeout(config.httpLimits().requestTimeout().toNanos(), TimeUnit.NANOSECONDS)
+            .maxConnectionIdle(config.idleTimeout().toNanos(), TimeUnit.NANOSECONDS)
+            .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
             // Handlers never block (audio decoding, queueing): run them on the transport's threads
             // rather than hopping to an executor for every message.
             .directExecutor()

@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * with the count in between: a flood of resets or malformed requests never becomes a log flood.
  * Peers going away (I/O errors, a hang-up mid-request) are expected and only logged at debug level.
  */
-final class EdgeLog {
+public final class EdgeLog {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeLog.class);
   private static final long INTERVAL_NANOS = 60_000_000_000L;
   private static final ConcurrentHashMap<String, Window> WINDOWS = new ConcurrentHashMap<>();
@@ -24,7 +24,7 @@ final class EdgeLog {
     volatile long lastNanos;
   }
 
-  static void failure(Object where, Throwable cause) {
+  public static void failure(Object where, Throwable cause) {
     if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
       LOG.debug("{}: {}", where, cause.toString());
       return;

@@ -670,6 +670,38 @@ class HostileClientTest {
     }
   }
 
+  @Test
+  @Order(11)
+  void connectionsToTheGrpcPortThatNeverSpeakHttp2AreClosed() throws Exception {
+    // Silent ones, and ones that speak HTTP/1.1 instead of the HTTP/2 preface.
+    int held = 100;
+    long t0 = System.nanoTime();
+    List<Socket> sockets = new ArrayList<>();
+    for (int i = 0; i < held; i++) {
+      Socket s = new Socket("127.0.0.1", server.grpcPort());
+      s.setSoTimeout(30_000);
+      if (i % 2 == 0) {
+        s.getOutputStream()
+            .write("GET / HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      }
+      sockets.add(s);
+    }
+    int closed = 0;
+    for (Socket s : sockets) {
+      try (s) {
+        read(s.getInputStream()); // until the server closes: a SocketTimeoutException fails
+        closed++;
+      }
+    }
+    System.out.printf(
+        "gRPC port: %d connections without the HTTP/2 preface, %d closed by the server within %d ms"
+            + " (request timeout %d ms)%n",
+        held, closed, (System.nanoTime() - t0) / 1_000_000, REQUEST_TIMEOUT.toMillis());
+    assertThat(closed).isEqualTo(held);
+    TRIED.addAndGet(held);
+    ANSWERED.addAndGet(closed);
+  }
+
   // ---- afterwards ------------------------------------------------------------------------------
 
   @Test
