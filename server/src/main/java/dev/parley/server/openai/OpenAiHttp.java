@@ -36,6 +36,27 @@ final class OpenAiHttp {
     respond(ctx, keepAlive, e.status(), "application/json", json(e.body()));
   }
 
+  /**
+   * Answers 413 and closes if a body of {@code size} bytes is past {@code limit}: whether it did.
+   * {@code what} names the body in the message ("body", "upload"); {@code param} the field, if any.
+   */
+  static boolean refusedAsTooLarge(
+      ChannelHandlerContext ctx, int size, int limit, String what, String param) {
+    if (size <= limit) {
+      return false;
+    }
+    error(
+        ctx,
+        false,
+        new OpenAiError(
+            HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+            "The " + what + " is " + size + " bytes; the limit is " + limit,
+            OpenAiError.INVALID_REQUEST,
+            param,
+            null));
+    return true;
+  }
+
   static void respond(
       ChannelHandlerContext ctx,
       boolean keepAlive,

@@ -52,13 +52,12 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
   private final EngineMetrics metrics;
   private final String model;
   private final String sessionId = "sess_" + UUID.randomUUID().toString().replace("-", "");
+  private final RealtimeEvents out;
   private DialogueSession session;
-  private long events;
   private String response; // the current response's id, or null
   private String item;
   private int quiet;
   private boolean muted;
-  private boolean closed;
 
   RealtimeDialogueSocket(
       Channel channel, DialogueEngine engine, EngineMetrics metrics, String model) {
@@ -66,6 +65,7 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
     this.engine = engine;
     this.metrics = metrics;
     this.model = model;
+    this.out = new RealtimeEvents(channel, metrics, sessionId);
   }
 
   void opened() {
@@ -73,11 +73,11 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
       session = engine.open(DialogueOptions.defaults(ThreadLocalRandom.current().nextLong()), this);
     } catch (EngineFullException | IllegalStateException e) {
       metrics.rejected();
-      error("server_error", "no_free_slot", "No free dialogue slot: " + e.getMessage(), null);
+      out.error("server_error", "no_free_slot", "No free dialogue slot: " + e.getMessage(), null);
       close(1013, "no free slot");
       return;
     }
-    send(event("session.created").with("session", sessionObject()));
+    out.send(out.event("session.created").with("session", sessionObject()));
   }
 
   private Map<String, Object> sessionObject() {
@@ -103,23 +103,23 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
       closeSession();
       ctx.writeAndFlush(frame.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE);
     } else {
-      error("invalid_request_error", "invalid_event", "Events are JSON in text frames", null);
+      out.error("invalid_request_error", "invalid_event", "Events are JSON in text frames", null);
     }
   }
 
   private void onText(String text) {
-    if (session == null || closed) {
+    if (session == null || out.isClosed()) {
       return;
     }
     JsonNode e;
     try {
       e = OpenAiHttp.JSON.readTree(text);
     } catch (Exception ex) {
-      error("invalid_request_error", "invalid_json", "The event is not valid JSON", null);
+      out.error("invalid_request_error", "invalid_json", "The event is not valid JSON", null);
       return;
     }
     if (e == null || !e.isObject() || !e.path("type").isTextual()) {
-      error("invalid_request_error", "invalid_event", "An event needs a string 'type'", null);
+      out.error("invalid_request_error", "invalid_event", "An event needs a string 'type'", null);
       return;
     }
     String clientId = e.path("event_id").isTextual() ? e.path("event_id").asText() : null;
@@ -127,8 +127,8 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
       case "input_audio_buffer.append" -> append(e.path("audio"), clientId);
       case "input_audio_buffer.commit", "input_audio_buffer.clear" -> {
         // Full duplex: the model hears the audio as it comes; there is no buffer to commit.
-        send(
-            event(
+        out.send(
+            out.event(
                     e.path("type").asText().endsWith("commit")
                         ? "input_audio_buffer.committed"
                         : "input_audio_buffer.cleared")
@@ -145,21 +145,21 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
         String fmt = s.path("audio").path("input").path("format").path("type").asText(null);
         int rate = s.path("audio").path("input").path("format").path("rate").asInt(24000);
         if ((fmt != null && !fmt.equals("audio/pcm") && !fmt.equals("pcm16")) || rate != 24000) {
-          error(
+          out.error(
               "invalid_request_error",
               "invalid_value",
               "Speech-to-speech sessions take audio/pcm at 24000 Hz only",
               clientId);
           return;
         }
-        Event reply = event("session.updated").with("session", sessionObject());
+        RealtimeEvents.Event reply = out.event("session.updated").with("session", sessionObject());
         if (s.hasNonNull("instructions")) {
           reply.with("ignored", java.util.List.of("instructions")); // the model reads no prompt
         }
-        send(reply);
+        out.send(reply);
       }
       default ->
-          error(
+          out.error(
               "invalid_request_error",
               "unknown_event",
               "Unsupported event type '" + e.path("type").asText() + "'",
@@ -178,7 +178,8 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
         throw new IllegalArgumentException("pcm16 audio must be whole 16-bit samples");
       }
     } catch (IllegalArgumentException ex) {
-      error("invalid_request_error", "invalid_audio", "Bad audio: " + ex.getMessage(), clientId);
+      out.error(
+          "invalid_request_error", "invalid_audio", "Bad audio: " + ex.getMessage(), clientId);
       return;
     }
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -197,7 +198,7 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
   }
 
   private void output(OutputFrame f) {
-    if (closed) {
+    if (out.isClosed()) {
       return;
     }
     boolean speaking = !f.text().isEmpty() || rms(f.pcm()) > AUDIBLE_RMS;
@@ -212,25 +213,25 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
       }
       response = "resp_" + UUID.randomUUID().toString().replace("-", "");
       item = "item_" + UUID.randomUUID().toString().replace("-", "");
-      send(event("response.created").with("response", responseObject("in_progress")));
+      out.send(out.event("response.created").with("response", responseObject("in_progress")));
     }
     ByteBuffer b = ByteBuffer.allocate(f.pcm().length * 2).order(ByteOrder.LITTLE_ENDIAN);
     for (float x : f.pcm()) {
       b.putShort(Pcm.floatToS16(x));
     }
-    send(
+    out.send(
         delta("response.output_audio.delta")
             .with("delta", Base64.getEncoder().encodeToString(b.array())));
     if (!f.text().isEmpty()) {
-      send(delta("response.output_audio_transcript.delta").with("delta", f.text()));
+      out.send(delta("response.output_audio_transcript.delta").with("delta", f.text()));
     }
     if (quiet >= QUIET_FRAMES) {
       done("completed");
     }
   }
 
-  private Event delta(String type) {
-    return event(type)
+  private RealtimeEvents.Event delta(String type) {
+    return out.event(type)
         .with("response_id", response)
         .with("item_id", item)
         .with("output_index", 0)
@@ -238,7 +239,7 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
   }
 
   private void done(String status) {
-    send(event("response.done").with("response", responseObject(status)));
+    out.send(out.event("response.done").with("response", responseObject(status)));
     response = null;
     item = null;
   }
@@ -264,8 +265,8 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
   public void onClosed(String reason) {
     onLoop(
         () -> {
-          if (reason != null && !closed) {
-            error("server_error", "session_closed", reason, null);
+          if (reason != null && !out.isClosed()) {
+            out.error("server_error", "session_closed", reason, null);
             close(1011, "session ended");
           }
         });
@@ -273,47 +274,9 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
 
   // ---- output ---------------------------------------------------------------------------------
 
-  private static final class Event extends LinkedHashMap<String, Object> {
-    private static final long serialVersionUID = 1L;
-
-    Event with(String k, Object v) {
-      put(k, v);
-      return this;
-    }
-  }
-
-  private Event event(String type) {
-    Event e = new Event();
-    e.put("type", type);
-    e.put("event_id", "event_" + sessionId.substring(5, 13) + "_" + events++);
-    return e;
-  }
-
-  private void error(String type, String code, String message, String clientEventId) {
-    Map<String, Object> err = new LinkedHashMap<>();
-    err.put("type", type);
-    err.put("code", code);
-    err.put("message", message);
-    err.put("param", null);
-    err.put("event_id", clientEventId);
-    send(event("error").with("error", err));
-  }
-
-  private void send(Map<String, Object> event) {
-    if (closed) {
-      return;
-    }
-    String json = OpenAiHttp.json(event);
-    metrics.bytesOut(json.length());
-    channel.writeAndFlush(new TextWebSocketFrame(json));
-  }
-
   private void close(int code, String reason) {
     closeSession();
-    closed = true;
-    channel
-        .writeAndFlush(new CloseWebSocketFrame(code, reason))
-        .addListener(ChannelFutureListener.CLOSE);
+    out.close(code, reason);
   }
 
   private void closeSession() {
@@ -324,7 +287,7 @@ final class RealtimeDialogueSocket extends SimpleChannelInboundHandler<WebSocket
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    closed = true;
+    out.markClosed();
     closeSession();
     super.channelInactive(ctx);
   }

@@ -39,7 +39,8 @@ import java.util.concurrent.RejectedExecutionException;
  * for the next item's session, opened as soon as the slot is free.
  *
  * <p>Bad input (malformed JSON, unknown event types, bad base64, a wrong audio format) gets an
- * {@code error} event and the session goes on. Event loop only, except the engine callbacks.
+ * {@code error} event and the session goes on. RealtimeEvents.Event loop only, except the engine
+ * callbacks.
  */
 final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebSocketFrame> {
   /** Decoded audio held back before the socket stops reading. */
@@ -52,15 +53,14 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
   private final int room;
   private MeteredFeed feed = new MeteredFeed(); // appended audio not yet in a session
   private final String sessionId = "sess_" + UUID.randomUUID().toString().replace("-", "");
+  private final RealtimeEvents out;
   private Segment segment; // the STT session of the current item
   private RealtimeAudio audio = new RealtimeAudio(RealtimeAudio.Format.PCM16);
   private boolean serverVad = true;
   private boolean commitQueued;
   private boolean appendedSinceCommit;
-  private long events;
   private long samplesTaken; // by the segments before the current one
   private String previousItem;
-  private boolean closed;
 
   RealtimeTranscriptionSocket(
       Channel channel, SttEngine engine, EngineMetrics metrics, String model, int maxQueuedFrames) {
@@ -68,13 +68,14 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
     this.engine = engine;
     this.metrics = metrics;
     this.model = model;
+    this.out = new RealtimeEvents(channel, metrics, sessionId);
     this.room = MeteredFeed.room(maxQueuedFrames);
   }
 
   /** The handshake is done: claim a slot and greet. */
   void opened() {
     if (openSegment()) {
-      send(event("session.created").with("session", sessionObject()));
+      out.send(out.event("session.created").with("session", sessionObject()));
     }
   }
 
@@ -85,7 +86,8 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
       next.session = engine.open(SttOptions.defaults(), next);
     } catch (EngineFullException | IllegalStateException e) {
       metrics.rejected();
-      error("server_error", "no_free_slot", "No free transcription slot: " + e.getMessage(), null);
+      out.error(
+          "server_error", "no_free_slot", "No free transcription slot: " + e.getMessage(), null);
       close(1013, "no free slot");
       return false;
     }
@@ -111,7 +113,7 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
       closeSession();
       ctx.writeAndFlush(frame.retainedDuplicate()).addListener(ChannelFutureListener.CLOSE);
     } else {
-      error(
+      out.error(
           "invalid_request_error",
           "invalid_event",
           "Realtime events are JSON in text frames; got a binary frame",
@@ -120,18 +122,18 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
   }
 
   private void onText(String text) {
-    if (segment == null || closed) {
+    if (segment == null || out.isClosed()) {
       return;
     }
     JsonNode e;
     try {
       e = OpenAiHttp.JSON.readTree(text);
     } catch (Exception ex) {
-      error("invalid_request_error", "invalid_json", "The event is not valid JSON", null);
+      out.error("invalid_request_error", "invalid_json", "The event is not valid JSON", null);
       return;
     }
     if (e == null || !e.isObject() || !e.path("type").isTextual()) {
-      error(
+      out.error(
           "invalid_request_error",
           "invalid_event",
           "An event is a JSON object with a string 'type'",
@@ -145,13 +147,13 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
       case "input_audio_buffer.clear" -> {
         feed = new MeteredFeed(); // what the engine has not taken yet
         appendedSinceCommit = false;
-        send(event("input_audio_buffer.cleared"));
+        out.send(out.event("input_audio_buffer.cleared"));
       }
       case "session.update" -> update(e.path("session"), clientId, "session.updated");
       case "transcription_session.update" ->
           update(e.path("session"), clientId, "transcription_session.updated");
       default ->
-          error(
+          out.error(
               "invalid_request_error",
               "unknown_event",
               "Unsupported event type '"
@@ -166,14 +168,16 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
   private void append(JsonNode e, String clientId) {
     JsonNode a = e.path("audio");
     if (!a.isTextual()) {
-      error("invalid_request_error", "missing_audio", "'audio' must be a base64 string", clientId);
+      out.error(
+          "invalid_request_error", "missing_audio", "'audio' must be a base64 string", clientId);
       return;
     }
     float[] pcm;
     try {
       pcm = audio.decode(Base64.getDecoder().decode(a.asText()));
     } catch (IllegalArgumentException ex) {
-      error("invalid_request_error", "invalid_audio", "Bad audio: " + ex.getMessage(), clientId);
+      out.error(
+          "invalid_request_error", "invalid_audio", "Bad audio: " + ex.getMessage(), clientId);
       return;
     }
     feed.addAudio(pcm, 0, pcm.length);
@@ -183,7 +187,7 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
 
   private void commit(String clientId) {
     if (!appendedSinceCommit && (segment == null || segment.item == null)) {
-      error(
+      out.error(
           "invalid_request_error",
           "input_audio_buffer_commit_empty",
           "Nothing to commit: no audio since the last commit",
@@ -215,7 +219,8 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
 
   private void update(JsonNode s, String clientId, String reply) {
     if (!s.isObject()) {
-      error("invalid_request_error", "invalid_session", "'session' must be an object", clientId);
+      out.error(
+          "invalid_request_error", "invalid_session", "'session' must be an object", clientId);
       return;
     }
     // Beta names at the top level, GA names under audio.input.
@@ -233,7 +238,7 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
     if (name != null) {
       f = RealtimeAudio.Format.of(name);
       if (f == null) {
-        error(
+        out.error(
             "invalid_request_error",
             "invalid_value",
             "Unsupported input audio format '"
@@ -244,7 +249,7 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
         return;
       }
       if (f == RealtimeAudio.Format.PCM16 && rate != null && rate != ModelAudio.SAMPLE_RATE) {
-        error(
+        out.error(
             "invalid_request_error",
             "invalid_value",
             "audio/pcm is taken at 24000 Hz only, not " + rate,
@@ -261,7 +266,7 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
           || td.path("type").asText("").equals("semantic_vad")) {
         vad = true;
       } else {
-        error(
+        out.error(
             "invalid_request_error",
             "invalid_value",
             "turn_detection must be null or {\"type\": \"server_vad\"}",
@@ -273,7 +278,7 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
       audio = new RealtimeAudio(f);
     }
     serverVad = vad;
-    send(event(reply).with("session", sessionObject()));
+    out.send(out.event(reply).with("session", sessionObject()));
   }
 
   private Map<String, Object> sessionObject() {
@@ -372,11 +377,11 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
     public void onClosed(String reason) {
       onLoop(
           () -> {
-            if (closed) {
+            if (out.isClosed()) {
               return;
             }
             if (reason != null) {
-              error("server_error", "session_closed", reason, null);
+              out.error("server_error", "session_closed", reason, null);
               close(1011, "session ended");
             } else if (segment == this) {
               samplesTaken = offsetSamples + taken;
@@ -388,8 +393,8 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
     private void started(double startSeconds) {
       if (item == null) {
         item = "item_" + UUID.randomUUID().toString().replace("-", "");
-        send(
-            event("input_audio_buffer.speech_started")
+        out.send(
+            out.event("input_audio_buffer.speech_started")
                 .with(
                     "audio_start_ms",
                     Math.round(
@@ -400,8 +405,8 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
 
     private void delta(String d) {
       text.append(d);
-      send(
-          event("conversation.item.input_audio_transcription.delta")
+      out.send(
+          out.event("conversation.item.input_audio_transcription.delta")
               .with("item_id", item)
               .with("content_index", 0)
               .with("delta", d));
@@ -415,19 +420,19 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
     }
     String item = g.item;
     long endMs = Math.round((g.offsetSamples + g.taken) * 1000.0 / ModelAudio.SAMPLE_RATE);
-    send(
-        event("input_audio_buffer.speech_stopped")
+    out.send(
+        out.event("input_audio_buffer.speech_stopped")
             .with("audio_end_ms", endMs)
             .with("item_id", item));
-    send(
-        event("input_audio_buffer.committed")
+    out.send(
+        out.event("input_audio_buffer.committed")
             .with("item_id", item)
             .with("previous_item_id", previousItem));
     Map<String, Object> usage = new LinkedHashMap<>();
     usage.put("type", "duration");
     usage.put("seconds", g.taken / (double) ModelAudio.SAMPLE_RATE);
-    send(
-        event("conversation.item.input_audio_transcription.completed")
+    out.send(
+        out.event("conversation.item.input_audio_transcription.completed")
             .with("item_id", item)
             .with("content_index", 0)
             .with("transcript", g.text.toString())
@@ -437,48 +442,9 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
 
   // ---- output ---------------------------------------------------------------------------------
 
-  /** A server event under construction. */
-  private static final class Event extends LinkedHashMap<String, Object> {
-    private static final long serialVersionUID = 1L;
-
-    Event with(String k, Object v) {
-      put(k, v);
-      return this;
-    }
-  }
-
-  private Event event(String type) {
-    Event e = new Event();
-    e.put("type", type);
-    e.put("event_id", "event_" + sessionId.substring(5, 13) + "_" + events++);
-    return e;
-  }
-
-  private void error(String type, String code, String message, String clientEventId) {
-    Map<String, Object> err = new LinkedHashMap<>();
-    err.put("type", type);
-    err.put("code", code);
-    err.put("message", message);
-    err.put("param", null);
-    err.put("event_id", clientEventId);
-    send(event("error").with("error", err));
-  }
-
-  private void send(Map<String, Object> event) {
-    if (closed) {
-      return;
-    }
-    String json = OpenAiHttp.json(event);
-    metrics.bytesOut(json.length());
-    channel.writeAndFlush(new TextWebSocketFrame(json));
-  }
-
   private void close(int code, String reason) {
     closeSession();
-    closed = true;
-    channel
-        .writeAndFlush(new CloseWebSocketFrame(code, reason))
-        .addListener(ChannelFutureListener.CLOSE);
+    out.close(code, reason);
   }
 
   private void closeSession() {
@@ -489,7 +455,7 @@ final class RealtimeTranscriptionSocket extends SimpleChannelInboundHandler<WebS
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    closed = true;
+    out.markClosed();
     closeSession(); // an abrupt disconnect frees the slot
     super.channelInactive(ctx);
   }

@@ -14,7 +14,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -58,16 +57,7 @@ final class SpeechRoute {
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     int size = req.content().readableBytes();
     metrics.bytesIn(size);
-    if (size > MAX_BODY_BYTES) {
-      OpenAiHttp.error(
-          ctx,
-          false,
-          new OpenAiError(
-              HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-              "The body is " + size + " bytes; the limit is " + MAX_BODY_BYTES,
-              OpenAiError.INVALID_REQUEST,
-              null,
-              null));
+    if (OpenAiHttp.refusedAsTooLarge(ctx, size, MAX_BODY_BYTES, "body", null)) {
       return;
     }
     SpeechRequest request;

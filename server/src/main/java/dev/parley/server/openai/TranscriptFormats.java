@@ -1,10 +1,10 @@
 package dev.parley.server.openai;
 
+import dev.parley.server.inference.TranscriptFormats.Cue;
 import dev.parley.server.stt.SttWord;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -102,46 +102,15 @@ final class TranscriptFormats {
   }
 
   static String srt(List<SttWord> words) {
-    StringBuilder b = new StringBuilder();
-    List<Segment> all = segments(words);
-    for (int i = 0; i < all.size(); i++) {
-      Segment s = all.get(i);
-      b.append(i + 1)
-          .append('\n')
-          .append(time(s.start(), ','))
-          .append(" --> ")
-          .append(time(s.end(), ','))
-          .append('\n')
-          .append(s.text())
-          .append("\n\n");
-    }
-    return b.toString();
+    return dev.parley.server.inference.TranscriptFormats.srt(cues(words));
   }
 
   static String vtt(List<SttWord> words) {
-    StringBuilder b = new StringBuilder("WEBVTT\n\n");
-    for (Segment s : segments(words)) {
-      b.append(time(s.start(), '.'))
-          .append(" --> ")
-          .append(time(s.end(), '.'))
-          .append('\n')
-          .append(s.text())
-          .append("\n\n");
-    }
-    return b.toString();
+    return dev.parley.server.inference.TranscriptFormats.vtt(cues(words));
   }
 
-  /** {@code HH:MM:SS,mmm} (SRT) or {@code HH:MM:SS.mmm} (WebVTT). */
-  static String time(double seconds, char millisSeparator) {
-    long ms = Math.round(Math.max(0, seconds) * 1000);
-    return String.format(
-        Locale.ROOT,
-        "%02d:%02d:%02d%c%03d",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        millisSeparator,
-        ms % 1000);
+  private static List<Cue> cues(List<SttWord> words) {
+    return segments(words).stream().map(s -> new Cue(s.start(), s.end(), s.text())).toList();
   }
 
   /** Seconds rounded to the millisecond, as Parley's own JSON gives them: 0.42, not 0.419999…. */

@@ -51,16 +51,7 @@ final class TranscriptionsRoute {
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     int size = req.content().readableBytes();
     metrics.bytesIn(size);
-    if (size > MAX_BODY_BYTES) {
-      OpenAiHttp.error(
-          ctx,
-          false,
-          new OpenAiError(
-              HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-              "The upload is " + size + " bytes; the limit is " + MAX_BODY_BYTES,
-              OpenAiError.INVALID_REQUEST,
-              "file",
-              null));
+    if (OpenAiHttp.refusedAsTooLarge(ctx, size, MAX_BODY_BYTES, "upload", "file")) {
       return;
     }
     TranscriptionRequest request;

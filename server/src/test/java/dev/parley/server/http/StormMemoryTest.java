@@ -48,12 +48,18 @@ import org.junit.jupiter.api.Test;
  * Storms of cut sessions (the client vanishes mid-session, no close frame, no half-close) on the
  * three WebSocket routes and gRPC: afterwards every gauge is at zero, the models' managers hold
  * exactly the arrays they held after a first (warm-up) storm, and the direct buffers the HTTP edge
- * uses do not grow from storm to storm. Resident memory is printed per storm; the longer local run:
- * {@code -Dparley.storm.perKind=1000 -Dparley.storm.rounds=4}.
+ * uses do not grow from storm to storm. Resident memory (read once it has settled) is printed per
+ * storm. The longer local run, {@code -Dparley.storm.perKind=1000 -Dparley.storm.rounds=5}, also
+ * checks that it stops growing: after the last storm it is within {@link #RSS_SLACK_PERCENT} % of
+ * what it was after the first full one (which is past most of the JIT's warm-up). Run it with
+ * {@code JDK_JAVA_OPTIONS=-XX:NativeMemoryTracking=summary} to see the JVM's share by category.
  */
 class StormMemoryTest {
   static final int PER_KIND = Integer.getInteger("parley.storm.perKind", 75);
   static final int ROUNDS = Integer.getInteger("parley.storm.rounds", 2);
+
+  /** How much resident memory may still grow from the first full storm to the last (long run). */
+  static final int RSS_SLACK_PERCENT = 10;
 
   /** What the pooled allocator may newly keep between two storms: one chunk of its arenas. */
   static final long DIRECT_SLACK_BYTES = 4 << 20;
@@ -82,6 +88,8 @@ class StormMemoryTest {
         long[] arrays0 = null;
         long direct0 = 0;
         long rss0 = 0;
+        long rss1 = 0;
+        long rssLast = 0;
         for (int round = 0; round < ROUNDS; round++) {
           int cut = storm.run(round == 0 ? Math.min(PER_KIND, 20) : PER_KIND);
           ChatServerTest.waitFor(
@@ -103,7 +111,11 @@ class StormMemoryTest {
           }
           System.gc();
           long direct = directBytes();
-          long rss = rssKb();
+          long rss = settledRssKb();
+          String nmt = nativeMemorySummary();
+          if (!nmt.isEmpty()) {
+            System.out.println("storm " + round + " NMT: " + nmt);
+          }
           System.out.printf(
               "storm %d: %d cut sessions (chat, asr, tts, gRPC); arrays %d/%d/%d; "
                   + "Netty direct %d KiB; VmRSS %d kB (%+d kB vs the first storm); heap used %d kB, "
@@ -119,6 +131,10 @@ class StormMemoryTest {
               (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 10,
               Runtime.getRuntime().totalMemory() >> 10,
               rss - (Runtime.getRuntime().totalMemory() >> 10));
+          rssLast = rss;
+          if (round == 1) {
+            rss1 = rss;
+          }
           if (round == 0) {
             arrays0 = arrays;
             direct0 = direct;
@@ -129,6 +145,11 @@ class StormMemoryTest {
                 .as("Netty direct memory after storm %d", round)
                 .isLessThanOrEqualTo(direct0 + DIRECT_SLACK_BYTES);
           }
+        }
+        if (ROUNDS >= 4) {
+          assertThat(rssLast)
+              .as("VmRSS kB after the last storm against the first full storm's %d kB", rss1)
+              .isLessThanOrEqualTo(rss1 + rss1 * RSS_SLACK_PERCENT / 100);
         }
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -147,6 +168,60 @@ class StormMemoryTest {
 
   static long directBytes() {
     return ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric().usedDirectMemory();
+  }
+
+  /** VmRSS once two readings a second apart differ by under 1 % (at most 20 s). */
+  static long settledRssKb() throws Exception {
+    long last = rssKb();
+    for (int i = 0; i < 20; i++) {
+      Thread.sleep(1000);
+      long now = rssKb();
+      if (Math.abs(now - last) * 100 < last) {
+        return now;
+      }
+      last = now;
+    }
+    return last;
+  }
+
+  /**
+   * The JVM's own native memory by category (committed KiB), when the JVM runs with
+   * -XX:NativeMemoryTracking=summary; empty otherwise. What RSS holds beyond it is malloc outside
+   * the JVM's view (libtorch's allocator, glibc's arenas).
+   */
+  static String nativeMemorySummary() {
+    try {
+      String out =
+          (String)
+              java.lang.management.ManagementFactory.getPlatformMBeanServer()
+                  .invoke(
+                      new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
+                      "vmNativeMemory",
+                      new Object[] {new String[] {"summary"}},
+                      new String[] {String[].class.getName()});
+      StringBuilder b = new StringBuilder();
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile(
+                  "(?m)^(?:-\\s+)?(\\S[^(\\n]*?)\\s*\\(reserved=\\d+KB, committed=(\\d+)KB\\)")
+              .matcher(out);
+      while (m.find()) {
+        if (Long.parseLong(m.group(2)) >= 1024) {
+          b.append(m.group(1).trim())
+              .append('=')
+              .append(Long.parseLong(m.group(2)) >> 10)
+              .append("M ");
+        }
+      }
+      java.util.regex.Matcher total =
+          java.util.regex.Pattern.compile("Total: reserved=\\d+KB, committed=(\\d+)KB")
+              .matcher(out);
+      if (total.find()) {
+        b.insert(0, "total=" + (Long.parseLong(total.group(1)) >> 10) + "M ");
+      }
+      return out.contains("not enabled") ? "" : b.toString().trim();
+    } catch (Exception e) {
+      return "";
+    }
   }
 
   static long rssKb() throws Exception {
