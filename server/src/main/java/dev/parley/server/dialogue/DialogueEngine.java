@@ -38,7 +38,15 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
     }
     this.model = model;
     this.maxQueuedFrames = maxQueuedFrames;
-    loop.start(new DialogueStep(loop, model, maxSessions, observer, deadlineMisses));
+    loop.start(
+        model.personaPlex().isPresent()
+            ? new PersonaPlexDialogueStep(loop, model, maxSessions, observer, deadlineMisses)
+            : new DialogueStep(loop, model, maxSessions, observer, deadlineMisses));
+  }
+
+  /** Whether sessions may carry a persona prompt ({@link DialogueOptions#prompt}). */
+  public boolean acceptsPrompts() {
+    return model.personaPlex().isPresent();
   }
 
   public SpeechModel model() {
