@@ -105,6 +105,47 @@ class GrpcPromptTest {
         .isNotEqualTo(Arrays.copyOf(plain.audio(), frame));
   }
 
+  /** The SDK's first audio for the golden user audio, with the given options. */
+  static byte[] sdkAudio(dev.parley.client.ConversationOptions options) throws Exception {
+    var out = new java.io.ByteArrayOutputStream();
+    try (dev.parley.client.ParleyClient client =
+        dev.parley.client.ParleyClient.builder()
+            .target("127.0.0.1", server.grpcPort())
+            .apiKey(GrpcDialogueTest.KEY)
+            .build()) {
+      var c =
+          client.converse(
+              options,
+              new dev.parley.client.ConversationListener() {
+                @Override
+                public void onAudio(byte[] chunk) {
+                  synchronized (out) {
+                    out.writeBytes(chunk);
+                  }
+                }
+              });
+      float[] user = PersonaPlexTiny.userAudio(8);
+      c.sendAudio(Pcm.monoToS16le(user, 0, user.length));
+      c.endInput();
+      c.awaitEnd(java.time.Duration.ofSeconds(60));
+    }
+    synchronized (out) {
+      return out.toByteArray();
+    }
+  }
+
+  @Test
+  void theSdksConversationOptionsCarryThePrompt() throws Exception {
+    var base = dev.parley.client.ConversationOptions.builder().greedy().seed(3);
+    byte[] plain = sdkAudio(base.build());
+    byte[] prompted =
+        sdkAudio(base.textPrompt("You are a calm robot.").voicePromptWav(voiceWav).build());
+    int frame = 1920 * 2;
+    assertThat(plain.length).isGreaterThanOrEqualTo(frame);
+    assertThat(prompted.length).isGreaterThanOrEqualTo(frame);
+    assertThat(Arrays.copyOf(prompted, frame)).isNotEqualTo(Arrays.copyOf(plain, frame));
+  }
+
   @Test
   void anUnknownVoiceOrNonAudioIsInvalidArgument() throws Exception {
     Status unknown = converse(SessionConfig.newBuilder().setVoiceName("nobody")).done.get();
