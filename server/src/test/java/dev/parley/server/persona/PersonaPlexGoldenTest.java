@@ -243,6 +243,56 @@ class PersonaPlexGoldenTest {
   }
 
   @Test
+  void withKyutaiRingPositionsTheLastDepformerStepDiffers() throws IOException {
+    var json =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(Golden.path("personaplex_tiny.config.json").toFile());
+    json.remove("personaplex");
+    LmConfig kyutai = LmConfig.fromJson(json);
+    assertThat(kyutai.depformer().maskOldestKey()).isFalse();
+    float[] audioLogits = gen.floats("noprompt_audio_logits");
+    long[] user = gen.longs("user_codes");
+    int frames = user.length / 8;
+    try (NDManager m = manager.newSubManager();
+        PersonaPlexGen g =
+            new PersonaPlexGen(
+                PersonaPlexWeights.load(
+                        Golden.path("personaplex_tiny.safetensors"), kyutai, m, DataType.FLOAT32)
+                    .model(),
+                pp,
+                1,
+                m)) {
+      PersonaPlexGen.Step r = null;
+      for (int s = 0; s < 2; s++) {
+        long[] codes = new long[8];
+        for (int q = 0; q < 8; q++) {
+          codes[q] = user[q * frames + s];
+        }
+        r = g.step(new Given[] {Given.user(codes)});
+      }
+      int card = cfg.card();
+      for (int c = 0; c < 15; c++) {
+        int o = (16 + c) * card; // step 1 of the unprompted run
+        Golden.assertClose(
+            "depformer step " + c,
+            r.audioLogits()[0][c],
+            Arrays.copyOfRange(audioLogits, o, o + card));
+      }
+      // Step 15 attends to step 0's key under Kyutai's positions: the fork's model does not.
+      float[] last = r.audioLogits()[0][15];
+      float[] want = Arrays.copyOfRange(audioLogits, (16 + 15) * card, (16 + 16) * card);
+      double err = 0;
+      double peak = 0;
+      for (int i = 0; i < card; i++) {
+        err = Math.max(err, Math.abs(last[i] - want[i]));
+        peak = Math.max(peak, Math.abs(want[i]));
+      }
+      assertThat(err).isGreaterThan(1e-4 + 1e-3 * peak);
+    }
+  }
+
+  @Test
   void eightStepDepformerExpandsToTheMainWeights() throws IOException {
     try (NDManager m = manager.newSubManager();
         SafeTensorsFile full = Golden.open("personaplex_tiny.safetensors");
