@@ -21,8 +21,14 @@ public final class ConversationOptions {
   private final SamplingParams sampling;
   private final boolean frameTiming;
   private final long maxBufferedBytes;
+  private final String textPrompt;
+  private final String voiceName;
+  private final byte[] voiceWav;
 
   private ConversationOptions(Builder b) {
+    this.textPrompt = b.textPrompt;
+    this.voiceName = b.voiceName;
+    this.voiceWav = b.voiceWav;
     this.inputFormat = b.inputFormat;
     this.outputFormat = b.outputFormat;
     this.sampling = b.sampling.build();
@@ -60,13 +66,32 @@ public final class ConversationOptions {
   }
 
   /** The first message of the Converse stream. */
+  /** The role prompt for a PersonaPlex model, or null. */
+  public String textPrompt() {
+    return textPrompt;
+  }
+
+  /** The server voice prompt named, or null. */
+  public String voiceName() {
+    return voiceName;
+  }
+
   public SessionConfig toSessionConfig() {
-    return SessionConfig.newBuilder()
-        .setInputFormat(inputFormat)
-        .setOutputFormat(outputFormat)
-        .setSampling(sampling)
-        .setFrameTiming(frameTiming)
-        .build();
+    SessionConfig.Builder c =
+        SessionConfig.newBuilder()
+            .setInputFormat(inputFormat)
+            .setOutputFormat(outputFormat)
+            .setSampling(sampling)
+            .setFrameTiming(frameTiming);
+    if (textPrompt != null) {
+      c.setTextPrompt(textPrompt);
+    }
+    if (voiceName != null) {
+      c.setVoiceName(voiceName);
+    } else if (voiceWav != null) {
+      c.setVoiceWav(com.google.protobuf.ByteString.copyFrom(voiceWav));
+    }
+    return c.build();
   }
 
   /** Builds {@link ConversationOptions}; unset sampling fields take the server's defaults. */
@@ -76,8 +101,31 @@ public final class ConversationOptions {
     private final SamplingParams.Builder sampling = SamplingParams.newBuilder();
     private boolean frameTiming;
     private long maxBufferedBytes = DEFAULT_MAX_BUFFERED_BYTES;
+    private String textPrompt;
+    private String voiceName;
+    private byte[] voiceWav;
 
     private Builder() {}
+
+    /** A role prompt (PersonaPlex models; others refuse it). */
+    public Builder textPrompt(String text) {
+      this.textPrompt = text;
+      return this;
+    }
+
+    /** One of the server's voice prompts, by name (PersonaPlex models). */
+    public Builder voicePrompt(String name) {
+      this.voiceName = name;
+      this.voiceWav = null;
+      return this;
+    }
+
+    /** A voice prompt of your own: a WAV file's bytes, any rate, 0.4 to 30 s. */
+    public Builder voicePromptWav(byte[] wav) {
+      this.voiceWav = wav.clone();
+      this.voiceName = null;
+      return this;
+    }
 
     /** Format of the audio sent; any PCM rate 8–192 kHz, Ogg Opus or raw Opus. */
     public Builder inputFormat(AudioFormat format) {

@@ -80,7 +80,8 @@ final class EngineWarmUp {
                 public void onClosed(String reason) {}
               }));
     }
-    float[] audio = CodecWarmUp.speechLike(4 * ModelAudio.FRAME_SAMPLES, 11);
+    // 5 frames give 3 outputs on every dialogue model (PersonaPlex's first two steps emit none).
+    float[] audio = CodecWarmUp.speechLike(5 * ModelAudio.FRAME_SAMPLES, 11);
     for (DialogueSession s : sessions) {
       s.offerAudio(audio, 0, audio.length);
     }

@@ -89,6 +89,20 @@ final class ChatCommand implements Callable<Integer> {
   double seconds;
 
   @Option(
+      names = "--prompt",
+      paramLabel = "TEXT",
+      description = "Role prompt for a PersonaPlex model (wrapped in <system> tags by the server).")
+  String prompt;
+
+  @Option(
+      names = "--voice",
+      paramLabel = "NAME|FILE.wav",
+      description =
+          "Voice prompt for a PersonaPlex model: one of the server's voices, or a WAV file"
+              + " (a file needs --transport grpc).")
+  String voice;
+
+  @Option(
       names = "--transport",
       defaultValue = "grpc",
       description = "grpc (default) or ws (Kyutai's /api/chat protocol).")
@@ -228,11 +242,40 @@ final class ChatCommand implements Callable<Integer> {
     if (transport == Transport.grpc) {
       ConversationOptions.Builder o = ConversationOptions.builder();
       sampling.applyTo(o);
+      if (prompt != null) {
+        o.textPrompt(prompt);
+      }
+      if (voiceIsFile()) {
+        try {
+          o.voicePromptWav(java.nio.file.Files.readAllBytes(java.nio.file.Path.of(voice)));
+        } catch (java.io.IOException e) {
+          throw new IllegalArgumentException(
+              "cannot read voice prompt " + voice + ": " + e.getMessage());
+        }
+      } else if (voice != null) {
+        o.voicePrompt(voice);
+      }
       return new GrpcVoiceLink(client, o.build(), sink);
     }
     KyutaiChatOptions.Builder o = KyutaiChatOptions.builder().apiKey(cli.apiKey);
     sampling.applyTo(o);
+    if (voiceIsFile()) {
+      throw new IllegalArgumentException(
+          "--voice FILE.wav needs --transport grpc (/api/chat takes voice names only)");
+    }
+    if (prompt != null) {
+      o.textPrompt(prompt);
+    }
+    if (voice != null) {
+      o.voicePrompt(voice);
+    }
     return new WsVoiceLink(wsUrl, o.build(), sink);
+  }
+
+  private boolean voiceIsFile() {
+    return voice != null
+        && voice.toLowerCase(java.util.Locale.ROOT).endsWith(".wav")
+        && java.nio.file.Files.isRegularFile(java.nio.file.Path.of(voice));
   }
 
   /** Real time: frame k leaves at t0 + k * 80 ms; --fast: as soon as flow control allows. */

@@ -116,6 +116,16 @@ public final class KyutaiChatOptions {
       return param("text_seed", Long.toString(seed));
     }
 
+    /** A role prompt ({@code text_prompt}; PersonaPlex models). */
+    public Builder textPrompt(String text) {
+      return param("text_prompt", text);
+    }
+
+    /** One of the server's voice prompts by name ({@code voice_prompt}; PersonaPlex models). */
+    public Builder voicePrompt(String name) {
+      return param("voice_prompt", name);
+    }
+
     public Builder audioSeed(long seed) {
       return param("audio_seed", Long.toString(seed));
     }

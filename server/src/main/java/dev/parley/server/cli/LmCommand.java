@@ -162,29 +162,50 @@ public final class LmCommand {
     @Option(
         names = "--input-codes",
         required = true,
-        description = "input .safetensors with I64 'input_codes' [1, n_q - dep_q, S]")
-    Path input;
+        description =
+            "input .safetensors with I64 codes [1, n_q - dep_q, S]; FILE:KEY names the tensor"
+                + " (default key 'input_codes')")
+    String inputCodes;
+
+    @Option(
+        names = "--prompt",
+        description =
+            "PersonaPlex only: .safetensors with the prompt inputs 'voice_codes' [1, 8, N],"
+                + " 'text_prompt_ids' [N] (either may be absent) and optionally"
+                + " 'silence_tokens' / 'sine_tokens' [8]")
+    Path prompt;
 
     @Parameters(index = "0", description = "output .safetensors")
     Path out;
 
     @Override
     public Integer call() throws IOException {
+      TensorRef ref = TensorRef.parse(inputCodes, "input_codes");
+      Path input = ref.file();
+      if (PersonaPlexCli.isPersonaPlex(model.config)) {
+        return PersonaPlexCli.generate(model, sampling, ref, prompt, out);
+      }
+      if (prompt != null) {
+        throw new IllegalArgumentException(
+            "--prompt needs a PersonaPlex config (one with a 'personaplex' object)");
+      }
       try (NDManager m = model.device.manager();
           SafeTensorsFile in = SafeTensorsFile.open(input)) {
         LmModel lm = model.load(m);
         LmConfig cfg = lm.config();
-        long[] shape = in.info("input_codes").shape();
+        long[] shape = in.info(ref.key()).shape();
         if (shape.length != 3 || shape[0] != 1 || shape[1] < cfg.inputStreams()) {
           throw new IllegalArgumentException(
-              "'input_codes' must be [1, "
+              "'"
+                  + ref.key()
+                  + "' must be [1, "
                   + cfg.inputStreams()
                   + ", S], got "
                   + Arrays.toString(shape));
         }
         int streams = (int) shape[1];
         int steps = (int) shape[2];
-        long[] codes = in.longs("input_codes");
+        long[] codes = in.longs(ref.key());
         List<long[]> frames = new ArrayList<>();
         List<Long> frameSteps = new ArrayList<>();
         List<float[]> heads = new ArrayList<>();

@@ -10,6 +10,7 @@ import dev.parley.server.config.ServerConfig;
 import dev.parley.server.lm.SamplingParams;
 import dev.parley.server.model.ModelReference;
 import dev.parley.server.model.SpeechModel;
+import dev.parley.server.persona.PromptVoices;
 import dev.parley.server.tts.SynthesisModel;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,6 +59,13 @@ public final class ServeCommand implements Callable<Integer> {
           "Folder of voice files (<name>.<sig>@<epoch>.safetensors) for the TTS "
               + "model (default: the kyutai/tts-voices snapshot in the Hugging Face cache, fetching named voices when online).")
   Path voicesDir;
+
+  @Option(
+      names = "--prompt-voices",
+      description =
+          "Folder of WAV voice prompts (<name>.wav) a PersonaPlex model's sessions may name with"
+              + " voice_prompt (default: none).")
+  Path promptVoicesDir;
 
   @Option(
       names = "--default-voice",
@@ -233,6 +241,9 @@ public final class ServeCommand implements Callable<Integer> {
                     defaultVoice);
     boolean dialogue = m.lm().config().depQ() > 0;
     ParleyServer server = new ParleyServer(dialogue ? m : null, dialogue ? s : m, t, config);
+    if (promptVoicesDir != null && server.engine() != null) {
+      server.engine().usePromptVoices(PromptVoices.in(promptVoicesDir));
+    }
     try {
       server.start();
     } catch (Exception e) {

@@ -6,6 +6,7 @@ import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.engine.EngineLoop;
 import dev.parley.server.engine.EngineObserver;
 import dev.parley.server.model.SpeechModel;
+import dev.parley.server.persona.PromptVoices;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -22,6 +23,7 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
   private final SpeechModel model;
   private final int maxQueuedFrames;
   private final AtomicLong deadlineMisses = new AtomicLong();
+  private volatile PromptVoices promptVoices = PromptVoices.none();
 
   public DialogueEngine(
       SpeechModel model, int maxSessions, int maxQueuedFrames, EngineObserver observer) {
@@ -38,7 +40,45 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
     }
     this.model = model;
     this.maxQueuedFrames = maxQueuedFrames;
-    loop.start(new DialogueStep(loop, model, maxSessions, observer, deadlineMisses));
+    loop.start(
+        model.personaPlex().isPresent()
+            ? new PersonaPlexDialogueStep(loop, model, maxSessions, observer, deadlineMisses)
+            : new DialogueStep(loop, model, maxSessions, observer, deadlineMisses));
+  }
+
+  /** Whether sessions may carry a persona prompt ({@link DialogueOptions#prompt}). */
+  public boolean acceptsPrompts() {
+    return model.personaPlex().isPresent();
+  }
+
+  /** The voice prompts sessions may name (none unless set). */
+  public PromptVoices promptVoices() {
+    return promptVoices;
+  }
+
+  public DialogueEngine usePromptVoices(PromptVoices voices) {
+    this.promptVoices = voices;
+    return this;
+  }
+
+  /**
+   * The prompt a client asked for by name or text; null when it asked for none.
+   *
+   * @throws IllegalArgumentException for an unknown voice, unreadable or over-long audio, or a
+   *     prompt on a model that takes none
+   */
+  public DialoguePrompt prompt(String text, String voiceName) throws java.io.IOException {
+    boolean hasText = text != null && !text.isBlank();
+    boolean hasVoice = voiceName != null && !voiceName.isBlank();
+    if (!hasText && !hasVoice) {
+      return null;
+    }
+    if (!acceptsPrompts()) {
+      throw new IllegalArgumentException(
+          "model " + model.name() + " takes no voice or text prompt (a PersonaPlex model does)");
+    }
+    float[] voice = hasVoice ? promptVoices.load(voiceName.strip()) : null;
+    return new DialoguePrompt(hasText ? text : null, voice, hasVoice ? voiceName.strip() : null);
   }
 
   public SpeechModel model() {

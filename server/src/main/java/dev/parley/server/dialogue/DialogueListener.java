@@ -13,6 +13,12 @@ public interface DialogueListener {
    */
   default void onInputConsumed(long consumed) {}
 
+  /**
+   * The session's prompt has been fed (PersonaPlex): the conversation starts now, so a transport
+   * that holds its greeting until then sends it. Not called for a session without a prompt.
+   */
+  default void onPromptDone() {}
+
   /** The session ended; {@code reason} is null for a normal close by the client. */
   void onClosed(String reason);
 }

@@ -104,6 +104,7 @@ final class ConverseCall extends SessionCall<ConverseRequest, ConverseResponse>
             service.config().textSampling(),
             service.config().audioSampling(),
             service.freshSeed());
+    options = options.withPrompt(prompt(config));
     AudioStreamEncoder enc =
         AudioStreamEncoder.create(ProtoMapping.MODEL_RATE, output, this::sendAudio);
     AudioStreamDecoder dec = input.decoder(format);
@@ -128,6 +129,27 @@ final class ConverseCall extends SessionCall<ConverseRequest, ConverseResponse>
     session = s;
     input.open(dec, s, s.maxQueuedFrames());
     LOG.debug("{}: session open, input {}, output {}", id, format, output);
+  }
+
+  /** The config's PersonaPlex prompt, or null; bad ones are the client's error. */
+  private dev.parley.server.dialogue.DialoguePrompt prompt(
+      dev.parley.proto.v1.SessionConfig config) {
+    String text = config.getTextPrompt();
+    try {
+      if (config.hasVoiceWav()) {
+        if (!service.engine().acceptsPrompts()) {
+          throw new IllegalArgumentException(
+              "model " + service.engine().model().name() + " takes no voice prompt");
+        }
+        return new dev.parley.server.dialogue.DialoguePrompt(
+            text,
+            dev.parley.server.persona.PromptVoices.fromWavBytes(config.getVoiceWav().toByteArray()),
+            "uploaded");
+      }
+      return service.engine().prompt(text, config.hasVoiceName() ? config.getVoiceName() : null);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("voice prompt unreadable: " + e.getMessage());
+    }
   }
 
   private void control(dev.parley.proto.v1.Control control) throws AudioFormatException {

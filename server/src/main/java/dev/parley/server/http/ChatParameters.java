@@ -27,7 +27,17 @@ final class ChatParameters {
 
   private ChatParameters() {}
 
-  record Parsed(DialogueOptions options, List<String> ignored) {}
+  record Parsed(DialogueOptions options, List<String> ignored) {
+    Parsed withPrompt(dev.parley.server.dialogue.DialoguePrompt prompt) {
+      return new Parsed(options.withPrompt(prompt), ignored);
+    }
+  }
+
+  /** A text query parameter, or null. */
+  static String text(QueryStringDecoder q, String key) {
+    List<String> v = q.parameters().get(key);
+    return v == null || v.isEmpty() ? null : v.get(0);
+  }
 
   static Parsed parse(QueryStringDecoder q, ServerConfig defaults, long fallbackSeed) {
     Map<String, List<String>> p = q.parameters();

@@ -55,6 +55,18 @@ final class ChatRoute {
     ChatParameters.Parsed params;
     try {
       params = ChatParameters.parse(q, access.config(), System.nanoTime());
+      // PersonaPlex's parameter names.
+      params =
+          params.withPrompt(
+              engine.prompt(
+                  ChatParameters.text(q, "text_prompt"), ChatParameters.text(q, "voice_prompt")));
+    } catch (java.io.IOException e) {
+      HttpResponses.text(
+          ctx,
+          req,
+          HttpResponseStatus.BAD_REQUEST,
+          "voice prompt unreadable: " + e.getMessage() + "\n");
+      return;
     } catch (IllegalArgumentException e) {
       HttpResponses.text(ctx, req, HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n");
       return;
@@ -92,6 +104,10 @@ final class ChatRoute {
     meta.put("audio_temperature", params.options().audio().temperature());
     meta.put("audio_topk", params.options().audio().topK());
     meta.put("seed", params.options().seed());
+    if (params.options().prompt() != null) {
+      meta.put("text_prompt", params.options().prompt().text());
+      meta.put("voice_prompt", params.options().prompt().voiceName());
+    }
     meta.put("ignored_parameters", params.ignored());
     meta.put("server", info.get("server"));
     // The keys Kyutai's web client validates (useServerInfo.ts) to show its server panel.

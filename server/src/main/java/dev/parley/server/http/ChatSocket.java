@@ -85,12 +85,29 @@ final class ChatSocket extends WebSocketSession implements DialogueListener {
     writer =
         new OggOpusWriter(
             OggOpusWriter.Options.speech24k(), page -> send(ChatProtocol.AUDIO, page));
+    if (options.prompt() == null) {
+      greet();
+    } // else the greeting waits for the prompt to be fed (onPromptDone)
+  }
+
+  /** The handshake (kind 0) and the session's metadata (kind 4): the conversation may start. */
+  private void greet() {
     send(ChatProtocol.HANDSHAKE, ChatProtocol.HANDSHAKE_PAYLOAD);
     try {
       send(ChatProtocol.METADATA, new ObjectMapper().writeValueAsBytes(metadata));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  @Override
+  public void onPromptDone() {
+    onLoop(
+        () -> {
+          if (!isEnding()) {
+            greet();
+          }
+        });
   }
 
   // ---- client → engine (event loop) -----------------------------------------------------------

@@ -316,6 +316,11 @@ public record LmConfig(
               perStep ? depQ : 0,
               perStep ? schedule : null);
     }
+    if (c.hasNonNull("personaplex")) {
+      // A PersonaPlex checkpoint: the fork's ring positions are part of what the model learnt.
+      main = main.withOldestKeyMasked();
+      dep = dep == null ? null : dep.withOldestKeyMasked();
+    }
     boolean demux =
         c.path("demux_second_text_stream")
             .asBoolean(c.path("demux_second_stream").asBoolean(false));

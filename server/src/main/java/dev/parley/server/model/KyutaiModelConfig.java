@@ -224,6 +224,10 @@ public final class KyutaiModelConfig {
       int depQ = lmConfig.get().get("dep_q").asInt();
       int nQ = lmConfig.get().get("n_q").asInt();
       n = Math.max(depQ, nQ - depQ);
+      if (lmConfig.get().hasNonNull("personaplex")) {
+        // PersonaPlex's 16 streams are 8 agent + 8 user codebooks (its loader sets 8).
+        n = n / 2;
+      }
     }
     if (ttsConfig.path("multistream").asBoolean(false)) {
       n /= 2;

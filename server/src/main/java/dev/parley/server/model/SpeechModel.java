@@ -8,6 +8,8 @@ import dev.parley.codec.mimi.MimiModel;
 import dev.parley.codec.torch.TorchRuntime;
 import dev.parley.server.lm.LmConfig;
 import dev.parley.server.lm.LmModel;
+import dev.parley.server.persona.PersonaPlexConfig;
+import dev.parley.server.persona.PersonaPlexWeights;
 import dev.parley.server.text.TextTokenizer;
 import java.io.IOException;
 
@@ -22,6 +24,7 @@ public final class SpeechModel implements AutoCloseable {
   private final LmModel lm;
   private final TextTokenizer tokenizer;
   private final NDManager manager;
+  private final PersonaPlexConfig personaPlex; // null unless a PersonaPlex checkpoint
 
   SpeechModel(
       String name,
@@ -30,6 +33,18 @@ public final class SpeechModel implements AutoCloseable {
       LmModel lm,
       TextTokenizer tokenizer,
       NDManager manager) {
+    this(name, config, mimi, lm, tokenizer, manager, null);
+  }
+
+  SpeechModel(
+      String name,
+      KyutaiModelConfig config,
+      MimiModel mimi,
+      LmModel lm,
+      TextTokenizer tokenizer,
+      NDManager manager,
+      PersonaPlexConfig personaPlex) {
+    this.personaPlex = personaPlex;
     this.name = name;
     this.config = config;
     this.mimi = mimi;
@@ -55,13 +70,21 @@ public final class SpeechModel implements AutoCloseable {
     KyutaiCheckpoint ckpt = KyutaiCheckpoint.resolve(resolver, reference);
     KyutaiModelConfig cfg = ckpt.config();
     LmConfig lmConfig = cfg.lmConfig().map(LmConfig::fromJson).orElseGet(LmConfig::moshi7b);
+    PersonaPlexConfig persona =
+        cfg.lmConfig()
+            .filter(PersonaPlexConfig::isPersonaPlex)
+            .map(j -> PersonaPlexConfig.fromJson(j, lmConfig))
+            .orElse(null);
     MimiConfig mimiConfig = ckpt.codecConfig();
     NDManager m = TorchRuntime.newManager(device);
     try {
       MimiModel mimi = MimiModel.load(ckpt.mimiWeights(), mimiConfig, m, DataType.FLOAT32);
-      LmModel lm = LmModel.load(ckpt.moshiWeights(), lmConfig, m, lmType);
+      LmModel lm =
+          persona != null
+              ? PersonaPlexWeights.load(ckpt.moshiWeights(), lmConfig, m, lmType).model()
+              : LmModel.load(ckpt.moshiWeights(), lmConfig, m, lmType);
       TextTokenizer tok = TextTokenizer.load(ckpt.tokenizer());
-      return new SpeechModel(reference.toString(), cfg, mimi, lm, tok, m);
+      return new SpeechModel(reference.toString(), cfg, mimi, lm, tok, m, persona);
     } catch (IOException | RuntimeException e) {
       m.close();
       throw e;
@@ -88,6 +111,11 @@ public final class SpeechModel implements AutoCloseable {
 
   public MimiModel mimi() {
     return mimi;
+  }
+
+  /** The prompt settings of a PersonaPlex checkpoint; empty for every other model. */
+  public java.util.Optional<PersonaPlexConfig> personaPlex() {
+    return java.util.Optional.ofNullable(personaPlex);
   }
 
   public LmModel lm() {

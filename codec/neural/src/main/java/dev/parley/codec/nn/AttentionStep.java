@@ -85,6 +85,25 @@ public final class AttentionStep {
       RotaryEmbedding rope,
       ExecMask exec,
       int weightOffset) {
+    return streaming(m, steps, offsets, capacity, causal, context, rope, exec, weightOffset, false);
+  }
+
+  /**
+   * As above; with {@code maskOldestKey} the ring slot after the last written one (the oldest key
+   * once the ring is full) gets the position one past the last, as the PersonaPlex fork computes
+   * it, so a causal query never sees it.
+   */
+  public static AttentionStep streaming(
+      NDManager m,
+      int steps,
+      long[] offsets,
+      int capacity,
+      boolean causal,
+      int context,
+      RotaryEmbedding rope,
+      ExecMask exec,
+      int weightOffset,
+      boolean maskOldestKey) {
     if (steps > capacity) {
       throw new IllegalArgumentException(
           steps + " steps in one call exceed the KV cache capacity " + capacity);
@@ -112,6 +131,8 @@ public final class AttentionStep {
         long pos = delta <= 0 ? last + delta : last + delta - capacity;
         if (j >= e + steps) {
           pos = -1;
+        } else if (maskOldestKey && j == (last + 1) % capacity) {
+          pos = last + 1;
         }
         for (int i = 0; i < steps; i++) {
           long d = e + i - pos;

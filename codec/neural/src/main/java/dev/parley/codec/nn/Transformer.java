@@ -84,7 +84,8 @@ public final class Transformer {
                 cfg.context(),
                 rope,
                 mask,
-                state.offsetCpu)
+                state.offsetCpu,
+                cfg.maskOldestKey())
             .withMaskType(x.getDataType());
     if (cfg.usesSin()) {
       x = x.add(sinEmbedding(m, state.offsets, t));

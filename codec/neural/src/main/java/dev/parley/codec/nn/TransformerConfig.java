@@ -13,6 +13,8 @@ package dev.parley.codec.nn;
  * @param layerScale initial LayerScale value, or null for none
  * @param weightsPerStep number of per-position weight sets (depformer), 0 for shared weights
  * @param weightsPerStepSchedule position → weight set, or null for the identity
+ * @param maskOldestKey the PersonaPlex fork's ring positions: once the KV ring is full, the slot of
+ *     the oldest key is given a future position and so masked (a one-step call sees C − 1 keys)
  */
 public record TransformerConfig(
     int dModel,
@@ -27,7 +29,61 @@ public record TransformerConfig(
     double maxPeriod,
     Double layerScale,
     int weightsPerStep,
-    int[] weightsPerStepSchedule) {
+    int[] weightsPerStepSchedule,
+    boolean maskOldestKey) {
+
+  /** Kyutai's ring positions (every model but PersonaPlex). */
+  public TransformerConfig(
+      int dModel,
+      int numHeads,
+      int numLayers,
+      int dimFeedforward,
+      boolean causal,
+      int context,
+      String norm,
+      String gating,
+      String positionalEmbedding,
+      double maxPeriod,
+      Double layerScale,
+      int weightsPerStep,
+      int[] weightsPerStepSchedule) {
+    this(
+        dModel,
+        numHeads,
+        numLayers,
+        dimFeedforward,
+        causal,
+        context,
+        norm,
+        gating,
+        positionalEmbedding,
+        maxPeriod,
+        layerScale,
+        weightsPerStep,
+        weightsPerStepSchedule,
+        false);
+  }
+
+  /**
+   * The same transformer with the PersonaPlex fork's ring positions (see {@code maskOldestKey}).
+   */
+  public TransformerConfig withOldestKeyMasked() {
+    return new TransformerConfig(
+        dModel,
+        numHeads,
+        numLayers,
+        dimFeedforward,
+        causal,
+        context,
+        norm,
+        gating,
+        positionalEmbedding,
+        maxPeriod,
+        layerScale,
+        weightsPerStep,
+        weightsPerStepSchedule,
+        true);
+  }
 
   public TransformerConfig {
     if (dModel % numHeads != 0) {

@@ -1,0 +1,205 @@
+package dev.parley.server.dialogue;
+
+import dev.parley.codec.mimi.MimiModel;
+import dev.parley.codec.mimi.MimiStreams;
+import dev.parley.codec.nn.ExecMask;
+import dev.parley.server.engine.BatchStep;
+import dev.parley.server.engine.EngineLoop;
+import dev.parley.server.engine.EngineObserver;
+import dev.parley.server.engine.Turn;
+import dev.parley.server.model.SpeechModel;
+import dev.parley.server.persona.PersonaPlexConfig;
+import dev.parley.server.persona.PersonaPlexGen;
+import dev.parley.server.persona.PersonaPlexGen.Given;
+import dev.parley.server.text.TextTokenizer;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The dialogue step of a PersonaPlex model. A session with a prompt first prefills: each engine
+ * step carries one of its prompt steps alongside the live sessions' frames (so a prefill never
+ * holds the others back by more than one shared step); its voice frames go through the same batched
+ * Mimi encode as the live audio. When the prompt is done its Mimi state is reset (as the fork's
+ * server does), {@link DialogueListener#onPromptDone} fires, and its user frames are stepped from
+ * then on. Prefill outputs are not decoded. Engine thread only.
+ */
+final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
+  private final MimiModel mimi;
+  private final TextTokenizer tokenizer;
+  private final PersonaPlexConfig pp;
+  private final MimiStreams codec;
+  private final PersonaPlexGen lm;
+  private final EngineObserver observer;
+  private final AtomicLong deadlineMisses;
+  private final EngineLoop<DialogueSession> loop;
+  private final PromptPrefill[] prefill;
+  private final float[][] pcm;
+  private final long[] frameTime;
+
+  PersonaPlexDialogueStep(
+      EngineLoop<DialogueSession> loop,
+      SpeechModel model,
+      int maxSessions,
+      EngineObserver observer,
+      AtomicLong deadlineMisses) {
+    this.loop = loop;
+    this.mimi = model.mimi();
+    this.tokenizer = model.tokenizer();
+    this.pp = model.personaPlex().orElseThrow();
+    this.observer = observer;
+    this.deadlineMisses = deadlineMisses;
+    this.codec = mimi.newStreams(model.manager(), maxSessions);
+    this.lm = new PersonaPlexGen(model.lm(), pp, maxSessions, model.manager());
+    this.prefill = new PromptPrefill[maxSessions];
+    this.pcm = new float[maxSessions][];
+    this.frameTime = new long[maxSessions];
+  }
+
+  @Override
+  public void start(DialogueSession session) {
+    int s = session.slot();
+    codec.reset(s);
+    DialogueOptions o = session.options();
+    lm.configure(s, o.text(), o.audio(), o.seed());
+    prefill[s] = o.prompt() == null ? null : PromptPrefill.of(pp, tokenizer, o.prompt());
+  }
+
+  private boolean prefilling(DialogueSession session) {
+    PromptPrefill p = prefill[session.slot()];
+    return p != null && !p.done();
+  }
+
+  @Override
+  public long readySince(DialogueSession session) {
+    // A prefill is always ready: no need to wait for it.
+    return prefilling(session) ? 0 : session.input().oldestCompletedAt();
+  }
+
+  @Override
+  public Turn select(DialogueSession session, long nowNanos) {
+    if (prefilling(session)) {
+      return Turn.STEP;
+    }
+    long[] completedAt = new long[1];
+    float[] frame = session.input().poll(completedAt);
+    if (frame == null) {
+      return Turn.IDLE;
+    }
+    pcm[session.slot()] = frame;
+    frameTime[session.slot()] = completedAt[0];
+    return Turn.STEP;
+  }
+
+  @Override
+  public void step(DialogueSession[] batch) {
+    int n = batch.length;
+    long t0 = System.nanoTime();
+    boolean[] active = new boolean[n];
+    boolean[] live = new boolean[n];
+    boolean[] encode = new boolean[n];
+    float[][] input = new float[n][];
+    for (int s = 0; s < n; s++) {
+      active[s] = batch[s] != null;
+      live[s] = active[s] && !prefilling(batch[s]);
+      input[s] = live[s] ? pcm[s] : active[s] ? prefill[s].voiceFrame() : null;
+      encode[s] = input[s] != null;
+      pcm[s] = null;
+    }
+    boolean anyEncode = false;
+    for (boolean e : encode) {
+      anyEncode |= e;
+    }
+    long[][] codes =
+        anyEncode ? mimi.encodeFrame(input, codec, ExecMask.of(encode)) : new long[n][];
+    Given[] given = new Given[n];
+    for (int s = 0; s < n; s++) {
+      if (live[s]) {
+        given[s] = Given.user(codes[s]);
+      } else if (active[s]) {
+        given[s] = prefill[s].take(encode[s] ? codes[s] : null);
+      }
+    }
+    long t1 = System.nanoTime();
+    PersonaPlexGen.Step out = lm.step(given);
+    long t2 = System.nanoTime();
+    boolean[] produced = new boolean[n];
+    long[][] audio = new long[n][];
+    boolean anyProduced = false;
+    for (int s = 0; s < n; s++) {
+      if (live[s] && out.output()[s] != null) {
+        produced[s] = true;
+        audio[s] = Arrays.copyOfRange(out.output()[s], 1, 1 + mimi.numCodebooks());
+        anyProduced = true;
+      }
+    }
+    float[][] decoded = anyProduced ? mimi.decodeFrame(audio, codec, ExecMask.of(produced)) : null;
+    long t3 = System.nanoTime();
+    long total = t3 - t0;
+    boolean late = total > DialogueEngine.FRAME_NANOS;
+    int size = 0;
+    for (int s = 0; s < n; s++) {
+      DialogueSession session = batch[s];
+      if (session == null) {
+        continue;
+      }
+      size++;
+      if (!live[s]) {
+        if (prefill[s].done()) {
+          // The conversation starts from a fresh codec, as after the fork's prompts.
+          codec.reset(s);
+          loop.deliver(session, () -> session.listener().onPromptDone());
+        }
+        continue;
+      }
+      long consumed = session.counters().inputFrameStepped(late);
+      if (late) {
+        deadlineMisses.incrementAndGet();
+      }
+      OutputFrame frame =
+          produced[s]
+              ? frame(session, out.output()[s][0], audio[s], decoded[s], frameTime[s], t3, total)
+              : null;
+      loop.deliver(
+          session,
+          () -> {
+            if (frame != null) {
+              session.listener().onFrame(frame);
+            }
+            session.listener().onInputConsumed(consumed);
+          });
+    }
+    observer.stepTimed(size, t1 - t0, t2 - t1, t3 - t2, total);
+  }
+
+  private OutputFrame frame(
+      DialogueSession session,
+      long token,
+      long[] audio,
+      float[] pcm,
+      long inputCompletedAt,
+      long readyAt,
+      long stepNanos) {
+    String text =
+        token >= 0
+                && token < tokenizer.vocabSize()
+                && tokenizer.isPrintedInDialogue((int) token)
+                && !tokenizer.isControl((int) token)
+            ? tokenizer.textOf((int) token)
+            : "";
+    return new OutputFrame(
+        session.counters().outputFrameProduced(),
+        token,
+        text,
+        audio,
+        pcm,
+        inputCompletedAt,
+        readyAt - inputCompletedAt,
+        stepNanos);
+  }
+
+  @Override
+  public void release() {
+    lm.close();
+    codec.close();
+  }
+}
