@@ -58,6 +58,13 @@ class EngineLoopTest {
     @Override
     public void start(TestSession session) {}
 
+    final List<int[]> moves = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void move(int from, int to) {
+      moves.add(new int[] {from, to});
+    }
+
     @Override
     public Turn select(TestSession session, long nowNanos) {
       return session.ready ? Turn.STEP : Turn.IDLE;
@@ -72,7 +79,7 @@ class EngineLoopTest {
         if (failWith != null) {
           throw failWith;
         }
-        float[] add = new float[batch.length];
+        float[] add = new float[Math.toIntExact(state.size())]; // slots past the batch: 0
         for (int s = 0; s < batch.length; s++) {
           add[s] = batch[s] == null ? 0 : 1;
         }
