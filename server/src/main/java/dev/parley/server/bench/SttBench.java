@@ -106,14 +106,22 @@ public final class SttBench {
   public static Result run(
       SpeechModel model, int sessions, double seconds, double warmUpSeconds, int threads)
       throws InterruptedException {
-    if (sessions < 1 || !(seconds > 0) || warmUpSeconds < 0) {
-      throw new IllegalArgumentException("need at least one session and a positive duration");
+    return run(model, sessions, sessions, seconds, warmUpSeconds, threads);
+  }
+
+  /** As above on an engine of {@code slots} slots (at least {@code sessions}). */
+  public static Result run(
+      SpeechModel model, int sessions, int slots, double seconds, double warmUpSeconds, int threads)
+      throws InterruptedException {
+    if (sessions < 1 || slots < sessions || !(seconds > 0) || warmUpSeconds < 0) {
+      throw new IllegalArgumentException(
+          "need at least one session, a slot for each and a positive duration");
     }
     float[] audio = speechLike(30);
     int totalFrames = (int) Math.ceil((seconds + warmUpSeconds) * 1e9 / TICK_NANOS) + 2;
     // A generous queue: an overloaded engine shows up as backlog and misses, not as closed
     // sessions.
-    try (SttEngine engine = new SttEngine(model, sessions, totalFrames + 16)) {
+    try (SttEngine engine = new SttEngine(model, slots, totalFrames + 16)) {
       Stats stats = new Stats(engine);
       List<Stream> streams = new ArrayList<>();
       for (int s = 0; s < sessions; s++) {
