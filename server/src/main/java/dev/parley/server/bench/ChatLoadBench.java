@@ -21,6 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ChatLoadBench {
   private ChatLoadBench() {}
 
+  /** The dialogue engine's loop thread. */
+  static final String ENGINE_THREAD = "parley-engine";
+
   public record Result(
       Transport transport,
       int sessions,
@@ -33,14 +36,16 @@ public final class ChatLoadBench {
       long received,
       LatencyStats[] stages,
       LatencyStats overhead,
-      LatencyStats transportTime) {
+      LatencyStats transportTime,
+      double engineCpuMsPerStep) {
     public String line() {
       return String.format(
           java.util.Locale.ROOT,
           "bench=chat transport=%s sessions=%d seconds=%.0f frames=%d latency_p50_ms=%.2f latency_p99_ms=%.2f "
               + "deadline_misses=%d steps=%d mean_batch=%.2f cpu_cores=%.2f "
               + "overhead_p50_ms=%.2f overhead_p99_ms=%.2f transport_p50_ms=%.2f transport_p99_ms=%.2f "
-              + "encode_p50_ms=%.2f lm_p50_ms=%.2f decode_p50_ms=%.2f step_p50_ms=%.2f step_p99_ms=%.2f",
+              + "encode_p50_ms=%.2f lm_p50_ms=%.2f decode_p50_ms=%.2f step_p50_ms=%.2f step_p99_ms=%.2f "
+              + "engine_cpu_ms_per_step=%.2f",
           transport.name().toLowerCase(java.util.Locale.ROOT),
           sessions,
           seconds,
@@ -59,7 +64,8 @@ public final class ChatLoadBench {
           stages[1].p50(),
           stages[2].p50(),
           stages[3].p50(),
-          stages[3].p99());
+          stages[3].p99(),
+          engineCpuMsPerStep);
     }
   }
 
@@ -126,8 +132,10 @@ public final class ChatLoadBench {
     long misses0 = server.engine().deadlineMisses();
     OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
+    long engineCpu0 = EngineThreadCpu.nanos(ENGINE_THREAD);
     long t0 = System.nanoTime();
     Thread.sleep((long) (seconds * 1000));
+    long engineCpu1 = EngineThreadCpu.nanos(ENGINE_THREAD);
     long[][] frameTimes = server.metrics().drainFrameTimes();
     long[] lat = frameTimes[0];
     long[] over = new long[lat.length]; // beyond the model compute of the frame's step
@@ -163,6 +171,7 @@ public final class ChatLoadBench {
         received.get(),
         stages,
         new LatencyStats(over),
-        new LatencyStats(transportTimes));
+        new LatencyStats(transportTimes),
+        EngineThreadCpu.msPerStep(engineCpu0, engineCpu1, steps));
   }
 }

@@ -44,6 +44,7 @@ public final class SttBench {
    * @param cpuCores process CPU time over wall time in the window
    * @param textDelaySeconds the model's own text lag ({@code audio_delay_seconds}): a word comes
    *     out this much audio after it was spoken, plus the frame latency
+   * @param engineCpuMsPerStep the engine thread's CPU time per step in the window
    */
   public record Result(
       String model,
@@ -58,7 +59,8 @@ public final class SttBench {
       long backlogFrames,
       double cpuCores,
       double textDelaySeconds,
-      long closedSessions) {
+      long closedSessions,
+      double engineCpuMsPerStep) {
 
     public double meanBatch() {
       return steps == 0 ? 0 : frames / (double) steps;
@@ -77,7 +79,8 @@ public final class SttBench {
           Locale.ROOT,
           "bench=stt model=%s sessions=%d seconds=%.0f threads=%d frames=%d steps=%d mean_batch=%.2f "
               + "step_p50_ms=%.2f step_p99_ms=%.2f latency_p50_ms=%.2f latency_p99_ms=%.2f deadline_misses=%d "
-              + "backlog_frames=%d cpu_cores=%.2f text_delay_s=%.2f word_latency_p50_ms=%.0f realtime=%s",
+              + "backlog_frames=%d cpu_cores=%.2f text_delay_s=%.2f word_latency_p50_ms=%.0f realtime=%s "
+              + "engine_cpu_ms_per_step=%.2f",
           model,
           sessions,
           seconds,
@@ -94,7 +97,8 @@ public final class SttBench {
           cpuCores,
           textDelaySeconds,
           textDelaySeconds * 1000 + latency.p50(),
-          keptRealTime() ? "yes" : "no");
+          keptRealTime() ? "yes" : "no",
+          engineCpuMsPerStep);
     }
   }
 
@@ -106,14 +110,22 @@ public final class SttBench {
   public static Result run(
       SpeechModel model, int sessions, double seconds, double warmUpSeconds, int threads)
       throws InterruptedException {
-    if (sessions < 1 || !(seconds > 0) || warmUpSeconds < 0) {
-      throw new IllegalArgumentException("need at least one session and a positive duration");
+    return run(model, sessions, sessions, seconds, warmUpSeconds, threads);
+  }
+
+  /** As above on an engine of {@code slots} slots (at least {@code sessions}). */
+  public static Result run(
+      SpeechModel model, int sessions, int slots, double seconds, double warmUpSeconds, int threads)
+      throws InterruptedException {
+    if (sessions < 1 || slots < sessions || !(seconds > 0) || warmUpSeconds < 0) {
+      throw new IllegalArgumentException(
+          "need at least one session, a slot for each and a positive duration");
     }
     float[] audio = speechLike(30);
     int totalFrames = (int) Math.ceil((seconds + warmUpSeconds) * 1e9 / TICK_NANOS) + 2;
     // A generous queue: an overloaded engine shows up as backlog and misses, not as closed
     // sessions.
-    try (SttEngine engine = new SttEngine(model, sessions, totalFrames + 16)) {
+    try (SttEngine engine = new SttEngine(model, slots, totalFrames + 16)) {
       Stats stats = new Stats(engine);
       List<Stream> streams = new ArrayList<>();
       for (int s = 0; s < sessions; s++) {
@@ -169,10 +181,15 @@ public final class SttBench {
           (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       long misses0 = engine.deadlineMisses();
       long cpu0 = os.getProcessCpuTime();
+      long engineCpu0 = EngineThreadCpu.nanos("parley-stt-engine");
+      long steps0 = engine.steps();
       long t0 = System.nanoTime();
       stats.measureFrom = t0;
       Thread.sleep((long) (seconds * 1000));
       long t1 = System.nanoTime();
+      double engineCpu =
+          EngineThreadCpu.msPerStep(
+              engineCpu0, EngineThreadCpu.nanos("parley-stt-engine"), engine.steps() - steps0);
       stats.measureTo = t1;
       double cpuCores = (os.getProcessCpuTime() - cpu0) / (double) (t1 - t0);
       long misses = engine.deadlineMisses() - misses0;
@@ -201,7 +218,8 @@ public final class SttBench {
           backlog,
           cpuCores,
           engine.settings().audioDelaySeconds(),
-          closed);
+          closed,
+          engineCpu);
     }
   }
 

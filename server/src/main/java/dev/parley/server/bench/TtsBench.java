@@ -275,6 +275,7 @@ public final class TtsBench {
       LatencyStats lm,
       LatencyStats decode,
       LatencyStats stepTotal,
+      LatencyStats stepCpu,
       double meanBatch,
       double[] rtf,
       double[] lagMs,
@@ -321,7 +322,7 @@ public final class TtsBench {
               + "first_decode_p50_ms=%.1f predicted_ms=%.1f overhead_p50_ms=%.1f overhead_max_ms=%.1f "
               + "before_first_step_p50_ms=%.1f between_steps_p50_ms=%.1f lm_p50_ms=%.2f decode_p50_ms=%.2f "
               + "step_p50_ms=%.2f mean_batch=%.2f rtf_min=%.2f rtf_p50=%.2f max_lag_ms=%.1f stalled=%d failed=%d "
-              + "ahead=%s",
+              + "ahead=%s step_cpu_p50_ms=%.2f",
           config,
           streams,
           slots,
@@ -351,7 +352,8 @@ public final class TtsBench {
           maxLagMs(),
           stalled(),
           failed,
-          ahead() ? "yes" : "no");
+          ahead() ? "yes" : "no",
+          stepCpu.p50());
     }
   }
 
@@ -386,6 +388,7 @@ public final class TtsBench {
     List<Double> rtf = new ArrayList<>();
     List<Double> lag = new ArrayList<>();
     List<long[]> allSteps = new ArrayList<>();
+    List<Long> stepCpu = new ArrayList<>();
     double audio = 0;
     int failed = 0;
     try (TtsEngine engine = new TtsEngine(model, settings, slots, log)) {
@@ -397,6 +400,12 @@ public final class TtsBench {
         List<Stream> done = round(engine, streams, words, r * streams);
         List<long[]> steps = log.snapshot();
         allSteps.addAll(steps);
+        for (int i = 1; i < steps.size(); i++) {
+          if (steps.get(i)[StepLog.DECODE] > DECODED_STEP_NANOS) {
+            // the loop's CPU from the previous step's end to this one's: the step and its select
+            stepCpu.add(steps.get(i)[StepLog.CPU] - steps.get(i - 1)[StepLog.CPU]);
+          }
+        }
         for (Stream st : done) {
           TtsSummary s = st.summary;
           if (st.failure != null || s == null || st.firstAudio < 0) {
@@ -461,6 +470,7 @@ public final class TtsBench {
         stats(decoded, StepLog.LM),
         stats(decoded, StepLog.DECODE),
         stats(decoded, StepLog.TOTAL),
+        new LatencyStats(longs(stepCpu)),
         allSteps.isEmpty() ? 0 : batchSum / allSteps.size(),
         rtf.stream().mapToDouble(Double::doubleValue).toArray(),
         lag.stream().mapToDouble(Double::doubleValue).toArray(),
@@ -545,14 +555,16 @@ public final class TtsBench {
     static final int LM = 2;
     static final int DECODE = 3;
     static final int TOTAL = 4;
+    static final int CPU = 5; // the engine thread's CPU time at the step's end
     private final List<long[]> steps = new ArrayList<>();
 
     @Override
     public void stepTimed(
         int batch, long encodeNanos, long lmNanos, long decodeNanos, long totalNanos) {
       long now = System.nanoTime();
+      long cpu = EngineThreadCpu.current();
       synchronized (this) {
-        steps.add(new long[] {now, batch, lmNanos, decodeNanos, totalNanos});
+        steps.add(new long[] {now, batch, lmNanos, decodeNanos, totalNanos, cpu});
       }
     }
 

@@ -217,6 +217,13 @@ public final class BenchCommand {
         description = "libtorch intra-op threads (default: as serve, every core but one).")
     Integer threads;
 
+    @Option(
+        names = "--slots",
+        description =
+            "Engine slots, as serve's --max-sessions (default: --sessions); a step computes "
+                + "only the live ones.")
+    Integer slots;
+
     @Override
     public Integer call() throws Exception {
       dev.parley.codec.torch.TorchRuntime.setThreads(
@@ -234,7 +241,7 @@ public final class BenchCommand {
                           .withHost("127.0.0.1")
                           .withPort(0)
                           .withGrpcPort(0)
-                          .withMaxSessions(sessions))
+                          .withMaxSessions(slots != null ? slots : sessions))
                   .start()) {
         System.out.println(
             dev.parley.server.bench.ChatLoadBench.run(
@@ -306,6 +313,13 @@ public final class BenchCommand {
         description = "--find-max stops here (default ${DEFAULT-VALUE}).")
     int maxSessions;
 
+    @Option(
+        names = "--slots",
+        description =
+            "Engine slots (default: --sessions; with --find-max, each run's sessions); a step "
+                + "computes only the live ones.")
+    Integer slots;
+
     @Override
     public Integer call() throws Exception {
       int t = threads != null ? threads : dev.parley.codec.torch.TorchRuntime.serverCpuThreads();
@@ -320,13 +334,17 @@ public final class BenchCommand {
                   : ai.djl.ndarray.types.DataType.FLOAT32)) {
         if (!findMax) {
           System.out.println(
-              dev.parley.server.bench.SttBench.run(m, sessions, seconds, warmUpSeconds, t).line());
+              dev.parley.server.bench.SttBench.run(
+                      m, sessions, slots != null ? slots : sessions, seconds, warmUpSeconds, t)
+                  .line());
           return 0;
         }
         int best = 0;
         dev.parley.server.bench.SttBench.Result last = null;
         for (int n = Math.max(1, sessions); n <= maxSessions; n *= 2) {
-          last = dev.parley.server.bench.SttBench.run(m, n, seconds, warmUpSeconds, t);
+          last =
+              dev.parley.server.bench.SttBench.run(
+                  m, n, slots != null ? Math.max(slots, n) : n, seconds, warmUpSeconds, t);
           System.out.println(last.line());
           System.out.flush();
           if (!last.keptRealTime()) {
@@ -371,8 +389,8 @@ public final class BenchCommand {
     @Option(
         names = "--slots",
         description =
-            "Engine slots for the stream runs (default: --streams). The engine "
-                + "computes every slot each step, busy or not.")
+            "Engine slots for the stream runs (default: --streams); a step computes "
+                + "only the live ones.")
     Integer slots;
 
     @Option(

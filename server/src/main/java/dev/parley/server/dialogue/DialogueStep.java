@@ -56,6 +56,13 @@ final class DialogueStep implements BatchStep<DialogueSession> {
     lm.configure(s, o.text(), o.audio(), o.seed());
   }
 
+  /** The codec's and the LM's streaming state follow the session to its new slot. */
+  @Override
+  public void move(int from, int to) {
+    codec.move(from, to);
+    lm.move(from, to);
+  }
+
   @Override
   public long readySince(DialogueSession session) {
     return session.input().oldestCompletedAt();

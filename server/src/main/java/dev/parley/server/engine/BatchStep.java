@@ -15,6 +15,13 @@ public interface BatchStep<S extends EngineSession> {
   void start(S session);
 
   /**
+   * The session in slot {@code from} moves to the free slot {@code to} (the loop keeps live
+   * sessions in the low slots so that a step computes rows 0..n−1 only): its whole streaming state
+   * must follow it exactly. {@code from} is freed; the next session there gets {@link #start}.
+   */
+  void move(int from, int to);
+
+  /**
    * Under the slot lock: what a started, open session does in the coming step. A session that steps
    * hands over its input for the step here (the engine keeps it by slot).
    */
@@ -29,7 +36,8 @@ public interface BatchStep<S extends EngineSession> {
   }
 
   /**
-   * One batched step; {@code batch[slot]} is null where a slot sits it out. Listener calls go
+   * One batched step of slots 0..batch.length−1 (up to the highest slot that steps; the slots above
+   * it are not computed); {@code batch[slot]} is null where a slot sits it out. Listener calls go
    * through {@link EngineLoop#deliver} so a failing one closes only its session; an exception
    * thrown here closes every session in the batch.
    */

@@ -262,15 +262,27 @@ public final class EngineLoop<S extends EngineSession> {
     }
   }
 
-  /** One round: start new sessions, select, finish, step. False when the thread was interrupted. */
+  /**
+   * One round: keep the sessions in the low slots, start new sessions, select, finish, step. False
+   * when the thread was interrupted.
+   */
   private boolean round() {
     List<S> fresh = new ArrayList<>();
+    List<Move<S>> moves = new ArrayList<>();
     boolean busy = false;
     slots.lock();
     try {
       if (pacing.gather()) {
         slots.gather(s -> s.isClosed() ? -1 : batchStep.readySince(s));
       }
+      // A session moves down when a lower slot frees, so that a step computes rows 0..n-1 only.
+      slots.compact(
+          (s, from, to) -> {
+            s.moveTo(to);
+            if (s.isStarted()) {
+              moves.add(new Move<>(s, from, to)); // a fresh one's state is prepared where it lands
+            }
+          });
       for (int i = 0; i < slots.size(); i++) {
         S s = slots.get(i);
         if (s != null && !s.isClosed()) {
@@ -284,12 +296,16 @@ public final class EngineLoop<S extends EngineSession> {
     } finally {
       slots.unlock();
     }
+    for (Move<S> m : moves) {
+      moveSession(m);
+    }
     int starts = busy ? Math.min(pacing.startsWhileBusy(), fresh.size()) : fresh.size();
     for (int i = 0; i < starts; i++) {
       startSession(fresh.get(i));
     }
 
-    S[] batch = newBatch.apply(slots.size());
+    S[] selected = newBatch.apply(slots.size());
+    int rows = 0; // the step computes slots 0..rows-1: up to the highest that steps
     List<S> finished = new ArrayList<>();
     List<S> closing = new ArrayList<>();
     List<String> reasons = new ArrayList<>();
@@ -306,7 +322,8 @@ public final class EngineLoop<S extends EngineSession> {
         Turn turn = batchStep.select(s, now);
         switch (turn.kind()) {
           case STEP -> {
-            batch[i] = s;
+            selected[i] = s;
+            rows = i + 1;
             any = true;
           }
           case FINISH -> finished.add(s);
@@ -338,6 +355,8 @@ public final class EngineLoop<S extends EngineSession> {
       close(closing.get(i), reasons.get(i));
     }
     if (any) {
+      S[] batch = newBatch.apply(rows);
+      System.arraycopy(selected, 0, batch, 0, rows);
       try {
         batchStep.step(batch);
         steps.incrementAndGet();
@@ -351,6 +370,19 @@ public final class EngineLoop<S extends EngineSession> {
       }
     }
     return true;
+  }
+
+  /** A started session that changed slot; its state has to follow it. */
+  private record Move<S>(S session, int from, int to) {}
+
+  /** The session's state follows it; a failure closes it (its state may be half moved). */
+  private void moveSession(Move<S> m) {
+    try {
+      batchStep.move(m.from(), m.to());
+    } catch (RuntimeException e) {
+      LOG.error("{}: moving a session from slot {} to {} failed", name, m.from(), m.to(), e);
+      close(m.session(), internalError(e));
+    }
   }
 
   private void startSession(S session) {
@@ -367,7 +399,7 @@ public final class EngineLoop<S extends EngineSession> {
   }
 
   private boolean release(S session, String reason) {
-    boolean done = slots.release(session.slot(), session, session::markClosed);
+    boolean done = slots.release(session, session::markClosed);
     if (done) {
       observer.sessionClosed(reason);
     }

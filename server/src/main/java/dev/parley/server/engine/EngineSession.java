@@ -6,7 +6,7 @@ package dev.parley.server.engine;
  * their inputs and outputs.
  */
 public abstract class EngineSession {
-  private final int slot;
+  private volatile int slot; // changed by the engine thread, under the slot lock, when it moves
   private EngineLoop<EngineSession> loop; // set by EngineLoop.open under the slot lock
   private volatile boolean closed;
   private boolean started; // engine thread only
@@ -15,9 +15,17 @@ public abstract class EngineSession {
     this.slot = slot;
   }
 
-  /** Row of every batched tensor that belongs to this session. */
+  /**
+   * Row of every batched tensor that belongs to this session. The engine keeps its sessions in the
+   * low slots, so this changes when a lower slot frees ({@link BatchStep#move}).
+   */
   public final int slot() {
     return slot;
+  }
+
+  /** Under the slot lock, by the engine thread: the session now lives in {@code slot}. */
+  final void moveTo(int slot) {
+    this.slot = slot;
   }
 
   public final boolean isClosed() {

@@ -65,22 +65,53 @@ public final class SessionSlots<S> {
   }
 
   /**
-   * Frees {@code session}'s slot once: if the session still holds it, runs {@code markClosed} under
-   * the lock, empties the slot and returns true; a session released before (its slot is empty or
-   * another's) gives false. A session holds its slot from {@link #claim} until here.
+   * Frees {@code session}'s slot once: if the session still holds one, runs {@code markClosed}
+   * under the lock, empties the slot and returns true; a session released before gives false. A
+   * session holds a slot from {@link #claim} until here (it may have moved in between).
    */
-  public boolean release(int slot, S session, Runnable markClosed) {
+  public boolean release(S session, Runnable markClosed) {
     lock.lock();
     try {
-      if (slots[slot] != session) {
-        return false;
+      for (int s = 0; s < slots.length; s++) {
+        if (slots[s] == session) {
+          markClosed.run();
+          slots[s] = null;
+          return true;
+        }
       }
-      markClosed.run();
-      slots[slot] = null;
-      return true;
+      return false;
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Under the lock: moves the highest sessions down into the free slots below them, so that the
+   * sessions fill slots 0..n−1, and tells {@code moved} each move (session, from, to) in order.
+   */
+  public void compact(Moved<S> moved) {
+    int top = slots.length - 1;
+    for (int free = 0; free < top; free++) {
+      if (slots[free] != null) {
+        continue;
+      }
+      while (top > free && slots[top] == null) {
+        top--;
+      }
+      if (top == free) {
+        return;
+      }
+      S session = get(top);
+      slots[free] = session;
+      slots[top] = null;
+      moved.moved(session, top, free);
+    }
+  }
+
+  /** A session that {@link #compact} moved from one slot to another. */
+  @FunctionalInterface
+  public interface Moved<S> {
+    void moved(S session, int from, int to);
   }
 
   public int occupied() {

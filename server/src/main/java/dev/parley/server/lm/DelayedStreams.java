@@ -38,6 +38,14 @@ public final class DelayedStreams {
     }
   }
 
+  /** Slot {@code to} takes over slot {@code from}'s tokens and position. */
+  public void move(int from, int to) {
+    offsets[to] = offsets[from];
+    for (int k = 0; k < ring[from].length; k++) {
+      ring[to][k] = ring[from][k].clone();
+    }
+  }
+
   /** Steps the slot has taken since its last reset. */
   public long offset(int slot) {
     return offsets[slot];

@@ -67,6 +67,20 @@ public final class LmGen implements AutoCloseable {
     reset(slot);
   }
 
+  /**
+   * Slot {@code to} takes over slot {@code from}'s stream as it is: token ring, positions, KV
+   * caches, sampling settings and random generator. {@code from} is to be configured afresh before
+   * another stream uses it.
+   */
+  public void move(int from, int to) {
+    streams.move(from, to);
+    mainState.move(from, to);
+    textParams[to] = textParams[from];
+    audioParams[to] = audioParams[from];
+    random[to] = random[from];
+    random[from] = new SplittableRandom(from);
+  }
+
   /** The slot forgets its stream: position 0, empty token cache, transformer positions reset. */
   public void reset(int slot) {
     streams.reset(slot);
@@ -92,19 +106,21 @@ public final class LmGen implements AutoCloseable {
       float[] extraHeads) {}
 
   /**
-   * One step. {@code inputCodes[b]} holds at least {@code n_q − dep_q} codes for an active slot
+   * One step of slots 0..n−1, n = {@code active.length} (at most the batch; the others are not
+   * computed). {@code inputCodes[b]} holds at least {@code n_q − dep_q} codes for an active slot
    * (extra entries are ignored, as the reference does) and may be null for an inactive one.
    */
   // The scope is opened for what closing it does: it frees every array made inside.
   @SuppressWarnings("try")
   public Step step(long[][] inputCodes, boolean[] active) {
-    if (inputCodes.length != batch || active.length != batch) {
-      throw new IllegalArgumentException("expected " + batch + " slots");
+    int rows = active.length;
+    if (inputCodes.length != rows || rows < 1 || rows > batch) {
+      throw new IllegalArgumentException("expected 1.." + batch + " slots, codes for each");
     }
     int kk = cfg.numCodebooks();
     int depQ = cfg.depQ();
-    long[][][] input = new long[batch][kk][1];
-    for (int b = 0; b < batch; b++) {
+    long[][][] input = new long[rows][kk][1];
+    for (int b = 0; b < rows; b++) {
       if (active[b]) {
         long[] codes = inputCodes[b];
         if (codes == null || codes.length < cfg.inputStreams()) {
@@ -125,8 +141,8 @@ public final class LmGen implements AutoCloseable {
       }
     }
     ExecMask mask = ExecMask.of(active);
-    long[] textToken = new long[batch];
-    long[][] audio = new long[batch][depQ];
+    long[] textToken = new long[rows];
+    long[][] audio = new long[rows][depQ];
     float[] textLogits;
     float[][] audioLogits = new float[depQ][];
     float[] heads = null;
@@ -136,18 +152,18 @@ public final class LmGen implements AutoCloseable {
       NDArray out = model.transformerStep(model.embed(scope, input), mainState, mask);
       textLogits = model.textLogits(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
       int vocab = cfg.textCardOut();
-      for (int b = 0; b < batch; b++) {
+      for (int b = 0; b < rows; b++) {
         textToken[b] = TokenSampler.sample(textLogits, b * vocab, vocab, textParams[b], random[b]);
       }
       if (depQ > 0) {
         depState.resetAll();
         long[] prev = textToken;
         for (int k = 0; k < depQ; k++) {
-          NDArray in = model.depformerInput(scope, k, out, prev, batch, 1);
+          NDArray in = model.depformerInput(scope, k, out, prev, rows, 1);
           NDArray logits = model.audioLogits(k, model.depformerStep(in, depState));
           audioLogits[k] = logits.toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
-          long[] next = new long[batch];
-          for (int b = 0; b < batch; b++) {
+          long[] next = new long[rows];
+          for (int b = 0; b < rows; b++) {
             next[b] =
                 TokenSampler.sample(
                     audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]);
@@ -160,9 +176,9 @@ public final class LmGen implements AutoCloseable {
         heads = model.extraHeads(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
       }
     }
-    long[][] frame = new long[batch][depQ + 1];
-    boolean[] produced = new boolean[batch];
-    for (int b = 0; b < batch; b++) {
+    long[][] frame = new long[rows][depQ + 1];
+    boolean[] produced = new boolean[rows];
+    for (int b = 0; b < rows; b++) {
       if (!active[b]) {
         Arrays.fill(frame[b], UNGENERATED);
         continue;

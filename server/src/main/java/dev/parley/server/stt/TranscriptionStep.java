@@ -61,6 +61,13 @@ final class TranscriptionStep implements BatchStep<SttSession> {
         session.slot(), session.options().text(), SamplingParams.GREEDY, session.options().seed());
   }
 
+  /** The codec's and the LM's streaming state follow the session to its new slot. */
+  @Override
+  public void move(int from, int to) {
+    codec.move(from, to);
+    lm.move(from, to);
+  }
+
   @Override
   public long readySince(SttSession session) {
     return session.readySince();

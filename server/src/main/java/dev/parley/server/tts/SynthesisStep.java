@@ -67,6 +67,13 @@ final class SynthesisStep implements BatchStep<TtsSession> {
     codec.reset(session.slot());
   }
 
+  /** The model's and the codec's streaming state follow the session to its new slot. */
+  @Override
+  public void move(int from, int to) {
+    gen.move(from, to);
+    codec.move(from, to);
+  }
+
   @Override
   public Turn select(TtsSession session, long nowNanos) {
     session.drainInbox();

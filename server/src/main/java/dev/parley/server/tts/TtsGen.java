@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.parley.codec.nn.ExecMask;
+import dev.parley.codec.nn.SlotRows;
 import dev.parley.codec.nn.Transformer;
 import dev.parley.server.lm.DelayedStreams;
 import dev.parley.server.lm.LmConfig;
@@ -249,6 +250,32 @@ public final class TtsGen implements AutoCloseable {
     }
   }
 
+  /**
+   * Slot {@code to} takes over slot {@code from}'s synthesis as it is: conditions, token ring,
+   * positions, KV caches, sampling settings and random generator ({@code from} is started afresh
+   * before another synthesis uses it).
+   */
+  public void move(int from, int to) {
+    streams.move(from, to);
+    mainState.move(from, to);
+    moveSumRow(from, to);
+    if (rows > batch) {
+      mainState.move(batch + from, batch + to);
+      moveSumRow(batch + from, batch + to);
+    }
+    textParams[to] = textParams[from];
+    audioParams[to] = audioParams[from];
+    paddingBonus[to] = paddingBonus[from];
+    random[to] = random[from];
+    random[from] = new SplittableRandom(from);
+  }
+
+  private void moveSumRow(int from, int to) {
+    if (conditionSum != null) {
+      SlotRows.copy(conditionSum, from, to);
+    }
+  }
+
   private void reset(int slot) {
     streams.reset(slot);
     mainState.reset(slot);
@@ -280,19 +307,26 @@ public final class TtsGen implements AutoCloseable {
   // The resource is opened for what closing it does.
   @SuppressWarnings("try")
   public Step step(boolean[] active, TextHook hook) {
-    if (active.length != batch) {
-      throw new IllegalArgumentException("expected " + batch + " slots");
+    // Slots 0..n-1 step and the others are not computed; with classic CFG, whose unconditioned rows
+    // follow all the slots, every slot is computed.
+    if (active.length > batch) {
+      throw new IllegalArgumentException("expected at most " + batch + " slots");
     }
+    if (rows > batch) {
+      active = Arrays.copyOf(active, batch);
+    }
+    int n = active.length;
+    int r = rows > batch ? rows : n; // rows of the transformer batch
     int kk = cfg.numCodebooks();
     int[] delays = cfg.delays();
-    long[][][] input = new long[rows][kk][1];
+    long[][][] input = new long[r][kk][1];
     boolean runDepformer = false;
-    boolean[] depRan = new boolean[batch];
-    long[] stepOffset = new long[batch];
-    for (int b = 0; b < batch; b++) {
+    boolean[] depRan = new boolean[n];
+    long[] stepOffset = new long[n];
+    for (int b = 0; b < n; b++) {
       stepOffset[b] = streams.offset(b);
     }
-    for (int b = 0; b < batch; b++) {
+    for (int b = 0; b < n; b++) {
       if (active[b]) {
         for (int s = depQ + 1; s < kk; s++) {
           streams.putDelayed(b, s, ZERO);
@@ -318,17 +352,17 @@ public final class TtsGen implements AutoCloseable {
       }
     }
     ExecMask mask = ExecMask.of(rowActive);
-    long[] sampled = new long[batch];
-    long[] textInput = new long[batch];
-    long[][] audioSampled = new long[batch][depQ];
-    long[][] audio = new long[batch][depQ];
+    long[] sampled = new long[n];
+    long[] textInput = new long[n];
+    long[][] audioSampled = new long[n][depQ];
+    long[][] audio = new long[n][depQ];
     float[] textLogits;
     float[][] audioLogits = new float[depQ][];
     try (NDScope ignored = new NDScope();
         NDManager scope = manager.newSubManager()) {
       NDArray in = lm.embed(scope, input);
       if (conditionSum != null) {
-        in = in.add(conditionSum);
+        in = in.add(SlotRows.head(conditionSum, r, scope));
       }
       NDArray out = lm.transformerStep(in, mainState, mask);
       textLogits = lm.textLogits(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
@@ -338,7 +372,7 @@ public final class TtsGen implements AutoCloseable {
                 textLogits, batch * cfg.textCardOut()); // cfg_is_no_text: conditioned logits
       }
       int vocab = cfg.textCardOut();
-      for (int b = 0; b < batch; b++) {
+      for (int b = 0; b < n; b++) {
         if (!active[b]) {
           continue;
         }
@@ -361,19 +395,19 @@ public final class TtsGen implements AutoCloseable {
             prevRows = Arrays.copyOf(prev, rows);
             System.arraycopy(prev, 0, prevRows, batch, batch);
           }
-          NDArray dIn = lm.depformerInput(scope, k, out, prevRows, rows, 1);
+          NDArray dIn = lm.depformerInput(scope, k, out, prevRows, r, 1);
           NDArray logits = lm.audioLogits(k, lm.depformerStep(dIn, depState));
           audioLogits[k] =
               guided(logits.toType(DataType.FLOAT32, /* copy= */ false).toFloatArray(), cfg.card());
-          long[] next = new long[batch];
-          for (int b = 0; b < batch; b++) {
+          long[] next = new long[n];
+          for (int b = 0; b < n; b++) {
             if (depRan[b]) {
               next[b] =
                   TokenSampler.sample(
                       audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]);
             } else {
               Arrays.fill(audioLogits[k], b * cfg.card(), (b + 1) * cfg.card(), Float.NaN);
-              next[b] = 0; // a valid id for the batch's next depformer input; never used
+              next[b] = 0; // a valid id for the n's next depformer input; never used
             }
             audioSampled[b][k] = depRan[b] ? next[b] : ZERO;
           }
@@ -381,7 +415,7 @@ public final class TtsGen implements AutoCloseable {
         }
       } else {
         for (int k = 0; k < depQ; k++) {
-          audioLogits[k] = new float[batch * cfg.card()];
+          audioLogits[k] = new float[n * cfg.card()];
           Arrays.fill(audioLogits[k], Float.NaN);
         }
         for (long[] row : audioSampled) {
@@ -389,9 +423,9 @@ public final class TtsGen implements AutoCloseable {
         }
       }
     }
-    long[][] frame = new long[batch][depQ + 1];
-    boolean[] produced = new boolean[batch];
-    for (int b = 0; b < batch; b++) {
+    long[][] frame = new long[n][depQ + 1];
+    boolean[] produced = new boolean[n];
+    for (int b = 0; b < n; b++) {
       if (!active[b]) {
         Arrays.fill(frame[b], UNGENERATED);
         Arrays.fill(audio[b], UNGENERATED);

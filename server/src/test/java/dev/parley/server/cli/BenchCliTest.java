@@ -45,7 +45,8 @@ class BenchCliTest {
         run("bench", "chat", "--sessions", "2", "--seconds", "2", "--warmup-seconds", "1");
     assertThat(chat)
         .matches(
-            "bench=chat transport=ws sessions=2 seconds=2 frames=[0-9]+ .*cpu_cores=[0-9.]+ .*step_p99_ms=[0-9.]+");
+            "bench=chat transport=ws sessions=2 seconds=2 frames=[0-9]+ .*cpu_cores=[0-9.]+ .*step_p99_ms=[0-9.]+ "
+                + "engine_cpu_ms_per_step=[0-9.]+");
     assertThat(Long.parseLong(chat.replaceAll(".* frames=([0-9]+) .*", "$1")))
         .as("frames served")
         .isPositive();
@@ -63,7 +64,8 @@ class BenchCliTest {
             "1");
     assertThat(grpc)
         .matches(
-            "bench=chat transport=grpc sessions=2 seconds=2 frames=[0-9]+ .*cpu_cores=[0-9.]+ .*step_p99_ms=[0-9.]+");
+            "bench=chat transport=grpc sessions=2 seconds=2 frames=[0-9]+ .*cpu_cores=[0-9.]+ .*step_p99_ms=[0-9.]+ "
+                + "engine_cpu_ms_per_step=[0-9.]+");
     assertThat(Long.parseLong(grpc.replaceAll(".* frames=([0-9]+) .*", "$1")))
         .as("frames served")
         .isPositive();

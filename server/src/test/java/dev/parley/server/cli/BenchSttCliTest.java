@@ -77,7 +77,7 @@ class BenchSttCliTest {
             "bench=stt model=demo-stt sessions=2 seconds=2 threads=[0-9]+ frames=[0-9]+ steps=[0-9]+ "
                 + "mean_batch=[0-9.]+ step_p50_ms=[0-9.]+ step_p99_ms=[0-9.]+ latency_p50_ms=[0-9.]+ latency_p99_ms=[0-9.]+ "
                 + "deadline_misses=[0-9]+ backlog_frames=[0-9]+ cpu_cores=[0-9.]+ text_delay_s=2.50 "
-                + "word_latency_p50_ms=[0-9]+ realtime=(yes|no)");
+                + "word_latency_p50_ms=[0-9]+ realtime=(yes|no) engine_cpu_ms_per_step=[0-9.]+");
     assertThat(value(line, "frames")).as("frames transcribed").isPositive();
     assertThat(value(line, "steps")).as("engine steps").isPositive();
     assertThat(value(line, "frames")).isGreaterThanOrEqualTo(value(line, "steps"));

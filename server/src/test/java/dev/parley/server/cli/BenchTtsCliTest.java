@@ -72,7 +72,7 @@ class BenchTtsCliTest {
           .matches(
               "bench=tts-streams config=demo .* ttfa_p50_ms=[0-9.]+ .* steps_to_first_audio=9 "
                   + "expected_steps=9 compute_p50_ms=[0-9.]+ .* overhead_p50_ms=-?[0-9.]+ .* rtf_min=[0-9.]+ .* failed=0 "
-                  + "ahead=(yes|no)");
+                  + "ahead=(yes|no) step_cpu_p50_ms=[0-9.]+");
       assertThat(Double.parseDouble(value(l, "audio_s"))).as("audio per synthesis").isPositive();
     }
     assertThat(lines.get(lines.size() - 1))

@@ -58,13 +58,23 @@ class EngineLoopTest {
     @Override
     public void start(TestSession session) {}
 
+    final List<int[]> moves = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void move(int from, int to) {
+      moves.add(new int[] {from, to});
+    }
+
     @Override
     public Turn select(TestSession session, long nowNanos) {
       return session.ready ? Turn.STEP : Turn.IDLE;
     }
 
+    final List<Integer> batchLengths = new CopyOnWriteArrayList<>();
+
     @Override
     public void step(TestSession[] batch) {
+      batchLengths.add(batch.length);
       stepping = true;
       try {
         entered.countDown();
@@ -72,7 +82,7 @@ class EngineLoopTest {
         if (failWith != null) {
           throw failWith;
         }
-        float[] add = new float[batch.length];
+        float[] add = new float[Math.toIntExact(state.size())]; // slots past the batch: 0
         for (int s = 0; s < batch.length; s++) {
           add[s] = batch[s] == null ? 0 : 1;
         }
@@ -183,5 +193,50 @@ class EngineLoopTest {
     assertThat(loop.activeSessions()).isZero();
     loop.shutdown("bye");
     assertThat(loop.awaitTermination(Duration.ofSeconds(10))).isTrue();
+  }
+
+  @Test
+  void sessionsMoveDownIntoFreedSlotsAndAStepCoversOnlyTheRowsUpToTheLastThatSteps()
+      throws Exception {
+    CountingStep step = new CountingStep(4);
+    EngineLoop<TestSession> loop = loop(step, 4);
+    TestSession a = loop.open(TestSession::new);
+    TestSession b = loop.open(TestSession::new);
+    TestSession c = loop.open(TestSession::new);
+    TestSession d = loop.open(TestSession::new);
+    awaitSteps(loop, 3);
+    assertThat(step.batchLengths).contains(4);
+    a.ready = false;
+    b.ready = false;
+    loop.close(a, null);
+    loop.close(b, null);
+    awaitSteps(loop, 3);
+    // slot 0 freed: d (the highest) moved into it; slot 1 freed: c moved into it
+    assertThat(step.moves).extracting(m -> m[0] + "→" + m[1]).containsExactly("3→0", "2→1");
+    assertThat(d.slot()).isZero();
+    assertThat(c.slot()).isEqualTo(1);
+    assertThat(step.batchLengths.get(step.batchLengths.size() - 1)).isEqualTo(2);
+    // c sits out: the step covers slot 0 only
+    c.ready = false;
+    awaitSteps(loop, 3);
+    assertThat(step.batchLengths.get(step.batchLengths.size() - 1)).isEqualTo(1);
+    // a moved session closes like any other (its slot is looked up under the lock)
+    loop.close(d, "done");
+    assertThat(d.closed).containsExactly("done");
+    assertThat(loop.activeSessions()).isEqualTo(1);
+    TestSession e = loop.open(TestSession::new);
+    assertThat(e.slot()).as("the lowest free slot").isIn(0, 1);
+    loop.shutdown("bye");
+    assertThat(c.closed).containsExactly("bye");
+    assertThat(loop.awaitTermination(Duration.ofSeconds(10))).isTrue();
+  }
+
+  private static void awaitSteps(EngineLoop<?> loop, int more) throws InterruptedException {
+    long target = loop.steps() + more;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (loop.steps() < target) {
+      assertThat(System.nanoTime()).as("steps in time").isLessThan(deadline);
+      Thread.sleep(1);
+    }
   }
 }

@@ -207,9 +207,9 @@ public final class MimiModel {
 
   private static void checkStreaming(NDArray x, MimiStreams s, int multiple) {
     Shape shape = x.getShape();
-    if (shape.get(0) != s.batch()) {
+    if (shape.get(0) < 1 || shape.get(0) > s.batch()) {
       throw new IllegalArgumentException(
-          "batch " + shape.get(0) + " does not match the " + s.batch() + " streams");
+          "batch " + shape.get(0) + " does not fit the " + s.batch() + " streams");
     }
     long t = shape.get(2);
     if (t <= 0 || t % multiple != 0) {
@@ -220,12 +220,13 @@ public final class MimiModel {
 
   /**
    * One 80 ms frame per stream, host arrays in and out, with its own native-memory scope. {@code
-   * pcm[b]} holds 1920 samples; inactive slots may pass null and keep their state.
+   * pcm[b]} holds 1920 samples; inactive slots may pass null and keep their state. With fewer rows
+   * than streams, streams 0..pcm.length−1 step and the others are not computed.
    */
   // The scope is opened for what closing it does: it frees every array made inside.
   @SuppressWarnings("try")
   public long[][] encodeFrame(float[][] pcm, MimiStreams s, ExecMask mask) {
-    int b = s.batch();
+    int b = pcm.length;
     int n = frameSize();
     float[] flat = new float[b * n];
     for (int i = 0; i < b; i++) {
@@ -255,12 +256,12 @@ public final class MimiModel {
   /**
    * One frame of K codes per stream in, 1920 samples per stream out. K may be less than {@link
    * #numCodebooks} (the first K codebooks of the residual quantizer: coarser audio), the same for
-   * every stream.
+   * every stream. As {@link #encodeFrame}, {@code codes.length} streams step.
    */
   // The scope is opened for what closing it does: it frees every array made inside.
   @SuppressWarnings("try")
   public float[][] decodeFrame(long[][] codes, MimiStreams s, ExecMask mask) {
-    int b = s.batch();
+    int b = codes.length;
     int k = numCodebooks();
     for (long[] c : codes) {
       if (c != null) {

@@ -70,6 +70,23 @@ public final class MimiStreams implements AutoCloseable {
     }
   }
 
+  /**
+   * Slot {@code to} takes over the encoder and decoder streams of slot {@code from}, exactly as
+   * they are (the server keeps its live sessions in the low slots).
+   */
+  // The scope is opened for what closing it does: it frees every array made inside.
+  @SuppressWarnings("try")
+  public void move(int from, int to) {
+    try (NDScope ignored = new NDScope()) {
+      for (SlotState state :
+          new SlotState[] {
+            encoder, encoderTransformer, downsample, upsample, decoderTransformer, decoder
+          }) {
+        state.move(from, to);
+      }
+    }
+  }
+
   /** The reference's {@code reset_streaming} for one slot: encoder and decoder both. */
   public void reset(int slot) {
     resetEncoder(slot);

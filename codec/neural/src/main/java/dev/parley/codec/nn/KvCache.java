@@ -23,8 +23,8 @@ public final class KvCache {
   }
 
   /**
-   * Writes k, v [B, H, T, Dh] at ring slots {@code (start[b] + i) mod capacity} of each executing
-   * slot.
+   * Writes k, v [n, H, T, Dh] at ring slots {@code (start[b] + i) mod capacity} of each executing
+   * slot b &lt; n (a call with n rows steps slots 0..n−1).
    */
   void write(NDArray k, NDArray v, long[] start, ExecMask mask) {
     int t = Math.toIntExact(k.getShape().get(2));
@@ -33,7 +33,8 @@ public final class KvCache {
       uniform = start[b] % capacity == start[0] % capacity;
     }
     if (uniform) {
-      writeRange(k, v, ":", ":", (int) (start[0] % capacity), t);
+      String rows = start.length == keys.getShape().get(0) ? ":" : ":" + start.length;
+      writeRange(k, v, rows, ":", (int) (start[0] % capacity), t);
       return;
     }
     for (int b = 0; b < start.length; b++) {
@@ -43,12 +44,34 @@ public final class KvCache {
     }
   }
 
+  /**
+   * Keys and values of slots 0..n−1 over ring slots 0..length−1, as views kept in {@code scope}
+   * (the whole cache itself when that is all of it).
+   */
+  NDArray[] read(long n, int length, NDManager scope) {
+    if (n == keys.getShape().get(0) && length >= capacity) {
+      return new NDArray[] {keys, values};
+    }
+    NDIndex index = new NDIndex(":{}, :, :{}", n, Math.min(length, capacity));
+    NDArray k = keys.get(index);
+    NDArray v = values.get(index);
+    k.attach(scope);
+    v.attach(scope);
+    return new NDArray[] {k, v};
+  }
+
+  /** Slot {@code to} takes over slot {@code from}'s keys and values. */
+  void move(int from, int to) {
+    SlotRows.copy(keys, from, to);
+    SlotRows.copy(values, from, to);
+  }
+
   private void writeRange(NDArray k, NDArray v, String dst, String src, int slot, int t) {
     int first = Math.min(t, capacity - slot);
-    if (first == t && dst.equals(":")) {
+    if (first == t && src.equals(":")) {
       // The common case (all slots in step, no wrap): one copy per tensor, no slicing of the input.
-      keys.set(new NDIndex(":, :, {}:{}", slot, slot + t), k);
-      values.set(new NDIndex(":, :, {}:{}", slot, slot + t), v);
+      keys.set(new NDIndex(dst + ", :, {}:{}", slot, slot + t), k);
+      values.set(new NDIndex(dst + ", :, {}:{}", slot, slot + t), v);
       return;
     }
     keys.set(

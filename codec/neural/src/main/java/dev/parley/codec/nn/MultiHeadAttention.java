@@ -61,16 +61,10 @@ public final class MultiHeadAttention {
     v = v.transpose(0, 2, 1, 3);
     if (cache != null) {
       cache.write(k, v, step.writeStart, step.exec);
-      if (step.keyLength < cache.capacity) {
-        // Views of the cache belong to the state's manager; keep them in this call's scope.
-        k = cache.keys.get(new NDIndex(":, :, :{}", step.keyLength));
-        v = cache.values.get(new NDIndex(":, :, :{}", step.keyLength));
-        k.attach(x.getManager());
-        v.attach(x.getManager());
-      } else {
-        k = cache.keys;
-        v = cache.values;
-      }
+      // This call's rows, over the ring slots written so far (views kept in this call's scope).
+      NDArray[] kv = cache.read(b, step.keyLength, x.getManager());
+      k = kv[0];
+      v = kv[1];
     }
     NDArray keysT = k.transpose(0, 1, 3, 2);
     if (cache != null) {

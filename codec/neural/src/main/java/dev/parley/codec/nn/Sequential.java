@@ -52,5 +52,12 @@ public final class Sequential implements StreamingModule {
         s.reset(slot);
       }
     }
+
+    @Override
+    public void move(int from, int to) {
+      for (SlotState s : states) {
+        s.move(from, to);
+      }
+    }
   }
 }

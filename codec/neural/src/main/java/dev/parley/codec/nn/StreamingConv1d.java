@@ -135,14 +135,16 @@ public final class StreamingConv1d implements StreamingModule {
     if (replicatePad) {
       state.fillFirst(x, mask, context);
     }
-    NDArray full = state.previous.concat(x, 2);
+    // A call with n rows steps slots 0..n-1.
+    NDArray previous = SlotRows.head(state.previous, x.getShape().get(0), scope);
+    NDArray full = previous.concat(x, 2);
     full.attach(
         scope); // concat belongs to the state's manager; this call's tensors must stay in the
     // call's scope
     NDArray y = conv(full);
     long len = full.getShape().get(2);
     NDArray tail = full.get(new NDIndex(":, :, {}:", len - context));
-    state.previous.intern(mask.select(scope, tail, state.previous).duplicate());
+    SlotRows.store(state.previous, mask.select(scope, tail, previous));
     return y;
   }
 
@@ -172,7 +174,7 @@ public final class StreamingConv1d implements StreamingModule {
 
     /** Replicate padding: a slot's first call fills its history with its first sample. */
     void fillFirst(NDArray x, ExecMask mask, int context) {
-      for (int b = 0; b < first.length; b++) {
+      for (int b = 0; b < mask.batch(); b++) {
         if (first[b] && mask.isActive(b)) {
           previous.set(new NDIndex("{}", b), x.get(new NDIndex("{}, :, :1", b)).repeat(1, context));
           first[b] = false;
@@ -184,6 +186,12 @@ public final class StreamingConv1d implements StreamingModule {
     public void reset(int slot) {
       previous.set(new NDIndex("{}", slot), 0f);
       first[slot] = true;
+    }
+
+    @Override
+    public void move(int from, int to) {
+      SlotRows.copy(previous, from, to);
+      first[to] = first[from];
     }
   }
 }

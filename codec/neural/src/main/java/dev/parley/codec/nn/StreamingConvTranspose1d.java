@@ -118,14 +118,16 @@ public final class StreamingConvTranspose1d implements StreamingModule {
       return y;
     }
     long n = x.getShape().get(2) * stride;
-    NDArray head = y.get(new NDIndex(":, :, :{}", overlap)).add(state.partial);
+    // A call with n rows steps slots 0..n-1.
+    NDArray partial = SlotRows.head(state.partial, x.getShape().get(0), x.getManager());
+    NDArray head = y.get(new NDIndex(":, :, :{}", overlap)).add(partial);
     NDArray summed = head.concat(y.get(new NDIndex(":, :, {}:", overlap)), 2);
     NDArray outNow = summed.get(new NDIndex(":, :, :{}", n));
     NDArray tail = summed.get(new NDIndex(":, :, {}:", n));
     if (bias != null) {
       tail = tail.sub(bias);
     }
-    state.partial.intern(mask.select(x.getManager(), tail, state.partial).duplicate());
+    SlotRows.store(state.partial, mask.select(x.getManager(), tail, partial));
     return outNow;
   }
 
@@ -150,6 +152,11 @@ public final class StreamingConvTranspose1d implements StreamingModule {
     @Override
     public void reset(int slot) {
       partial.set(new NDIndex("{}", slot), 0f);
+    }
+
+    @Override
+    public void move(int from, int to) {
+      SlotRows.copy(partial, from, to);
     }
   }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 
 /**
  * Moshi's StreamingTransformer over [B, T, D] inputs: optional sinusoidal embedding, then the
@@ -70,15 +71,20 @@ public final class Transformer {
     return x;
   }
 
-  /** One streaming call of T steps for every slot of {@code state}. */
+  /**
+   * One streaming call of T steps; x [n, T, D] steps slots 0..n−1 of {@code state} (n at most its
+   * batch), so attention spans only what those slots have written.
+   */
   public NDArray step(NDArray x, State state, ExecMask mask) {
     int t = Math.toIntExact(x.getShape().get(1));
+    int n = Math.toIntExact(x.getShape().get(0));
     NDManager m = x.getManager();
+    long[] offsets = n == state.offsets.length ? state.offsets : Arrays.copyOf(state.offsets, n);
     AttentionStep step =
         AttentionStep.streaming(
                 m,
                 t,
-                state.offsets,
+                offsets,
                 state.capacity,
                 cfg.causal(),
                 cfg.context(),
@@ -88,19 +94,25 @@ public final class Transformer {
                 cfg.maskOldestKey())
             .withMaskType(x.getDataType());
     if (cfg.usesSin()) {
-      x = x.add(sinEmbedding(m, state.offsets, t));
+      x = x.add(sinEmbedding(m, offsets, t));
     }
     for (int i = 0; i < layers.length; i++) {
       if (layers[i].hasCrossAttention()) {
         if (state.crossKeys == null) {
           throw new IllegalStateException("cross-attention source not set (State.setCrossSource)");
         }
-        x = layers[i].forward(x, step, state.caches[i], state.crossKeys[i], state.crossValues[i]);
+        x =
+            layers[i].forward(
+                x,
+                step,
+                state.caches[i],
+                SlotRows.head(state.crossKeys[i], n, m),
+                SlotRows.head(state.crossValues[i], n, m));
       } else {
         x = layers[i].forward(x, step, state.caches[i]);
       }
     }
-    for (int b = 0; b < state.offsets.length; b++) {
+    for (int b = 0; b < n; b++) {
       if (mask.isActive(b)) {
         state.offsets[b] += t;
       }
@@ -174,6 +186,21 @@ public final class Transformer {
     @Override
     public void reset(int slot) {
       offsets[slot] = 0;
+    }
+
+    /** Positions, KV rings and cross-attention keys/values of {@code from} into {@code to}. */
+    @Override
+    public void move(int from, int to) {
+      offsets[to] = offsets[from];
+      for (KvCache c : caches) {
+        c.move(from, to);
+      }
+      if (crossKeys != null) {
+        for (int i = 0; i < crossKeys.length; i++) {
+          SlotRows.copy(crossKeys[i], from, to);
+          SlotRows.copy(crossValues[i], from, to);
+        }
+      }
     }
 
     /** Whole-state reset (also the per-position weight counter, as the reference's reset). */
