@@ -64,6 +64,15 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     prefill[s] = o.prompt() == null ? null : PromptPrefill.of(pp, tokenizer, o.prompt());
   }
 
+  /** The codec's, the LM's and the prompt's state follow the session to its new slot. */
+  @Override
+  public void move(int from, int to) {
+    codec.move(from, to);
+    lm.move(from, to);
+    prefill[to] = prefill[from];
+    prefill[from] = null;
+  }
+
   private boolean prefilling(DialogueSession session) {
     PromptPrefill p = prefill[session.slot()];
     return p != null && !p.done();

@@ -125,6 +125,24 @@ public final class PersonaPlexGen implements AutoCloseable {
     reset(slot);
   }
 
+  /**
+   * Slot {@code to} takes over slot {@code from}'s stream as it is: token cache, provided mask,
+   * offset, KV caches, sampling settings and random generator. {@code from} is to be configured
+   * afresh before another stream uses it.
+   */
+  public void move(int from, int to) {
+    mainState.move(from, to);
+    for (int k = 0; k < cache[from].length; k++) {
+      System.arraycopy(cache[from][k], 0, cache[to][k], 0, columns);
+      System.arraycopy(provided[from][k], 0, provided[to][k], 0, columns);
+    }
+    offsets[to] = offsets[from];
+    textParams[to] = textParams[from];
+    audioParams[to] = audioParams[from];
+    random[to] = random[from];
+    random[from] = new SplittableRandom(from);
+  }
+
   /** Offset 0, nothing cached or provided, transformer positions reset. */
   public void reset(int slot) {
     offsets[slot] = 0;
@@ -157,20 +175,24 @@ public final class PersonaPlexGen implements AutoCloseable {
     return c;
   }
 
-  /** One step for every slot whose {@code given} entry is not null. */
+  /**
+   * One step for every slot whose {@code given} entry is not null: slots 0..n−1, n = {@code
+   * given.length} (at most the rows; the slots above are not computed).
+   */
   // The scope is opened for what closing it does: it frees every array made inside.
   @SuppressWarnings("try")
   public Step step(Given[] given) {
-    if (given.length != batch) {
-      throw new IllegalArgumentException("expected " + batch + " slots");
+    int rows = given.length;
+    if (rows < 1 || rows > batch) {
+      throw new IllegalArgumentException("expected 1.." + batch + " slots");
     }
     int kk = cfg.numCodebooks();
     int depQ = cfg.depQ();
-    boolean[] ran = new boolean[batch];
-    long[][] modelInput = new long[batch][];
-    long[][] target = new long[batch][];
-    boolean[][] targetProvided = new boolean[batch][];
-    for (int b = 0; b < batch; b++) {
+    boolean[] ran = new boolean[rows];
+    long[][] modelInput = new long[rows][];
+    long[][] target = new long[rows][];
+    boolean[][] targetProvided = new boolean[rows][];
+    for (int b = 0; b < rows; b++) {
       if (given[b] != null) {
         ran[b] = prepare(b, given[b]);
         if (ran[b]) {
@@ -189,13 +211,13 @@ public final class PersonaPlexGen implements AutoCloseable {
             ran,
             modelInput,
             targetProvided,
-            new long[batch][],
-            new long[batch][],
-            new long[batch],
-            new long[batch][],
-            new float[batch][],
-            new float[batch][][],
-            new long[batch][]);
+            new long[rows][],
+            new long[rows][],
+            new long[rows],
+            new long[rows][],
+            new float[rows][],
+            new float[rows][][],
+            new long[rows][]);
     boolean any = false;
     for (boolean r : ran) {
       any |= r;
@@ -203,7 +225,7 @@ public final class PersonaPlexGen implements AutoCloseable {
     if (any) {
       runModel(step, target);
     }
-    for (int b = 0; b < batch; b++) {
+    for (int b = 0; b < rows; b++) {
       if (ran[b]) {
         finish(b, step);
       }
@@ -287,8 +309,9 @@ public final class PersonaPlexGen implements AutoCloseable {
   private void runModel(Step step, long[][] target) {
     int kk = cfg.numCodebooks();
     int depQ = cfg.depQ();
-    long[][][] input = new long[batch][kk][1];
-    for (int b = 0; b < batch; b++) {
+    int rows = step.ran().length;
+    long[][][] input = new long[rows][kk][1];
+    for (int b = 0; b < rows; b++) {
       for (int k = 0; k < kk; k++) {
         long t = step.ran()[b] ? step.modelInput()[b][k] : model.initialToken(k);
         if (t == UNGENERATED) {
@@ -305,8 +328,8 @@ public final class PersonaPlexGen implements AutoCloseable {
       float[] text =
           model.textLogits(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
       int vocab = cfg.textCardOut();
-      long[] prev = new long[batch];
-      for (int b = 0; b < batch; b++) {
+      long[] prev = new long[rows];
+      for (int b = 0; b < rows; b++) {
         if (!step.ran()[b]) {
           continue;
         }
@@ -321,19 +344,19 @@ public final class PersonaPlexGen implements AutoCloseable {
       depState.resetAll();
       int card = cfg.card();
       for (int c = 0; c < depQ; c++) {
-        for (int b = 0; b < batch; b++) {
+        for (int b = 0; b < rows; b++) {
           if (step.ran()[b]) {
             step.depformerInput()[b][c] = prev[b];
           }
         }
-        NDArray in = model.depformerInput(scope, c, out, prev, batch, 1);
+        NDArray in = model.depformerInput(scope, c, out, prev, rows, 1);
         float[] logits =
             model
                 .audioLogits(c, model.depformerStep(in, depState))
                 .toType(DataType.FLOAT32, /* copy= */ false)
                 .toFloatArray();
-        long[] next = new long[batch];
-        for (int b = 0; b < batch; b++) {
+        long[] next = new long[rows];
+        for (int b = 0; b < rows; b++) {
           if (!step.ran()[b]) {
             continue;
           }

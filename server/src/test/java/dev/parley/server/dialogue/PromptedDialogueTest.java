@@ -144,4 +144,55 @@ class PromptedDialogueTest {
     assertThat(flat(together.get(0).subList(2, FRAMES)))
         .isNotEqualTo(flat(together.get(2).subList(0, FRAMES - 2)));
   }
+
+  /**
+   * The engine keeps live sessions in the low slots: a prompted session in slot 1 moves to slot 0
+   * when the session below it closes, mid-prefill or mid-conversation, with its whole state (prompt
+   * position, token cache, provided mask, KV caches, codec), and still gets what it gets alone. The
+   * close is made from the engine thread at a chosen step, so the move happens exactly there.
+   */
+  @Test
+  void aPromptedSessionThatMovesDownMidPrefillOrMidConversationGetsWhatItGetsAlone()
+      throws Exception {
+    DialoguePrompt prompt = new DialoguePrompt("You are a calm robot.", voice, "golden");
+    List<long[]> solo = alone(prompt);
+    for (boolean midPrefill : new boolean[] {true, false}) {
+      PromptRecorder r = new PromptRecorder();
+      DialogueSession[] below = new DialogueSession[1];
+      java.util.concurrent.atomic.AtomicInteger steps =
+          new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger movedAtFrame =
+          new java.util.concurrent.atomic.AtomicInteger(-1);
+      EngineObserver closeBelowAtStep3 =
+          new EngineObserver() {
+            @Override
+            public void stepTimed(int batch, long encode, long lm, long decode, long total) {
+              // Count the prefill's steps, or the conversation's once the prompt is done.
+              if ((midPrefill || r.promptDone.isDone()) && steps.incrementAndGet() == 3) {
+                movedAtFrame.set(r.frames.frames.size());
+                below[0].close();
+              }
+            }
+          };
+      try (DialogueEngine engine = new DialogueEngine(model, 3, 64, closeBelowAtStep3)) {
+        below[0] = engine.open(DialogueOptions.greedy(), new Recorder()); // slot 0, never steps
+        DialogueSession s = engine.open(options(prompt), r); // slot 1
+        s.offerAudio(user, 0, user.length);
+        r.frames.await(FRAMES);
+        assertThat(movedAtFrame.get()).as("frames out when it moved").isGreaterThanOrEqualTo(0);
+        if (midPrefill) {
+          assertThat(movedAtFrame.get()).isZero();
+        } else {
+          assertThat(movedAtFrame.get()).isBetween(1, FRAMES - 1);
+        }
+        List<long[]> moved = tokens(r.frames.frames);
+        assertThat(moved).as("mid-prefill %s", midPrefill).hasSameSizeAs(solo);
+        for (int j = 0; j < solo.size(); j++) {
+          assertThat(moved.get(j))
+              .as("mid-prefill %s, frame %d", midPrefill, j)
+              .isEqualTo(solo.get(j));
+        }
+      }
+    }
+  }
 }
