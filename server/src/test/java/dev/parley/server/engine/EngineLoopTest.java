@@ -147,8 +147,14 @@ class EngineLoopTest {
     step.hold = new CountDownLatch(1);
     EngineLoop<TestSession> loop = loop(step, 3);
     TestSession a = loop.open(TestSession::new);
-    TestSession idle = loop.open(TestSession::new);
-    idle.ready = false;
+    // Not ready from its first moment, so it can never be in the step that fails.
+    TestSession idle =
+        loop.open(
+            slot -> {
+              TestSession t = new TestSession(slot);
+              t.ready = false;
+              return t;
+            });
     assertThat(step.entered.await(10, TimeUnit.SECONDS)).isTrue();
     step.failWith = new IllegalArgumentException("shape mismatch");
     step.hold.countDown();
