@@ -60,22 +60,27 @@ public final class StreamingConvTranspose1d implements StreamingModule {
     this.bias = bias ? p.get(prefix + "bias", out).reshape(1, out, 1) : null;
   }
 
+  /** Every input step's contribution, [B, Cin, T] → [B, T, Cout, blocks, S] (no bias). */
+  private NDArray blocks(NDArray x) {
+    Shape s = x.getShape();
+    long b = s.get(0);
+    long t = s.get(2);
+    if (depthwise) {
+      // [B, C, 1, T] * [C, Kp, 1] → [B, C, Kp, T]
+      return x.expandDims(2)
+          .mul(weightMatrix)
+          .reshape(b, out, blocks, stride, t)
+          .transpose(0, 4, 1, 2, 3);
+    }
+    return x.transpose(0, 2, 1).matMul(weightMatrix).reshape(b, t, out, blocks, stride);
+  }
+
   /** Transposed conv of the whole input: [B, Cin, T] → [B, Cout, (T-1)·S + K], bias included. */
   NDArray full(NDArray x) {
     Shape s = x.getShape();
     long b = s.get(0);
     long t = s.get(2);
-    NDArray z; // [B, T, Cout, blocks, S]
-    if (depthwise) {
-      // [B, C, 1, T] * [C, Kp, 1] → [B, C, Kp, T]
-      z =
-          x.expandDims(2)
-              .mul(weightMatrix)
-              .reshape(b, out, blocks, stride, t)
-              .transpose(0, 4, 1, 2, 3);
-    } else {
-      z = x.transpose(0, 2, 1).matMul(weightMatrix).reshape(b, t, out, blocks, stride);
-    }
+    NDArray z = blocks(x); // [B, T, Cout, blocks, S]
     NDArray sum = null;
     NDManager m = x.getManager();
     for (int j = 0; j < blocks; j++) {
@@ -113,6 +118,9 @@ public final class StreamingConvTranspose1d implements StreamingModule {
   @Override
   public NDArray step(NDArray x, SlotState slotState, ExecMask mask) {
     State state = (State) slotState;
+    if (blocks == 2 && kernel == 2 * stride) {
+      return stepTwoBlocks(x, state, mask);
+    }
     NDArray y = full(x);
     if (overlap == 0) {
       return y;
@@ -127,6 +135,31 @@ public final class StreamingConvTranspose1d implements StreamingModule {
     }
     state.partial.intern(mask.select(x.getManager(), tail, state.partial).duplicate());
     return outNow;
+  }
+
+  /**
+   * Kernel = 2·stride (every transposed conv of Mimi): output block t is {@code z0[t] + z1[t-1]},
+   * with {@code z1} of the previous call's last step as the pending overlap — one addition over the
+   * output instead of zero-padded shifted copies, and the bias added once. The pending state is the
+   * same {@code [B, Cout, S]} as the general path keeps (outputs minus bias).
+   */
+  private NDArray stepTwoBlocks(NDArray x, State state, ExecMask mask) {
+    long b = x.getShape().get(0);
+    long t = x.getShape().get(2);
+    NDArray z = blocks(x); // [B, T, Cout, 2, S]
+    NDArray first = z.get(new NDIndex(":, :, :, 0"));
+    NDArray second = z.get(new NDIndex(":, :, :, 1"));
+    NDArray pending = state.partial.expandDims(1);
+    pending.attach(x.getManager()); // a view of the state: keep it in this call's scope
+    NDArray shifted =
+        t == 1 ? pending : pending.concat(second.get(new NDIndex(":, :{}", t - 1)), 1);
+    NDArray y = first.add(shifted).transpose(0, 2, 1, 3).reshape(b, out, t * stride);
+    if (bias != null) {
+      y = y.add(bias);
+    }
+    NDArray last = second.get(new NDIndex(":, {}", t - 1)); // [B, Cout, S]
+    state.partial.intern(mask.select(x.getManager(), last, state.partial).duplicate());
+    return y;
   }
 
   @Override
