@@ -11,7 +11,8 @@ import ai.djl.ndarray.types.Shape;
  * DJL has no transposed convolution for PyTorch, so it is computed as one matmul (or, depthwise,
  * one broadcast product) followed by an overlap-add of kernel/stride shifted blocks. Streaming
  * keeps the last {@code kernel - stride} outputs (minus bias) and adds them to the start of the
- * next call.
+ * next call — or, when the kernel is twice the stride (all of Mimi's), the previous call's last
+ * input step, so that a call is the same product over its input with one step of history.
  */
 public final class StreamingConvTranspose1d implements StreamingModule {
   private final NDArray weightMatrix; // dense: [Cin, Cout*Kp]; depthwise: [C, Kp, 1]
@@ -24,6 +25,21 @@ public final class StreamingConvTranspose1d implements StreamingModule {
   private final int blocks; // ceil(kernel / stride)
   private final boolean depthwise;
   private final int overlap;
+  // kernel = 2·stride, dense: the same layer as a kernel-2 convolution over [previous step, x]
+  // producing Cout·S channels ([Cout·S, Cin, 2], bias repeated S times), or null.
+  private final NDArray convWeight;
+  private final NDArray convBias;
+
+  /**
+   * Steps × streams from which a dense kernel-2S layer runs as a convolution: libtorch hands those
+   * to oneDNN, whose kernels use AVX-512 where oneMKL's GEMM (on AMD CPUs) does not — measured 2×
+   * faster for Mimi's decoder at 96–480 steps and at batch 8. Below it, one x·W product streams the
+   * weights best (the 25 Hz end at batch 1).
+   */
+  static final int CONV_MIN_ROWS = 16;
+
+  /** Weights above this many values stay on the product path (oneDNN repacks them per call). */
+  static final long CONV_MAX_WEIGHTS = 4L << 20;
 
   /**
    * @param groups 1 (dense) or {@code in == out} (depthwise, Mimi's channel-wise upsampler)
@@ -57,7 +73,25 @@ public final class StreamingConvTranspose1d implements StreamingModule {
               p.manager().zeros(new Shape(in, out / groups, padded - kernel), w.getDataType()), 2);
     }
     this.weightMatrix = depthwise ? w.reshape(in, padded, 1) : w.reshape(in, out * padded);
-    this.bias = bias ? p.get(prefix + "bias", out).reshape(1, out, 1) : null;
+    NDArray b = bias ? p.get(prefix + "bias", out) : null;
+    this.bias = b == null ? null : b.reshape(1, out, 1);
+    if (!depthwise && twoBlocks() && p.materialized() && in * out * kernel <= CONV_MAX_WEIGHTS) {
+      // Tap i of output channel (co, s) applies to step t-1+i: i = 0 is block 1, i = 1 block 0.
+      convWeight =
+          w.reshape(in, out, 2, stride)
+              .flip(2)
+              .transpose(1, 3, 0, 2)
+              .reshape(out * stride, in, 2)
+              .duplicate();
+      convBias = b == null ? null : b.reshape(out, 1).repeat(1, stride).reshape(out * stride);
+    } else {
+      convWeight = null;
+      convBias = null;
+    }
+  }
+
+  private boolean twoBlocks() {
+    return kernel == 2 * stride;
   }
 
   /** Every input step's contribution, [B, Cin, T] → [B, T, Cout, blocks, S] (no bias). */
@@ -118,7 +152,7 @@ public final class StreamingConvTranspose1d implements StreamingModule {
   @Override
   public NDArray step(NDArray x, SlotState slotState, ExecMask mask) {
     State state = (State) slotState;
-    if (blocks == 2 && kernel == 2 * stride) {
+    if (twoBlocks()) {
       return stepTwoBlocks(x, state, mask);
     }
     NDArray y = full(x);
@@ -126,63 +160,75 @@ public final class StreamingConvTranspose1d implements StreamingModule {
       return y;
     }
     long n = x.getShape().get(2) * stride;
-    NDArray head = y.get(new NDIndex(":, :, :{}", overlap)).add(state.partial);
+    NDArray head = y.get(new NDIndex(":, :, :{}", overlap)).add(state.carried);
     NDArray summed = head.concat(y.get(new NDIndex(":, :, {}:", overlap)), 2);
     NDArray outNow = summed.get(new NDIndex(":, :, :{}", n));
     NDArray tail = summed.get(new NDIndex(":, :, {}:", n));
     if (bias != null) {
       tail = tail.sub(bias);
     }
-    state.partial.intern(mask.select(x.getManager(), tail, state.partial).duplicate());
+    state.carried.intern(mask.select(x.getManager(), tail, state.carried).duplicate());
     return outNow;
   }
 
   /**
-   * Kernel = 2·stride (every transposed conv of Mimi): output block t is {@code z0[t] + z1[t-1]},
-   * with {@code z1} of the previous call's last step as the pending overlap — one addition over the
-   * output instead of zero-padded shifted copies, and the bias added once. The pending state is the
-   * same {@code [B, Cout, S]} as the general path keeps (outputs minus bias).
+   * Kernel = 2·stride (every transposed conv of Mimi): output block t is {@code z0[t] + z1[t-1]}
+   * where {@code z_j[t]} is input step t times tap block j, so a call computes over its input with
+   * the previous call's last step in front, and carries its own last step on.
    */
   private NDArray stepTwoBlocks(NDArray x, State state, ExecMask mask) {
     long b = x.getShape().get(0);
     long t = x.getShape().get(2);
-    NDArray z = blocks(x); // [B, T, Cout, 2, S]
-    NDArray first = z.get(new NDIndex(":, :, :, 0"));
-    NDArray second = z.get(new NDIndex(":, :, :, 1"));
-    NDArray pending = state.partial.expandDims(1);
-    pending.attach(x.getManager()); // a view of the state: keep it in this call's scope
-    NDArray shifted =
-        t == 1 ? pending : pending.concat(second.get(new NDIndex(":, :{}", t - 1)), 1);
-    NDArray y = first.add(shifted).transpose(0, 2, 1, 3).reshape(b, out, t * stride);
-    if (bias != null) {
-      y = y.add(bias);
+    NDArray withHistory = state.carried.concat(x, 2); // [B, Cin, T+1]
+    // concat puts its result in the state's manager; this call's tensors stay in its scope
+    withHistory.attach(x.getManager());
+    NDArray y;
+    if (convWeight != null && b * t >= CONV_MIN_ROWS) {
+      // [B, Cout·S, T] → [B, Cout, T·S]
+      y =
+          Ops.conv1d(withHistory, convWeight, convBias, 1, 1, 1)
+              .reshape(b, out, stride, t)
+              .transpose(0, 1, 3, 2)
+              .reshape(b, out, t * stride);
+    } else {
+      NDArray z = blocks(withHistory); // [B, T+1, Cout, 2, S]
+      NDArray current = z.get(new NDIndex(":, 1:, :, 0"));
+      NDArray pending = z.get(new NDIndex(":, :{}, :, 1", t));
+      y = current.add(pending).transpose(0, 2, 1, 3).reshape(b, out, t * stride);
+      if (bias != null) {
+        y = y.add(bias);
+      }
     }
-    NDArray last = second.get(new NDIndex(":, {}", t - 1)); // [B, Cout, S]
-    state.partial.intern(mask.select(x.getManager(), last, state.partial).duplicate());
+    NDArray last = x.get(new NDIndex(":, :, {}:", t - 1));
+    state.carried.intern(mask.select(x.getManager(), last, state.carried).duplicate());
     return y;
   }
 
   @Override
   public SlotState newState(NDManager manager, int batch) {
-    return new State(
-        manager.zeros(new Shape(batch, out, Math.max(overlap, 0)), weightMatrix.getDataType()));
+    Shape shape =
+        twoBlocks() ? new Shape(batch, in, 1) : new Shape(batch, out, Math.max(overlap, 0));
+    return new State(manager.zeros(shape, weightMatrix.getDataType()));
   }
 
   public int stride() {
     return stride;
   }
 
-  /** Per-slot pending overlap outputs. */
+  /**
+   * Per-slot carried history: the previous call's last input step (kernel = 2·stride) or its
+   * pending overlap outputs minus bias.
+   */
   public static final class State implements SlotState {
-    private final NDArray partial;
+    private final NDArray carried;
 
-    State(NDArray partial) {
-      this.partial = partial;
+    State(NDArray carried) {
+      this.carried = carried;
     }
 
     @Override
     public void reset(int slot) {
-      partial.set(new NDIndex("{}", slot), 0f);
+      carried.set(new NDIndex("{}", slot), 0f);
     }
   }
 }

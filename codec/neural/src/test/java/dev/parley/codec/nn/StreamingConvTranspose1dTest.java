@@ -10,7 +10,6 @@ import dev.parley.codec.testing.Signals;
 import dev.parley.codec.torch.TorchRuntime;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -127,11 +126,40 @@ class StreamingConvTranspose1dTest {
     }
   }
 
-  @Test
-  void resetAndInactiveSlotsKeepStreamsApart() {
+  /**
+   * Kernel = 2·stride streams carry their last input step; calls of at least {@link
+   * StreamingConvTranspose1d#CONV_MIN_ROWS} steps × streams run as a convolution, shorter ones as a
+   * product: chunks that cross the threshold both ways still match the textbook loop.
+   */
+  @ParameterizedTest(name = "in={0} out={1} k={2} s={3} bias={4}")
+  @CsvSource({"3, 4, 4, 2, true", "4, 2, 8, 4, true", "5, 3, 6, 3, false"})
+  void longAndShortChunksMatchTheWholeSequence(int in, int out, int k, int s, boolean bias) {
     try (NDManager scope = manager.newSubManager()) {
-      ConvTr c = ConvTr.of(scope, 2, 3, 6, 2, 1, true);
-      int t = 4;
+      ConvTr c = ConvTr.of(scope, in, out, k, s, 1, bias);
+      int batch = 2;
+      int t = 40;
+      int[] chunks = {8, 1, 20, 3, 8};
+      assertThat(batch * chunks[0]).isGreaterThanOrEqualTo(StreamingConvTranspose1d.CONV_MIN_ROWS);
+      assertThat(batch * chunks[1]).isLessThan(StreamingConvTranspose1d.CONV_MIN_ROWS);
+      float[] xs = StreamingConv1dTest.input(batch, in, t, 11 + k);
+      NDArray x = scope.create(xs, new Shape(batch, in, t));
+      float[] naive = c.naiveTrimmed(xs, batch, t);
+      float[] streamed =
+          StreamingConv1dTest.stream(c.layer(), x, c.layer().newState(scope, batch), chunks)
+              .toFloatArray();
+      Diff.assertClose("streamed vs naive", streamed, naive, 1e-5 * Math.max(1, Diff.peak(naive)));
+    }
+  }
+
+  @ParameterizedTest(name = "k={0} steps per call={1}")
+  @CsvSource({
+    "6, 4", // three overlapping blocks: pending outputs carried
+    "4, 2", // kernel = 2·stride, product path
+    "4, 8" // kernel = 2·stride, 2 × 8 rows: convolution path
+  })
+  void resetAndInactiveSlotsKeepStreamsApart(int k, int t) {
+    try (NDManager scope = manager.newSubManager()) {
+      ConvTr c = ConvTr.of(scope, 2, 3, k, 2, 1, true);
       int outT = t * 2;
       float[] a = StreamingConv1dTest.input(1, 2, t, 1);
       float[] b = StreamingConv1dTest.input(1, 2, t, 2);
