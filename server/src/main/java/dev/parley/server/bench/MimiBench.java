@@ -38,6 +38,7 @@ public final class MimiBench {
       LatencyStats encode,
       LatencyStats decode,
       LatencyStats frame,
+      LatencyStats frameCpu,
       long weightBytes,
       LatencyStats probe) {
     /** Bytes per second at which one-row products stream weights here (the probe's median). */
@@ -54,7 +55,7 @@ public final class MimiBench {
       return String.format(
           java.util.Locale.ROOT,
           "bench=mimi batch=%d frames=%d threads=%d dtype=%s encode_p50_ms=%.2f encode_p99_ms=%.2f decode_p50_ms=%.2f "
-              + "decode_p99_ms=%.2f frame_p50_ms=%.2f weights_mb=%.1f bandwidth_gbps=%.2f floor_ms=%.2f"
+              + "decode_p99_ms=%.2f frame_p50_ms=%.2f frame_cpu_p50_ms=%.2f weights_mb=%.1f bandwidth_gbps=%.2f floor_ms=%.2f"
               + " vs_floor=%.2f",
           batch,
           frames,
@@ -65,6 +66,7 @@ public final class MimiBench {
           decode.p50(),
           decode.p99(),
           frame.p50(),
+          frameCpu.p50(),
           weightBytes / 1e6,
           bandwidth() / 1e9,
           floorMs(),
@@ -131,6 +133,13 @@ public final class MimiBench {
       long[] enc = new long[frames];
       long[] dec = new long[frames];
       long[] probe = new long[frames];
+      // CPU time of the whole process per frame: on a machine shared with other work, wall time
+      // includes waiting for a core; this does not (with one libtorch thread it is the frame's
+      // compute).
+      long[] frameCpu = new long[frames];
+      com.sun.management.OperatingSystemMXBean cpu =
+          (com.sun.management.OperatingSystemMXBean)
+              java.lang.management.ManagementFactory.getOperatingSystemMXBean();
       // Random values: a zero-filled matrix may be backed by one shared page and stay in cache.
       NDArray probeMatrix =
           weights.randomUniform(-1, 1, new Shape(PROBE_ROWS, PROBE_COLUMNS), DataType.FLOAT32);
@@ -144,16 +153,19 @@ public final class MimiBench {
               p[i] = (float) (0.1 * rnd.nextGaussian());
             }
           }
+          long c0 = cpu.getProcessCpuTime();
           long t0 = System.nanoTime();
           long[][] codes = mimi.encodeFrame(pcm, streams, all);
           long t1 = System.nanoTime();
           mimi.decodeFrame(codes, streams, all);
           long t2 = System.nanoTime();
+          long c2 = cpu.getProcessCpuTime();
           long t3 = streamProbe(probeRow, probeMatrix);
           if (f >= 0) {
             enc[f] = t1 - t0;
             dec[f] = t2 - t1;
             probe[f] = t3;
+            frameCpu[f] = c2 - c0;
           }
         }
       }
@@ -169,6 +181,7 @@ public final class MimiBench {
           new LatencyStats(enc),
           new LatencyStats(dec),
           new LatencyStats(frame),
+          new LatencyStats(frameCpu),
           weightBytesPerFrame(config, config.numCodebooks(), half ? 2 : 4),
           new LatencyStats(probe));
     }
