@@ -55,7 +55,7 @@ public final class MimiBench {
       return String.format(
           java.util.Locale.ROOT,
           "bench=mimi batch=%d frames=%d threads=%d dtype=%s encode_p50_ms=%.2f encode_p99_ms=%.2f decode_p50_ms=%.2f "
-              + "decode_p99_ms=%.2f frame_p50_ms=%.2f frame_cpu_p50_ms=%.2f weights_mb=%.1f bandwidth_gbps=%.2f floor_ms=%.2f"
+              + "decode_p99_ms=%.2f frame_p50_ms=%.2f thread_cpu_p50_ms=%.2f weights_mb=%.1f bandwidth_gbps=%.2f floor_ms=%.2f"
               + " vs_floor=%.2f",
           batch,
           frames,
@@ -133,13 +133,12 @@ public final class MimiBench {
       long[] enc = new long[frames];
       long[] dec = new long[frames];
       long[] probe = new long[frames];
-      // CPU time of the whole process per frame: on a machine shared with other work, wall time
-      // includes waiting for a core; this does not (with one libtorch thread it is the frame's
-      // compute).
+      // CPU time of the calling thread per frame: on a machine shared with other work, wall time
+      // includes waiting for a core; this does not. With one libtorch thread it is all of the
+      // frame's compute; with more it leaves out the other threads' share.
       long[] frameCpu = new long[frames];
-      com.sun.management.OperatingSystemMXBean cpu =
-          (com.sun.management.OperatingSystemMXBean)
-              java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      java.lang.management.ThreadMXBean cpu =
+          java.lang.management.ManagementFactory.getThreadMXBean();
       // Random values: a zero-filled matrix may be backed by one shared page and stay in cache.
       NDArray probeMatrix =
           weights.randomUniform(-1, 1, new Shape(PROBE_ROWS, PROBE_COLUMNS), DataType.FLOAT32);
@@ -153,13 +152,13 @@ public final class MimiBench {
               p[i] = (float) (0.1 * rnd.nextGaussian());
             }
           }
-          long c0 = cpu.getProcessCpuTime();
+          long c0 = cpu.getCurrentThreadCpuTime();
           long t0 = System.nanoTime();
           long[][] codes = mimi.encodeFrame(pcm, streams, all);
           long t1 = System.nanoTime();
           mimi.decodeFrame(codes, streams, all);
           long t2 = System.nanoTime();
-          long c2 = cpu.getProcessCpuTime();
+          long c2 = cpu.getCurrentThreadCpuTime();
           long t3 = streamProbe(probeRow, probeMatrix);
           if (f >= 0) {
             enc[f] = t1 - t0;
