@@ -11,8 +11,9 @@ import ai.djl.ndarray.types.Shape;
  * DJL has no transposed convolution for PyTorch, so it is computed as one matmul (or, depthwise,
  * one broadcast product) followed by an overlap-add of kernel/stride shifted blocks. Streaming
  * keeps the last {@code kernel - stride} outputs (minus bias) and adds them to the start of the
- * next call — or, when the kernel is twice the stride (all of Mimi's), the previous call's last
- * input step, so that a call is the same product over its input with one step of history.
+ * next call. A dense layer whose kernel is twice the stride (Mimi's decoder) and whose weights are
+ * small runs instead as a kernel-2 convolution over [previous call's last input step, x], carrying
+ * that input step.
  */
 public final class StreamingConvTranspose1d implements StreamingModule {
   private final NDArray weightMatrix; // dense: [Cin, Cout*Kp]; depthwise: [C, Kp, 1]
@@ -31,14 +32,12 @@ public final class StreamingConvTranspose1d implements StreamingModule {
   private final NDArray convBias;
 
   /**
-   * Steps × streams from which a dense kernel-2S layer runs as a convolution: libtorch hands those
-   * to oneDNN, whose kernels use AVX-512 where oneMKL's GEMM (on AMD CPUs) does not — measured 2×
-   * faster for Mimi's decoder at 96–480 steps and at batch 8. Below it, one x·W product streams the
-   * weights best (the 25 Hz end at batch 1).
+   * Dense kernel-2S layers up to this many weights run as a convolution: libtorch hands it to
+   * oneDNN, whose kernels use AVX-512 where oneMKL's GEMM (on AMD CPUs) does not — measured 2×
+   * faster for Mimi's decoder stages at 96–480 steps and at batch 8. Larger ones (the 25 Hz end,
+   * where each call has 1–2 steps per stream) keep one x·W product, which streams their weights
+   * best; oneDNN would repack them every call.
    */
-  static final int CONV_MIN_ROWS = 16;
-
-  /** Weights above this many values stay on the product path (oneDNN repacks them per call). */
   static final long CONV_MAX_WEIGHTS = 4L << 20;
 
   /**
@@ -152,6 +151,9 @@ public final class StreamingConvTranspose1d implements StreamingModule {
   @Override
   public NDArray step(NDArray x, SlotState slotState, ExecMask mask) {
     State state = (State) slotState;
+    if (convWeight != null) {
+      return stepAsConvolution(x, state, mask);
+    }
     if (twoBlocks()) {
       return stepTwoBlocks(x, state, mask);
     }
@@ -172,34 +174,46 @@ public final class StreamingConvTranspose1d implements StreamingModule {
   }
 
   /**
-   * Kernel = 2·stride (every transposed conv of Mimi): output block t is {@code z0[t] + z1[t-1]}
-   * where {@code z_j[t]} is input step t times tap block j, so a call computes over its input with
-   * the previous call's last step in front, and carries its own last step on.
+   * The convolution form: output block t is {@code x[t]·W0 + x[t-1]·W1}, a kernel-2 convolution
+   * over the input with the previous call's last step in front, whose Cout·S output channels are
+   * the S phases of each output channel.
    */
-  private NDArray stepTwoBlocks(NDArray x, State state, ExecMask mask) {
+  private NDArray stepAsConvolution(NDArray x, State state, ExecMask mask) {
     long b = x.getShape().get(0);
     long t = x.getShape().get(2);
     NDArray withHistory = state.carried.concat(x, 2); // [B, Cin, T+1]
     // concat puts its result in the state's manager; this call's tensors stay in its scope
     withHistory.attach(x.getManager());
-    NDArray y;
-    if (convWeight != null && b * t >= CONV_MIN_ROWS) {
-      // [B, Cout·S, T] → [B, Cout, T·S]
-      y =
-          Ops.conv1d(withHistory, convWeight, convBias, 1, 1, 1)
-              .reshape(b, out, stride, t)
-              .transpose(0, 1, 3, 2)
-              .reshape(b, out, t * stride);
-    } else {
-      NDArray z = blocks(withHistory); // [B, T+1, Cout, 2, S]
-      NDArray current = z.get(new NDIndex(":, 1:, :, 0"));
-      NDArray pending = z.get(new NDIndex(":, :{}, :, 1", t));
-      y = current.add(pending).transpose(0, 2, 1, 3).reshape(b, out, t * stride);
-      if (bias != null) {
-        y = y.add(bias);
-      }
-    }
+    NDArray y =
+        Ops.conv1d(withHistory, convWeight, convBias, 1, 1, 1) // [B, Cout·S, T]
+            .reshape(b, out, stride, t)
+            .transpose(0, 1, 3, 2)
+            .reshape(b, out, t * stride);
     NDArray last = x.get(new NDIndex(":, :, {}:", t - 1));
+    state.carried.intern(mask.select(x.getManager(), last, state.carried).duplicate());
+    return y;
+  }
+
+  /**
+   * Kernel = 2·stride as a product: output block t is {@code z0[t] + z1[t-1]}, with {@code z1} of
+   * the previous call's last step as the pending overlap — one addition over the output instead of
+   * zero-padded shifted copies, and the bias added once.
+   */
+  private NDArray stepTwoBlocks(NDArray x, State state, ExecMask mask) {
+    long b = x.getShape().get(0);
+    long t = x.getShape().get(2);
+    NDArray z = blocks(x); // [B, T, Cout, 2, S]
+    NDArray first = z.get(new NDIndex(":, :, :, 0"));
+    NDArray second = z.get(new NDIndex(":, :, :, 1"));
+    NDArray pending = state.carried.expandDims(1);
+    pending.attach(x.getManager()); // a view of the state: keep it in this call's scope
+    NDArray shifted =
+        t == 1 ? pending : pending.concat(second.get(new NDIndex(":, :{}", t - 1)), 1);
+    NDArray y = first.add(shifted).transpose(0, 2, 1, 3).reshape(b, out, t * stride);
+    if (bias != null) {
+      y = y.add(bias);
+    }
+    NDArray last = second.get(new NDIndex(":, {}", t - 1)); // [B, Cout, S]
     state.carried.intern(mask.select(x.getManager(), last, state.carried).duplicate());
     return y;
   }
@@ -216,7 +230,7 @@ public final class StreamingConvTranspose1d implements StreamingModule {
   }
 
   /**
-   * Per-slot carried history: the previous call's last input step (kernel = 2·stride) or its
+   * Per-slot carried history: the previous call's last input step (the convolution form) or its
    * pending overlap outputs minus bias.
    */
   public static final class State implements SlotState {
