@@ -221,7 +221,7 @@ public final class StreamingConvTranspose1d implements StreamingModule {
   @Override
   public SlotState newState(NDManager manager, int batch) {
     Shape shape =
-        twoBlocks() ? new Shape(batch, in, 1) : new Shape(batch, out, Math.max(overlap, 0));
+        convWeight != null ? new Shape(batch, in, 1) : new Shape(batch, out, Math.max(overlap, 0));
     return new State(manager.zeros(shape, weightMatrix.getDataType()));
   }
 

@@ -95,6 +95,7 @@ class StreamingConvTranspose1dTest {
   @ParameterizedTest(name = "in={0} out={1} k={2} s={3} groups={4} bias={5}")
   @CsvSource({
     "3, 4, 4, 2, 1, true", // SEANet decoder shape: k = 2s
+    "520, 512, 16, 8, 1, true", // k = 2s with weights above CONV_MAX_WEIGHTS: the product form
     "4, 2, 8, 4, 1, true",
     "3, 2, 5, 2, 1, true", // kernel not a multiple of the stride
     "2, 3, 6, 3, 1, false",
