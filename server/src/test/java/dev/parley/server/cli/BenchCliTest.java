@@ -37,7 +37,8 @@ class BenchCliTest {
                 "--batch",
                 "2"))
         .matches(
-            "bench=mimi batch=2 frames=3 .*encode_p50_ms=[0-9.]+ .*" + "decode_p99_ms=[0-9.]+");
+            "bench=mimi batch=2 frames=3 .*encode_p50_ms=[0-9.]+ .*decode_p99_ms=[0-9.]+ .*"
+                + "bandwidth_gbps=[0-9.]+ floor_ms=[0-9.]+ vs_floor=[0-9.]+");
     assertThat(run("bench", "lm", "--config", "tiny", "--steps", "5", "--warmup", "1"))
         .matches(
             "bench=lm config=tiny batch=1 steps=5 threads=2 step_p50_ms=[0-9.]+ step_p99_ms=[0-9.]+");

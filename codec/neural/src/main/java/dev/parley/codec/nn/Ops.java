@@ -12,6 +12,11 @@ public final class Ops {
     return x.getNDArrayInternal().linear(x, w, null).singletonOrThrow();
   }
 
+  /** {@code x @ w^T + bias} over the last axis; bias [out] or null. */
+  public static NDArray linear(NDArray x, NDArray w, NDArray bias) {
+    return x.getNDArrayInternal().linear(x, w, bias).singletonOrThrow();
+  }
+
   /** Plain (unpadded) 1-d convolution; x [B, Cin, T], w [Cout, Cin/groups, K]. */
   public static NDArray conv1d(
       NDArray x, NDArray w, NDArray bias, int stride, int dilation, int groups) {

@@ -10,7 +10,6 @@ import dev.parley.codec.testing.Signals;
 import dev.parley.codec.torch.TorchRuntime;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -96,6 +95,7 @@ class StreamingConvTranspose1dTest {
   @ParameterizedTest(name = "in={0} out={1} k={2} s={3} groups={4} bias={5}")
   @CsvSource({
     "3, 4, 4, 2, 1, true", // SEANet decoder shape: k = 2s
+    "520, 512, 16, 8, 1, true", // k = 2s with weights above CONV_MAX_WEIGHTS: the product form
     "4, 2, 8, 4, 1, true",
     "3, 2, 5, 2, 1, true", // kernel not a multiple of the stride
     "2, 3, 6, 3, 1, false",
@@ -127,11 +127,37 @@ class StreamingConvTranspose1dTest {
     }
   }
 
-  @Test
-  void resetAndInactiveSlotsKeepStreamsApart() {
+  /**
+   * Small dense kernel-2·stride layers run as a convolution carrying their last input step: long
+   * and one-step chunks alike match the textbook loop.
+   */
+  @ParameterizedTest(name = "in={0} out={1} k={2} s={3} bias={4}")
+  @CsvSource({"3, 4, 4, 2, true", "4, 2, 8, 4, true", "5, 3, 6, 3, false"})
+  void longAndShortChunksMatchTheWholeSequence(int in, int out, int k, int s, boolean bias) {
     try (NDManager scope = manager.newSubManager()) {
-      ConvTr c = ConvTr.of(scope, 2, 3, 6, 2, 1, true);
-      int t = 4;
+      ConvTr c = ConvTr.of(scope, in, out, k, s, 1, bias);
+      int batch = 2;
+      int t = 40;
+      int[] chunks = {8, 1, 20, 3, 8};
+      float[] xs = StreamingConv1dTest.input(batch, in, t, 11 + k);
+      NDArray x = scope.create(xs, new Shape(batch, in, t));
+      float[] naive = c.naiveTrimmed(xs, batch, t);
+      float[] streamed =
+          StreamingConv1dTest.stream(c.layer(), x, c.layer().newState(scope, batch), chunks)
+              .toFloatArray();
+      Diff.assertClose("streamed vs naive", streamed, naive, 1e-5 * Math.max(1, Diff.peak(naive)));
+    }
+  }
+
+  @ParameterizedTest(name = "k={0} steps per call={1}")
+  @CsvSource({
+    "6, 4", // three overlapping blocks: pending outputs carried
+    "4, 2", // kernel = 2·stride: the convolution form, last input step carried
+    "4, 8"
+  })
+  void resetAndInactiveSlotsKeepStreamsApart(int k, int t) {
+    try (NDManager scope = manager.newSubManager()) {
+      ConvTr c = ConvTr.of(scope, 2, 3, k, 2, 1, true);
       int outT = t * 2;
       float[] a = StreamingConv1dTest.input(1, 2, t, 1);
       float[] b = StreamingConv1dTest.input(1, 2, t, 2);
