@@ -34,6 +34,11 @@ const ui = {
       $(tab + '-missing').hidden = services.includes(service);
     }
     speak.voices(s.voices, s.default_voice);
+    if (services.includes('dialogue')) {
+      getJson('/api/prompt_voices')
+        .then((p) => talk.prompts(p))
+        .catch((e) => ui.error('talk', e.message));
+    }
     $('server-name').textContent = s.server;
   },
   /** Makes sure the server takes our key (asking for one when it needs it); false if cancelled. */

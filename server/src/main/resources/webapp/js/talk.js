@@ -77,6 +77,10 @@ export function setUpTalk(ui) {
       text_seed: $('talk-seed').value,
       audio_seed: $('talk-seed').value,
     };
+    if (!$('talk-prompt').hidden) {
+      params.text_prompt = $('talk-prompt-text').value.trim();
+      params.voice_prompt = $('talk-voice').value;
+    }
     const ws = new WebSocket(socketUrl('/api/chat', params));
     ws.binaryType = 'arraybuffer';
     let mic = null;
@@ -248,4 +252,18 @@ export function setUpTalk(ui) {
 
     return { stop };
   }
+
+  return {
+    /** Shows the prompt box and voice picker when the model takes prompts (/api/prompt_voices). */
+    prompts(p) {
+      const box = $('talk-prompt');
+      box.hidden = !p.accepts_prompts;
+      box.dataset.answered = 'true';
+      if (!p.accepts_prompts) return;
+      $('talk-prompt-text').maxLength = p.max_text_chars;
+      const picker = $('talk-voice');
+      picker.replaceChildren(new Option('none', ''));
+      for (const v of p.voices) picker.append(new Option(v, v));
+    },
+  };
 }

@@ -58,6 +58,7 @@ public final class HttpFrontEnd implements AutoCloseable {
   private final TranscriptionRoutes transcription;
   private final SpeechRoutes speech;
   private final StatusRoute status;
+  private final PromptVoicesRoute promptVoices;
   private final OpenAiApi openAi;
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
@@ -91,6 +92,7 @@ public final class HttpFrontEnd implements AutoCloseable {
     this.transcription = new TranscriptionRoutes(transcription, access);
     this.speech = new SpeechRoutes(speech, access);
     this.status = new StatusRoute(access, info, ready);
+    this.promptVoices = new PromptVoicesRoute(dialogue);
     this.openAi =
         new OpenAiApi(
             dialogue,
@@ -262,6 +264,10 @@ public final class HttpFrontEnd implements AutoCloseable {
 
   StatusRoute status() {
     return status;
+  }
+
+  PromptVoicesRoute promptVoices() {
+    return promptVoices;
   }
 
   OpenAiApi openAi() {

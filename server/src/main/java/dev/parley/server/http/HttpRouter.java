@@ -46,7 +46,8 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   static RequestPolicy policy(String path) {
     return switch (path) {
       case "/healthz", "/readyz" -> RequestPolicy.PUBLIC;
-      case ChatRoute.PATH, "/api/info", "/metrics", StatusRoute.PATH -> RequestPolicy.KEYED;
+      case ChatRoute.PATH, "/api/info", "/metrics", StatusRoute.PATH, PromptVoicesRoute.PATH ->
+          RequestPolicy.KEYED;
       case TranscriptionRoutes.PATH -> RequestPolicy.KEYED_UPLOAD;
       case SpeechRoutes.PATH, SpeechRoutes.STREAMING_PATH -> SpeechRoutes.POLICY;
       default ->
@@ -108,10 +109,12 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       case "/api/info" -> {
         Map<String, Object> body = new LinkedHashMap<>(server.info());
         body.put("sessions_active", server.activeSessions().getAsInt());
+        body.put("prompts", server.promptVoices().body());
         HttpResponses.respond(
             ctx, req, HttpResponseStatus.OK, "application/json", JSON.writeValueAsString(body));
       }
       case StatusRoute.PATH -> server.status().handle(ctx, req, q);
+      case PromptVoicesRoute.PATH -> server.promptVoices().handle(ctx, req);
       case "/metrics" ->
           HttpResponses.respond(
               ctx,

@@ -67,6 +67,29 @@ class PromptedChatTest {
     model.close();
   }
 
+  @Test
+  void promptVoicesListsTheFolderAndTheLimitsAndNeedsTheKey() throws Exception {
+    URI uri = URI.create("http://127.0.0.1:" + server.port() + "/api/prompt_voices");
+    java.net.http.HttpResponse<String> keyed =
+        ChatServerTest.HTTP.send(
+            java.net.http.HttpRequest.newBuilder(uri)
+                .header("Authorization", "Bearer secret-key")
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(keyed.statusCode()).isEqualTo(200);
+    com.fasterxml.jackson.databind.JsonNode body =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(keyed.body());
+    assertThat(body.get("accepts_prompts").asBoolean()).isTrue();
+    assertThat(body.get("voices").toString()).isEqualTo("[\"broken\",\"calm\"]");
+    assertThat(body.get("max_text_chars").asInt()).isEqualTo(4000);
+    assertThat(body.get("max_voice_seconds").asDouble()).isEqualTo(30.0);
+    java.net.http.HttpResponse<String> anonymous =
+        ChatServerTest.HTTP.send(
+            java.net.http.HttpRequest.newBuilder(uri).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+  }
+
   static ChatServerTest.Client connect(String query) {
     ChatServerTest.Client c = new ChatServerTest.Client();
     c.socket =
