@@ -23,6 +23,7 @@ import dev.parley.server.stt.SttStep;
 import dev.parley.server.stt.SttWord;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 /**
@@ -84,7 +85,6 @@ final class TranscribeCall extends SessionCall<TranscribeRequest, TranscribeResp
                     : SttOptions.DEFAULT_END_OF_TURN_THRESHOLD);
     AudioStreamDecoder dec = input.decoder(format);
     SttEngine engine = service.engine();
-    SttSession s = engine.open(options, this);
     TranscriptionInfo info =
         TranscriptionInfo.newBuilder()
             .setSessionId(id)
@@ -95,11 +95,24 @@ final class TranscribeCall extends SessionCall<TranscribeRequest, TranscribeResp
             .setEndOfTurnThreshold((float) options.endOfTurnThreshold())
             .build();
     int every = config.getPauseProbabilitiesEverySteps();
+    // The session's first step can come as soon as it opens: the session message (and the pause
+    // setting) are queued ahead of it, and go out once the open has succeeded.
+    CompletableFuture<Boolean> opened = new CompletableFuture<>();
     responses.execute(
         () -> {
-          pauseEvery = every;
-          responses.send(TranscribeResponse.newBuilder().setSession(info).build());
+          if (opened.join()) {
+            pauseEvery = every;
+            responses.send(TranscribeResponse.newBuilder().setSession(info).build());
+          }
         });
+    SttSession s;
+    boolean ok = false;
+    try {
+      s = engine.open(options, this);
+      ok = true;
+    } finally {
+      opened.complete(ok);
+    }
     session = s;
     input.open(dec, s, service.maxQueuedFrames());
   }
