@@ -128,7 +128,15 @@ final class DialogueStep implements BatchStep<DialogueSession> {
       }
       OutputFrame frame =
           produced[s]
-              ? frame(session, out.frame()[s][0], audio[s], decoded[s], frameTime[s], t3, total)
+              ? frame(
+                  tokenizer,
+                  session,
+                  out.frame()[s][0],
+                  audio[s],
+                  decoded[s],
+                  frameTime[s],
+                  t3,
+                  total)
               : null;
       // After its output: a transport may end the session once every input frame is consumed.
       loop.deliver(
@@ -143,7 +151,9 @@ final class DialogueStep implements BatchStep<DialogueSession> {
     observer.stepTimed(size, t1 - t0, t2 - t1, t3 - t2, total);
   }
 
-  private OutputFrame frame(
+  /** The session's next output frame; the token's text only if it is printed in a dialogue. */
+  static OutputFrame frame(
+      TextTokenizer tokenizer,
       DialogueSession session,
       long token,
       long[] audio,

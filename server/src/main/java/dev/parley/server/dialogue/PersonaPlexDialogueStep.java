@@ -166,7 +166,15 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
       }
       OutputFrame frame =
           produced[s]
-              ? frame(session, out.output()[s][0], audio[s], decoded[s], frameTime[s], t3, total)
+              ? DialogueStep.frame(
+                  tokenizer,
+                  session,
+                  out.output()[s][0],
+                  audio[s],
+                  decoded[s],
+                  frameTime[s],
+                  t3,
+                  total)
               : null;
       loop.deliver(
           session,
@@ -178,32 +186,6 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
           });
     }
     observer.stepTimed(size, t1 - t0, t2 - t1, t3 - t2, total);
-  }
-
-  private OutputFrame frame(
-      DialogueSession session,
-      long token,
-      long[] audio,
-      float[] pcm,
-      long inputCompletedAt,
-      long readyAt,
-      long stepNanos) {
-    String text =
-        token >= 0
-                && token < tokenizer.vocabSize()
-                && tokenizer.isPrintedInDialogue((int) token)
-                && !tokenizer.isControl((int) token)
-            ? tokenizer.textOf((int) token)
-            : "";
-    return new OutputFrame(
-        session.counters().outputFrameProduced(),
-        token,
-        text,
-        audio,
-        pcm,
-        inputCompletedAt,
-        readyAt - inputCompletedAt,
-        stepNanos);
   }
 
   @Override
