@@ -8,7 +8,6 @@ import dev.parley.server.engine.EngineObserver;
 import dev.parley.server.model.DemoModel;
 import dev.parley.server.model.SpeechModel;
 import dev.parley.server.persona.PromptSteps;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -70,28 +69,15 @@ class MoshiPromptTest {
       null,
       new DialoguePrompt("You are calm.", voice, "noise")
     };
-    List<List<long[]>> together = new ArrayList<>();
+    List<List<long[]>> together;
     try (DialogueEngine engine = new DialogueEngine(model, 4, 64, EngineObserver.NONE)) {
-      PromptRecorder[] r = new PromptRecorder[prompts.length];
-      DialogueSession[] s = new DialogueSession[prompts.length];
+      DialogueOptions[] o = new DialogueOptions[prompts.length];
+      int[] frames = new int[prompts.length];
       for (int i = 0; i < prompts.length; i++) {
-        r[i] = new PromptRecorder();
-        s[i] = engine.open(options(prompts[i], 7), r[i]);
-        // Audio in pieces: the unprompted session runs while the others prefill.
-        s[i].offerAudio(user, 0, 1920 * 3);
+        o[i] = options(prompts[i], 7);
+        frames[i] = expectedFrames(prompts[i]);
       }
-      for (int i = 0; i < prompts.length; i++) {
-        s[i].offerAudio(user, 1920 * 3, user.length - 1920 * 3);
-      }
-      for (int i = 0; i < prompts.length; i++) {
-        r[i].frames.await(expectedFrames(prompts[i]));
-        if (prompts[i] != null) {
-          assertThat(r[i].promptDone.get(30, TimeUnit.SECONDS)).as("frames before").isZero();
-        } else {
-          assertThat(r[i].promptDone).isNotDone();
-        }
-        together.add(PromptedDialogueTest.tokens(r[i].frames.frames));
-      }
+      together = PromptedDialogueTest.together(engine, o, user, frames);
     }
     for (int i = 0; i < prompts.length; i++) {
       List<long[]> solo = alone(prompts[i], 7);

@@ -92,6 +92,38 @@ class PromptedDialogueTest {
     }
   }
 
+  /**
+   * Each session's output tokens, all in one engine, the audio offered in two pieces so that the
+   * unprompted sessions run while the others prefill; a prompted session's prompt is done before
+   * its first frame, an unprompted one has none.
+   */
+  static List<List<long[]>> together(
+      DialogueEngine engine, DialogueOptions[] options, float[] user, int[] frames)
+      throws Exception {
+    int n = options.length;
+    PromptRecorder[] r = new PromptRecorder[n];
+    DialogueSession[] s = new DialogueSession[n];
+    for (int i = 0; i < n; i++) {
+      r[i] = new PromptRecorder();
+      s[i] = engine.open(options[i], r[i]);
+      s[i].offerAudio(user, 0, 1920 * 3);
+    }
+    for (int i = 0; i < n; i++) {
+      s[i].offerAudio(user, 1920 * 3, user.length - 1920 * 3);
+    }
+    List<List<long[]>> together = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      r[i].frames.await(frames[i]);
+      if (options[i].prompt() != null) {
+        assertThat(r[i].promptDone.get(30, TimeUnit.SECONDS)).as("frames before").isZero();
+      } else {
+        assertThat(r[i].promptDone).isNotDone();
+      }
+      together.add(tokens(r[i].frames.frames));
+    }
+    return together;
+  }
+
   @Test
   void promptedAndUnpromptedSessionsInOneEngineGetWhatTheyGetAlone() throws Exception {
     DialoguePrompt[] prompts = {
@@ -100,29 +132,16 @@ class PromptedDialogueTest {
       null,
       new DialoguePrompt(null, voice, "golden")
     };
-    List<List<long[]>> together = new ArrayList<>();
+    List<List<long[]>> together;
     try (DialogueEngine engine = new DialogueEngine(model, 4, 64, EngineObserver.NONE)) {
       assertThat(engine.acceptsPrompts()).isTrue();
-      PromptRecorder[] r = new PromptRecorder[prompts.length];
-      DialogueSession[] s = new DialogueSession[prompts.length];
+      DialogueOptions[] o = new DialogueOptions[prompts.length];
+      int[] frames = new int[prompts.length];
       for (int i = 0; i < prompts.length; i++) {
-        r[i] = new PromptRecorder();
-        s[i] = engine.open(options(prompts[i]), r[i]);
-        // Audio in pieces: the unprompted session runs while the others prefill.
-        s[i].offerAudio(user, 0, 1920 * 3);
+        o[i] = options(prompts[i]);
+        frames[i] = expectedFrames(prompts[i]);
       }
-      for (int i = 0; i < prompts.length; i++) {
-        s[i].offerAudio(user, 1920 * 3, user.length - 1920 * 3);
-      }
-      for (int i = 0; i < prompts.length; i++) {
-        r[i].frames.await(expectedFrames(prompts[i]));
-        if (prompts[i] != null) {
-          assertThat(r[i].promptDone.get(30, TimeUnit.SECONDS)).isZero();
-        } else {
-          assertThat(r[i].promptDone).isNotDone();
-        }
-        together.add(tokens(r[i].frames.frames));
-      }
+      together = together(engine, o, user, frames);
     }
     for (int i = 0; i < prompts.length; i++) {
       List<long[]> solo = alone(prompts[i]);
