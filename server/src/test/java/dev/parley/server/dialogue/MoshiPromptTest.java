@@ -88,6 +88,14 @@ class MoshiPromptTest {
     }
   }
 
+  /** Mid-prefill or mid-conversation, the prompt's place and the forced tokens move too. */
+  @Test
+  void aPromptedSessionThatMovesDownGetsWhatItGetsAlone() throws Exception {
+    DialoguePrompt prompt = new DialoguePrompt("You are calm.", voice, "noise");
+    PromptedDialogueTest.assertMovesKeepOutput(
+        model, options(prompt, 7), user, FRAMES, alone(prompt, 7));
+  }
+
   @Test
   void aPromptedSessionsFirstOutputDiffersFromAnUnpromptedOneWithTheSameSeed() throws Exception {
     List<long[]> plain = alone(null, 3);

@@ -174,7 +174,16 @@ class PromptedDialogueTest {
   void aPromptedSessionThatMovesDownMidPrefillOrMidConversationGetsWhatItGetsAlone()
       throws Exception {
     DialoguePrompt prompt = new DialoguePrompt("You are a calm robot.", voice, "golden");
-    List<long[]> solo = alone(prompt);
+    assertMovesKeepOutput(model, options(prompt), user, FRAMES, alone(prompt));
+  }
+
+  /**
+   * A prompted session ({@code options}) in slot 1 that moves to slot 0 at the third step of its
+   * prefill, or of its conversation, gets {@code solo} ({@code frames} frames for {@code user}).
+   */
+  static void assertMovesKeepOutput(
+      SpeechModel model, DialogueOptions options, float[] user, int frames, List<long[]> solo)
+      throws Exception {
     for (boolean midPrefill : new boolean[] {true, false}) {
       PromptRecorder r = new PromptRecorder();
       DialogueSession[] below = new DialogueSession[1];
@@ -195,14 +204,14 @@ class PromptedDialogueTest {
           };
       try (DialogueEngine engine = new DialogueEngine(model, 3, 64, closeBelowAtStep3)) {
         below[0] = engine.open(DialogueOptions.greedy(), new Recorder()); // slot 0, never steps
-        DialogueSession s = engine.open(options(prompt), r); // slot 1
+        DialogueSession s = engine.open(options, r); // slot 1
         s.offerAudio(user, 0, user.length);
-        r.frames.await(FRAMES);
+        r.frames.await(frames);
         assertThat(movedAtFrame.get()).as("frames out when it moved").isGreaterThanOrEqualTo(0);
         if (midPrefill) {
           assertThat(movedAtFrame.get()).isZero();
         } else {
-          assertThat(movedAtFrame.get()).isBetween(1, FRAMES - 1);
+          assertThat(movedAtFrame.get()).isBetween(1, frames - 1);
         }
         List<long[]> moved = tokens(r.frames.frames);
         assertThat(moved).as("mid-prefill %s", midPrefill).hasSameSizeAs(solo);
