@@ -8,8 +8,6 @@ import dev.parley.codec.wav.WavEncoding;
 import dev.parley.codec.wav.WavReader;
 import dev.parley.codec.wav.WavWriter;
 import dev.parley.server.ParleyServer;
-import dev.parley.server.config.ApiKeys;
-import dev.parley.server.config.ServerConfig;
 import dev.parley.server.dialogue.DialogueEngine;
 import dev.parley.server.dialogue.DialogueOptions;
 import dev.parley.server.dialogue.DialoguePrompt;
@@ -24,7 +22,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,17 +55,7 @@ class ChatPromptCliTest {
     userWav = dir.resolve("user.wav");
     WavWriter.writeMono(userWav, PersonaPlexTiny.userAudio(FRAMES), 24000, WavEncoding.PCM_S16);
     user = WavReader.read(userWav).samples();
-    server =
-        new ParleyServer(
-                model,
-                ServerConfig.builder()
-                    .host("127.0.0.1")
-                    .port(0)
-                    .grpcPort(0)
-                    .maxSessions(2)
-                    .apiKeys(new ApiKeys(Set.of(KEY)))
-                    .build())
-            .start();
+    server = PersonaPlexTiny.serve(model, KEY);
     server.engine().usePromptVoices(PromptVoices.in(voices));
   }
 
