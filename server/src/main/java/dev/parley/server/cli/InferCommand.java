@@ -200,7 +200,9 @@ public final class InferCommand implements Callable<Integer> {
   /** The file as one served session with the prompt, which the engine checks the model takes. */
   private OfflineInference.Result prompted(SpeechModel m, float[] pcm, DialogueOptions options)
       throws IOException, InterruptedException {
-    try (DialogueEngine engine = OfflineDialogue.engine(m)) {
+    DialogueEngine engine = OfflineDialogue.engine(m);
+    OfflineInference.Result r;
+    try {
       if (promptVoicesDir != null) {
         engine.usePromptVoices(PromptVoices.in(promptVoicesDir));
       }
@@ -211,8 +213,12 @@ public final class InferCommand implements Callable<Integer> {
       } else {
         p = engine.prompt(prompt, voice);
       }
-      return OfflineDialogue.run(engine, options.withPrompt(p), pcm);
+      r = OfflineDialogue.run(engine, options.withPrompt(p), pcm);
+    } finally {
+      engine.close();
     }
+    // Once the engine has stopped its count is final: the prompt's steps and one per frame.
+    return new OfflineInference.Result(r.pcm(), r.text(), r.textTokens(), (int) engine.steps());
   }
 
   /** The transcript of a transcription model, by the reference driver's rules. */
