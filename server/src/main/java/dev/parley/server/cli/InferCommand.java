@@ -8,12 +8,17 @@ import dev.parley.codec.wav.WavAudio;
 import dev.parley.codec.wav.WavEncoding;
 import dev.parley.codec.wav.WavReader;
 import dev.parley.codec.wav.WavWriter;
+import dev.parley.server.dialogue.DialogueEngine;
+import dev.parley.server.dialogue.DialogueOptions;
+import dev.parley.server.dialogue.DialoguePrompt;
+import dev.parley.server.inference.OfflineDialogue;
 import dev.parley.server.inference.OfflineInference;
 import dev.parley.server.inference.OfflineTranscription;
 import dev.parley.server.inference.TranscriptFormats;
 import dev.parley.server.lm.SamplingParams;
 import dev.parley.server.model.ModelReference;
 import dev.parley.server.model.SpeechModel;
+import dev.parley.server.persona.PromptVoices;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,7 +32,9 @@ import picocli.CommandLine.Parameters;
 /**
  * Offline dialogue over a file, like Kyutai's moshi-inference, or offline transcription, like
  * Kyutai's {@code stt_from_file_pytorch.py} ({@link OfflineTranscription}) when the model is a
- * transcription model ({@code dep_q} 0, e.g. {@code demo-stt} or {@code kyutai/stt-1b-en_fr}).
+ * transcription model ({@code dep_q} 0, e.g. {@code demo-stt} or {@code kyutai/stt-1b-en_fr}). A
+ * PersonaPlex model, or any run with {@code --prompt} / {@code --voice}, goes through the dialogue
+ * engine as one session ({@link OfflineDialogue}), so it gets exactly what a served session gets.
  */
 @Command(
     mixinStandardHelpOptions = true,
@@ -80,6 +87,28 @@ public final class InferCommand implements Callable<Integer> {
       description = "Sampling seed (default ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(
+      names = "--prompt",
+      paramLabel = "TEXT",
+      description =
+          "Role prompt for a PersonaPlex model, fed before the conversation (wrapped in <system>"
+              + " tags unless already wrapped).")
+  String prompt;
+
+  @Option(
+      names = "--voice",
+      paramLabel = "NAME|FILE.wav",
+      description =
+          "Voice prompt for a PersonaPlex model: a WAV file (any rate), or a voice name in"
+              + " --prompt-voices.")
+  String voice;
+
+  @Option(
+      names = "--prompt-voices",
+      paramLabel = "DIR",
+      description = "Folder of WAV voice prompts (<name>.wav) that --voice NAME picks from.")
+  Path promptVoicesDir;
+
   @Mixin DeviceOptions device;
 
   @Parameters(index = "0", description = "input WAV (any rate)")
@@ -93,7 +122,7 @@ public final class InferCommand implements Callable<Integer> {
   Path out;
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws IOException, InterruptedException {
     if (device.threads != null) {
       TorchRuntime.setThreads(device.threads);
     }
@@ -120,6 +149,10 @@ public final class InferCommand implements Callable<Integer> {
             TorchRuntime.device(device.device),
             half ? DataType.FLOAT16 : DataType.FLOAT32)) {
       if (m.lm().config().depQ() == 0) {
+        if (prompt != null || voice != null) {
+          throw new IllegalArgumentException(
+              "--prompt and --voice are for dialogue models; " + m.name() + " transcribes");
+        }
         return transcribe(m, wav, pcm, target, fmt);
       }
       if (target == null) {
@@ -147,7 +180,10 @@ public final class InferCommand implements Callable<Integer> {
               ? SamplingParams.GREEDY
               : new SamplingParams(gen.path("temp").asDouble(0.8), gen.path("top_k").asInt(250), 0);
       long t0 = System.nanoTime();
-      OfflineInference.Result r = OfflineInference.run(m, pcm, text, audio, seed);
+      OfflineInference.Result r =
+          prompt != null || voice != null
+              ? prompted(m, pcm, new DialogueOptions(text, audio, seed))
+              : OfflineInference.run(m, pcm, text, audio, seed);
       double secs = (System.nanoTime() - t0) / 1e9;
       WavWriter.writeMono(out, r.pcm(), ModelAudio.SAMPLE_RATE, WavEncoding.FLOAT32);
       if (textOut != null) {
@@ -159,6 +195,30 @@ public final class InferCommand implements Callable<Integer> {
           in, wav.durationSeconds(), r.steps(), secs, 1000 * secs / Math.max(1, r.steps()), out);
     }
     return 0;
+  }
+
+  /** The file as one served session with the prompt, which the engine checks the model takes. */
+  private OfflineInference.Result prompted(SpeechModel m, float[] pcm, DialogueOptions options)
+      throws IOException, InterruptedException {
+    DialogueEngine engine = OfflineDialogue.engine(m);
+    OfflineInference.Result r;
+    try {
+      if (promptVoicesDir != null) {
+        engine.usePromptVoices(PromptVoices.in(promptVoicesDir));
+      }
+      DialoguePrompt p;
+      if (voice != null && Files.isRegularFile(Path.of(voice))) {
+        float[] audio = PromptVoices.fromWavBytes(Files.readAllBytes(Path.of(voice)));
+        p = engine.prompt(prompt, audio, Path.of(voice).getFileName().toString());
+      } else {
+        p = engine.prompt(prompt, voice);
+      }
+      r = OfflineDialogue.run(engine, options.withPrompt(p), pcm);
+    } finally {
+      engine.close();
+    }
+    // Once the engine has stopped its count is final: the prompt's steps and one per frame.
+    return new OfflineInference.Result(r.pcm(), r.text(), r.textTokens(), (int) engine.steps());
   }
 
   /** The transcript of a transcription model, by the reference driver's rules. */

@@ -85,10 +85,32 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
    *     prompt on a model that takes none
    */
   public DialoguePrompt prompt(String text, String voiceName) throws java.io.IOException {
-    boolean hasText = text != null && !text.isBlank();
     boolean hasVoice = voiceName != null && !voiceName.isBlank();
-    if (!hasText && !hasVoice) {
+    if (!wantsPrompt(text, hasVoice)) {
       return null;
+    }
+    String name = hasVoice ? voiceName.strip() : null;
+    return prompt(text, hasVoice ? promptVoices.load(name) : null, name);
+  }
+
+  /**
+   * The prompt of a client that brought its own voice audio ({@code voice}: 24 kHz mono, or null)
+   * instead of naming one; null when it asked for none.
+   *
+   * @throws IllegalArgumentException for over-long audio, or a prompt on a model that takes none
+   */
+  public DialoguePrompt prompt(String text, float[] voice, String voiceName) {
+    if (!wantsPrompt(text, voice != null)) {
+      return null;
+    }
+    return new DialoguePrompt(text, voice, voice != null ? voiceName : null);
+  }
+
+  /** Whether a prompt was asked for; the one check of whether this model takes it. */
+  private boolean wantsPrompt(String text, boolean hasVoice) {
+    boolean hasText = text != null && !text.isBlank();
+    if (!hasText && !hasVoice) {
+      return false;
     }
     if (!acceptsPrompts()) {
       throw new IllegalArgumentException(
@@ -97,8 +119,7 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
               + " takes no voice or text prompt (a PersonaPlex model, or a Moshi one with 8"
               + " audio streams each way, does)");
     }
-    float[] voice = hasVoice ? promptVoices.load(voiceName.strip()) : null;
-    return new DialoguePrompt(hasText ? text : null, voice, hasVoice ? voiceName.strip() : null);
+    return true;
   }
 
   public SpeechModel model() {

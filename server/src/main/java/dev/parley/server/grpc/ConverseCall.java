@@ -137,14 +137,13 @@ final class ConverseCall extends SessionCall<ConverseRequest, ConverseResponse>
     String text = config.getTextPrompt();
     try {
       if (config.hasVoiceWav()) {
-        if (!service.engine().acceptsPrompts()) {
-          throw new IllegalArgumentException(
-              "model " + service.engine().model().name() + " takes no voice prompt");
-        }
-        return new dev.parley.server.dialogue.DialoguePrompt(
-            text,
-            dev.parley.server.persona.PromptVoices.fromWavBytes(config.getVoiceWav().toByteArray()),
-            "uploaded");
+        return service
+            .engine()
+            .prompt(
+                text,
+                dev.parley.server.persona.PromptVoices.fromWavBytes(
+                    config.getVoiceWav().toByteArray()),
+                "uploaded");
       }
       return service.engine().prompt(text, config.hasVoiceName() ? config.getVoiceName() : null);
     } catch (java.io.IOException e) {

@@ -3,6 +3,8 @@ package dev.parley.server.inference;
 import dev.parley.codec.mimi.MimiModel;
 import dev.parley.codec.mimi.MimiStreams;
 import dev.parley.codec.nn.ExecMask;
+import dev.parley.server.dialogue.DialogueEngine;
+import dev.parley.server.dialogue.DialogueOptions;
 import dev.parley.server.lm.LmConfig;
 import dev.parley.server.lm.LmGen;
 import dev.parley.server.lm.SamplingParams;
@@ -16,7 +18,9 @@ import java.util.List;
  * → streaming Mimi encode → LM step (the first chunk is stepped twice, so that the step that only
  * fills the delays consumes it) → streaming Mimi decode of every produced frame. A transcription
  * model ({@code dep_q} 0) goes through {@link OfflineTranscription} instead (the reference STT
- * driver's prefix, flush and greedy text), and only text comes out.
+ * driver's prefix, flush and greedy text), and only text comes out. A PersonaPlex model goes
+ * through {@link OfflineDialogue}: only the engine's PersonaPlex step feeds the user's audio to its
+ * streams 9..16 (here it would be dropped, as the 16 depformer steps predict every audio stream).
  */
 public final class OfflineInference {
   private OfflineInference() {}
@@ -35,6 +39,9 @@ public final class OfflineInference {
         t.add(v);
       }
       return new Result(new float[0], r.text(), t, r.steps());
+    }
+    if (model.personaPlex().isPresent()) {
+      return personaPlex(model, pcm24k, new DialogueOptions(text, audio, seed));
     }
     TextTokenizer tok = model.tokenizer();
     int n = mimi.frameSize();
@@ -79,5 +86,14 @@ public final class OfflineInference {
     }
     float[] pcm = java.util.Arrays.copyOf(out, outFrames * n);
     return new Result(pcm, printed.toString(), tokens, steps);
+  }
+
+  private static Result personaPlex(SpeechModel model, float[] pcm24k, DialogueOptions options) {
+    try (DialogueEngine engine = OfflineDialogue.engine(model)) {
+      return OfflineDialogue.run(engine, options, pcm24k);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
   }
 }

@@ -14,21 +14,25 @@ import org.junit.jupiter.api.io.TempDir;
 class PersonaPlexCliTest {
   @TempDir Path dir;
 
+  /** {@code lm generate --greedy} of the golden LM on {@code inputCodes} (FILE:KEY), to extend. */
+  static List<String> generateArgs(String inputCodes) {
+    return new ArrayList<>(
+        List.of(
+            "lm",
+            "generate",
+            "--config",
+            Golden.path("personaplex_tiny.config.json").toString(),
+            "--weights",
+            Golden.path("personaplex_tiny.safetensors").toString(),
+            "--input-codes",
+            inputCodes,
+            "--greedy"));
+  }
+
   private SafeTensorsFile generate(boolean prompted) throws Exception {
     Path gen = Golden.path("personaplex_tiny.gen.safetensors");
     Path out = dir.resolve(prompted ? "prompted.safetensors" : "plain.safetensors");
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "lm",
-                "generate",
-                "--config",
-                Golden.path("personaplex_tiny.config.json").toString(),
-                "--weights",
-                Golden.path("personaplex_tiny.safetensors").toString(),
-                "--input-codes",
-                gen + ":user_codes",
-                "--greedy"));
+    List<String> args = generateArgs(gen + ":user_codes");
     if (prompted) {
       args.addAll(List.of("--prompt", gen.toString()));
     }

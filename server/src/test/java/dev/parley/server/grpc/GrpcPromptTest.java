@@ -10,8 +10,6 @@ import dev.parley.proto.v1.ConverseRequest;
 import dev.parley.proto.v1.Encoding;
 import dev.parley.proto.v1.SessionConfig;
 import dev.parley.server.ParleyServer;
-import dev.parley.server.config.ApiKeys;
-import dev.parley.server.config.ServerConfig;
 import dev.parley.server.model.SpeechModel;
 import dev.parley.server.persona.PersonaPlexTiny;
 import io.grpc.ManagedChannel;
@@ -21,7 +19,6 @@ import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,17 +39,7 @@ class GrpcPromptTest {
     Path wav = dir.resolve("voice.wav");
     WavWriter.writeMono(wav, PersonaPlexTiny.voice(), 24000, WavEncoding.PCM_S16);
     voiceWav = Files.readAllBytes(wav);
-    server =
-        new ParleyServer(
-                model,
-                ServerConfig.builder()
-                    .host("127.0.0.1")
-                    .port(0)
-                    .grpcPort(0)
-                    .maxSessions(2)
-                    .apiKeys(new ApiKeys(Set.of(GrpcDialogueTest.KEY)))
-                    .build())
-            .start();
+    server = PersonaPlexTiny.serve(model, GrpcDialogueTest.KEY);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
   }
 

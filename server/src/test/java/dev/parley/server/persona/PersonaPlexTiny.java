@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.codec.tensor.SafeTensorsFile;
 import dev.parley.codec.testing.Golden;
+import dev.parley.server.ParleyServer;
+import dev.parley.server.config.ApiKeys;
+import dev.parley.server.config.ServerConfig;
 import dev.parley.server.model.DownloadProgress;
 import dev.parley.server.model.Environment;
 import dev.parley.server.model.ModelReference;
@@ -15,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 
 /** The golden tiny PersonaPlex model laid out as a local checkpoint folder, for engine tests. */
 public final class PersonaPlexTiny {
@@ -49,6 +53,23 @@ public final class PersonaPlexTiny {
             DownloadProgress.NONE),
         Device.cpu(),
         DataType.FLOAT32);
+  }
+
+  /**
+   * A started server for {@code model} on loopback (ephemeral HTTP and gRPC ports, 2 sessions) that
+   * takes the one API key {@code key}; the caller closes it.
+   */
+  public static ParleyServer serve(SpeechModel model, String key) throws Exception {
+    return new ParleyServer(
+            model,
+            ServerConfig.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .grpcPort(0)
+                .maxSessions(2)
+                .apiKeys(new ApiKeys(Set.of(key)))
+                .build())
+        .start();
   }
 
   /** The golden voice prompt (espeak-ng speech, 24 kHz, 0.74 s). */
