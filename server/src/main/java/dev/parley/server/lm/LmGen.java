@@ -176,9 +176,15 @@ public final class LmGen implements AutoCloseable {
       textLogits = model.textLogits(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
       int vocab = cfg.textCardOut();
       for (int b = 0; b < rows; b++) {
+        // A slot sitting the step out draws nothing: its random stream stays where its own steps
+        // left it, so a sampled session that stalls in a batch gets what it gets alone.
         textToken[b] =
-            streams.forcedOr(
-                b, 0, TokenSampler.sample(textLogits, b * vocab, vocab, textParams[b], random[b]));
+            active[b]
+                ? streams.forcedOr(
+                    b,
+                    0,
+                    TokenSampler.sample(textLogits, b * vocab, vocab, textParams[b], random[b]))
+                : 0;
       }
       if (depQ > 0) {
         depState.resetAll();
@@ -190,11 +196,13 @@ public final class LmGen implements AutoCloseable {
           long[] next = new long[rows];
           for (int b = 0; b < rows; b++) {
             next[b] =
-                streams.forcedOr(
-                    b,
-                    1 + k,
-                    TokenSampler.sample(
-                        audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]));
+                active[b]
+                    ? streams.forcedOr(
+                        b,
+                        1 + k,
+                        TokenSampler.sample(
+                            audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]))
+                    : 0;
             audio[b][k] = next[b];
           }
           prev = next;
