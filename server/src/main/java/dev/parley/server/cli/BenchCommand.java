@@ -220,7 +220,7 @@ public final class BenchCommand {
     @Option(
         names = "--slots",
         description =
-            "Engine slots, as serve's --max-sessions (default: --sessions); a step computes "
+            "Engine slots, as serve's --max-sessions (default: --sessions, +1 with --prompt); a step computes "
                 + "only the live ones.")
     Integer slots;
 
@@ -271,7 +271,8 @@ public final class BenchCommand {
                           .withHost("127.0.0.1")
                           .withPort(0)
                           .withGrpcPort(0)
-                          .withMaxSessions(slots != null ? slots : sessions))
+                          .withMaxSessions(
+                              slots != null ? slots : sessions + (prompt != null ? 1 : 0)))
                   .start()) {
         if (prompt != null) {
           for (String line :
