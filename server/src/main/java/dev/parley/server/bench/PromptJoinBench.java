@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * clock; after a measured window one more session opens on the engine with a voice and text prompt
  * (it sends no audio; only its prefill matters here). The live sessions' frame latency, audio
  * inter-arrival at the clients, step times and deadline misses are reported for the window before
- * the join, the prefill itself, and a window after it.
+ * the join, the prefill itself, and a window after it. (A window's step count may miss its last
+ * step by one: the engine counts a step once its events, the prompt-done one included, are out.)
  */
 public final class PromptJoinBench {
   private PromptJoinBench() {}

@@ -120,8 +120,9 @@ class BenchCliTest {
                   + " seconds=[0-9.]+ frames=[0-9]+ steps=[0-9]+ latency_p50_ms=.* "
                   + "interarrival_p99_ms=.* step_max_ms=.* deadline_misses=[0-9]+");
     }
-    // The prefill window holds at least the prefill's own steps.
+    // The prefill window holds the prefill's own steps (its last one may be counted only after the
+    // prompt-done event that closes the window).
     assertThat(Long.parseLong(lines.get(1).replaceAll(".* steps=([0-9]+) .*", "$1")))
-        .isGreaterThanOrEqualTo(steps);
+        .isGreaterThanOrEqualTo(steps - 1);
   }
 }
