@@ -23,9 +23,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * the LM; engine thread only.
  *
  * <p>A session with a prompt (experimental on a Moshi model) first prefills as on PersonaPlex
- * ({@link PromptPrefill}): one prompt step per engine step, its voice frames in the batched encode,
- * the user's stream fed the sine codes and the model's own streams forced; no output is decoded,
- * and the slot's Mimi state is reset when it is done.
+ * ({@link PromptPrefill}, paced by {@link SlotInputs}): it rides along in the live sessions' steps
+ * and steps alone only in the slack before their next frames, its voice frames in the batched
+ * encode, the user's stream fed the sine codes and the model's own streams forced; no output is
+ * decoded, and the slot's Mimi state is reset when it is done.
  */
 final class DialogueStep implements BatchStep<DialogueSession> {
   private final MimiModel mimi;
@@ -35,11 +36,9 @@ final class DialogueStep implements BatchStep<DialogueSession> {
   private final EngineObserver observer;
   private final AtomicLong deadlineMisses;
   private final EngineLoop<DialogueSession> loop;
-  private final float[][] pcm;
-  private final long[] frameTime;
   private final int depQ;
   private final PersonaPlexConfig prompts; // null: the model takes no prompt
-  private final PromptPrefill[] prefill;
+  private final SlotInputs inputs;
 
   DialogueStep(
       EngineLoop<DialogueSession> loop,
@@ -50,7 +49,7 @@ final class DialogueStep implements BatchStep<DialogueSession> {
       PersonaPlexConfig prompts) {
     this.loop = loop;
     this.prompts = prompts;
-    this.prefill = new PromptPrefill[maxSessions];
+    this.inputs = new SlotInputs(maxSessions);
     this.mimi = model.mimi();
     this.tokenizer = model.tokenizer();
     this.observer = observer;
@@ -58,8 +57,6 @@ final class DialogueStep implements BatchStep<DialogueSession> {
     this.codec = mimi.newStreams(model.manager(), maxSessions);
     this.lm = new LmGen(model.lm(), maxSessions, model.manager());
     this.depQ = model.lm().config().depQ();
-    this.pcm = new float[maxSessions][];
-    this.frameTime = new long[maxSessions];
   }
 
   @Override
@@ -68,10 +65,11 @@ final class DialogueStep implements BatchStep<DialogueSession> {
     codec.reset(s);
     DialogueOptions o = session.options();
     lm.configure(s, o.text(), o.audio(), o.seed());
-    prefill[s] =
+    inputs.start(
+        session,
         o.prompt() == null || prompts == null
             ? null
-            : PromptPrefill.of(prompts, tokenizer, o.prompt());
+            : PromptPrefill.of(prompts, tokenizer, o.prompt()));
   }
 
   /** The codec's and the LM's streaming state follow the session to its new slot. */
@@ -79,34 +77,17 @@ final class DialogueStep implements BatchStep<DialogueSession> {
   public void move(int from, int to) {
     codec.move(from, to);
     lm.move(from, to);
-    prefill[to] = prefill[from];
-    prefill[from] = null;
-  }
-
-  private boolean prefilling(DialogueSession session) {
-    PromptPrefill p = prefill[session.slot()];
-    return p != null && !p.done();
+    inputs.move(from, to);
   }
 
   @Override
   public long readySince(DialogueSession session) {
-    // A prefill is always ready: no need to wait for it.
-    return prefilling(session) ? 0 : session.input().oldestCompletedAt();
+    return inputs.readySince(session);
   }
 
   @Override
   public Turn select(DialogueSession session, long nowNanos) {
-    if (prefilling(session)) {
-      return Turn.STEP;
-    }
-    long[] completedAt = new long[1];
-    float[] frame = session.input().poll(completedAt);
-    if (frame == null) {
-      return Turn.IDLE;
-    }
-    pcm[session.slot()] = frame;
-    frameTime[session.slot()] = completedAt[0];
-    return Turn.STEP;
+    return inputs.select(session, nowNanos);
   }
 
   @Override
@@ -114,16 +95,12 @@ final class DialogueStep implements BatchStep<DialogueSession> {
     int n = batch.length;
     long t0 = System.nanoTime();
     boolean[] active = new boolean[n];
-    boolean[] live = new boolean[n];
-    boolean[] encode = new boolean[n];
-    float[][] input = new float[n][];
     for (int s = 0; s < n; s++) {
       active[s] = batch[s] != null;
-      live[s] = active[s] && !prefilling(batch[s]);
-      input[s] = live[s] ? pcm[s] : active[s] ? prefill[s].voiceFrame() : null;
-      encode[s] = input[s] != null;
-      pcm[s] = null;
     }
+    boolean[] live = new boolean[n];
+    float[][] input = inputs.take(batch, live);
+    boolean[] encode = present(input);
     long[][] codes =
         any(encode) ? mimi.encodeFrame(input, codec, ExecMask.of(encode)) : new long[n][];
     LmGen.Forced[] forced = new LmGen.Forced[n];
@@ -133,7 +110,7 @@ final class DialogueStep implements BatchStep<DialogueSession> {
         // encodes it, then resets the slot's Mimi state.
         codec.reset(s);
       } else if (active[s] && !live[s]) {
-        Given g = prefill[s].take(encode[s] ? codes[s] : null);
+        Given g = inputs.prefill(s).take(encode[s] ? codes[s] : null);
         codes[s] = g.user();
         // The model's own streams: the first dep_q codebooks of a voice frame.
         long[] agent = g.agent() == null ? null : Arrays.copyOf(g.agent(), depQ);
@@ -159,6 +136,7 @@ final class DialogueStep implements BatchStep<DialogueSession> {
     long t3 = System.nanoTime();
     long total = t3 - t0;
     boolean late = total > DialogueEngine.FRAME_NANOS;
+    inputs.stepTook(live, total);
     int size = 0;
     for (int s = 0; s < n; s++) {
       DialogueSession session = batch[s];
@@ -167,7 +145,7 @@ final class DialogueStep implements BatchStep<DialogueSession> {
       }
       size++;
       if (!live[s]) {
-        if (prefill[s].done()) {
+        if (inputs.prefill(s).done()) {
           // The conversation starts from a fresh codec, as after PersonaPlex's prompts.
           codec.reset(s);
           loop.deliver(session, () -> session.listener().onPromptDone());
@@ -186,7 +164,7 @@ final class DialogueStep implements BatchStep<DialogueSession> {
                   out.frame()[s][0],
                   audio[s],
                   decoded[s],
-                  frameTime[s],
+                  inputs.frameTime(s),
                   t3,
                   total)
               : null;
@@ -203,7 +181,16 @@ final class DialogueStep implements BatchStep<DialogueSession> {
     observer.stepTimed(size, t1 - t0, t2 - t1, t3 - t2, total);
   }
 
-  private static boolean any(boolean[] v) {
+  /** Which rows have an input. */
+  static boolean[] present(Object[] rows) {
+    boolean[] p = new boolean[rows.length];
+    for (int s = 0; s < rows.length; s++) {
+      p[s] = rows[s] != null;
+    }
+    return p;
+  }
+
+  static boolean any(boolean[] v) {
     for (boolean b : v) {
       if (b) {
         return true;

@@ -33,12 +33,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
   private final EngineObserver observer;
   private final AtomicLong deadlineMisses;
   private final EngineLoop<DialogueSession> loop;
-  private final PromptPrefill[] prefill;
-  private final float[][] pcm;
-  private final long[] frameTime;
-  private final DialogueSession[] sessions; // the started session of each slot
-  private final long[] lastFrameAt; // when each live session's latest stepped frame completed
-  private final PrefillPacing pacing = new PrefillPacing();
+  private final SlotInputs inputs;
 
   PersonaPlexDialogueStep(
       EngineLoop<DialogueSession> loop,
@@ -54,11 +49,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     this.deadlineMisses = deadlineMisses;
     this.codec = mimi.newStreams(model.manager(), maxSessions);
     this.lm = new PersonaPlexGen(model.lm(), pp, maxSessions, model.manager());
-    this.prefill = new PromptPrefill[maxSessions];
-    this.pcm = new float[maxSessions][];
-    this.frameTime = new long[maxSessions];
-    this.sessions = new DialogueSession[maxSessions];
-    this.lastFrameAt = new long[maxSessions];
+    this.inputs = new SlotInputs(maxSessions);
   }
 
   @Override
@@ -67,9 +58,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     codec.reset(s);
     DialogueOptions o = session.options();
     lm.configure(s, o.text(), o.audio(), o.seed());
-    prefill[s] = o.prompt() == null ? null : PromptPrefill.of(pp, tokenizer, o.prompt());
-    sessions[s] = session;
-    lastFrameAt[s] = -1;
+    inputs.start(session, o.prompt() == null ? null : PromptPrefill.of(pp, tokenizer, o.prompt()));
   }
 
   /** The codec's, the LM's and the prompt's state follow the session to its new slot. */
@@ -77,85 +66,36 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
   public void move(int from, int to) {
     codec.move(from, to);
     lm.move(from, to);
-    prefill[to] = prefill[from];
-    prefill[from] = null;
-    sessions[to] = sessions[from];
-    sessions[from] = null;
-    lastFrameAt[to] = lastFrameAt[from];
-  }
-
-  private boolean prefilling(DialogueSession session) {
-    PromptPrefill p = prefill[session.slot()];
-    return p != null && !p.done();
+    inputs.move(from, to);
   }
 
   @Override
   public long readySince(DialogueSession session) {
-    // A prefill is ready but holds no gather window: the live frames are not kept waiting for it.
-    return prefilling(session) ? Long.MAX_VALUE : session.input().oldestCompletedAt();
+    return inputs.readySince(session);
   }
 
   @Override
   public Turn select(DialogueSession session, long nowNanos) {
-    if (prefilling(session)) {
-      return prefillTurn(nowNanos);
-    }
-    long[] completedAt = new long[1];
-    float[] frame = session.input().poll(completedAt);
-    if (frame == null) {
-      return Turn.IDLE;
-    }
-    pcm[session.slot()] = frame;
-    frameTime[session.slot()] = completedAt[0];
-    lastFrameAt[session.slot()] = completedAt[0];
-    return Turn.STEP;
-  }
-
-  /**
-   * Under the slot lock: whether a live session steps in this round (selected already, or with a
-   * frame waiting for its select), else when the next live frame is due.
-   */
-  private Turn prefillTurn(long nowNanos) {
-    boolean liveFrameNow = false;
-    long due = PrefillPacing.NONE_DUE;
-    for (int s = 0; s < sessions.length; s++) {
-      DialogueSession other = sessions[s];
-      if (other == null || other.isClosed() || prefilling(other)) {
-        continue;
-      }
-      liveFrameNow |= pcm[s] != null || other.input().queued() > 0;
-      due = Math.min(due, PrefillPacing.nextDue(lastFrameAt[s], nowNanos));
-    }
-    return pacing.turn(liveFrameNow, due, nowNanos);
+    return inputs.select(session, nowNanos);
   }
 
   @Override
   public void step(DialogueSession[] batch) {
     int n = batch.length;
     long t0 = System.nanoTime();
-    boolean[] active = new boolean[n];
     boolean[] live = new boolean[n];
-    boolean[] encode = new boolean[n];
-    float[][] input = new float[n][];
-    for (int s = 0; s < n; s++) {
-      active[s] = batch[s] != null;
-      live[s] = active[s] && !prefilling(batch[s]);
-      input[s] = live[s] ? pcm[s] : active[s] ? prefill[s].voiceFrame() : null;
-      encode[s] = input[s] != null;
-      pcm[s] = null;
-    }
-    boolean anyEncode = false;
-    for (boolean e : encode) {
-      anyEncode |= e;
-    }
+    float[][] input = inputs.take(batch, live);
+    boolean[] encode = DialogueStep.present(input);
     long[][] codes =
-        anyEncode ? mimi.encodeFrame(input, codec, ExecMask.of(encode)) : new long[n][];
+        DialogueStep.any(encode)
+            ? mimi.encodeFrame(input, codec, ExecMask.of(encode))
+            : new long[n][];
     Given[] given = new Given[n];
     for (int s = 0; s < n; s++) {
       if (live[s]) {
         given[s] = Given.user(codes[s]);
-      } else if (active[s]) {
-        given[s] = prefill[s].take(encode[s] ? codes[s] : null);
+      } else if (batch[s] != null) {
+        given[s] = inputs.prefill(s).take(encode[s] ? codes[s] : null);
       }
     }
     long t1 = System.nanoTime();
@@ -175,13 +115,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     long t3 = System.nanoTime();
     long total = t3 - t0;
     boolean late = total > DialogueEngine.FRAME_NANOS;
-    boolean anyLive = false;
-    for (boolean l : live) {
-      anyLive |= l;
-    }
-    if (!anyLive) {
-      pacing.aloneStepTook(total);
-    }
+    inputs.stepTook(live, total);
     int size = 0;
     for (int s = 0; s < n; s++) {
       DialogueSession session = batch[s];
@@ -190,7 +124,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
       }
       size++;
       if (!live[s]) {
-        if (prefill[s].done()) {
+        if (inputs.prefill(s).done()) {
           // The conversation starts from a fresh codec, as after the fork's prompts.
           codec.reset(s);
           loop.deliver(session, () -> session.listener().onPromptDone());
@@ -209,7 +143,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
                   out.output()[s][0],
                   audio[s],
                   decoded[s],
-                  frameTime[s],
+                  inputs.frameTime(s),
                   t3,
                   total)
               : null;

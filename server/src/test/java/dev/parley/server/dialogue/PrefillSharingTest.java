@@ -2,11 +2,13 @@ package dev.parley.server.dialogue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.Device;
 import dev.parley.codec.tensor.SafeTensorsFile;
 import dev.parley.codec.testing.Golden;
 import dev.parley.server.dialogue.DialogueEngineTest.Recorder;
 import dev.parley.server.dialogue.PromptedDialogueTest.PromptRecorder;
 import dev.parley.server.engine.EngineObserver;
+import dev.parley.server.model.DemoModel;
 import dev.parley.server.model.SpeechModel;
 import dev.parley.server.persona.PersonaPlexTiny;
 import dev.parley.server.persona.PromptSteps;
@@ -32,12 +34,14 @@ class PrefillSharingTest {
   static final int JOIN_AT_STEP = 5;
   @TempDir static Path dir;
   static SpeechModel model;
+  static SpeechModel moshi; // the demo: prompts are experimental there, same prefill
   static float[] voice;
   static long[] phases; // the golden prompt's steps per phase: voice, silence, text, silence
 
   @BeforeAll
   static void load() throws Exception {
     model = PersonaPlexTiny.load(dir);
+    moshi = DemoModel.build(Device.cpu());
     voice = PersonaPlexTiny.voice();
     try (SafeTensorsFile f = Golden.open("personaplex_tiny.gen.safetensors")) {
       phases = f.longs("prompt_phase_steps");
@@ -49,6 +53,7 @@ class PrefillSharingTest {
   @AfterAll
   static void close() {
     model.close();
+    moshi.close();
   }
 
   /** One engine step as the observer saw it. */
@@ -58,7 +63,7 @@ class PrefillSharingTest {
   void theGoldenPromptTakesTheGoldenNumberOfStepsAllSharedWithLiveSessions() throws Exception {
     String text = "You are a calm robot.";
     int expected = (int) (phases[0] + phases[1] + phases[2] + phases[3]);
-    joinMidStream(new DialoguePrompt(text, voice, "golden"), expected);
+    joinMidStream(model, new DialoguePrompt(text, voice, "golden"), expected);
   }
 
   @Test
@@ -70,10 +75,20 @@ class PrefillSharingTest {
     int textSteps = model.tokenizer().encode(PromptSteps.wrapWithSystemTags(text)).length;
     assertThat(textSteps).isGreaterThan(4 * (int) phases[2]);
     int expected = (int) (phases[0] + phases[1] + textSteps + phases[3]);
-    joinMidStream(new DialoguePrompt(text, voice, "golden"), expected);
+    joinMidStream(model, new DialoguePrompt(text, voice, "golden"), expected);
   }
 
-  void joinMidStream(DialoguePrompt prompt, int expectedPromptSteps) throws Exception {
+  /** The same on a Moshi model's experimental text prompt: its silences are PersonaPlex's. */
+  @Test
+  void aMoshiTextPromptJoiningMidStreamSharesStepsToo() throws Exception {
+    String text = String.join(" ", Collections.nCopies(4, "You are a calm robot."));
+    int textSteps = moshi.tokenizer().encode(PromptSteps.wrapWithSystemTags(text)).length;
+    int expected = (int) (phases[1] + textSteps + phases[3]);
+    joinMidStream(moshi, DialoguePrompt.text(text), expected);
+  }
+
+  void joinMidStream(SpeechModel model, DialoguePrompt prompt, int expectedPromptSteps)
+      throws Exception {
     assertThat(expectedPromptSteps + JOIN_AT_STEP + 10).isLessThan(LIVE_FRAMES);
     List<Step> steps = Collections.synchronizedList(new ArrayList<>());
     DialogueSession[] live = new DialogueSession[LIVE];
@@ -147,17 +162,35 @@ class PrefillSharingTest {
     // had frames waiting throughout): no step of its own, no live session left out.
     assertThat(lastPrefill - firstPrefill + 1).isEqualTo(expectedPromptSteps);
     assertThat(firstPrefill).isGreaterThanOrEqualTo(JOIN_AT_STEP);
+    // Each live session steps once per step from its first frame to its last, with no gap: the
+    // prefill neither delays nor skips a live frame. (They start within a few steps of each
+    // other: their audio is offered one after the other while the engine already runs.)
+    int[] firstLive = new int[LIVE];
+    for (int i = 0; i < LIVE; i++) {
+      int first = -1;
+      for (int k = 0; k < all.size() && first < 0; k++) {
+        first = all.get(k).perLive()[i] == 1 ? k : -1;
+      }
+      firstLive[i] = first;
+      for (int k = 0; k < all.size(); k++) {
+        boolean inRun = k >= first && k < first + LIVE_FRAMES;
+        assertThat(all.get(k).perLive()[i])
+            .as("frames of live session %d in step %d (its first in step %d)", i, k, first)
+            .isEqualTo(inRun ? 1 : 0);
+      }
+    }
     for (int k = 0; k < all.size(); k++) {
       Step s = all.get(k);
-      if (k < LIVE_FRAMES) {
-        assertThat(s.perLive()).as("step %d", k).containsOnly(1);
+      if (k >= firstPrefill && k <= lastPrefill) {
+        assertThat(s.perLive()).as("live frames in prefill step %d", k).containsOnly(1);
       }
       assertThat(s.promptDoneAfter())
           .as("prompt done after step %d", k)
           .isEqualTo(k >= lastPrefill);
     }
     // The live sessions ran one step per frame: the prefill cost them no extra steps.
-    assertThat(all).hasSize(LIVE_FRAMES);
+    int lastStart = java.util.Arrays.stream(firstLive).max().orElseThrow();
+    assertThat(all).hasSize(lastStart + LIVE_FRAMES);
     for (DialogueSession s : live) {
       assertThat(s.framesConsumed()).isEqualTo(LIVE_FRAMES);
     }
