@@ -254,12 +254,17 @@ export function setUpTalk(ui) {
   }
 
   return {
-    /** Shows the prompt box and voice picker when the model takes prompts (/api/prompt_voices). */
+    /**
+     * Shows the prompt box and voice picker when the model takes prompts (/api/prompt_voices),
+     * marked experimental where they are.
+     */
     prompts(p) {
       const box = $('talk-prompt');
       box.hidden = !p.accepts_prompts;
       box.dataset.answered = 'true';
       if (!p.accepts_prompts) return;
+      // A Moshi model takes them as an experiment.
+      $('talk-prompt-experimental').hidden = !(p.prompts && p.prompts.experimental);
       $('talk-prompt-text').maxLength = p.max_text_chars;
       const picker = $('talk-voice');
       picker.replaceChildren(new Option('none', ''));

@@ -1,15 +1,10 @@
 package dev.parley.server.bench;
 
 import com.sun.management.OperatingSystemMXBean;
-import dev.parley.codec.audio.ModelAudio;
-import dev.parley.codec.opus.OggOpusWriter;
 import dev.parley.server.ParleyServer;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -86,16 +81,6 @@ public final class ChatLoadBench {
   public static Result run(
       ParleyServer server, int sessions, double seconds, double warmUpSeconds, Transport transport)
       throws Exception {
-    // One minute of a voiced tone with a syllable envelope, cut into 80 ms Ogg pages.
-    float[] pcm = new float[(int) ((seconds + warmUpSeconds + 1) * ModelAudio.SAMPLE_RATE)];
-    for (int i = 0; i < pcm.length; i++) {
-      double env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 4 * ModelAudio.seconds(i));
-      pcm[i] = (float) (0.3 * env * Math.sin(2 * Math.PI * 160 * ModelAudio.seconds(i)));
-    }
-    List<byte[]> pages = new ArrayList<>();
-    try (OggOpusWriter w = new OggOpusWriter(OggOpusWriter.Options.speech24k(), pages::add)) {
-      w.write(pcm);
-    }
     AtomicLong received = new AtomicLong();
     List<LoadClient> clients = new ArrayList<>();
     for (int s = 0; s < sessions; s++) {
@@ -104,28 +89,7 @@ public final class ChatLoadBench {
               ? new GrpcLoadClient(server.grpcPort(), received)
               : new WebSocketLoadClient(server.port(), received));
     }
-    ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor();
-    int[] next = {0};
-    var tick =
-        clock.scheduleAtFixedRate(
-            () -> {
-              int p = next[0]++;
-              if (p >= pages.size()) {
-                return;
-              }
-              for (LoadClient c : clients) {
-                try {
-                  c.sendPage(pages.get(p));
-                } catch (
-                    RuntimeException
-                        e) { // one broken client must not stop the clock for the others
-                  System.err.println("load client failed: " + e);
-                }
-              }
-            },
-            0,
-            80,
-            TimeUnit.MILLISECONDS);
+    LoadStream stream = new LoadStream(clients, seconds + warmUpSeconds + 1);
     Thread.sleep((long) (warmUpSeconds * 1000));
     server.metrics().captureFrameLatencies(true);
     long steps0 = server.engine().steps();
@@ -149,8 +113,7 @@ public final class ChatLoadBench {
     double cpuCores = (os.getProcessCpuTime() - cpu0) / (double) wall;
     long steps = server.engine().steps() - steps0;
     long misses = server.engine().deadlineMisses() - misses0;
-    tick.cancel(false);
-    clock.shutdownNow();
+    stream.close();
     LatencyStats[] stages = new LatencyStats[4];
     for (int c = 0; c < 4; c++) {
       stages[c] = new LatencyStats(stepTimes[c]);

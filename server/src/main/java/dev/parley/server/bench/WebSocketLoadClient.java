@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /** A load client on Kyutai's /api/chat protocol: each page is one binary message of kind 1. */
 final class WebSocketLoadClient implements LoadClient {
@@ -16,6 +17,12 @@ final class WebSocketLoadClient implements LoadClient {
   private CompletableFuture<WebSocket> lastSend;
 
   WebSocketLoadClient(int port, AtomicLong received) {
+    this(port, received, t -> {});
+  }
+
+  /** {@code audioArrived} gets the time ({@link System#nanoTime}) each audio message began. */
+  WebSocketLoadClient(int port, AtomicLong received, LongConsumer audioArrived) {
+    boolean[] messageStart = {true};
     socket =
         HTTP.newWebSocketBuilder()
             .buildAsync(
@@ -23,6 +30,10 @@ final class WebSocketLoadClient implements LoadClient {
                 new WebSocket.Listener() {
                   @Override
                   public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+                    if (messageStart[0] && data.hasRemaining() && data.get(data.position()) == 1) {
+                      audioArrived.accept(System.nanoTime());
+                    }
+                    messageStart[0] = last;
                     received.addAndGet(data.remaining());
                     ws.request(1);
                     return null;

@@ -220,20 +220,50 @@ public final class BenchCommand {
     @Option(
         names = "--slots",
         description =
-            "Engine slots, as serve's --max-sessions (default: --sessions); a step computes "
+            "Engine slots, as serve's --max-sessions (default: --sessions, +1 with --prompt); a step computes "
                 + "only the live ones.")
     Integer slots;
+
+    @Option(
+        names = "--prompt",
+        description =
+            "A role prompt: after --seconds of streaming, one more session joins with it (and"
+                + " --prompt-voice) and the live sessions are measured before, during and after"
+                + " its prefill, --seconds each side. Needs a PersonaPlex model: a checkpoint"
+                + " folder, or demo-personaplex (random weights).")
+    String prompt;
+
+    @Option(
+        names = "--prompt-repeat",
+        defaultValue = "1",
+        description =
+            "The role prompt repeated this many times, for a long one (default ${DEFAULT-VALUE}).")
+    int promptRepeat;
+
+    @Option(
+        names = "--prompt-voice",
+        description =
+            "Voice prompt WAV (any rate; default: --prompt-voice-seconds of a voiced tone).")
+    Path promptVoice;
+
+    @Option(
+        names = "--prompt-voice-seconds",
+        defaultValue = "10",
+        description = "Length of the default voice prompt; 0 for none (default ${DEFAULT-VALUE}).")
+    double promptVoiceSeconds;
 
     @Override
     public Integer call() throws Exception {
       dev.parley.codec.torch.TorchRuntime.setThreads(
           threads != null ? threads : dev.parley.codec.torch.TorchRuntime.serverCpuThreads());
       try (var m =
-              dev.parley.server.model.SpeechModel.load(
-                  dev.parley.server.model.ModelReference.parse(model),
-                  ModelFiles.resolver(),
-                  ai.djl.Device.cpu(),
-                  ai.djl.ndarray.types.DataType.FLOAT32);
+              dev.parley.server.model.DemoModel.PERSONAPLEX_NAME.equals(model)
+                  ? dev.parley.server.model.DemoModel.buildPersonaPlex(ai.djl.Device.cpu())
+                  : dev.parley.server.model.SpeechModel.load(
+                      dev.parley.server.model.ModelReference.parse(model),
+                      ModelFiles.resolver(),
+                      ai.djl.Device.cpu(),
+                      ai.djl.ndarray.types.DataType.FLOAT32);
           var server =
               new dev.parley.server.ParleyServer(
                       m,
@@ -241,8 +271,18 @@ public final class BenchCommand {
                           .withHost("127.0.0.1")
                           .withPort(0)
                           .withGrpcPort(0)
-                          .withMaxSessions(slots != null ? slots : sessions))
+                          .withMaxSessions(
+                              slots != null ? slots : sessions + (prompt != null ? 1 : 0)))
                   .start()) {
+        if (prompt != null) {
+          for (String line :
+              dev.parley.server.bench.PromptJoinBench.run(
+                      server, sessions, seconds, warmUpSeconds, prompt())
+                  .lines()) {
+            System.out.println(line);
+          }
+          return 0;
+        }
         System.out.println(
             dev.parley.server.bench.ChatLoadBench.run(
                     server,
@@ -254,6 +294,22 @@ public final class BenchCommand {
                 .line());
       }
       return 0;
+    }
+
+    private dev.parley.server.dialogue.DialoguePrompt prompt() throws java.io.IOException {
+      if (promptRepeat < 1) {
+        throw new IllegalArgumentException("--prompt-repeat must be at least 1");
+      }
+      String text = String.join(" ", java.util.Collections.nCopies(promptRepeat, prompt.strip()));
+      float[] voice =
+          promptVoice != null
+              ? dev.parley.server.persona.PromptVoices.fromWavBytes(
+                  java.nio.file.Files.readAllBytes(promptVoice))
+              : promptVoiceSeconds > 0
+                  ? dev.parley.server.bench.PromptJoinBench.toneVoice(promptVoiceSeconds)
+                  : null;
+      return new dev.parley.server.dialogue.DialoguePrompt(
+          text, voice, promptVoice != null ? promptVoice.getFileName().toString() : "tone");
     }
   }
 

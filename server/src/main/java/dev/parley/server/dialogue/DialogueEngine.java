@@ -6,6 +6,7 @@ import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.engine.EngineLoop;
 import dev.parley.server.engine.EngineObserver;
 import dev.parley.server.model.SpeechModel;
+import dev.parley.server.persona.MoshiPrompts;
 import dev.parley.server.persona.PromptVoices;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -43,12 +44,28 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
     loop.start(
         model.personaPlex().isPresent()
             ? new PersonaPlexDialogueStep(loop, model, maxSessions, observer, deadlineMisses)
-            : new DialogueStep(loop, model, maxSessions, observer, deadlineMisses));
+            : new DialogueStep(
+                loop,
+                model,
+                maxSessions,
+                observer,
+                deadlineMisses,
+                promptsExperimental()
+                    ? MoshiPrompts.config(model.lm().config(), model.mimi(), model.manager())
+                    : null));
   }
 
   /** Whether sessions may carry a persona prompt ({@link DialogueOptions#prompt}). */
   public boolean acceptsPrompts() {
-    return model.personaPlex().isPresent();
+    return model.personaPlex().isPresent() || promptsExperimental();
+  }
+
+  /**
+   * Whether prompts are an experiment on this model: a Moshi checkpoint, never trained on them,
+   * takes them the way PersonaPlex does ({@link MoshiPrompts}).
+   */
+  public boolean promptsExperimental() {
+    return model.personaPlex().isEmpty() && MoshiPrompts.fits(model.lm().config());
   }
 
   /** The voice prompts sessions may name (none unless set). */
@@ -97,7 +114,10 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
     }
     if (!acceptsPrompts()) {
       throw new IllegalArgumentException(
-          "model " + model.name() + " takes no voice or text prompt (a PersonaPlex model does)");
+          "model "
+              + model.name()
+              + " takes no voice or text prompt (a PersonaPlex model, or a Moshi one with 8"
+              + " audio streams each way, does)");
     }
     return true;
   }

@@ -9,6 +9,8 @@ import dev.parley.server.engine.EngineObserver;
 import dev.parley.server.engine.Turn;
 import dev.parley.server.lm.LmGen;
 import dev.parley.server.model.SpeechModel;
+import dev.parley.server.persona.PersonaPlexConfig;
+import dev.parley.server.persona.PersonaPlexGen.Given;
 import dev.parley.server.text.TextTokenizer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,6 +21,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * frame of a session is encoded, then that slot's Mimi state is reset, and the LM (which ignores
  * its input at step 0) still takes those codes. Holds the batched streaming state of the codec and
  * the LM; engine thread only.
+ *
+ * <p>A session with a prompt (experimental on a Moshi model) first prefills as on PersonaPlex
+ * ({@link PromptPrefill}): one prompt step per engine step, its voice frames in the batched encode,
+ * the user's stream fed the sine codes and the model's own streams forced; no output is decoded,
+ * and the slot's Mimi state is reset when it is done.
  */
 final class DialogueStep implements BatchStep<DialogueSession> {
   private final MimiModel mimi;
@@ -30,20 +37,27 @@ final class DialogueStep implements BatchStep<DialogueSession> {
   private final EngineLoop<DialogueSession> loop;
   private final float[][] pcm;
   private final long[] frameTime;
+  private final int depQ;
+  private final PersonaPlexConfig prompts; // null: the model takes no prompt
+  private final PromptPrefill[] prefill;
 
   DialogueStep(
       EngineLoop<DialogueSession> loop,
       SpeechModel model,
       int maxSessions,
       EngineObserver observer,
-      AtomicLong deadlineMisses) {
+      AtomicLong deadlineMisses,
+      PersonaPlexConfig prompts) {
     this.loop = loop;
+    this.prompts = prompts;
+    this.prefill = new PromptPrefill[maxSessions];
     this.mimi = model.mimi();
     this.tokenizer = model.tokenizer();
     this.observer = observer;
     this.deadlineMisses = deadlineMisses;
     this.codec = mimi.newStreams(model.manager(), maxSessions);
     this.lm = new LmGen(model.lm(), maxSessions, model.manager());
+    this.depQ = model.lm().config().depQ();
     this.pcm = new float[maxSessions][];
     this.frameTime = new long[maxSessions];
   }
@@ -54,6 +68,10 @@ final class DialogueStep implements BatchStep<DialogueSession> {
     codec.reset(s);
     DialogueOptions o = session.options();
     lm.configure(s, o.text(), o.audio(), o.seed());
+    prefill[s] =
+        o.prompt() == null || prompts == null
+            ? null
+            : PromptPrefill.of(prompts, tokenizer, o.prompt());
   }
 
   /** The codec's and the LM's streaming state follow the session to its new slot. */
@@ -61,15 +79,26 @@ final class DialogueStep implements BatchStep<DialogueSession> {
   public void move(int from, int to) {
     codec.move(from, to);
     lm.move(from, to);
+    prefill[to] = prefill[from];
+    prefill[from] = null;
+  }
+
+  private boolean prefilling(DialogueSession session) {
+    PromptPrefill p = prefill[session.slot()];
+    return p != null && !p.done();
   }
 
   @Override
   public long readySince(DialogueSession session) {
-    return session.input().oldestCompletedAt();
+    // A prefill is always ready: no need to wait for it.
+    return prefilling(session) ? 0 : session.input().oldestCompletedAt();
   }
 
   @Override
   public Turn select(DialogueSession session, long nowNanos) {
+    if (prefilling(session)) {
+      return Turn.STEP;
+    }
     long[] completedAt = new long[1];
     float[] frame = session.input().poll(completedAt);
     if (frame == null) {
@@ -85,24 +114,39 @@ final class DialogueStep implements BatchStep<DialogueSession> {
     int n = batch.length;
     long t0 = System.nanoTime();
     boolean[] active = new boolean[n];
+    boolean[] live = new boolean[n];
+    boolean[] encode = new boolean[n];
     float[][] input = new float[n][];
     for (int s = 0; s < n; s++) {
       active[s] = batch[s] != null;
-      input[s] = active[s] ? pcm[s] : null;
+      live[s] = active[s] && !prefilling(batch[s]);
+      input[s] = live[s] ? pcm[s] : active[s] ? prefill[s].voiceFrame() : null;
+      encode[s] = input[s] != null;
       pcm[s] = null;
     }
-    long[][] codes = mimi.encodeFrame(input, codec, ExecMask.of(active));
+    long[][] codes =
+        any(encode) ? mimi.encodeFrame(input, codec, ExecMask.of(encode)) : new long[n][];
+    LmGen.Forced[] forced = new LmGen.Forced[n];
     for (int s = 0; s < n; s++) {
-      if (active[s] && batch[s].counters().inputFrames() == 0) {
+      if (live[s] && batch[s].counters().inputFrames() == 0) {
         // The first frame's special structure must not leak into the next: the reference server
         // encodes it, then resets the slot's Mimi state.
         codec.reset(s);
+      } else if (active[s] && !live[s]) {
+        Given g = prefill[s].take(encode[s] ? codes[s] : null);
+        codes[s] = g.user();
+        // The model's own streams: the first dep_q codebooks of a voice frame.
+        long[] agent = g.agent() == null ? null : Arrays.copyOf(g.agent(), depQ);
+        forced[s] = new LmGen.Forced(agent, g.text());
       }
     }
     long t1 = System.nanoTime();
-    LmGen.Step out = lm.step(codes, active);
+    LmGen.Step out = lm.step(codes, active, forced);
     long t2 = System.nanoTime();
-    boolean[] produced = out.produced();
+    boolean[] produced = new boolean[n];
+    for (int s = 0; s < n; s++) {
+      produced[s] = live[s] && out.produced()[s];
+    }
     long[][] audio = new long[n][];
     boolean anyProduced = false;
     for (int s = 0; s < n; s++) {
@@ -122,6 +166,14 @@ final class DialogueStep implements BatchStep<DialogueSession> {
         continue;
       }
       size++;
+      if (!live[s]) {
+        if (prefill[s].done()) {
+          // The conversation starts from a fresh codec, as after PersonaPlex's prompts.
+          codec.reset(s);
+          loop.deliver(session, () -> session.listener().onPromptDone());
+        }
+        continue;
+      }
       long consumed = session.counters().inputFrameStepped(late);
       if (late) {
         deadlineMisses.incrementAndGet();
@@ -149,6 +201,15 @@ final class DialogueStep implements BatchStep<DialogueSession> {
           });
     }
     observer.stepTimed(size, t1 - t0, t2 - t1, t3 - t2, total);
+  }
+
+  private static boolean any(boolean[] v) {
+    for (boolean b : v) {
+      if (b) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The session's next output frame; the token's text only if it is printed in a dialogue. */

@@ -16,12 +16,13 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The dialogue step of a PersonaPlex model. A session with a prompt first prefills: each engine
- * step carries one of its prompt steps alongside the live sessions' frames (so a prefill never
- * holds the others back by more than one shared step); its voice frames go through the same batched
- * Mimi encode as the live audio. When the prompt is done its Mimi state is reset (as the fork's
- * server does), {@link DialogueListener#onPromptDone} fires, and its user frames are stepped from
- * then on. Prefill outputs are not decoded. Engine thread only.
+ * The dialogue step of a PersonaPlex model. A session with a prompt first prefills: every engine
+ * step the live sessions' frames make carries one of its prompt steps as one more row, and between
+ * those it steps alone only in the time left before the next live frame is due ({@link
+ * PrefillPacing}), so live sessions keep their cadence; its voice frames go through the same
+ * batched Mimi encode as the live audio. When the prompt is done its Mimi state is reset (as the
+ * fork's server does), {@link DialogueListener#onPromptDone} fires, and its user frames are stepped
+ * from then on. Prefill outputs are not decoded. Engine thread only.
  */
 final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
   private final MimiModel mimi;
@@ -35,6 +36,9 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
   private final PromptPrefill[] prefill;
   private final float[][] pcm;
   private final long[] frameTime;
+  private final DialogueSession[] sessions; // the started session of each slot
+  private final long[] lastFrameAt; // when each live session's latest stepped frame completed
+  private final PrefillPacing pacing = new PrefillPacing();
 
   PersonaPlexDialogueStep(
       EngineLoop<DialogueSession> loop,
@@ -53,6 +57,8 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     this.prefill = new PromptPrefill[maxSessions];
     this.pcm = new float[maxSessions][];
     this.frameTime = new long[maxSessions];
+    this.sessions = new DialogueSession[maxSessions];
+    this.lastFrameAt = new long[maxSessions];
   }
 
   @Override
@@ -62,6 +68,8 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     DialogueOptions o = session.options();
     lm.configure(s, o.text(), o.audio(), o.seed());
     prefill[s] = o.prompt() == null ? null : PromptPrefill.of(pp, tokenizer, o.prompt());
+    sessions[s] = session;
+    lastFrameAt[s] = -1;
   }
 
   /** The codec's, the LM's and the prompt's state follow the session to its new slot. */
@@ -71,6 +79,9 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     lm.move(from, to);
     prefill[to] = prefill[from];
     prefill[from] = null;
+    sessions[to] = sessions[from];
+    sessions[from] = null;
+    lastFrameAt[to] = lastFrameAt[from];
   }
 
   private boolean prefilling(DialogueSession session) {
@@ -80,14 +91,14 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
 
   @Override
   public long readySince(DialogueSession session) {
-    // A prefill is always ready: no need to wait for it.
-    return prefilling(session) ? 0 : session.input().oldestCompletedAt();
+    // A prefill is ready but holds no gather window: the live frames are not kept waiting for it.
+    return prefilling(session) ? Long.MAX_VALUE : session.input().oldestCompletedAt();
   }
 
   @Override
   public Turn select(DialogueSession session, long nowNanos) {
     if (prefilling(session)) {
-      return Turn.STEP;
+      return prefillTurn(nowNanos);
     }
     long[] completedAt = new long[1];
     float[] frame = session.input().poll(completedAt);
@@ -96,7 +107,26 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     }
     pcm[session.slot()] = frame;
     frameTime[session.slot()] = completedAt[0];
+    lastFrameAt[session.slot()] = completedAt[0];
     return Turn.STEP;
+  }
+
+  /**
+   * Under the slot lock: whether a live session steps in this round (selected already, or with a
+   * frame waiting for its select), else when the next live frame is due.
+   */
+  private Turn prefillTurn(long nowNanos) {
+    boolean liveFrameNow = false;
+    long due = PrefillPacing.NONE_DUE;
+    for (int s = 0; s < sessions.length; s++) {
+      DialogueSession other = sessions[s];
+      if (other == null || other.isClosed() || prefilling(other)) {
+        continue;
+      }
+      liveFrameNow |= pcm[s] != null || other.input().queued() > 0;
+      due = Math.min(due, PrefillPacing.nextDue(lastFrameAt[s], nowNanos));
+    }
+    return pacing.turn(liveFrameNow, due, nowNanos);
   }
 
   @Override
@@ -145,6 +175,13 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     long t3 = System.nanoTime();
     long total = t3 - t0;
     boolean late = total > DialogueEngine.FRAME_NANOS;
+    boolean anyLive = false;
+    for (boolean l : live) {
+      anyLive |= l;
+    }
+    if (!anyLive) {
+      pacing.aloneStepTook(total);
+    }
     int size = 0;
     for (int s = 0; s < n; s++) {
       DialogueSession session = batch[s];

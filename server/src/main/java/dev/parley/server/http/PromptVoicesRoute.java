@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * {@code /api/prompt_voices}: whether the dialogue model takes persona prompts, their limits, and
  * the prompt voices of {@code serve --prompt-voices} (read when asked, so a voice dropped into the
- * folder shows up). The web app's Talk tab shows its prompt box and voice picker from it.
+ * folder shows up), and whether prompts are experimental (a Moshi model). The web app's Talk tab
+ * shows its prompt box and voice picker from it.
  */
 final class PromptVoicesRoute {
   static final String PATH = "/api/prompt_voices";
@@ -33,6 +34,12 @@ final class PromptVoicesRoute {
     boolean accepts = dialogue != null && dialogue.acceptsPrompts();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("accepts_prompts", accepts);
+    Map<String, Object> kinds = new LinkedHashMap<>();
+    kinds.put("text", accepts);
+    kinds.put("voice", accepts);
+    // A Moshi checkpoint was never trained on prompts: they may do little, or derail it.
+    kinds.put("experimental", accepts && dialogue.promptsExperimental());
+    body.put("prompts", kinds);
     body.put("voices", accepts ? dialogue.promptVoices().names() : List.of());
     if (accepts) {
       body.put("max_text_chars", DialoguePrompt.MAX_TEXT_CHARS);

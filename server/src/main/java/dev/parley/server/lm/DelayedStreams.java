@@ -17,6 +17,7 @@ public final class DelayedStreams {
   private final int maxDelay;
   private final int columns;
   private final long[][][] ring; // [slot][stream][column]
+  private final boolean[][][] forced; // [slot][stream][column]: a teacher-forced generated token
   private final long[] offsets;
 
   public DelayedStreams(int batch, int[] delays) {
@@ -24,6 +25,7 @@ public final class DelayedStreams {
     this.maxDelay = Arrays.stream(delays).max().orElse(0);
     this.columns = maxDelay + 2;
     this.ring = new long[batch][delays.length][columns];
+    this.forced = new boolean[batch][delays.length][columns];
     this.offsets = new long[batch];
     for (int b = 0; b < batch; b++) {
       reset(b);
@@ -36,6 +38,9 @@ public final class DelayedStreams {
     for (long[] row : ring[slot]) {
       Arrays.fill(row, UNGENERATED);
     }
+    for (boolean[] row : forced[slot]) {
+      Arrays.fill(row, false);
+    }
   }
 
   /** Slot {@code to} takes over slot {@code from}'s tokens and position. */
@@ -43,6 +48,7 @@ public final class DelayedStreams {
     offsets[to] = offsets[from];
     for (int k = 0; k < ring[from].length; k++) {
       ring[to][k] = ring[from][k].clone();
+      forced[to][k] = forced[from][k].clone();
     }
   }
 
@@ -57,6 +63,23 @@ public final class DelayedStreams {
    */
   public void putDelayed(int slot, int stream, long token) {
     ring[slot][stream][column(offsets[slot] + delays[stream])] = token;
+  }
+
+  /**
+   * Forces a generated stream's token for this step: it is what the step after this one generates
+   * for {@code stream} {@code delay[stream]} steps later, in place of a sample (the teacher forcing
+   * of a prompt, given undelayed like the user's codes).
+   */
+  public void force(int slot, int stream, long token) {
+    int col = column(offsets[slot] + 1 + delays[stream]);
+    ring[slot][stream][col] = token;
+    forced[slot][stream][col] = true;
+  }
+
+  /** The token forced for {@code stream} at this step's target, or {@code sampled} if none was. */
+  public long forcedOr(int slot, int stream, long sampled) {
+    int col = column(offsets[slot] + 1);
+    return forced[slot][stream][col] ? ring[slot][stream][col] : sampled;
   }
 
   /**
@@ -93,6 +116,9 @@ public final class DelayedStreams {
     ring[slot][0][col] = text;
     for (int k = 0; k < audio.length; k++) {
       ring[slot][1 + k][col] = audio[k];
+    }
+    for (int k = 0; k <= audio.length; k++) {
+      forced[slot][k][col] = false;
     }
     boolean produced = offsets[slot] > maxDelay;
     for (int k = 0; k < frame.length; k++) {

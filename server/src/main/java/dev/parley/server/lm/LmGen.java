@@ -110,11 +110,31 @@ public final class LmGen implements AutoCloseable {
    * computed). {@code inputCodes[b]} holds at least {@code n_q − dep_q} codes for an active slot
    * (extra entries are ignored, as the reference does) and may be null for an inactive one.
    */
+  public Step step(long[][] inputCodes, boolean[] active) {
+    return step(inputCodes, active, new Forced[active.length]);
+  }
+
+  /**
+   * What a slot's generated streams are forced to at one step (a prompt's teacher forcing), given
+   * undelayed like the input codes: the step that generates them takes these instead of samples,
+   * and the depth transformer reads them.
+   *
+   * @param agent the model's own {@code dep_q} audio codes, or null
+   * @param text the text token, or {@link #NO_TEXT}
+   */
+  public record Forced(long[] agent, long text) {}
+
+  /** No text token forced. */
+  public static final long NO_TEXT = -1;
+
+  /**
+   * {@link #step(long[][], boolean[])} with {@code forced[b]} (null: nothing forced) for each slot.
+   */
   // The scope is opened for what closing it does: it frees every array made inside.
   @SuppressWarnings("try")
-  public Step step(long[][] inputCodes, boolean[] active) {
+  public Step step(long[][] inputCodes, boolean[] active, Forced[] forced) {
     int rows = active.length;
-    if (inputCodes.length != rows || rows < 1 || rows > batch) {
+    if (inputCodes.length != rows || forced.length != rows || rows < 1 || rows > batch) {
       throw new IllegalArgumentException("expected 1.." + batch + " slots, codes for each");
     }
     int kk = cfg.numCodebooks();
@@ -135,6 +155,9 @@ public final class LmGen implements AutoCloseable {
           }
           streams.putDelayed(b, s, code);
         }
+        if (forced[b] != null) {
+          force(b, forced[b]);
+        }
       }
       for (int k = 0; k < kk; k++) {
         input[b][k][0] = streams.input(b, k, active[b], model.initialToken(k));
@@ -153,7 +176,15 @@ public final class LmGen implements AutoCloseable {
       textLogits = model.textLogits(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
       int vocab = cfg.textCardOut();
       for (int b = 0; b < rows; b++) {
-        textToken[b] = TokenSampler.sample(textLogits, b * vocab, vocab, textParams[b], random[b]);
+        // A slot sitting the step out draws nothing: its random stream stays where its own steps
+        // left it, so a sampled session that stalls in a batch gets what it gets alone.
+        textToken[b] =
+            active[b]
+                ? streams.forcedOr(
+                    b,
+                    0,
+                    TokenSampler.sample(textLogits, b * vocab, vocab, textParams[b], random[b]))
+                : 0;
       }
       if (depQ > 0) {
         depState.resetAll();
@@ -165,8 +196,13 @@ public final class LmGen implements AutoCloseable {
           long[] next = new long[rows];
           for (int b = 0; b < rows; b++) {
             next[b] =
-                TokenSampler.sample(
-                    audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]);
+                active[b]
+                    ? streams.forcedOr(
+                        b,
+                        1 + k,
+                        TokenSampler.sample(
+                            audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]))
+                    : 0;
             audio[b][k] = next[b];
           }
           prev = next;
@@ -186,6 +222,28 @@ public final class LmGen implements AutoCloseable {
       produced[b] = streams.advance(b, textToken[b], audio[b], frame[b]);
     }
     return new Step(frame, produced, textToken, audio, textLogits, audioLogits, heads);
+  }
+
+  private void force(int b, Forced f) {
+    if (f.agent() != null) {
+      if (f.agent().length != cfg.depQ()) {
+        throw new IllegalArgumentException(
+            "slot " + b + ": expected " + cfg.depQ() + " forced codes, got " + f.agent().length);
+      }
+      for (int k = 0; k < f.agent().length; k++) {
+        long code = f.agent()[k];
+        if (code < 0 || code >= cfg.card()) {
+          throw new IllegalArgumentException("slot " + b + ": forced code " + code);
+        }
+        streams.force(b, 1 + k, code);
+      }
+    }
+    if (f.text() != NO_TEXT) {
+      if (f.text() < 0 || f.text() >= cfg.textCardOut()) {
+        throw new IllegalArgumentException("slot " + b + ": forced text token " + f.text());
+      }
+      streams.force(b, 0, f.text());
+    }
   }
 
   @Override

@@ -131,6 +131,44 @@ public final class DemoModel {
     }
   }
 
+  /** The name of the prompted-dialogue demo ({@link #buildPersonaPlex}). */
+  public static final String PERSONAPLEX_NAME = "demo-personaplex";
+
+  /**
+   * PersonaPlex's additions for the prompted demo: silence and sine codes (any fixed codes of the
+   * demo Mimi's 64 bins serve for random weights), 6 silent frames between prompt phases.
+   */
+  static final String PERSONAPLEX =
+      """
+      {"silence_tokens": [27, 36, 15, 28, 6, 56, 36, 54], "sine_tokens": [0, 36, 49, 4, 6, 54, 48, 5],
+       "zero_text_code": 3, "audio_silence_frame_cnt": 6}""";
+
+  /**
+   * The prompted-dialogue demo ({@code demo-personaplex}): the dialogue demo's Mimi, tokenizer and
+   * LM shape with all 16 streams predicted by the depth transformer ({@code dep_q} 16, as
+   * PersonaPlex), seeded random weights, and a {@code personaplex} config, so voice and text
+   * prompts run through the engine's prefill with no files. Its output is not speech.
+   */
+  public static SpeechModel buildPersonaPlex(Device device) {
+    com.fasterxml.jackson.databind.node.ObjectNode lmJson =
+        (com.fasterxml.jackson.databind.node.ObjectNode) json(LM);
+    lmJson.put("dep_q", 16);
+    lmJson.set("personaplex", json(PERSONAPLEX));
+    LmConfig lmConfig = LmConfig.fromJson(lmJson);
+    dev.parley.server.persona.PersonaPlexConfig pp =
+        dev.parley.server.persona.PersonaPlexConfig.fromJson(lmJson, lmConfig);
+    NDManager m = TorchRuntime.newManager(device);
+    try {
+      MimiModel mimi = mimi(mimiConfig(), m);
+      LmModel lm = LmModel.random(lmConfig, m, SEED + 3, DataType.FLOAT32);
+      return new SpeechModel(
+          PERSONAPLEX_NAME, KyutaiModelConfig.defaults(), mimi, lm, tokenizer(), m, pp);
+    } catch (RuntimeException e) {
+      m.close();
+      throw e;
+    }
+  }
+
   public static LmConfig sttLmConfig() {
     return LmConfig.fromJson(json(STT_LM));
   }

@@ -71,4 +71,58 @@ class BenchCliTest {
         .as("frames served")
         .isPositive();
   }
+
+  @Test
+  void chatWithAPromptReportsTheLiveSessionsBeforeDuringAndAfterItsPrefill() {
+    PrintStream original = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true));
+    String text = "You are a patient guide.";
+    try {
+      assertThat(
+              ParleyMain.commandLine()
+                  .execute(
+                      "bench",
+                      "chat",
+                      "--model",
+                      "demo-personaplex",
+                      "--sessions",
+                      "2",
+                      "--seconds",
+                      "1",
+                      "--warmup-seconds",
+                      "1",
+                      "--prompt",
+                      text,
+                      "--prompt-repeat",
+                      "3",
+                      "--prompt-voice-seconds",
+                      "1"))
+          .isZero();
+    } finally {
+      System.setOut(original);
+    }
+    // 1 s of voice is 13 frames (the last padded), then 2 silences of 6 frames, then one step per
+    // token of the wrapped text.
+    String wrapped = "<system> " + String.join(" ", text, text, text) + " <system>";
+    int steps = 13 + 12 + dev.parley.server.model.DemoModel.tokenizer().encode(wrapped).length;
+    java.util.List<String> lines =
+        out.toString().lines().filter(l -> l.startsWith("bench=chat-prompt ")).toList();
+    assertThat(lines).hasSize(3);
+    String[] windows = {"before", "prefill", "after"};
+    for (int i = 0; i < 3; i++) {
+      assertThat(lines.get(i))
+          .matches(
+              "bench=chat-prompt window="
+                  + windows[i]
+                  + " sessions=2 prompt_steps="
+                  + steps
+                  + " seconds=[0-9.]+ frames=[0-9]+ steps=[0-9]+ latency_p50_ms=.* "
+                  + "interarrival_p99_ms=.* step_max_ms=.* deadline_misses=[0-9]+");
+    }
+    // The prefill window holds the prefill's own steps (its last one may be counted only after the
+    // prompt-done event that closes the window).
+    assertThat(Long.parseLong(lines.get(1).replaceAll(".* steps=([0-9]+) .*", "$1")))
+        .isGreaterThanOrEqualTo(steps - 1);
+  }
 }

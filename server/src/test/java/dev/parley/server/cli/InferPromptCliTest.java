@@ -232,12 +232,24 @@ class InferPromptCliTest {
   }
 
   @Test
-  void badPromptsAreClearErrors() throws Exception {
-    Path out = dir.resolve("never.wav");
+  void aMoshiModelTakesATextPromptAsAnExperiment() throws Exception {
+    Path out = dir.resolve("moshi_prompted.wav");
     Run moshi =
         run("infer", "--model", "demo", "--prompt", ROLE, userWav.toString(), out.toString());
-    assertThat(moshi.code()).isNotZero();
-    assertThat(moshi.err()).contains("takes no voice or text prompt");
+    assertThat(moshi.code()).as(moshi.err()).isZero();
+    Path plainOut = dir.resolve("moshi_plain.wav");
+    Run plain = run("infer", "--model", "demo", userWav.toString(), plainOut.toString());
+    assertThat(plain.code()).as(plain.err()).isZero();
+    float[] prompted = WavReader.read(out).samples();
+    float[] unprompted = WavReader.read(plainOut).samples();
+    int n = Math.min(prompted.length, unprompted.length);
+    assertThat(n).isPositive();
+    assertThat(Arrays.copyOf(prompted, n)).isNotEqualTo(Arrays.copyOf(unprompted, n));
+  }
+
+  @Test
+  void badPromptsAreClearErrors() throws Exception {
+    Path out = dir.resolve("never.wav");
 
     Run unknown =
         run(

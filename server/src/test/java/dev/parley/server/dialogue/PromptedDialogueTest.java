@@ -92,6 +92,38 @@ class PromptedDialogueTest {
     }
   }
 
+  /**
+   * Each session's output tokens, all in one engine, the audio offered in two pieces so that the
+   * unprompted sessions run while the others prefill; a prompted session's prompt is done before
+   * its first frame, an unprompted one has none.
+   */
+  static List<List<long[]>> together(
+      DialogueEngine engine, DialogueOptions[] options, float[] user, int[] frames)
+      throws Exception {
+    int n = options.length;
+    PromptRecorder[] r = new PromptRecorder[n];
+    DialogueSession[] s = new DialogueSession[n];
+    for (int i = 0; i < n; i++) {
+      r[i] = new PromptRecorder();
+      s[i] = engine.open(options[i], r[i]);
+      s[i].offerAudio(user, 0, 1920 * 3);
+    }
+    for (int i = 0; i < n; i++) {
+      s[i].offerAudio(user, 1920 * 3, user.length - 1920 * 3);
+    }
+    List<List<long[]>> together = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      r[i].frames.await(frames[i]);
+      if (options[i].prompt() != null) {
+        assertThat(r[i].promptDone.get(30, TimeUnit.SECONDS)).as("frames before").isZero();
+      } else {
+        assertThat(r[i].promptDone).isNotDone();
+      }
+      together.add(tokens(r[i].frames.frames));
+    }
+    return together;
+  }
+
   @Test
   void promptedAndUnpromptedSessionsInOneEngineGetWhatTheyGetAlone() throws Exception {
     DialoguePrompt[] prompts = {
@@ -100,29 +132,16 @@ class PromptedDialogueTest {
       null,
       new DialoguePrompt(null, voice, "golden")
     };
-    List<List<long[]>> together = new ArrayList<>();
+    List<List<long[]>> together;
     try (DialogueEngine engine = new DialogueEngine(model, 4, 64, EngineObserver.NONE)) {
       assertThat(engine.acceptsPrompts()).isTrue();
-      PromptRecorder[] r = new PromptRecorder[prompts.length];
-      DialogueSession[] s = new DialogueSession[prompts.length];
+      DialogueOptions[] o = new DialogueOptions[prompts.length];
+      int[] frames = new int[prompts.length];
       for (int i = 0; i < prompts.length; i++) {
-        r[i] = new PromptRecorder();
-        s[i] = engine.open(options(prompts[i]), r[i]);
-        // Audio in pieces: the unprompted session runs while the others prefill.
-        s[i].offerAudio(user, 0, 1920 * 3);
+        o[i] = options(prompts[i]);
+        frames[i] = expectedFrames(prompts[i]);
       }
-      for (int i = 0; i < prompts.length; i++) {
-        s[i].offerAudio(user, 1920 * 3, user.length - 1920 * 3);
-      }
-      for (int i = 0; i < prompts.length; i++) {
-        r[i].frames.await(expectedFrames(prompts[i]));
-        if (prompts[i] != null) {
-          assertThat(r[i].promptDone.get(30, TimeUnit.SECONDS)).isZero();
-        } else {
-          assertThat(r[i].promptDone).isNotDone();
-        }
-        together.add(tokens(r[i].frames.frames));
-      }
+      together = together(engine, o, user, frames);
     }
     for (int i = 0; i < prompts.length; i++) {
       List<long[]> solo = alone(prompts[i]);
@@ -155,7 +174,16 @@ class PromptedDialogueTest {
   void aPromptedSessionThatMovesDownMidPrefillOrMidConversationGetsWhatItGetsAlone()
       throws Exception {
     DialoguePrompt prompt = new DialoguePrompt("You are a calm robot.", voice, "golden");
-    List<long[]> solo = alone(prompt);
+    assertMovesKeepOutput(model, options(prompt), user, FRAMES, alone(prompt));
+  }
+
+  /**
+   * A prompted session ({@code options}) in slot 1 that moves to slot 0 at the third step of its
+   * prefill, or of its conversation, gets {@code solo} ({@code frames} frames for {@code user}).
+   */
+  static void assertMovesKeepOutput(
+      SpeechModel model, DialogueOptions options, float[] user, int frames, List<long[]> solo)
+      throws Exception {
     for (boolean midPrefill : new boolean[] {true, false}) {
       PromptRecorder r = new PromptRecorder();
       DialogueSession[] below = new DialogueSession[1];
@@ -176,14 +204,14 @@ class PromptedDialogueTest {
           };
       try (DialogueEngine engine = new DialogueEngine(model, 3, 64, closeBelowAtStep3)) {
         below[0] = engine.open(DialogueOptions.greedy(), new Recorder()); // slot 0, never steps
-        DialogueSession s = engine.open(options(prompt), r); // slot 1
+        DialogueSession s = engine.open(options, r); // slot 1
         s.offerAudio(user, 0, user.length);
-        r.frames.await(FRAMES);
+        r.frames.await(frames);
         assertThat(movedAtFrame.get()).as("frames out when it moved").isGreaterThanOrEqualTo(0);
         if (midPrefill) {
           assertThat(movedAtFrame.get()).isZero();
         } else {
-          assertThat(movedAtFrame.get()).isBetween(1, FRAMES - 1);
+          assertThat(movedAtFrame.get()).isBetween(1, frames - 1);
         }
         List<long[]> moved = tokens(r.frames.frames);
         assertThat(moved).as("mid-prefill %s", midPrefill).hasSameSizeAs(solo);

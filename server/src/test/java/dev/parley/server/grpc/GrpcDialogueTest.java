@@ -446,4 +446,21 @@ class GrpcDialogueTest {
     waitFor(() -> server.engine().activeSessions() == 0);
     assertThat(server.engine().activeSessions()).isZero();
   }
+
+  /** A Moshi model takes a text prompt as an experiment (the PersonaPlex prefill). */
+  @Test
+  void aTextPromptedSessionsFirstAudioDiffersFromAnUnpromptedOne() throws Exception {
+    Recorder prompted =
+        GrpcPromptTest.converse(
+            channel, dev.parley.proto.v1.SessionConfig.newBuilder().setTextPrompt("Be a pirate."));
+    Recorder plain =
+        GrpcPromptTest.converse(channel, dev.parley.proto.v1.SessionConfig.newBuilder());
+    assertThat(prompted.done.get()).isEqualTo(io.grpc.Status.OK);
+    assertThat(plain.done.get()).isEqualTo(io.grpc.Status.OK);
+    int frame = 1920 * 2;
+    assertThat(prompted.audio().length).isGreaterThanOrEqualTo(frame);
+    assertThat(plain.audio().length).isGreaterThanOrEqualTo(frame);
+    assertThat(java.util.Arrays.copyOf(prompted.audio(), frame))
+        .isNotEqualTo(java.util.Arrays.copyOf(plain.audio(), frame));
+  }
 }

@@ -51,6 +51,12 @@ class GrpcPromptTest {
   }
 
   static GrpcDialogueTest.Recorder converse(SessionConfig.Builder prompt) throws Exception {
+    return converse(channel, prompt);
+  }
+
+  /** A greedy session on {@code channel} with the golden user audio, to the end of its output. */
+  static GrpcDialogueTest.Recorder converse(ManagedChannel channel, SessionConfig.Builder prompt)
+      throws Exception {
     var pcm16 = GrpcDialogueTest.format(Encoding.PCM_S16LE, 24000, 1);
     GrpcDialogueTest.Recorder r = new GrpcDialogueTest.Recorder();
     StreamObserver<ConverseRequest> in =

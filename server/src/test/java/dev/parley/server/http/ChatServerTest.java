@@ -469,4 +469,43 @@ class ChatServerTest {
             .build(),
         HttpResponse.BodyHandlers.ofString());
   }
+
+  static com.fasterxml.jackson.databind.JsonNode getJson(String path) throws Exception {
+    java.net.http.HttpResponse<String> r =
+        HTTP.send(
+            java.net.http.HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.port() + path))
+                .header("Authorization", "Bearer secret-key")
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+  }
+
+  /** The demo is a Moshi model: it takes prompts as an experiment, and says so. */
+  @Test
+  void infoAndPromptVoicesSayPromptsAreExperimental() throws Exception {
+    for (var p :
+        new com.fasterxml.jackson.databind.JsonNode[] {
+          getJson("/api/prompt_voices"), getJson("/api/info").get("prompts")
+        }) {
+      assertThat(p.get("accepts_prompts").asBoolean()).isTrue();
+      assertThat(p.get("prompts").get("text").asBoolean()).isTrue();
+      assertThat(p.get("prompts").get("voice").asBoolean()).isTrue();
+      assertThat(p.get("prompts").get("experimental").asBoolean()).isTrue();
+    }
+  }
+
+  @Test
+  void aTextPromptedSessionSoundsDifferentFromAnUnpromptedOneWithTheSameSeed() throws Exception {
+    String prompt = java.net.URLEncoder.encode("You are a pirate.", StandardCharsets.UTF_8);
+    // The handshake comes once the prefill is done, then the conversation's audio.
+    float[] prompted =
+        PromptedChatTest.firstAudio(server, "?text_prompt=" + prompt + "&text_seed=7", 4);
+    float[] plain = PromptedChatTest.firstAudio(server, "?text_seed=7", 4);
+    float[] again =
+        PromptedChatTest.firstAudio(server, "?text_prompt=" + prompt + "&text_seed=7", 4);
+    assertThat(prompted).isNotEqualTo(plain);
+    assertThat(again).as("same prompt and seed: same audio").isEqualTo(prompted);
+  }
 }

@@ -91,6 +91,10 @@ class PromptedChatTest {
   }
 
   static ChatServerTest.Client connect(String query) {
+    return connect(server, query);
+  }
+
+  static ChatServerTest.Client connect(ParleyServer server, String query) {
     ChatServerTest.Client c = new ChatServerTest.Client();
     c.socket =
         ChatServerTest.HTTP
@@ -103,7 +107,11 @@ class PromptedChatTest {
 
   /** The first {@code frames} frames of output audio a session gives for the golden user audio. */
   static float[] firstAudio(String query, int frames) throws Exception {
-    ChatServerTest.Client c = connect(query);
+    return firstAudio(server, query, frames);
+  }
+
+  static float[] firstAudio(ParleyServer server, String query, int frames) throws Exception {
+    ChatServerTest.Client c = connect(server, query);
     ChatServerTest.waitFor(() -> !c.ofKind(ChatProtocol.HANDSHAKE).isEmpty(), 30_000);
     assertThat(c.ofKind(ChatProtocol.HANDSHAKE)).hasSize(1);
     List<byte[]> pages = new ArrayList<>();

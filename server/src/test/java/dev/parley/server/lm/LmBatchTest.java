@@ -141,6 +141,51 @@ class LmBatchTest {
     assertThat(run1).isNotEqualTo(run3);
   }
 
+  /**
+   * A sampled session that sits steps out while its neighbour steps (a client whose frames come
+   * late) gets the tokens it gets alone: its random stream moves only on its own steps.
+   */
+  @Test
+  void aSampledSessionThatSitsStepsOutGetsWhatItGetsAlone() {
+    SamplingParams text = new SamplingParams(0.7, 25, 0);
+    SamplingParams audio = new SamplingParams(0.8, 250, 0);
+    long[][] mine = inputs(11, 16);
+    long[][] neighbour = inputs(12, 24);
+    List<Long> batched = new ArrayList<>();
+    try (LmGen gen = new LmGen(lm, 2, manager)) {
+      gen.configure(0, text, audio, 5);
+      gen.configure(1, text, audio, 77);
+      int next = 0;
+      for (int t = 0; t < neighbour.length; t++) {
+        boolean myTurn = t % 3 != 1 && next < mine.length; // every third step: no frame yet
+        LmGen.Step s =
+            gen.step(
+                new long[][] {neighbour[t], myTurn ? mine[next] : null},
+                new boolean[] {true, myTurn});
+        if (myTurn) {
+          next++;
+          batched.add(s.textToken()[1]);
+          for (long tok : s.audioTokens()[1]) {
+            batched.add(tok);
+          }
+        }
+      }
+      assertThat(next).isEqualTo(mine.length);
+    }
+    List<Long> solo = new ArrayList<>();
+    try (LmGen gen = new LmGen(lm, 1, manager)) {
+      gen.configure(0, text, audio, 77);
+      for (long[] step : mine) {
+        LmGen.Step s = gen.step(new long[][] {step}, new boolean[] {true});
+        solo.add(s.textToken()[0]);
+        for (long tok : s.audioTokens()[0]) {
+          solo.add(tok);
+        }
+      }
+    }
+    assertThat(batched).isEqualTo(solo);
+  }
+
   private static List<Long> sampled(
       long[][] in, SamplingParams text, SamplingParams audio, long seed) {
     List<Long> tokens = new ArrayList<>();

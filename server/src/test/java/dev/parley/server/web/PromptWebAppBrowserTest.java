@@ -26,15 +26,18 @@ import org.openqa.selenium.By;
 
 /**
  * The Talk tab's prompt box and voice picker in a real browser: shown with the server's prompt
- * voices for a PersonaPlex model, hidden for the demo (Moshi) model.
+ * voices for a PersonaPlex model, marked experimental for the demo (Moshi) model, hidden without a
+ * dialogue model.
  */
 class PromptWebAppBrowserTest {
   static final Duration LONG = Duration.ofSeconds(60);
   @TempDir static Path dir;
   static SpeechModel persona;
   static SpeechModel demo;
+  static SpeechModel stt;
   static ParleyServer personaServer;
   static ParleyServer demoServer;
+  static ParleyServer sttServer;
   static Path speech;
   HeadlessChromium browser;
 
@@ -44,6 +47,7 @@ class PromptWebAppBrowserTest {
     speech = ExternalTools.speechWav(dir, "Hello.");
     persona = PersonaPlexTiny.load(dir);
     demo = DemoModel.build(Device.cpu());
+    stt = DemoModel.buildStt(Device.cpu());
     Path voices = Files.createDirectories(dir.resolve("voices"));
     for (String name : List.of("calm", "bright")) {
       WavWriter.writeMono(
@@ -58,11 +62,13 @@ class PromptWebAppBrowserTest {
     personaServer = new ParleyServer(persona, config).start();
     personaServer.engine().usePromptVoices(PromptVoices.in(voices));
     demoServer = new ParleyServer(demo, config).start();
+    sttServer = new ParleyServer(stt, config).start();
   }
 
   @AfterAll
   static void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {personaServer, demoServer, persona, demo}) {
+    for (AutoCloseable c :
+        new AutoCloseable[] {personaServer, demoServer, sttServer, persona, demo, stt}) {
       try {
         if (c != null) {
           c.close();
@@ -95,15 +101,20 @@ class PromptWebAppBrowserTest {
             .toList();
     assertThat(options).containsExactly("", "bright", "calm");
     assertThat(browser.find("talk-prompt-text").getAttribute("maxlength")).isEqualTo("4000");
+    assertThat(browser.find("talk-prompt-experimental").isDisplayed()).isFalse();
   }
 
   @Test
-  void aDemoModelServerHidesIt() {
+  void aDemoModelServerShowsItMarkedExperimental() {
     browser.driver.get(WebAppBrowserTest.url(demoServer));
-    browser.await(
-        "the prompt answer",
-        LONG,
-        d -> "true".equals(browser.find("talk-prompt").getAttribute("data-answered")));
+    browser.await("the prompt box", LONG, d -> browser.find("talk-prompt").isDisplayed());
+    assertThat(browser.find("talk-prompt-experimental").isDisplayed()).isTrue();
+  }
+
+  @Test
+  void aServerWithoutADialogueModelHidesIt() {
+    browser.driver.get(WebAppBrowserTest.url(sttServer));
+    browser.await("the missing-model note", LONG, d -> browser.find("talk-missing").isDisplayed());
     assertThat(browser.find("talk-prompt").isDisplayed()).isFalse();
   }
 }
