@@ -108,9 +108,17 @@ public final class TtsBench {
    * {@code demo} (the built-in demo-tts) or {@code small} ({@link #SMALL_CONFIG}), random weights.
    */
   public static SynthesisModel model(String name, Device device) {
+    return model(name, device, /* classicCfg= */ false);
+  }
+
+  /**
+   * As {@link #model(String, Device)}; {@code classicCfg}: the configuration without its {@code
+   * cfg} condition, so every session is guided the classic way (two rows of the batch).
+   */
+  public static SynthesisModel model(String name, Device device, boolean classicCfg) {
     return switch (name) {
-      case "demo" -> SynthesisModel.demo(device);
-      case "small" -> small(device);
+      case "demo" -> SynthesisModel.demo(device, classicCfg);
+      case "small" -> small(device, classicCfg);
       default -> throw new IllegalArgumentException("unknown config " + name + ": demo or small");
     };
   }
@@ -119,10 +127,18 @@ public final class TtsBench {
    * {@link #SMALL_CONFIG} with seeded random weights, the real Mimi (random), the demo tokenizer.
    */
   public static SynthesisModel small(Device device) {
+    return small(device, /* classicCfg= */ false);
+  }
+
+  /** As {@link #small(Device)}, without the {@code cfg} condition when {@code classicCfg}. */
+  public static SynthesisModel small(Device device, boolean classicCfg) {
     NDManager m = TorchRuntime.newManager(device);
     try {
+      com.fasterxml.jackson.databind.JsonNode json = new ObjectMapper().readTree(SMALL_CONFIG);
       TtsConfig cfg =
-          TtsConfig.from(KyutaiModelConfig.parse(new ObjectMapper().readTree(SMALL_CONFIG)));
+          TtsConfig.from(
+              KyutaiModelConfig.parse(
+                  classicCfg ? SynthesisModel.withoutCfgCondition(json) : json));
       MimiModel mimi = MimiModel.random(MimiConfig.kyutai().withCodebooks(cfg.lm().depQ()), m, 11);
       TtsModel tts = TtsModel.random(cfg, m, 12, DataType.FLOAT32);
       SplittableRandom r = new SplittableRandom(13);

@@ -479,6 +479,13 @@ public final class BenchCommand {
     boolean noStreams;
 
     @Option(
+        names = "--classic-cfg",
+        description =
+            "The config without its cfg condition (a model not distilled for CFG): every "
+                + "session is guided the classic way, two rows of the batch (strength 2, the default).")
+    boolean classicCfg;
+
+    @Option(
         names = "--codebooks",
         description = "Codebooks generated (default: as the server, up to 24).")
     Integer codebooks;
@@ -499,7 +506,8 @@ public final class BenchCommand {
       int t = threads != null ? threads : dev.parley.codec.torch.TorchRuntime.serverCpuThreads();
       dev.parley.codec.torch.TorchRuntime.setThreads(t);
       int s = slots != null ? slots : streams;
-      try (var m = TtsBench.model(config, dev.parley.codec.torch.TorchRuntime.device(device))) {
+      try (var m =
+          TtsBench.model(config, dev.parley.codec.torch.TorchRuntime.device(device), classicCfg)) {
         var settings = dev.parley.server.tts.TtsSettings.of(m);
         if (codebooks != null) {
           settings = settings.withCodebooks(codebooks);
@@ -507,14 +515,16 @@ public final class BenchCommand {
         System.out.printf(
             java.util.Locale.ROOT,
             "bench=tts-setup config=%s model=%s threads=%d codebooks=%d "
-                + "delay_steps=%d max_acoustic_delay=%d expected_steps_to_first_audio=%d%n",
+                + "delay_steps=%d max_acoustic_delay=%d expected_steps_to_first_audio=%d "
+                + "guidance=%s%n",
             config,
             m.name(),
             t,
             settings.codebooks(),
             m.config().delaySteps(),
             m.config().lm().maxDelay(),
-            TtsBench.expectedStepsToFirstAudio(m.config()));
+            TtsBench.expectedStepsToFirstAudio(m.config()),
+            m.config().validCfgValues().isEmpty() ? "classic" : "distilled");
         java.util.Map<Integer, TtsBench.StepRow> table = new java.util.TreeMap<>();
         double base = Double.NaN;
         for (int b : parseSizes(batchSizes)) {

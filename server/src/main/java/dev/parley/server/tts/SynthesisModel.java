@@ -141,11 +141,19 @@ public final class SynthesisModel implements AutoCloseable {
 
   /** The built-in TTS model: {@link #DEMO_CONFIG}, seeded random weights, two random voices. */
   public static SynthesisModel demo(Device device) {
+    return demo(device, /* classicCfg= */ false);
+  }
+
+  /**
+   * As {@link #demo(Device)}; {@code classicCfg}: without the {@code cfg} condition ({@link
+   * #withoutCfgCondition}), so the engine guides it the classic way, two rows per session.
+   */
+  public static SynthesisModel demo(Device device, boolean classicCfg) {
     NDManager m = TorchRuntime.newManager(device);
     try {
-      KyutaiModelConfig kc =
-          KyutaiModelConfig.parse(
-              new com.fasterxml.jackson.databind.ObjectMapper().readTree(DEMO_CONFIG));
+      com.fasterxml.jackson.databind.JsonNode json =
+          new com.fasterxml.jackson.databind.ObjectMapper().readTree(DEMO_CONFIG);
+      KyutaiModelConfig kc = KyutaiModelConfig.parse(classicCfg ? withoutCfgCondition(json) : json);
       TtsConfig cfg = TtsConfig.from(kc);
       MimiModel mimi = DemoModel.mimi(DemoModel.mimiConfig(), m);
       TtsModel tts = TtsModel.random(cfg, m, DemoModel.SEED + 3, DataType.FLOAT32);
@@ -172,6 +180,28 @@ public final class SynthesisModel implements AutoCloseable {
           ? re
           : new java.io.UncheckedIOException((IOException) e);
     }
+  }
+
+  /**
+   * A copy of a TTS {@code config.json} without the {@code cfg} condition (dropped from the
+   * conditioners and the fuser): a model not distilled for CFG, which gets classic guidance.
+   */
+  public static com.fasterxml.jackson.databind.JsonNode withoutCfgCondition(
+      com.fasterxml.jackson.databind.JsonNode config) {
+    com.fasterxml.jackson.databind.node.ObjectNode c =
+        (com.fasterxml.jackson.databind.node.ObjectNode) config.deepCopy();
+    ((com.fasterxml.jackson.databind.node.ObjectNode) c.get("conditioners")).remove("cfg");
+    for (com.fasterxml.jackson.databind.JsonNode list : c.get("fuser")) {
+      if (list.isArray()) {
+        var names = (com.fasterxml.jackson.databind.node.ArrayNode) list;
+        for (int i = names.size() - 1; i >= 0; i--) {
+          if (names.get(i).asText().equals("cfg")) {
+            names.remove(i);
+          }
+        }
+      }
+    }
+    return c;
   }
 
   /** The cached snapshot of {@code kyutai/tts-voices} (possibly empty), fetching others by name. */

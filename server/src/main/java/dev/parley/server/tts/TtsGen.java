@@ -21,13 +21,15 @@ import java.util.SplittableRandom;
  * Streaming TTS generation for B independent slots: the reference's {@code LMGen} as {@code
  * TTSModel.generate} drives it. A CFG-distilled model takes the guidance strength as a condition
  * (the logits are used as they come); the others get classic guidance, a second unconditioned row
- * per slot with {@code null + (cond − null)·coef}. Per slot: the fused {@code sum} condition is
- * added to every step's input and the {@code cross} condition's keys/values are computed once at
- * {@link #start}; each step samples the text token, lets a {@link TextHook} (the TTS state machine)
- * replace it — the replacement is what the depformer sees and the next step's text input — then
- * runs the depformer unless the slot is still within {@code delaySteps} (−1 tokens instead), and
- * zeroes (−1) audio token k while {@code offset < delays[1+k] + delaySteps}. The audio streams the
- * model reads but does not generate ({@code n_q − dep_q}) are fed −1.
+ * per slot with {@code null + (cond − null)·coef}; a slot's two rows sit together (slot b: rows 2b
+ * and 2b + 1), so slots 0..n−1 are rows 0..2n−1 and a step computes only those. Per slot: the fused
+ * {@code sum} condition is added to every step's input and the {@code cross} condition's
+ * keys/values are computed once at {@link #start}; each step samples the text token, lets a {@link
+ * TextHook} (the TTS state machine) replace it — the replacement is what the depformer sees and the
+ * next step's text input — then runs the depformer unless the slot is still within {@code
+ * delaySteps} (−1 tokens instead), and zeroes (−1) audio token k while {@code offset < delays[1+k]
+ * + delaySteps}. The audio streams the model reads but does not generate ({@code n_q − dep_q}) are
+ * fed −1.
  */
 public final class TtsGen implements AutoCloseable {
   public static final long UNGENERATED = DelayedStreams.UNGENERATED;
@@ -56,8 +58,7 @@ public final class TtsGen implements AutoCloseable {
   private final int padId;
   private final int depQ; // codebooks generated
   private final double cfgCoef;
-  private final int
-      rows; // batch, or 2·batch with classic CFG (row batch + b: slot b unconditioned)
+  private final int perSlot; // rows per slot: 1, or 2 with classic CFG (2b and 2b + 1)
 
   public TtsGen(TtsModel model, int batch, NDManager parent) {
     this(model, batch, model.lm().config().depQ(), 1.0, parent);
@@ -84,7 +85,8 @@ public final class TtsGen implements AutoCloseable {
     }
     this.depQ = codebooks;
     this.cfgCoef = cfgCoef;
-    this.rows = cfgCoef != 1.0 ? 2 * batch : batch;
+    this.perSlot = cfgCoef != 1.0 ? 2 : 1;
+    int rows = perSlot * batch;
     this.batch = batch;
     this.delaySteps = model.config().delaySteps();
     this.manager = parent.newSubManager();
@@ -156,9 +158,9 @@ public final class TtsGen implements AutoCloseable {
     if (cached != null) {
       cached.applyTo(this, slot);
     } else {
-      setConditions(slot, attributes);
-      if (rows > batch) {
-        setConditions(batch + slot, attributes.nulled());
+      setConditions(row(slot), attributes);
+      if (classic()) {
+        setConditions(nullRow(slot), attributes.nulled());
       }
       if (conditionKey != null && mainState.hasCrossSource()) {
         conditionCache.put(conditionKey, CachedConditions.of(this, slot));
@@ -200,23 +202,40 @@ public final class TtsGen implements AutoCloseable {
       ai.djl.ndarray.NDList nullKeysValues) {
     static CachedConditions of(TtsGen gen, int slot) {
       NDManager owner = gen.manager.newSubManager();
-      boolean cfg = gen.rows > gen.batch;
+      boolean cfg = gen.classic();
+      int row = gen.row(slot);
+      int nullRow = gen.nullRow(slot);
       return new CachedConditions(
           owner,
-          gen.sumRow(slot, owner),
-          cfg ? gen.sumRow(gen.batch + slot, owner) : null,
-          gen.mainState.crossKeysValues(slot, owner),
-          cfg ? gen.mainState.crossKeysValues(gen.batch + slot, owner) : null);
+          gen.sumRow(row, owner),
+          cfg ? gen.sumRow(nullRow, owner) : null,
+          gen.mainState.crossKeysValues(row, owner),
+          cfg ? gen.mainState.crossKeysValues(nullRow, owner) : null);
     }
 
     void applyTo(TtsGen gen, int slot) {
-      gen.setSumRow(slot, sum);
-      gen.mainState.setCrossKeysValues(slot, keysValues);
+      gen.setSumRow(gen.row(slot), sum);
+      gen.mainState.setCrossKeysValues(gen.row(slot), keysValues);
       if (nullKeysValues != null) {
-        gen.setSumRow(gen.batch + slot, nullSum);
-        gen.mainState.setCrossKeysValues(gen.batch + slot, nullKeysValues);
+        gen.setSumRow(gen.nullRow(slot), nullSum);
+        gen.mainState.setCrossKeysValues(gen.nullRow(slot), nullKeysValues);
       }
     }
+  }
+
+  /** Whether every slot has a second, unconditioned row (classic CFG). */
+  private boolean classic() {
+    return perSlot == 2;
+  }
+
+  /** The slot's (conditioned) row of the transformer batch. */
+  private int row(int slot) {
+    return perSlot * slot;
+  }
+
+  /** The slot's unconditioned row, with classic CFG. */
+  private int nullRow(int slot) {
+    return perSlot * slot + 1;
   }
 
   private NDArray sumRow(int row, NDManager owner) {
@@ -257,11 +276,11 @@ public final class TtsGen implements AutoCloseable {
    */
   public void move(int from, int to) {
     streams.move(from, to);
-    mainState.move(from, to);
-    moveSumRow(from, to);
-    if (rows > batch) {
-      mainState.move(batch + from, batch + to);
-      moveSumRow(batch + from, batch + to);
+    mainState.move(row(from), row(to));
+    moveSumRow(row(from), row(to));
+    if (classic()) {
+      mainState.move(nullRow(from), nullRow(to));
+      moveSumRow(nullRow(from), nullRow(to));
     }
     textParams[to] = textParams[from];
     audioParams[to] = audioParams[from];
@@ -278,9 +297,9 @@ public final class TtsGen implements AutoCloseable {
 
   private void reset(int slot) {
     streams.reset(slot);
-    mainState.reset(slot);
-    if (rows > batch) {
-      mainState.reset(batch + slot);
+    mainState.reset(row(slot));
+    if (classic()) {
+      mainState.reset(nullRow(slot));
     }
   }
 
@@ -289,8 +308,9 @@ public final class TtsGen implements AutoCloseable {
   }
 
   /**
-   * What one step produced, per slot. {@code textLogits} [B·text_card_out] before the pad bonus;
-   * {@code audioLogits[k]} [B·card], NaN for slots whose depformer did not run.
+   * What one step produced, per slot. {@code textLogits} [n·text_card_out] before the pad bonus
+   * (conditioned); {@code audioLogits[k]} [n·card] (guided), NaN for slots whose depformer did not
+   * run.
    */
   public record Step(
       long[] offset,
@@ -307,16 +327,12 @@ public final class TtsGen implements AutoCloseable {
   // The resource is opened for what closing it does.
   @SuppressWarnings("try")
   public Step step(boolean[] active, TextHook hook) {
-    // Slots 0..n-1 step and the others are not computed; with classic CFG, whose unconditioned rows
-    // follow all the slots, every slot is computed.
+    // Slots 0..n-1 step (rows 0..r-1) and the others are not computed.
     if (active.length > batch) {
       throw new IllegalArgumentException("expected at most " + batch + " slots");
     }
-    if (rows > batch) {
-      active = Arrays.copyOf(active, batch);
-    }
     int n = active.length;
-    int r = rows > batch ? rows : n; // rows of the transformer batch
+    int r = perSlot * n; // rows of the transformer batch
     int kk = cfg.numCodebooks();
     int[] delays = cfg.delays();
     long[][][] input = new long[r][kk][1];
@@ -335,19 +351,20 @@ public final class TtsGen implements AutoCloseable {
         runDepformer |= depRan[b];
       }
       for (int k = 0; k < kk; k++) {
-        input[b][k][0] = streams.input(b, k, active[b], lm.initialToken(k));
+        input[row(b)][k][0] = streams.input(b, k, active[b], lm.initialToken(k));
       }
     }
     boolean[] rowActive = active;
-    if (rows > batch) {
-      rowActive = Arrays.copyOf(active, rows);
-      System.arraycopy(active, 0, rowActive, batch, batch);
-      for (int b = 0; b < batch; b++) {
+    if (classic()) {
+      rowActive = new boolean[r];
+      for (int b = 0; b < n; b++) {
+        rowActive[row(b)] = active[b];
+        rowActive[nullRow(b)] = active[b];
         for (int k = 0; k < kk; k++) {
-          input[batch + b][k][0] = input[b][k][0];
+          input[nullRow(b)][k][0] = input[row(b)][k][0];
         }
         if (active[b] && streams.pastDelay(b, 0)) {
-          input[batch + b][0][0] = ZERO; // cfg_is_no_text: the unconditioned row reads no text
+          input[nullRow(b)][0][0] = ZERO; // cfg_is_no_text: the unconditioned row reads no text
         }
       }
     }
@@ -366,12 +383,8 @@ public final class TtsGen implements AutoCloseable {
       }
       NDArray out = lm.transformerStep(in, mainState, mask);
       textLogits = lm.textLogits(out).toType(DataType.FLOAT32, /* copy= */ false).toFloatArray();
-      if (rows > batch) {
-        textLogits =
-            Arrays.copyOf(
-                textLogits, batch * cfg.textCardOut()); // cfg_is_no_text: conditioned logits
-      }
       int vocab = cfg.textCardOut();
+      textLogits = conditionedRows(textLogits, n, vocab); // cfg_is_no_text: conditioned logits
       for (int b = 0; b < n; b++) {
         if (!active[b]) {
           continue;
@@ -391,14 +404,18 @@ public final class TtsGen implements AutoCloseable {
         long[] prev = textInput;
         for (int k = 0; k < depQ; k++) {
           long[] prevRows = prev;
-          if (rows > batch) {
-            prevRows = Arrays.copyOf(prev, rows);
-            System.arraycopy(prev, 0, prevRows, batch, batch);
+          if (classic()) {
+            prevRows = new long[r];
+            for (int b = 0; b < n; b++) {
+              prevRows[row(b)] = prev[b];
+              prevRows[nullRow(b)] = prev[b];
+            }
           }
           NDArray dIn = lm.depformerInput(scope, k, out, prevRows, r, 1);
           NDArray logits = lm.audioLogits(k, lm.depformerStep(dIn, depState));
           audioLogits[k] =
-              guided(logits.toType(DataType.FLOAT32, /* copy= */ false).toFloatArray(), cfg.card());
+              guided(
+                  logits.toType(DataType.FLOAT32, /* copy= */ false).toFloatArray(), n, cfg.card());
           long[] next = new long[n];
           for (int b = 0; b < n; b++) {
             if (depRan[b]) {
@@ -450,19 +467,32 @@ public final class TtsGen implements AutoCloseable {
         produced);
   }
 
-  /**
-   * With classic CFG, {@code null + (cond − null)·coef} per slot from the 2·batch rows of logits.
-   */
-  private float[] guided(float[] logits, int card) {
-    if (rows == batch) {
+  /** The n slots' conditioned rows of {@code logits} (every other row with classic CFG). */
+  private float[] conditionedRows(float[] logits, int n, int width) {
+    if (!classic()) {
       return logits;
     }
-    float[] out = new float[batch * card];
+    float[] out = new float[n * width];
+    for (int b = 0; b < n; b++) {
+      System.arraycopy(logits, row(b) * width, out, b * width, width);
+    }
+    return out;
+  }
+
+  /** With classic CFG, {@code null + (cond − null)·coef} per slot from its two rows of logits. */
+  private float[] guided(float[] logits, int n, int card) {
+    if (!classic()) {
+      return logits;
+    }
+    float[] out = new float[n * card];
     float coef = (float) cfgCoef;
-    int nullBase = batch * card;
-    for (int i = 0; i < out.length; i++) {
-      float n = logits[nullBase + i];
-      out[i] = n + (logits[i] - n) * coef;
+    for (int b = 0; b < n; b++) {
+      int cond = row(b) * card;
+      int none = nullRow(b) * card;
+      for (int i = 0; i < card; i++) {
+        float nl = logits[none + i];
+        out[b * card + i] = nl + (logits[cond + i] - nl) * coef;
+      }
     }
     return out;
   }

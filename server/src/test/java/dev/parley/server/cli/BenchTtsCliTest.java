@@ -49,7 +49,8 @@ class BenchTtsCliTest {
             l ->
                 l.matches(
                     "bench=tts-setup config=demo model=demo-tts threads=[0-9]+ codebooks=8 "
-                        + "delay_steps=6 max_acoustic_delay=2 expected_steps_to_first_audio=9"));
+                        + "delay_steps=6 max_acoustic_delay=2 expected_steps_to_first_audio=9 "
+                        + "guidance=distilled"));
     List<String> steps = lines.stream().filter(l -> l.startsWith("bench=tts-step ")).toList();
     assertThat(steps).hasSize(2);
     assertThat(steps.get(0))
@@ -80,6 +81,32 @@ class BenchTtsCliTest {
             "bench=tts config=demo threads=[0-9]+ streams=2 slots=2 words=4 "
                 + "ttfa_1_p50_ms=[0-9.]+ overhead_1_p50_ms=-?[0-9.]+ ttfa_n_p50_ms=[0-9.]+ .* batch_ratio=[0-9.]+ "
                 + "decode_share=[0-9.]+ ahead=(yes|no)");
+  }
+
+  @Test
+  void classicCfgRunsTheConfigWithoutItsCfgCondition() {
+    List<String> lines =
+        run(
+            "bench",
+            "tts",
+            "--classic-cfg",
+            "--streams",
+            "1",
+            "--slots",
+            "2",
+            "--words",
+            "3",
+            "--rounds",
+            "1",
+            "--warmup",
+            "0",
+            "--batch-sizes",
+            "none");
+    assertThat(lines)
+        .anyMatch(l -> l.startsWith("bench=tts-setup ") && l.endsWith(" guidance=classic"));
+    assertThat(lines.stream().filter(l -> l.startsWith("bench=tts-streams ")))
+        .extracting(l -> value(l, "slots") + "/" + value(l, "failed"))
+        .containsExactly("1/0", "2/0");
   }
 
   @Test

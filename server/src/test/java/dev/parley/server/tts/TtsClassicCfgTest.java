@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.codec.testing.Golden;
 import dev.parley.codec.torch.TorchRuntime;
 import java.util.List;
@@ -22,25 +21,33 @@ import org.junit.jupiter.api.Test;
 class TtsClassicCfgTest {
   static final double COEF = 2.5;
 
-  @Test
-  void guidedLogitsCombineTheConditionedAndTheNullRuns() throws Exception {
-    ObjectNode lm =
-        (ObjectNode) new ObjectMapper().readTree(Golden.path("tts_tiny.config.json").toFile());
-    ((ObjectNode) lm.get("conditioners")).remove("cfg");
-    ArrayNode sum = (ArrayNode) lm.get("fuser").get("sum");
-    sum.removeAll();
-    sum.add("control");
+  /** The tiny golden TTS configuration without its {@code cfg} condition: classic CFG. */
+  static TtsConfig classicConfig() throws java.io.IOException {
+    JsonNode lm =
+        SynthesisModel.withoutCfgCondition(
+            new ObjectMapper().readTree(Golden.path("tts_tiny.config.json").toFile()));
     TtsConfig cfg = TtsConfig.from(lm, lm.get("tts_config"), null);
     assertThat(cfg.validCfgValues()).isEmpty();
+    assertThat(cfg.fuser().sum()).containsExactly("control");
+    return cfg;
+  }
+
+  /** A voice embedding of the tiny model, a different one for each {@code voice}. */
+  static ConditionAttributes voiceAttributes(TtsConfig cfg, int voice) {
+    float[] wavs = new float[24 * 6];
+    for (int i = 0; i < wavs.length; i++) {
+      wavs[i] = (float) Math.sin(i * (0.37 + 0.11 * voice));
+    }
+    return ConditionAttributes.forTts(
+        cfg, TensorCondition.voices(List.of(wavs), 24, 6, cfg.maxSpeakers()), null);
+  }
+
+  @Test
+  void guidedLogitsCombineTheConditionedAndTheNullRuns() throws Exception {
+    TtsConfig cfg = classicConfig();
     try (NDManager m = TorchRuntime.newManager()) {
       TtsModel model = TtsModel.random(cfg, m, 42, DataType.FLOAT32);
-      float[] wavs = new float[24 * 6];
-      for (int i = 0; i < wavs.length; i++) {
-        wavs[i] = (float) Math.sin(i * 0.37);
-      }
-      ConditionAttributes attrs =
-          ConditionAttributes.forTts(
-              cfg, TensorCondition.voices(List.of(wavs), 24, 6, cfg.maxSpeakers()), null);
+      ConditionAttributes attrs = voiceAttributes(cfg, 0);
       int depQ = cfg.lm().depQ();
       int delay = cfg.delaySteps();
       try (TtsGen guided = new TtsGen(model, 2, depQ, COEF, m);

@@ -20,21 +20,35 @@ import org.junit.jupiter.api.Test;
  */
 class TtsSlotMovesTest {
   static SynthesisModel demo;
+  static SynthesisModel classic;
 
   @BeforeAll
   static void load() {
     demo = SynthesisModel.demo(Device.cpu());
+    classic = SynthesisModel.demo(Device.cpu(), /* classicCfg= */ true);
   }
 
   @AfterAll
   static void close() {
     demo.close();
+    classic.close();
   }
 
   static final String LONG = "one two three four five six seven eight nine ten eleven twelve";
 
   @Test
   void aSynthesisThatMovesDownSpeaksAsItDoesAlone() throws Exception {
+    movesDownAndSpeaksAsAlone(demo);
+  }
+
+  /** With classic CFG each session has two rows of the batch: both move with it. */
+  @Test
+  void aClassicCfgSynthesisThatMovesDownSpeaksAsItDoesAlone() throws Exception {
+    assertThat(classic.config().validCfgValues()).isEmpty();
+    movesDownAndSpeaksAsAlone(classic);
+  }
+
+  private static void movesDownAndSpeaksAsAlone(SynthesisModel demo) throws Exception {
     float[] alone;
     try (TtsEngine engine = new TtsEngine(demo, TtsSettings.of(demo), 1)) {
       Recorder r = new Recorder();
