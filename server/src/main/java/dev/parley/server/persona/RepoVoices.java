@@ -92,10 +92,9 @@ public final class RepoVoices {
     LOG.info("{} prompt voices in {}", voices.names().size(), folder);
     if (!voices.embeddingsOnly().isEmpty()) {
       LOG.warn(
-          "{}: {} voices exist only as .pt embeddings, which this server does not read (it builds"
-              + " prompts from WAV audio), so they are not offered: {}",
+          "{}: not offered, as they have only a .pt embedding and no WAV (this server builds"
+              + " prompts from WAV audio and reads no torch pickles): {}",
           folder,
-          voices.embeddingsOnly().size(),
           String.join(", ", voices.embeddingsOnly()));
     }
     return voices;

@@ -23,8 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.List;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,9 +42,11 @@ class PromptVoicesFromHubTest {
   @TempDir Path work;
   private FakeHub hub;
 
+  /** A hub serving the tiny checkpoint, without voices until a test adds them. */
   @BeforeEach
-  void start() throws Exception {
+  void publish() throws Exception {
     hub = new FakeHub();
+    publishModel(REPO);
   }
 
   @AfterEach
@@ -55,9 +55,7 @@ class PromptVoicesFromHubTest {
   }
 
   private ModelResolver resolver(boolean offline) {
-    HubSettings s = new HubSettings(cacheRoot, hub.endpoint(), Optional.empty(), offline);
-    HubCache cache = new HubCache(cacheRoot);
-    return new ModelResolver(cache, new HubDownloader(s, cache, DownloadProgress.NONE));
+    return hub.resolver(cacheRoot, offline);
   }
 
   /** The checkpoint's files, each as a hub file (JSON small, the rest LFS). */
@@ -105,12 +103,6 @@ class PromptVoicesFromHubTest {
     return v;
   }
 
-  private static List<String> names(Path dir) throws Exception {
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.map(p -> p.getFileName().toString()).sorted().toList();
-    }
-  }
-
   private int archiveRequests() {
     return (int) hub.requests().stream().filter(r -> r.path().contains(RepoVoices.ARCHIVE)).count();
   }
@@ -130,7 +122,6 @@ class PromptVoicesFromHubTest {
 
   @Test
   void theRepositorysVoicesAreUnpackedOnceAndServed() throws Exception {
-    publishModel(REPO);
     publishVoices(REPO);
     HubRepository repo = new HubRepository(REPO);
     try (SpeechModel model =
@@ -147,7 +138,8 @@ class PromptVoicesFromHubTest {
       Path snapshot = new HubCache(cacheRoot).snapshotDir(REPO, hub.commit(REPO));
       Path folder = snapshot.resolve("voices");
       assertThat(voices.folder()).contains(folder);
-      assertThat(names(folder)).containsExactly("NATF2.pt", "NATF2.wav", "NATM1.wav", "VARF0.pt");
+      assertThat(SystemTar.names(folder))
+          .containsExactly("NATF2.pt", "NATF2.wav", "NATM1.wav", "VARF0.pt");
       // Neither the link nor the climbing entry came out anywhere in the cache.
       try (Stream<Path> all = Files.walk(cacheRoot)) {
         assertThat(all.map(p -> p.getFileName().toString()))
@@ -194,13 +186,12 @@ class PromptVoicesFromHubTest {
       assertThat(RepoVoices.choose(null, model, repo, resolver(true)).names())
           .containsExactly("NATF2", "NATM1");
       assertThat(hub.requests()).hasSize(requests);
-      assertThat(names(snapshot)).doesNotContain("escape.wav").contains("voices");
+      assertThat(SystemTar.names(snapshot)).doesNotContain("escape.wav").contains("voices");
     }
   }
 
   @Test
   void aRepositoryWithoutVoicesHasNoneAndStillStarts() throws Exception {
-    publishModel(REPO);
     HubRepository repo = new HubRepository(REPO);
     try (SpeechModel model =
         SpeechModel.load(repo, resolver(false), Device.cpu(), DataType.FLOAT32)) {

@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,12 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class VoiceArchiveTest {
   @TempDir Path work;
-
-  private static List<String> names(Path dir) throws IOException {
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.map(p -> p.getFileName().toString()).sorted().toList();
-    }
-  }
 
   @Test
   void onlyPlainVoiceFilesInVoicesComeOut() throws Exception {
@@ -62,7 +54,7 @@ class VoiceArchiveTest {
 
     VoiceArchive.Result r = VoiceArchive.extract(archive, target, VoiceArchive.Limits.DEFAULT);
 
-    assertThat(names(target)).containsExactly("A.pt", "A.wav", "B.WAV");
+    assertThat(SystemTar.names(target)).containsExactly("A.pt", "A.wav", "B.WAV");
     assertThat(Files.readString(target.resolve("A.wav"))).isEqualTo("wav A");
     assertThat(Files.readString(target.resolve("B.WAV"))).isEqualTo("wav B");
     assertThat(Files.isSymbolicLink(target.resolve("A.wav"))).isFalse();
@@ -75,8 +67,8 @@ class VoiceArchiveTest {
         .contains("voices/sub/C.wav")
         .contains("voices/notes.txt");
     // Nothing landed beside the folder or above it, and no temporary folder is left.
-    assertThat(names(snapshot)).containsExactly("voices");
-    assertThat(names(work.resolve("cache"))).containsExactly("snapshot");
+    assertThat(SystemTar.names(snapshot)).containsExactly("voices");
+    assertThat(SystemTar.names(work.resolve("cache"))).containsExactly("snapshot");
     assertThat(Files.readString(work.resolve("escape.wav"))).isEqualTo("outside");
   }
 
@@ -92,7 +84,7 @@ class VoiceArchiveTest {
     Path one = SystemTar.tgz(stage, work.resolve("one.tgz"), "voices/small.wav", "voices/big.wav");
     VoiceArchive.Result r =
         VoiceArchive.extract(one, target, new VoiceArchive.Limits(1000, 1000, 10));
-    assertThat(names(target)).containsExactly("small.wav");
+    assertThat(SystemTar.names(target)).containsExactly("small.wav");
     assertThat(r.skipped()).singleElement().asString().contains("big.wav").contains("1001 bytes");
 
     Path two =
@@ -101,13 +93,13 @@ class VoiceArchiveTest {
     assertThatThrownBy(
             () -> VoiceArchive.extract(two, target2, new VoiceArchive.Limits(1000, 1000, 10)))
         .hasMessageContaining("more than 1000 bytes");
-    assertThat(names(target2.getParent())).isEmpty();
+    assertThat(SystemTar.names(target2.getParent())).isEmpty();
 
     Path target3 = work.resolve("out3/voices");
     assertThatThrownBy(
             () -> VoiceArchive.extract(two, target3, new VoiceArchive.Limits(1000, 1 << 20, 1)))
         .hasMessageContaining("more than 1 entries");
-    assertThat(names(target3.getParent())).isEmpty();
+    assertThat(SystemTar.names(target3.getParent())).isEmpty();
   }
 
   @Test
@@ -126,7 +118,7 @@ class VoiceArchiveTest {
 
     assertThatThrownBy(() -> VoiceArchive.extract(cut, target, VoiceArchive.Limits.DEFAULT))
         .isInstanceOf(IOException.class);
-    assertThat(names(target.getParent())).isEmpty();
+    assertThat(SystemTar.names(target.getParent())).isEmpty();
   }
 
   @Test
@@ -139,7 +131,7 @@ class VoiceArchiveTest {
     VoiceArchive.Result r = VoiceArchive.extract(archive, target, VoiceArchive.Limits.DEFAULT);
 
     assertThat(r.extracted()).isEmpty();
-    assertThat(names(target.getParent())).isEmpty();
+    assertThat(SystemTar.names(target.getParent())).isEmpty();
   }
 
   @Test
@@ -153,6 +145,6 @@ class VoiceArchiveTest {
     VoiceArchive.extract(archive, target, VoiceArchive.Limits.DEFAULT);
 
     assertThat(Files.readString(target.resolve("A.wav"))).isEqualTo("theirs");
-    assertThat(names(target.getParent())).containsExactly("voices");
+    assertThat(SystemTar.names(target.getParent())).containsExactly("voices");
   }
 }
