@@ -19,6 +19,7 @@ import dev.parley.server.lm.SamplingParams;
 import dev.parley.server.model.ModelReference;
 import dev.parley.server.model.SpeechModel;
 import dev.parley.server.persona.PromptVoices;
+import dev.parley.server.persona.RepoVoices;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -106,7 +107,9 @@ public final class InferCommand implements Callable<Integer> {
   @Option(
       names = "--prompt-voices",
       paramLabel = "DIR",
-      description = "Folder of WAV voice prompts (<name>.wav) that --voice NAME picks from.")
+      description =
+          "Folder of WAV voice prompts (<name>.wav) that --voice NAME picks from (default: a"
+              + " PersonaPlex repo's voices.tgz, as serve).")
   Path promptVoicesDir;
 
   @Mixin DeviceOptions device;
@@ -203,14 +206,16 @@ public final class InferCommand implements Callable<Integer> {
     DialogueEngine engine = OfflineDialogue.engine(m);
     OfflineInference.Result r;
     try {
-      if (promptVoicesDir != null) {
-        engine.usePromptVoices(PromptVoices.in(promptVoicesDir));
-      }
       DialoguePrompt p;
       if (voice != null && Files.isRegularFile(Path.of(voice))) {
         float[] audio = PromptVoices.fromWavBytes(Files.readAllBytes(Path.of(voice)));
         p = engine.prompt(prompt, audio, Path.of(voice).getFileName().toString());
       } else {
+        if (voice != null) {
+          engine.usePromptVoices(
+              RepoVoices.choose(
+                  promptVoicesDir, m, ModelReference.parse(model), ModelFiles.resolver()));
+        }
         p = engine.prompt(prompt, voice);
       }
       r = OfflineDialogue.run(engine, options.withPrompt(p), pcm);

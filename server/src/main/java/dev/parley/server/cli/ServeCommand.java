@@ -10,7 +10,7 @@ import dev.parley.server.config.ServerConfig;
 import dev.parley.server.lm.SamplingParams;
 import dev.parley.server.model.ModelReference;
 import dev.parley.server.model.SpeechModel;
-import dev.parley.server.persona.PromptVoices;
+import dev.parley.server.persona.RepoVoices;
 import dev.parley.server.tts.SynthesisModel;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,7 +64,8 @@ public final class ServeCommand implements Callable<Integer> {
       names = "--prompt-voices",
       description =
           "Folder of WAV voice prompts (<name>.wav) a PersonaPlex model's sessions may name with"
-              + " voice_prompt (default: none).")
+              + " voice_prompt (default: a PersonaPlex repo's voices.tgz, unpacked once in the"
+              + " Hugging Face cache; none for other models).")
   Path promptVoicesDir;
 
   @Option(
@@ -218,8 +219,8 @@ public final class ServeCommand implements Callable<Integer> {
                     .withMaxUploadBytes(maxUploadMib << 20))
             .withDrainTime(Duration.ofSeconds(drainSeconds));
     DataType dtype = half ? DataType.FLOAT16 : DataType.FLOAT32;
-    SpeechModel m =
-        SpeechModel.load(ModelReference.parse(model), ModelFiles.resolver(), target, dtype);
+    ModelReference reference = ModelReference.parse(model);
+    SpeechModel m = SpeechModel.load(reference, ModelFiles.resolver(), target, dtype);
     String stt = sttModel != null ? sttModel : model.equals("demo") ? "demo-stt" : "none";
     SpeechModel s =
         stt.equals("none") || m.lm().config().depQ() == 0
@@ -241,8 +242,10 @@ public final class ServeCommand implements Callable<Integer> {
                     defaultVoice);
     boolean dialogue = m.lm().config().depQ() > 0;
     ParleyServer server = new ParleyServer(dialogue ? m : null, dialogue ? s : m, t, config);
-    if (promptVoicesDir != null && server.engine() != null) {
-      server.engine().usePromptVoices(PromptVoices.in(promptVoicesDir));
+    if (server.engine() != null) {
+      server
+          .engine()
+          .usePromptVoices(RepoVoices.choose(promptVoicesDir, m, reference, ModelFiles.resolver()));
     }
     try {
       server.start();
@@ -281,6 +284,12 @@ public final class ServeCommand implements Callable<Integer> {
       System.out.printf(
           "  chat:    %s://%s:%d/api/chat   (Kyutai's /api/chat protocol)%n",
           ws, host, server.port());
+      if (server.engine().acceptsPrompts()) {
+        System.out.printf(
+            "  prompts: text_prompt, voice_prompt: %d voices%s%n",
+            server.engine().promptVoices().names().size(),
+            server.engine().promptVoices().folder().map(f -> " in " + f).orElse(""));
+      }
     }
     if (server.sttEngine() != null) {
       System.out.printf(

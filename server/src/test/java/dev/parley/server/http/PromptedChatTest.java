@@ -48,6 +48,7 @@ class PromptedChatTest {
     }
     WavWriter.writeMono(voices.resolve("calm.wav"), voice16, 16000, WavEncoding.PCM_S16);
     Files.writeString(voices.resolve("broken.wav"), "not a wav file");
+    Files.writeString(voices.resolve("old.pt"), "a torch pickle, with no old.wav");
     server =
         new ParleyServer(
                 model,
@@ -160,7 +161,8 @@ class PromptedChatTest {
     String prompt = URLEncoder.encode("You are a calm robot.", StandardCharsets.UTF_8);
     float[] prompted = firstAudio("?text_prompt=" + prompt + "&voice_prompt=calm&text_seed=7", 4);
     float[] plain = firstAudio("?text_seed=7", 4);
-    float[] again = firstAudio("?text_prompt=" + prompt + "&voice_prompt=calm&text_seed=7", 4);
+    // Named as PersonaPlex's web client names it: calm.pt is calm.wav.
+    float[] again = firstAudio("?text_prompt=" + prompt + "&voice_prompt=calm.pt&text_seed=7", 4);
     assertThat(prompted).isNotEqualTo(plain);
     assertThat(again).as("same prompt and seed: same audio").isEqualTo(prompted);
   }
@@ -168,6 +170,11 @@ class PromptedChatTest {
   @Test
   void anUnknownVoiceIsRefusedWithTheVoicesThereAre() {
     assertThat(refusal("?voice_prompt=nobody")).contains("unknown voice prompt 'nobody'", "calm");
+  }
+
+  @Test
+  void aVoiceThatIsOnlyAPtEmbeddingIsRefusedAsSuch() {
+    assertThat(refusal("?voice_prompt=old.pt")).contains("'old.pt'", ".pt embedding", "calm");
   }
 
   @Test

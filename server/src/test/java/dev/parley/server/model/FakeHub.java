@@ -63,6 +63,13 @@ final class FakeHub implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
   }
 
+  /** A resolver with its cache at {@code cacheRoot} that downloads from this hub, or is offline. */
+  ModelResolver resolver(java.nio.file.Path cacheRoot, boolean offline) {
+    HubSettings s = new HubSettings(cacheRoot, endpoint(), java.util.Optional.empty(), offline);
+    HubCache cache = new HubCache(cacheRoot);
+    return new ModelResolver(cache, new HubDownloader(s, cache, DownloadProgress.NONE));
+  }
+
   /** Adds (or replaces) a file; returns the repo's commit, which is fixed by the repo id. */
   String put(String repoId, String path, byte[] content, boolean lfs) {
     Repo repo =
