@@ -135,6 +135,14 @@ class PrefillSharingTest {
       for (Recorder r : liveOut) {
         r.await(LIVE_FRAMES - 2); // every frame but the delay's
       }
+      // Outputs go out before a step ends: wait for every live frame's step itself, which the
+      // engine's close lets finish, observer call included.
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      for (DialogueSession s : live) {
+        while (s.framesConsumed() < LIVE_FRAMES && System.nanoTime() < until) {
+          Thread.sleep(1);
+        }
+      }
       assertThat(joined.promptDone.get(60, TimeUnit.SECONDS)).isZero();
       System.out.printf(
           "prefill of %d steps among %d live sessions: %d steps, deadline misses %d%n",

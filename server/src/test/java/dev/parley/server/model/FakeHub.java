@@ -163,7 +163,7 @@ final class FakeHub implements AutoCloseable {
   private void serveResolve(HttpExchange ex, String raw, long[] sent) throws IOException {
     Matcher m = RESOLVE.matcher(raw);
     if (!m.matches()) {
-      empty(ex, 404);
+      empty(ex, 404, sent);
       return;
     }
     String repoId = m.group(1) + "/" + m.group(2);
@@ -174,19 +174,19 @@ final class FakeHub implements AutoCloseable {
     String auth = ex.getRequestHeaders().getFirst("Authorization");
     if (repo == null || (requiredToken != null && !("Bearer " + requiredToken).equals(auth))) {
       h.set("X-Error-Code", "RepoNotFound");
-      empty(ex, 401);
+      empty(ex, 401, sent);
       return;
     }
     if (!revision.equals("main") && !revision.equals(repo.commit())) {
       h.set("X-Error-Code", "RevisionNotFound");
-      empty(ex, 404);
+      empty(ex, 404, sent);
       return;
     }
     h.set("X-Repo-Commit", repo.commit());
     HubFile file = repo.files().get(path);
     if (file == null) {
       h.set("X-Error-Code", "EntryNotFound");
-      empty(ex, 404);
+      empty(ex, 404, sent);
       return;
     }
     if (file.lfs()) {
@@ -201,7 +201,7 @@ final class FakeHub implements AutoCloseable {
                       .getBytes(StandardCharsets.UTF_8))
               + "\"");
       h.set("Location", endpoint() + "/cdn/" + sha);
-      empty(ex, 302);
+      empty(ex, 302, sent);
       return;
     }
     h.set("ETag", "\"" + Digests.gitBlobSha1(file.content()) + "\"");
@@ -211,7 +211,7 @@ final class FakeHub implements AutoCloseable {
   private void serveCdn(HttpExchange ex, String sha, long[] sent) throws IOException {
     byte[] content = cdn.get(sha);
     if (content == null) {
-      empty(ex, 404);
+      empty(ex, 404, sent);
       return;
     }
     long cut = cutNextCdnAnswerAfter;
@@ -231,7 +231,7 @@ final class FakeHub implements AutoCloseable {
       from = Integer.parseInt(rm.group(1));
       if (from >= content.length) {
         ex.getResponseHeaders().set("Content-Range", "bytes */" + content.length);
-        empty(ex, 416);
+        empty(ex, 416, sent);
         return;
       }
       ex.getResponseHeaders()
@@ -242,6 +242,8 @@ final class FakeHub implements AutoCloseable {
     byte[] part = Arrays.copyOfRange(content, from, content.length);
     if (ex.getRequestMethod().equals("HEAD")) {
       ex.getResponseHeaders().set("Content-Length", String.valueOf(part.length));
+      sent[0] = 0;
+      record(ex, 0); // before the answer: a client that has it sees the request logged
       ex.sendResponseHeaders(status, -1);
       return;
     }
@@ -262,7 +264,9 @@ final class FakeHub implements AutoCloseable {
     }
   }
 
-  private static void empty(HttpExchange ex, int status) throws IOException {
+  private void empty(HttpExchange ex, int status, long[] sent) throws IOException {
+    sent[0] = 0;
+    record(ex, 0); // before the answer: a client that has it sees the request logged
     ex.sendResponseHeaders(status, -1);
   }
 }
