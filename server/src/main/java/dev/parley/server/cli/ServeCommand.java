@@ -68,6 +68,15 @@ public final class ServeCommand implements Callable<Integer> {
   Path promptVoicesDir;
 
   @Option(
+      names = "--prompt-cache",
+      defaultValue = "${env:PARLEY_PROMPT_CACHE:-8}",
+      description =
+          "(voice, text) prompts whose prefilled state a PersonaPlex model keeps, least recently"
+              + " used dropped, so that new sessions with one of them skip its prefill; 0: none"
+              + " (default ${DEFAULT-VALUE}; env PARLEY_PROMPT_CACHE).")
+  int promptCache;
+
+  @Option(
       names = "--default-voice",
       description =
           "Voice used when a request names none (default: demo-alto with demo-tts; "
@@ -192,6 +201,9 @@ public final class ServeCommand implements Callable<Integer> {
     if (drainSeconds < 0) {
       throw new IllegalArgumentException("--drain-seconds must be 0 or more");
     }
+    if (promptCache < 0) {
+      throw new IllegalArgumentException("--prompt-cache must be 0 or more");
+    }
     Device target = TorchRuntime.device(device.device);
     if (device.threads != null) {
       TorchRuntime.setThreads(device.threads);
@@ -241,6 +253,9 @@ public final class ServeCommand implements Callable<Integer> {
                     defaultVoice);
     boolean dialogue = m.lm().config().depQ() > 0;
     ParleyServer server = new ParleyServer(dialogue ? m : null, dialogue ? s : m, t, config);
+    if (server.engine() != null) {
+      server.engine().usePromptCache(promptCache);
+    }
     if (promptVoicesDir != null && server.engine() != null) {
       server.engine().usePromptVoices(PromptVoices.in(promptVoicesDir));
     }

@@ -7,6 +7,7 @@ import dev.parley.server.engine.EngineLoop;
 import dev.parley.server.engine.EngineObserver;
 import dev.parley.server.model.SpeechModel;
 import dev.parley.server.persona.MoshiPrompts;
+import dev.parley.server.persona.PersonaPlexGen;
 import dev.parley.server.persona.PromptVoices;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -25,6 +26,7 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
   private final int maxQueuedFrames;
   private final AtomicLong deadlineMisses = new AtomicLong();
   private volatile PromptVoices promptVoices = PromptVoices.none();
+  private final PrefillCache<PersonaPlexGen.Snapshot> promptCache;
 
   public DialogueEngine(
       SpeechModel model, int maxSessions, int maxQueuedFrames, EngineObserver observer) {
@@ -41,9 +43,11 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
     }
     this.model = model;
     this.maxQueuedFrames = maxQueuedFrames;
+    this.promptCache = new PrefillCache<>(model.manager());
     loop.start(
         model.personaPlex().isPresent()
-            ? new PersonaPlexDialogueStep(loop, model, maxSessions, observer, deadlineMisses)
+            ? new PersonaPlexDialogueStep(
+                loop, model, maxSessions, observer, deadlineMisses, promptCache)
             : new DialogueStep(
                 loop,
                 model,
@@ -76,6 +80,22 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
   public DialogueEngine usePromptVoices(PromptVoices voices) {
     this.promptVoices = voices;
     return this;
+  }
+
+  /**
+   * Keeps the state at most {@code entries} (voice, text) prompts' prefills end in, least recently
+   * used evicted, so that sessions with one of them skip its prefill (0: none; default {@value
+   * PrefillCache#DEFAULT_ENTRIES}). PersonaPlex models only: a Moshi model's experimental prompts
+   * always prefill.
+   */
+  public DialogueEngine usePromptCache(int entries) {
+    promptCache.capacity(entries);
+    return this;
+  }
+
+  /** Sessions that skipped their prefill, their prompt's state found in the prompt cache. */
+  public long promptCacheHits() {
+    return promptCache.hits();
   }
 
   /**

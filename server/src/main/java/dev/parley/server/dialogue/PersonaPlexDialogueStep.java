@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * PrefillPacing}), so live sessions keep their cadence; its voice frames go through the same
  * batched Mimi encode as the live audio. When the prompt is done its Mimi state is reset (as the
  * fork's server does), {@link DialogueListener#onPromptDone} fires, and its user frames are stepped
- * from then on. Prefill outputs are not decoded. Engine thread only.
+ * from then on. Prefill outputs are not decoded. The state a prefill ends in is kept in a {@link
+ * PrefillCache}: a session with the same prompt starts from a copy of it, with no prefill, and its
+ * prompt is done at once. Engine thread only.
  */
 final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
   private final MimiModel mimi;
@@ -34,14 +36,21 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
   private final AtomicLong deadlineMisses;
   private final EngineLoop<DialogueSession> loop;
   private final SlotInputs inputs;
+  private final PrefillCache<PersonaPlexGen.Snapshot> cache;
+  private final String modelName;
+  private final PrefillCache.Key[] prefillKeys; // each prefilling slot's, stored when it is done
 
   PersonaPlexDialogueStep(
       EngineLoop<DialogueSession> loop,
       SpeechModel model,
       int maxSessions,
       EngineObserver observer,
-      AtomicLong deadlineMisses) {
+      AtomicLong deadlineMisses,
+      PrefillCache<PersonaPlexGen.Snapshot> cache) {
     this.loop = loop;
+    this.cache = cache;
+    this.modelName = model.name();
+    this.prefillKeys = new PrefillCache.Key[maxSessions];
     this.mimi = model.mimi();
     this.tokenizer = model.tokenizer();
     this.pp = model.personaPlex().orElseThrow();
@@ -58,7 +67,20 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     codec.reset(s);
     DialogueOptions o = session.options();
     lm.configure(s, o.text(), o.audio(), o.seed());
-    inputs.start(session, o.prompt() == null ? null : PromptPrefill.of(pp, tokenizer, o.prompt()));
+    prefillKeys[s] = null;
+    PromptPrefill prefill = null;
+    if (o.prompt() != null) {
+      PrefillCache.Key key = PrefillCache.Key.of(modelName, o.prompt());
+      PersonaPlexGen.Snapshot done = cache.get(key);
+      if (done != null) {
+        lm.restore(s, done);
+        loop.deliver(session, () -> session.listener().onPromptDone());
+      } else {
+        prefill = PromptPrefill.of(pp, tokenizer, o.prompt());
+        prefillKeys[s] = key;
+      }
+    }
+    inputs.start(session, prefill);
   }
 
   /** The codec's, the LM's and the prompt's state follow the session to its new slot. */
@@ -67,6 +89,8 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     codec.move(from, to);
     lm.move(from, to);
     inputs.move(from, to);
+    prefillKeys[to] = prefillKeys[from];
+    prefillKeys[from] = null;
   }
 
   @Override
@@ -127,6 +151,12 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
         if (inputs.prefill(s).done()) {
           // The conversation starts from a fresh codec, as after the fork's prompts.
           codec.reset(s);
+          PrefillCache.Key key = prefillKeys[s];
+          if (key != null) {
+            prefillKeys[s] = null;
+            int slot = s;
+            cache.store(key, m -> lm.snapshot(slot, m));
+          }
           loop.deliver(session, () -> session.listener().onPromptDone());
         }
         continue;
@@ -161,6 +191,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
 
   @Override
   public void release() {
+    cache.close();
     lm.close();
     codec.close();
   }
