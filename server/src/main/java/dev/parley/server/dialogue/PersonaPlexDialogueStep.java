@@ -74,6 +74,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
       PersonaPlexGen.Snapshot done = cache.get(key);
       if (done != null) {
         lm.restore(s, done);
+        observer.promptCacheHit();
         loop.deliver(session, () -> session.listener().onPromptDone());
       } else {
         prefill = PromptPrefill.of(pp, tokenizer, o.prompt());

@@ -59,6 +59,7 @@ class PromptCacheTest {
     final java.util.Map<DialogueSession, Long> consumed =
         new java.util.concurrent.ConcurrentHashMap<>();
     final AtomicLong prefillRows = new AtomicLong();
+    final AtomicLong hitsSeen = new AtomicLong();
     volatile DialogueSession live;
     volatile DialogueSession watched;
     volatile DialogueSession closeAtThirdStep;
@@ -84,6 +85,11 @@ class PromptCacheTest {
       if (l != null) {
         l.offerAudio(liveAudio, 0, liveAudio.length);
       }
+    }
+
+    @Override
+    public void promptCacheHit() {
+      hitsSeen.incrementAndGet();
     }
 
     DialogueSession open(DialogueEngine e, DialogueOptions o, PromptRecorder r) throws Exception {
@@ -146,6 +152,7 @@ class PromptCacheTest {
         List<long[]> second = converse(c, e, o, true);
         assertThat(c.prefillRows.get()).as("prefill rows of the cached session").isZero();
         assertThat(e.promptCacheHits()).isOne();
+        assertThat(c.hitsSeen.get()).as("hits the metrics see").isOne();
         assertThat(c.framesAtMove.get()).as("frames out when it moved").isBetween(1, FRAMES - 1);
         assertSame(second, first, "cached vs first");
         if (o.text().greedy()) {
