@@ -5,6 +5,7 @@ import dev.parley.server.engine.BatchedEngine;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.engine.EngineLoop;
 import dev.parley.server.engine.EngineObserver;
+import dev.parley.server.lm.LmGen;
 import dev.parley.server.model.SpeechModel;
 import dev.parley.server.persona.MoshiPrompts;
 import dev.parley.server.persona.PersonaPlexGen;
@@ -26,7 +27,7 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
   private final int maxQueuedFrames;
   private final AtomicLong deadlineMisses = new AtomicLong();
   private volatile PromptVoices promptVoices = PromptVoices.none();
-  private final PrefillCache<PersonaPlexGen.Snapshot> promptCache;
+  private final PrefillCache<?> promptCache;
 
   public DialogueEngine(
       SpeechModel model, int maxSessions, int maxQueuedFrames, EngineObserver observer) {
@@ -43,20 +44,26 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
     }
     this.model = model;
     this.maxQueuedFrames = maxQueuedFrames;
-    this.promptCache = new PrefillCache<>(model.manager());
-    loop.start(
-        model.personaPlex().isPresent()
-            ? new PersonaPlexDialogueStep(
-                loop, model, maxSessions, observer, deadlineMisses, promptCache)
-            : new DialogueStep(
-                loop,
-                model,
-                maxSessions,
-                observer,
-                deadlineMisses,
-                promptsExperimental()
-                    ? MoshiPrompts.config(model.lm().config(), model.mimi(), model.manager())
-                    : null));
+    if (model.personaPlex().isPresent()) {
+      PrefillCache<PersonaPlexGen.Snapshot> cache = new PrefillCache<>(model.manager());
+      promptCache = cache;
+      loop.start(
+          new PersonaPlexDialogueStep(loop, model, maxSessions, observer, deadlineMisses, cache));
+    } else {
+      PrefillCache<LmGen.Snapshot> cache = new PrefillCache<>(model.manager());
+      promptCache = cache;
+      loop.start(
+          new DialogueStep(
+              loop,
+              model,
+              maxSessions,
+              observer,
+              deadlineMisses,
+              promptsExperimental()
+                  ? MoshiPrompts.config(model.lm().config(), model.mimi(), model.manager())
+                  : null,
+              cache));
+    }
   }
 
   /** Whether sessions may carry a persona prompt ({@link DialogueOptions#prompt}). */
@@ -85,8 +92,7 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
   /**
    * Keeps the state at most {@code entries} (voice, text) prompts' prefills end in, least recently
    * used evicted, so that sessions with one of them skip its prefill (0: none; default {@value
-   * PrefillCache#DEFAULT_ENTRIES}). PersonaPlex models only: a Moshi model's experimental prompts
-   * always prefill.
+   * PrefillCache#DEFAULT_ENTRIES}).
    */
   public DialogueEngine usePromptCache(int entries) {
     promptCache.capacity(entries);

@@ -36,9 +36,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
   private final AtomicLong deadlineMisses;
   private final EngineLoop<DialogueSession> loop;
   private final SlotInputs inputs;
-  private final PrefillCache<PersonaPlexGen.Snapshot> cache;
-  private final String modelName;
-  private final PrefillCache.Key[] prefillKeys; // each prefilling slot's, stored when it is done
+  private final CachedPrefills<PersonaPlexGen.Snapshot> cached;
 
   PersonaPlexDialogueStep(
       EngineLoop<DialogueSession> loop,
@@ -48,9 +46,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
       AtomicLong deadlineMisses,
       PrefillCache<PersonaPlexGen.Snapshot> cache) {
     this.loop = loop;
-    this.cache = cache;
-    this.modelName = model.name();
-    this.prefillKeys = new PrefillCache.Key[maxSessions];
+    this.cached = new CachedPrefills<>(cache, model.name(), maxSessions, loop, observer);
     this.mimi = model.mimi();
     this.tokenizer = model.tokenizer();
     this.pp = model.personaPlex().orElseThrow();
@@ -67,21 +63,9 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     codec.reset(s);
     DialogueOptions o = session.options();
     lm.configure(s, o.text(), o.audio(), o.seed());
-    prefillKeys[s] = null;
-    PromptPrefill prefill = null;
-    if (o.prompt() != null) {
-      PrefillCache.Key key = PrefillCache.Key.of(modelName, o.prompt());
-      PersonaPlexGen.Snapshot done = cache.get(key);
-      if (done != null) {
-        lm.restore(s, done);
-        observer.promptCacheHit();
-        loop.deliver(session, () -> session.listener().onPromptDone());
-      } else {
-        prefill = PromptPrefill.of(pp, tokenizer, o.prompt());
-        prefillKeys[s] = key;
-      }
-    }
-    inputs.start(session, prefill);
+    cached.startUnprompted(s);
+    boolean prefill = o.prompt() != null && !cached.startFromCache(session, c -> lm.restore(s, c));
+    inputs.start(session, prefill ? PromptPrefill.of(pp, tokenizer, o.prompt()) : null);
   }
 
   /** The codec's, the LM's and the prompt's state follow the session to its new slot. */
@@ -90,8 +74,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     codec.move(from, to);
     lm.move(from, to);
     inputs.move(from, to);
-    prefillKeys[to] = prefillKeys[from];
-    prefillKeys[from] = null;
+    cached.move(from, to);
   }
 
   @Override
@@ -152,12 +135,8 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
         if (inputs.prefill(s).done()) {
           // The conversation starts from a fresh codec, as after the fork's prompts.
           codec.reset(s);
-          PrefillCache.Key key = prefillKeys[s];
-          if (key != null) {
-            prefillKeys[s] = null;
-            int slot = s;
-            cache.store(key, m -> lm.snapshot(slot, m));
-          }
+          int slot = s;
+          cached.prefillDone(s, m -> lm.snapshot(slot, m));
           loop.deliver(session, () -> session.listener().onPromptDone());
         }
         continue;
@@ -192,7 +171,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
 
   @Override
   public void release() {
-    cache.close();
+    cached.close();
     lm.close();
     codec.close();
   }
