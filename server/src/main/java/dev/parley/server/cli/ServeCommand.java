@@ -69,6 +69,15 @@ public final class ServeCommand implements Callable<Integer> {
   Path promptVoicesDir;
 
   @Option(
+      names = "--prompt-cache",
+      defaultValue = "${env:PARLEY_PROMPT_CACHE:-8}",
+      description =
+          "(voice, text) prompts whose prefilled state a PersonaPlex model keeps, least recently"
+              + " used dropped, so that new sessions with one of them skip its prefill; 0: none"
+              + " (default ${DEFAULT-VALUE}; env PARLEY_PROMPT_CACHE).")
+  int promptCache;
+
+  @Option(
       names = "--default-voice",
       description =
           "Voice used when a request names none (default: demo-alto with demo-tts; "
@@ -193,6 +202,9 @@ public final class ServeCommand implements Callable<Integer> {
     if (drainSeconds < 0) {
       throw new IllegalArgumentException("--drain-seconds must be 0 or more");
     }
+    if (promptCache < 0) {
+      throw new IllegalArgumentException("--prompt-cache must be 0 or more");
+    }
     Device target = TorchRuntime.device(device.device);
     if (device.threads != null) {
       TorchRuntime.setThreads(device.threads);
@@ -243,6 +255,7 @@ public final class ServeCommand implements Callable<Integer> {
     boolean dialogue = m.lm().config().depQ() > 0;
     ParleyServer server = new ParleyServer(dialogue ? m : null, dialogue ? s : m, t, config);
     if (server.engine() != null) {
+      server.engine().usePromptCache(promptCache);
       server
           .engine()
           .usePromptVoices(RepoVoices.choose(promptVoicesDir, m, reference, ModelFiles.resolver()));

@@ -5,8 +5,10 @@ import dev.parley.server.engine.BatchedEngine;
 import dev.parley.server.engine.EngineFullException;
 import dev.parley.server.engine.EngineLoop;
 import dev.parley.server.engine.EngineObserver;
+import dev.parley.server.lm.LmGen;
 import dev.parley.server.model.SpeechModel;
 import dev.parley.server.persona.MoshiPrompts;
+import dev.parley.server.persona.PersonaPlexGen;
 import dev.parley.server.persona.PromptVoices;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -25,6 +27,7 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
   private final int maxQueuedFrames;
   private final AtomicLong deadlineMisses = new AtomicLong();
   private volatile PromptVoices promptVoices = PromptVoices.none();
+  private final PrefillCache<?> promptCache;
 
   public DialogueEngine(
       SpeechModel model, int maxSessions, int maxQueuedFrames, EngineObserver observer) {
@@ -41,18 +44,26 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
     }
     this.model = model;
     this.maxQueuedFrames = maxQueuedFrames;
-    loop.start(
-        model.personaPlex().isPresent()
-            ? new PersonaPlexDialogueStep(loop, model, maxSessions, observer, deadlineMisses)
-            : new DialogueStep(
-                loop,
-                model,
-                maxSessions,
-                observer,
-                deadlineMisses,
-                promptsExperimental()
-                    ? MoshiPrompts.config(model.lm().config(), model.mimi(), model.manager())
-                    : null));
+    if (model.personaPlex().isPresent()) {
+      PrefillCache<PersonaPlexGen.Snapshot> cache = new PrefillCache<>(model.manager());
+      promptCache = cache;
+      loop.start(
+          new PersonaPlexDialogueStep(loop, model, maxSessions, observer, deadlineMisses, cache));
+    } else {
+      PrefillCache<LmGen.Snapshot> cache = new PrefillCache<>(model.manager());
+      promptCache = cache;
+      loop.start(
+          new DialogueStep(
+              loop,
+              model,
+              maxSessions,
+              observer,
+              deadlineMisses,
+              promptsExperimental()
+                  ? MoshiPrompts.config(model.lm().config(), model.mimi(), model.manager())
+                  : null,
+              cache));
+    }
   }
 
   /** Whether sessions may carry a persona prompt ({@link DialogueOptions#prompt}). */
@@ -76,6 +87,21 @@ public final class DialogueEngine extends BatchedEngine<DialogueSession> {
   public DialogueEngine usePromptVoices(PromptVoices voices) {
     this.promptVoices = voices;
     return this;
+  }
+
+  /**
+   * Keeps the state at most {@code entries} (voice, text) prompts' prefills end in, least recently
+   * used evicted, so that sessions with one of them skip its prefill (0: none; default {@value
+   * PrefillCache#DEFAULT_ENTRIES}).
+   */
+  public DialogueEngine usePromptCache(int entries) {
+    promptCache.capacity(entries);
+    return this;
+  }
+
+  /** Sessions that skipped their prefill, their prompt's state found in the prompt cache. */
+  public long promptCacheHits() {
+    return promptCache.hits();
   }
 
   /**

@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@link PromptPrefill}, paced by {@link SlotInputs}): it rides along in the live sessions' steps
  * and steps alone only in the slack before their next frames, its voice frames in the batched
  * encode, the user's stream fed the sine codes and the model's own streams forced; no output is
- * decoded, and the slot's Mimi state is reset when it is done.
+ * decoded, and the slot's Mimi state is reset when it is done; its end state is cached for the next
+ * session with the same prompt, as on PersonaPlex ({@link CachedPrefills}).
  */
 final class DialogueStep implements BatchStep<DialogueSession> {
   private final MimiModel mimi;
@@ -39,6 +40,7 @@ final class DialogueStep implements BatchStep<DialogueSession> {
   private final int depQ;
   private final PersonaPlexConfig prompts; // null: the model takes no prompt
   private final SlotInputs inputs;
+  private final CachedPrefills<LmGen.Snapshot> cached;
 
   DialogueStep(
       EngineLoop<DialogueSession> loop,
@@ -46,8 +48,10 @@ final class DialogueStep implements BatchStep<DialogueSession> {
       int maxSessions,
       EngineObserver observer,
       AtomicLong deadlineMisses,
-      PersonaPlexConfig prompts) {
+      PersonaPlexConfig prompts,
+      PrefillCache<LmGen.Snapshot> cache) {
     this.loop = loop;
+    this.cached = new CachedPrefills<>(cache, model.name(), maxSessions, loop, observer);
     this.prompts = prompts;
     this.inputs = new SlotInputs(maxSessions);
     this.mimi = model.mimi();
@@ -65,11 +69,12 @@ final class DialogueStep implements BatchStep<DialogueSession> {
     codec.reset(s);
     DialogueOptions o = session.options();
     lm.configure(s, o.text(), o.audio(), o.seed());
-    inputs.start(
-        session,
-        o.prompt() == null || prompts == null
-            ? null
-            : PromptPrefill.of(prompts, tokenizer, o.prompt()));
+    cached.startUnprompted(s);
+    boolean prefill =
+        o.prompt() != null
+            && prompts != null
+            && !cached.startFromCache(session, c -> lm.restore(s, c));
+    inputs.start(session, prefill ? PromptPrefill.of(prompts, tokenizer, o.prompt()) : null);
   }
 
   /** The codec's and the LM's streaming state follow the session to its new slot. */
@@ -78,6 +83,7 @@ final class DialogueStep implements BatchStep<DialogueSession> {
     codec.move(from, to);
     lm.move(from, to);
     inputs.move(from, to);
+    cached.move(from, to);
   }
 
   @Override
@@ -148,6 +154,8 @@ final class DialogueStep implements BatchStep<DialogueSession> {
         if (inputs.prefill(s).done()) {
           // The conversation starts from a fresh codec, as after PersonaPlex's prompts.
           codec.reset(s);
+          int slot = s;
+          cached.prefillDone(s, m -> lm.snapshot(slot, m));
           loop.deliver(session, () -> session.listener().onPromptDone());
         }
         continue;
@@ -229,6 +237,7 @@ final class DialogueStep implements BatchStep<DialogueSession> {
 
   @Override
   public void release() {
+    cached.close();
     lm.close();
     codec.close();
   }

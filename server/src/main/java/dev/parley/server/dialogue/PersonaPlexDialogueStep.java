@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * PrefillPacing}), so live sessions keep their cadence; its voice frames go through the same
  * batched Mimi encode as the live audio. When the prompt is done its Mimi state is reset (as the
  * fork's server does), {@link DialogueListener#onPromptDone} fires, and its user frames are stepped
- * from then on. Prefill outputs are not decoded. Engine thread only.
+ * from then on. Prefill outputs are not decoded. The state a prefill ends in is kept in a {@link
+ * PrefillCache}: a session with the same prompt starts from a copy of it, with no prefill, and its
+ * prompt is done at once. Engine thread only.
  */
 final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
   private final MimiModel mimi;
@@ -34,14 +36,17 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
   private final AtomicLong deadlineMisses;
   private final EngineLoop<DialogueSession> loop;
   private final SlotInputs inputs;
+  private final CachedPrefills<PersonaPlexGen.Snapshot> cached;
 
   PersonaPlexDialogueStep(
       EngineLoop<DialogueSession> loop,
       SpeechModel model,
       int maxSessions,
       EngineObserver observer,
-      AtomicLong deadlineMisses) {
+      AtomicLong deadlineMisses,
+      PrefillCache<PersonaPlexGen.Snapshot> cache) {
     this.loop = loop;
+    this.cached = new CachedPrefills<>(cache, model.name(), maxSessions, loop, observer);
     this.mimi = model.mimi();
     this.tokenizer = model.tokenizer();
     this.pp = model.personaPlex().orElseThrow();
@@ -58,7 +63,9 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     codec.reset(s);
     DialogueOptions o = session.options();
     lm.configure(s, o.text(), o.audio(), o.seed());
-    inputs.start(session, o.prompt() == null ? null : PromptPrefill.of(pp, tokenizer, o.prompt()));
+    cached.startUnprompted(s);
+    boolean prefill = o.prompt() != null && !cached.startFromCache(session, c -> lm.restore(s, c));
+    inputs.start(session, prefill ? PromptPrefill.of(pp, tokenizer, o.prompt()) : null);
   }
 
   /** The codec's, the LM's and the prompt's state follow the session to its new slot. */
@@ -67,6 +74,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
     codec.move(from, to);
     lm.move(from, to);
     inputs.move(from, to);
+    cached.move(from, to);
   }
 
   @Override
@@ -127,6 +135,8 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
         if (inputs.prefill(s).done()) {
           // The conversation starts from a fresh codec, as after the fork's prompts.
           codec.reset(s);
+          int slot = s;
+          cached.prefillDone(s, m -> lm.snapshot(slot, m));
           loop.deliver(session, () -> session.listener().onPromptDone());
         }
         continue;
@@ -161,6 +171,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
 
   @Override
   public void release() {
+    cached.close();
     lm.close();
     codec.close();
   }

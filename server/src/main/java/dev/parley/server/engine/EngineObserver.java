@@ -16,6 +16,9 @@ public interface EngineObserver {
 
   default void sessionOpened() {}
 
+  /** A session started from a cached prompt prefill instead of running it. */
+  default void promptCacheHit() {}
+
   /** {@code reason} is null for a normal end. */
   default void sessionClosed(String reason) {}
 }

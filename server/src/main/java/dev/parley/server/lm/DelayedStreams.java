@@ -52,6 +52,38 @@ public final class DelayedStreams {
     }
   }
 
+  /** One slot's tokens and position, copied out ({@link #copy}, {@link #restore}). */
+  public record Tokens(long offset, long[][] ring, boolean[][] forced) {}
+
+  public Tokens copy(int slot) {
+    long[][] r = new long[ring[slot].length][];
+    boolean[][] f = new boolean[forced[slot].length][];
+    for (int k = 0; k < r.length; k++) {
+      r[k] = ring[slot][k].clone();
+      f[k] = forced[slot][k].clone();
+    }
+    return new Tokens(offsets[slot], r, f);
+  }
+
+  /** The slot continues from {@code tokens}. */
+  public void restore(int slot, Tokens tokens) {
+    offsets[slot] = tokens.offset();
+    for (int k = 0; k < ring[slot].length; k++) {
+      System.arraycopy(tokens.ring()[k], 0, ring[slot][k], 0, columns);
+      System.arraycopy(tokens.forced()[k], 0, forced[slot][k], 0, columns);
+    }
+  }
+
+  /**
+   * Whether this step's token of {@code stream} is to be sampled: not forced, and read later (a
+   * token at a position up to the stream's delay never is: the model reads the initial token there,
+   * and no frame includes it).
+   */
+  public boolean sampled(int slot, int stream) {
+    long target = offsets[slot] + 1;
+    return !forced[slot][stream][column(target)] && target > delays[stream];
+  }
+
   /** Steps the slot has taken since its last reset. */
   public long offset(int slot) {
     return offsets[slot];

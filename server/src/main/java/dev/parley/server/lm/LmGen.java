@@ -183,7 +183,8 @@ public final class LmGen implements AutoCloseable {
                 ? streams.forcedOr(
                     b,
                     0,
-                    TokenSampler.sample(textLogits, b * vocab, vocab, textParams[b], random[b]))
+                    TokenSampler.sample(
+                        textLogits, b * vocab, vocab, params(b, 0, textParams), random[b]))
                 : 0;
       }
       if (depQ > 0) {
@@ -201,7 +202,11 @@ public final class LmGen implements AutoCloseable {
                         b,
                         1 + k,
                         TokenSampler.sample(
-                            audioLogits[k], b * cfg.card(), cfg.card(), audioParams[b], random[b]))
+                            audioLogits[k],
+                            b * cfg.card(),
+                            cfg.card(),
+                            params(b, 1 + k, audioParams),
+                            random[b]))
                     : 0;
             audio[b][k] = next[b];
           }
@@ -222,6 +227,34 @@ public final class LmGen implements AutoCloseable {
       produced[b] = streams.advance(b, textToken[b], audio[b], frame[b]);
     }
     return new Step(frame, produced, textToken, audio, textLogits, audioLogits, heads);
+  }
+
+  /**
+   * The slot's sampling settings for a stream; greedy, drawing no random number, where the token is
+   * forced or never read: a prompt's steps draw none, so a session samples the same whether its
+   * prompt was prefilled or its state copied from a cache.
+   */
+  private SamplingParams params(int b, int stream, SamplingParams[] perSlot) {
+    return streams.sampled(b, stream) ? perSlot[b] : SamplingParams.GREEDY;
+  }
+
+  /**
+   * A slot's stream after some steps (a prompt's prefill): tokens and the temporal transformer's
+   * state, its arrays owned by the manager given to {@link #snapshot}.
+   */
+  public record Snapshot(DelayedStreams.Tokens tokens, Transformer.SlotCopy transformer) {}
+
+  public Snapshot snapshot(int slot, NDManager into) {
+    return new Snapshot(streams.copy(slot), mainState.copy(slot, into));
+  }
+
+  /**
+   * The slot continues from {@code snapshot} with its own sampling settings and random generator;
+   * the snapshot stays the caller's.
+   */
+  public void restore(int slot, Snapshot snapshot) {
+    streams.restore(slot, snapshot.tokens());
+    mainState.restore(slot, snapshot.transformer());
   }
 
   private void force(int b, Forced f) {

@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The meters of one engine: {@code parley_<kind>sessions_active}, {@code _capacity} and {@code
  * _started}, a {@code parley_stage_<kind><stage>} timer per stage it has and for the whole step,
- * {@code parley_<kind>batch_size}, and, on the 80 ms clock, {@code parley_<kind>deadline_misses}.
+ * {@code parley_<kind>batch_size}, on the 80 ms clock, {@code parley_<kind>deadline_misses}, and
+ * for dialogue {@code parley_prompt_cache_hits}.
  */
 final class EngineMeters implements EngineObserver {
   /** A step is due every 80 ms on the real-time engines. */
@@ -63,6 +64,7 @@ final class EngineMeters implements EngineObserver {
   private final Timer step;
   private final DistributionSummary batch;
   private final Counter deadlineMisses; // null off the 80 ms clock
+  private final Counter promptCacheHits; // null but for dialogue
 
   private final java.util.concurrent.atomic.AtomicBoolean counting;
 
@@ -94,6 +96,12 @@ final class EngineMeters implements EngineObserver {
         kind.deadlines()
             ? Counter.builder("parley_" + p + "deadline_misses")
                 .description(kind.noun() + "session-steps that took longer than 80 ms")
+                .register(registry)
+            : null;
+    promptCacheHits =
+        kind == Kind.DIALOGUE
+            ? Counter.builder("parley_prompt_cache_hits")
+                .description("sessions that started from a cached prompt prefill")
                 .register(registry)
             : null;
   }
@@ -137,6 +145,13 @@ final class EngineMeters implements EngineObserver {
     active.incrementAndGet();
     if (counting.get()) {
       started.increment();
+    }
+  }
+
+  @Override
+  public void promptCacheHit() {
+    if (promptCacheHits != null && counting.get()) {
+      promptCacheHits.increment();
     }
   }
 

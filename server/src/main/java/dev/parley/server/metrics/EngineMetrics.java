@@ -101,6 +101,11 @@ public final class EngineMetrics implements EngineObserver {
   }
 
   @Override
+  public void promptCacheHit() {
+    dialogue.promptCacheHit();
+  }
+
+  @Override
   public void sessionClosed(String reason) {
     dialogue.sessionClosed(reason);
     if (reason != null) {

@@ -67,8 +67,8 @@ public final class PersonaPlexGen implements AutoCloseable {
    * @param targetProvided the provided mask of the target column
    * @param result the target column after the step: forced tokens, sampled elsewhere
    * @param depformerInput the token fed to each depformer step (text for step 0)
-   * @param sampledText the text argmax/sample before forcing
-   * @param sampledAudio each depformer step's sample before forcing
+   * @param sampledText the text sample before forcing (the argmax where forced)
+   * @param sampledAudio each depformer step's sample before forcing (the argmax where forced)
    * @param textLogits [text_card] per slot
    * @param audioLogits [dep_q][card] per slot
    * @param output 17 tokens with the delays undone, or null while the delays fill
@@ -141,6 +141,32 @@ public final class PersonaPlexGen implements AutoCloseable {
     audioParams[to] = audioParams[from];
     random[to] = random[from];
     random[from] = new SplittableRandom(from);
+  }
+
+  /**
+   * A slot's stream as it is after some steps (a prompt's prefill): offset, token cache, provided
+   * mask and the temporal transformer's state; its arrays belong to the manager given to {@link
+   * #snapshot}. The depformer's state is per step, and sampling settings stay each session's own.
+   */
+  public record Snapshot(
+      long offset, long[][] cache, boolean[][] provided, Transformer.SlotCopy transformer) {}
+
+  /** A copy of slot {@code slot}'s stream, its arrays owned by {@code into}. */
+  public Snapshot snapshot(int slot, NDManager into) {
+    return new Snapshot(offsets[slot], cache(slot), provided(slot), mainState.copy(slot, into));
+  }
+
+  /**
+   * Slot {@code slot} continues from {@code snapshot} with the sampling settings and random
+   * generator it was configured with; the snapshot stays the caller's.
+   */
+  public void restore(int slot, Snapshot snapshot) {
+    for (int k = 0; k < cache[slot].length; k++) {
+      System.arraycopy(snapshot.cache()[k], 0, cache[slot][k], 0, columns);
+      System.arraycopy(snapshot.provided()[k], 0, provided[slot][k], 0, columns);
+    }
+    offsets[slot] = snapshot.offset();
+    mainState.restore(slot, snapshot.transformer());
   }
 
   /** Offset 0, nothing cached or provided, transformer positions reset. */
@@ -334,7 +360,10 @@ public final class PersonaPlexGen implements AutoCloseable {
           continue;
         }
         step.textLogits()[b] = Arrays.copyOfRange(text, b * vocab, (b + 1) * vocab);
-        long sampled = TokenSampler.sample(text, b * vocab, vocab, textParams[b], random[b]);
+        // A forced token is not sampled: forced steps (a prompt's) draw no random numbers, so a
+        // session's sampling does not depend on how its prompt got into its state.
+        long sampled =
+            TokenSampler.sample(text, b * vocab, vocab, params(step, b, 0, textParams), random[b]);
         step.sampledText()[b] = sampled;
         prev[b] = step.targetProvided()[b][0] ? target[b][0] : sampled;
         step.depformerInput()[b] = new long[depQ];
@@ -361,13 +390,20 @@ public final class PersonaPlexGen implements AutoCloseable {
             continue;
           }
           step.audioLogits()[b][c] = Arrays.copyOfRange(logits, b * card, (b + 1) * card);
-          long sampled = TokenSampler.sample(logits, b * card, card, audioParams[b], random[b]);
+          long sampled =
+              TokenSampler.sample(
+                  logits, b * card, card, params(step, b, 1 + c, audioParams), random[b]);
           step.sampledAudio()[b][c] = sampled;
           next[b] = step.targetProvided()[b][1 + c] ? target[b][1 + c] : sampled;
         }
         prev = next;
       }
     }
+  }
+
+  /** The slot's sampling settings for a stream, greedy (no random draw) where it is forced. */
+  private static SamplingParams params(Step step, int b, int stream, SamplingParams[] perSlot) {
+    return step.targetProvided()[b][stream] ? SamplingParams.GREEDY : perSlot[b];
   }
 
   /** Clears the consumed column, fills the target with samples where not forced, emits. */

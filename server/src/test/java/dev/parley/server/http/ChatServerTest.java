@@ -457,6 +457,7 @@ class ChatServerTest {
             "parley_stage_audio_out_seconds",
             "parley_frame_overhead_seconds",
             "parley_deadline_misses_total",
+            "parley_prompt_cache_hits_total",
             "jvm_memory_used_bytes");
     assertThat(get(base + "/nope").statusCode()).isEqualTo(404);
   }

@@ -2,6 +2,7 @@ package dev.parley.codec.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -64,6 +65,31 @@ public final class KvCache {
   void move(int from, int to) {
     SlotRows.copy(keys, from, to);
     SlotRows.copy(values, from, to);
+  }
+
+  /**
+   * Copies of slot {@code slot}'s keys and values over ring slots 0..length−1 ([1, H, length, Dh]
+   * each), attached to {@code into}.
+   */
+  // The scope is opened for what closing it does: it frees the views made inside.
+  @SuppressWarnings("try")
+  NDArray[] copyRows(int slot, int length, NDManager into) {
+    try (NDScope ignored = new NDScope()) {
+      NDIndex index = new NDIndex("{}:{}, :, :{}", slot, slot + 1, length);
+      NDArray k = keys.get(index).duplicate();
+      NDArray v = values.get(index).duplicate();
+      NDScope.unregister(k, v);
+      k.attach(into);
+      v.attach(into);
+      return new NDArray[] {k, v};
+    }
+  }
+
+  /** Writes {@link #copyRows} copies over slot {@code slot}'s first ring slots. */
+  void setRows(int slot, NDArray k, NDArray v) {
+    long length = k.getShape().get(2);
+    keys.set(new NDIndex("{}:{}, :, :{}", slot, slot + 1, length), k);
+    values.set(new NDIndex("{}:{}, :, :{}", slot, slot + 1, length), v);
   }
 
   private void writeRange(NDArray k, NDArray v, String dst, String src, int slot, int t) {

@@ -158,6 +158,13 @@ public final class Transformer {
     return new State(manager, batch, type, capacity);
   }
 
+  /**
+   * One slot's stream copied out of a {@link State}: its position and each layer's keys then values
+   * ([1, H, L, Dh], L = the ring slots written). The arrays belong to the manager given to {@link
+   * State#copy}.
+   */
+  public record SlotCopy(long offset, NDList rows) {}
+
   /** Per-slot positions and one KV ring per layer. */
   public final class State implements SlotState {
     final long[] offsets;
@@ -200,6 +207,36 @@ public final class Transformer {
           SlotRows.copy(crossKeys[i], from, to);
           SlotRows.copy(crossValues[i], from, to);
         }
+      }
+    }
+
+    /**
+     * A copy of {@code slot}'s stream as it is — its position and the keys and values it has
+     * written (only the ring slots its positions reached) — owned by {@code into}, for {@link
+     * #restore} into any slot of a state of this transformer. Cross-attention keys are not copied.
+     */
+    public SlotCopy copy(int slot, NDManager into) {
+      if (crossKeys != null) {
+        throw new IllegalStateException("a cross-attention state's slots are not copied");
+      }
+      int length = (int) Math.min(offsets[slot], capacity);
+      NDList rows = new NDList();
+      if (length > 0) {
+        for (KvCache c : caches) {
+          rows.addAll(java.util.List.of(c.copyRows(slot, length, into)));
+        }
+      }
+      return new SlotCopy(offsets[slot], rows);
+    }
+
+    /** Slot {@code slot} continues the stream {@link #copy} took; the copy stays the caller's. */
+    public void restore(int slot, SlotCopy copy) {
+      if (!copy.rows().isEmpty() && copy.rows().size() != 2 * caches.length) {
+        throw new IllegalArgumentException("a copy of another transformer's state");
+      }
+      offsets[slot] = copy.offset();
+      for (int i = 0; i < copy.rows().size() / 2; i++) {
+        caches[i].setRows(slot, copy.rows().get(2 * i), copy.rows().get(2 * i + 1));
       }
     }
 

@@ -220,6 +220,47 @@ class TransformerStreamingTest {
     }
   }
 
+  /**
+   * A slot's stream copied out (before and after its ring wraps) and restored into another slot,
+   * whose ring holds stale keys of an earlier stream, continues there as the whole sequence does;
+   * the copy is owned by the manager it was given.
+   */
+  @ParameterizedTest(name = "copied after {0} steps")
+  @CsvSource({"2", "7"})
+  void aSlotCopiedOutAndRestoredElsewhereContinuesItsStream(int copyAt) {
+    try (NDManager scope = manager.newSubManager()) {
+      Transformer t = transformer(scope, 2, 4, "layer_norm", "none");
+      NDArray a = input(scope, 1, 5);
+      NDArray noise = input(scope, 1, 7);
+      Transformer.State state = t.newState(scope, 2);
+      for (int s = 0; s < 5; s++) {
+        NDArray n = noise.get(new NDIndex(":, {}:{}", s, s + 1));
+        t.step(n.concat(n, 0), state, ExecMask.of(false, true)); // stale keys in slot 1
+      }
+      for (int s = 0; s < copyAt; s++) {
+        NDArray x = a.get(new NDIndex(":, {}:{}", s, s + 1));
+        t.step(x.concat(x, 0), state, ExecMask.of(true, false));
+      }
+      try (NDManager owner = scope.newSubManager()) {
+        Transformer.SlotCopy copy = state.copy(0, owner);
+        assertThat(copy.offset()).isEqualTo(copyAt);
+        assertThat(owner.getManagedArrays()).hasSize(2 * 2); // keys and values of 2 layers
+        state.reset(1);
+        state.restore(1, copy);
+      }
+      float[] continued = new float[(STEPS - copyAt) * D];
+      for (int s = copyAt; s < STEPS; s++) {
+        NDArray x = a.get(new NDIndex(":, {}:{}", s, s + 1));
+        float[] y =
+            t.step(noise.get(new NDIndex(":, 0:1")).concat(x, 0), state, ExecMask.of(false, true))
+                .toFloatArray();
+        System.arraycopy(y, D, continued, (s - copyAt) * D, D);
+      }
+      float[] expected = Arrays.copyOfRange(t.forward(a).toFloatArray(), copyAt * D, STEPS * D);
+      Diff.assertClose("restored slot 1 = the rest of a", continued, expected, tolerance(expected));
+    }
+  }
+
   @Test
   void moreStepsThanTheRingHoldsAreRejected() {
     try (NDManager scope = manager.newSubManager()) {
