@@ -160,13 +160,9 @@ final class DialogueStep implements BatchStep<DialogueSession> {
         }
         continue;
       }
-      long consumed = session.counters().inputFrameStepped(late);
-      if (late) {
-        deadlineMisses.incrementAndGet();
-      }
       OutputFrame frame =
           produced[s]
-              ? frame(
+              ? DialogueStep.frame(
                   tokenizer,
                   session,
                   out.frame()[s][0],
@@ -176,17 +172,34 @@ final class DialogueStep implements BatchStep<DialogueSession> {
                   t3,
                   total)
               : null;
-      // After its output: a transport may end the session once every input frame is consumed.
-      loop.deliver(
-          session,
-          () -> {
-            if (frame != null) {
-              session.listener().onFrame(frame);
-            }
-            session.listener().onInputConsumed(consumed);
-          });
+      DialogueStep.deliver(loop, session, frame, late, deadlineMisses);
     }
     observer.stepTimed(size, t1 - t0, t2 - t1, t3 - t2, total);
+  }
+
+  /**
+   * A live session's step is over: it counts (a deadline miss if {@code late}), and its frame, if
+   * it produced one, goes out before the news that its input frame was consumed — a transport may
+   * end the session once every input frame is.
+   */
+  static void deliver(
+      EngineLoop<DialogueSession> loop,
+      DialogueSession session,
+      OutputFrame frame,
+      boolean late,
+      AtomicLong deadlineMisses) {
+    long consumed = session.counters().inputFrameStepped(late);
+    if (late) {
+      deadlineMisses.incrementAndGet();
+    }
+    loop.deliver(
+        session,
+        () -> {
+          if (frame != null) {
+            session.listener().onFrame(frame);
+          }
+          session.listener().onInputConsumed(consumed);
+        });
   }
 
   /** Which rows have an input. */

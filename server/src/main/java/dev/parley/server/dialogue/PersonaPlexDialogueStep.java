@@ -141,10 +141,6 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
         }
         continue;
       }
-      long consumed = session.counters().inputFrameStepped(late);
-      if (late) {
-        deadlineMisses.incrementAndGet();
-      }
       OutputFrame frame =
           produced[s]
               ? DialogueStep.frame(
@@ -157,14 +153,7 @@ final class PersonaPlexDialogueStep implements BatchStep<DialogueSession> {
                   t3,
                   total)
               : null;
-      loop.deliver(
-          session,
-          () -> {
-            if (frame != null) {
-              session.listener().onFrame(frame);
-            }
-            session.listener().onInputConsumed(consumed);
-          });
+      DialogueStep.deliver(loop, session, frame, late, deadlineMisses);
     }
     observer.stepTimed(size, t1 - t0, t2 - t1, t3 - t2, total);
   }
