@@ -196,7 +196,9 @@ container() {
   if ! podman image exists "$BASE_IMAGE"; then
     # A local base: Debian bookworm with a JRE, from the Debian mirror apt uses (about a minute).
     local mirror
-    mirror=$(grep -rhoE 'https?://[^ ]+/debian/?' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | head -1)
+    # Only live entries (a deb822 URIs: line or a one-line deb entry), never a comment.
+    mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+      grep -E '^[[:space:]]*(URIs:|deb[[:space:]])' | grep -oE 'https?://[^ ]+/debian/?' | head -1)
     rm -rf "$CACHE/rootfs"
     debootstrap --variant=minbase --include=openjdk-17-jre-headless bookworm "$CACHE/rootfs" \
       "${mirror:-http://deb.debian.org/debian}" >"$T/debootstrap.log" 2>&1 ||
