@@ -58,13 +58,18 @@ final class CachedPrefills<T> {
     keys[slot] = null;
   }
 
-  /** The slot's prefill is done: its state, copied by {@code copy}, is stored. */
-  void prefillDone(int slot, Function<NDManager, T> copy) {
+  /**
+   * The session's prefill is done: its state, copied by {@code copy}, is stored, and its listener
+   * told its prompt is done, as when it starts from the cache.
+   */
+  void prefillDone(DialogueSession session, Function<NDManager, T> copy) {
+    int slot = session.slot();
     PrefillCache.Key key = keys[slot];
     if (key != null) {
       keys[slot] = null;
       cache.store(key, copy);
     }
+    loop.deliver(session, () -> session.listener().onPromptDone());
   }
 
   void move(int from, int to) {

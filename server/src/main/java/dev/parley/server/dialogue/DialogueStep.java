@@ -155,8 +155,7 @@ final class DialogueStep implements BatchStep<DialogueSession> {
           // The conversation starts from a fresh codec, as after PersonaPlex's prompts.
           codec.reset(s);
           int slot = s;
-          cached.prefillDone(s, m -> lm.snapshot(slot, m));
-          loop.deliver(session, () -> session.listener().onPromptDone());
+          cached.prefillDone(session, m -> lm.snapshot(slot, m));
         }
         continue;
       }
