@@ -9,12 +9,23 @@ public final class Ops {
 
   /** {@code x @ w^T} (torch.nn.functional.linear without bias); w is [out, in]. */
   public static NDArray linear(NDArray x, NDArray w) {
-    return x.getNDArrayInternal().linear(x, w, null).singletonOrThrow();
+    return linear(x, w, null);
   }
 
   /** {@code x @ w^T + bias} over the last axis; bias [out] or null. */
   public static NDArray linear(NDArray x, NDArray w, NDArray bias) {
+    if (FewRowsProduct.applies(x, w)) {
+      return FewRowsProduct.linear(x, w, bias);
+    }
     return x.getNDArrayInternal().linear(x, w, bias).singletonOrThrow();
+  }
+
+  /** {@code x @ w} over the last axis; w is [in, out]. */
+  public static NDArray product(NDArray x, NDArray w) {
+    if (FewRowsProduct.appliesToProduct(x, w)) {
+      return FewRowsProduct.product(x, w);
+    }
+    return x.matMul(w);
   }
 
   /** Plain (unpadded) 1-d convolution; x [B, Cin, T], w [Cout, Cin/groups, K]. */
