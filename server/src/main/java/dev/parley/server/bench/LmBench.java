@@ -54,15 +54,17 @@ public final class LmBench {
         null);
   }
 
-  public record Result(String config, int batch, int steps, int threads, LatencyStats step) {
+  public record Result(
+      String config, int batch, int steps, int threads, int headStart, LatencyStats step) {
     public String line() {
       return String.format(
           java.util.Locale.ROOT,
-          "bench=lm config=%s batch=%d steps=%d threads=%d step_p50_ms=%.2f step_p99_ms=%.2f",
+          "bench=lm config=%s batch=%d steps=%d threads=%d%s step_p50_ms=%.2f step_p99_ms=%.2f",
           config,
           batch,
           steps,
           threads,
+          headStart > 0 ? " head_start=" + headStart : "",
           step.p50(),
           step.p99());
     }
@@ -70,12 +72,23 @@ public final class LmBench {
 
   public static Result run(
       String name, LmConfig cfg, int batch, int steps, int warmup, int threads) {
-    return run(name, cfg, batch, steps, warmup, threads, DataType.FLOAT32);
+    return run(name, cfg, batch, steps, warmup, threads, DataType.FLOAT32, 0);
   }
 
-  /** As above, with the weights and compute in {@code dtype} (float16 on a GPU, as --half). */
+  /**
+   * As above, with the weights and compute in {@code dtype} (float16 on a GPU, as --half); slot 0
+   * first steps {@code headStart} steps alone, so the measured steps join one long-lived session
+   * with fresh ones (their attention reads differ by that many keys).
+   */
   public static Result run(
-      String name, LmConfig cfg, int batch, int steps, int warmup, int threads, DataType dtype) {
+      String name,
+      LmConfig cfg,
+      int batch,
+      int steps,
+      int warmup,
+      int threads,
+      DataType dtype,
+      int headStart) {
     TorchRuntime.setThreads(threads);
     try (NDManager m = TorchRuntime.newManager()) {
       LmModel lm = LmModel.random(cfg, m, 99, dtype);
@@ -93,6 +106,11 @@ public final class LmBench {
               b);
         }
         long[][] in = new long[batch][cfg.inputStreams()];
+        boolean[] first = new boolean[batch];
+        first[0] = true;
+        for (int s = 0; s < headStart; s++) {
+          gen.step(in, first);
+        }
         for (int s = -warmup; s < steps; s++) {
           for (long[] row : in) {
             for (int k = 0; k < row.length; k++) {
@@ -107,7 +125,7 @@ public final class LmBench {
           }
         }
       }
-      return new Result(name, batch, steps, threads, new LatencyStats(times));
+      return new Result(name, batch, steps, threads, headStart, new LatencyStats(times));
     }
   }
 }

@@ -129,6 +129,14 @@ public final class BenchCommand {
         description = "float16 weights and compute (as serve --half; for GPUs).")
     boolean half;
 
+    @Option(
+        names = "--head-start",
+        defaultValue = "0",
+        description =
+            "Steps slot 0 takes alone before the others start: one long-lived session beside"
+                + " fresh ones (default ${DEFAULT-VALUE}).")
+    int headStart;
+
     @Override
     public Integer call() throws Exception {
       boolean sttName = config.endsWith("-stt") && !config.endsWith(".json");
@@ -169,7 +177,8 @@ public final class BenchCommand {
                   threads,
                   half
                       ? ai.djl.ndarray.types.DataType.FLOAT16
-                      : ai.djl.ndarray.types.DataType.FLOAT32)
+                      : ai.djl.ndarray.types.DataType.FLOAT32,
+                  headStart)
               .line());
       return 0;
     }

@@ -42,6 +42,23 @@ class BenchCliTest {
     assertThat(run("bench", "lm", "--config", "tiny", "--steps", "5", "--warmup", "1"))
         .matches(
             "bench=lm config=tiny batch=1 steps=5 threads=2 step_p50_ms=[0-9.]+ step_p99_ms=[0-9.]+");
+    assertThat(
+            run(
+                "bench",
+                "lm",
+                "--config",
+                "tiny",
+                "--batch",
+                "3",
+                "--steps",
+                "2",
+                "--warmup",
+                "0",
+                "--head-start",
+                "4"))
+        .matches(
+            "bench=lm config=tiny batch=3 steps=2 threads=2 head_start=4 step_p50_ms=[0-9.]+"
+                + " step_p99_ms=[0-9.]+");
     String chat =
         run("bench", "chat", "--sessions", "2", "--seconds", "2", "--warmup-seconds", "1");
     assertThat(chat)

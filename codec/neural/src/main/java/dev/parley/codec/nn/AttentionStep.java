@@ -24,6 +24,7 @@ public final class AttentionStep {
   final ExecMask exec;
   final int weightOffset;
   final int keyLength; // ring slots that can hold a valid key this call; 0 = not streaming
+  final KeySegments segments; // runs of rows by keys read; null = all rows over keyLength
 
   private AttentionStep(
       int steps,
@@ -32,8 +33,10 @@ public final class AttentionStep {
       long[] writeStart,
       ExecMask exec,
       int weightOffset,
-      int keyLength) {
+      int keyLength,
+      KeySegments segments) {
     this.keyLength = keyLength;
+    this.segments = segments;
     this.steps = steps;
     this.ropeCos = rope == null ? null : rope[0];
     this.ropeSin = rope == null ? null : rope[1];
@@ -68,7 +71,7 @@ public final class AttentionStep {
       }
       tables = rope.tables(m, pos);
     }
-    return new AttentionStep(steps, tables, mask, null, ExecMask.all(1), 0, 0);
+    return new AttentionStep(steps, tables, mask, null, ExecMask.all(1), 0, 0, null);
   }
 
   /**
@@ -85,13 +88,26 @@ public final class AttentionStep {
       RotaryEmbedding rope,
       ExecMask exec,
       int weightOffset) {
-    return streaming(m, steps, offsets, capacity, causal, context, rope, exec, weightOffset, false);
+    return streaming(
+        m,
+        steps,
+        offsets,
+        capacity,
+        causal,
+        context,
+        rope,
+        exec,
+        weightOffset,
+        false,
+        KeySegments.ONE_RUN);
   }
 
   /**
    * As above; with {@code maskOldestKey} the ring slot after the last written one (the oldest key
    * once the ring is full) gets the position one past the last, as the PersonaPlex fork computes
-   * it, so a causal query never sees it.
+   * it, so a causal query never sees it. Rows attend in runs, each over the ring slots its longest
+   * row has written ({@link KeySegments}, {@code segmentCost} row-keys per run), so a young session
+   * does not read as far as the oldest one beside it.
    */
   public static AttentionStep streaming(
       NDManager m,
@@ -103,7 +119,8 @@ public final class AttentionStep {
       RotaryEmbedding rope,
       ExecMask exec,
       int weightOffset,
-      boolean maskOldestKey) {
+      boolean maskOldestKey,
+      long segmentCost) {
     if (steps > capacity) {
       throw new IllegalArgumentException(
           steps + " steps in one call exceed the KV cache capacity " + capacity);
@@ -118,6 +135,14 @@ public final class AttentionStep {
       }
     }
     int keys = (int) Math.min(capacity, widest);
+    int[] rowKeys = new int[b];
+    for (int s = 0; s < b; s++) {
+      rowKeys[s] = exec.isActive(s) ? (int) Math.min(capacity, offsets[s] + steps) : 0;
+    }
+    KeySegments segments = KeySegments.plan(rowKeys, segmentCost);
+    if (segments.count() == 1) {
+      segments = null;
+    }
     float[] bias = new float[b * steps * keys];
     for (int s = 0; s < b; s++) {
       if (!exec.isActive(s)) {
@@ -152,7 +177,8 @@ public final class AttentionStep {
       }
       tables = rope.tables(m, pos);
     }
-    return new AttentionStep(steps, tables, mask, offsets.clone(), exec, weightOffset, keys);
+    return new AttentionStep(
+        steps, tables, mask, offsets.clone(), exec, weightOffset, keys, segments);
   }
 
   /** The same step with its additive mask in {@code type} (the scores' type, e.g. float16). */
@@ -167,7 +193,8 @@ public final class AttentionStep {
         writeStart,
         exec,
         weightOffset,
-        keyLength);
+        keyLength,
+        segments);
   }
 
   public int steps() {

@@ -72,13 +72,41 @@ public final class MultiHeadAttention {
           x.getManager()); // a view of the cache would otherwise join the state's manager every
       // call
     }
-    NDArray scores = q.matMul(keysT);
-    if (step.mask != null) {
-      scores = scores.add(step.mask);
-    }
-    NDArray attended = scores.softmax(-1).matMul(v); // [B, H, T, Dh]
+    NDArray attended =
+        step.segments == null
+            ? attend(q, keysT, v, step.mask)
+            : attendInRuns(q, keysT, v, step.mask, step.segments); // [B, H, T, Dh]
     NDArray merged = attended.transpose(0, 2, 1, 3).reshape(b, t, (long) h * dh);
     return perStep(merged, outProj, step.weightOffset);
+  }
+
+  private static NDArray attend(NDArray q, NDArray keysT, NDArray v, NDArray mask) {
+    NDArray scores = q.matMul(keysT);
+    if (mask != null) {
+      scores = scores.add(mask);
+    }
+    return scores.softmax(-1).matMul(v);
+  }
+
+  /**
+   * Each run of rows over its own first ring slots: the keys beyond are masked for all of its rows,
+   * so they add exact zeros to the softmax and the weighted sum, and need not be read.
+   */
+  private static NDArray attendInRuns(
+      NDArray q, NDArray keysT, NDArray v, NDArray mask, KeySegments runs) {
+    NDList parts = new NDList(runs.count());
+    for (int r = 0; r < runs.count(); r++) {
+      int from = runs.start(r);
+      int to = runs.end(r);
+      int keys = runs.keys(r);
+      parts.add(
+          attend(
+              q.get(new NDIndex("{}:{}", from, to)),
+              keysT.get(new NDIndex("{}:{}, :, :, :{}", from, to, keys)),
+              v.get(new NDIndex("{}:{}, :, :{}", from, to, keys)),
+              mask.get(new NDIndex("{}:{}, :, :, :{}", from, to, keys))));
+    }
+    return NDArrays.concat(parts, 0);
   }
 
   /**

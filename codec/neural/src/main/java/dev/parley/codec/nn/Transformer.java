@@ -14,6 +14,7 @@ public final class Transformer {
   private final TransformerConfig cfg;
   private final TransformerLayer[] layers;
   private final RotaryEmbedding rope;
+  private long segmentCost = -1; // row-keys per attention run; -1 = from the device and type
 
   /** {@code prefix} up to the layer list, e.g. {@code encoder_transformer.transformer.} */
   public Transformer(Parameters p, String prefix, TransformerConfig cfg) {
@@ -32,6 +33,11 @@ public final class Transformer {
       layers[i] = new TransformerLayer(p, prefix + "layers." + i + ".", cfg, crossAttention);
     }
     this.rope = cfg.usesRope() ? new RotaryEmbedding(cfg.headDim(), cfg.maxPeriod()) : null;
+  }
+
+  /** Fixes what one more attention run costs, in row-keys (tests: 0 splits at every length). */
+  void segmentCost(long rowKeys) {
+    this.segmentCost = rowKeys;
   }
 
   public TransformerConfig config() {
@@ -91,7 +97,8 @@ public final class Transformer {
                 rope,
                 mask,
                 state.offsetCpu,
-                cfg.maskOldestKey())
+                cfg.maskOldestKey(),
+                segmentCost >= 0 ? segmentCost : KeySegments.segmentCost(x, cfg.dModel()))
             .withMaskType(x.getDataType());
     if (cfg.usesSin()) {
       x = x.add(sinEmbedding(m, offsets, t));

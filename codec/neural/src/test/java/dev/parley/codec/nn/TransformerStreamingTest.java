@@ -261,6 +261,99 @@ class TransformerStreamingTest {
     }
   }
 
+  /**
+   * Rows of different ages attending in separate runs (a run per row, forced) give what one run
+   * over the oldest row's keys gives, and each row what its own stream alone gives; before and
+   * after the old rows' rings wrap.
+   */
+  @ParameterizedTest(name = "context {0}")
+  @CsvSource({"64", "6"})
+  void rowsAttendingInRunsOverTheirOwnKeysEqualOneRunAndTheirOwnStreams(int context) {
+    int head = 8; // steps the old rows take before the young one starts
+    try (NDManager scope = manager.newSubManager()) {
+      Transformer t = transformer(scope, 2, context, "layer_norm", "none");
+      NDArray[] rows = {input(scope, 1, 11), input(scope, 1, 12), input(scope, 1, 13)};
+      NDArray noise = input(scope, 1, 14);
+      float[][] byRun = new float[2][];
+      for (int variant = 0; variant < 2; variant++) {
+        t.segmentCost(variant == 0 ? 0 : KeySegments.ONE_RUN);
+        Transformer.State state = t.newState(scope, 3);
+        for (int s = 0; s < head; s++) {
+          NDArray in =
+              NDArrays.concat(
+                  new NDList(
+                      rows[0].get(new NDIndex(":, {}:{}", s, s + 1)),
+                      noise.get(new NDIndex(":, {}:{}", s, s + 1)),
+                      rows[2].get(new NDIndex(":, {}:{}", s, s + 1))),
+                  0);
+          t.step(in, state, ExecMask.of(true, false, true));
+        }
+        float[] out = new float[(STEPS - head) * 3 * D];
+        for (int s = head; s < STEPS; s++) {
+          int young = s - head;
+          NDArray in =
+              NDArrays.concat(
+                  new NDList(
+                      rows[0].get(new NDIndex(":, {}:{}", s, s + 1)),
+                      rows[1].get(new NDIndex(":, {}:{}", young, young + 1)),
+                      rows[2].get(new NDIndex(":, {}:{}", s, s + 1))),
+                  0);
+          System.arraycopy(
+              t.step(in, state, ExecMask.all(3)).toFloatArray(), 0, out, young * 3 * D, 3 * D);
+        }
+        byRun[variant] = out;
+      }
+      t.segmentCost(-1);
+      Diff.assertClose("a run per row = one run", byRun[0], byRun[1], tolerance(byRun[1]));
+      float[] oldWhole0 = t.forward(rows[0]).toFloatArray();
+      float[] youngWhole =
+          t.forward(rows[1].get(new NDIndex(":, :{}", STEPS - head))).toFloatArray();
+      for (int young = 0; young < STEPS - head; young++) {
+        int at = young * 3 * D;
+        float[] expectOld = position(oldWhole0, head + young);
+        Diff.assertClose(
+            "old row at step " + (head + young),
+            java.util.Arrays.copyOfRange(byRun[0], at, at + D),
+            expectOld,
+            tolerance(expectOld));
+        float[] expectYoung = position(youngWhole, young);
+        Diff.assertClose(
+            "young row at step " + young,
+            java.util.Arrays.copyOfRange(byRun[0], at + D, at + 2 * D),
+            expectYoung,
+            tolerance(expectYoung));
+      }
+    }
+  }
+
+  @Test
+  void aFreeRunSplitsRowsByTheKeysTheyHaveWritten() {
+    try (NDManager scope = manager.newSubManager()) {
+      long[] offsets = {40, 0, 41, 2};
+      AttentionStep split =
+          AttentionStep.streaming(
+              scope, 1, offsets, 64, true, 64, null, ExecMask.all(4), 0, false, 0);
+      assertThat(split.segments.count()).isEqualTo(4);
+      assertThat(split.segments.keys(1)).isEqualTo(1);
+      assertThat(split.segments.keys(2)).isEqualTo(42);
+      assertThat(split.keyLength).isEqualTo(42);
+      AttentionStep one =
+          AttentionStep.streaming(
+              scope,
+              1,
+              offsets,
+              64,
+              true,
+              64,
+              null,
+              ExecMask.all(4),
+              0,
+              false,
+              KeySegments.ONE_RUN);
+      assertThat(one.segments).isNull();
+    }
+  }
+
   @Test
   void moreStepsThanTheRingHoldsAreRejected() {
     try (NDManager scope = manager.newSubManager()) {
