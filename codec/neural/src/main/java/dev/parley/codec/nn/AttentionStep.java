@@ -128,16 +128,13 @@ public final class AttentionStep {
     int b = offsets.length;
     // Until a ring wraps, only its first e+T slots were ever written: attend over those alone
     // (the widest active slot decides), so a fresh 3000-step cache is not read in full every step.
-    long widest = steps;
-    for (int s = 0; s < b; s++) {
-      if (exec.isActive(s)) {
-        widest = Math.max(widest, offsets[s] + steps);
-      }
-    }
-    int keys = (int) Math.min(capacity, widest);
+    int keys = steps;
     int[] rowKeys = new int[b];
     for (int s = 0; s < b; s++) {
-      rowKeys[s] = exec.isActive(s) ? (int) Math.min(capacity, offsets[s] + steps) : 0;
+      if (exec.isActive(s)) {
+        rowKeys[s] = (int) Math.min(capacity, offsets[s] + steps);
+        keys = Math.max(keys, rowKeys[s]);
+      }
     }
     KeySegments segments = KeySegments.plan(rowKeys, segmentCost);
     if (segments.count() == 1) {

@@ -114,13 +114,4 @@ final class KeySegments {
   int keys(int run) {
     return keys[run];
   }
-
-  /** The most keys any run reads: how much of the ring the call reads at all. */
-  int widest() {
-    int w = 0;
-    for (int k : keys) {
-      w = Math.max(w, k);
-    }
-    return w;
-  }
 }

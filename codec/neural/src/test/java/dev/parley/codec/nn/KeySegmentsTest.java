@@ -68,7 +68,8 @@ class KeySegmentsTest {
     KeySegments cheapRuns = KeySegments.plan(rowKeys, 100);
     assertThat(cheapRuns.count()).isEqualTo(3);
     assertThat(cheapRuns.keys(1)).isEqualTo(5);
-    assertThat(cheapRuns.widest()).isEqualTo(3000);
+    assertThat(cheapRuns.keys(0)).isEqualTo(3000);
+    assertThat(cheapRuns.keys(2)).isEqualTo(3000);
     // a run costing more than the 2995 keys the young row would skip: one run
     KeySegments dearRuns = KeySegments.plan(rowKeys, 3000);
     assertThat(dearRuns.count()).isEqualTo(1);
